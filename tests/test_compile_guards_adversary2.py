@@ -739,3 +739,73 @@ def test_a_called_models_mode_read_to_branch_and_a_module_dict_picked_by_a_globa
         return step, lambda: {"a": heads["a"].weight, "b": heads["b"].weight}, between
 
     _replayed(make)
+
+
+# --- an optimizer's or a scheduler's numbers read by the step --------------------------------------------------------
+
+def _reading_rate(how: str) -> Callable:
+    """SGD, its rate halved by a ``StepLR`` outside every 4 calls; the step uses and returns the rate it reads."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+        schedule = gg.optim.lr_scheduler.StepLR(optimizer, step_size=4, gamma=0.5)
+
+        def update(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss.detach()
+
+        def from_groups(x, y):
+            rate = optimizer.param_groups[0]["lr"]
+            return update(x, y) * rate, rate
+
+        def from_schedule(x, y):
+            rate = schedule.get_last_lr()[0]
+            return update(x, y) * rate, rate
+
+        def from_epoch(x, y):
+            rate = 0.1 * 0.5 ** (schedule.last_epoch // 4)
+            return update(x, y) * rate, rate
+
+        steps = {"param_groups": from_groups, "get_last_lr": from_schedule, "last_epoch": from_epoch}
+        return steps[how], lambda: {"w": model.weight}, lambda number: schedule.step() if number else None
+
+    return make
+
+
+@pytest.mark.parametrize("how", ["param_groups", "get_last_lr"])
+def test_a_learning_rate_the_step_reads_from_its_optimizer_or_scheduler_is_read_again(how):
+    """``loss * opt.param_groups[0]["lr"]`` (or the scheduler's ``get_last_lr()[0]``), returned too, the rate halved
+    by a ``StepLR`` outside every 4 calls: an optimizer and a scheduler were guarded by identity alone, so the
+    replays used and returned the capture's rate, without a word. Now the numbers the code names are guarded by
+    value: a new rate makes a new capture."""
+    run = _replayed(_reading_rate(how), calls=13)
+    assert _counts(run)[0] > 2
+
+
+def test_a_schedulers_epoch_read_by_the_step_runs_eagerly_naming_it():
+    """``schedule.last_epoch``, which the scheduler outside counts at every call: replays used the capture's."""
+    _eager_saying(_reading_rate("last_epoch"), "schedule.last_epoch", calls=13)
+
+
+def test_a_learning_rate_decayed_inside_the_step_runs_eagerly_naming_it():
+    """``for g in opt.param_groups: g["lr"] *= 0.9`` inside the step: the replays skipped the decay, without a
+    word (the rate stayed 0.081 where eager's falls at each call)."""
+    def make():
+        model = _linear()
+        optimizer = _sgd(model)
+
+        def step(x, y):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            for group in optimizer.param_groups:
+                group["lr"] *= 0.9
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "lr": optimizer.param_groups[0]["lr"]}, None
+
+    _eager_saying(make, "optimizer.param_groups[0]['lr']")

@@ -102,10 +102,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 * **Limits.** Python values the step reads from outside other than by name in its own code (a library's code
   reading a value, ``os.environ`` inside a package say, an entry of a long list, an attribute more than three
   levels down) are those of the captures: pass one that changes as an argument (it is part of the key); the
-  optimizer's hyper-parameters are read at each step, and a layer's settings are guarded (above). Python side
-  effects inside the step happen on the capture calls only (a ``print``); where the step changes what its code
-  reads by name (appends to a list, counts in an attribute), a guard sees it and the step runs eagerly, naming
-  it. Returned tensors
+  optimizer's hyper-parameters are read at each step (and those the step's own code reads,
+  ``opt.param_groups[0]["lr"]``, ``sched.get_last_lr()``, are guarded), and a layer's settings are guarded (above);
+  a value handed to a helper that reads it (``rate_of(opt)``) is not seen. Python side effects inside the step
+  happen on the capture calls only (a ``print``); where the step changes what its code reads by name (appends to
+  a list, counts in an attribute), a guard sees it and the step runs eagerly, naming it. Returned tensors
   are values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out

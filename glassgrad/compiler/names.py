@@ -36,6 +36,10 @@ strings (``getattr``, ``setattr``, ``vars``) has its string constants read as at
 * what a function is called with that the step does not write: its default arguments (``step.__defaults__``, and
   each entry of a dict among them, and the entries of a list, deque or set among them: ``history=[]``), a
   ``functools.partial``'s keywords (each entry), whose function is read too;
+* an optimizer or a scheduler: by identity, and the numbers the code names of it by value (:func:`_rates`: each
+  group's settings where it names ``param_groups``, ``opt.param_groups[0]["lr"]``; a scheduler's ``get_last_lr()``
+  and ``last_epoch``), so that a rate a scheduler changed between calls is read by a new capture, and one the step
+  changes itself (``g["lr"] *= 0.9``) makes it run eagerly, naming it;
 * a layer: by identity, and each of the settings the code names by value (its mode: ``if other.training``, of
   a layer the step reads but does not call; the capture guards those of the layers it calls);
 * anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
@@ -409,6 +413,8 @@ def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list
                 found.append((value, key, f"{name}[{key!r}]", held))
                 found += _attributes(held, f"{name}[{key!r}]", attributes, depth - 1)
         return found
+    if hasattr(value, "param_groups") or hasattr(value, "get_last_lr"):  # an optimizer, a scheduler of glassgrad's
+        return _rates(value, name, attributes)
     if hasattr(value, "_modules"):  # a layer: the settings the code names (other.training, head.scale), its own
         return [(value, attribute, f"{name}.{attribute}", held)  # parameters and sublayers guarded by identity
                 for attribute, held in _named_attributes(value, attributes - LAYER_TABLES) if _plain_setting(held)]
@@ -417,6 +423,25 @@ def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list
     for attribute, held in _named_attributes(value, attributes):
         found.append((value, attribute, f"{name}.{attribute}", held))
         found += _attributes(held, f"{name}.{attribute}", attributes, depth - 1)
+    return found
+
+
+def _rates(value: Any, name: str, attributes: set[str]) -> list[tuple]:
+    """``(owner, key, name, value)`` of what the code reads of an optimizer's or a scheduler's numbers: each setting
+    of each of an optimizer's groups where the code names ``param_groups`` (``opt.param_groups[0]["lr"]``, returned
+    or used in an op, changed by a scheduler between calls; ``g["lr"] *= 0.9`` inside the step), a scheduler's
+    ``get_last_lr()`` and ``last_epoch``. Their optimizer's step reads the rates itself at each call; a number the
+    step's own code took from them was the capture's at every replay, and a write of the step's into them was
+    skipped, without a word."""
+    found = []
+    if "param_groups" in attributes and hasattr(value, "param_groups"):
+        found += [(group, key, f"{name}.param_groups[{place}][{key!r}]", held)
+                  for place, group in enumerate(value.param_groups[:INLINE_ENTRIES]) for key, held in group.items()
+                  if key != "params" and _plain_setting(held)]
+    if "get_last_lr" in attributes and hasattr(value, "_last_lr"):
+        found.append((value, "_last_lr", f"{name}.get_last_lr()", value._last_lr))
+    if "last_epoch" in attributes and hasattr(value, "last_epoch"):
+        found.append((value, "last_epoch", f"{name}.last_epoch", value.last_epoch))
     return found
 
 
