@@ -7,6 +7,7 @@ eagerly with a warning that names why. Cases that already behaved are pinned her
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import itertools
 import types
@@ -809,3 +810,107 @@ def test_a_learning_rate_decayed_inside_the_step_runs_eagerly_naming_it():
         return step, lambda: {"w": model.weight, "lr": optimizer.param_groups[0]["lr"]}, None
 
     _eager_saying(make, "optimizer.param_groups[0]['lr']")
+
+
+# --- pinned: steps that behaved already ------------------------------------------------------------------------------
+
+def _counting_in(kind: str) -> Callable:
+    """A step counting its calls in a ``nonlocal``, a class attribute, a dataclass config or a closure's helper, and
+    updating only at every fourth call (gradient accumulation on a global count)."""
+    @dataclasses.dataclass
+    class Config:
+        lr: float = 0.1
+        step: int = 0
+
+    class Trainer:
+        steps = 0
+
+    def make():
+        Trainer.steps, GLOBAL_STEP[0] = 0, 0
+        model = _linear()
+        optimizer = _sgd(model)
+        config = Config()
+        count = 0
+        seen = [0]
+
+        def note():
+            seen[0] += 1
+
+        def step(x, y):
+            nonlocal count
+            if kind == "nonlocal":
+                count += 1
+            elif kind == "class attribute":
+                Trainer.steps += 1
+            elif kind == "dataclass":
+                config.step += 1
+            elif kind == "helper's closure":
+                note()
+            loss = F.mse_loss(model(x), y) / 4
+            loss.backward()
+            if kind != "accumulation" or (GLOBAL_STEP[0] + 1) % 4 == 0:
+                optimizer.step()
+                optimizer.zero_grad()
+            if kind == "accumulation":
+                GLOBAL_STEP[0] += 1
+            return loss.detach()
+
+        return step, lambda: {"w": model.weight, "counts": [count, Trainer.steps, config.step, seen[0],
+                                                            GLOBAL_STEP[0]]}, None
+
+    return make
+
+
+GLOBAL_STEP = [0]
+
+
+@pytest.mark.parametrize("kind", ["nonlocal", "class attribute", "dataclass", "helper's closure", "accumulation"])
+def test_a_count_kept_by_the_step_runs_eagerly_naming_it(kind):
+    """Pinned (behaved already): ``nonlocal n; n += 1``, ``Trainer.steps += 1``, ``cfg.step += 1``, a helper counting
+    in its closure, ``if step_no % 4 == 0: optimizer.step()`` on a global count: eager, naming the count."""
+    _eager_saying(_counting_in(kind), "holds something new at each call")
+
+
+def _toggling(kind: str) -> Callable:
+    def make():
+        model = nn.Sequential(_linear(), nn.Dropout(0.5), nn.Linear(2, 2))
+        optimizer = _sgd(model)
+        shadow = {name: parameter.detach().clone() for name, parameter in model.named_parameters()}
+
+        def step(x, y):
+            if kind == "train() inside":
+                model.train()
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            if kind == "requires_grad branch" and model[0].weight.requires_grad:
+                loss = loss * 2
+            loss.backward()
+            optimizer.step()
+            if kind == "eval() inside":
+                model.eval()
+                with gg.no_grad():
+                    loss = loss + F.mse_loss(model(x), y)
+                model.train()
+            if kind == "EMA into a dict":
+                with gg.no_grad():
+                    for name, parameter in model.named_parameters():
+                        shadow[name].mul_(0.9).add_(parameter, alpha=0.1)
+            return loss.detach()
+
+        def between(number):
+            if kind == "train() inside" and number % 3 == 2:
+                model.eval()
+            if kind == "requires_grad branch" and number == 5:
+                model[0].requires_grad_(False)
+
+        return step, lambda: {"w": [*model.parameters()], "mode": model.training, "shadow": shadow}, between
+
+    return make
+
+
+@pytest.mark.parametrize("kind", ["train() inside", "eval() inside", "requires_grad branch", "EMA into a dict"])
+def test_modes_flags_and_tensors_the_step_changes_are_replayed_as_eager(kind):
+    """Pinned (behaved already): ``model.train()`` at the start of the step with ``model.eval()`` outside now and
+    then, an evaluation pass inside the step, a branch on ``p.requires_grad`` frozen between calls, an EMA written
+    in place into a dict of tensors."""
+    _replayed(_toggling(kind))
