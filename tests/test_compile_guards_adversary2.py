@@ -114,6 +114,15 @@ def _sgd(model: nn.Module) -> gg.optim.SGD:
     return gg.optim.SGD(model.parameters(), lr=0.1)
 
 
+def _fit(optimizer: gg.optim.Optimizer, out: gg.Tensor, y: gg.Tensor) -> gg.Tensor:
+    """One update on the MSE of ``out`` (a helper the step calls, as learners factor theirs out); the loss."""
+    optimizer.zero_grad()
+    loss = F.mse_loss(out, y)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
 # --- random streams restarted inside the step ------------------------------------------------------------------------
 
 def _dropout_net() -> nn.Module:
@@ -129,10 +138,7 @@ def _reseeding(reseed: Callable) -> Callable:
         def step(x, y):
             reseed(generator)
             noise = gg.randn(x.shape, generator=generator) * 0.1
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x + noise), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x + noise), y)
             return loss.detach()
 
         return step, lambda: {"w": model[0].weight, "next": gg.rand(3), "own": gg.rand(2, generator=generator)}, None
@@ -159,10 +165,7 @@ def test_a_seed_read_from_a_global_restarts_the_stream_with_its_value_now():
 
         def step(x, y):
             gg.manual_seed(held["epoch"])
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             return loss.detach()
 
         return step, lambda: {"w": model[0].weight, "next": gg.rand(3)}, lambda number: held.update(epoch=number // 5)
@@ -184,10 +187,7 @@ def test_an_rng_state_set_back_inside_the_step_is_set_back_at_every_replayed_cal
             first = model(x)
             gg.set_rng_state(saved)
             second = model(x)
-            optimizer.zero_grad()
-            loss = F.mse_loss(first + second, y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, first + second, y)
             return loss.detach()
 
         return step, lambda: {"w": model[0].weight, "next": gg.rand(3)}, None
@@ -206,10 +206,7 @@ def test_a_generators_state_read_and_set_inside_the_step_is_replayed():
             noise = gg.randn(x.shape, generator=generator)
             generator.set_state(saved)
             again = gg.randn(x.shape, generator=generator)
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x + noise - again), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x + noise - again), y)
             return loss.detach(), noise
 
         return step, lambda: {"w": model.weight, "own": gg.rand(2, generator=generator)}, None
@@ -227,10 +224,7 @@ def _logging_into(container: Any, log: Callable) -> Callable:
         held = container() if callable(container) else container
 
         def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             log(held, loss.detach())
             return loss.detach()
 
@@ -266,10 +260,7 @@ def test_a_default_argument_list_the_step_appends_to_runs_eagerly_naming_it():
         optimizer = _sgd(model)
 
         def step(x, y, history=[]):  # noqa: B006 - the learner's mutable default, on purpose
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             history.append(loss.detach())
             return loss.detach()
 
@@ -388,10 +379,7 @@ def test_a_file_the_step_writes_to_runs_eagerly_naming_it(tmp_path):
         log = open(path, "w")  # noqa: SIM115 - kept open across calls, as a training log is
 
         def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             log.write("step\n")
             return loss.detach()
 
@@ -552,10 +540,7 @@ def test_a_forward_counting_its_calls_in_a_public_attribute_runs_eagerly_naming_
         forward = gg.compile(model) if how == "gg.compile(model)" and compiled else model
 
         def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(forward(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, forward(x), y)
             return loss.detach()
 
         held["model"] = model
@@ -576,10 +561,7 @@ def test_a_layer_setting_changed_between_calls_is_still_read_again():
         optimizer = _sgd(model)
 
         def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             return loss.detach()
 
         return step, lambda: {"w": model[0].weight}, lambda number: setattr(model[1], "p", 0.6) if number == 5 else None
@@ -600,10 +582,7 @@ def test_attributes_named_by_strings_in_setattr_and_getattr_are_guarded():
         log = types.SimpleNamespace(n=0)
 
         def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             setattr(log, "last_loss", loss.detach())  # noqa: B010 - the learner names it by a string
             setattr(log, "n", getattr(log, "n") + 1)  # noqa: B009, B010
             return loss.detach()
@@ -660,11 +639,7 @@ def test_the_mode_of_a_layer_the_step_reads_but_does_not_call_is_guarded():
             out = model(x)
             if other.training:
                 out = out * 2
-            optimizer.zero_grad()
-            loss = F.mse_loss(out, y)
-            loss.backward()
-            optimizer.step()
-            return loss.detach()
+            return _fit(optimizer, out, y)
 
         return step, lambda: {"w": model.weight}, lambda number: other.eval() if number == 5 else None
 
@@ -726,11 +701,7 @@ def test_a_called_models_mode_read_to_branch_and_a_module_dict_picked_by_a_globa
             out = head(x)
             if head.training:
                 out = out * 2
-            optimizer.zero_grad()
-            loss = F.mse_loss(out, y)
-            loss.backward()
-            optimizer.step()
-            return loss.detach()
+            return _fit(optimizer, out, y)
 
         def between(number):
             held["task"] = "a" if number < 4 else "b"
@@ -752,10 +723,7 @@ def _reading_rate(how: str) -> Callable:
         schedule = gg.optim.lr_scheduler.StepLR(optimizer, step_size=4, gamma=0.5)
 
         def update(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             return loss.detach()
 
         def from_groups(x, y):
@@ -799,10 +767,7 @@ def test_a_learning_rate_decayed_inside_the_step_runs_eagerly_naming_it():
         optimizer = _sgd(model)
 
         def step(x, y):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
+            loss = _fit(optimizer, model(x), y)
             for group in optimizer.param_groups:
                 group["lr"] *= 0.9
             return loss.detach()
