@@ -359,9 +359,17 @@ def draws_outside(value: Any) -> bool:
 
 def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
     """The guard of ``value``, found at ``where``'s ``key``; a container read with no name holding it (``where is
-    value``: a default argument's list) has its entries guarded alone (:class:`Contents`)."""
+    value``: a default argument's list) has its entries guarded alone (:class:`Contents`).
+
+    What a layer holds in its own ``__dict__`` (its weight, ``self.act``) is guarded in that dict, not by
+    ``getattr``: a layer parametrized between calls (``spectral_norm(model.fc)``) has a property there that runs the
+    parametrization at each read, and the guard, reading it before each call, ran a power iteration more each time
+    (``_u`` and ``_v`` moved on, so the weights drifted from eager's, without a word); the weight gone from the
+    dict fails the guard as it should."""
     if where is value:
         return Contents(where, key, name, value, False, _entries(value))
+    if hasattr(where, "_modules") and not isinstance(where, type) and key in vars(where):
+        where = vars(where)  # what a layer holds itself, read from its __dict__: never through a property (below)
     by_value = _plain_setting(value) or isinstance(value, np.generic)
     if by_value:
         return Read(where, key, name, _snapshot(value), True)
