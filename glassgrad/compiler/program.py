@@ -440,7 +440,9 @@ class Program:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
         each layer is in the same mode and still holds the same parameters, buffers, sublayers (and no more:
         ``layers.append(nn.Linear(…))``, a sublayer added to a ``Sequential``) and other attributes
-        (``model.fc = nn.Linear(…)``, ``self.act = gg.tanh`` after a capture: captured again)
+        (``model.fc = nn.Linear(…)``, ``self.act = gg.tanh`` after a capture: captured again), no attribute more
+        (``layer.forward = f``: a replay ran the old forward's kernels, without a word), each layer's class still has
+        the same ``forward`` (``nn.ReLU.forward = f`` between calls: the same)
         and the same settings (``dropout.p``, ``bn.momentum``: one changed between calls is read by the kernels of a
         new capture), no layer the step calls has a hook (one
         registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
@@ -460,9 +462,13 @@ class Program:
         checks += [f"{self._name(module)}.{table}.get({name!r}) is {self._name(value)}"
                    for module, table, name, value in self.members]
         held = Counter((id(module), table) for module, table, _, _ in self.members)  # and no more (.append(layer))
-        for module, _ in self.modules:
-            name, sizes = self._name(module), tuple(held[id(module), table] for table in MEMBER_TABLES)
-            checks.append(f"({', '.join(f'len({name}.{table})' for table in MEMBER_TABLES)}) == {sizes}")
+        for module, _ in self.modules:  # and no attribute more (layer.forward = f: its names are guarded by names.py)
+            name = self._name(module)
+            sizes = (*(held[id(module), table] for table in MEMBER_TABLES), len(vars(module)))
+            lengths = ", ".join(f"len({name}.{table})" for table in (*MEMBER_TABLES, "__dict__"))
+            checks.append(f"({lengths}) == {sizes}")
+        classes = {type(module): type(module).forward for module, _ in self.modules}  # ReLU.forward = f: its new code
+        checks += [f"{self._name(kind)}.forward is {self._name(forward)}" for kind, forward in classes.items()]
         checks += [f"({''.join(f'{self._name(module)}.{name}, ' for name in names)}) == {self._name(values)}"
                    for module, names, values in self.settings]
         checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
