@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 import threading
+import types
 import warnings
 import weakref
 from collections import OrderedDict
@@ -102,6 +104,7 @@ class Compiled:
         self.__name__ = getattr(function, "__name__", type(function).__name__)
         self.__doc__ = getattr(function, "__doc__", None)
         EVERY.add(self)
+        _watch_libraries()
 
     def forget(self) -> None:
         """Drop every program and refusal: the next call captures afresh (:func:`reset`)."""
@@ -295,6 +298,41 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
+
+
+WATCHED = ("glassgrad", "glassgrad.nn.functional")
+"""The library modules whose functions a step's layers and code call by attribute (``F.relu``, ``gg.tanh``): one
+bound anew between calls (``F.relu = my_relu``, a notebook's monkeypatch) ends every program (:class:`_Watched`)."""
+
+
+class _Watched(types.ModuleType):
+    """The class of each module of :data:`WATCHED`: a function among its attributes bound anew drops every compiled
+    function's programs, so that the next call captures what eager now runs. A replay runs none of the library's
+    Python: ``F.relu = my_relu`` between calls (read by ``nn.ReLU.forward``) was replayed as the old relu, without a
+    word. The guards pay nothing for it: such a change is rare, and seen where it is made."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        held = self.__dict__.get(name, value)
+        super().__setattr__(name, value)
+        if held is not value and callable(held) and not isinstance(held, (type, types.ModuleType)):
+            _forget_programs()
+
+
+def _watch_libraries() -> None:
+    """Give each module of :data:`WATCHED` the class :class:`_Watched` (once: at the first ``gg.compile``)."""
+    for name in WATCHED:
+        module = sys.modules.get(name)
+        if module is not None and type(module) is types.ModuleType:
+            module.__class__ = _Watched
+
+
+def _forget_programs() -> None:
+    """Drop every compiled function's programs and captures not yet confirmed (its refusals stay): each key captures
+    afresh at its next call."""
+    for compiled in list(EVERY):
+        for entry in compiled.entries.values():
+            entry.programs.clear()
+            entry.pending.clear()
 
 
 STANCES = ("default", "force_eager", "eager_on_recompile", "fail_on_recompile", "eager_then_compile",
