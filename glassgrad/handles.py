@@ -32,12 +32,13 @@ class RemovableHandle:
         self.remove()
 
 
-def add_hook(hooks: dict, hook: Callable, prepend: bool = False) -> RemovableHandle:
+def add_hook(hooks: dict, hook: Callable, prepend: bool = False,
+             handle_of: Callable[[dict], RemovableHandle] = RemovableHandle) -> RemovableHandle:
     """Put ``hook`` at the end of ``hooks`` (they run in the order they were added), or with ``prepend=True`` at
-    the start; its handle removes it."""
+    the start; its handle (made by ``handle_of(hooks)``) removes it."""
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    handle = RemovableHandle(hooks)
+    handle = handle_of(hooks)
     if prepend:
         later = dict(hooks)
         hooks.clear()

@@ -26,6 +26,7 @@ has a hook, :data:`HOOKS` is empty and a backward pays one truth test per node f
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -55,18 +56,41 @@ class NodeHook:
         return self.hook(grad)
 
 
+class _TensorHookHandle(RemovableHandle):
+    """A tensor hook's handle: removing the tensor's last hook removes its entry from the table too, so that the
+    table is empty again once no tensor has a hook. A tensor whose hooks were all removed left an empty entry:
+    ``gg.compile(model)`` then refused every forward whose backward runs outside ("a tensor hook is registered"), and
+    a replayed step's guard looked its tensors up at every call."""
+
+    def __init__(self, hooks: dict, table: dict, key: int) -> None:
+        super().__init__(hooks)
+        self.table, self.key = table, key
+
+    def remove(self) -> None:
+        super().remove()
+        if not self.hooks and self.table.get(self.key) is self.hooks:
+            del self.table[self.key]
+
+
 def register(tensor: Any, hook: Callable, table: dict) -> RemovableHandle:
     """Add ``hook`` to ``tensor``'s hooks in ``table`` (before its :class:`NodeHook` ones); they are forgotten when
-    the tensor is."""
+    the tensor is, or when the last one is removed."""
     hooks = table.get(id(tensor))
     if hooks is None:
         hooks = table[id(tensor)] = {}
-        weakref.finalize(tensor, table.pop, id(tensor), None)
-    handle = add_hook(hooks, hook)
+        weakref.finalize(tensor, _forget, table, id(tensor), hooks)
+    handle = add_hook(hooks, hook, handle_of=functools.partial(_TensorHookHandle, table=table, key=id(tensor)))
     if not isinstance(hook, NodeHook):
         for key in [key for key, held in hooks.items() if isinstance(held, NodeHook)]:
             hooks[key] = hooks.pop(key)  # to the end, after the new one
     return handle
+
+
+def _forget(table: dict, key: int, hooks: dict) -> None:
+    """A tensor with hooks is gone: its entry goes, if it is still that tensor's (not one registered since under a
+    reused id)."""
+    if table.get(key) is hooks:
+        del table[key]
 
 
 def move_hooks(tensor: Any, old: Any) -> None:
@@ -76,7 +100,7 @@ def move_hooks(tensor: Any, old: Any) -> None:
     hooks = HOOKS.pop(id(tensor), None)
     if hooks:
         HOOKS[id(old)] = hooks
-        weakref.finalize(old, HOOKS.pop, id(old), None)
+        weakref.finalize(old, _forget, HOOKS, id(old), hooks)
 
 
 def run_hooks(tensor: Any, grad: Any, tape: Any, node_hooks: bool = False) -> Any:
