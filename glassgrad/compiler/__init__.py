@@ -46,8 +46,12 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   one changed between calls: captured again; taken as the step starts, so that a ``forward`` counting
   ``self.calls += 1`` fails it at the next call, and runs eagerly, naming it) and still holds the same parameters,
   buffers, sublayers and other
-  attributes (``model.fc = nn.Linear(…)``, ``self.shift = gg.tensor(…)``, ``self.act = gg.tanh`` after a
-  capture: captured again), and a ``.grad`` that the step reads after
+  attributes, and no more (``model.fc = nn.Linear(…)``, ``self.shift = gg.tensor(…)``, ``self.act = gg.tanh``,
+  ``layer.forward = f`` after a capture: captured again; a layer parametrized since, ``spectral_norm(model.fc)``,
+  too: what a layer holds is read from its ``__dict__``, never through the property that would run the
+  parametrization), its class has the same ``forward`` (``nn.ReLU.forward = f``), no function of ``gg`` or ``F``
+  was bound anew since (``F.relu = my_relu``, read by ``nn.ReLU``'s code: every program is dropped where it is
+  bound, so the guards pay nothing for it), and a ``.grad`` that the step reads after
   its ``backward()`` (``p -= lr * p.grad``) is still empty if it was at capture (one set between calls is
   added to, as eager adds: captured again), and each name the step's own code reads from outside it (a global or
   closure variable, an attribute of a settings object: ``lr``, ``args.clip``, a global tensor, a helper function,
