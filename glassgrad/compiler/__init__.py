@@ -64,8 +64,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   (from a ∂L/∂out of ones, each ``.grad`` put back as it was), so the program holds that backward's kernels
   too. A replay gives back one node, ``grad_fn`` the row ``compiled forward``, whose rule replays them when
   ``backward()`` reaches it and hands each parameter the gradient eager's walk gives it, bit for bit. Like
-  eager's rows it refuses a value it kept that was changed in place since (PyTorch's error), and
-  ``create_graph=True`` through it is refused, as PyTorch's compiled graphs refuse double backward. A forward
+  eager's rows it refuses a value it kept that was changed in place since (PyTorch's error); under
+  ``create_graph=True`` it gives the same gradients, which refuse to be differentiated again, as PyTorch's compiled
+  graphs refuse double backward. A forward
   returning two or three tensors in the graph (``logits, loss``) gives one node per output, walked as one (a
   joint row): the capture walks once from each set of outputs ``backward()`` may reach, and the node replays
   the walk of the set given gradients. Left eager, saying why: more tensors in the graph or one returned twice,

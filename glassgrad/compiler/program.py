@@ -498,7 +498,9 @@ def node_row(walks: list, leaves: int) -> Op:
     Several (nanoGPT's ``logits, loss``): a joint row (:attr:`glassgrad.ops.Op.joint`), given every output's
     ∂L/∂out (None for one that got none) at once, whose rule replays the walk of the outputs that got one.
     As eager's rows are, it is refused if an array it kept (an input, a weight, a value the forward made) was changed
-    in place since (PyTorch's error; :attr:`glassgrad.ops.Op.reads_back`).
+    in place since (PyTorch's error; :attr:`glassgrad.ops.Op.reads_back`). Under ``create_graph=True`` the same
+    kernels give the gradients, nodes of a row that refuses to be differentiated again
+    (:func:`_refusing_double_backward`).
     """
     joint = len(walks) > 1
     if joint:
@@ -512,7 +514,8 @@ def node_row(walks: list, leaves: int) -> Op:
         backward = walks[0][1]
     return Op(ROW_NAME, "out = the compiled forward's kernels, replayed",
               ("its backward's kernels, replayed",) * leaves, _handed, backward, kind="custom",
-              roles=tuple(f"parameter {n}" for n in range(leaves)), vjp_tensors=_no_graph,
+              roles=tuple(f"parameter {n}" for n in range(leaves)),
+              vjp_tensors=_refusing_double_backward(backward),
               reads_back="a value its replayed forward kept", joint=joint)
 
 
@@ -550,10 +553,38 @@ class _Node:
 ROW_NAME = "compiled forward"
 
 
-def _no_graph(*_: Any) -> tuple:
-    raise RuntimeError("create_graph=True through a gg.compile'd forward: its backward replays NumPy kernels and "
-                       "builds no graph to differentiate again (PyTorch's compiled graphs refuse double backward "
-                       "too); call the model uncompiled for second derivatives")
+DOUBLE_BACKWARD = ("torch.compile with aot_autograd does not currently support double backward (a gradient "
+                   "of a gg.compile'd forward's replayed backward: its NumPy kernels build no graph to differentiate "
+                   "again); call the model uncompiled for second derivatives")
+"""PyTorch's words where a gradient that went through a compiled forward's backward is differentiated again."""
+
+
+def _refusing_double_backward(backward: Any) -> Any:
+    """The row's ``vjp_tensors``: ``backward(create_graph=True)`` through a replayed node.
+
+    Before, the node raised at once, where eager (and PyTorch's compiled graphs) give each parameter its gradient: a
+    script that asks ``create_graph=True`` and never differentiates again (or only through other paths) broke at the
+    first replay. Now, as PyTorch's ``CompiledFunctionBackward``, the replayed kernels give eager's numbers, each a
+    node whose parents are the call's tensors and the upstream gradients (so it requires grad where eager's does),
+    and whose own backward raises PyTorch's error (:data:`DOUBLE_BACKWARD`)."""
+    def vjp_tensors(upstream: Any, inputs: tuple, out: Any, saved: Any) -> tuple:
+        ups = list(upstream) if isinstance(upstream, list) else [upstream]
+        arrays = [None if up is None else up.array for up in ups]
+        grads = backward(arrays if isinstance(upstream, list) else arrays[0], saved)
+        parents = tuple(t for t in (*inputs, *ups) if isinstance(t, Tensor))
+        row = Op(ROW_NAME + " (its backward)", "out = the gradient its replayed backward gave",
+                 ("none: no double backward",) * len(parents), _handed_alone, _refuse_double_backward, kind="custom")
+        return tuple(None if grad is None else apply(row, parents, grad) for grad in grads)
+    return vjp_tensors
+
+
+def _handed_alone(out: np.ndarray) -> tuple:
+    """The double-backward row's forward: the replayed backward computed the gradient already."""
+    return out, None
+
+
+def _refuse_double_backward(*_: Any) -> tuple:
+    raise RuntimeError(DOUBLE_BACKWARD)
 
 
 # --- liveness: which values a replay keeps, and which stores nobody sees -------------------------
