@@ -142,3 +142,166 @@ def test_differentiating_a_replayed_gradient_again_raises_pytorch_s_error():
     np.testing.assert_array_equal(g.detach().array, expected.detach().array)
     with pytest.raises(RuntimeError, match="aot_autograd does not currently support double backward"):
         g.pow(2).sum().backward()
+
+
+# --- pinned: what already behaved -----------------------------------------------------------------------------
+
+
+def _backward_of(loss_of: Callable[[Any, gg.Tensor], gg.Tensor]) -> Use:
+    def use(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+        loss = loss_of(cmodel, x)
+        loss.backward()
+        return loss
+
+    return use
+
+
+def _inplace(change: Callable[[gg.Tensor], Any]) -> Callable[[Any, gg.Tensor], gg.Tensor]:
+    def loss_of(cmodel: Any, x: gg.Tensor) -> gg.Tensor:
+        out = cmodel(x)
+        change(out)
+        return _squares(out)
+
+    return loss_of
+
+
+def _set_first_row(out: gg.Tensor) -> None:
+    out[0] = 0
+
+
+def _add_one(out: gg.Tensor) -> None:
+    out += 1
+
+
+LOSSES = {
+    "the output used twice": lambda cmodel, x: _squares(cmodel(x)) + cmodel(x).sum() * 0 + cmodel(x).sum(),
+    "siamese": lambda cmodel, x: (cmodel(x) - cmodel(x * 2)).pow(2).mean(),
+    "the same input twice": lambda cmodel, x: (cmodel(x) * cmodel(x)).mean(),
+    "out += 1": _inplace(_add_one),
+    "out.relu_()": _inplace(gg.Tensor.relu_),
+    "out[0] = 0": _inplace(_set_first_row),
+    "out.detach()": lambda cmodel, x: (lambda out: (out - out.detach() * 2).pow(2).mean())(cmodel(x)),
+    "out.backward(grad)-like sum": lambda cmodel, x: (cmodel(x) * 0.5).sum(),
+}
+
+
+@pytest.mark.parametrize("loss_of", LOSSES.values(), ids=LOSSES.keys())
+def test_losses_of_the_outputs_replay_bit_for_bit(loss_of: Callable) -> None:
+    _replayed(_mlp, _backward_of(loss_of))
+
+
+def _retained(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    out = cmodel(x)
+    out.retain_grad()
+    loss = _squares(out)
+    loss.backward(retain_graph=True)
+    loss.backward()
+    return loss, out.grad
+
+
+def _grads_of_params(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    params = list(cmodel.parameters())
+    return list(gg.autograd.grad(_squares(cmodel(x)), params)), list(gg.autograd.grad(_squares(cmodel(x)), params[2:3]))
+
+
+def _saliency(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    x.requires_grad_(number % 2 == 1)
+    loss = _squares(cmodel(x))
+    loss.backward()
+    return loss, x.grad
+
+
+def _some_inputs(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    params = list(cmodel.parameters())
+    _squares(cmodel(x)).backward(inputs=[params[0], params[3]])
+
+
+def _accumulated(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    for k in range(3):
+        (_squares(cmodel(x[k:k + 2])) / 3).backward()
+
+
+def _modes(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    if number % 3 == 1:
+        with gg.no_grad():
+            return cmodel(x)
+    if number % 3 == 2:
+        cmodel.eval()
+        out = cmodel(x)
+        cmodel.train()
+        return out, out.requires_grad
+    _squares(cmodel(x[: 3 if number % 4 == 3 else 4])).backward()
+
+
+def _seeded(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+    gg.manual_seed(100 + number)
+    out = cmodel(x)
+    _squares(out).backward()
+    return out
+
+
+USES = {"retain_grad, retain_graph twice": (_mlp, _retained), "autograd.grad of parameters": (_mlp, _grads_of_params),
+        "saliency": (_mlp, _saliency), "backward(inputs=)": (_mlp, _some_inputs),
+        "accumulation": (_mlp, _accumulated),
+        "no_grad, eval, short batch": (lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.3),
+                                                              nn.Linear(4, 2)), _modes),
+        "dropout seeded": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5), nn.Linear(4, 2)), _seeded)}
+
+
+@pytest.mark.parametrize(("make", "use"), USES.values(), ids=USES.keys())
+def test_what_users_do_with_the_outputs_replays_bit_for_bit(make: Callable, use: Use) -> None:
+    _replayed(make, use, calls=12)
+
+
+@pytest.mark.parametrize("form", ["tuple", "dict", "record", "argmax", "input"])
+def test_outputs_of_each_form_replay_bit_for_bit(form: str) -> None:
+    def use(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+        out = cmodel(x, flag=number % 3 == 0)
+        parts = list(out.values()) if isinstance(out, dict) else list(out)
+        loss = parts[0].pow(2).mean() + (parts[1].float().mean() if parts[1].requires_grad else 0)
+        loss.backward()
+        return loss, type(out).__name__, [part.requires_grad for part in parts]
+
+    _replayed(lambda: _Heads(form), use)
+
+
+class _Tied(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(5, 3)
+        self.out = nn.Linear(3, 5, bias=False)
+        self.out.weight = self.emb.weight
+
+    def forward(self, x: gg.Tensor) -> gg.Tensor:
+        return self.out(self.emb((x[:, 0] > 0).long() * 2).tanh())
+
+
+def _frozen() -> nn.Module:
+    model = _mlp()
+    model[0].weight.requires_grad_(False)
+    return model
+
+
+@pytest.mark.parametrize("make", [_Tied, _frozen], ids=["tied weights", "a frozen weight"])
+def test_tied_and_frozen_weights_replay_bit_for_bit(make: Callable) -> None:
+    _replayed(make, _backward_of(lambda cmodel, x: _squares(cmodel(x))))
+
+
+def test_a_hook_on_the_output_runs_eagerly_saying_why():
+    def use(cmodel: Any, x: gg.Tensor, number: int) -> Any:
+        out = cmodel(x)
+        out.register_hook(lambda g: g * 2)
+        _squares(out).backward()
+
+    messages, _ = _same_as_eager(_mlp, use)
+    assert messages and all("a tensor hook is registered" in message for message in messages)
+
+
+def test_the_state_dict_is_prefixed_and_loads_back():
+    cmodel = gg.compile(_mlp())
+    other = gg.compile(_mlp())
+    state = cmodel.state_dict()
+    assert next(iter(state)) == "_orig_mod.0.weight"
+    other.load_state_dict(state)
+    x = gg.randn(4, 3)
+    np.testing.assert_array_equal(cmodel(x).detach().array, other(x).detach().array)
