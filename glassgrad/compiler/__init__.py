@@ -15,8 +15,9 @@
 
 Semantics (eager stays the reference; a compiled call changes nothing but the clock):
 
-* **Key.** Calls are grouped by the shapes, dtypes and ``requires_grad`` of the tensor arguments,
-  the other arguments' values and the grad mode; each key has its own program (at most
+* **Key.** Calls are grouped by the shapes, strides (a transposed batch is not a contiguous one: ``x.view(-1)``,
+  ``x.contiguous()``, ``x.stride()`` read the layout), dtypes and ``requires_grad`` of the tensor arguments, the other
+  arguments' values and the grad mode; each key has its own program (at most
   :data:`MAX_PROGRAMS`: the least recently captured key still without a program is dropped first), so the
   last, shorter batch of an epoch gets one of its own. Keys that keep changing (a new batch shape at every
   call, a sequence growing token by token) are captured and never replayed: once that many were dropped

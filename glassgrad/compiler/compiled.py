@@ -423,7 +423,13 @@ def check_options(mode: str | None, options: dict | None) -> None:
 
 
 def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list | tuple]:
-    """The cache key of a call (shapes, dtypes, values, grad mode) and its tensor arguments, in order.
+    """The cache key of a call (shapes, strides, dtypes, values, grad mode) and its tensor arguments, in order.
+
+    The strides are part of it: the step's code may read a tensor's layout (``x.view(-1)``, which eager refuses for a
+    transposed tensor; ``x.contiguous()``, the tensor itself or a copy; ``x.is_contiguous()``, ``x.stride()``), and a
+    program captured with one layout replayed another's work without a word (``x.T`` after contiguous batches: a
+    reshape's copy where eager raised, the same tensor where eager copied). A tensor of another layout now has a key,
+    and a program, of its own.
 
     A call with no arguments has the key ``(grad_enabled,)`` (:meth:`Compiled.__call__` makes it itself).
     """
@@ -432,14 +438,15 @@ def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list
             if type(arg) is not Tensor:
                 break
         else:
-            key = (grad_enabled, *[(arg.array.shape, arg.array.dtype, arg._requires_grad) for arg in args])
+            key = (grad_enabled, *[(arg.array.shape, arg.array.strides, arg.array.dtype, arg._requires_grad)
+                                   for arg in args])
             return key + _aliases(args), args
     tensors: list[Tensor] = []
 
     def describe(value: Any) -> Any:
         if isinstance(value, Tensor):
             tensors.append(value)
-            return ("tensor", value.array.shape, value.array.dtype.str, value._requires_grad)
+            return ("tensor", value.array.shape, value.array.strides, value.array.dtype.str, value._requires_grad)
         if isinstance(value, (tuple, list)):
             return (type(value).__name__, tuple(describe(part) for part in value))
         if isinstance(value, dict):
