@@ -1,17 +1,21 @@
 """``gg.compile(fn)`` against what callers pass: layouts, aliasing, objects, dtypes and edge shapes.
 
 Each case runs the same function eagerly and compiled over several calls (so that replays happen) and compares every
-result bit for bit. Holes found and fixed:
+result bit for bit. Two kinds of holes were found and fixed:
 
 * the key held no layout: a program captured with contiguous batches replayed a transposed one's work where the
   step's code reads the layout (``x.view(-1)``: eager raises, the replay gave a copy; ``x.contiguous()``,
-  ``x.is_contiguous()``, ``x.stride()``), without a word; now the strides are part of the key.
+  ``x.is_contiguous()``, ``x.stride()``), without a word; now the strides are part of the key;
+* an object passed as an argument (``step(x, cfg)``) was keyed by identity alone, so ``cfg.scale`` changed by the
+  caller was the capture's at every replay; now the attributes the step names of it are guarded, as a global's.
 
 The rest is pinned: what already matched eager (or ran eagerly saying why, or raised eager's error).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -90,6 +94,86 @@ def test_the_key_tells_layouts_apart_and_each_replays() -> None:
         assert np.array_equal(out.array, np.ascontiguousarray(x.array))
         assert (out is x) == bool(call % 2)
     assert len(compiled.entries) == 2 and all(entry.replays == 2 for entry in compiled.entries.values())
+
+
+# --- fixed: an object argument's attributes are guarded -------------------------------------------
+
+class _Settings:
+    """A plain object of settings, passed to the step."""
+
+    def __init__(self) -> None:
+        self.scale = 1.0
+
+
+@dataclasses.dataclass
+class _DataSettings:
+    scale: float = 1.0
+
+
+class _Scaled(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scale = 1.0
+
+
+@pytest.mark.parametrize("make", [_Settings, lambda: types.SimpleNamespace(scale=1.0), _DataSettings, _Scaled],
+                         ids=["object", "namespace", "dataclass", "layer-not-called"])
+def test_an_attribute_of_an_object_argument_changed_by_the_caller_is_read_as_eager_reads_it(make: Callable) -> None:
+    """``step(x, cfg)`` reading ``cfg.scale``: the key held ``cfg`` by identity alone, so the replays multiplied by
+    the captures' scale after the caller changed it, without a word. Now the attribute is guarded (as a global's):
+    a new value is captured afresh, and replayed."""
+    settings = make()
+
+    def arguments(call: int) -> tuple:
+        settings.scale = float(call // 3)
+        return (_square(0), settings)
+
+    def step(x: gg.Tensor, cfg: Any) -> gg.Tensor:
+        return x * cfg.scale
+
+    _, replays = _check(step, arguments)
+    assert replays > 0
+
+
+def test_an_attribute_read_by_a_helper_and_a_keyword_argument_are_guarded_too() -> None:
+    """The attribute read in a helper the step calls, of an object given by keyword."""
+    settings = _Settings()
+
+    def scaled(x: gg.Tensor, cfg: Any) -> gg.Tensor:
+        return x * cfg.scale
+
+    def step(x: gg.Tensor, *, cfg: Any) -> gg.Tensor:
+        return scaled(x, cfg) + 1
+
+    compiled = gg.compile(step)
+    for call in range(8):
+        settings.scale = float(call // 3)
+        assert np.array_equal(compiled(_square(0), cfg=settings).array, step(_square(0), cfg=settings).array)
+    assert sum(entry.replays for entry in compiled.entries.values()) > 0
+
+
+def test_an_object_argument_whose_attribute_changes_at_every_call_runs_eagerly_naming_it() -> None:
+    """A tensor bound anew in the object at each call: eager, with the attribute named."""
+    settings = _Settings()
+
+    def arguments(call: int) -> tuple:
+        settings.w = _square(call)
+        return (_square(0), settings)
+
+    said, replays = _check(lambda x, cfg: x * cfg.w, arguments)
+    assert replays == 0 and any("'argument 2.w'" in message for message in said)
+
+
+def test_an_object_argument_whose_tensor_is_edited_in_place_replays_its_values() -> None:
+    """Pinned: a tensor the object holds, changed in place between calls, is read as it is then."""
+    settings, edited = _Settings(), _Settings()
+    settings.w, edited.w = _square(0), _square(0)
+    compiled = gg.compile(lambda x, cfg: x * cfg.w)
+    for _ in range(8):
+        settings.w.add_(1.0)
+        edited.w.add_(1.0)
+        assert np.array_equal(compiled(_square(1), settings).array, (_square(1) * edited.w).array)
+    assert sum(entry.replays for entry in compiled.entries.values()) == 6
 
 
 # --- pinned: layouts, aliasing, in-place changes, returned views ----------------------------------

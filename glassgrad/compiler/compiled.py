@@ -198,7 +198,7 @@ class Compiled:
         # what the step's code will read, as it starts, with the layers an earlier capture of this key called (a
         # forward that appends to self.history must find the list as it was before its own append)
         known = {id(module): module for capture in entry.pending.values() for module, _ in capture.modules}
-        reads, refusals = names_read(self.function, list(known.values()))
+        reads, refusals = names_read(self.function, list(known.values()), _objects(args, kwargs))
         # and their settings, as the step starts: a forward counting self.calls += 1 must find the count changed at
         # the next call (taken as the step ended, the guard held, and replays counted nothing, without a word)
         starting = {id(module): (module, _settings_of(module))
@@ -459,6 +459,18 @@ def _signature(args: tuple, kwargs: dict, grad_enabled: bool) -> tuple[Any, list
 
     key = ("described", grad_enabled, describe(args), describe(kwargs))
     return key + _aliases(tensors), tensors
+
+
+def _objects(args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
+    """``(name, value)`` of the arguments that are neither tensors nor plain values (an object of settings, a layer,
+    a dict: :func:`~glassgrad.compiler.names.names_read` guards the attributes the step reads of them), named as a
+    guard shows them: ``argument 2``, or the keyword."""
+    given = [*((f"argument {place}", value) for place, value in enumerate(args, 1)), *kwargs.items()]
+    return [(name, value) for name, value in given if not isinstance(value, (Tensor, *PLAIN))]
+
+
+PLAIN = (int, float, complex, bool, str, bytes, type(None))
+"""Arguments that the key holds by value: nothing in them to read."""
 
 
 def _aliases(tensors: Any) -> tuple:

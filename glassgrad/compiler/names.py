@@ -258,11 +258,16 @@ def _container(value: Any) -> bool:
     return isinstance(value, (*SEQUENCES, *MAPPINGS, set))
 
 
-def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
+def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tuple[list[Read], list[str]]:
     """The names ``function`` (the compiled step) and the ``forward`` of ``layers`` (the layers it called) read from
     outside, each once, in the order found, with what each holds now; and why a replay cannot repeat the step, for
     each name that draws from Python's random module or NumPy's global generator (:func:`draws_outside`) or holds
-    an iterator or a file (:func:`used_up`)."""
+    an iterator or a file (:func:`used_up`).
+
+    ``arguments``: ``(name, value)`` of the call's arguments that are objects (the key holds each by identity), whose
+    attributes the code names are read as a global's are (``step(x, cfg)`` reading ``cfg.scale``, ``cfg.w``): a
+    replay went on with the capture's ``cfg.scale`` after the caller changed it, without a word; now the attribute is
+    guarded, and a change is read by a new capture, as eager reads it."""
     reads: dict[tuple, Read] = {}
     refusals: list[str] = []
     pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
@@ -298,6 +303,8 @@ def names_read(function: Any, layers: list) -> tuple[list[Read], list[str]]:
                        for name, value in _named_attributes(owner, attributes - LAYER_TABLES)]
             pending += [(*method, prefix) for method in _methods(owner, attributes)]  # self.log(…) in a trainer's step
         loaded += _given(defined)  # def step(x, scale=1.0): step.__defaults__ = (4.0,) between calls
+        for name, value in arguments:  # step(x, cfg): cfg.scale, in the step's code or in a helper's it calls
+            pending += _read_inside(reads, value, name, attributes)
         for where, key, name, value in loaded:
             if draws_outside(value):
                 refusals.append(f"'{name}' draws random numbers outside glassgrad's kernels (Python's random module "
