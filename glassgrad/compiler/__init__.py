@@ -113,8 +113,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   ``opt.param_groups[0]["lr"]``, ``sched.get_last_lr()``, are guarded), and a layer's settings are guarded (above);
   a value handed to a helper that reads it (``rate_of(opt)``) is not seen. Python side effects inside the step
   happen on the capture calls only (a ``print``); where the step changes what its code reads by name (appends to
-  a list, counts in an attribute), a guard sees it and the step runs eagerly, naming it. Returned tensors
-  are values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
+  a list, counts in an attribute) or binds an attribute of an object it names (``log.loss = loss.detach()``,
+  ``self.meta.last = attn``), a guard sees it and the step runs eagerly, naming it. Returned tensors are
+  values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out
   again at each call; what a library op works out in Python from the values instead (a median's pick,
