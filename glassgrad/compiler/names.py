@@ -15,13 +15,14 @@ the user's own classes the step called; and the attributes of each layer the ste
 function in ``self.act``, a list of tensors, a tensor that is not a buffer, a private number ``self._scale``; its
 settings, parameters, buffers, sublayers and mode have guards of their own), and the settings its class holds that
 its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, read as ``self.scale``), and what a
-settings object or dict it holds holds, as below, an attribute bound counting as one read (``self.config.scale``,
-``self.opts["optim"]["lr"]``, ``self.meta.last = attn.detach()``: read for each layer, so two layers of one class
-with a config each have a guard each, though their ``forward`` is read once). A method of a layer's class that its ``forward`` names (``self._scale()``, a property) is read as the
+settings object or dict it holds holds, as below (``self.config.scale``, ``self.opts["optim"]["lr"]``: read for
+each layer, so two layers of one class with a config each have a guard each, though their ``forward`` is read
+once). A method of a layer's class that its ``forward`` names (``self._scale()``, a property) is read as the
 ``forward`` is, and so is a method of a settings object the code names (``ema.update(model)``, reading and counting
 ``self.updates``), of the object whose method is compiled (``self.log(…)`` in ``gg.compile(module.training_step)``)
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
 ``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global).
+An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 A helper wrapped by ``functools.lru_cache`` is read through the function it wraps. Code that names attributes by
 strings (``getattr``, ``setattr``, ``vars``) has its string constants read as attribute names too. Guarded as:
 
@@ -620,11 +621,10 @@ BY_STRING = frozenset(("getattr", "setattr", "hasattr", "delattr", "vars", "__di
 
 def _attribute_names(code: types.CodeType) -> set[str]:
     """The attribute names ``code`` (and the code inside it) reads or binds: ``lr`` in ``args.lr``, ``last`` in
-    ``self.meta.last = attn.detach()`` (a replay runs no such store, so a settings object's attribute it binds anew
-    at each call kept the captures' value without a word: guarded, it makes the step run eagerly, naming it); and,
-    in code that names
-    attributes by strings (:data:`BY_STRING`), its string constants that are names (``"n"`` in ``setattr(log, "n",
-    …)``: guarded as ``log.n``, where replays skipped the count without a word)."""
+    ``self.meta.last = attn.detach()`` (a replay runs no store: one bound anew at each call kept the captures' value
+    without a word; guarded, the step runs eagerly, naming it); and, in code that names attributes by strings
+    (:data:`BY_STRING`), its string constants that are names (``"n"`` in ``setattr(log, "n", …)``: guarded as
+    ``log.n``, where replays skipped the count without a word)."""
     found: set[str] = set()
     for inner in _codes(code):
         attributes, loaded = set(), set()
