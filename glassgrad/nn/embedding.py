@@ -51,6 +51,18 @@ def _padding_index(padding_idx: int | None, rows: int, owner: str) -> int | None
     return int(padding_idx) % rows
 
 
+def _check_indices(indices: np.ndarray, rows: int) -> None:
+    """Refuse an index of ``embedding`` outside ``0 … rows − 1``.
+
+    Run through :func:`~glassgrad.autograd.recorded_call`: a compiled step used to check only the indices its
+    captures met, so a later batch's index -1 read the last row without a word and one of ``rows`` raised NumPy's
+    raw IndexError (eager refuses both in one line); the check is now one of the step's kernels, run at every call.
+    """
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        bad = indices[(indices < 0) | (indices >= rows)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range: the table has {rows} rows (0 … {rows - 1})")
+
+
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer indices ``input`` (any shape): output ``input.shape + (dim,)``."""
@@ -65,9 +77,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
         raise ValueError(f"embedding: weight must be a table (num_embeddings, embedding_dim), got "
                          f"{shape_text(weight.shape)}")
     rows = weight.shape[0]
-    if indices.array.size and (indices.array.min() < 0 or indices.array.max() >= rows):
-        bad = indices.array[(indices.array < 0) | (indices.array >= rows)].flat[0]
-        raise IndexError(f"embedding: index {bad} is out of range: the table has {rows} rows (0 … {rows - 1})")
+    recorded_call(_check_indices, indices.array, rows)  # a kernel of a compiled step: the indices are read at each call
     padding_idx = _padding_index(padding_idx, rows, "embedding")
     if max_norm is not None:
         _renormalise_rows(weight, indices.array, max_norm, norm_type)

@@ -487,17 +487,27 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _check_reduction(reduction, "binary_cross_entropy")
     _floating_target(target, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
-    if not ((probs.array >= 0) & (probs.array <= 1)).all():  # NaN fails both tests
-        raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
-                         "for raw scores use binary_cross_entropy_with_logits")
-    if not ((target.array >= 0) & (target.array <= 1)).all():
-        raise RuntimeError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
-                         "one); for labels such as -1/1 map them to 0/1 first")
+    recorded_call(_check_probabilities, probs.array, target.array)  # a kernel of a compiled step: read at each call
     _refuse_a_gradient(weight, "binary_cross_entropy", "weight")
     if weight is None:
         return apply(ops.BCE, (probs, target), probs.array, target.array, reduction, _needs(probs, target))
     items = apply(ops.BCE, (probs, target), probs.array, target.array, "none", _needs(probs, target))
     return _weighted(items, _item_weight(weight, probs, "binary_cross_entropy", "weight"), reduction)
+
+
+def _check_probabilities(probs: np.ndarray, target: np.ndarray) -> None:
+    """Refuse an input or target of ``binary_cross_entropy`` outside [0, 1] (NaN is not in it).
+
+    Run through :func:`~glassgrad.autograd.recorded_call`: a compiled step used to check only the values its
+    captures met, so a later batch whose target was 2, -1 or NaN trained on without a word (eager refuses it); the
+    check is now one of the step's kernels, refusing it at every call as eager does.
+    """
+    if not ((probs >= 0) & (probs <= 1)).all():  # NaN fails both tests
+        raise RuntimeError("binary_cross_entropy: input must hold probabilities in [0, 1] (NaN is not one); "
+                           "for raw scores use binary_cross_entropy_with_logits")
+    if not ((target >= 0) & (target <= 1)).all():
+        raise RuntimeError("binary_cross_entropy: target must hold probabilities (labels) in [0, 1] (NaN is not "
+                           "one); for labels such as -1/1 map them to 0/1 first")
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
