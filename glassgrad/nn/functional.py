@@ -1056,6 +1056,19 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     return _reduced(losses.mean(-1), reduction, name)
 
 
+def _check_margin_labels(values: np.ndarray, classes: int) -> None:
+    """Refuse a ``multi_margin_loss`` label outside ``[0, classes)``.
+
+    Run through :func:`~glassgrad.autograd.recorded_call`: a compiled step used to check only the labels its captures
+    met, so a later batch's label 3 of 3 classes trained on without a word (eager refuses it); the check is now one of
+    the step's kernels, run at every call.
+    """
+    outside = (values < 0) | (values >= classes)
+    if outside.any():
+        raise IndexError(f"multi_margin_loss: target label {values[outside][0]} is out of range: labels must be in "
+                         f"[0, {classes - 1}]")
+
+
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Per sample, ``w_y · Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below
@@ -1074,11 +1087,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if labels.dtype.kind not in "iu" or labels.ndim > 1 or labels.numel() != rows.shape[0]:
         raise RuntimeError(f"multi_margin_loss: target must hold one class index (int64) per sample, "
                            f"{rows.shape[0]} in a vector, got {shape_text(labels.shape)} {labels.dtype}")
-    values = labels.array
-    outside = (values < 0) | (values >= rows.shape[1])
-    if outside.any():
-        raise IndexError(f"multi_margin_loss: target label {values[outside][0]} is out of range: labels must be in "
-                         f"[0, {rows.shape[1] - 1}]")
+    recorded_call(_check_margin_labels, labels.array, rows.shape[1])  # a kernel of a compiled step: read at each call
     picks = labels.reshape(-1, 1)
     own = arange(rows.shape[1]).unsqueeze(0) == picks  # its own term left out (∞ − ∞ too)
     gaps = (margin - rows.gather(1, picks) + rows).masked_fill(own, 0.0).relu() ** p
