@@ -36,7 +36,7 @@ import numpy as np
 
 from . import ops_decompositions as rows
 from .arguments import is_floating, shape_text
-from .autograd import note_computed
+from .autograd import note_computed, recorded_call
 from .creation import as_tensor
 from .linalg import check_same_dtype, solve_as
 from .linalg_decompositions import _matrices
@@ -79,11 +79,20 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     it are not read. A zero on T's diagonal is refused in one line (PyTorch returns ±inf/NaN)."""
     a = _matrices(A, "linalg.solve_triangular", square=True)
     b = _right_hand_side(a, B, left, "linalg.solve_triangular")
-    if not unitriangular and np.any(np.diagonal(a.array, axis1=-2, axis2=-1) == 0):
-        raise SingularMatrixError("linalg.solve_triangular: A has a 0 on its diagonal, so the triangular system has "
-                                  "no unique solution; check the matrix (or pass unitriangular=True for 1s there)")
+    if not unitriangular:  # a kernel of a compiled step: the diagonal is read at each call
+        recorded_call(_refuse_a_zero_diagonal, a.array)
     triangle = _triangle(a, upper, unitriangular)
     return solve_as(triangle, b, False) if left else solve_as(triangle.mT, b.mT, False).mT  # X·T = B: Tᵀ·Xᵀ = Bᵀ
+
+
+def _refuse_a_zero_diagonal(matrices: np.ndarray) -> None:
+    """Refuse a triangular system with a 0 on its diagonal (PyTorch returns ±inf/NaN).
+
+    Through :func:`~glassgrad.autograd.recorded_call`: a compiled step checked only its captures' matrices, and a
+    later singular one gave inf/NaN without a word."""
+    if np.any(np.diagonal(matrices, axis1=-2, axis2=-1) == 0):
+        raise SingularMatrixError("linalg.solve_triangular: A has a 0 on its diagonal, so the triangular system has "
+                                  "no unique solution; check the matrix (or pass unitriangular=True for 1s there)")
 
 
 REPLACED_BY_LINALG = {

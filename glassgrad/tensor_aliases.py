@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import functions, linalg, linalg_decompositions, linalg_lu, sampling, special
-from .autograd import is_grad_enabled
+from .autograd import is_grad_enabled, recorded_call
 from .creation import as_tensor
 from .dtypes import is_floating_point
 from .tensor import Tensor
@@ -64,9 +64,17 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     """``ln Γₚ(a)``, the log of the multivariate gamma function of dimension ``p``; every entry must be above
     ``(p − 1)/2`` (where Γₚ is finite), as PyTorch checks."""
     x = as_tensor(input)
-    if isinstance(p, int) and not isinstance(p, bool) and p >= 1 and not np.all(x.array > (p - 1) / 2):
-        raise RuntimeError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2} for p={p}")
+    if isinstance(p, int) and not isinstance(p, bool) and p >= 1:  # a kernel of a compiled step: run at each call
+        recorded_call(_refuse_outside_the_domain, x.array, p)
     return special.multigammaln(x, p)
+
+
+def _refuse_outside_the_domain(values: np.ndarray, p: int) -> None:
+    """Refuse an entry of ``mvlgamma`` at or below ``(p − 1)/2``, as PyTorch does (through
+    :func:`~glassgrad.autograd.recorded_call`, so that a compiled step checks every call's values, not only its
+    captures')."""
+    if not np.all(values > (p - 1) / 2):
+        raise RuntimeError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2} for p={p}")
 
 
 def is_complex(input: Tensor) -> bool:

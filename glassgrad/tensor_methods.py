@@ -536,11 +536,19 @@ def _whole_division(op: Any, a: Tensor, b: Any) -> Tensor:
     """``op`` entry by entry; integers divided by 0 are refused, as PyTorch does (floats give inf or NaN), the divisor
     read in the dtype the op computes in: a number wraps to it first (int32 // 2**32 divides by 0)."""
     b = lift(b, a)
-    if a.array.dtype.kind in "iub" and b.array.dtype.kind in "iub" and not np.all(
-            b.array.astype(common_dtype(a.array, b.array), copy=False)):
-        raise RuntimeError(f"{op.name}: integer division by zero (the divisor holds a 0); divide floats to get "
-                           "inf/nan, or keep 0 out of the divisor")
+    if a.array.dtype.kind in "iub" and b.array.dtype.kind in "iub":  # a kernel of a compiled step: run at each call
+        recorded_call(_refuse_a_zero_divisor, op.name, b.array, common_dtype(a.array, b.array))
     return _binary(op, a, b)
+
+
+def _refuse_a_zero_divisor(name: str, divisor: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse an integer divisor holding a 0 (read in the dtype the op computes in), as PyTorch does.
+
+    Through :func:`~glassgrad.autograd.recorded_call`: a compiled step checked only its captures' divisors, and a
+    later 0 gave NumPy's 0 with a warning where eager refuses."""
+    if not np.all(divisor.astype(dtype, copy=False)):
+        raise RuntimeError(f"{name}: integer division by zero (the divisor holds a 0); divide floats to get "
+                           "inf/nan, or keep 0 out of the divisor")
 
 
 @method

@@ -1,0 +1,53 @@
+"""Checks of values that an op makes in Python before it computes (an integer divisor holding 0, a triangular
+system's zero diagonal, ``mvlgamma``'s domain) inside a ``gg.compile``d step.
+
+They ran only on the capture calls: a later call's bad values went through the replayed NumPy kernels without a
+word (integer ``//`` by 0 gave 0 with NumPy's warning, a singular triangular solve gave inf, ``mvlgamma`` out of its
+domain gave a number) where eager refuses in one line. Each check is now a kernel of the step, run at every call.
+The oracle is eager: the same results on the good calls, bit for bit, and the same error at the bad one.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+GOOD = 4
+
+
+def _outcomes(wrap, step, inputs):
+    step = wrap(step)
+    seen = []
+    for x in inputs:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # NumPy's divide-by-zero warning, or a refusal to compile, fails
+                seen.append(step(x).numpy().copy())
+        except (RuntimeError, gg.linalg.LinAlgError) as error:
+            seen.append(f"{type(error).__name__}: {error}")
+    return seen, step
+
+
+CASES = {
+    "integer //": (lambda x: x // (x - 2), [gg.tensor([3, 5, 7])] * GOOD + [gg.tensor([2, 5, 7])]),
+    "integer %": (lambda x: x % (x - 2), [gg.tensor([3, 5, 7])] * GOOD + [gg.tensor([3, 2, 7])]),
+    "solve_triangular": (lambda a: gg.linalg.solve_triangular(a, gg.ones(2, 1, dtype=a.dtype), upper=True),
+                         [gg.tensor([[1.0, 2.0], [0.0, 3.0]])] * GOOD + [gg.tensor([[1.0, 2.0], [0.0, 0.0]])]),
+    "mvlgamma": (lambda x: gg.mvlgamma(x, 2), [gg.tensor([2.0, 3.0])] * GOOD + [gg.tensor([0.2, 3.0])]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_bad_value_after_the_captures_is_refused_as_eager_refuses_it(case):
+    function, inputs = CASES[case]
+    eager, _ = _outcomes(lambda step: step, function, inputs)
+    compiled, step = _outcomes(gg.compile, function, inputs)
+    assert isinstance(eager[-1], str)  # eager refuses the last call
+    assert compiled[-1] == eager[-1]
+    for mine, theirs in zip(compiled[:-1], eager[:-1], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert sum(entry.replays for entry in step.entries.values()) == GOOD - 2 + 1  # the bad call is a replay too
