@@ -51,3 +51,28 @@ def test_a_bad_value_after_the_captures_is_refused_as_eager_refuses_it(case):
     for mine, theirs in zip(compiled[:-1], eager[:-1], strict=True):
         np.testing.assert_array_equal(mine, theirs)
     assert sum(entry.replays for entry in step.entries.values()) == GOOD - 2 + 1  # the bad call is a replay too
+
+
+def test_an_antialiased_shrink_runs_eagerly_as_its_way_depends_on_the_values():
+    """``interpolate(antialias=True)`` shrinking by many entries per output takes one matrix product where the input
+    is finite, else one read per tap (a NaN reaches only the outputs that read it). A replay kept the captures' way:
+    a NaN in a later call reached every output. Now such a step runs eagerly, saying why; the outputs are eager's."""
+    def run(wrap):
+        step = wrap(lambda x: gg.nn.functional.interpolate(x, size=(2, 2), mode="bilinear", antialias=True))
+        rng = np.random.default_rng(0)
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for call in range(5):
+                batch = rng.standard_normal((1, 1, 32, 32))
+                if call == 4:
+                    batch[0, 0, 0, 0] = np.nan
+                seen.append(step(gg.tensor(batch)).numpy().copy())
+        return seen, [str(warning.message) for warning in caught]
+
+    eager, _ = run(lambda step: step)
+    compiled, messages = run(gg.compile)
+    for mine, theirs in zip(compiled, eager, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert np.isnan(compiled[-1]).sum() == 1
+    assert len(messages) == 1 and "antialiased resize" in messages[0] and "running it eagerly" in messages[0]

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
+from ..autograd import note_unreplayable
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .module import Module
@@ -152,11 +153,20 @@ MANY_TAPS = 4
 by one product with the dim's resizing matrix (BLAS), 10–20 times faster than a read per tap."""
 
 
+VALUE_DEPENDENT_RESIZE = ("an antialiased resize that shrinks by more than 4 input entries per output picks its way "
+                          "by whether the input is finite (one product where it is), which a replay would not check "
+                          "again: a NaN or ∞ in a later call would reach every output, where eager keeps it to those "
+                          "that read it")
+"""Why a compiled step that resizes so runs eagerly (:func:`_resampled`)."""
+
+
 def _resampled(x: Tensor, dim: int, taps: Taps) -> Tensor:
     """``x`` resized along ``dim``: each output the sum of its taps, weight times the entry read (``index_select``),
     so a NaN or ∞ reaches only the outputs that read it, as in PyTorch. With many taps and every entry finite, one
     product with the resizing matrix ``M[o, j]`` (each tap's weight at its entry) gives the same sums at once."""
     index, weight, taken = taps
+    if index.shape[1] > MANY_TAPS:  # the way depends on the values: a compiled step runs eagerly (a replay kept the
+        note_unreplayable(VALUE_DEPENDENT_RESIZE)  # captures' way, and a NaN after them reached every output)
     if index.shape[1] > MANY_TAPS and np.isfinite(x.array).all():
         matrix = np.zeros((len(index), x.shape[dim]))
         np.add.at(matrix, (np.arange(len(index))[:, None], index), np.where(taken, weight, 0.0))
