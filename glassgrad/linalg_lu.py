@@ -183,20 +183,28 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
         low = packed[..., :, :size].tril(-1) + Tensor._wrap(np.eye(rows_count, size, dtype=packed.array.dtype))
         upper = packed[..., :size, :].triu()
     if unpack_pivots:
-        p = Tensor._wrap(rows.permutation(_checked_pivots(packed, LU_pivots, "lu_unpack"), rows_count,
-                                          packed.array.dtype))
+        p = _permutation_matrix(packed, LU_pivots, rows_count, "lu_unpack")
     return LUResult(p, low, upper)
 
 
-def _checked_pivots(packed: Tensor, pivots: Any, name: str) -> np.ndarray:
+def _permutation_matrix(packed: Tensor, pivots: Any, rows_count: int, name: str) -> Tensor:
+    """P of ``A = P·L·U`` (``rows_count`` rows) from ``lu_factor``'s pivots, checked.
+
+    Worked out from the pivots' values by one kernel of a compiled step (:func:`recorded_call`): a replay kept the
+    captures' permutation, and their check, for every later call's pivots, without a word."""
     found = as_tensor(pivots)
     if found.array.dtype != np.int32:
         raise RuntimeError(f"{name}: pivots must be int32 (as lu_factor returns them), got {found.dtype}")
-    rows_count, size = packed.shape[-2], min(packed.shape[-2:])
-    if found.shape[-1:] != (size,) or np.any(found.array < 1) or np.any(found.array > rows_count):
-        raise RuntimeError(f"{name}: pivots must have shape (…, {size}) with entries from 1 to {rows_count}, got "
-                           f"shape {shape_text(found.shape)}; pass the pivots lu_factor returned")
-    return found.array
+    return Tensor._wrap(recorded_call(_permutation, found.array, packed.shape, rows_count, packed.array.dtype, name))
+
+
+def _permutation(pivots: np.ndarray, shape: tuple, rows_count: int, dtype: np.dtype, name: str) -> np.ndarray:
+    """:func:`_permutation_matrix`'s kernel: the pivots checked (a shape (…, min(m, n)), entries 1 … m), then P."""
+    rows_in, size = shape[-2], min(shape[-2:])
+    if pivots.shape[-1:] != (size,) or np.any(pivots < 1) or np.any(pivots > rows_in):
+        raise RuntimeError(f"{name}: pivots must have shape (…, {size}) with entries from 1 to {rows_in}, got "
+                           f"shape {shape_text(pivots.shape)}; pass the pivots lu_factor returned")
+    return rows.permutation(pivots, rows_count, dtype)
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
@@ -207,8 +215,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     check_same_dtype("linalg.lu_solve", packed, b, "LU", "B")
     if not left:  # X·A = B is Aᵀ·Xᵀ = Bᵀ
         return lu_solve(packed, pivots, b.mT, adjoint=not adjoint).mT
-    p = Tensor._wrap(rows.permutation(_checked_pivots(packed, pivots, "linalg.lu_solve"), packed.shape[-1],
-                                      packed.array.dtype))
+    p = _permutation_matrix(packed, pivots, packed.shape[-1], "linalg.lu_solve")
     if adjoint:  # Aᵀ = Uᵀ·Lᵀ·Pᵀ
         inner = solve_triangular(packed.mT, b, upper=False)
         return p @ solve_triangular(packed.mT, inner, upper=True, unitriangular=True)

@@ -1,5 +1,6 @@
 """Checks of values that an op makes in Python before it computes (an integer divisor holding 0, a triangular
-system's zero diagonal, ``mvlgamma``'s domain) inside a ``gg.compile``d step.
+system's zero diagonal, ``mvlgamma``'s domain, ``lu_unpack``'s pivots), and a permutation worked out in Python from
+the pivots, inside a ``gg.compile``d step.
 
 They ran only on the capture calls: a later call's bad values went through the replayed NumPy kernels without a
 word (integer ``//`` by 0 gave 0 with NumPy's warning, a singular triangular solve gave inf, ``mvlgamma`` out of its
@@ -76,3 +77,46 @@ def test_an_antialiased_shrink_runs_eagerly_as_its_way_depends_on_the_values():
         np.testing.assert_array_equal(mine, theirs)
     assert np.isnan(compiled[-1]).sum() == 1
     assert len(messages) == 1 and "antialiased resize" in messages[0] and "running it eagerly" in messages[0]
+
+
+def _factored(matrices):
+    return [gg.linalg.lu_factor(gg.tensor(matrix)) for matrix in matrices]
+
+
+SWAPPED = [np.array([[1.0, 2.0], [3.0, 4.0]])] * GOOD + [np.array([[4.0, 2.0], [3.0, 1.0]])]
+
+
+@pytest.mark.parametrize("use", ["lu_unpack", "lu_solve"])
+def test_a_permutation_worked_out_from_pivots_is_worked_out_at_every_call(use):
+    """``lu_unpack`` and ``lu_solve`` turn the pivots into P in Python: a replay kept the captures' P (the identity),
+    and the last call, whose factorisation swapped the rows, came out wrong without a word. P is now a kernel."""
+    def step(lu, pivots):
+        if use == "lu_unpack":
+            return gg.lu_unpack(lu, pivots)[0] * 1.0
+        return gg.linalg.lu_solve(lu, pivots, gg.ones(2, 1, dtype=lu.dtype))
+
+    runs = []
+    for wrap in (lambda function: function, gg.compile):
+        compiled = wrap(step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            runs.append([compiled(lu, pivots).numpy().copy() for lu, pivots in _factored(SWAPPED)])
+    for mine, theirs in zip(runs[1], runs[0], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert sum(entry.replays for entry in compiled.entries.values()) == GOOD - 1
+
+
+def test_bad_pivots_after_the_captures_are_refused_as_eager_refuses_them():
+    lu, pivots = _factored(SWAPPED[:1])[0]
+    inputs = [(lu, pivots)] * GOOD + [(lu, gg.tensor(np.array([3, 1], dtype=np.int32)))]
+    outcomes = []
+    for wrap in (lambda function: function, gg.compile):
+        step, seen = wrap(lambda lu, pivots: gg.lu_unpack(lu, pivots)[0] * 1.0), []
+        for arguments in inputs:
+            try:
+                seen.append(step(*arguments).numpy().copy())
+            except RuntimeError as error:
+                seen.append(str(error))
+        outcomes.append(seen)
+    assert "pivots must have shape" in outcomes[0][-1]
+    assert outcomes[1][-1] == outcomes[0][-1]
