@@ -72,6 +72,7 @@ import sysconfig
 import types
 import weakref
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -293,7 +294,7 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         if (id(code), id(owner)) in seen or not _users(code):  # a method once per object (cfg.lr, a property)
             continue
         seen.add((id(code), id(owner)))
-        attributes = _attribute_names(code)
+        attributes = _names_in(code).attributes
         loaded = _loaded(code, defined)
         if _reads_environment(code, loaded, attributes):  # os.environ["SCALE"]: set to another value later
             reads.setdefault((id(os.environ), "_data"), Environment(os.environ, "_data", "os.environ",
@@ -338,7 +339,7 @@ def used_up(read: Read) -> str | None:
     return None
 
 
-def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: set[str]) -> list[tuple]:
+def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: AbstractSet[str]) -> list[tuple]:
     """Adds to ``reads`` each attribute among ``attributes`` (those the code names) of ``value``, a settings object,
     a dict, a module or a class of the user's, read as ``name`` (:func:`_attributes`: ``args.lr``,
     ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``) and the
@@ -384,7 +385,7 @@ def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
     return Read(where, key, name, value, False, _entries(value))
 
 
-def _named_attributes(owner: Any, attributes: set[str]) -> list[tuple[str, Any]]:
+def _named_attributes(owner: Any, attributes: AbstractSet[str]) -> list[tuple[str, Any]]:
     """The attributes of ``owner`` among ``attributes`` (those the code names), but modules and classes; for an
     object, its class's settings too (``lr = 0.1`` in the class's body, read as ``cfg.lr``: guarded through the
     object, so either one bound again fails the guard)."""
@@ -405,7 +406,7 @@ def _held(owner: Any) -> dict[str, Any]:
     return held
 
 
-def _class_settings(owner: Any, attributes: set[str]) -> dict[str, Any]:
+def _class_settings(owner: Any, attributes: AbstractSet[str]) -> dict[str, Any]:
     """The settings among ``attributes`` that ``owner``'s class holds (``scale = 2.0`` in its body, read as
     ``self.scale``), each from the nearest class that holds it, as Python looks it up."""
     found: dict[str, Any] = {}
@@ -416,7 +417,7 @@ def _class_settings(owner: Any, attributes: set[str]) -> dict[str, Any]:
     return found
 
 
-def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list[tuple]:
+def _attributes(value: Any, name: str, attributes: AbstractSet[str], depth: int) -> list[tuple]:
     """``(owner, attribute, name, value)`` of each attribute the code names of a settings object, a module or a
     class of the user's (``args.lr``, ``config.LR``, ``Config.lr``), and of each dict or list a dict holds
     (``CONFIG["optim"]``), and so on down, ``depth`` levels at most (``cfg.optim.lr``)."""
@@ -442,7 +443,7 @@ def _attributes(value: Any, name: str, attributes: set[str], depth: int) -> list
     return found
 
 
-def _rates(value: Any, name: str, attributes: set[str]) -> list[tuple]:
+def _rates(value: Any, name: str, attributes: AbstractSet[str]) -> list[tuple]:
     """``(owner, key, name, value)`` of what the code reads of an optimizer's or a scheduler's numbers: each setting
     of each of an optimizer's groups where the code names ``param_groups`` (``opt.param_groups[0]["lr"]``, returned
     or used in an op, changed by a scheduler between calls; ``g["lr"] *= 0.9`` inside the step), a scheduler's
@@ -461,7 +462,7 @@ def _rates(value: Any, name: str, attributes: set[str]) -> list[tuple]:
     return found
 
 
-def _methods(value: Any, attributes: set[str]) -> list[tuple]:
+def _methods(value: Any, attributes: AbstractSet[str]) -> list[tuple]:
     """The code of each method and property the code names of a settings object (``ema.update(model)``, ``cfg.lr``
     computed from ``self._lr``), as a method of that object, so that the attributes it reads are guarded as
     ``self.…``: an EMA helper whose ``update`` counts ``self.num_updates += 1`` then has the count guarded (it
@@ -481,7 +482,7 @@ def _methods_of_layer(kind: type, forward: types.CodeType) -> tuple[set[str], li
     names: set[str] = set()
     pending, seen, methods = [forward], {forward}, []
     while pending and len(seen) < MOST_CODE:
-        found = _attribute_names(pending.pop())
+        found = _names_in(pending.pop()).attributes
         names |= found
         for name in sorted(found):
             method = getattr(kind, name, None)
@@ -584,14 +585,56 @@ def _codes(code: types.CodeType) -> list[types.CodeType]:
     return found
 
 
+@dataclass(frozen=True)
+class _CodeNames:
+    """What one function's code (and the code written inside it) names, read from its bytecode once
+    (:func:`_names_in`): the attributes it reads, binds or names by strings, the globals it loads (in order), and
+    the modules and names it imports."""
+
+    attributes: frozenset[str]
+    globals: tuple[str, ...]
+    imports: frozenset[str]
+
+
+ATTRIBUTE_OPS = frozenset(("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"))
+"""The instructions that name an attribute: read (``args.lr``) or bound (``self.meta.last = attn``)."""
+
+BY_STRING = frozenset(("getattr", "setattr", "hasattr", "delattr", "vars", "__dict__"))
+"""What names an attribute by a string: ``setattr(log, "n", getattr(log, "n") + 1)``, ``vars(log)["n"]``."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_in(code: types.CodeType) -> _CodeNames:
+    """What ``code`` names (:class:`_CodeNames`), one pass over its instructions, kept per code object: each capture
+    reads the step's functions again, and a layer's ``forward`` is read for each layer of its class.
+
+    Its attributes: ``lr`` in ``args.lr``, ``last`` in ``self.meta.last = attn.detach()`` (a replay runs no store:
+    one bound anew at each call kept the captures' value without a word; guarded, the step runs eagerly, naming it);
+    and, in code that names attributes by strings (:data:`BY_STRING`), its string constants that are names (``"n"``
+    in ``setattr(log, "n", …)``: guarded as ``log.n``, where replays skipped the count without a word)."""
+    attributes: AbstractSet[str] = set()
+    loaded: list[str] = []
+    imports: set[str] = set()
+    for inner in _codes(code):
+        own_attributes, own_loaded = set(), []
+        for instruction in dis.get_instructions(inner):
+            if instruction.opname in ATTRIBUTE_OPS:
+                own_attributes.add(instruction.argval)
+            elif instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+                own_loaded.append(instruction.argval)
+            elif instruction.opname in ("IMPORT_NAME", "IMPORT_FROM"):
+                imports.add(instruction.argval)
+        attributes |= own_attributes
+        if BY_STRING & (own_attributes | set(own_loaded)):
+            attributes |= {name for name in inner.co_consts if type(name) is str and name.isidentifier()}
+        loaded += own_loaded
+    return _CodeNames(frozenset(attributes), tuple(loaded), frozenset(imports))
+
+
 def _loaded(code: types.CodeType, function: types.FunctionType) -> list[tuple]:
     """``(where, key, name, value)`` of each global and free variable that ``function``'s code reads."""
-    found = []
     scope = function.__globals__
-    for inner in _codes(code):
-        for instruction in dis.get_instructions(inner):
-            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and instruction.argval in scope:
-                found.append((scope, instruction.argval, instruction.argval, scope[instruction.argval]))
+    found = [(scope, name, name, scope[name]) for name in _names_in(code).globals if name in scope]
     for name, cell in zip(code.co_freevars, function.__closure__ or ()):
         try:
             found.append((cell, None, name, cell.cell_contents))
@@ -600,7 +643,7 @@ def _loaded(code: types.CodeType, function: types.FunctionType) -> list[tuple]:
     return found
 
 
-def _reads_environment(code: types.CodeType, loaded: list[tuple], attributes: set[str]) -> bool:
+def _reads_environment(code: types.CodeType, loaded: list[tuple], attributes: AbstractSet[str]) -> bool:
     """Whether ``code`` reads the process environment: it loads ``os`` (or imports it) and names one of
     :data:`ENVIRONMENT_NAMES` (``os.environ``, ``os.getenv``; ``from os import environ`` inside it), or loads a
     name bound to one of them (``from os import environ, getenv`` at the top of its module, a closure's ``env =
@@ -609,34 +652,9 @@ def _reads_environment(code: types.CodeType, loaded: list[tuple], attributes: se
     values = [value for _, _, _, value in loaded]
     if any(value is environment for value in values for environment in held):
         return True
-    imported = {instruction.argval for inner in _codes(code) for instruction in dis.get_instructions(inner)
-                if instruction.opname in ("IMPORT_NAME", "IMPORT_FROM")}
+    imported = _names_in(code).imports
     return ((any(value is os for value in values) or "os" in imported)
             and bool(ENVIRONMENT_NAMES & (attributes | imported)))
-
-
-BY_STRING = frozenset(("getattr", "setattr", "hasattr", "delattr", "vars", "__dict__"))
-"""What names an attribute by a string: ``setattr(log, "n", getattr(log, "n") + 1)``, ``vars(log)["n"]``."""
-
-
-def _attribute_names(code: types.CodeType) -> set[str]:
-    """The attribute names ``code`` (and the code inside it) reads or binds: ``lr`` in ``args.lr``, ``last`` in
-    ``self.meta.last = attn.detach()`` (a replay runs no store: one bound anew at each call kept the captures' value
-    without a word; guarded, the step runs eagerly, naming it); and, in code that names attributes by strings
-    (:data:`BY_STRING`), its string constants that are names (``"n"`` in ``setattr(log, "n", …)``: guarded as
-    ``log.n``, where replays skipped the count without a word)."""
-    found: set[str] = set()
-    for inner in _codes(code):
-        attributes, loaded = set(), set()
-        for instruction in dis.get_instructions(inner):
-            if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"):
-                attributes.add(instruction.argval)
-            elif instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-                loaded.add(instruction.argval)
-        found |= attributes
-        if BY_STRING & (attributes | loaded):
-            found |= {constant for constant in inner.co_consts if type(constant) is str and constant.isidentifier()}
-    return found
 
 
 def _plain_object(value: Any) -> bool:
