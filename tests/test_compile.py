@@ -708,6 +708,8 @@ def _refusal_case(kind):
     model = _mlp(gg.float32)
     optimizer = gg.optim.SGD(model.parameters(), lr=0.1)
     extra = {}
+    # computed with NumPy from the values, a constant to a capture; outside step, whose code then names no .array
+    numpy_math = (lambda x: np.float32(np.abs(x.array).sum())) if kind == "numpy-math" else None
 
     def step(x, y):
         optimizer.zero_grad()
@@ -737,8 +739,8 @@ def _refusal_case(kind):
             loss = loss + 0 * out[out.detach() > 0].sum()
         if kind == "grad":  # a second derivative's first half (plain gg.autograd.grad replays: its own tests)
             gg.autograd.grad(loss, [model[0].weight], retain_graph=True, create_graph=True)
-        if kind == "numpy-math":  # computed with NumPy from the values: a constant to a capture
-            loss = loss * gg.tensor(np.float32(np.abs(x.array).sum()))
+        if kind == "numpy-math":
+            loss = loss * gg.tensor(numpy_math(x))
         if kind == "live":  # a graph kept for a backward outside, after one inside
             loss.backward(retain_graph=True)
             optimizer.step()
@@ -774,7 +776,7 @@ REFUSALS = {
     "hook": "forward hook",
     "tensor-hook": "a tensor hook (register_hook) ran in the step",
     "trace": "gg.trace() inside the step",
-    "numpy-math": "the step does different work on each call",
+    "numpy-math": "a tensor's NumPy array (.array) itself",
     "live": "graph is still needed",
     "new-leaf": "gives a gradient to a leaf made inside the step (x.clone().requires_grad_())",
     "closure": "optimizer.step(closure)",

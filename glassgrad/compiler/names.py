@@ -54,7 +54,9 @@ strings (``getattr``, ``setattr``, ``vars``) has its string constants read as at
   variable set, changed or removed between calls makes a new capture, which reads it as eager does.
 
 A name holding an iterator (a generator, ``iter(batches)``, ``itertools.count()``) or a file makes the step run
-eagerly, saying which (:func:`used_up`): the step takes items from it or writes to it, which a replay would not.
+eagerly, saying which (:func:`used_up`): the step takes items from it or writes to it, which a replay would not. So
+does code naming a tensor's NumPy array, ``x.array`` (:func:`_reads_arrays`; ``np.array`` is not one): what it reads
+or writes there is outside the kernels a capture records.
 
 Not seen: values a library's code reads (a package reading ``os.environ`` inside itself, Python's library
 included), an entry of a long container changed in place, attributes more than :data:`MOST_DEPTH` levels down.
@@ -296,6 +298,8 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         seen.add((id(code), id(owner)))
         attributes = _names_in(code).attributes
         loaded = _loaded(code, defined)
+        if _reads_arrays(code, loaded):
+            refusals.append(RAW_ARRAY)
         if _reads_environment(code, loaded, attributes):  # os.environ["SCALE"]: set to another value later
             reads.setdefault((id(os.environ), "_data"), Environment(os.environ, "_data", "os.environ",
                                                                     dict(os.environ._data), True))
@@ -321,6 +325,20 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         pending = [found for found in pending if found[0] is not None]
     refusals += [why for why in map(used_up, reads.values()) if why is not None]
     return list(reads.values()), refusals
+
+
+RAW_ARRAY = ("the step reads or writes a tensor's NumPy array (.array) itself, outside the kernels a capture "
+             "records: a replay would skip its writes and keep the captures' numbers and branches; use tensor ops "
+             "inside the step (p.data += …, gg.no_grad()), and .numpy() outside it")
+"""Why a step whose own code names ``tensor.array`` runs eagerly (:func:`_reads_arrays`)."""
+
+
+def _reads_arrays(code: types.CodeType, loaded: list[tuple]) -> bool:
+    """Whether ``code`` names the attribute ``array`` of anything but a module (``x.array.sum()``,
+    ``m.bias.array[0] += 0.5``; not ``np.array(…)``): a write into the NumPy array, or a Python branch on its
+    numbers, ran at the captures only, and replays went on without it, without a word."""
+    modules = {name for _, _, name, value in loaded if isinstance(value, types.ModuleType)}
+    return any(name not in modules for name in _names_in(code).arrays)
 
 
 def used_up(read: Read) -> str | None:
@@ -594,10 +612,16 @@ class _CodeNames:
     attributes: frozenset[str]
     globals: tuple[str, ...]
     imports: frozenset[str]
+    arrays: tuple[str, ...]
+    """Where the code reads or binds an attribute ``array``: the global or closure variable it is read from
+    (``np`` in ``np.array(…)``), or ``""`` where it is read from anything else (``x.array``, ``self.w.array``)."""
 
 
 ATTRIBUTE_OPS = frozenset(("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"))
 """The instructions that name an attribute: read (``args.lr``) or bound (``self.meta.last = attn``)."""
+
+VARIABLE_OPS = frozenset(("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"))
+"""The instructions that load a global or closure variable by name (``np`` before ``np.array``)."""
 
 BY_STRING = frozenset(("getattr", "setattr", "hasattr", "delattr", "vars", "__dict__"))
 """What names an attribute by a string: ``setattr(log, "n", getattr(log, "n") + 1)``, ``vars(log)["n"]``."""
@@ -615,20 +639,25 @@ def _names_in(code: types.CodeType) -> _CodeNames:
     attributes: AbstractSet[str] = set()
     loaded: list[str] = []
     imports: set[str] = set()
+    arrays: list[str] = []
     for inner in _codes(code):
         own_attributes, own_loaded = set(), []
+        before = None
         for instruction in dis.get_instructions(inner):
             if instruction.opname in ATTRIBUTE_OPS:
                 own_attributes.add(instruction.argval)
+                if instruction.argval == "array":
+                    arrays.append(before.argval if before is not None and before.opname in VARIABLE_OPS else "")
             elif instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
                 own_loaded.append(instruction.argval)
             elif instruction.opname in ("IMPORT_NAME", "IMPORT_FROM"):
                 imports.add(instruction.argval)
+            before = instruction
         attributes |= own_attributes
         if BY_STRING & (own_attributes | set(own_loaded)):
             attributes |= {name for name in inner.co_consts if type(name) is str and name.isidentifier()}
         loaded += own_loaded
-    return _CodeNames(frozenset(attributes), tuple(loaded), frozenset(imports))
+    return _CodeNames(frozenset(attributes), tuple(loaded), frozenset(imports), tuple(arrays))
 
 
 def _loaded(code: types.CodeType, function: types.FunctionType) -> list[tuple]:
