@@ -68,10 +68,12 @@ import collections
 import dis
 import functools
 import io
+import logging
 import os
 import sys
 import sysconfig
 import types
+import warnings
 import weakref
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
@@ -300,6 +302,10 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         loaded = _loaded(code, defined)
         if _reads_arrays(code, loaded):
             refusals.append(RAW_ARRAY)
+        written = writes_outside(code, loaded, attributes)
+        if written is not None:
+            refusals.append(f"{written} at each call, which a replay would not do (it runs no Python of the step); "
+                            "do it outside the compiled step, from what the step returns")
         if _reads_environment(code, loaded, attributes):  # os.environ["SCALE"]: set to another value later
             reads.setdefault((id(os.environ), "_data"), Environment(os.environ, "_data", "os.environ",
                                                                     dict(os.environ._data), True))
@@ -339,6 +345,40 @@ def _reads_arrays(code: types.CodeType, loaded: list[tuple]) -> bool:
     numbers, ran at the captures only, and replays went on without it, without a word."""
     modules = {name for _, _, name, value in loaded if isinstance(value, types.ModuleType)}
     return any(name not in modules for name in _names_in(code).arrays)
+
+
+OUTPUT_BUILTINS = frozenset(("print", "input", "open", "breakpoint"))
+"""Python's builtins whose call does something outside the step (writes, reads the terminal, stops in a debugger)."""
+
+LOG_CALLS = frozenset(("debug", "info", "warning", "warn", "error", "exception", "critical", "log"))
+"""The methods of a ``logging.Logger`` (and functions of ``logging``) that log a record."""
+
+
+TERMINAL_PACKAGES = frozenset(("tqdm", "rich"))
+"""Packages of progress bars and consoles: a step that names one of their objects writes to the terminal."""
+
+
+def writes_outside(code: types.CodeType, loaded: list[tuple], attributes: AbstractSet[str]) -> str | None:
+    """What ``code`` does outside the step that a replay, running none of its Python, would skip, or None: a call of
+    a builtin of :data:`OUTPUT_BUILTINS` (``print("step")``, ``print(x.shape)`` in a ``forward``; printing a tensor's
+    values is a read, refused where it happens), a logger's record (``log.info("…")``, ``logging.info``),
+    ``warnings.warn``, a write to ``sys.stdout`` or ``sys.stderr``, a progress bar's update or a console's print
+    (:data:`TERMINAL_PACKAGES`: ``bar.update(1)``). Replays printed nothing and logged nothing, without a word
+    (PyTorch's compiler runs such calls at each call too)."""
+    scope = {name for _, _, name, _ in loaded}
+    for name in _names_in(code).globals:
+        if name in OUTPUT_BUILTINS and name not in scope:
+            return f"{name}(…) runs"
+    for _, _, name, value in loaded:
+        if (isinstance(value, (logging.Logger, logging.LoggerAdapter)) or value is logging) and LOG_CALLS & attributes:
+            return f"'{name}' logs"
+        if value is warnings and "warn" in attributes:
+            return "warnings.warn(…) warns"
+        if value is sys and {"stdout", "stderr"} & attributes:
+            return "sys.stdout or sys.stderr is written"
+        if type(value).__module__.split(".")[0] in TERMINAL_PACKAGES:
+            return f"'{name}', a progress bar or console, is written"
+    return None
 
 
 def used_up(read: Read) -> str | None:
