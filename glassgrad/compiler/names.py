@@ -23,6 +23,8 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
 ``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
+A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its own names left alone, but the
+user's functions it holds are read as helpers are (:func:`_users_functions`: the loss function given to ``fit``).
 A helper wrapped by ``functools.lru_cache`` is read through the function it wraps. Code that names attributes by
 strings (``getattr``, ``setattr``, ``vars``) has its string constants read as attribute names too. Guarded as:
 
@@ -295,9 +297,12 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
     seen: set[tuple[int, int]] = set()
     while pending and len(seen) < MOST_CODE:
         code, defined, owner, *shown = pending.pop(0)
-        if (id(code), id(owner)) in seen or not _users(code):  # a method once per object (cfg.lr, a property)
+        if (id(code), id(owner)) in seen:  # a method once per object (cfg.lr, a property)
             continue
         seen.add((id(code), id(owner)))
+        if not _users(code):  # a library's step (gg.fit's): not its names, but the user's functions it holds
+            pending += [found for found in _users_functions(defined, owner) if (id(found[0]), id(found[2])) not in seen]
+            continue
         attributes = _names_in(code).attributes
         loaded = _loaded(code, defined)
         if _reads_arrays(code, loaded):
@@ -395,6 +400,26 @@ def used_up(read: Read) -> str | None:
                 "on with the captures' items and branches, and leave the iterator where they left it); take the "
                 "item outside and pass it to the step as an argument")
     return None
+
+
+def _users_functions(function: Any, owner: Any, depth: int = 2) -> list[tuple]:
+    """The code of the functions written by the user (:func:`_code_of`) that a library's ``function`` holds in its
+    closure, or its ``owner`` holds, or an object of glassgrad's that the owner holds, ``depth`` objects down
+    (``gg.fit(model, my_loss, …, compile=True)``: its step calls ``self.state.loss_fn``). What they read is the
+    step's: a replay went on with ``my_loss``'s global ``ALPHA`` as the captures read it after a callback changed
+    it between epochs, without a word."""
+    held = [value for _, _, _, value in _loaded(function.__code__, function)] if function is not None else []
+    if owner is not None and hasattr(owner, "__dict__") and not isinstance(owner, (type, types.ModuleType)):
+        held += vars(owner).values()
+    found = []
+    for value in held:
+        code = _code_of(value)
+        if code[0] is not None and _users(code[0]):
+            found.append(code)
+        elif (depth > 1 and hasattr(value, "__dict__") and not hasattr(value, "_modules")
+              and type(value).__module__.split(".")[0] == "glassgrad"):  # fit's TrainState, not a layer
+            found += _users_functions(None, value, depth - 1)
+    return found
 
 
 def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: AbstractSet[str]) -> list[tuple]:

@@ -1,0 +1,110 @@
+"""What the user's own functions read, when a library's step calls them: ``gg.fit(model, my_loss, …,
+compile=True)`` compiles fit's step, whose code is glassgrad's, and that step calls the loss function the user
+gave it.
+
+The names a step reads are found in the user's code only (glassgrad's own globals are not guarded), so the loss
+function's were never read: a replay went on with a global ``ALPHA`` as the captures read it after a callback
+changed it between epochs, and trained on another loss than eager's, without a word. Now the user's functions a
+library's step holds (in its closure, its object, or an object of glassgrad's that holds them: fit's ``TrainState``)
+are read as the step's helpers are. The oracle is the same fit run eagerly: weights and history, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+import glassgrad.compiler
+
+F = gg.nn.functional
+ALPHA = 1.0
+
+
+def _global_alpha(out, y):
+    return ALPHA * F.mse_loss(out, y)
+
+
+class _ScaledLoss:
+    """A callable loss object whose scale a callback changes (its ``self.alpha``)."""
+
+    def __init__(self):
+        self.alpha = 1.0
+
+    def __call__(self, out, y):
+        return self.alpha * F.mse_loss(out, y)
+
+
+class _Bump(gg.training.Callback):
+    def __init__(self, loss):
+        self.loss = loss
+
+    def on_epoch_end(self, state):
+        global ALPHA
+        ALPHA *= 10.0
+        if isinstance(self.loss, _ScaledLoss):
+            self.loss.alpha *= 10.0
+
+
+LOSSES = {"a function reading a global": lambda: _global_alpha,
+          "a lambda reading a global": lambda: (lambda out, y: ALPHA * F.mse_loss(out, y)),
+          "a callable object's attribute": _ScaledLoss}
+
+
+def _fit(make_loss, compile_it, monkeypatch, bump=True):
+    global ALPHA
+    ALPHA = 1.0
+    compiled = []
+    if compile_it:  # keep fit's compiled step, to count its replays
+        original = glassgrad.compiler.compile
+        monkeypatch.setattr(glassgrad.compiler, "compile", lambda step: compiled.append(original(step)) or compiled[-1])
+    gg.manual_seed(0)
+    model = gg.nn.Linear(3, 1, dtype=gg.float64)
+    opt = gg.optim.SGD(model.parameters(), lr=0.01)
+    x = gg.tensor(np.random.default_rng(0).normal(size=(32, 3)))
+    loader = gg.data.DataLoader(gg.data.TensorDataset(x, x.sum(1, keepdim=True)), batch_size=8)
+    loss = make_loss()
+    history = gg.fit(model, loss, opt, loader, epochs=3, callbacks=[_Bump(loss)] if bump else [], progress=False,
+                     compile=compile_it)
+    losses = [record["train_loss"] for record in history.records]
+    replays = sum(entry.replays for entry in compiled[0].entries.values()) if compiled else None
+    return model.weight.numpy().copy(), model.bias.numpy().copy(), losses, replays
+
+
+@pytest.mark.parametrize("kind", sorted(LOSSES))
+def test_fit_compiled_reads_what_the_users_loss_reads_at_each_epoch(kind, monkeypatch):
+    eager = _fit(LOSSES[kind], False, monkeypatch)
+    compiled = _fit(LOSSES[kind], True, monkeypatch)
+    for mine, theirs in zip(compiled[:3], eager[:3], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert compiled[3] == 3 * (4 - 2)  # each epoch's scale captured twice, then replayed
+
+
+def test_fit_compiled_with_a_users_loss_unchanged_replays_from_the_third_step(monkeypatch):
+    eager = _fit(LOSSES["a function reading a global"], False, monkeypatch, bump=False)
+    compiled = _fit(LOSSES["a function reading a global"], True, monkeypatch, bump=False)
+    for mine, theirs in zip(compiled[:3], eager[:3], strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert compiled[3] == 3 * 4 - 2
+
+
+def test_a_compiled_library_function_holding_a_users_function_in_its_closure_reads_its_globals():
+    """A step made by a library's factory, a closure whose code is glassgrad's holding a function of the user's,
+    reads the user's function's globals."""
+    global ALPHA
+    ALPHA = 1.0
+    from glassgrad.compiler.names import names_read
+
+    def users(out):
+        return ALPHA * out
+
+    reads, refusals = names_read(_library_closure(users), [])
+    assert refusals == [] and any(read.name == "ALPHA" for read in reads)
+
+
+def _library_closure(function):
+    """A closure whose code counts as a library's: compiled from a file under glassgrad's package folder."""
+    source = "def make(function):\n    def step(x):\n        return function(x)\n    return step\n"
+    scope: dict = {}
+    exec(compile(source, str(glassgrad.compiler.__path__[0]) + "/_made_for_a_test.py", "exec"), scope)
+    return scope["make"](function)
