@@ -12,8 +12,9 @@ The names are found in the code, not by tracing: those the step's code loads as 
 free variables, then the same in each function among their values written outside glassgrad and the Python
 installation (a helper the step calls, up to :data:`MOST_CODE` functions), and in the ``forward`` of each layer of
 the user's own classes the step called; and the attributes of each layer the step called that are not settings (a
-function in ``self.act``, a list of tensors, a tensor that is not a buffer, a private number ``self._scale``; its
-settings, parameters, buffers, sublayers and mode have guards of their own), and the settings its class holds that
+function in ``self.act``, whose code is read too when it is the user's: ``Lambda(fn)``'s ``self.fn``; a list of
+tensors, a tensor that is not a buffer, a private number ``self._scale``; its settings, parameters, buffers,
+sublayers and mode have guards of their own), and the settings its class holds that
 its ``forward`` names (``scale = 2.0`` in the body of a class of the user's, read as ``self.scale``), and what a
 settings object or dict it holds holds, as below (``self.config.scale``, ``self.opts["optim"]["lr"]``: read for
 each layer, so two layers of one class with a config each have a guard each, though their ``forward`` is read
@@ -284,6 +285,8 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                      for name, value in vars(layer).items()
                      if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
+        pending += [_code_of(value) for name, value in vars(layer).items()  # self.fn = my_fn, read in forward
+                    if name not in LAYER_INTERNALS and callable(value) and not hasattr(value, "_modules")]
         forward = _forward_of(layer)[0]
         if forward is not None and _users_class(type(layer)):  # class Net(nn.Module): scale = 2.0, changed later
             named, methods = _methods_of_layer(type(layer), forward)

@@ -1,6 +1,7 @@
-"""What the user's own functions read, when a library's step calls them: ``gg.fit(model, my_loss, …,
-compile=True)`` compiles fit's step, whose code is glassgrad's, and that step calls the loss function the user
-gave it.
+"""What the user's own functions read, when a library's step or a layer holds them and calls them.
+
+``gg.fit(model, my_loss, …, compile=True)`` compiles fit's step, whose code is glassgrad's, and that step calls the
+loss function the user gave it.
 
 The names a step reads are found in the user's code only (glassgrad's own globals are not guarded), so the loss
 function's were never read: a replay went on with a global ``ALPHA`` as the captures read it after a callback
@@ -108,3 +109,52 @@ def _library_closure(function):
     scope: dict = {}
     exec(compile(source, str(glassgrad.compiler.__path__[0]) + "/_made_for_a_test.py", "exec"), scope)
     return scope["make"](function)
+
+
+def _lambda_layer(function):
+    class Lambda(gg.nn.Module):
+        """fast.ai's and many courses' layer wrapping a function: ``self.fn = fn``, called in ``forward``."""
+
+        def __init__(self, fn):
+            super().__init__()
+            self.fn = fn
+
+        def forward(self, x):
+            return self.fn(x)
+
+    return Lambda(function)
+
+
+def _scaled(x):
+    return x * ALPHA
+
+
+class _GlobalScale:
+    def __call__(self, x):
+        return x * ALPHA
+
+
+HELD = {"a function": lambda: _scaled, "a lambda calling one": lambda: (lambda x: _scaled(x) + 1),
+        "a callable object": _GlobalScale}
+
+
+@pytest.mark.parametrize("kind", sorted(HELD))
+def test_a_compiled_model_reads_what_a_function_its_layer_holds_reads(kind):
+    """``nn.Sequential(nn.Linear(…), Lambda(fn))`` under ``gg.compile``: a replay kept ``fn``'s global as the
+    captures read it after it changed, without a word."""
+    global ALPHA
+
+    def outputs(compile_it):
+        global ALPHA
+        ALPHA = 1.0
+        gg.manual_seed(0)
+        model = gg.nn.Sequential(gg.nn.Linear(3, 2, dtype=gg.float64), _lambda_layer(HELD[kind]()))
+        run = gg.compile(model) if compile_it else model
+        seen = []
+        for call in range(8):
+            ALPHA = 1.0 if call < 5 else 3.0
+            seen.append(run(gg.full((2, 3), 1.0 + call, dtype=gg.float64)).detach().numpy().copy())
+        return seen
+
+    for mine, theirs in zip(outputs(True), outputs(False), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
