@@ -158,3 +158,61 @@ def test_a_compiled_model_reads_what_a_function_its_layer_holds_reads(kind):
 
     for mine, theirs in zip(outputs(True), outputs(False), strict=True):
         np.testing.assert_array_equal(mine, theirs)
+
+
+ACTIVATIONS = {"scaled": _scaled}
+CHAIN = [_scaled]
+
+
+def _step(kind, layer):
+    if kind == "a dict's entry":
+        return lambda x: ACTIVATIONS["scaled"](layer(x))
+    if kind == "a list's entries":
+        return lambda x: sum(function(layer(x)) for function in CHAIN)
+    if kind == "a closure's tuple":
+        functions = (_scaled,)
+        return lambda x: functions[0](layer(x))
+    return lambda x, function: function(layer(x))  # an argument
+
+
+@pytest.mark.parametrize("kind", ["a dict's entry", "a list's entries", "a closure's tuple", "an argument"])
+def test_a_compiled_step_reads_what_a_function_it_is_given_or_reads_from_a_container_reads(kind):
+    """A function the step calls from a dict, list or tuple it reads by name, or one passed as an argument: its
+    globals were never read (the container's entries, and the argument, guarded by identity), so a replay kept the
+    captures' ``ALPHA`` after it changed, without a word."""
+    global ALPHA
+
+    def outputs(compile_it):
+        global ALPHA
+        gg.manual_seed(0)
+        step = _step(kind, gg.nn.Linear(3, 2, dtype=gg.float64))
+        run = gg.compile(step) if compile_it else step
+        seen = []
+        for call in range(8):
+            ALPHA = 1.0 if call < 5 else 3.0
+            given = (_scaled,) if kind == "an argument" else ()
+            seen.append(run(gg.full((2, 3), 1.0 + call, dtype=gg.float64), *given).detach().numpy().copy())
+        return seen
+
+    for mine, theirs in zip(outputs(True), outputs(False), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_layer_holding_a_class_or_a_ufunc_still_replays():
+    """Callables whose code is not Python's (a class, NumPy's ufunc) held by a layer or passed: nothing to read."""
+
+    class Holder(gg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.kind, self.ufunc = gg.nn.Linear(3, 2, dtype=gg.float64), gg.nn.ReLU, np.tanh
+
+        def forward(self, x, extra):
+            return self.fc(x).relu() * extra[0]
+
+    gg.manual_seed(0)
+    model = Holder()
+    run = gg.compile(model)
+    for call in range(5):
+        x = gg.full((2, 3), 1.0 + call, dtype=gg.float64)
+        np.testing.assert_array_equal(run(x, (2.0, np.tanh)).detach().numpy(), model(x, (2.0, np.tanh)).numpy())
+    assert sum(entry.replays for entry in run._compiled.entries.values()) == 3

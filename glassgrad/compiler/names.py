@@ -24,7 +24,9 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
 ``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
-A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its own names left alone, but the
+The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
+``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
+own names left alone, but the
 user's functions it holds are read as helpers are (:func:`_users_functions`: the loss function given to ``fit``).
 A helper wrapped by ``functools.lru_cache`` is read through the function it wraps. Code that names attributes by
 strings (``getattr``, ``setattr``, ``vars``) has its string constants read as attribute names too. Guarded as:
@@ -71,6 +73,7 @@ import collections
 import dis
 import functools
 import io
+import itertools
 import logging
 import os
 import sys
@@ -279,7 +282,9 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
     guarded, and a change is read by a new capture, as eager reads it."""
     reads: dict[tuple, Read] = {}
     refusals: list[str] = []
-    pending = [found for found in (_code_of(function), *map(_forward_of, layers)) if found[0] is not None]
+    pending = [_code_of(function), *map(_forward_of, layers)]
+    for _, value in arguments:  # step(x, act): the function passed, or those in a list or dict passed
+        pending += [_code_of(value), *_held_code(value)]
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
         kind = type(layer).__name__
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
@@ -297,6 +302,7 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
             for name, value in vars(layer).items():  # self.config.scale: this layer's own settings object, read
                 if name not in LAYER_INTERNALS:     # here, as its forward's code is read once for all instances
                     pending += _read_inside(reads, value, f"{kind}.{name}", named)
+    pending = [found for found in pending if found[0] is not None]
     seen: set[tuple[int, int]] = set()
     while pending and len(seen) < MOST_CODE:
         code, defined, owner, *shown = pending.pop(0)
@@ -333,7 +339,7 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
                              "a replay draws again")
             if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
                 reads.setdefault((id(where), key), _read(where, key, name, value))
-                pending.append(_code_of(value))
+                pending += [_code_of(value), *_held_code(value)]
                 loaded += _given(value)  # functools.partial(loss_fn, weight=w): its keywords
             pending += _read_inside(reads, value, name, attributes)  # args.lr, cfg.optim.lr, utils.helper(x)
         pending = [found for found in pending if found[0] is not None]
@@ -403,6 +409,20 @@ def used_up(read: Read) -> str | None:
                 "on with the captures' items and branches, and leave the iterator where they left it); take the "
                 "item outside and pass it to the step as an argument")
     return None
+
+
+def _held_code(value: Any) -> list[tuple]:
+    """The code (:func:`_code_of`) of the functions in a list, tuple, deque or dict, the first :data:`MOST_ENTRIES`
+    (``ACTS["relu"](x)``, ``for loss_fn in losses: …``): what they read is the step's; a replay went on with what
+    the captures read, without a word. Layers are left out: the capture reads those it calls."""
+    if isinstance(value, (list, tuple, collections.deque)):
+        entries = value
+    elif isinstance(value, dict):
+        entries = value.values()
+    else:
+        return []
+    return [_code_of(entry) for entry in itertools.islice(entries, MOST_ENTRIES)
+            if callable(entry) and not hasattr(entry, "_modules")]
 
 
 def _users_functions(function: Any, owner: Any, depth: int = 2) -> list[tuple]:
