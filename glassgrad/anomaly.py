@@ -27,7 +27,7 @@ mode is one switch for the whole process, as in PyTorch. It costs a NaN test of 
 so it is for finding a bug, not for training. PyTorch also keeps, for every node, the traceback
 of the forward call that made it; glassgrad names the op and its numbers instead (no cost while
 the mode is off). A compiled step (:mod:`glassgrad.compiler`) runs eagerly while the mode is on,
-so that its rules are checked.
+or where its own backward runs with the mode on, so that its rules are checked.
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ import numpy as np
 
 MODE = [False, True]
 """``[enabled, check_nan]``: read once per backward pass (:func:`glassgrad.autograd.run_backward`)."""
+
+UNREPLAYABLE = ("anomaly detection is on in its backward, which checks each rule's gradients for NaN in Python, and a "
+                "replay would not")
+"""Why a compiled step whose backward runs under anomaly detection runs eagerly."""
 
 __all__ = ["detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_detect_anomaly"]
 
@@ -85,7 +89,13 @@ class detect_anomaly:
 def check_gradients(node: Any, upstream: Any, contributions: tuple) -> None:
     """Raise the one-line error of :mod:`glassgrad.anomaly` if a gradient ``node``'s rule returned for an input that
     requires grad holds NaN (one for an input that needs none is thrown away unread). ``upstream``: a list of every
-    output's for a call with several (:attr:`glassgrad.ops.Op.joint`), whose message shows ``node``'s own."""
+    output's for a call with several (:attr:`glassgrad.ops.Op.joint`), whose message shows ``node``'s own.
+
+    A compiled step capturing (:mod:`glassgrad.compiler`) is told that it checks in Python: a replay would not, and a
+    NaN in a later call would go through (the mode switched on inside the step, ``with detect_anomaly():``)."""
+    from .autograd import note_unreplayable  # autograd imports this module first
+
+    note_unreplayable(UNREPLAYABLE)
     if type(upstream) is list:
         upstream = upstream[node._ctx[1]]
     for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):
