@@ -108,7 +108,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
-  and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent.
+  and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent. A step
+  that switches anomaly detection on itself (``with detect_anomaly(): loss.backward()``) runs eagerly too, saying so,
+  and so does one that leaves a process-wide switch other than it found it (``gg.set_grad_enabled(False)`` called,
+  not a with-block; ``set_detect_anomaly(True)``, ``gg.set_default_dtype``, ``use_deterministic_algorithms``): a
+  replay, with no Python, would neither check nor switch.
 * **Limits.** Python values the step reads from outside other than by name in its own code (a library's code
   reading a value, ``os.environ`` inside a package say, an entry of a long list, an attribute more than three
   levels down) are those of the captures: pass one that changes as an argument (it is part of the key); the

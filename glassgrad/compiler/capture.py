@@ -32,9 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from ..anomaly import MODE as ANOMALY
 from ..autograd import FREED, STATE, _memory_owner, run_backward, watched_by
+from ..dtypes import _default
 from ..ops import SETITEM
 from ..saved_packing import Packed
+from ..settings import _settings
 from ..tensor import Tensor, private_copy
 from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 
@@ -198,6 +201,7 @@ class Recorder:
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
         self.outside: list[OutsideWalk] = []  # the walks of a forward whose backward runs outside (walk_outside)
         self.computed: dict[int, np.ndarray] = {}  # arrays worked out from tensor values outside any kernel
+        self.switches = _switches()  # as the step starts: one it leaves flipped must be flipped at every call
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -686,6 +690,10 @@ class Recorder:
             self.refuse("a backward() did not finish")
         if self.rebasing is not None and self.refusal is None:
             self.refuse(REBASE_REFUSAL)
+        flipped = [name for name, value in _switches().items() if self.switches[name] != value]
+        if flipped and self.refusal is None:
+            self.refuse(f"the step leaves {', '.join(flipped)} switched as it was not when it began, and a replay "
+                        "(no Python) would leave it as it finds it; switch it in a with-block, or outside the step")
         encoded = self._encode_result(result, _graph_outputs(result, [], self.input_tensors))
         for holder in self._holders():
             self.watch(holder)
@@ -748,6 +756,17 @@ PACKAGE = Path(__file__).resolve().parent.parent
 PASSED_THROUGH = {PACKAGE / "tensor.py", PACKAGE / "autograd.py", PACKAGE / "nn" / "module.py"}
 """Files whose frames name no library function that reads a value: the reads themselves (``Tensor.item``,
 ``note_read``) and ``Module.__call__``, which runs a forward."""
+
+
+def _switches() -> dict[str, Any]:
+    """The process-wide switches a call flips for good (no ``with``), by the name of the call that flips them:
+    ``gg.set_grad_enabled(False)``, ``set_detect_anomaly(True)``, ``gg.set_default_dtype(gg.float64)``,
+    ``use_deterministic_algorithms(True)``, … A step that leaves one other than it found it runs eagerly (a replay
+    would leave it as it is: grad mode on after an evaluation step that switched it off, say)."""
+    return {"the grad mode (set_grad_enabled)": STATE.switches[0],
+            "anomaly detection (set_detect_anomaly)": tuple(ANOMALY),
+            "the default dtype (set_default_dtype)": _default["float"],
+            **{f"the setting {name!r}": value for name, value in _settings.items()}}
 
 
 def _library_reader() -> str | None:
