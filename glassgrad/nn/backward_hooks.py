@@ -28,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..autograd import is_grad_enabled
+from ..creation import zeros
 from ..custom_function import Function
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
@@ -44,7 +45,10 @@ class BackwardWatch:
                         if isinstance(value, Tensor) and value.requires_grad and is_grad_enabled()]  # nothing to watch
         self.grad_output: tuple | None = None  # until the output's gradients come (if they ever do)
         self.output_size = 1
-        self.inputs = inputs
+        # what the hooks need of the inputs, never the tensors: a hook on the watched input holds this watch, and
+        # through it the input would hold itself (in HOOKS, a global table: kept, with its graph, for good)
+        self.blanks = [(value.shape, value.dtype) if isinstance(value, Tensor) else None for value in inputs]
+        self.arguments: tuple | None = inputs  # for the forward, given once (arguments_for_forward)
         if len(self.needing) == 1:
             watched = (inputs[self.needing[0]].view_as(inputs[self.needing[0]]),)
             watched[0].register_hook(lambda grad: self._inputs_ready((grad,))[0])
@@ -55,7 +59,12 @@ class BackwardWatch:
         arguments = list(inputs)
         for position, value in zip(self.needing, watched):
             arguments[position] = value
-        self.inputs = tuple(arguments)
+        self.arguments = tuple(arguments)
+
+    def arguments_for_forward(self) -> tuple:
+        """The call's arguments, the watched inputs in place of the given ones: handed over, not kept."""
+        arguments, self.arguments = self.arguments, None
+        return arguments
 
     def watch_output(self, output: Any) -> Any:
         """Hook the call's output (a tensor, or a tuple: its tensors that require grad), once the forward has made
@@ -100,7 +109,7 @@ class BackwardWatch:
             warn_at_learners_line("Full backward hook is firing when gradients are computed with respect to module "
                                   "outputs since no inputs require gradients. See the documentation of "
                                   "torch.nn.Module.register_full_backward_hook for more details.")
-            self._call_hooks([None] * len(self.inputs))
+            self._call_hooks([None] * len(self.blanks))
         return tuple(_or_zeros(grad_output[position], grad) for position, grad in zip(self.output_positions, grads))
 
     def _inputs_ready(self, grads: tuple) -> tuple:
@@ -108,7 +117,7 @@ class BackwardWatch:
         given, the hooks not called, where no gradient came through the call's outputs, as in PyTorch)."""
         if self.grad_output is None:
             return grads
-        others = [value.new_zeros(value.shape) if isinstance(value, Tensor) else None for value in self.inputs]
+        others = [None if blank is None else zeros(blank[0], dtype=blank[1]) for blank in self.blanks]
         found = self._call_hooks(_packed(grads, self.needing, others))
         return tuple(_or_zeros(found[position], grad) for position, grad in zip(self.needing, grads))
 
@@ -116,7 +125,7 @@ class BackwardWatch:
         for hook in list(self.module._backward_hooks.values()):
             replaced = hook(self.module, tuple(grads), self.grad_output)
             if replaced is not None:
-                grads = list(self._checked(hook, replaced, len(self.inputs), "grad_input"))
+                grads = list(self._checked(hook, replaced, len(self.blanks), "grad_input"))
         return grads
 
     def _checked(self, hook: Any, replaced: Any, size: int, what: str) -> tuple:

@@ -214,7 +214,7 @@ class Module(SavedState):
                     if replaced is not None:
                         inputs = replaced if isinstance(replaced, tuple) else (replaced,)
             watch = BackwardWatch(self, inputs) if self._backward_hooks or self._backward_pre_hooks else None
-            output = self.forward(*(inputs if watch is None else watch.inputs), **kwargs)
+            output = self.forward(*(inputs if watch is None else watch.arguments_for_forward()), **kwargs)
             if self._forward_hooks or _GLOBAL_FORWARD_HOOKS:
                 for hook in (*_GLOBAL_FORWARD_HOOKS.values(), *self._forward_hooks.values()):
                     hooks_run += 1
