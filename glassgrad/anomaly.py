@@ -102,27 +102,38 @@ def check_gradients(node: Any, upstream: Any, contributions: tuple) -> None:
         array = getattr(contribution, "array", contribution)  # a tensor under create_graph
         if (parent._requires_grad and isinstance(array, np.ndarray) and array.dtype.kind in "fc"
                 and np.isnan(array).any()):
-            raise RuntimeError(_nan_message(node, getattr(upstream, "array", upstream), array, position))
+            raise RuntimeError(_nan_message(node._op, getattr(upstream, "array", upstream), array, position, node))
 
 
-def _nan_message(node: Any, upstream: np.ndarray, gradient: np.ndarray, position: int) -> str:
-    op = node._op
+def check_replayed(op: Any, upstream: np.ndarray, picked: tuple) -> None:
+    """:func:`check_gradients` for a rule replayed by a compiled forward's node (:mod:`glassgrad.compiler`), when its
+    backward runs under anomaly detection switched on after the forward: ``picked`` holds ``(position, gradient)``
+    for each input that requires grad. The message names the op and ∂L/∂out there; the inputs and output were not
+    kept (the forward ran no graph)."""
+    for position, array in picked:
+        if isinstance(array, np.ndarray) and array.dtype.kind in "fc" and np.isnan(array).any():
+            raise RuntimeError(_nan_message(op, upstream if isinstance(upstream, np.ndarray) else None, array,
+                                            position))
+
+
+def _nan_message(op: Any, upstream: np.ndarray | None, gradient: np.ndarray, position: int, node: Any = None) -> str:
     entry = np.unravel_index(int(np.flatnonzero(np.isnan(gradient))[0]), gradient.shape)
     roles = op.roles
     role = roles[position] if position < len(roles) else f"input {position}"
     lines = op.derivative_lines()
     derivative = lines[min(position, len(lines) - 1)] if lines else op.formula
-    values = [_value_at("∂L/∂out", upstream, entry, gradient.shape)]
-    values += [_value_at(name, parent.array, entry, gradient.shape)
-               for name, parent in zip(roles, node._parents)]
-    values.append(_value_at("out", node.array, entry, gradient.shape))
+    values = [_value_at("∂L/∂out", upstream, entry, gradient.shape)]  # None: a joint call's, replayed
+    if node is not None:
+        values += [_value_at(name, parent.array, entry, gradient.shape)
+                   for name, parent in zip(roles, node._parents)]
+        values.append(_value_at("out", node.array, entry, gradient.shape))
     shown = ", ".join(value for value in values if value)
     where = f"[{', '.join(str(int(i)) for i in entry)}]"
     message = (f"backward made NaN: the rule of '{op.name}' gave NaN in ∂L/∂{role} (input {position}) at entry "
                f"{where}: {derivative}")
     if shown:
         message += f"; there {shown}"
-    if np.isnan(upstream).any():
+    if upstream is not None and np.isnan(upstream).any():
         message += ("; ∂L/∂out itself already held NaN, so the NaN came with the gradient given to backward() "
                     "(is the loss NaN?)")
     return message + " (anomaly detection: gg.autograd.detect_anomaly)"

@@ -65,7 +65,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   outside it, as PyTorch 2's tutorials write it): the capture also walks the returned tensor's graph once
   (from a ∂L/∂out of ones, each ``.grad`` put back as it was), so the program holds that backward's kernels
   too. A replay gives back one node, ``grad_fn`` the row ``compiled forward``, whose rule replays them when
-  ``backward()`` reaches it and hands each parameter the gradient eager's walk gives it, bit for bit. Like
+  ``backward()`` reaches it and hands each parameter the gradient eager's walk gives it, bit for bit (under anomaly
+  detection switched on since the forward, each replayed rule's gradients are checked for NaN, as eager's walk
+  checks them; the message names the op and ∂L/∂out, not the forward's values, which the replay did not keep). Like
   eager's rows it refuses a value it kept that was changed in place since (PyTorch's error); under
   ``create_graph=True`` it gives the same gradients, which refuse to be differentiated again, as PyTorch's compiled
   graphs refuse double backward. A forward

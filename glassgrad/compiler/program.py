@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..anomaly import check_replayed, is_anomaly_check_nan_enabled
 from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_version, unbroadcast
 from ..dtypes import _default
 from ..ops import INPUTS, OUT, Op
@@ -241,8 +242,17 @@ class Program:
             upstreams = "".join(f"{self._v(slot)}, " for slot in walk.upstreams)
             lines += ["", f"def backward{number}({upstreams}saved):", *constants]
             lines += [f"    {', '.join(kept)}, = saved"] if kept else []
+            lines.append(f"    _watched = {self._name(is_anomaly_check_nan_enabled)}()")  # turned on since the forward
             for kernel_number in range(start, stop):
-                lines += [f"    {line}" for line in self._lines(kernel_number, kernels[kernel_number])]
+                kernel = kernels[kernel_number]
+                checked = kernel.kind == "backward"  # anomaly detection checks each rule's gradients, as eager's walk
+                if checked:  # ∂L/∂out, for the message: its variable may hold a gradient of the rule next
+                    lines.append(f"    if _watched: _up = {self._arg(kernel.args[0])}")
+                lines += [f"    {line}" for line in self._lines(kernel_number, kernel)]
+                if checked:
+                    picked = "".join(f"({position}, {self._v(slot)}), " for position, slot in kernel.outputs)
+                    lines.append(f"    if _watched: {self._name(check_replayed)}({self._name(kernel.op)}, _up, "
+                                 f"({picked}))")
             handed = ["None"] * len(every_part)  # this walk's parts in their places among the node's parents
             handed[first:first + len(walk.parts)] = [self._v(slot) for _, slot, _ in walk.parts]
             first += len(walk.parts)
