@@ -11,7 +11,6 @@ import functools
 import sys
 import threading
 import types
-import warnings
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, watched_by
 from ..graph import FORWARD_MODE
 from ..saved_packing import PACKING
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder, _settings_of
 from .names import changed, names_read
@@ -126,7 +126,7 @@ class Compiled:
                        "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
                        "saved_tensors_hooks is active, so that its hooks see every value the ops save" if packing else
                        "a forward-mode dual level is open, so that every op carries its tangent")
-                warnings.warn(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile", stacklevel=2)
+                warn_at_learners_line(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile")
             return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
         self.last_key = key
@@ -171,8 +171,8 @@ class Compiled:
                         "to a few shapes (bucketing), and pass changing numbers as tensors")
         for key in [key for key, entry in self.entries.items() if entry.program is None]:
             del self.entries[key]
-        warnings.warn(f"gg.compile({self.__name__}): {self.refusal}; calls with new shapes run eagerly from now on",
-                      stacklevel=3)
+        warn_at_learners_line(f"gg.compile({self.__name__}): {self.refusal}; calls with new shapes run eagerly from "
+                              "now on")
 
     def _not_recompiled(self, args: tuple, kwargs: dict) -> Any:
         """A call that would capture again under the stance ``eager_on_recompile`` (it runs eagerly) or
@@ -276,7 +276,7 @@ class Compiled:
         entry.pending.clear()
         if self.fullgraph:
             raise CompileRefused(f"gg.compile(fullgraph=True): {reason}")
-        warnings.warn(f"gg.compile({self.__name__}): {reason}; running it eagerly", stacklevel=3)
+        warn_at_learners_line(f"gg.compile({self.__name__}): {reason}; running it eagerly")
 
     def explain(self, source: bool = False) -> str:
         """The captured program of the latest call's key, kernel by kernel (see :mod:`glassgrad.compiler.explain`).
