@@ -74,7 +74,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   returning two or three tensors in the graph (``logits, loss``) gives one node per output, walked as one (a
   joint row): the capture walks once from each set of outputs ``backward()`` may reach, and the node replays
   the walk of the set given gradients. Left eager, saying why: more tensors in the graph or one returned twice,
-  a graph reaching tensors made before the call that are not its arguments, tensor hooks, ``retain_grad()``.
+  a graph reaching tensors made before the call that are not its arguments, a hook on a tensor of its graph (one
+  on the output, registered after the call, runs as eager runs it), ``retain_grad()``.
   A parameter used more than once (tied weights, a recurrent layer's loop) is a parent of the node once per
   part of its gradient, so the engine adds the parts in the walk's order, into what other ops give it, as
   eager does; an argument that requires grad is a parent too, the call's own tensor: a leaf (a saliency map's

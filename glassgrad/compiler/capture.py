@@ -499,7 +499,8 @@ class Recorder:
         FGSM's), or a tensor made by ops outside the call (a generator's output given to a compiled critic), where
         the walk stops (it is a leaf of the walk, its ``.grad`` put back), and the engine carries the gradient on.
 
-        Left eager: a step that ran a backward itself, tensor hooks (the walk would run them once more), one tensor
+        Left eager: a step that ran a backward itself, tensor hooks in the graph (the walk would run them once more),
+        one tensor
         returned twice, and a graph reaching beyond the step's own ops, parameters and arguments (a tensor made
         before the call that is no argument; a tensor that retains its gradient), whose ``.grad`` the walk would
         change.
@@ -508,10 +509,6 @@ class Recorder:
             return
         outputs = _graph_outputs(result, [], self.input_tensors)
         if not outputs:
-            return
-        if HOOKS or POST_ACCUMULATE_HOOKS:
-            self.refuse("a tensor hook is registered, and capturing the backward of a forward that returns its graph "
-                        "would run it once more")
             return
         if len({id(output) for output in outputs}) < len(outputs) or len(outputs) > MOST_OUTPUTS:
             self.refuse(f"it returns {len(outputs)} tensors in the graph (backward() runs outside it), one of them "
@@ -563,11 +560,17 @@ class Recorder:
         return leaf if argument is None else ("argument", argument)
 
     def _leaves_of(self, result: Tensor) -> list | None:
-        """The leaves ``result``'s graph reaches, if it lies within the step (else None, refused): the walk of
-        :meth:`walk_outside` must change no ``.grad`` but theirs, which it puts back."""
+        """The leaves ``result``'s graph reaches, if it lies within the step and holds no tensor with a hook (else
+        None, refused): the walk of :meth:`walk_outside` must change no ``.grad`` but theirs, which it puts back, and
+        call no hook (any hook in the process refused it: a compiled model ran eagerly because another model's
+        parameter had one)."""
         leaves, seen, stack = [], {id(result)}, [result]
         while stack:
             tensor = stack.pop()
+            if id(tensor) in HOOKS or id(tensor) in POST_ACCUMULATE_HOOKS:  # another model's hooks are no matter
+                self.refuse("a tensor in the returned tensor's graph has a hook (register_hook), and capturing the "
+                            "backward of a forward that returns its graph would run it once more")
+                return None
             if tensor._op is None:
                 leaves.append(tensor)
                 continue
