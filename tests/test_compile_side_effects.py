@@ -3,15 +3,19 @@ eagerly, saying why.
 
 A replay runs none of the step's Python: ``print("step")``, ``print(x.shape)`` in a ``forward``, ``log.info(…)``,
 ``warnings.warn(…)``, ``sys.stdout.write(…)`` and a progress bar's ``update(1)`` ran at the two captures only, and
-later calls printed and logged nothing, without a word. The oracle is the same step run eagerly: what it printed
+later calls printed and logged nothing, without a word; a branch on the clock (``time.time()``, ``perf_counter()``,
+``datetime.now()``) kept the captures' way. The oracle is the same step run eagerly: what it printed
 and logged, call by call, and its losses and weights, bit for bit.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import sys
+import time
 import warnings
+from time import perf_counter
 
 import numpy as np
 import pytest
@@ -113,3 +117,37 @@ def test_a_step_that_writes_nothing_outside_still_replays(capsys, caplog):
         assert compiled(gg.full((4, 3), 1.0 + call, dtype=gg.float64)).item() == step(
             gg.full((4, 3), 1.0 + call, dtype=gg.float64)).item()
     assert sum(entry.replays for entry in compiled.entries.values()) == CALLS - 2
+
+
+CLOCK_STEPS = {
+    "time.time()": lambda model: lambda x: model(x).sum() * (2.0 if time.time() > START[0] else 1.0),
+    "perf_counter()": lambda model: lambda x: model(x).sum() * (2.0 if perf_counter() > START[1] else 1.0),
+    "datetime.now()": lambda model: lambda x: model(x).sum() * (
+        2.0 if datetime.datetime.now().timestamp() > START[0] else 1.0),
+}
+START = [0.0, 0.0]
+LIMIT = 0.6  # seconds: the first five calls take a few milliseconds
+
+
+@pytest.mark.parametrize("kind", sorted(CLOCK_STEPS))
+def test_a_step_branching_on_the_clock_runs_eagerly_taking_eagers_branch(kind):
+    """``if time.time() - start > limit: …`` inside the step: replays kept the captures' branch after the time had
+    passed, without a word."""
+    def outputs(compile_it):
+        gg.manual_seed(0)
+        model = gg.nn.Linear(3, 2, dtype=gg.float64)
+        START[:] = [time.time() + LIMIT, perf_counter() + LIMIT]  # the branch turns at call 5, as time passes
+        step = CLOCK_STEPS[kind](model)
+        run = gg.compile(step) if compile_it else step
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for call in range(CALLS + 2):
+                if call == 5:
+                    time.sleep(LIMIT + 0.05)
+                seen.append(run(gg.full((2, 3), 1.0, dtype=gg.float64)).item())
+        return seen, [str(w.message) for w in caught]
+
+    (eager, _), (compiled, messages) = outputs(False), outputs(True)
+    assert compiled == eager and eager[-1] == 2 * eager[0]
+    assert len(messages) == 1 and "the clock is read" in messages[0], messages

@@ -70,6 +70,7 @@ included), an entry of a long container changed in place, attributes more than :
 from __future__ import annotations
 
 import collections
+import datetime
 import dis
 import functools
 import io
@@ -78,6 +79,7 @@ import logging
 import os
 import sys
 import sysconfig
+import time
 import types
 import warnings
 import weakref
@@ -372,13 +374,22 @@ TERMINAL_PACKAGES = frozenset(("tqdm", "rich"))
 """Packages of progress bars and consoles: a step that names one of their objects writes to the terminal."""
 
 
+CLOCK_NAMES = frozenset(("time", "time_ns", "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns",
+                         "process_time", "process_time_ns"))
+"""The functions of ``time`` that read a clock."""
+
+CLOCKS = tuple(getattr(time, name) for name in sorted(CLOCK_NAMES))
+"""Those functions, as a step may hold them (``from time import perf_counter``)."""
+
+
 def writes_outside(code: types.CodeType, loaded: list[tuple], attributes: AbstractSet[str]) -> str | None:
     """What ``code`` does outside the step that a replay, running none of its Python, would skip, or None: a call of
     a builtin of :data:`OUTPUT_BUILTINS` (``print("step")``, ``print(x.shape)`` in a ``forward``; printing a tensor's
     values is a read, refused where it happens), a logger's record (``log.info("…")``, ``logging.info``),
     ``warnings.warn``, a write to ``sys.stdout`` or ``sys.stderr``, a progress bar's update or a console's print
-    (:data:`TERMINAL_PACKAGES`: ``bar.update(1)``). Replays printed nothing and logged nothing, without a word
-    (PyTorch's compiler runs such calls at each call too)."""
+    (:data:`TERMINAL_PACKAGES`: ``bar.update(1)``); or reads the clock (``if time.time() - start > 60:
+    save(…)``, ``datetime.now()``), whose branch a replay would keep. Replays printed nothing, logged nothing and
+    kept the captures' branches, without a word (PyTorch's compiler runs such calls at each call too)."""
     scope = {name for _, _, name, _ in loaded}
     for name in _names_in(code).globals:
         if name in OUTPUT_BUILTINS and name not in scope:
@@ -392,6 +403,9 @@ def writes_outside(code: types.CodeType, loaded: list[tuple], attributes: Abstra
             return "sys.stdout or sys.stderr is written"
         if type(value).__module__.split(".")[0] in TERMINAL_PACKAGES:
             return f"'{name}', a progress bar or console, is written"
+        if any(value is clock for clock in CLOCKS) or (value is time and CLOCK_NAMES & attributes) or (
+                (value is datetime or value is datetime.datetime) and {"now", "today", "utcnow"} & attributes):
+            return f"the clock is read ('{name}')"
     return None
 
 
