@@ -51,6 +51,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .arguments import Size
+from .autograd import note_unreplayable
 from .device import check_device, device
 from .nn.parameter import Parameter
 from .tensor import Tensor
@@ -436,10 +437,16 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, p
     that its calls run unchanged (``torch.save(state, path, _use_new_zipfile_serialization=False)``, written for
     old PyTorch versions); they change nothing, as nothing is pickled. ``metadata`` is glassgrad's own, so it is
     keyword-only.
+
+    Inside a ``gg.compile``d step it makes the step run eagerly, saying why: a replay would not write the file (the
+    file kept the second capture's weights while training went on, without a word).
     """
     import safetensors.numpy
 
     from .version import __version__
+
+    note_unreplayable("gg.save writes a file, which a replay would not do (the file would keep the captures' "
+                      "numbers); save outside the compiled step")
 
     if hasattr(obj, "state_dict") and not isinstance(obj, (dict, Tensor)):
         raise TypeError(f"gg.save expects a dict of tensors (and JSON values), not {type(obj).__name__}: glassgrad "

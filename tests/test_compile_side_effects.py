@@ -151,3 +151,33 @@ def test_a_step_branching_on_the_clock_runs_eagerly_taking_eagers_branch(kind):
     (eager, _), (compiled, messages) = outputs(False), outputs(True)
     assert compiled == eager and eager[-1] == 2 * eager[0]
     assert len(messages) == 1 and "the clock is read" in messages[0], messages
+
+
+def test_a_step_saving_a_checkpoint_runs_eagerly_and_the_file_holds_the_latest_weights(tmp_path):
+    """``gg.save(model.state_dict(), path)`` inside the step: the file kept the second capture's weights while the
+    replays trained on, without a word. Now the step runs eagerly, saying why, and the file is eager's."""
+    def train(compile_it, path):
+        gg.manual_seed(0)
+        model = gg.nn.Linear(3, 2, dtype=gg.float64)
+        opt = gg.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = model(x).pow(2).mean()
+            loss.backward()
+            opt.step()
+            gg.save(model.state_dict(), path)
+            return loss
+
+        run = gg.compile(step) if compile_it else step
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for call in range(CALLS):
+                run(gg.full((4, 3), 1.0 + call, dtype=gg.float64))
+        return gg.load(path), model.weight.numpy().copy(), [str(w.message) for w in caught]
+
+    eager = train(False, tmp_path / "eager.safetensors")
+    compiled = train(True, tmp_path / "compiled.safetensors")
+    np.testing.assert_array_equal(compiled[0]["weight"].numpy(), compiled[1])  # the file holds the last weights
+    np.testing.assert_array_equal(compiled[0]["weight"].numpy(), eager[0]["weight"].numpy())
+    assert len(compiled[2]) == 1 and "gg.save writes a file" in compiled[2][0], compiled[2]
