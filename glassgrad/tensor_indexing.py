@@ -39,11 +39,19 @@ def _index_array(index: Any, name: str) -> np.ndarray:
     return array
 
 
-def _check_index_range(index: np.ndarray, size: int, name: str, dim: int) -> None:
+def _refuse_index_outside(index: np.ndarray, size: int, name: str, dim: int) -> None:
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index.min() if index.min() < 0 else index.max()
         raise RuntimeError(f"{name}: index {bad} is out of bounds for dim {dim} of size {size} "
                            f"(expected 0 <= index < {size})")
+
+
+def _check_index_range(index: np.ndarray, size: int, name: str, dim: int) -> None:
+    """Refuse an index outside ``[0, size)`` (``gather``, ``scatter``, ``index_select``, ``index_add``…), as one kernel
+    of a compiled step (:func:`~glassgrad.autograd.recorded_call`): checked in Python before the op, a replay checked
+    only its captures' indices, and a later call's -1 read the last entry, its ``size`` the next row's first (the
+    kernels index the flat array), without a word; now refused at every call, as eager does."""
+    recorded_call(_refuse_index_outside, index, size, name, dim)
 
 
 def _one_entry_shape(shape: tuple) -> tuple:
