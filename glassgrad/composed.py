@@ -539,11 +539,6 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
         raise RuntimeError(f"take_along_dim: the input is 0-d, so it has no dim {dim} to take along; use dim=None")
     axis = check_dim(x, dim, "take_along_dim")
     size = x.shape[axis]
-    if places.dtype.kind == "i" and places.size and places.min() < 0:
-        if places.min() < -size:  # PyTorch reads some other entry
-            raise RuntimeError(f"take_along_dim: index {places.min()} is out of bounds for dim {dim} of size "
-                               f"{size} (expected {-size} <= index < {size})")
-        places = np.where(places < 0, places + size, places)
     if places.ndim != x.ndim:
         raise RuntimeError(f"take_along_dim: indices of shape {shape_text(places.shape)} need the input's "
                            f"{x.ndim} dims (shape {shape_text(x.shape)})")
@@ -553,7 +548,20 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
                            f"{shape_text(places.shape)} must broadcast in every dim but {dim}")
     across = list(np.broadcast_shapes(*others))
     spread = x.expand(*_with_size(across, axis, size))
-    return spread.gather(axis, np.broadcast_to(places, _with_size(across, axis, places.shape[axis])))
+    shape = _with_size(across, axis, places.shape[axis])
+    return spread.gather(axis, recorded_call(_from_the_end, places, size, dim, shape))  # a kernel: read at each call
+
+
+def _from_the_end(places: np.ndarray, size: int, dim: int, shape: tuple) -> np.ndarray:
+    """``take_along_dim``'s indices, a negative one counted from the end (one below ``-size`` refused, where PyTorch
+    reads some other entry), spread to ``shape``. Run through :func:`~glassgrad.autograd.recorded_call`: worked out
+    in Python, a compiled step kept its captures' indices for every later call."""
+    if places.dtype.kind == "i" and places.size and places.min() < 0:
+        if places.min() < -size:
+            raise RuntimeError(f"take_along_dim: index {places.min()} is out of bounds for dim {dim} of size "
+                               f"{size} (expected {-size} <= index < {size})")
+        places = np.where(places < 0, places + size, places)
+    return np.broadcast_to(places, shape)
 
 
 def _with_size(shape: Any, axis: int, size: int) -> tuple:
