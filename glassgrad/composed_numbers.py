@@ -143,6 +143,12 @@ def refuse_gradient(name: str, tensor: Any, what: str, instead: str) -> None:
         raise NotImplementedError(f"{name}: glassgrad has no gradient with respect to {what}; pass {instead}")
 
 
+def _setting(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``values`` as ``dtype``, a copy (the row keeps it). Run through :func:`~glassgrad.autograd.recorded_call`: a
+    copy made in Python was a constant to a compiled step, so a replay kept its captures' ``s``."""
+    return values.astype(dtype)
+
+
 def with_setting(name: str, row: Any, no_gradient: str) -> Any:
     """``name(input, other)``: ``row`` of ``other`` (recorded) with ``input`` its setting, in their result dtype
     (the default float dtype for integers); an ``input`` that requires grad is refused in one line, saying
@@ -153,7 +159,7 @@ def with_setting(name: str, row: Any, no_gradient: str) -> Any:
         dtype = result_type(*numbers_or_tensors)
         s, x = as_tensor(input), as_tensor(other)
         x = x.to(dtype if dtype.kind == "f" else get_default_dtype())
-        setting = s.array.astype(x.array.dtype)  # a copy: the row keeps it
+        setting = recorded_call(_setting, s.array, x.array.dtype)  # a kernel: a replay reads each call's setting
         try:
             np.broadcast_shapes(setting.shape, x.shape)
         except ValueError:
