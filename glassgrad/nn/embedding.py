@@ -262,17 +262,24 @@ def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[Ten
         raise ValueError(f"embedding_bag: the input must be 2-D (bags as rows), or 1-D with offsets (each bag's "
                          f"start), got {shape_text(indices.shape)} with offsets {given}")
     given = as_tensor(offsets).array
+    recorded_call(_check_offsets, given, indices.shape[0], include_last_offset)  # a kernel: read at each call
+    return indices, given
+
+
+def _check_offsets(given: np.ndarray, length: int, include_last_offset: bool) -> None:
+    """Refuse offsets that are not bags' starts in an input of ``length``. Run through
+    :func:`~glassgrad.autograd.recorded_call`: a compiled step checked only its captures' offsets, and a later
+    call's past the end met NumPy's ``repeats may not contain negative values``; now refused at every call."""
     marks = np.asarray(given).reshape(-1)
     if marks.dtype.kind not in "iu" or marks.size < 1 + include_last_offset or marks[0] != 0 or \
-            (np.diff(marks) < 0).any() or marks[-1] > indices.shape[0]:
+            (np.diff(marks) < 0).any() or marks[-1] > length:
         raise ValueError(f"embedding_bag: offsets must be integers from 0, not decreasing, within the input's "
-                         f"length {indices.shape[0]}{' (the last one the end)' if include_last_offset else ''}, got "
+                         f"length {length}{' (the last one the end)' if include_last_offset else ''}, got "
                          f"{marks.tolist()}")
-    if include_last_offset and marks[-1] != indices.shape[0]:  # PyTorch's CPU kernels disagree (sum leaves them out)
+    if include_last_offset and marks[-1] != length:  # PyTorch's CPU kernels disagree (sum leaves them out)
         raise ValueError(f"embedding_bag: with include_last_offset=True the last offset is the end of the last "
-                         f"bag, the input's length {indices.shape[0]}; got {int(marks[-1])} (append "
-                         f"{indices.shape[0]} to the offsets, or put the indices after {int(marks[-1])} in a bag)")
-    return indices, given
+                         f"bag, the input's length {length}; got {int(marks[-1])} (append "
+                         f"{length} to the offsets, or put the indices after {int(marks[-1])} in a bag)")
 
 
 class EmbeddingBag(Embedding):

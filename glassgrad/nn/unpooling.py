@@ -22,7 +22,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..arguments import shape_text
+from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .conv import sizes
@@ -43,6 +46,15 @@ def spatial_output_size(output_size: Any, dims: int, name: str) -> tuple:
     return given[-dims:]
 
 
+def _refuse_outside(where: np.ndarray, plane: tuple, name: str) -> None:
+    """Refuse an index outside the output plane (volume). Run through :func:`~glassgrad.autograd.recorded_call`: a
+    compiled step checked only its captures' indices, and a later call's stray one met ``scatter``'s message."""
+    if where.size and not 0 <= int(where.min()) <= int(where.max()) < math.prod(plane):
+        raise RuntimeError(f"{name}: an index is outside the output {'plane' if len(plane) == 2 else 'volume'} "
+                           f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
+                           "(output_size=x.shape)")
+
+
 def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, padding: Any, output_size: Any,
                   dims: int) -> Tensor:
     """The checked call behind :func:`max_unpool2d` and :func:`max_unpool3d` (``dims`` spatial dims)."""
@@ -61,10 +73,7 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
         if not all(n - s < size < n + s for n, s, size in zip(natural, stride, plane)):
             raise ValueError(f"{name}: output_size {plane} must be within a stride {stride} of the size pooling "
                              f"would have read, {natural} (strictly); give the pooled input's size")
-    if where.numel() and not 0 <= int(where.array.min()) <= int(where.array.max()) < math.prod(plane):
-        raise RuntimeError(f"{name}: an index is outside the output {'plane' if dims == 2 else 'volume'} "
-                           f"{'×'.join(map(str, plane))}; give the output_size of the input that was pooled "
-                           "(output_size=x.shape)")
+    recorded_call(_refuse_outside, where.array, plane, name)  # a kernel of a compiled step: read at each call
     flat = x.new_zeros((*x.shape[:2], math.prod(plane))).scatter(-1, where.flatten(2), x.flatten(2))
     out = flat.reshape(*x.shape[:2], *plane)
     return out if had_batch else out.squeeze(0)
