@@ -1553,8 +1553,18 @@ def _add_at(target: Array, where: tuple, values: Array) -> None:
     np.add.at(target.reshape(-1), positions.reshape(-1), np.broadcast_to(values, positions.shape).reshape(-1))
 
 
+INDEXING = "indexing a tensor of shape {shape}: {error}"
+"""How ``t[index]`` names a NumPy ``IndexError`` (an index past the end): said by the kernel, so that a compiled
+step's replay, which runs the kernel alone, says it as eager does."""
+
+
 def _getitem(a, index, advanced):
-    return (row_major(a[index]) if advanced else a[index]), (a.shape, index, advanced)  # basic: a view
+    try:
+        picked = a[index]
+    except IndexError as error:
+        shape = "(" + ", ".join(map(str, a.shape)) + (",)" if a.ndim == 1 else ")")
+        raise IndexError(INDEXING.format(shape=shape, error=error)) from None
+    return (row_major(picked) if advanced else picked), (a.shape, index, advanced)  # basic: a view
 
 def _getitem_back(up, saved):
     shape, index, advanced = saved

@@ -1197,7 +1197,9 @@ class Tensor:
                 index = (*index, ...) if isinstance(index, tuple) else (index, ...)  # x[0] of a vector: a 0-d view
             return view_of(self, ops.GETITEM, index, advanced)
         except IndexError as error:
-            raise IndexError(f"indexing a tensor of shape {shape_text(self.shape)}: {error}") from None
+            if str(error).startswith("indexing a tensor of shape"):  # the kernel's own (ops.INDEXING)
+                raise
+            raise IndexError(ops.INDEXING.format(shape=shape_text(self.shape), error=error)) from None
 
 
 def _left_the_graph(name: str, op: str) -> RuntimeError:
