@@ -82,6 +82,8 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
     x, chosen = with_mask(as_tensor(input), mask, "masked_scatter")
     src = as_tensor(source)
     places = np.flatnonzero(np.broadcast_to(chosen, tuple(x.shape)))
+    note_unreplayable("masked_scatter: how many of source's entries it reads depends on the mask's values, which a "
+                      "replay would take as they were")  # the captures' count and places: other numbers, no word
     if src.numel() < places.size:
         raise RuntimeError(f"masked_scatter: source has {src.numel()} entries but the mask chooses {places.size}; "
                            "give a source with at least as many")
@@ -101,10 +103,7 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
             raise IndexError(f"index_put: indices[{position}] must hold integers or bools, got {pick.dtype}")
     if any(pick.dtype.kind == "b" for pick in picks):
         note_unreplayable(SIZED_BY_VALUES.format(name="index_put with a boolean mask"))
-    try:
-        places = recorded_call(_flat_places, tuple(x.shape), picks)
-    except IndexError as error:
-        raise IndexError(f"index_put: {error} (input of shape {shape_text(x.shape)})") from None
+    places = recorded_call(_flat_places, tuple(x.shape), picks)
     given = x.new_tensor(values) if not isinstance(values, Tensor) else values
     try:
         spread = given.expand(places.shape).reshape(-1)
@@ -118,8 +117,11 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
 
 def _flat_places(shape: tuple, picks: tuple) -> np.ndarray:
     """The positions ``x[picks]`` reads in the flat entries of a tensor of ``shape``: a kernel of a compiled step, so
-    that a replay follows each call's indices."""
-    return np.arange(int(np.prod(shape))).reshape(shape)[picks]
+    that a replay follows each call's indices (and names an index past the end as eager does)."""
+    try:
+        return np.arange(int(np.prod(shape))).reshape(shape)[picks]
+    except IndexError as error:
+        raise IndexError(f"index_put: {error} (input of shape {shape_text(shape)})") from None
 
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
