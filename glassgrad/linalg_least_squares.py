@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import is_floating, shape_text
-from .autograd import note_computed
+from .autograd import note_computed, note_unreplayable
 from .composed_products import _powers, _vandermonde_input
 from .creation import as_tensor
 from .functions import where
@@ -56,6 +56,12 @@ def _rank(values: np.ndarray, atol: Any, rtol: Any) -> np.ndarray:
     largest = values.max(axis=-1, initial=0.0)
     cutoff = np.maximum(atol, rtol * largest)
     return np.count_nonzero(values > cutoff[..., None], axis=-1).astype(np.int64)
+
+
+RANK_PICKS_THE_WAY = ("lstsq picks its way by A's rank, read from its singular values (QR where A has full rank, "
+                      "else the pseudo-inverse), which a replay would not read again: a later rank-deficient A "
+                      "would meet QR's refusal of a singular R, a full-rank one the pseudo-inverse's other bits")
+"""Why a compiled step that calls :func:`lstsq` runs eagerly."""
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> LstsqResult:
@@ -87,6 +93,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     values = _singular_values(a.array)
     rank = _rank(values, 0.0, rcond)
     full = bool(np.all(rank == min(rows, width)))
+    note_unreplayable(RANK_PICKS_THE_WAY)  # a replay kept the captures' way (QR on a singular A: refused)
     if full and rows >= width:
         q, r = qr(a)
         x = solve(r, q.mT @ columns)
