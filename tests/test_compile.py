@@ -1866,7 +1866,7 @@ WORKED_OUT = {
     "frexp": (lambda h: gg.frexp(h)[0], True),
     "bilinear resize": (lambda h: F.interpolate(h[None, None], scale_factor=2, mode="bilinear")[0, 0], True),
     "local_response_norm": (lambda h: F.local_response_norm(h[None], 2)[0], True),
-    "take_along_dim": (lambda h: h.take_along_dim(h.argmax(1, keepdim=True), 1), False),
+    "take_along_dim": (lambda h: h.take_along_dim(h.argmax(1, keepdim=True), 1), True),  # its indices: a kernel
     "nonzero": (lambda h: h * len(gg.where(h > 0)[0]), False),
     "unique": (lambda h: h * len(gg.unique(h > 0)), False),
 }

@@ -96,6 +96,8 @@ INDEX_HOLES = {
     "index_copy past the end": (lambda y, i: y.index_copy(0, i, y[:2] * 2).pow(2).sum(), [0, 2], [0, 5]),
     "t[index] past the end": (lambda y, i: y[i].sum(), [0, 2], [0, 3]),
     "take past the end": (lambda y, i: y.take(i).sum(), [0, 11], [0, 12]),
+    "index_put past the end": (lambda y, i: y.index_put((i,), _t(1.0).double()).pow(2).sum(), [0, 2], [0, 3]),
+    "put_ past the end": (lambda y, i: y.clone().put_(i, _t([1.0, 2.0]).double()).pow(2).sum(), [0, 2], [0, 12]),
     # negative indices were counted from the end in Python: the captures' indices were kept for later calls
     "take_along_dim from the end": (lambda y, i: (gg.take_along_dim(y, i, 1) * _t([[1.0], [2.0], [3.0]])).sum(),
                                     [[0], [-1], [2]], [[0], [1], [-2]]),
@@ -225,3 +227,21 @@ def test_ops_sized_by_values_run_eagerly_saying_why():
         for mine, theirs in zip(compiled, eager, strict=True):
             np.testing.assert_array_equal(mine[0], theirs[0])
         assert len(said) == 1 and "running it eagerly" in said[0]
+
+
+@pytest.mark.parametrize("case", ["masked_scatter", "lstsq"])
+def test_a_way_picked_by_the_values_runs_the_step_eagerly_saying_why(case):
+    """``masked_scatter`` worked out in Python which of source's entries it reads, and how many (a replay kept the
+    captures': other numbers, without a word); ``lstsq`` picks QR or the pseudo-inverse by A's rank (a replay kept
+    QR, and refused a later rank-deficient A that eager solves). Both now run eagerly, saying why."""
+    loss_of, good, bad = {
+        "masked_scatter": (lambda y, m: y.masked_scatter(m, y * 2).pow(2).sum(), [[True], [False], [True]],
+                           [[True], [True], [True]]),
+        "lstsq": (lambda y, s: gg.linalg.lstsq(y * s, _t(np.ones((3, 1))).double()).solution.sum(), 1.0, 0.0),
+    }[case]
+    calls = _calls((_t(X), _t(good).double() if case == "lstsq" else _t(good)),
+                   (_t(X), _t(bad).double() if case == "lstsq" else _t(bad)))
+    _same_as_eager(lambda: _training_step(loss_of), calls, replays=None)
+    _, said, step = _outcomes(gg.compile, lambda: _training_step(loss_of), calls)
+    assert len(said) == 1 and case in said[0] and "running it eagerly" in said[0]
+    assert sum(entry.replays for entry in step.entries.values()) == 0
