@@ -129,8 +129,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out
-  again at each call; what a library op works out in Python from the values instead (a median's pick,
-  ``nonzero``) is told to the capture (:func:`glassgrad.autograd.note_computed`, ``note_unreplayable``), and
+  again at each call, and so are an op's checks of the values (an index in range for ``gather``, a class
+  label, an integer divisor's 0: refused at every call, in eager's words; :func:`glassgrad.autograd.recorded_call`);
+  what a library op works out in Python from the values instead (a median's pick, ``nonzero``, ``lstsq``'s way
+  by rank) is told to the capture (:func:`glassgrad.autograd.note_computed`, ``note_unreplayable``), and
   the step runs eagerly. The user's own NumPy code on tensor values is caught when two captures see other
   numbers, so a step always fed the very same batch cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
