@@ -66,7 +66,16 @@ from .arguments import (
     shape_text,
     written_number,
 )
-from .autograd import STATE, bump_version, note_kernel, note_read, recorded_call, run_backward, version_of
+from .autograd import (
+    STATE,
+    bump_version,
+    note_kernel,
+    note_read,
+    note_unreplayable,
+    recorded_call,
+    run_backward,
+    version_of,
+)
 from .device import CPU, META, is_placeholder
 from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtype, int32, int64  # noqa: F401 (re-exported)
 from .grad_fn import Node
@@ -1774,6 +1783,11 @@ def wrapped_int(value: int, dtype: np.dtype, name: str) -> np.ndarray:
         raise RuntimeError(f"{name}: the value {value} cannot be converted to int64 without overflow") from None
 
 
+TENSOR_NUMBER_INDEX = ("x[i] with a 0-d integer tensor i reads i's number in Python (x[i] is a view, as in PyTorch), "
+                       "which a replay would take as it was; x[i.view(1)][0] picks the same entry as a kernel")
+"""Why a compiled step that indexes by a 0-d integer tensor runs eagerly (:func:`_plain_index`)."""
+
+
 def _plain_index(index: Any) -> tuple[Any, bool]:
     """Turn tensors inside an index into arrays; report whether NumPy's advanced indexing is used. A slice's step
     must be positive, as in PyTorch (NumPy's ``x[::-1]`` reverses); a short list holding sequences, tensors, slices,
@@ -1799,6 +1813,7 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
             raise ValueError(f"step must be greater than zero, got {part.step} (PyTorch has no negative steps); "
                              "reverse a dim with x.flip(dim)")
         if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype.kind == "i":
+            note_unreplayable(TENSOR_NUMBER_INDEX)  # the view's place is a Python number
             part = int(part.array)  # x[t] with a 0-d integer t is x[1]: a view, as in PyTorch
         if isinstance(part, Tensor):
             part = part.array
