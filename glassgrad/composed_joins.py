@@ -141,6 +141,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any = None, dim: int = 0, *
         raise RuntimeError(f"tensor_split: indices_or_sections must be a whole number or a list of indices, got "
                            f"{indices_or_sections!r}")
     if split.ndim == 0:
+        if isinstance(indices_or_sections, Tensor):
+            note_unreplayable(SIZED_BY_VALUES.format(name="tensor_split into a tensor's number of sections"))
         sections = int(split)
         if sections <= 0:
             raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {sections}")

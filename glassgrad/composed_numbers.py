@@ -218,4 +218,4 @@ def fill(input: Tensor, value: Any) -> Tensor:
     if learns and is_grad_enabled() and x.is_floating_point():
         nowhere = Tensor._wrap(np.zeros(x.shape, dtype=bool))  # every entry from value: input's slope is 0
         return where(nowhere, x, as_tensor(value).to(x.dtype))
-    return full_like(x, _plain(value).item() if isinstance(value, Tensor) else value)
+    return full_like(x, value)  # a 0-d tensor's number: its .item(), which a compiled step is told of

@@ -366,6 +366,8 @@ _new("new_empty", 0)
 def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
+    if isinstance(fill_value, Tensor):  # its number (.item(), which a compiled step is told of: a replay kept it)
+        fill_value = fill_value.item()
     return _filled((size,), fill_value, dtype or self.dtype, requires_grad, "new_full", device)
 
 
