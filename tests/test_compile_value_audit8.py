@@ -245,3 +245,30 @@ def test_a_way_picked_by_the_values_runs_the_step_eagerly_saying_why(case):
     _, said, step = _outcomes(gg.compile, lambda: _training_step(loss_of), calls)
     assert len(said) == 1 and case in said[0] and "running it eagerly" in said[0]
     assert sum(entry.replays for entry in step.entries.values()) == 0
+
+
+NUMBER_READS = {
+    # name: (step of x and a 0-d tensor, the good 0-d value, a later one, what the warning names)
+    "x[i]": (lambda x, i: x[i] * 2, 1, 2, "x[i] with a 0-d integer tensor i"),
+    "x[:, i]": (lambda x, i: x[:, i] * 2, 1, 2, "x[i] with a 0-d integer tensor i"),
+    "x[i] = 0": (lambda x, i: (lambda c: (c.__setitem__(i, 0.0), c)[1])(x.clone()), 1, 2,
+                 "x[i] with a 0-d integer tensor i"),
+    "fill": (lambda x, v: gg.fill(x, v), 1.0, 2.0, "fill"),
+    "new_full": (lambda x, v: x.new_full((2,), v), 1.0, 2.0, "new_full"),
+    "tensor_split into sections": (lambda x, n: gg.tensor_split(x, n, dim=1)[0], 2, 4, "tensor_split"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NUMBER_READS))
+def test_a_number_read_from_a_0d_tensor_runs_the_step_eagerly_saying_why(case):
+    """The number was read in Python (``int(i.array)``, NumPy's ``.item()``) without a word to the capture, so a
+    replay kept the captures' row, fill value or sections (x[i] gave row 1 for i = 2); now the step runs eagerly,
+    saying why, and gives eager's results."""
+    function, good, bad, named = NUMBER_READS[case]
+    calls = _calls((_t(X), _t(good)), (_t(X), _t(bad)))
+    eager, _, _ = _outcomes(lambda step: step, lambda: function, calls)
+    compiled, said, step = _outcomes(gg.compile, lambda: function, calls)
+    for mine, theirs in zip(compiled, eager, strict=True):
+        np.testing.assert_array_equal(mine[0], theirs[0])
+    assert len(said) == 1 and named in said[0] and "eagerly" in said[0]
+    assert sum(entry.replays for entry in step.entries.values()) == 0
