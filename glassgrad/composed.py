@@ -22,7 +22,7 @@ import numpy as np
 
 from . import linalg, ops_math
 from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text, written_number
-from .autograd import SIZED_BY_VALUES, note_computed, note_unreplayable, recorded_call
+from .autograd import SIZED_BY_VALUES, note_computed, note_read, note_unreplayable, recorded_call
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
@@ -111,6 +111,7 @@ def logical_not(input: Tensor) -> Tensor:
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same entries (a Python bool)."""
     a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
+    note_read("equal(a, b)")  # a Python bool: a compiled step's replay would keep the captures' answer
     return a.shape == b.shape and bool(np.array_equal(a, b))
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from . import functions, linalg, linalg_decompositions, linalg_lu, sampling, special
-from .autograd import is_grad_enabled, recorded_call
+from .autograd import is_grad_enabled, note_read, recorded_call
 from .creation import as_tensor
 from .dtypes import is_floating_point
 from .tensor import Tensor
@@ -92,6 +92,7 @@ def is_nonzero(input: Tensor) -> bool:
     if input.array.size != 1:
         raise RuntimeError(f"is_nonzero: only a tensor with one element has a truth value, this one has "
                            f"{input.array.size}; use .any() or .all()")
+    note_read("is_nonzero(tensor)")  # a Python bool: a compiled step's replay would keep the captures' answer
     return bool(input.array.reshape(()) != 0)
 
 

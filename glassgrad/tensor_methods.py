@@ -32,7 +32,7 @@ from .arguments import (
     shape_arg,
     shape_text,
 )
-from .autograd import is_grad_enabled, recorded_call
+from .autograd import is_grad_enabled, note_read, recorded_call
 from .creation import _filled, copied, drawn, sample_of, scaled_draws
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
@@ -236,7 +236,9 @@ def _close(a: np.ndarray, b: Any, rtol: float, atol: float, equal_nan: bool) -> 
 @method
 def allclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """Whether every entry is close (see :func:`isclose`): a Python bool."""
-    return bool(isclose(self, other, rtol, atol, equal_nan).array.all())
+    close = isclose(self, other, rtol, atol, equal_nan).array
+    note_read("allclose(a, b)")  # a Python bool: a compiled step's replay would keep the captures' answer
+    return bool(close.all())
 
 
 def _plain(value: Any) -> Any:
