@@ -256,6 +256,10 @@ NUMBER_READS = {
     "fill": (lambda x, v: gg.fill(x, v), 1.0, 2.0, "fill"),
     "new_full": (lambda x, v: x.new_full((2,), v), 1.0, 2.0, "new_full"),
     "tensor_split into sections": (lambda x, n: gg.tensor_split(x, n, dim=1)[0], 2, 4, "tensor_split"),
+    # a Python bool the step's own `if` reads: the captures' branch was replayed for every later value
+    "if gg.equal": (lambda x, v: x * 2 if gg.equal(v, _t(1.0)) else x * 3, 1.0, 0.0, "equal"),
+    "if allclose": (lambda x, v: x * 2 if v.allclose(_t(1.0)) else x * 3, 1.0, 0.0, "allclose"),
+    "if is_nonzero": (lambda x, v: x * 2 if gg.is_nonzero(v) else x * 3, 1.0, 0.0, "is_nonzero"),
 }
 
 
