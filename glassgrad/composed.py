@@ -155,8 +155,14 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     info = np.finfo(x.array.dtype)
     values = x.array
     largest, smallest = info.max if posinf is None else posinf, info.min if neginf is None else neginf
-    filled = np.where(np.isnan(values), nan, np.where(values > 0, largest, smallest))
-    return where(_plain_tensor(np.isfinite(values)), x, x.new_tensor(filled))
+    # kernels of a compiled step (worked out in Python, they ran it eagerly: a replay would keep them)
+    filled = recorded_call(_non_finite_filled, values, nan, largest, smallest)
+    return where(_plain_tensor(recorded_call(np.isfinite, values)), x, _plain_tensor(filled))
+
+
+def _non_finite_filled(values: np.ndarray, nan: float, largest: float, smallest: float) -> np.ndarray:
+    """What ``nan_to_num`` puts at each entry that is not finite (``nan``, ``largest`` or ``smallest``)."""
+    return np.where(np.isnan(values), nan, np.where(values > 0, largest, smallest)).astype(values.dtype)
 
 
 # --- products of vectors and matrices -------------------------------------------------------------

@@ -276,3 +276,14 @@ def test_a_number_read_from_a_0d_tensor_runs_the_step_eagerly_saying_why(case):
         np.testing.assert_array_equal(mine[0], theirs[0])
     assert len(said) == 1 and named in said[0] and "eagerly" in said[0]
     assert sum(entry.replays for entry in step.entries.values()) == 0
+
+
+def test_nan_to_num_replays_following_each_calls_non_finite_entries():
+    """``nan_to_num`` worked out its mask and fill values in Python, so a compiled step calling it ran eagerly (a
+    conservative refusal); both are now kernels of the step: it replays, and a later call's inf and NaN are
+    replaced where that call has them, as eager does."""
+    good, bad = np.ones(4), np.array([np.inf, 1.0, np.nan, -np.inf])
+    eager = _same_as_eager(lambda: _training_step(lambda y, s: (y + s).nan_to_num(0.0, 5.0, -5.0).sum()),
+                           [(_t(X), _t(good)), (_t(X), _t(bad)), (_t(X), _t(good)), (_t(X), _t(good)),
+                            (_t(X), _t(bad))])
+    assert not np.array_equal(eager[-1][2], eager[-2][2])  # the gradient is 0 where the entry was not finite
