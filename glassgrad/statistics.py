@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import is_floating, shape_text
+from .autograd import recorded_call
 from .creation import as_tensor
 from .dtypes import get_default_dtype
 from .tensor import Tensor
@@ -56,10 +57,16 @@ def _weights(values: Any, name: str, count: int, integers: bool) -> np.ndarray |
     if (array.dtype.kind not in "iu") if integers else not is_floating(array.dtype):
         raise RuntimeError(f"cov: {name} must hold {kind}, got {array.dtype}; "
                            f"{'use .long()' if integers else 'use .double() or .float()'}")
+    recorded_call(_refuse_negative, array, name)  # a kernel of a compiled step: read at each call
+    return weights
+
+
+def _refuse_negative(array: np.ndarray, name: str) -> None:
+    """Refuse a negative weight. Run through :func:`~glassgrad.autograd.recorded_call`: checked in Python before
+    the op, a compiled step checked only its captures' weights."""
     if np.any(array < 0):
         raise RuntimeError(f"cov: {name} must be >= 0, got {array[array < 0][0]}; a weight counts or scales an "
                            "observation")
-    return weights
 
 
 @_method
@@ -80,7 +87,9 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Any = None, aweights: A
         mean = observations.mean(1, keepdim=True)
         centered = observations - mean
         return (centered @ centered.mT / max(count - correction, 0)).squeeze()
-    weights = importances if frequencies is None else Tensor._wrap(frequencies.astype(x.array.dtype))
+    # the counts as floats: a kernel of a compiled step (a copy made in Python was the captures' counts ever after)
+    weights = importances if frequencies is None else Tensor._wrap(
+        recorded_call(np.ndarray.astype, frequencies, x.array.dtype))
     if frequencies is not None and importances is not None:
         weights = weights * importances
     total = weights.sum()

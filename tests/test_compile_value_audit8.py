@@ -287,3 +287,15 @@ def test_nan_to_num_replays_following_each_calls_non_finite_entries():
                            [(_t(X), _t(good)), (_t(X), _t(bad)), (_t(X), _t(good)), (_t(X), _t(good)),
                             (_t(X), _t(bad))])
     assert not np.array_equal(eager[-1][2], eager[-2][2])  # the gradient is 0 where the entry was not finite
+
+
+@pytest.mark.parametrize("case", ["fweights changed", "fweights negative", "aweights negative"])
+def test_cov_reads_its_weights_at_every_replayed_call(case):
+    """``cov``'s frequency weights were made floats in Python (a constant: the captures' counts ever after) and
+    both weights' signs checked in Python (only the captures' checked); both are now kernels of the step."""
+    good, bad = {"fweights changed": ([1, 1, 1, 1], [1, 2, 1, 1]), "fweights negative": ([1, 1, 1, 1], [1, -2, 1, 1]),
+                 "aweights negative": ([1.0, 1.0, 1.0, 1.0], [1.0, -2.0, 1.0, 1.0])}[case]
+    keyword = "aweights" if case.startswith("a") else "fweights"
+    _same_as_eager(lambda: _training_step(lambda y, w: y.cov(**{keyword: w}).sum()),
+                   _calls((_t(X), _t(good).double() if keyword == "aweights" else _t(good)),
+                          (_t(X), _t(bad).double() if keyword == "aweights" else _t(bad))))
