@@ -91,7 +91,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   tensor's NumPy array named as ``.array``: ``if x.array.sum() > 0``, ``m.bias.array[0] += 0.5``), Python that
   writes outside the step at each call, found there too (``print("step")``, ``print(x.shape)`` in a ``forward``,
   ``log.info(…)``, ``warnings.warn``, ``sys.stdout.write``, a progress bar's ``update``) or reads the clock
-  (``if time.time() - start > 60``, ``perf_counter()``, ``datetime.now()``), an in-place
+  (``if time.time() - start > 60``, ``perf_counter()``, ``datetime.now()``) or catches an exception (``try: …
+  except E: …``, where a later call's error would reach the caller past the handler), an in-place
   change of a graph tensor other than a write into one the step made (``detach_()``, an operand of another dtype; a
   write such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
   kernel, and so is the copy of the old h that mul's rule reads back), random draws made outside a kernel

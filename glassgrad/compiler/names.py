@@ -318,6 +318,8 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         loaded = _loaded(code, defined)
         if _reads_arrays(code, loaded):
             refusals.append(RAW_ARRAY)
+        if _names_in(code).catches:
+            refusals.append(CATCHES)
         written = writes_outside(code, loaded, attributes)
         if written is not None:
             refusals.append(f"{written} at each call, which a replay would not do (it runs no Python of the step); "
@@ -353,6 +355,12 @@ RAW_ARRAY = ("the step reads or writes a tensor's NumPy array (.array) itself, o
              "records: a replay would skip its writes and keep the captures' numbers and branches; use tensor ops "
              "inside the step (p.data += …, gg.no_grad()), and .numpy() outside it")
 """Why a step whose own code names ``tensor.array`` runs eagerly (:func:`_reads_arrays`)."""
+
+
+CATCHES = ("the step catches exceptions (try/except), and a replay runs no Python: an error of a later call (a "
+           "kernel's check, cholesky of a matrix that is not positive-definite) would reach the caller where eager's "
+           "except handles it; put the try/except around the compiled step's call")
+"""Why a step whose code (or a helper's, a forward's it calls) has an ``except`` clause runs eagerly."""
 
 
 def _reads_arrays(code: types.CodeType, loaded: list[tuple]) -> bool:
@@ -717,6 +725,8 @@ class _CodeNames:
     arrays: tuple[str, ...]
     """Where the code reads or binds an attribute ``array``: the global or closure variable it is read from
     (``np`` in ``np.array(…)``), or ``""`` where it is read from anything else (``x.array``, ``self.w.array``)."""
+    catches: bool = False
+    """Whether the code catches exceptions (an ``except`` clause; not ``finally`` or ``with``)."""
 
 
 ATTRIBUTE_OPS = frozenset(("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATTR"))
@@ -724,6 +734,9 @@ ATTRIBUTE_OPS = frozenset(("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "DELETE_ATT
 
 VARIABLE_OPS = frozenset(("LOAD_GLOBAL", "LOAD_NAME", "LOAD_DEREF"))
 """The instructions that load a global or closure variable by name (``np`` before ``np.array``)."""
+
+EXCEPT_OPS = frozenset(("CHECK_EXC_MATCH", "CHECK_EG_MATCH"))
+"""The instructions that match an exception against an ``except E:`` (or ``except* E:``) clause."""
 
 BY_STRING = frozenset(("getattr", "setattr", "hasattr", "delattr", "vars", "__dict__"))
 """What names an attribute by a string: ``setattr(log, "n", getattr(log, "n") + 1)``, ``vars(log)["n"]``."""
@@ -742,6 +755,7 @@ def _names_in(code: types.CodeType) -> _CodeNames:
     loaded: list[str] = []
     imports: set[str] = set()
     arrays: list[str] = []
+    catches = False
     for inner in _codes(code):
         own_attributes, own_loaded = set(), []
         before = None
@@ -754,12 +768,15 @@ def _names_in(code: types.CodeType) -> _CodeNames:
                 own_loaded.append(instruction.argval)
             elif instruction.opname in ("IMPORT_NAME", "IMPORT_FROM"):
                 imports.add(instruction.argval)
+            elif instruction.opname in EXCEPT_OPS or (
+                    instruction.opname == "POP_TOP" and before is not None and before.opname == "PUSH_EXC_INFO"):
+                catches = True  # except E: matches the exception; a bare except: drops it at once
             before = instruction
         attributes |= own_attributes
         if BY_STRING & (own_attributes | set(own_loaded)):
             attributes |= {name for name in inner.co_consts if type(name) is str and name.isidentifier()}
         loaded += own_loaded
-    return _CodeNames(frozenset(attributes), tuple(loaded), frozenset(imports), tuple(arrays))
+    return _CodeNames(frozenset(attributes), tuple(loaded), frozenset(imports), tuple(arrays), catches)
 
 
 def _loaded(code: types.CodeType, function: types.FunctionType) -> list[tuple]:
