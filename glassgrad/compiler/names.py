@@ -275,7 +275,7 @@ def _container(value: Any) -> bool:
 def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tuple[list[Read], list[str]]:
     """The names ``function`` (the compiled step) and the ``forward`` of ``layers`` (the layers it called) read from
     outside, each once, in the order found, with what each holds now; and why a replay cannot repeat the step, for
-    each name that draws from Python's random module or NumPy's global generator (:func:`draws_outside`) or holds
+    each name that draws from Python's random module or NumPy's (:func:`draws_outside`) or holds
     an iterator or a file (:func:`used_up`).
 
     ``arguments``: ``(name, value)`` of the call's arguments that are objects (the key holds each by identity), whose
@@ -285,8 +285,10 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
     reads: dict[tuple, Read] = {}
     refusals: list[str] = []
     pending = [_code_of(function), *map(_forward_of, layers)]
-    for _, value in arguments:  # step(x, act): the function passed, or those in a list or dict passed
+    for name, value in arguments:  # step(x, act): the function passed, or those in a list or dict passed
         pending += [_code_of(value), *_held_code(value)]
+        if draws_outside(value):  # step(x, rng), a NumPy Generator
+            refusals.append(DRAWS.format(name=name))
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
         kind = type(layer).__name__
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
@@ -336,11 +338,8 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         for name, value in arguments:  # step(x, cfg): cfg.scale, in the step's code or in a helper's it calls
             pending += _read_inside(reads, value, name, attributes)
         for where, key, name, value in loaded:
-            if draws_outside(value):
-                refusals.append(f"'{name}' draws random numbers outside glassgrad's kernels (Python's random module "
-                             "or NumPy's global generator), which a replay would not draw again, taking the capture's "
-                             "numbers and branches at every call; draw with gg.rand, gg.randint or gg.randperm, which "
-                             "a replay draws again")
+            if draws_outside(value, attributes):
+                refusals.append(DRAWS.format(name=name))
             if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
                 reads.setdefault((id(where), key), _read(where, key, name, value))
                 pending += [_code_of(value), *_held_code(value)]
@@ -483,15 +482,31 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: Ab
     return found + [(*method, name) for method in _methods(value, attributes)]  # its self.… shown as name.…
 
 
-def draws_outside(value: Any) -> bool:
+DRAWS = ("'{name}' draws random numbers outside glassgrad's kernels (Python's random module, NumPy's global generator "
+         "or a NumPy Generator), which a replay would not draw again, taking the capture's numbers and branches at "
+         "every call; draw with gg.rand, gg.randint or gg.randperm (or a gg.Generator), which a replay draws again")
+"""Why a step that reads a name drawing outside glassgrad (:func:`draws_outside`) runs eagerly."""
+
+
+def draws_outside(value: Any, attributes: AbstractSet[str] = frozenset()) -> bool:
     """Whether ``value`` draws random numbers outside glassgrad's kernels: Python's ``random`` module, a
-    ``random.Random``, one of their functions (``from random import choice``), or a function of NumPy's global
-    generator (``from numpy.random import rand``). What a step does with such a draw (``if random.random() < 0.5:
-    x = x.flip(-1)``) is Python a replay does not run: it would take the capture's branch at every call."""
+    ``random.Random``, one of their functions (``from random import choice``), NumPy's ``random`` module, a function
+    of its global generator (``from numpy.random import rand``), a NumPy ``Generator`` (``rng =
+    np.random.default_rng(0)``: ``rng.random()``) or its bit generator; or a module whose attribute among
+    ``attributes`` (those the code names) is one (``np`` in ``np.random.rand()``), or a list, tuple or dict holding
+    one. What a step does with such a draw
+    (``if random.random() < 0.5: x = x.flip(-1)``) is Python a replay does not run: it would take the capture's
+    branch at every call."""
     python_random = sys.modules.get("random")
     owner = getattr(value, "__self__", value)
+    if isinstance(value, types.ModuleType) and value is not np.random and value is not python_random:
+        return any(draws_outside(vars(value)[name]) for name in attributes & vars(value).keys())
+    if isinstance(value, (list, tuple, dict)):  # RNG[0].random(), generators["aug"].integers(…)
+        return any(map(draws_outside, itertools.islice(value.values() if isinstance(value, dict) else value,
+                                                       MOST_ENTRIES)))
     return (python_random is not None and (value is python_random or isinstance(owner, python_random.Random))
-            or isinstance(owner, np.random.RandomState))
+            or value is np.random
+            or isinstance(owner, (np.random.RandomState, np.random.Generator, np.random.BitGenerator)))
 
 
 def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
