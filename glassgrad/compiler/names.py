@@ -22,7 +22,9 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
 ``forward`` is, and so is a method of a settings object the code names (``ema.update(model)``, reading and counting
 ``self.updates``), of the object whose method is compiled (``self.log(…)`` in ``gg.compile(module.training_step)``)
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
-``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global).
+``callbacks[0].calls``; its ``__call__`` too, in a list of up to :data:`MOST_ENTRIES`: ``for layer in layers: x =
+layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each call), and of a layer of the user's
+class the code names (``model.loss(x, y)`` reading a global).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
 ``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
@@ -475,10 +477,13 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: Ab
     for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
         reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
         found.append(_code_of(held))
-    if type(value) in (list, tuple) and len(value) <= INLINE_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
+    if type(value) in (list, tuple) and len(value) <= MOST_ENTRIES:
         for place, entry in enumerate(value):
-            if _plain_object(entry):
+            if not _plain_object(entry):
+                continue
+            if len(value) <= INLINE_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
                 found += _read_inside(reads, entry, f"{name}[{place}]", attributes)
+            found.append((*_code_of(entry), f"{name}[{place}]"))  # for layer in layers: x = layer(x), its __call__
     return found + [(*method, name) for method in _methods(value, attributes)]  # its self.… shown as name.…
 
 
