@@ -33,7 +33,10 @@ MAX_CAPTURES = 4
 """Captures of one key that may disagree (three times) before the step is refused as doing different work each call."""
 
 MAX_MODES = 4
-"""Programs kept per key, one for each set of its layers' modes (``train()``/``eval()``) met."""
+"""Programs kept per key, one for each set of its layers' modes (``train()``/``eval()``) met; and captures of a key
+awaiting their second, one per set of modes (the oldest goes first). A capture calling layers none of those called
+then (a layer built inside the step is new at each call, so no two captures agree) makes the key run eagerly, saying
+why, where each call was captured, kept and never replayed."""
 
 EVERY: weakref.WeakSet = weakref.WeakSet()
 """Every compiled function still in use (:func:`reset` clears their programs)."""
@@ -252,6 +255,14 @@ class Compiled:
                                "there and keep it outside")
                 self._give_up(entry, f"the step does different work on each call: {reason}")
                 return result
+        if len(entry.pending) >= MAX_MODES:  # sets of modes met once each: keep the latest few
+            seen = {id(module) for waiting in entry.pending.values() for module, _ in waiting.modules}
+            if not seen.issuperset(id(module) for module, _ in capture.modules):  # a layer built inside the step
+                self._give_up(entry, "the layers it calls are new objects at each call (a layer or loss built inside "
+                                     "the step, nn.CrossEntropyLoss()(out, y)?), so each call would be captured and "
+                                     "none replayed; build it once, outside the step")
+                return result
+            del entry.pending[next(iter(entry.pending))]
         entry.pending[modes] = capture
         return result
 
