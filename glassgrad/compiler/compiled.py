@@ -232,14 +232,6 @@ class Compiled:
             return result
         modes = tuple((id(module), training) for module, training in capture.modules)  # a program per set of modes
         before = entry.pending.pop(modes, None)
-        if before is None and len(entry.pending) >= MAX_MODES:  # a set of layers never met again: made at each call
-            met = {id(module) for held in entry.pending.values() for module, _ in held.modules}
-            new = [type(module).__name__ for module, _ in capture.modules if id(module) not in met]
-            self._give_up(entry, f"the layers it calls are not the same from call to call ({', '.join(new[:3])} new "
-                                 "at this one: a layer built inside the step or a forward, as nn.ReLU()(x)), so no two "
-                                 "captures agree; build each layer once, outside (in __init__), or call its function "
-                                 "(F.relu)")
-            return result
         if before is not None:
             externals, reason = compare(before, capture)
             if externals is not None:  # the captures' arrays (a whole step's) are no longer needed
@@ -257,10 +249,13 @@ class Compiled:
                 return result
         if len(entry.pending) >= MAX_MODES:  # sets of modes met once each: keep the latest few
             seen = {id(module) for waiting in entry.pending.values() for module, _ in waiting.modules}
-            if not seen.issuperset(id(module) for module, _ in capture.modules):  # a layer built inside the step
-                self._give_up(entry, "the layers it calls are new objects at each call (a layer or loss built inside "
-                                     "the step, nn.CrossEntropyLoss()(out, y)?), so each call would be captured and "
-                                     "none replayed; build it once, outside the step")
+            new = [type(module).__name__ for module, _ in capture.modules if id(module) not in seen]
+            if new:  # a layer built inside the step (or a forward): no two captures agree
+                self._give_up(entry, f"the layers it calls are new objects at each call ({', '.join(new[:3])} new at "
+                                     "this one: a layer or loss built inside the step or a forward, nn.ReLU()(x), "
+                                     "nn.CrossEntropyLoss()(out, y)), so each call would be captured and none "
+                                     "replayed; build it once, outside the step (in __init__), or call its function "
+                                     "(F.relu)")
                 return result
             del entry.pending[next(iter(entry.pending))]
         entry.pending[modes] = capture
