@@ -1821,9 +1821,11 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
                 warnings.warn("indexing with a uint8 tensor is deprecated (in PyTorch too): it is read as a mask; "
                               "use mask.bool()", UserWarning, stacklevel=3)
                 part = part.astype(bool)
-        if isinstance(part, (list, np.ndarray)):
-            advanced = True
-            part = np.asarray(part)
+        if isinstance(part, (list, range, np.ndarray)):  # a range too (d2l's y_hat[range(n), y]): NumPy reads it
+            advanced = True  # as the array of its numbers, which a compiled step's kernel takes as it takes any index
+            part = np.arange(part.start, part.stop, part.step) if isinstance(part, range) else np.asarray(part)
+            if part.size == 0 and part.dtype.kind == "f":  # x[[]]: no positions (NumPy's [] is a float array)
+                part = part.astype(np.intp)
         plain.append(part)
     return (tuple(plain) if isinstance(index, tuple) else plain[0]), advanced
 
