@@ -9,6 +9,7 @@ The holes fixed here (failed on d1aed90):
   ``for layer in layers: x = layer(x)``, each binding ``self.out`` (plotted after training): the ``__call__`` of an
   object in a list was not read for names, so a replay left ``layer.out`` at the second capture's activations,
   without a word; now it is read as a method of that object, and the step runs eagerly, naming ``layers[0].out``.
+  So was a callable object held by a layer (``self.act = Act()``, its ``__call__`` binding ``self.out``).
 * a loss module built inside the step (``nn.HuberLoss(delta=0.7)(out, y)``): each capture called layers of its
   own, so none was ever confirmed, and every call was captured and kept (memory growing at each call), without a
   word; now the key runs eagerly, saying why, once the captures awaiting a second are :data:`MAX_MODES`.
@@ -19,6 +20,7 @@ The holes fixed here (failed on d1aed90):
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -179,6 +181,43 @@ def test_makemore_layers_binding_self_out_run_eagerly_naming_it(depth: int) -> N
 
 def test_makemore_plain_sequential_binding_self_out_runs_eagerly_naming_it():
     _eager_saying(_makemore_layers(1, container=True), "layers[0].out")
+
+
+class _Act:
+    def __call__(self, x: gg.Tensor) -> gg.Tensor:
+        self.out = gg.tanh(x)
+        return self.out
+
+
+class _WithAct(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc, self.act, self.head = nn.Linear(3, 4), _Act(), nn.Linear(4, 2)
+
+    def forward(self, x: gg.Tensor) -> gg.Tensor:
+        return self.head(self.act(self.fc(x)))
+
+
+@pytest.mark.parametrize("holder", ["layer", "settings"])
+def test_a_callable_object_binding_self_out_held_by_a_layer_or_object_runs_eagerly_naming_it(holder: str) -> None:
+    """``self.act = Act()`` in a layer (``Net.act.out`` was left at the second capture's, without a word), or in a
+    plain object the step names (``h.act(x)``)."""
+    def make() -> tuple:
+        net = _WithAct()
+        holding = types.SimpleNamespace(act=_Act(), net=net)
+        opt = gg.optim.SGD(net.parameters(), lr=0.1)
+        rng = np.random.default_rng(0)
+
+        def step(x: gg.Tensor) -> gg.Tensor:
+            out = net(x) if holder == "layer" else holding.net.head(holding.act(holding.net.fc(x)))
+            loss = out.pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, lambda: [dict(net.state_dict()), net.act.__dict__.get("out"), holding.act.__dict__.get("out")], \
+            lambda _: (_floats(rng, 2, 3),)
+    _eager_saying(make, "_WithAct.act.out" if holder == "layer" else "holding.act.out")
 
 
 def _makemore_mlp(running: str) -> Make:

@@ -22,9 +22,10 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
 ``forward`` is, and so is a method of a settings object the code names (``ema.update(model)``, reading and counting
 ``self.updates``), of the object whose method is compiled (``self.log(…)`` in ``gg.compile(module.training_step)``)
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
-``callbacks[0].calls``; its ``__call__`` too, in a list of up to :data:`MOST_ENTRIES`: ``for layer in layers: x =
-layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each call), and of a layer of the user's
-class the code names (``model.loss(x, y)`` reading a global).
+``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global);
+so is the ``__call__`` of a callable object of the user's held by a layer or a settings object, or in a list (of up to
+:data:`MOST_ENTRIES`) the code reads (``self.act = Act()``, ``for layer in layers: x = layer(x)`` of makemore's
+hand-written layers, each binding ``self.out`` at each call).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
 ``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
@@ -471,19 +472,19 @@ def _users_functions(function: Any, owner: Any, depth: int = 2) -> list[tuple]:
 def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: AbstractSet[str]) -> list[tuple]:
     """Adds to ``reads`` each attribute among ``attributes`` (those the code names) of ``value``, a settings object,
     a dict, a module or a class of the user's, read as ``name`` (:func:`_attributes`: ``args.lr``,
-    ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``) and the
-    methods and properties named (``ema.update``, ``cfg.lr`` worked out from ``self._lr``: :func:`_methods`)."""
-    found = []
+    ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``), the
+    methods and properties named (``ema.update``, ``cfg.lr`` worked out from ``self._lr``: :func:`_methods`) and
+    the ``__call__`` of a callable object of the user's, its own or each one's in a list (``self.act = Act()``, ``for
+    layer in layers: x = layer(x)``: each binding ``self.out`` at each call), read as a method of it."""
+    found = [(*_code_of(value), name)] if _plain_object(value) else []  # its __call__ (self.act = Act(): self.out)
     for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
         reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
-        found.append(_code_of(held))
-    if type(value) in (list, tuple) and len(value) <= MOST_ENTRIES:
-        for place, entry in enumerate(value):
-            if not _plain_object(entry):
-                continue
-            if len(value) <= INLINE_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
-                found += _read_inside(reads, entry, f"{name}[{place}]", attributes)
-            found.append((*_code_of(entry), f"{name}[{place}]"))  # for layer in layers: x = layer(x), its __call__
+        found.append((*_code_of(held), path))  # a callable object's self.… shown as path.…
+    if type(value) in (list, tuple) and len(value) <= MOST_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
+        for place, entry in enumerate(value):  # for layer in layers: x = layer(x), binding self.out
+            if _plain_object(entry):
+                found += (_read_inside(reads, entry, f"{name}[{place}]", attributes) if len(value) <= INLINE_ENTRIES
+                          else [(*_code_of(entry), f"{name}[{place}]")])
     return found + [(*method, name) for method in _methods(value, attributes)]  # its self.… shown as name.…
 
 
