@@ -5,11 +5,11 @@ step runs eagerly saying why.
 
 The holes fixed here (failed on d1aed90):
 
-* makemore's hand-written layers (plain classes with ``__call__``, not ``nn.Module``), kept in a list and called as
-  ``for layer in layers: x = layer(x)``, each binding ``self.out`` (plotted after training): the ``__call__`` of an
-  object in a list was not read for names, so a replay left ``layer.out`` at the second capture's activations,
-  without a word; now it is read as a method of that object, and the step runs eagerly, naming ``layers[0].out``.
-  So was a callable object held by a layer (``self.act = Act()``, its ``__call__`` binding ``self.out``).
+* makemore's hand-written layers (plain classes with ``__call__``, not ``nn.Module``), kept in a list (or a dict, a
+  list of lists) and called as ``for layer in layers: x = layer(x)``, each binding ``self.out`` (plotted after
+  training): the ``__call__`` of an object in a container was not read for names, so a replay left ``layer.out`` at
+  the second capture's activations, without a word; now it is read as a method of that object, and the step runs
+  eagerly, naming ``layers[0].out``. So was a callable object held by a layer (``self.act = Act()``).
 * a loss module built inside the step (``nn.HuberLoss(delta=0.7)(out, y)``): each capture called layers of its
   own, so none was ever confirmed, and every call was captured and kept (memory growing at each call), without a
   word; now the key runs eagerly, saying why, once the captures awaiting a second are :data:`MAX_MODES`.
@@ -138,7 +138,7 @@ class _Sequential:
         return [p for layer in self.layers for p in layer.parameters()]
 
 
-def _makemore_layers(depth: int, container: bool) -> Make:
+def _makemore_layers(depth: int, form: str) -> Make:
     def make() -> tuple:
         g = gg.Generator().manual_seed(2147483647)
         vocab, n_embd, block, hidden = 11, 3, 3, 8
@@ -147,6 +147,8 @@ def _makemore_layers(depth: int, container: bool) -> Make:
         layers += [layer for _ in range(depth) for layer in (_Linear(hidden, hidden, g), _Tanh())]
         layers.append(_Linear(hidden, vocab, g))
         model = _Sequential(layers)
+        held = {"list": layers, "dict": {f"layer{place}": layer for place, layer in enumerate(layers)},
+                "nested": [layers[:2], layers[2:]]}.get(form)
         parameters = [table, *model.parameters()]
         for p in parameters:
             p.requires_grad = True
@@ -155,11 +157,18 @@ def _makemore_layers(depth: int, container: bool) -> Make:
         def step(xb: gg.Tensor, yb: gg.Tensor) -> gg.Tensor:
             emb = table[xb]
             x = emb.view(emb.shape[0], -1)
-            if container:
+            if form == "sequential":
                 x = model(x)
-            else:
-                for layer in layers:
+            elif form == "list":
+                for layer in held:
                     x = layer(x)
+            elif form == "dict":
+                for layer in held.values():
+                    x = layer(x)
+            else:
+                for part in held:
+                    for layer in part:
+                        x = layer(x)
             loss = F.cross_entropy(x, yb)
             for p in parameters:
                 p.grad = None
@@ -173,14 +182,13 @@ def _makemore_layers(depth: int, container: bool) -> Make:
     return make
 
 
-@pytest.mark.parametrize("depth", [0, 5])
-def test_makemore_layers_binding_self_out_run_eagerly_naming_it(depth: int) -> None:
-    """Each layer's ``out`` after training is the last call's, as eager leaves it (a list longer than 8 too)."""
-    _eager_saying(_makemore_layers(depth, container=False), "layers[0].out")
-
-
-def test_makemore_plain_sequential_binding_self_out_runs_eagerly_naming_it():
-    _eager_saying(_makemore_layers(1, container=True), "layers[0].out")
+@pytest.mark.parametrize(("depth", "form", "named"), [
+    (0, "list", "held[0].out"), (5, "list", "held[0].out"), (1, "sequential", "layers[0].out"),
+    (1, "dict", "held['layer0'].out"), (1, "nested", "held[0][0].out")])
+def test_makemore_layers_binding_self_out_run_eagerly_naming_it(depth: int, form: str, named: str) -> None:
+    """Each layer's ``out`` after training is the last call's, as eager leaves it: layers in a list (longer than 8
+    too), in makemore's plain ``Sequential``, in a dict, in a list of lists."""
+    _eager_saying(_makemore_layers(depth, form), named)
 
 
 class _Act:

@@ -23,9 +23,10 @@ once). A method of a layer's class that its ``forward`` names (``self._scale()``
 ``self.updates``), of the object whose method is compiled (``self.log(…)`` in ``gg.compile(module.training_step)``)
 and of an object in a short list or tuple the code reads (``for cb in callbacks: cb.on_step(loss)``, shown as
 ``callbacks[0].calls``), and of a layer of the user's class the code names (``model.loss(x, y)`` reading a global);
-so is the ``__call__`` of a callable object of the user's held by a layer or a settings object, or in a list (of up to
-:data:`MOST_ENTRIES`) the code reads (``self.act = Act()``, ``for layer in layers: x = layer(x)`` of makemore's
-hand-written layers, each binding ``self.out`` at each call).
+so is the ``__call__`` of a callable object of the user's held by a layer or a settings object, or in a list, tuple
+or dict (of up to :data:`MOST_ENTRIES`, nested up to :data:`MOST_DEPTH` levels) the code reads (``self.act =
+Act()``, ``for layer in layers: x = layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each
+call).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
 ``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
@@ -474,18 +475,37 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: Ab
     a dict, a module or a class of the user's, read as ``name`` (:func:`_attributes`: ``args.lr``,
     ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``), the
     methods and properties named (``ema.update``, ``cfg.lr`` worked out from ``self._lr``: :func:`_methods`) and
-    the ``__call__`` of a callable object of the user's, its own or each one's in a list (``self.act = Act()``, ``for
-    layer in layers: x = layer(x)``: each binding ``self.out`` at each call), read as a method of it."""
+    the ``__call__`` of a callable object of the user's, its own or each one's in a list, tuple or dict
+    (``self.act = Act()``, ``for layer in layers: x = layer(x)``: each binding ``self.out`` at each call), read as a
+    method of it (:func:`_called_inside`)."""
     found = [(*_code_of(value), name)] if _plain_object(value) else []  # its __call__ (self.act = Act(): self.out)
     for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
         reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
         found.append((*_code_of(held), path))  # a callable object's self.… shown as path.…
-    if type(value) in (list, tuple) and len(value) <= MOST_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
-        for place, entry in enumerate(value):  # for layer in layers: x = layer(x), binding self.out
+    if type(value) in (list, tuple) and len(value) <= INLINE_ENTRIES:  # for cb in callbacks: cb.on_step(loss)
+        for place, entry in enumerate(value):
             if _plain_object(entry):
-                found += (_read_inside(reads, entry, f"{name}[{place}]", attributes) if len(value) <= INLINE_ENTRIES
-                          else [(*_code_of(entry), f"{name}[{place}]")])
+                found += _read_inside(reads, entry, f"{name}[{place}]", attributes)
+    found += _called_inside(value, name, MOST_DEPTH)  # for layer in layers: x = layer(x), binding self.out
     return found + [(*method, name) for method in _methods(value, attributes)]  # its self.… shown as name.…
+
+
+def _called_inside(value: Any, name: str, depth: int) -> list[tuple]:
+    """The ``__call__`` of each callable object of the user's in ``value``, a list, tuple or dict (of up to
+    :data:`MOST_ENTRIES` entries; in those among its entries, ``depth`` levels down), as a method of it, shown by its
+    path (``layers[0]``, ``layers['fc']``, ``blocks[1][0]``)."""
+    if type(value) is dict:
+        entries = [(f"{name}[{key!r}]", entry) for key, entry in value.items()]
+    elif type(value) in (list, tuple):
+        entries = [(f"{name}[{place}]", entry) for place, entry in enumerate(value)]
+    else:
+        return []
+    if depth == 0 or len(entries) > MOST_ENTRIES:
+        return []
+    found = []
+    for path, entry in entries:
+        found += [(*_code_of(entry), path)] if _plain_object(entry) else _called_inside(entry, path, depth - 1)
+    return found
 
 
 DRAWS = ("'{name}' draws random numbers outside glassgrad's kernels (Python's random module, NumPy's global generator "
