@@ -228,6 +228,50 @@ def test_a_callable_object_binding_self_out_held_by_a_layer_or_object_runs_eager
     _eager_saying(make, "_WithAct.act.out" if holder == "layer" else "holding.act.out")
 
 
+SCALE = [1.0]
+
+
+class _Dropout:
+    """A dropout written by hand, as a plain class with a ``training`` flag (makemore's style)."""
+
+    def __init__(self, p: float) -> None:
+        self.p, self.training = p, True
+
+    def __call__(self, x: gg.Tensor) -> gg.Tensor:
+        return x * (gg.rand(x.shape) > self.p).float() / (1 - self.p) if self.training else x
+
+
+@pytest.mark.parametrize("form", ["functions", "flag"])
+def test_functions_and_flags_in_a_list_of_layers_are_read_at_each_call(form: str) -> None:
+    """``acts = [lambda x: x * SCALE[0], gg.tanh]`` with the global changed between calls (a replay kept the captures'
+    scale, without a word), and a hand-written dropout turned off (``drop.training = False``): captured again."""
+    def make() -> tuple:
+        SCALE[0] = 1.0
+        w = gg.randn(4, 3, requires_grad=True)
+        layers = [lambda x: x * SCALE[0], gg.tanh] if form == "functions" else [_Dropout(0.5)]
+        rng = np.random.default_rng(0)
+
+        def step(x: gg.Tensor) -> gg.Tensor:
+            h = x @ w
+            for layer in layers:
+                h = layer(h)
+            loss = h.pow(2).mean()
+            w.grad = None
+            loss.backward()
+            with gg.no_grad():
+                w.sub_(0.1 * w.grad)
+            return loss
+
+        def arguments(number: int) -> tuple:
+            if number == 5 and form == "functions":
+                SCALE[0] = 2.0
+            elif number == 5:
+                layers[0].training = False
+            return (_floats(rng, 2, 4),)
+        return step, lambda: [w], arguments
+    _replayed(make)
+
+
 def _makemore_mlp(running: str) -> Make:
     """makemore part 2/3's MLP: ``C[X]``, ``emb.view``, a hand-written BatchNorm, tanh, ``p.data += -lr * p.grad``."""
     def make() -> tuple:

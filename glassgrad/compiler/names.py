@@ -26,7 +26,7 @@ and of an object in a short list or tuple the code reads (``for cb in callbacks:
 so is the ``__call__`` of a callable object of the user's held by a layer or a settings object, or in a list, tuple
 or dict (of up to :data:`MOST_ENTRIES`, nested up to :data:`MOST_DEPTH` levels) the code reads (``self.act =
 Act()``, ``for layer in layers: x = layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each
-call).
+call), and each function there (``acts = [lambda x: x * SCALE, gg.tanh]``).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
 ``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
@@ -491,9 +491,10 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: Ab
 
 
 def _called_inside(value: Any, name: str, depth: int) -> list[tuple]:
-    """The ``__call__`` of each callable object of the user's in ``value``, a list, tuple or dict (of up to
-    :data:`MOST_ENTRIES` entries; in those among its entries, ``depth`` levels down), as a method of it, shown by its
-    path (``layers[0]``, ``layers['fc']``, ``blocks[1][0]``)."""
+    """The code of each function (``acts = [lambda x: x * SCALE, …]``) and the ``__call__`` of each callable object
+    of the user's in ``value``, a list, tuple or dict (of up to :data:`MOST_ENTRIES` entries; in those among its
+    entries, ``depth`` levels down), the latter as a method of it, shown by its path (``layers[0]``, ``layers['fc']``,
+    ``blocks[1][0]``)."""
     if type(value) is dict:
         entries = [(f"{name}[{key!r}]", entry) for key, entry in value.items()]
     elif type(value) in (list, tuple):
@@ -504,7 +505,8 @@ def _called_inside(value: Any, name: str, depth: int) -> list[tuple]:
         return []
     found = []
     for path, entry in entries:
-        found += [(*_code_of(entry), path)] if _plain_object(entry) else _called_inside(entry, path, depth - 1)
+        called = _plain_object(entry) or isinstance(entry, (types.FunctionType, functools.partial))
+        found += [(*_code_of(entry), path)] if called else _called_inside(entry, path, depth - 1)
     return found
 
 
