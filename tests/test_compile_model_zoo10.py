@@ -667,6 +667,42 @@ def test_a_range_in_an_index_picks_and_differentiates_as_a_list_does(index: Any)
     _assert_same(_plain(grads[0]), _plain(grads[1]))
 
 
+RATE = [0.1]
+
+
+def test_d2l_s_updater_passed_as_an_argument_is_read_at_each_call():
+    """d2l's ``train_epoch_ch3(net, train_iter, loss, updater)`` with ``updater = lambda n: sgd([W, b], lr, n)``: the
+    global rate it reads, changed between calls, was replayed as the captures', without a word."""
+    def sgd(params: list, lr: float, batch_size: int) -> None:
+        with gg.no_grad():
+            for param in params:
+                param -= lr * param.grad / batch_size
+                param.grad.zero_()
+
+    def make() -> tuple:
+        RATE[0] = 0.1
+        w = gg.normal(0, 0.01, size=(4, 3), requires_grad=True)
+        b = gg.zeros(3, requires_grad=True)
+
+        def updater(batch_size: int) -> None:
+            sgd([w, b], RATE[0], batch_size)
+        rng = np.random.default_rng(0)
+
+        def train_step(x: gg.Tensor, y: gg.Tensor, update: Callable) -> gg.Tensor:
+            y_hat = F.softmax(x @ w + b, 1)
+            loss = -gg.log(y_hat[range(len(y_hat)), y])
+            loss.sum().backward()
+            update(x.shape[0])
+            return loss.detach().sum()
+
+        def arguments(number: int) -> tuple:
+            if number == 5:
+                RATE[0] = 0.5
+            return _floats(rng, 5, 4), _tokens(rng, (5,), 3), updater
+        return train_step, lambda: [w, b], arguments
+    _replayed(make)
+
+
 def test_the_polynomial_tutorial_with_manual_updates_replays():
     """PyTorch's "Learning PyTorch with Examples": ``a + b x + c x² + d x³`` fitted to sin, updated by hand."""
     def make() -> tuple:

@@ -18,7 +18,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 * **Key.** Calls are grouped by the shapes, strides (a transposed batch is not a contiguous one: ``x.view(-1)``,
   ``x.contiguous()``, ``x.stride()`` read the layout), dtypes and ``requires_grad`` of the tensor arguments, the other
   arguments' values (an object passed, ``step(x, cfg)``, by identity, and the attributes the step names of it,
-  ``cfg.scale``, are guarded as a global's are) and the grad mode; each key has its own program (at most
+  ``cfg.scale``, are guarded as a global's are; a function passed, ``step(x, updater)``, has what it reads guarded as
+  a helper's) and the grad mode; each key has its own program (at most
   :data:`MAX_PROGRAMS`: the least recently captured key still without a program is dropped first), so the
   last, shorter batch of an epoch gets one of its own. Keys that keep changing (a new batch shape at every
   call, a sequence growing token by token) are captured and never replayed: once that many were dropped

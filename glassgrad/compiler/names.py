@@ -285,12 +285,14 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
     ``arguments``: ``(name, value)`` of the call's arguments that are objects (the key holds each by identity), whose
     attributes the code names are read as a global's are (``step(x, cfg)`` reading ``cfg.scale``, ``cfg.w``): a
     replay went on with the capture's ``cfg.scale`` after the caller changed it, without a word; now the attribute is
-    guarded, and a change is read by a new capture, as eager reads it."""
+    guarded, and a change is read by a new capture, as eager reads it. A function among them is read as a helper the
+    step calls (d2l's ``train_epoch(net, X, y, loss, updater)``, ``updater = lambda n: sgd([W, b], lr, n)``: the
+    global ``lr`` it reads is guarded)."""
     reads: dict[tuple, Read] = {}
     refusals: list[str] = []
     pending = [_code_of(function), *map(_forward_of, layers)]
-    for name, value in arguments:  # step(x, act): the function passed, or those in a list or dict passed
-        pending += [_code_of(value), *_held_code(value)]
+    for name, value in arguments:  # step(x, updater): the function passed, its code
+        pending.append(_code_of(value))
         if draws_outside(value):  # step(x, rng), a NumPy Generator
             refusals.append(DRAWS.format(name=name))
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
