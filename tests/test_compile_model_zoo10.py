@@ -10,6 +10,8 @@ The holes fixed here (failed on d1aed90):
   training): the ``__call__`` of an object in a container was not read for names, so a replay left ``layer.out`` at
   the second capture's activations, without a word; now it is read as a method of that object, and the step runs
   eagerly, naming ``layers[0].out``. So was a callable object held by a layer (``self.act = Act()``).
+* ``x[t]`` with a 0-d integer tensor ``t`` (makemore's ``dC[ix] += demb[k, j]``) read t's number in Python without
+  telling the capture, so a replay kept the captures' rows where they agreed; it now runs eagerly, saying why.
 * a loss module built inside the step (``nn.HuberLoss(delta=0.7)(out, y)``): each capture called layers of its
   own, so none was ever confirmed, and every call was captured and kept (memory growing at each call), without a
   word; now the key runs eagerly, saying why, once the captures awaiting a second are :data:`MAX_MODES`.
@@ -84,6 +86,19 @@ def _model_compiled(make_of: Callable[[Callable], Make], calls: int = CALLS) -> 
     _assert_same(eager_state, state, "state")
     assert messages == []
     assert sum(entry.replays for entry in compiled[0]._compiled.entries.values()) > 0
+
+
+def _squares_step(model: nn.Module) -> Callable:
+    """A step of SGD on the mean square of the model's output."""
+    opt = gg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x: gg.Tensor) -> gg.Tensor:
+        loss = model(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
 
 
 def _tokens(rng: np.random.Generator, shape: tuple, high: int) -> gg.Tensor:
@@ -272,6 +287,35 @@ def test_functions_and_flags_in_a_list_of_layers_are_read_at_each_call(form: str
     _replayed(make)
 
 
+def _scaled_tanh(x: gg.Tensor) -> gg.Tensor:
+    return gg.tanh(x) * SCALE[0]
+
+
+class _WithFunction(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc, self.act = nn.Linear(3, 2), _scaled_tanh
+
+    def forward(self, x: gg.Tensor) -> gg.Tensor:
+        return self.act(self.fc(x))
+
+
+def test_a_function_held_by_a_layer_is_read_at_each_call():
+    """``self.act = my_act``, reading a global changed between calls: replayed with the captures' value, without a
+    word; now the change is read by a new capture."""
+    def make() -> tuple:
+        SCALE[0] = 1.0
+        net = _WithFunction()
+        rng = np.random.default_rng(0)
+
+        def arguments(number: int) -> tuple:
+            if number == 5:
+                SCALE[0] = 3.0
+            return (_floats(rng, 2, 3),)
+        return _squares_step(net), lambda: [dict(net.state_dict())], arguments
+    _replayed(make)
+
+
 def _makemore_mlp(running: str) -> Make:
     """makemore part 2/3's MLP: ``C[X]``, ``emb.view``, a hand-written BatchNorm, tanh, ``p.data += -lr * p.grad``."""
     def make() -> tuple:
@@ -328,6 +372,70 @@ def test_makemore_mlp_with_hand_written_batchnorm_replays(running: str) -> None:
 
 def test_makemore_running_stats_bound_anew_at_each_call_run_eagerly_saying_why():
     _eager_saying(_makemore_mlp("bound anew"), "does different work")
+
+
+def _backprop_ninja(scatter: str) -> Make:
+    """makemore's "becoming a backprop ninja": the gradients worked out by hand under ``no_grad``, ``dlogits[range(n),
+    Yb] -= 1``, then ``dC`` by a loop over the batch (``ix = Xb[k, j]; dC[ix] += demb[k, j]``) or ``index_add_``. The
+    first two batches are the same (a step repeated on one batch before the data loop starts)."""
+    def make() -> tuple:
+        g = gg.Generator().manual_seed(1)
+        table, w, b = gg.randn((9, 2), generator=g), gg.randn((4, 9), generator=g) * 0.3, gg.zeros(9)
+        parameters = [table, w, b]
+        rng = np.random.default_rng(0)
+        first = (_tokens(rng, (5, 2), 9), _tokens(rng, (5,), 9))
+
+        def step(xb: gg.Tensor, yb: gg.Tensor) -> gg.Tensor:
+            n = xb.shape[0]
+            with gg.no_grad():
+                emb = table[xb]
+                embcat = emb.view(n, -1)
+                logits = embcat @ w + b
+                loss = F.cross_entropy(logits, yb)
+                dlogits = F.softmax(logits, 1)
+                dlogits[range(n), yb] -= 1
+                dlogits /= n
+                demb = (dlogits @ w.T).view(emb.shape)
+                if scatter == "loop":
+                    d_table = gg.zeros_like(table)
+                    for k in range(xb.shape[0]):
+                        for j in range(xb.shape[1]):
+                            ix = xb[k, j]
+                            d_table[ix] += demb[k, j]
+                else:
+                    d_table = gg.zeros_like(table).index_add_(0, xb.view(-1), demb.view(-1, 2))
+                for p, grad in zip(parameters, [d_table, embcat.T @ dlogits, dlogits.sum(0)]):
+                    p.data += -0.1 * grad
+            return loss
+        return step, lambda: parameters, lambda number: first if number < 2 else (
+            _tokens(rng, (5, 2), 9), _tokens(rng, (5,), 9))
+    return make
+
+
+def test_backprop_ninja_with_index_add_replays():
+    _replayed(_backprop_ninja("index_add"))
+
+
+def test_backprop_ninja_with_a_loop_over_the_batch_runs_eagerly_saying_why():
+    """``dC[ix]`` with ``ix = Xb[k, j]`` reads ix's number in Python (a view, as in PyTorch)."""
+    _eager_saying(_backprop_ninja("loop"), "0-d integer tensor")
+
+
+def test_indexing_with_a_0d_integer_tensor_runs_eagerly_saying_why():
+    """A replay kept the captures' row for every later call, without a word, where the two captures saw one row."""
+    def make() -> tuple:
+        table = gg.randn(7, 3, requires_grad=True)
+        opt = gg.optim.SGD([table], lr=0.1)
+        rows = [2, 2, 5, 1, 3, 6, 0, 4, 2, 1]
+
+        def step(row: gg.Tensor) -> gg.Tensor:
+            loss = (table[row] ** 2).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step, lambda: [table, table.grad], lambda number: (gg.tensor(rows[number]),)
+    _eager_saying(make, "0-d integer tensor")
 
 
 # --- nanoGPT -----------------------------------------------------------------------------------------------------
@@ -690,7 +798,7 @@ def test_d2l_s_updater_passed_as_an_argument_is_read_at_each_call():
 
         def train_step(x: gg.Tensor, y: gg.Tensor, update: Callable) -> gg.Tensor:
             y_hat = F.softmax(x @ w + b, 1)
-            loss = -gg.log(y_hat[range(len(y_hat)), y])
+            loss = -gg.log(y_hat[gg.arange(len(y_hat)), y])
             loss.sum().backward()
             update(x.shape[0])
             return loss.detach().sum()
@@ -872,21 +980,13 @@ def test_a_model_switched_among_more_sets_of_modes_than_kept_stays_right():
     """Five sets of modes met in turn: the captures awaiting a second are bounded (the oldest goes), no warning."""
     def make() -> tuple:
         model = nn.Sequential(*[nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.2)) for _ in range(3)])
-        opt = gg.optim.SGD(model.parameters(), lr=0.1)
         rng = np.random.default_rng(9)
-
-        def step(x: gg.Tensor) -> gg.Tensor:
-            loss = model(x).pow(2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
 
         def arguments(number: int) -> tuple:
             pattern = number % (MAX_MODES + 1)
             for place, layer in enumerate(model):
                 layer.train(bool((pattern >> place) & 1) or pattern == 0)
             return (_floats(rng, 2, 3),)
-        return step, lambda: [dict(model.state_dict())], arguments
+        return _squares_step(model), lambda: [dict(model.state_dict())], arguments
     messages, _ = _same_as_eager(make, 4 * (MAX_MODES + 1))
     assert messages == []
