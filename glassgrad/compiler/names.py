@@ -26,7 +26,8 @@ and of an object in a short list or tuple the code reads (``for cb in callbacks:
 so is the ``__call__`` of a callable object of the user's held by a layer or a settings object, or in a list, tuple
 or dict (of up to :data:`MOST_ENTRIES`, nested up to :data:`MOST_DEPTH` levels) the code reads (``self.act =
 Act()``, ``for layer in layers: x = layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each
-call), and each function there (``acts = [lambda x: x * SCALE, gg.tanh]``).
+call), and each function there (``acts = [lambda x: x * SCALE, gg.tanh]``) or held by a layer (``self.act =
+my_act``).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
 ``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
@@ -477,10 +478,10 @@ def _read_inside(reads: dict[tuple, Read], value: Any, name: str, attributes: Ab
     a dict, a module or a class of the user's, read as ``name`` (:func:`_attributes`: ``args.lr``,
     ``cfg.optim.lr``); gives the code to read next: the functions found there (``utils.helper(x)``), the
     methods and properties named (``ema.update``, ``cfg.lr`` worked out from ``self._lr``: :func:`_methods`) and
-    the ``__call__`` of a callable object of the user's, its own or each one's in a list, tuple or dict
-    (``self.act = Act()``, ``for layer in layers: x = layer(x)``: each binding ``self.out`` at each call), read as a
-    method of it (:func:`_called_inside`)."""
-    found = [(*_code_of(value), name)] if _plain_object(value) else []  # its __call__ (self.act = Act(): self.out)
+    the code of a function or the ``__call__`` of a callable object of the user's (:func:`_read_as_called`), its own
+    or each one's in a list, tuple or dict (``self.act = my_act``, ``self.act = Act()``, ``for layer in layers: x =
+    layer(x)``: each binding ``self.out`` at each call), the latter read as a method of it (:func:`_called_inside`)."""
+    found = [(*_code_of(value), name)] if _read_as_called(value) else []  # self.act = Act() binding self.out
     for owner, attribute, path, held in _attributes(value, name, attributes, MOST_DEPTH):
         reads.setdefault((id(owner), attribute), _read(owner, attribute, path, held))
         found.append((*_code_of(held), path))  # a callable object's self.… shown as path.…
@@ -507,9 +508,15 @@ def _called_inside(value: Any, name: str, depth: int) -> list[tuple]:
         return []
     found = []
     for path, entry in entries:
-        called = _plain_object(entry) or isinstance(entry, (types.FunctionType, functools.partial))
-        found += [(*_code_of(entry), path)] if called else _called_inside(entry, path, depth - 1)
+        found += [(*_code_of(entry), path)] if _read_as_called(entry) else _called_inside(entry, path, depth - 1)
     return found
+
+
+def _read_as_called(value: Any) -> bool:
+    """Whether ``value``, met where the code's names are read (a layer's attribute, a container's entry, an
+    argument), has code of its own to read: a function (``self.act = my_act`` reading a global ``SCALE``), or a
+    callable object of the user's (its ``__call__``, as its method)."""
+    return _plain_object(value) or isinstance(value, (types.FunctionType, functools.partial))
 
 
 DRAWS = ("'{name}' draws random numbers outside glassgrad's kernels (Python's random module, NumPy's global generator "
