@@ -243,14 +243,25 @@ class _Dropout:
         return x * (gg.rand(x.shape) > self.p).float() / (1 - self.p) if self.training else x
 
 
-@pytest.mark.parametrize("form", ["functions", "flag"])
+class _Scaler:
+    def __init__(self) -> None:
+        self.scale = 1.0
+
+    def apply(self, x: gg.Tensor) -> gg.Tensor:
+        return x * self.scale
+
+
+@pytest.mark.parametrize("form", ["functions", "method", "flag"])
 def test_functions_and_flags_in_a_list_of_layers_are_read_at_each_call(form: str) -> None:
     """``acts = [lambda x: x * SCALE[0], gg.tanh]`` with the global changed between calls (a replay kept the captures'
-    scale, without a word), and a hand-written dropout turned off (``drop.training = False``): captured again."""
+    scale, without a word), ``[scaler.apply, gg.tanh]`` with ``scaler.scale`` changed, and a hand-written dropout
+    turned off (``drop.training = False``): each captured again."""
     def make() -> tuple:
         SCALE[0] = 1.0
         w = gg.randn(4, 3, requires_grad=True)
-        layers = [lambda x: x * SCALE[0], gg.tanh] if form == "functions" else [_Dropout(0.5)]
+        scaler = _Scaler()
+        layers = {"functions": [lambda x: x * SCALE[0], gg.tanh], "method": [scaler.apply, gg.tanh],
+                  "flag": [_Dropout(0.5)]}[form]
         rng = np.random.default_rng(0)
 
         def step(x: gg.Tensor) -> gg.Tensor:
@@ -265,10 +276,11 @@ def test_functions_and_flags_in_a_list_of_layers_are_read_at_each_call(form: str
             return loss
 
         def arguments(number: int) -> tuple:
-            if number == 5 and form == "functions":
+            if number == 5:
                 SCALE[0] = 2.0
-            elif number == 5:
-                layers[0].training = False
+                scaler.scale = 2.0
+                if form == "flag":
+                    layers[0].training = False
             return (_floats(rng, 2, 4),)
         return step, lambda: [w], arguments
     _replayed(make)

@@ -26,8 +26,8 @@ and of an object in a short list or tuple the code reads (``for cb in callbacks:
 so is the ``__call__`` of a callable object of the user's held by a layer or a settings object, or in a list, tuple
 or dict (of up to :data:`MOST_ENTRIES`, nested up to :data:`MOST_DEPTH` levels) the code reads (``self.act =
 Act()``, ``for layer in layers: x = layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each
-call), and each function there (``acts = [lambda x: x * SCALE, gg.tanh]``) or held by a layer (``self.act =
-my_act``).
+call), and each function or bound method there (``acts = [lambda x: x * SCALE, gg.tanh]``, ``[scaler.apply]``) or
+held by a layer (``self.act = my_act``).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
 The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
 ``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
@@ -514,9 +514,10 @@ def _called_inside(value: Any, name: str, depth: int) -> list[tuple]:
 
 def _read_as_called(value: Any) -> bool:
     """Whether ``value``, met where the code's names are read (a layer's attribute, a container's entry, an
-    argument), has code of its own to read: a function (``self.act = my_act`` reading a global ``SCALE``), or a
-    callable object of the user's (its ``__call__``, as its method)."""
-    return _plain_object(value) or isinstance(value, (types.FunctionType, functools.partial))
+    argument), has code of its own to read: a function (``self.act = my_act`` reading a global ``SCALE``), a bound
+    method (``fns = [tracker.apply]``, reading ``self.scale``), or a callable object of the user's (its ``__call__``,
+    as its method)."""
+    return _plain_object(value) or isinstance(value, (types.FunctionType, types.MethodType, functools.partial))
 
 
 DRAWS = ("'{name}' draws random numbers outside glassgrad's kernels (Python's random module, NumPy's global generator "
