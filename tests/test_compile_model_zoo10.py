@@ -15,6 +15,9 @@ The holes fixed here (failed on d1aed90):
 * a loss module built inside the step (``nn.HuberLoss(delta=0.7)(out, y)``): each capture called layers of its
   own, so none was ever confirmed, and every call was captured and kept (memory growing at each call), without a
   word; now the key runs eagerly, saying why, once the captures awaiting a second are :data:`MAX_MODES`.
+* a step returning a tensor made of what its own backward freed (the attention weights of a seq2seq step, not
+  detached; nanoGPT's ``loss * grad_accum``) ran eagerly, saying its graph was still needed (a conservative
+  refusal): eager's backward from it raises, so it is now returned as a value.
 * d2l's ``-gg.log(y_hat[range(len(y_hat)), y])``: a ``range`` in an index was a new Python value at each call, so
   the step ran eagerly (a conservative refusal); it is now the array of its numbers, as NumPy reads it, and replays.
 """
@@ -533,7 +536,7 @@ def _nanogpt(accumulate: bool = False) -> Make:
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             opt.zero_grad(set_to_none=True)
-            return loss
+            return loss * 2 if accumulate else loss  # made of the freed loss: a value (it ran eagerly, saying so)
 
         def arguments(number: int) -> tuple:
             shape = (2, 3, 8) if accumulate else (3, 5 if number % 4 == 3 else 8)
@@ -681,6 +684,76 @@ def test_the_name_classification_tutorial_s_rnn_replays():
             return _tokens(rng, (1,), 3), gg.tensor(line)
         return train, lambda: [dict(rnn.state_dict()), [p.grad for p in rnn.parameters()]], arguments
     _replayed(make)
+
+
+class _Encoder(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding, self.gru, self.dropout = nn.Embedding(9, 6), nn.GRU(6, 6, batch_first=True), nn.Dropout(0.1)
+
+    def forward(self, x: gg.Tensor) -> tuple:
+        return self.gru(self.dropout(self.embedding(x)))
+
+
+class _AttentionDecoder(nn.Module):
+    """PyTorch's seq2seq tutorial's decoder: Bahdanau attention, teacher forcing, a loop over the target's length."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedding, self.dropout = nn.Embedding(9, 6), nn.Dropout(0.1)
+        self.wa, self.ua, self.va = nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 1)
+        self.gru, self.out = nn.GRU(12, 6, batch_first=True), nn.Linear(6, 9)
+
+    def forward(self, keys: gg.Tensor, h: gg.Tensor, target: gg.Tensor) -> tuple:
+        step_input, outputs, attentions = gg.zeros(keys.size(0), 1, dtype=gg.long), [], []
+        for i in range(target.size(1)):
+            query = h.permute(1, 0, 2)
+            scores = self.va(gg.tanh(self.wa(query) + self.ua(keys))).squeeze(2).unsqueeze(1)
+            weights = F.softmax(scores, dim=-1)
+            out, h = self.gru(gg.cat((self.dropout(self.embedding(step_input)), gg.bmm(weights, keys)), dim=2), h)
+            outputs.append(self.out(out))
+            attentions.append(weights)
+            step_input = target[:, i].unsqueeze(1)
+        return F.log_softmax(gg.cat(outputs, dim=1), dim=-1), gg.cat(attentions, dim=1)
+
+
+def test_a_seq2seq_step_returning_its_attention_weights_replays():
+    """The attention weights returned for a plot, not detached: their graph was walked by the step's backward (eager's
+    own backward from them raises), so they are a value; the step ran eagerly, saying the graph was still needed."""
+    def make() -> tuple:
+        encoder, decoder = _Encoder(), _AttentionDecoder()
+        encoder_opt, decoder_opt = gg.optim.Adam(encoder.parameters(), lr=1e-2), gg.optim.Adam(decoder.parameters())
+        rng = np.random.default_rng(0)
+
+        def step(x: gg.Tensor, target: gg.Tensor) -> tuple:
+            encoder_opt.zero_grad()
+            decoder_opt.zero_grad()
+            keys, h = encoder(x)
+            out, attention = decoder(keys, h, target)
+            loss = F.nll_loss(out.view(-1, out.size(-1)), target.view(-1))
+            loss.backward()
+            encoder_opt.step()
+            decoder_opt.step()
+            return loss, attention
+        return step, lambda: [dict(encoder.state_dict()), dict(decoder.state_dict())], lambda number: (
+            _tokens(rng, (2, 4), 9), _tokens(rng, (2, 3 if number % 3 else 4), 9))
+    _replayed(make)
+
+
+def test_a_returned_tensor_cut_by_the_step_s_backward_refuses_backward_as_eager_does():
+    """Eager's backward from such a tensor raises (the graph was freed); the replay's is a value, with no graph."""
+    w = gg.randn(3, requires_grad=True)
+
+    @gg.compile
+    def step(x: gg.Tensor) -> gg.Tensor:
+        s = F.softmax(w * x, 0)
+        (s * gg.arange(3.0)).sum().backward()
+        return gg.cat([s, s])
+    for _ in range(4):
+        out = step(gg.randn(3))
+    assert sum(entry.replays for entry in step.entries.values()) == 2
+    with pytest.raises(RuntimeError):
+        out.sum().backward()
 
 
 # --- CNN on 8x8 digits, train() and eval() alternated ------------------------------------------------------------

@@ -128,7 +128,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   happen on the capture calls only (a ``print``); where the step changes what its code reads by name (appends to
   a list, counts in an attribute) or binds an attribute of an object it names (``log.loss = loss.detach()``,
   ``self.meta.last = attn``), a guard sees it and the step runs eagerly, naming it. Returned tensors are
-  values (no ``grad_fn``), except a forward's output whose backward runs outside (above).
+  values (no ``grad_fn``), except a forward's output whose backward runs outside (above); one made of what the
+  step's own backward freed (the attention weights a seq2seq step returns, ``loss * accumulation_steps``) is a value
+  in eager too, whose backward raises.
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out
   again at each call, and so are an op's checks of the values (an index in range for ``gather``, a class

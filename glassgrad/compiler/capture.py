@@ -724,7 +724,7 @@ class Recorder:
         if isinstance(value, Tensor):
             if id(value) in self.input_tensors:  # an argument returned as it is: the call's own tensor, as eager's
                 return ("input", self.input_tensors[id(value)])
-            if STATE.switches[0] and value._op is not None and value._ctx is not FREED:
+            if STATE.switches[0] and value._op is not None and not _cut(value):
                 if not self.outside:
                     self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it) "
                                 "after a backward() of its own, which a replay does not give back: compile the whole "
@@ -824,7 +824,7 @@ def _graph_outputs(value: Any, found: list, arguments: dict) -> list:
     """The tensors in the graph among what a step returns (in a tuple, list or dict too), in order; not its
     ``arguments`` returned as they are (the call's own tensors)."""
     if isinstance(value, Tensor):
-        if value._op is not None and value._ctx is not FREED and id(value) not in arguments:
+        if value._op is not None and not _cut(value) and id(value) not in arguments:
             found.append(value)
     elif isinstance(value, (tuple, list)):
         for part in value:
@@ -836,6 +836,21 @@ def _graph_outputs(value: Any, found: list, arguments: dict) -> list:
         for field in _fields_of(value) or ():
             _graph_outputs(getattr(value, field.name), found, arguments)
     return found
+
+
+def _cut(tensor: Tensor) -> bool:
+    """Whether ``tensor``'s graph reaches a node a backward without ``retain_graph`` freed (the loss itself, or the
+    attention weights a seq2seq step returns, made of rows its loss was walked through): eager's backward from it
+    raises, so it is a value only, and a replay gives it back as one."""
+    seen, pending = set(), [tensor]
+    while pending:
+        node = pending.pop()
+        if node._ctx is FREED:
+            return True
+        if id(node) not in seen:
+            seen.add(id(node))
+            pending += [parent for parent in node._parents if parent._op is not None]
+    return False
 
 
 def _fields_of(value: Any) -> tuple | None:
