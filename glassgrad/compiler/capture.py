@@ -724,14 +724,15 @@ class Recorder:
         if isinstance(value, Tensor):
             if id(value) in self.input_tensors:  # an argument returned as it is: the call's own tensor, as eager's
                 return ("input", self.input_tensors[id(value)])
-            if STATE.switches[0] and value._op is not None and not _cut(value):
-                if not self.outside:
+            if STATE.switches[0] and value._op is not None and value._ctx is not FREED:
+                if self.outside:
+                    return ("node", self.slot_of[id(value.array)], next(place for place, output in enumerate(outputs)
+                                                                         if output is value))
+                if not _cut(value):  # one made of what the step's backward freed is a value, in eager too
                     self.refuse("the step returns a tensor whose graph is still needed (backward() runs outside it) "
                                 "after a backward() of its own, which a replay does not give back: compile the whole "
                                 "training step, or call it under gg.no_grad()")
                     return ("py", value)
-                return ("node", self.slot_of[id(value.array)], next(place for place, output in enumerate(outputs)
-                                                                     if output is value))
             slot = self.slot_of.get(id(value.array))
             if slot is not None:
                 return ("tensor", slot)
@@ -824,7 +825,7 @@ def _graph_outputs(value: Any, found: list, arguments: dict) -> list:
     """The tensors in the graph among what a step returns (in a tuple, list or dict too), in order; not its
     ``arguments`` returned as they are (the call's own tensors)."""
     if isinstance(value, Tensor):
-        if value._op is not None and not _cut(value) and id(value) not in arguments:
+        if value._op is not None and value._ctx is not FREED and id(value) not in arguments:
             found.append(value)
     elif isinstance(value, (tuple, list)):
         for part in value:
