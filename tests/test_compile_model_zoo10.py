@@ -12,6 +12,9 @@ The holes fixed here (failed on d1aed90):
   eagerly, naming ``layers[0].out``. So was a callable object held by a layer (``self.act = Act()``).
 * ``x[t]`` with a 0-d integer tensor ``t`` (makemore's ``dC[ix] += demb[k, j]``) read t's number in Python without
   telling the capture, so a replay kept the captures' rows where they agreed; it now runs eagerly, saying why.
+* a step setting ``model.train()`` at its top, after a validation pass in ``eval()`` before every call, was captured
+  at every call and never replayed, without a word; it now runs eagerly after :data:`MAX_REBOUND` such calls, saying
+  why (a conservative refusal, but no longer a silent one).
 * a loss module built inside the step (``nn.HuberLoss(delta=0.7)(out, y)``): each capture called layers of its
   own, so none was ever confirmed, and every call was captured and kept (memory growing at each call), without a
   word; now the key runs eagerly, saying why, once the captures awaiting a second are :data:`MAX_MODES`.
@@ -801,6 +804,32 @@ def test_a_digits_cnn_validated_in_eval_between_steps_replays():
 
 def test_a_compiled_digits_cnn_validated_in_eval_between_steps_replays():
     _model_compiled(_digits, 12)
+
+
+def test_a_step_setting_train_mode_after_validation_before_every_call_runs_eagerly_saying_why():
+    """``model.train()`` at the step's top, a validation pass in ``eval()`` before every call: each call found the
+    model in another mode than its programs ran it in, so each was captured and none replayed, without a word."""
+    def make() -> tuple:
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.3), nn.Linear(8, 2))
+        opt = gg.optim.SGD(model.parameters(), lr=0.1)
+        rng = np.random.default_rng(0)
+        validated = []
+
+        def step(x: gg.Tensor, y: gg.Tensor) -> gg.Tensor:
+            model.train()
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        def arguments(number: int) -> tuple:
+            model.eval()
+            with gg.no_grad():
+                validated.append(model(_floats(rng, 2, 4)))
+            return _floats(rng, 4, 4), _tokens(rng, (4,), 2)
+        return step, lambda: [dict(model.state_dict()), validated], arguments
+    _eager_saying(make, "Sequential.training", "model.train() at its top", calls=12)
 
 
 # --- d2l from scratch --------------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 * **Guards.** Before a replay: the parameters and buffers of every layer the step called are
   still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
   unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of
-  modes met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice), still has the same
+  modes met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice; a step that sets the mode
+  itself, ``model.train()`` at its top after ``model.eval()`` outside before every call, runs eagerly, saying so),
+  still has the same
   settings (its Python numbers, strings and flags: ``dropout.p``, ``bn.momentum``, a loss's ``reduction``;
   one changed between calls: captured again; taken as the step starts, so that a ``forward`` counting
   ``self.calls += 1`` fails it at the next call, and runs eagerly, naming it) and still holds the same parameters,

@@ -263,15 +263,26 @@ class Compiled:
 
     def _rebound(self, entry: _Entry) -> None:
         """A key whose programs' guards failed: where a name the step reads from outside was bound anew at each of the
-        last :data:`MAX_REBOUND` calls, with no replay between, the key runs eagerly from now on, saying which."""
-        names = changed(entry.programs[0].reads) + entry.programs[0].settings_changed()
-        if not names:
+        last :data:`MAX_REBOUND` calls, with no replay between, the key runs eagerly from now on, saying which; so it
+        does where a layer was in another mode than its programs ran it in at each of them (a step that sets the mode
+        itself, ``model.train()`` at its top, after a validation pass in ``eval()`` before every call: captured at
+        every call, and none replayed, without a word)."""
+        program = entry.programs[0]
+        names = changed(program.reads) + program.settings_changed()
+        modes = program.modes_changed()
+        if not names and not modes:
             return
         streak, replays = entry.rebound
         streak = streak + 1 if replays == entry.replays else 1
         entry.rebound = (streak, entry.replays)
         if streak >= MAX_REBOUND:
             entry.programs.clear()
+            if not names:
+                self._give_up(entry, f"'{modes[0]}' is not what the step runs it in when each call starts (a step "
+                                     "that sets the mode itself, model.train() at its top, after model.eval() "
+                                     "outside?), so each call is captured and none replayed; set the mode outside the "
+                                     "compiled step")
+                return
             self._give_up(entry, f"'{names[0]}', which the step reads from outside it, holds something new at each "
                                  "call, so each call is captured and none replayed; pass it to the step as an argument "
                                  "(a tensor, for a number that changes), or have the step return what it puts there (a "

@@ -446,6 +446,11 @@ class Program:
         return [f"{type(module).__name__}.{name}" for module, names, values in self.settings
                 for name, value in zip(names, values) if getattr(module, name, None) != value]
 
+    def modes_changed(self) -> list[str]:
+        """The layers now in another mode than the program ran them in, as ``Sequential.training``."""
+        return [f"{type(module).__name__}.training" for module, training in self.modules
+                if module.training != training]
+
     def _guards(self) -> str:
         """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
         each layer is in the same mode and still holds the same parameters, buffers, sublayers (and no more:
