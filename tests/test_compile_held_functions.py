@@ -216,3 +216,24 @@ def test_a_layer_holding_a_class_or_a_ufunc_still_replays():
         x = gg.full((2, 3), 1.0 + call, dtype=gg.float64)
         np.testing.assert_array_equal(run(x, (2.0, np.tanh)).detach().numpy(), model(x, (2.0, np.tanh)).numpy())
     assert sum(entry.replays for entry in run._compiled.entries.values()) == 3
+
+
+def test_a_compiled_model_reads_what_an_activation_given_to_a_library_layer_reads():
+    """``nn.TransformerEncoderLayer(…, activation=my_act)``: a layer of glassgrad's holding the user's function; its
+    global was replayed as the captures read it, without a word."""
+    global ALPHA
+
+    def outputs(compile_it):
+        global ALPHA
+        gg.manual_seed(0)
+        layer = gg.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True,
+                                              activation=lambda x: F.relu(x) * ALPHA)
+        run = gg.compile(layer) if compile_it else layer
+        seen = []
+        for call in range(7):
+            ALPHA = 1.0 if call < 4 else 3.0
+            seen.append(run(gg.full((2, 3, 8), 0.1 * call)).detach().numpy().copy())
+        return seen
+
+    for mine, theirs in zip(outputs(True), outputs(False), strict=True):
+        np.testing.assert_array_equal(mine, theirs)

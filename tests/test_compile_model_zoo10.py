@@ -94,6 +94,19 @@ def _model_compiled(make_of: Callable[[Callable], Make], calls: int = CALLS) -> 
     assert sum(entry.replays for entry in compiled[0]._compiled.entries.values()) > 0
 
 
+def _squares_step(model: nn.Module) -> Callable:
+    """A step of SGD on the mean square of the model's output."""
+    opt = gg.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x: gg.Tensor) -> gg.Tensor:
+        loss = model(x).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def _tokens(rng: np.random.Generator, shape: tuple, high: int) -> gg.Tensor:
     return gg.tensor(rng.integers(0, high, shape))
 
@@ -311,21 +324,13 @@ def test_a_function_held_by_a_layer_is_read_at_each_call():
     def make() -> tuple:
         SCALE[0] = 1.0
         net = _WithFunction()
-        opt = gg.optim.SGD(net.parameters(), lr=0.1)
         rng = np.random.default_rng(0)
-
-        def step(x: gg.Tensor) -> gg.Tensor:
-            loss = net(x).pow(2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
 
         def arguments(number: int) -> tuple:
             if number == 5:
                 SCALE[0] = 3.0
             return (_floats(rng, 2, 3),)
-        return step, lambda: [dict(net.state_dict())], arguments
+        return _squares_step(net), lambda: [dict(net.state_dict())], arguments
     _replayed(make)
 
 
@@ -907,7 +912,7 @@ def test_d2l_s_updater_passed_as_an_argument_is_read_at_each_call():
 
         def train_step(x: gg.Tensor, y: gg.Tensor, update: Callable) -> gg.Tensor:
             y_hat = F.softmax(x @ w + b, 1)
-            loss = -gg.log(y_hat[range(len(y_hat)), y])
+            loss = -gg.log(y_hat[gg.arange(len(y_hat)), y])
             loss.sum().backward()
             update(x.shape[0])
             return loss.detach().sum()
@@ -1089,21 +1094,13 @@ def test_a_model_switched_among_more_sets_of_modes_than_kept_stays_right():
     """Five sets of modes met in turn: the captures awaiting a second are bounded (the oldest goes), no warning."""
     def make() -> tuple:
         model = nn.Sequential(*[nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.2)) for _ in range(3)])
-        opt = gg.optim.SGD(model.parameters(), lr=0.1)
         rng = np.random.default_rng(9)
-
-        def step(x: gg.Tensor) -> gg.Tensor:
-            loss = model(x).pow(2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss
 
         def arguments(number: int) -> tuple:
             pattern = number % (MAX_MODES + 1)
             for place, layer in enumerate(model):
                 layer.train(bool((pattern >> place) & 1) or pattern == 0)
             return (_floats(rng, 2, 3),)
-        return step, lambda: [dict(model.state_dict())], arguments
+        return _squares_step(model), lambda: [dict(model.state_dict())], arguments
     messages, _ = _same_as_eager(make, 4 * (MAX_MODES + 1))
     assert messages == []

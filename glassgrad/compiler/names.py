@@ -27,12 +27,12 @@ so is the ``__call__`` of a callable object of the user's held by a layer or a s
 or dict (of up to :data:`MOST_ENTRIES`, nested up to :data:`MOST_DEPTH` levels) the code reads (``self.act =
 Act()``, ``for layer in layers: x = layer(x)`` of makemore's hand-written layers, each binding ``self.out`` at each
 call), and each function or bound method there (``acts = [lambda x: x * SCALE, gg.tanh]``, ``[scaler.apply]``) or
-held by a layer (``self.act = my_act``).
+held by a layer (``self.act = my_act``, a layer of glassgrad's too: ``nn.TransformerEncoderLayer(…,
+activation=my_act)``), or passed as an argument (``step(x, act)``).
 An attribute the code binds counts as one it reads (``self.meta.last = attn.detach()``, ``log.loss = loss``).
-The functions in a list, tuple or dict read by name, and those passed as arguments, are read too (:func:`_held_code`:
-``ACTS["relu"](x)``, ``step(x, act)``). A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its
-own names left alone, but the
-user's functions it holds are read as helpers are (:func:`_users_functions`: the loss function given to ``fit``).
+A step whose code is a library's (``gg.fit``'s, under ``compile=True``) has its own names left
+alone, but the user's functions it holds are read as helpers are (:func:`_users_functions`: the loss function given
+to ``fit``).
 A helper wrapped by ``functools.lru_cache`` is read through the function it wraps. Code that names attributes by
 strings (``getattr``, ``setattr``, ``vars``) has its string constants read as attribute names too. Guarded as:
 
@@ -301,8 +301,8 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                      for name, value in vars(layer).items()
                      if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
-        pending += [_code_of(value) for name, value in vars(layer).items()  # self.fn = my_fn, read in forward
-                    if name not in LAYER_INTERNALS and callable(value) and not hasattr(value, "_modules")]
+        pending += [(*_code_of(value), f"{kind}.{name}") for name, value in vars(layer).items()  # activation=my_act
+                    if name not in LAYER_INTERNALS and _read_as_called(value)]
         forward = _forward_of(layer)[0]
         if forward is not None and _users_class(type(layer)):  # class Net(nn.Module): scale = 2.0, changed later
             named, methods = _methods_of_layer(type(layer), forward)
@@ -349,7 +349,7 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
                 refusals.append(DRAWS.format(name=name))
             if not isinstance(value, (types.ModuleType, type)):  # a module (np, F) or a class is not bound again
                 reads.setdefault((id(where), key), _read(where, key, name, value))
-                pending += [_code_of(value), *_held_code(value)]
+                pending.append(_code_of(value))
                 loaded += _given(value)  # functools.partial(loss_fn, weight=w): its keywords
             pending += _read_inside(reads, value, name, attributes)  # args.lr, cfg.optim.lr, utils.helper(x)
         pending = [found for found in pending if found[0] is not None]
@@ -437,20 +437,6 @@ def used_up(read: Read) -> str | None:
                 "on with the captures' items and branches, and leave the iterator where they left it); take the "
                 "item outside and pass it to the step as an argument")
     return None
-
-
-def _held_code(value: Any) -> list[tuple]:
-    """The code (:func:`_code_of`) of the functions in a list, tuple, deque or dict, the first :data:`MOST_ENTRIES`
-    (``ACTS["relu"](x)``, ``for loss_fn in losses: …``): what they read is the step's; a replay went on with what
-    the captures read, without a word. Layers are left out: the capture reads those it calls."""
-    if isinstance(value, (list, tuple, collections.deque)):
-        entries = value
-    elif isinstance(value, dict):
-        entries = value.values()
-    else:
-        return []
-    return [_code_of(entry) for entry in itertools.islice(entries, MOST_ENTRIES)
-            if callable(entry) and not hasattr(entry, "_modules")]
 
 
 def _users_functions(function: Any, owner: Any, depth: int = 2) -> list[tuple]:
