@@ -90,7 +90,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   computed (only what its backward needs: ``ŷ − y`` for MSE, the row's ``saved_alone``);
   ``explain()`` marks what is left out.
 * **Refusals.** What a replay cannot repeat is detected at capture: reading a value inside the
-  step (``.item()``, ``float(t)``, ``if t > 0``, ``.numpy()``, printing; and, found in the step's own code, a
+  step (``.item()``, ``float(t)``, ``if t > 0``, ``x[t]`` with a 0-d integer ``t``, ``.numpy()``, printing, ``if
+  gg.equal(a, b)``; and, found in the step's own code, a
   tensor's NumPy array named as ``.array``: ``if x.array.sum() > 0``, ``m.bias.array[0] += 0.5``), Python that
   writes outside the step at each call, found there too (``print("step")``, ``print(x.shape)`` in a ``forward``,
   ``log.info(…)``, ``warnings.warn``, ``sys.stdout.write``, a progress bar's ``update``) or reads the clock
@@ -108,8 +109,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   and the distributions' checks of their parameters and of a value to score are kernels too, run at each call), hooks, a
   custom ``autograd.Function``, ``create_graph=True``, ``backward(inputs=…)``, ``gg.autograd.grad`` of several
   outputs at once (of one, it replays: its walk is captured as ``backward()``'s, its gradients returned),
-  ``retain_grad``, a boolean mask's data-dependent shape, a draw from Python's ``random`` module or NumPy's
-  global generator (a branch on it would be taken as at capture), an iterator or a file the step's code reads by
+  ``retain_grad``, a boolean mask's data-dependent shape, layers built at each call (a loss module,
+  ``nn.CrossEntropyLoss()(out, y)``: no two captures call the same layers), a post-accumulate-grad hook, ``gg.save``, a
+  draw from Python's ``random`` module or NumPy's (its global generator, ``np.random.rand()``, or a ``Generator``:
+  a branch on it would be taken as at capture), an iterator or a file the step's code reads by
   name (``x, y = next(batches)``, ``if next(counter) % 4 == 0``, ``log.write(…)``: a replay would take no item and
   write nothing), a returned graph other than the tensors of a forward, and a step that does different work on
   each call. Each gives a one-line warning saying why, and that key runs eagerly from then on (same results);
