@@ -240,23 +240,20 @@ class Program:
         first = 0
         for number, (walk, start, stop) in enumerate(zip(walks, starts, [*starts[1:], len(kernels)])):
             upstreams = "".join(f"{self._v(slot)}, " for slot in walk.upstreams)
-            lines += ["", f"def backward{number}({upstreams}saved):", *constants]
-            lines += [f"    {', '.join(kept)}, = saved"] if kept else []
-            lines.append(f"    _watched = {self._name(is_anomaly_check_nan_enabled)}()")  # turned on since the forward
-            for kernel_number in range(start, stop):
-                kernel = kernels[kernel_number]
-                checked = kernel.kind == "backward"  # anomaly detection checks each rule's gradients, as eager's walk
-                if checked:  # ∂L/∂out, for the message: its variable may hold a gradient of the rule next
-                    lines.append(f"    if _watched: _up = {self._arg(kernel.args[0])}")
-                lines += [f"    {line}" for line in self._lines(kernel_number, kernel)]
-                if checked:
-                    picked = "".join(f"({position}, {self._v(slot)}), " for position, slot in kernel.outputs)
-                    lines.append(f"    if _watched: {self._name(check_replayed)}({self._name(kernel.op)}, _up, "
-                                 f"({picked}))")
             handed = ["None"] * len(every_part)  # this walk's parts in their places among the node's parents
             handed[first:first + len(walk.parts)] = [self._v(slot) for _, slot, _ in walk.parts]
             first += len(walk.parts)
-            lines.append(f"    return ({''.join(f'{part}, ' for part in handed)})")
+            for checked in (False, True):  # the rules' gradients checked for NaN, under anomaly detection turned on
+                name = f"backward{number}" + ("_checked" if checked else "")  # since the forward, as eager's walk
+                lines += ["", f"def {name}({upstreams}saved):"]
+                if not checked:  # one test per walk, not one per rule
+                    lines.append(f"    if {self._name(is_anomaly_check_nan_enabled)}(): return {name}_checked("
+                                 f"{upstreams}saved)")
+                lines += constants
+                lines += [f"    {', '.join(kept)}, = saved"] if kept else []
+                for kernel_number in range(start, stop):
+                    lines += self._backward_lines(kernel_number, kernels[kernel_number], checked)
+                lines.append(f"    return ({''.join(f'{part}, ' for part in handed)})")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
         self.source = "\n".join(lines)
         namespace = dict(self.names)
@@ -325,6 +322,17 @@ class Program:
         if encoded[1] is list:
             return f"[{parts}]"
         return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
+
+    def _backward_lines(self, number: int, kernel: Kernel, checked: bool) -> list[str]:
+        """The lines of kernel ``number`` of a walk run outside (:func:`node_row`); ``checked``: a rule's gradients are
+        then checked for NaN after it (:func:`~glassgrad.anomaly.check_replayed`), with ∂L/∂out kept before it for the
+        message (its variable may hold a gradient the rule makes)."""
+        lines = [f"    {line}" for line in self._lines(number, kernel)]
+        if not checked or kernel.kind != "backward":
+            return lines
+        picked = "".join(f"({position}, {self._v(slot)}), " for position, slot in kernel.outputs)
+        return [f"    _up = {self._arg(kernel.args[0])}", *lines,
+                f"    {self._name(check_replayed)}({self._name(kernel.op)}, _up, ({picked}))"]
 
     def _lines(self, number: int, kernel: Kernel) -> list[str]:
         args = ", ".join(self._arg(arg) for arg in kernel.args)
