@@ -28,9 +28,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
 * **Capture.** A key's first calls run eagerly while a :class:`~glassgrad.compiler.capture.Recorder`
   writes down every kernel: each op's forward, each backward rule in the walk's order, the
   sums over broadcast axes, the additions where gradients meet, the store into ``.grad``, and
-  library calls taken whole (``optimizer.step()``, ``zero_grad()``, ``clip_grad_norm_``, ``scheduler.step()``,
-  ``AveragedModel.update_parameters``, a dropout mask's draw, BatchNorm's running statistics). Two captures that
-  agree make the program (:mod:`glassgrad.compiler.program`): replay starts with the third call.
+  library calls taken whole (``optimizer.step()`` with its step hooks, a learner's optimizer's own ``step`` too,
+  ``zero_grad()``, ``clip_grad_norm_``, ``scheduler.step()``, ``AveragedModel.update_parameters``, a dropout mask's
+  draw, BatchNorm's running statistics). Two captures that agree make the program
+  (:mod:`glassgrad.compiler.program`): replay starts with the third call.
 * **Replay.** Tensor arguments are the program's inputs; parameters, buffers, ``.grad`` and the
   optimizer's state are the very same arrays eager uses, read and written in place where
   eager writes them, so edits made between calls are seen and the rest of the program cannot
@@ -128,14 +129,16 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   reading a value, ``os.environ`` inside a package say, an entry of a long list, an attribute more than three
   levels down) are those of the captures: pass one that changes as an argument (it is part of the key); the
   optimizer's hyper-parameters are read at each step (and those the step's own code reads,
-  ``opt.param_groups[0]["lr"]``, ``sched.get_last_lr()``, are guarded), and a layer's settings are guarded (above);
-  a value handed to a helper that reads it (``rate_of(opt)``) is not seen. Python side effects inside the step
-  happen on the capture calls only (a ``print``); where the step changes what its code reads by name (appends to
+  ``opt.param_groups[0]["lr"]``, ``sched.get_last_lr()``, are guarded; a step that calls that scheduler's
+  ``step()`` itself changes them after the guard's look, so it runs eagerly, saying so), and a layer's settings are
+  guarded (above); a value handed to a helper that reads it (``rate_of(opt)``) is not seen. Python side effects
+  inside the step that its code shows (``print``, a logger, a file: Refusals, above) run it eagerly; others, in a
+  library's code, happen on the capture calls only; where the step changes what its code reads by name (appends to
   a list, counts in an attribute) or binds an attribute of an object it names (``log.loss = loss.detach()``,
-  ``self.meta.last = attn``), a guard sees it and the step runs eagerly, naming it. Returned tensors are
-  values (no ``grad_fn``), except a forward's output whose backward runs outside (above); one made of what the
-  step's own backward freed (the attention weights a seq2seq step returns, ``loss * accumulation_steps``) is a value
-  in eager too, whose backward raises.
+  ``self.meta.last = attn``), a guard sees it and the step runs eagerly, naming it. Returned tensors are values (no
+  ``grad_fn``), except a forward's output whose backward runs outside (above); one made of what the step's own
+  backward freed (the attention weights a seq2seq step returns, ``loss * accumulation_steps``) is a value in eager
+  too, whose backward raises.
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out
   again at each call, and so are an op's checks of the values (an index in range for ``gather``, a class

@@ -202,6 +202,7 @@ class Recorder:
         self.outside: list[OutsideWalk] = []  # the walks of a forward whose backward runs outside (walk_outside)
         self.computed: dict[int, np.ndarray] = {}  # arrays worked out from tensor values outside any kernel
         self.switches = _switches()  # as the step starts: one it leaves flipped must be flipped at every call
+        self.rescheduled: dict[int, Any] = {}  # what a scheduler's step() inside the step writes its rates into
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -602,6 +603,8 @@ class Recorder:
             return result
         encoded = tuple(self.encode(arg, _called(function)) for arg in args)
         self._note_cleared(function, args)
+        if args and hasattr(args[0], "get_last_lr") and hasattr(args[0], "optimizer"):  # scheduler.step()
+            self.rescheduled.update((id(held), held) for held in _rates_written(args[0]))
         if function is ASSIGN_GRAD and isinstance(args[1], Tensor) and args[1]._op is None:
             slot = self.slot_of.get(id(args[1].array))  # p.grad = g * 0.5, or p.grad /= n: a tensor the step made
             if slot is not None:
@@ -789,6 +792,13 @@ def _library_reader() -> str | None:
             found = name.removesuffix(".__init__")
         frame = frame.f_back
     return found
+
+
+def _rates_written(scheduler: Any) -> list:
+    """What a scheduler's ``step()`` writes its numbers into: itself (``get_last_lr()``, ``last_epoch``), the schedules
+    it runs (``SequentialLR``, ``ChainedScheduler``) and its optimizer's groups (``opt.param_groups[0]["lr"]``)."""
+    inner = [written for held in getattr(scheduler, "_schedulers", ()) for written in _rates_written(held)]
+    return [scheduler, *inner, *getattr(scheduler.optimizer, "param_groups", ())]
 
 
 def _called(function: Any) -> str:
