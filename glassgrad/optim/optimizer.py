@@ -122,10 +122,15 @@ def with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
     """``step`` counted in ``_step_calls`` and wrapped in the hooks of :func:`register_optimizer_step_pre_hook`
     and ``register_step_pre_hook`` (the global ones first), then ``register_step_post_hook`` and
     :func:`register_optimizer_step_post_hook` (the global ones last), as PyTorch orders them; only around the
-    outermost ``step``: a subclass's ``step`` that calls ``super().step()`` runs them once."""
+    outermost ``step``: a subclass's ``step`` that calls ``super().step()`` runs them once. A ``gg.compile``d step
+    captures a plain ``step()`` as one kernel, the hooks with it, so that each replay runs them as eager does."""
 
     @functools.wraps(step)
     def hooked_step(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        plain = not kwargs and (not args or args == (None,))  # no closure (no generator: a step allocates nothing)
+        recorder = call_recorder() if plain and not self._in_step else None
+        if recorder is not None:  # a compiled step (glassgrad.compiler) replays it as one kernel, hooks and all: a
+            return recorder.on_call(hooked_step, (self, *args))  # hook run outside it ran at the captures only
         span = None if self._in_step else optimizer_range(f"Optimizer.step#{type(self).__name__}.step")
         if span is None:
             return counted_step(self, *args, **kwargs)
@@ -321,9 +326,6 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model and returns the loss, which ``step``
         returns; it runs with gradient recording on.
         """
-        recorder = call_recorder()  # a compiled step (glassgrad.compiler) replays this call as one kernel
-        if recorder is not None and closure is None:
-            return recorder.on_call(type(self).step, (self,))
         held = self._tensor_lrs_as_numbers()
         try:
             loss = None
