@@ -4,9 +4,9 @@ run eagerly: each loss, weight, ``.grad``, the optimizer's and the scheduler's `
 Holes found (each test fails on a0c1a64):
 
 * a rate the step's code reads after a ``scheduler.step()`` of its own (``return loss, sched.get_last_lr()``,
-  ``loss * opt.param_groups[0]["lr"]``) was guarded as the step starts, so a StepLR's halving call (the rate the
-  same as the captures' when the call began) replayed the captures' rate, without a word; such a step now runs
-  eagerly, naming it;
+  ``loss * opt.param_groups[0]["lr"]``), or after an ``optimizer.step()`` whose post-hook changes it, was guarded
+  as the step starts, so a StepLR's halving call (the rate the same as the captures' when the call began) replayed
+  the captures' rate, without a word; such a step now runs eagerly, naming it;
 * a step pre-hook that changes the gradients (``p.grad.mul_(0.5)``, an unscale) ran outside the optimizer's kernel
   at the captures, its change recorded as a kernel, and again inside the step at each replay: the gradients were
   scaled twice. A plain ``step()`` is now one kernel, hooks and all;
@@ -146,7 +146,33 @@ def test_a_rate_read_after_the_schedulers_step_inside_the_step_runs_eagerly_nami
     a replay returned (or multiplied) as the captures' rate."""
     step, said = _run(_reading_rate_after_schedule(how))
     assert _replays(step) == 0
-    assert any("scheduler.step() inside" in message for message in said)
+    assert any("step() inside" in message for message in said)
+
+
+def test_a_rate_read_after_a_step_whose_post_hook_decays_it_runs_eagerly_naming_it():
+    """A warm-up written as a step post-hook halving the rate every third step, the step returning
+    ``loss * opt.param_groups[0]["lr"]``: the replays returned the captures' rate at the halving calls."""
+    def build():
+        model = nn.Linear(3, 2)
+        optimizer = O.SGD(model.parameters(), lr=0.1)
+        steps = [0]
+
+        def decay(opt, args, kwargs):
+            steps[0] += 1
+            if steps[0] % 3 == 0:
+                for group in opt.param_groups:
+                    group["lr"] *= 0.5
+
+        optimizer.register_step_post_hook(decay)
+
+        def step(x):
+            return _fit(model, optimizer, x).detach() * optimizer.param_groups[0]["lr"]
+
+        return {"step": step, "seen": lambda: [model.weight, optimizer.state_dict()]}
+
+    step, said = _run(build)
+    assert _replays(step) == 0
+    assert any("step() inside" in message for message in said)
 
 
 def test_a_step_pre_hook_changing_the_gradients_runs_once_per_call():

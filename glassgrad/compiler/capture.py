@@ -603,7 +603,7 @@ class Recorder:
             return result
         encoded = tuple(self.encode(arg, _called(function)) for arg in args)
         self._note_cleared(function, args)
-        if args and hasattr(args[0], "get_last_lr") and hasattr(args[0], "optimizer"):  # scheduler.step()
+        if args and getattr(function, "__name__", None) == "step":  # a scheduler's, an optimizer's
             self.rescheduled.update((id(held), held) for held in _rates_written(args[0]))
         if function is ASSIGN_GRAD and isinstance(args[1], Tensor) and args[1]._op is None:
             slot = self.slot_of.get(id(args[1].array))  # p.grad = g * 0.5, or p.grad /= n: a tensor the step made
@@ -794,11 +794,17 @@ def _library_reader() -> str | None:
     return found
 
 
-def _rates_written(scheduler: Any) -> list:
-    """What a scheduler's ``step()`` writes its numbers into: itself (``get_last_lr()``, ``last_epoch``), the schedules
-    it runs (``SequentialLR``, ``ChainedScheduler``) and its optimizer's groups (``opt.param_groups[0]["lr"]``)."""
-    inner = [written for held in getattr(scheduler, "_schedulers", ()) for written in _rates_written(held)]
-    return [scheduler, *inner, *getattr(scheduler.optimizer, "param_groups", ())]
+def _rates_written(owner: Any) -> list:
+    """What the ``step()`` of ``owner`` may write numbers into: a scheduler's, itself (``get_last_lr()``,
+    ``last_epoch``), the schedules it runs (``SequentialLR``, ``ChainedScheduler``) and its optimizer's groups
+    (``opt.param_groups[0]["lr"]``); an optimizer's, its groups where the user's code runs in it (a step hook, a
+    learner's own ``step``: a warm-up written as a post-hook)."""
+    if hasattr(owner, "get_last_lr") and hasattr(owner, "optimizer"):
+        inner = [written for held in getattr(owner, "_schedulers", ()) for written in _rates_written(held)]
+        return [owner, *inner, *getattr(owner.optimizer, "param_groups", ())]
+    if hasattr(owner, "param_groups") and owner._runs_users_code():
+        return list(owner.param_groups)
+    return []
 
 
 def _called(function: Any) -> str:

@@ -228,9 +228,10 @@ class Compiled:
             capture.refusal = (refusals or more_refusals)[0]
         moved = [read.name for read in capture.reads if id(read.where) in recorder.rescheduled]
         if moved and capture.refusal is None:  # guarded as the step starts, and changed by a kernel of its own
-            capture.refusal = (f"'{moved[0]}', which the step's code reads, is changed by the scheduler.step() inside "
-                               "it, and a replay would use the captures' number where the rate changes (its guard is "
-                               "checked as the step starts); read it outside the compiled step")
+            capture.refusal = (f"'{moved[0]}', which the step's code reads, may be changed by a step() inside it (a "
+                               "scheduler's, or an optimizer's with step hooks), and a replay would use the captures' "
+                               "number where it changes (its guard is checked as the step starts); read it outside "
+                               "the compiled step")
         entry.captures += 1
         if capture.refusal is not None:
             self._give_up(entry, capture.refusal)

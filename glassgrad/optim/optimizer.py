@@ -374,6 +374,13 @@ class Optimizer:
             group["lr"] = check_number("learning rate", lr)
         return held
 
+    def _runs_users_code(self) -> bool:
+        """Whether ``step()`` runs the user's code, which may change the groups' numbers (``g["lr"] *= 0.5``): a step
+        hook (its own, or a global one), or a learner's own ``step``. A ``gg.compile``d step reading a group's number
+        after such a ``step()`` runs eagerly (its guard looks as the step starts)."""
+        return bool(self._state_of_its_own or _global_step_pre_hooks or _global_step_post_hooks
+                    or self.__dict__.get("_step_pre_hooks") or self.__dict__.get("_step_post_hooks"))
+
     def register_step_pre_hook(self, hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
         """Call ``hook(optimizer, args, kwargs)`` before every ``step``, ``args`` starting with the optimizer (as in
         PyTorch); it may return new ``(args, kwargs)`` for the step. ``handle.remove()`` takes it away."""
