@@ -120,6 +120,13 @@ def recorded_call(function: Callable, *args: Any) -> Any:
     return function(*args) if recorder is None else recorder.on_call(function, args)
 
 
+def recorded_cast(array: np.ndarray, dtype: Any) -> np.ndarray:
+    """``array`` in ``dtype``: itself where it is already, else a copy made as one kernel of a compiled step
+    (:func:`recorded_call`), as an op's operand is cast before the op (``mask.cumsum(1)`` works in int64). A copy
+    made in Python outside the kernels was a constant to the replay: the captures' numbers ever after."""
+    return array if array.dtype == dtype else recorded_call(np.ndarray.astype, array, dtype)
+
+
 def note_kernel(function: Callable, args: tuple) -> None:
     """Tell a capturing recorder (:mod:`glassgrad.compiler`) that ``function(*args)`` just ran (an in-place change)."""
     tape = STATE.switches[1]

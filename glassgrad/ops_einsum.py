@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import recorded_cast
 from .creation import as_tensor
 from .ops import Op, register, row_major
 from .tensor import Tensor, apply
@@ -156,7 +157,7 @@ EINSUM = register(Op(
 def _apply_einsum(equation: str, operands: list) -> Tensor:
     """The row on ``operands``, their arrays in one dtype (NumPy's promotion; each gradient is cast back)."""
     dtype = np.result_type(*(t.array for t in operands))
-    return apply(EINSUM, tuple(operands), *(t.array.astype(dtype, copy=False) for t in operands), equation)
+    return apply(EINSUM, tuple(operands), *(recorded_cast(t.array, dtype) for t in operands), equation)
 
 
 def _from_sublists(arguments: tuple) -> tuple[str, tuple]:

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
 from .arguments import check_dim, is_floating, keyword_sizes, resolve_dtype, shape_arg, shape_text, written_number
-from .autograd import SIZED_BY_VALUES, is_grad_enabled, note_unreplayable, recorded_call
+from .autograd import SIZED_BY_VALUES, is_grad_enabled, note_unreplayable, recorded_call, recorded_cast
 from .graph import as_view
 from .ops import WHERE, Op
 from .settings import warn_once
@@ -180,7 +180,7 @@ def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
                                f"{shape_text(value.shape)}")
         if value.requires_grad:  # its gradient too: where(mask, value, self)
-            return apply(WHERE, (value, self), mask, value.array.astype(self.dtype), self.array)
+            return apply(WHERE, (value, self), mask, recorded_cast(value.array, self.array.dtype), self.array)
         value = value.item()
     value = written_number(value, self.array.dtype, "masked_fill")
     return apply(ops_math.MASKED_FILL, (self,), self.array, mask, value)
@@ -466,8 +466,10 @@ def prod(self: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any
 
 def _cast(self: Tensor, dtype: Any) -> np.ndarray:
     """The array a running or whole sum or product works in: ``dtype`` if given, else integers and bools as int64
-    and floats as they are, as in PyTorch."""
+    and floats as they are, as in PyTorch. A cast is a kernel of a compiled step (:func:`recorded_call`): made in
+    Python, a replay kept the captures' copy (``mask.cumsum(1)``, ``x.prod(dtype=gg.float64)``: their numbers ever
+    after, without a word)."""
     resolved = resolve_dtype(dtype)
-    if resolved is None:
-        return self.array if self.array.dtype.kind == "f" else self.array.astype(np.int64)
-    return self.array.astype(resolved)
+    if resolved is None and self.array.dtype.kind == "f":
+        return self.array
+    return recorded_cast(self.array, np.int64 if resolved is None else resolved)

@@ -32,7 +32,7 @@ from .arguments import (
     shape_arg,
     shape_text,
 )
-from .autograd import is_grad_enabled, note_read, recorded_call
+from .autograd import is_grad_enabled, note_read, recorded_call, recorded_cast
 from .creation import _filled, copied, drawn, sample_of, scaled_draws
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, int32
@@ -164,7 +164,7 @@ def lerp(self: Tensor, end: Any, weight: Any) -> Tensor:
             raise RuntimeError(f"lerp: expected dtype {self.array.dtype} for `{label}` but got dtype "
                                f"{given.array.dtype}; convert it first ({label}.to(x.dtype))")
     a, b = _floating_only(self, "lerp", error=NotImplementedError).array, end.array  # one float dtype, checked
-    w = weight.array.astype(a.dtype, copy=False)
+    w = recorded_cast(weight.array, a.dtype)  # a kernel of a compiled step: a 0-d weight of another float dtype
     return _broadcasting(ops_math.LERP, (self, end, weight), a, b, w)
 
 
