@@ -42,13 +42,14 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   same generator, at the same point of its stream, so it is what eager would draw; and a stream restarted or moved
   inside the step (``gg.manual_seed(k)``, ``generator.manual_seed(k)``, ``gg.set_rng_state(saved)``, a state read
   with ``get_rng_state()``) is restarted, moved and read at each replayed call too.
-* **Guards.** Before a replay: the parameters and buffers of every layer the step called are
-  still the same arrays (``p.data = …`` replaces one: captured again), ``requires_grad`` is
-  unchanged, each layer is in the same mode (``train()``/``eval()``: a key keeps a program for each set of
-  modes met, up to :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice; a step that sets the mode
-  itself, ``model.train()`` at its top after ``model.eval()`` outside before every call, runs eagerly, saying so),
-  still has the same
-  settings (its Python numbers, strings and flags: ``dropout.p``, ``bn.momentum``, a loss's ``reduction``;
+* **Guards.** Before a replay: the parameters and buffers of every layer the step called, and the other tensors
+  it reads from outside (a global tensor, a layer's plain tensor attribute ``self.mean``), are
+  still the same arrays (``p.data = …``, ``c.data = c.data.double()`` replaces one: captured again), ``requires_grad``
+  is unchanged (``c.requires_grad_()``: captured again, so its gradient is stored), each layer is in the same mode
+  (``train()``/``eval()``: a key keeps a program for each set of modes met, up to
+  :data:`~glassgrad.compiler.compiled.MAX_MODES`, each captured twice; a step that sets the mode itself,
+  ``model.train()`` at its top after ``model.eval()`` outside before every call, runs eagerly, saying so), still has
+  the same settings (its Python numbers, strings and flags: ``dropout.p``, ``bn.momentum``, a loss's ``reduction``;
   one changed between calls: captured again; taken as the step starts, so that a ``forward`` counting
   ``self.calls += 1`` fails it at the next call, and runs eagerly, naming it) and still holds the same parameters,
   buffers, sublayers and other

@@ -193,6 +193,7 @@ class Recorder:
         self.modules: dict[int, Any] = {}
         self.called: dict[int, Any] = {}  # the layers called inside the step: a hook added later must end replays
         self.leaves: dict[int, Tensor] = {}
+        self.constants: dict[int, Tensor] = {}  # tensors from outside read as constants: c.data = … must be seen
         self.input_tensors: dict[int, int] = {}  # id(tensor argument) -> its place among them
         self.inputs = 0
         self.fresh_grads: list = []
@@ -312,6 +313,8 @@ class Recorder:
         for parent in parents:
             if parent._op is None and parent._requires_grad:
                 self.leaves[id(parent)] = parent
+            elif parent._op is None and id(parent.array) in self.external_of:  # a global tensor, c.data = … later
+                self.constants[id(parent)] = parent
         self.emit("forward", function, encoded, (out, saved), op=op, sizes=(_size(result.array),),
                   extra=result.array.ndim == 0)
 
@@ -703,7 +706,7 @@ class Recorder:
         encoded = self._encode_result(result, _graph_outputs(result, [], self.input_tensors))
         for holder in self._holders():
             self.watch(holder)
-        guarded = {id(tensor): tensor for tensor in self.leaves.values()
+        guarded = {id(tensor): tensor for tensor in (*self.leaves.values(), *self.constants.values())
                    if id(tensor) not in self.input_tensors}  # an argument is new on each call (its key: requires_grad)
         for module in self.modules.values():
             for tensor in (*module._parameters.values(), *module._buffers.values()):

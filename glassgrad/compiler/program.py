@@ -460,7 +460,8 @@ class Program:
                 if module.training != training]
 
     def _guards(self) -> str:
-        """One expression: each parameter and buffer is still the same array, with the same ``requires_grad``,
+        """One expression: each parameter and buffer, and each other tensor read from outside (a global tensor read
+        as a constant: ``c.data = …`` between calls), is still the same array, with the same ``requires_grad``,
         each layer is in the same mode and still holds the same parameters, buffers, sublayers (and no more:
         ``layers.append(nn.Linear(…))``, a sublayer added to a ``Sequential``) and other attributes
         (``model.fc = nn.Linear(…)``, ``self.act = gg.tanh`` after a capture: captured again), no attribute more
