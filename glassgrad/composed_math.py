@@ -149,12 +149,17 @@ def ldexp(input: Tensor, other: Any) -> Tensor:
     return x * 2 ** exponent
 
 
+def _first_unless_nan(pick_first: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where ``a`` is picked: ``pick_first(a, b)``, or ``b`` is NaN. A kernel of a compiled step (worked out in Python
+    before the op, the step ran eagerly)."""
+    with np.errstate(invalid="ignore"):
+        return pick_first(a, b) | np.isnan(b)
+
+
 def _pick_unless_nan(name: str, pick_first: Any) -> Any:
     def function(input: Tensor, other: Any) -> Tensor:
         a, b = _pair(input, other)
-        with np.errstate(invalid="ignore"):
-            first = pick_first(a.array, b.array) | np.isnan(b.array)
-        return where(_plain_tensor(first), a, b)
+        return where(_plain_tensor(recorded_call(_first_unless_nan, pick_first, a.array, b.array)), a, b)
     function.__name__ = function.__qualname__ = name
     return _method(function)
 

@@ -4,12 +4,13 @@ The holes found: a cast of a tensor's array made in Python before an op (``_cast
 and products, ``masked_fill``'s 0-d value that requires grad, ``einsum``'s and ``lerp``'s operands of another dtype)
 was a constant to the replay, so ``position_ids = mask.long().cumsum(-1)`` kept the captures' positions for every
 later batch (or, where the captures' numbers differed, the step ran eagerly); each cast is now a kernel of the step
-(:func:`glassgrad.autograd.recorded_cast`). And a tensor the step reads from outside as a constant (a global
-tensor, a layer's plain tensor attribute) was guarded by identity alone: ``c.data = …`` between calls (new numbers,
-another dtype) replayed the old array, and ``c.requires_grad_()`` never stored its gradient; its array and
-``requires_grad`` are now guarded, as a parameter's are. The rest pins what already held: ∞ and NaN arriving after
-the captures (fully masked rows, clamp, norms at 0, …), float16 overflow late, float64, the default dtype changed
-between calls, ``model.double()`` between calls, NumPy scalars of other dtypes as arguments, integer and uint8 data.
+(:func:`glassgrad.autograd.recorded_cast`); ``fmax``/``fmin``'s pick too (a refusal before). And a tensor the
+step reads from outside as a constant (a global tensor, a layer's plain tensor attribute) was guarded by identity
+alone: ``c.data = …`` between calls (new numbers, another dtype) replayed the old array, and ``c.requires_grad_()``
+never stored its gradient; its array and ``requires_grad`` are now guarded, as a parameter's are. The rest pins what
+already held: ∞ and NaN arriving after the captures (fully masked rows, clamp, norms at 0, …), float16 overflow
+late, float64, the default dtype changed between calls, ``model.double()`` between calls, NumPy scalars of other
+dtypes as arguments, integer and uint8 data.
 """
 
 from __future__ import annotations
@@ -420,3 +421,10 @@ def test_a_default_dtype_switched_and_restored_inside_the_step_replays() -> None
             return out
         return step, [w]
     assert _same(make, _floats((4,))) == ((2, 8), [])
+
+
+@pytest.mark.parametrize("function", [lambda h: gg.fmax(h, h * 0), lambda h: gg.fmin(h, -h)], ids=["fmax", "fmin"])
+def test_fmax_and_fmin_pick_at_every_call_so_the_step_replays_with_nan_after_the_captures(function: Callable) -> None:
+    with np.errstate(all="ignore"):
+        counts, said = _same(_weighted(function), _floats((3, 4), edit=_edges))
+    assert counts == (2, 8) and not said  # the pick was worked out in Python: the step ran eagerly
