@@ -218,15 +218,21 @@ def geqrf(input: Tensor) -> tuple[Tensor, Tensor]:
     if is_grad_enabled() and x._requires_grad:
         raise RuntimeError("geqrf: has no gradient (as in PyTorch); use gg.linalg.qr for a differentiable QR, or "
                            "call geqrf on .detach()")
+    packed, taus = recorded_call(_householder_form, x.array)  # a kernel: worked out in Python, a replay kept it
+    return GeqrfResult(Tensor._wrap(packed), Tensor._wrap(taus))
+
+
+def _householder_form(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``geqrf``'s ``(a, tau)`` of each matrix of ``array`` (SciPy's LAPACK), as one kernel of a compiled step: a
+    replay gave the captures' factorization for every later matrix, without a word."""
     from scipy.linalg import lapack  # here, not at the top: `import glassgrad` does not load SciPy
 
-    routine = lapack.dgeqrf if x.array.dtype == np.float64 else lapack.sgeqrf
-    matrices = x.array.astype(np.float64 if x.array.dtype == np.float64 else np.float32).reshape(-1, *x.shape[-2:])
+    routine = lapack.dgeqrf if array.dtype == np.float64 else lapack.sgeqrf
+    matrices = array.astype(np.float64 if array.dtype == np.float64 else np.float32).reshape(-1, *array.shape[-2:])
     parts = [routine(matrix)[:2] for matrix in matrices]
-    batch = tuple(x.shape[:-2])
-    packed = np.stack([p[0] for p in parts]).reshape(x.shape).astype(x.array.dtype)
-    taus = np.stack([p[1] for p in parts]).reshape(*batch, -1).astype(x.array.dtype)
-    return GeqrfResult(Tensor._wrap(packed), Tensor._wrap(taus))
+    packed = np.stack([p[0] for p in parts]).reshape(array.shape).astype(array.dtype)
+    taus = np.stack([p[1] for p in parts]).reshape(*array.shape[:-2], -1).astype(array.dtype)
+    return packed, taus
 
 
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:

@@ -120,3 +120,19 @@ def test_bad_pivots_after_the_captures_are_refused_as_eager_refuses_them():
         outcomes.append(seen)
     assert "pivots must have shape" in outcomes[0][-1]
     assert outcomes[1][-1] == outcomes[0][-1]
+
+
+def test_geqrf_in_a_compiled_step_factorizes_each_calls_matrix():
+    """``geqrf`` called SciPy's LAPACK in Python, outside the kernels: where the two captures met one matrix, a
+    replay gave their ``(a, tau)`` for every later matrix, without a word. It is now one kernel of the step."""
+    def step(a):
+        packed, tau = gg.geqrf(a)
+        return packed.sum() + tau.sum()
+
+    rng = np.random.default_rng(0)
+    same = rng.normal(size=(3, 3))
+    matrices = [same, same, *rng.normal(size=(4, 3, 3))]
+    compiled = gg.compile(step)
+    for matrix in matrices:
+        assert compiled(gg.tensor(matrix)).item() == step(gg.tensor(matrix)).item()
+    assert sum(entry.replays for entry in compiled.entries.values()) == len(matrices) - 2
