@@ -91,11 +91,9 @@ def check_gradients(node: Any, upstream: Any, contributions: tuple) -> None:
     requires grad holds NaN (one for an input that needs none is thrown away unread). ``upstream``: a list of every
     output's for a call with several (:attr:`glassgrad.ops.Op.joint`), whose message shows ``node``'s own.
 
-    A compiled step capturing (:mod:`glassgrad.compiler`) is told that it checks in Python: a replay would not, and a
-    NaN in a later call would go through (the mode switched on inside the step, ``with detect_anomaly():``)."""
-    from .autograd import note_unreplayable  # autograd imports this module first
-
-    note_unreplayable(UNREPLAYABLE)
+    A walk checking so tells a compiled step capturing (:mod:`glassgrad.compiler`) that it checks in Python
+    (:data:`UNREPLAYABLE`): a replay would not, and a NaN in a later call would go through (the mode switched on
+    inside the step, ``with detect_anomaly():``)."""
     if type(upstream) is list:
         upstream = upstream[node._ctx[1]]
     for position, (parent, contribution) in enumerate(zip(node._parents, contributions)):

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from .anomaly import UNREPLAYABLE as ANOMALY_UNREPLAYABLE
 from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to, shape_text
 from .saved_packing import MADE, Packed
@@ -656,6 +657,8 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = (
     tape = STATE.switches[1]
     hooked = HOOKS  # empty unless some tensor has a hook: one test per node
     watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
+    if watched:  # in Python, which a compiled step's replay would not do
+        note_unreplayable(ANOMALY_UNREPLAYABLE)
     packs = MADE[0]  # 0 unless saved_tensors_hooks packed some node's values: one test per node
     rebased = CLOCK[LAST_REBASE]  # read first: then rebased <= changed, even if another thread changes memory now
     changed = CLOCK[NOW]
@@ -746,7 +749,7 @@ def run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = (
                 stored[leaf] = run_hooks(leaf, grad, tape)
     _store_grads(stored)
     if POST_ACCUMULATE_HOOKS:
-        run_post_accumulate_hooks(stored)
+        run_post_accumulate_hooks(stored, tape)
     if tape is not None and hasattr(tape, "on_grads_stored"):  # glassgrad.compiler's recorder
         tape.on_grads_stored(tuple(stored))
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
+from .anomaly import UNREPLAYABLE as ANOMALY_UNREPLAYABLE
 from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to
 from .autograd import (
@@ -47,6 +48,7 @@ from .autograd import (
     is_grad_enabled,
     joint_upstreams,
     modified_error,
+    note_unreplayable,
     rule_shape_error,
     same_call,
     topological_order,
@@ -100,6 +102,8 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
     kept: set[int] = set()
     changed = CLOCK[NOW]
     watched = is_anomaly_check_nan_enabled()  # anomaly detection: each rule's gradients are tested for NaN
+    if watched:  # in Python, which a compiled step's replay would not do
+        note_unreplayable(ANOMALY_UNREPLAYABLE)
     packs = MADE[0]  # 0 unless saved_tensors_hooks packed some node's values
     def arrive(node: Any, upstream: Any) -> None:
         if node in wanted:
@@ -241,4 +245,4 @@ def backward_into(roots: tuple, seeds: tuple, inputs: tuple | None, create_graph
         else:
             _accumulate(tensor, grad.copy(), stored)
     if POST_ACCUMULATE_HOOKS:
-        run_post_accumulate_hooks(reached)
+        run_post_accumulate_hooks(reached, current_tape())

@@ -127,19 +127,17 @@ def run_hooks(tensor: Any, grad: Any, tape: Any, node_hooks: bool = False) -> An
     return grad
 
 
-def run_post_accumulate_hooks(leaves: Any) -> None:
+def run_post_accumulate_hooks(leaves: Any, tape: Any) -> None:
     """Call each leaf's post-accumulate hooks with the leaf, once its ``.grad`` holds this pass's sum; a hook
     returns None (it changes ``leaf.grad`` itself), as PyTorch requires.
 
-    A compiled step capturing (:mod:`glassgrad.compiler`) is told: a replay would not call them (it captured again
-    at every call, never replaying, without a word; now it runs eagerly, saying why)."""
+    ``tape``: the active tape; a compiled step's recorder (:mod:`glassgrad.compiler`) learns that a replay would not
+    call them (it captured again at every call, never replaying, without a word; now it runs eagerly, saying why)."""
     for leaf in leaves:
         hooks = POST_ACCUMULATE_HOOKS.get(id(leaf))
-        if hooks:
-            from .autograd import note_unreplayable  # autograd imports this module first
-
-            note_unreplayable("a post-accumulate-grad hook (register_post_accumulate_grad_hook) ran in the step: a "
-                              "replay would not call it")
+        if hooks and tape is not None and hasattr(tape, "on_unreplayable"):
+            tape.on_unreplayable("a post-accumulate-grad hook (register_post_accumulate_grad_hook) ran in the step: a "
+                                 "replay would not call it")
         for hook in list(hooks.values()) if hooks else ():
             if hook(leaf) is not None:
                 name = getattr(hook, "__name__", type(hook).__name__)
