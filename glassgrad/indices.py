@@ -63,6 +63,13 @@ def unravel_index(indices: Tensor, shape: Any) -> tuple[Tensor, ...]:
     if flat.dtype.kind not in "iu":
         raise TypeError(f"unravel_index: expected 'indices' to be integer dtype, but got {flat.dtype}; use .long()")
     sizes = _checked_shape(shape)
+    return tuple(Tensor._wrap(c) for c in recorded_call(_coordinates, flat, sizes))  # a kernel of a compiled step
+
+
+def _coordinates(flat: np.ndarray, sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """:func:`unravel_index`'s coordinates of the positions ``flat`` (checked), as one kernel of a compiled step
+    (:func:`~glassgrad.autograd.recorded_call`): worked out in Python outside the kernels, a replay gave the
+    captures' coordinates for every later index, and checked only the captures' positions."""
     count = math.prod(sizes)
     outside = flat[(flat < -count) | (flat >= count)]
     if outside.size:
@@ -71,6 +78,6 @@ def unravel_index(indices: Tensor, shape: Any) -> tuple[Tensor, ...]:
     position = np.where(flat < 0, flat + count, flat).astype(np.int64)
     coordinates = []
     for size in reversed(sizes):
-        coordinates.append(position % size)
+        coordinates.append(np.asarray(position % size))
         position = position // size
-    return tuple(Tensor._wrap(np.asarray(c)) for c in reversed(coordinates))
+    return tuple(reversed(coordinates))
