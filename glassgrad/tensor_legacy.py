@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_arg
-from .autograd import note_unreplayable
+from .autograd import note_unreplayable, recorded_call
 from .composed import narrow
 from .composed_slices import split_with_sizes
 from .creation import _leaf, as_tensor, copied
@@ -46,10 +46,16 @@ def narrow_copy(self: Tensor, dim: int, start: int, length: int) -> Tensor:
 @method
 def nonzero_static(self: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     """``nonzero()`` in exactly ``size`` rows: cut off, or filled with ``fill_value`` rows."""
-    found = np.argwhere(self.array)[:size]
-    rows = np.full((size, self.ndim), fill_value, dtype=np.int64)
+    return Tensor._wrap(recorded_call(_static_rows, self.array, int(size), int(fill_value)))  # a kernel of a step
+
+
+def _static_rows(array: np.ndarray, size: int, fill_value: int) -> np.ndarray:
+    """:func:`nonzero_static`'s rows, as one kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`):
+    worked out in Python outside the kernels, a replay gave the captures' positions for every later tensor."""
+    found = np.argwhere(array)[:size]
+    rows = np.full((size, array.ndim), fill_value, dtype=np.int64)
     rows[:len(found)] = found
-    return Tensor._wrap(rows)
+    return rows
 
 
 @method
