@@ -138,9 +138,15 @@ def _scatter_multiplied(self: Tensor, src: Tensor, name: str, dim: int, index: n
     if is_grad_enabled() and (self.requires_grad or src.requires_grad):
         raise RuntimeError(f"{name}: reduce='multiply' has no gradient (as in PyTorch); use "
                            f"scatter_reduce(dim, index, src, 'prod'), which has one")
-    out = self.array.copy()
-    np.multiply.at(out, ops_index.along(index.copy(), dim), src.array[ops_index._leading(index.shape)])
-    return Tensor._wrap(out)
+    return Tensor._wrap(recorded_call(_multiplied_at, self.array, src.array, dim, index))  # a kernel of a step
+
+
+def _multiplied_at(array: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    """:func:`_scatter_multiplied`'s product, as one kernel of a compiled step (:func:`~glassgrad.autograd.
+    recorded_call`): worked out in Python outside the kernels, a replay gave the captures' result ever after."""
+    out = array.copy()
+    np.multiply.at(out, ops_index.along(index.copy(), dim), src[ops_index._leading(index.shape)])
+    return out
 
 
 @method
