@@ -345,8 +345,14 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     if not x.is_floating_point():  # PyTorch refuses integers before it reads dtype
         raise RuntimeError(f"nanmean: needs a floating tensor, got {x.dtype}; use t.float().nanmean(...)")
     x = x if dtype is None else x.to(dtype)
-    counted = x.new_tensor(~np.isnan(x.array)).sum(dim, keepdim)
+    counted = Tensor._wrap(recorded_call(_not_nan, x.array)).sum(dim, keepdim)  # a kernel: read at each call
     return nansum(x, dim, keepdim) / counted
+
+
+def _not_nan(array: np.ndarray) -> np.ndarray:
+    """1 where ``array`` holds a number, 0 at a NaN, in its dtype: :func:`nanmean`'s count, as one kernel of a
+    compiled step (worked out in Python outside the kernels, a replay divided by the captures' counts)."""
+    return (~np.isnan(array)).astype(array.dtype)
 
 
 @_method
