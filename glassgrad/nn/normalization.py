@@ -144,6 +144,13 @@ def _count_batch(count: np.ndarray) -> None:
     count += 1
 
 
+def _reset_running(mean: np.ndarray, var: np.ndarray, count: np.ndarray) -> None:
+    """Mean 0, variance 1, no batches, in place, as one kernel of a compiled step (``reset_running_stats``)."""
+    mean[...] = 0
+    var[...] = 1
+    count[...] = 0
+
+
 def _check_normalized_shape(shape: tuple[int, ...], **vectors: Tensor | None) -> None:
     """γ and β (where given) have the shape of the dims normalised over, as PyTorch requires (one of another shape
     would broadcast, e.g. a γ per sample)."""
@@ -213,10 +220,9 @@ class BatchNorm1d(Module):
                 self.register_buffer(name, None)
 
     def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.array[...] = 0
-            self.running_var.array[...] = 1
-            self.num_batches_tracked.array[...] = 0
+        if self.track_running_stats:  # a kernel of a compiled step: written in Python, a replay left them as they were
+            recorded_call(_reset_running, self.running_mean.array, self.running_var.array,
+                          self.num_batches_tracked.array)
 
     def reset_parameters(self) -> None:
         """Back to the start: running statistics (mean 0, variance 1, no batches), γ = 1, β = 0."""
