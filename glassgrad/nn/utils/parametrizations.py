@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import bump_version, call_recorder
+from ...autograd import bump_version, call_recorder, recorded_call
 from ...creation import default_generator, eye
 from ...functions import cat
 from ...linalg import solve
@@ -65,7 +65,7 @@ class _WeightNorm(Module):
         return weight_v * (weight_g / direction_lengths(weight_v, self.dim))
 
     def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
-        return Tensor._wrap(direction_lengths(weight.array, self.dim)), weight
+        return Tensor._wrap(recorded_call(direction_lengths, weight.array, self.dim)), weight  # a kernel of a step
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:

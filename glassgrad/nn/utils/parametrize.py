@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import bump_version, no_grad
+from ...autograd import bump_version, no_grad, recorded_call
 from ...tensor import Tensor
 from ..lists import ModuleDict, ModuleList
 from ..module import Module
@@ -148,7 +148,7 @@ class ParametrizationList(ModuleList):
         if value is original:
             return
         if value.shape == original.shape and value.dtype == original.dtype:
-            np.copyto(original.array, value.array)
+            recorded_call(np.copyto, original.array, value.array)  # a kernel: written in Python, a replay did not
             bump_version(original.array)
         else:
             original.array = value.array.copy()
