@@ -31,7 +31,7 @@ from .generator import Generator, moved_to
 from .memory_formats import check_memory_format
 from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
-from .tensor import Tensor, apply, int64, tensors_as_numbers, untracked
+from .tensor import Tensor, apply, int64, numbers_array, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -108,7 +108,7 @@ def copied(data: Any, dtype: Any, requires_grad: bool, spelling: str | None) -> 
     refuse_backward_strides(data)
     if type(data) is np.ndarray:  # one kernel of a compiled step, which copies the array as it is at each call
         return _leaf(recorded_call(as_array, data, dtype), requires_grad)
-    return _leaf(as_array(tensors_as_numbers(data), dtype), requires_grad)
+    return _leaf(numbers_array(data, dtype), requires_grad)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -119,7 +119,7 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
     if not isinstance(data, (np.ndarray, list, tuple)) and np.ndim(data) == 0:
         raise TypeError(f"{name}({data!r}): the data must be a sequence of numbers (a single number is a size only "
                         f"when whole); for a 0-d tensor use gg.tensor({data!r})")
-    return as_array(tensors_as_numbers(data), dtype)
+    return numbers_array(data, dtype)
 
 
 def tensors_as_numbers(data: Any) -> Any:
@@ -139,6 +139,35 @@ def tensors_as_numbers(data: Any) -> Any:
     if in_a_graph:
         warn_number_leaves_graph()
     return numbers
+
+
+def numbers_array(data: Any, dtype: Any) -> np.ndarray:
+    """A new array of ``data`` (:func:`~glassgrad.arguments.as_array`), each tensor in a list read as its one number
+    (:func:`tensors_as_numbers`). Where tensors are read, the array is made as one kernel of a compiled step, from
+    their arrays (:func:`~glassgrad.autograd.recorded_call`): made in Python, ``gg.tensor([a.sum(), b.mean()])`` was
+    a constant to the replay, the captures' numbers for every later call."""
+    numbers = tensors_as_numbers(data)  # the checks, and the warning for a tensor in a graph
+    if numbers is data:
+        return as_array(data, dtype)
+    entries, read = _tensor_places(data)
+    return recorded_call(_array_of_entries, entries, read, dtype)
+
+
+def _tensor_places(data: Any) -> tuple[Any, Any]:
+    """``data`` (lists, tuples) with each tensor as its array, and alike nested lists of which entries were one."""
+    if isinstance(data, (list, tuple)):
+        pairs = [_tensor_places(entry) for entry in data]
+        return [entry for entry, _ in pairs], [read for _, read in pairs]
+    return (data.array, True) if isinstance(data, Tensor) else (data, False)
+
+
+def _array_of_entries(entries: Any, read: Any, dtype: Any) -> np.ndarray:
+    """:func:`numbers_array`'s kernel: each array where ``read`` holds True taken as its one number."""
+    def numbers(entry: Any, is_tensor: Any) -> Any:
+        if isinstance(is_tensor, list):
+            return [numbers(part, flag) for part, flag in zip(entry, is_tensor)]
+        return entry.reshape(()) if is_tensor else entry
+    return as_array(numbers(entries, read), dtype)
 
 
 def _entries_as_numbers(data: Any, in_a_graph: list[Tensor]) -> Any:
