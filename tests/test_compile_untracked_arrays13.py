@@ -294,3 +294,14 @@ def test_support_checked_at_each_call():
     calls = [(gg.tensor([0.5]),)] * 2 + [(gg.tensor([0.2]),), (gg.tensor([1.5]),)]
     _agree(_step(lambda v: uniform.log_prob(v)), calls)
     assert "support" in _run(_step(lambda v: uniform.log_prob(v)), calls, True)[0][-1]
+
+
+def test_gaussian_nll_loss_of_a_predicted_variance_replays_and_checks_each_call():
+    """Its check that no variance is negative read ``var`` with ``.numpy()``: a step predicting its variance ran
+    eagerly (a refusal). The check is now a kernel: the step replays, and a negative variance later is refused."""
+    mean = gg.tensor([0.5, 1.0, 2.0])
+    step = _step(lambda v: F.gaussian_nll_loss(mean, gg.tensor([0.0, 1, 2]), v, full=True))
+    _replayed(step, _twice_then(lambda: (gg.tensor(RNG.uniform(0.1, 2, 3)),)))
+    calls = [(gg.tensor([1.0, 1, 1]),)] * 2 + [(gg.tensor([2.0, 1, 1]),), (gg.tensor([1.0, -1, 1]),)]
+    _agree(step, calls)
+    assert "negative" in _run(step, calls, True)[0][-1]

@@ -1107,8 +1107,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     """
     x, y = _floating(input, "gaussian_nll_loss"), as_tensor(target)
     v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
-    if (v.detach().numpy() < 0).any():
-        raise ValueError("gaussian_nll_loss: var has a negative entry; a variance must be >= 0")
+    recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
     if v.ndim and tuple(v.shape) != tuple(x.shape):
         if tuple(v.shape) == tuple(x.shape[:-1]):
             v = v.unsqueeze(-1)  # one variance per sample
@@ -1121,6 +1120,14 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     if full:
         losses = losses + 0.5 * math.log(2 * math.pi)
     return _reduced(losses, reduction, "gaussian_nll_loss")
+
+
+def _check_variance(var: np.ndarray) -> None:
+    """:func:`gaussian_nll_loss`'s check that no variance is negative, run through
+    :func:`~glassgrad.autograd.recorded_call`: read in Python with ``.numpy()``, it made a compiled step that
+    predicts its variance run eagerly."""
+    if (var < 0).any():
+        raise ValueError("gaussian_nll_loss: var has a negative entry; a variance must be >= 0")
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
