@@ -42,6 +42,17 @@ def _method(function: Any) -> Any:
     return function
 
 
+def _computed_tensor(function: Any, *arrays: np.ndarray) -> Tensor:
+    """``function(*arrays)`` (a NumPy function of tensors' arrays) as a tensor no gradient flows through, worked
+    out as one kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`), so a replay works it out
+    again at each call (made in Python, as :func:`_plain_tensor` makes one, the step ran eagerly)."""
+    return Tensor._wrap(recorded_call(_array_of, function, *arrays))
+
+
+def _array_of(function: Any, *arrays: np.ndarray) -> np.ndarray:
+    return np.asarray(function(*arrays))  # a NumPy number (of a 0-d array) as a 0-d array
+
+
 def _plain_tensor(values: Any) -> Tensor:
     """``values`` worked out in Python from tensors, as a tensor no gradient flows through. A compiled step's
     capture is told (:func:`glassgrad.autograd.note_computed`): a replay would keep them as they were, unless a

@@ -23,7 +23,7 @@ import numpy as np
 from . import ops_math
 from .arguments import check_dim, is_floating, shape_text
 from .autograd import recorded_call
-from .composed import _plain_tensor, logaddexp
+from .composed import _computed_tensor, _plain_tensor, logaddexp
 from .creation import as_tensor
 from .dtypes import can_cast as can_cast  # the in-place rule, with the other dtype rules here
 from .dtypes import get_default_dtype, joined_types
@@ -85,18 +85,23 @@ def heaviside(input: Tensor, values: Any) -> Tensor:
     if x.dtype != at_zero.dtype:
         raise RuntimeError(f"heaviside: input ({x.dtype}) and values ({at_zero.dtype}) must have the same dtype; "
                            f"convert values with .to({x.dtype})")
+    return Tensor._wrap(recorded_call(_steps, x.array, at_zero.array))  # a kernel of a compiled step: read at each call
+
+
+def _steps(x: np.ndarray, at_zero: np.ndarray) -> np.ndarray:
+    """:func:`heaviside`'s values (worked out in Python outside the kernels, they made a compiled step eager)."""
     try:
-        steps = np.where(x.array == 0, at_zero.array, (x.array > 0).astype(x.array.dtype))
+        steps = np.where(x == 0, at_zero, (x > 0).astype(x.dtype))
     except ValueError:
         raise RuntimeError(f"heaviside: shapes {shape_text(x.shape)} and {shape_text(at_zero.shape)} cannot be "
                            "broadcast together") from None
-    return _plain_tensor(steps.astype(x.array.dtype))
+    return steps.astype(x.dtype)
 
 
 @_method
 def signbit(input: Tensor) -> Tensor:
     """Which entries have their sign bit set (negative numbers and −0.0)."""
-    return _plain_tensor(np.signbit(as_tensor(input).array))
+    return _computed_tensor(np.signbit, as_tensor(input).array)
 
 
 @_method
@@ -107,7 +112,7 @@ def nextafter(input: Tensor, other: Any) -> Tensor:
     a, b = float_operands(input, other)
     out = apply(ops_math.NEXTAFTER, (a,), a.array, b.array)
     if b.requires_grad:
-        out = where(_plain_tensor(np.ones(out.shape, dtype=bool)), out, with_zero_slope(b, 0.0))
+        out = where(Tensor._wrap(np.ones(out.shape, dtype=bool)), out, with_zero_slope(b, 0.0))
     return out
 
 
@@ -185,7 +190,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: maxnorm must be >= 0, got {maxnorm}")
     dim = check_dim(x, dim, "renorm")
     others = tuple(d for d in range(x.ndim) if d != dim)
-    too_long = _plain_tensor(x.detach().norm(p, dim=others, keepdim=True).array > maxnorm)
+    too_long = x.detach().norm(p, dim=others, keepdim=True) > maxnorm  # ops: a replay compares at each call
     norms = where(too_long, x, x.new_tensor(1.0)).norm(p, dim=others, keepdim=True)  # a short slice's norm
     return x * where(too_long, maxnorm / (norms + 1e-7), x.new_tensor(1.0))  # (0, say) is not differentiated
 

@@ -29,7 +29,7 @@ import numpy as np
 from . import linalg, ops_special
 from .arguments import common_dtype, promote, shape_text
 from .autograd import is_grad_enabled, recorded_call
-from .composed import _check_dims, _plain_tensor, _scaled_sum, dot
+from .composed import _check_dims, _computed_tensor, _plain_tensor, _scaled_sum, dot
 from .composed_math import result_type
 from .composed_picks import index_put
 from .creation import as_tensor, full_like
@@ -109,13 +109,13 @@ def _frexp_parts(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @_method
 def isposinf(input: Tensor) -> Tensor:
     """Which entries are +inf."""
-    return _plain_tensor(np.isposinf(as_tensor(input).array))
+    return _computed_tensor(np.isposinf, as_tensor(input).array)
 
 
 @_method
 def isneginf(input: Tensor) -> Tensor:
     """Which entries are −inf."""
-    return _plain_tensor(np.isneginf(as_tensor(input).array))
+    return _computed_tensor(np.isneginf, as_tensor(input).array)
 
 
 def _integers(name: str, function: Any) -> Any:
@@ -189,10 +189,16 @@ def angle(input: Tensor) -> Tensor:
     """The angle of each entry as a complex number: 0 for x ≥ 0, π for x < 0 (NaN stays NaN); a step, so its
     gradient is 0, as in PyTorch."""
     x = as_tensor(input)
-    values = np.where(x.array < 0, np.pi, np.where(np.isnan(x.array), np.nan, 0.0))
-    if x.array.dtype.kind != "f":
-        return _plain_tensor(values.astype(get_default_dtype()))
-    return where(_plain_tensor(np.ones(x.shape, dtype=bool)), x.new_tensor(values), x)  # in the graph, slope 0
+    floating = x.array.dtype.kind == "f"
+    values = Tensor._wrap(recorded_call(_angles, x.array, x.array.dtype if floating else get_default_dtype()))
+    if not floating:  # a kernel of a compiled step, read at each call (worked out in Python, it made the step eager)
+        return values
+    return where(Tensor._wrap(np.ones(x.shape, dtype=bool)), values, x)  # in the graph, slope 0
+
+
+def _angles(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """:func:`angle`'s values in ``dtype``: π below 0, NaN at NaN, else 0."""
+    return np.where(array < 0, np.pi, np.where(np.isnan(array), np.nan, 0.0)).astype(dtype)
 
 
 @_method

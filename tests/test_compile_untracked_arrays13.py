@@ -305,3 +305,28 @@ def test_gaussian_nll_loss_of_a_predicted_variance_replays_and_checks_each_call(
     calls = [(gg.tensor([1.0, 1, 1]),)] * 2 + [(gg.tensor([2.0, 1, 1]),), (gg.tensor([1.0, -1, 1]),)]
     _agree(step, calls)
     assert "negative" in _run(step, calls, True)[0][-1]
+
+
+HALF_TWO_THREE = gg.tensor([0.5, 2, 3])
+TOWARD = gg.tensor([1.0, 2, 3], requires_grad=True)
+
+
+def _with_infinities() -> tuple:
+    values = np.where(RNG.uniform(size=5) < 0.3, np.inf, RNG.normal(size=5))
+    return (gg.tensor(np.where(RNG.uniform(size=5) < 0.3, -np.inf, values)),)
+
+
+@pytest.mark.parametrize("name, function, draw", [
+    ("signbit", lambda y: (gg.signbit(y) * 1, gg.signbit(y.sum())), lambda: (_normal(4),)),
+    ("isposinf, isneginf", lambda y: (gg.isposinf(y), gg.isneginf(y) * 1), _with_infinities),
+    ("heaviside", lambda y: gg.heaviside(y, HALF_TWO_THREE),
+     lambda: (gg.tensor(RNG.integers(-1, 2, 3).astype(np.float32)),)),
+    ("angle", lambda y: (gg.angle(y) * 2, gg.angle(y.long())), lambda: (_normal(4) * 3,)),
+    ("renorm", lambda x: (x.renorm(2, 0, 1.0), x.half().renorm(1, 1, 1.5)), lambda: (_normal(3, 4),)),
+    ("nextafter toward a tensor that requires grad",
+     lambda y: gg.nextafter(y, TOWARD), lambda: (_normal(3),)),
+])
+def test_values_once_worked_out_in_python_now_replay(name, function, draw):
+    """These worked their values out in Python (or marked a constant mask as worked out there), so a compiled step
+    calling them always ran eagerly (a refusal); each is now a kernel (or ops) of the step, and replays."""
+    _replayed(_step(function), _twice_then(draw))
