@@ -1860,7 +1860,7 @@ WORKED_OUT = {
     "mode": (lambda h: h.mode(dim=1).values, False),
     "quantile": (lambda h: h.quantile(0.3, dim=1), False),
     "cummax": (lambda h: h.cummax(dim=1).values, False),
-    "signbit": (lambda h: h.masked_fill(gg.signbit(h), 0.0), False),
+    "signbit": (lambda h: h.masked_fill(gg.signbit(h), 0.0), True),  # a kernel (it ran eagerly before 4849c6a)
     "copysign": (lambda h: gg.copysign(h, h - 0.3), True),  # the signs: a kernel, in b's graph with slope 0
     "copysign by a constant": (lambda h: gg.copysign(h, (h - 0.3).detach()) + h, True),  # squared: signs count
     "frexp": (lambda h: gg.frexp(h)[0], True),
