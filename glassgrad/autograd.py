@@ -459,6 +459,15 @@ def bump_version(array: np.ndarray, version: _Version | None = None) -> int:
     return tick
 
 
+def copy_counted(target: np.ndarray, value: Any, casting: str = "same_kind") -> None:
+    """``value`` copied into ``target``'s memory, counted as an in-place change (:func:`bump_version`): run as one
+    kernel of a compiled step (:func:`recorded_call`), so that a replay both writes and counts (counted outside the
+    kernel, a replay left the version as it was, and a backward through a graph that saved ``target`` before did not
+    refuse, as eager's does)."""
+    np.copyto(target, value, casting=casting)
+    bump_version(target)
+
+
 def bump_version_and_rebase(array: np.ndarray) -> int:
     """:func:`bump_version` for a change that re-bases a graph tensor (ops made before it are rerouted)."""
     return _note_rebase(bump_version(array))

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import bump_version
+from ..autograd import copy_counted, recorded_call
 from ..device import is_placeholder
 from ..handles import RemovableHandle, add_hook
 from ..tensor import Tensor
@@ -339,8 +339,9 @@ class SavedState:
                               "the current model, which is a no-op (pass assign=True to load_state_dict to put the "
                               "checkpoint's tensors in the model instead)", UserWarning, stacklevel=4)
                 continue
-            np.copyto(target.array, value, casting="unsafe")
-            bump_version(target.array)  # an in-place change, as PyTorch's copy_ counts it
+            # a kernel of a compiled step (a target network's soft update inside the step): copied in Python, a
+            # replay left the weights as they were
+            recorded_call(copy_counted, target.array, value, "unsafe")
 
     def _assign(self, key: str, target: Tensor, value: Tensor | np.ndarray) -> None:
         """Put ``value`` itself (no copy) where the state dict's ``key`` points, in the place of ``target``: a

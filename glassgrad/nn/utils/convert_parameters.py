@@ -47,10 +47,13 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         recorded_call(_copy_piece, p.array, vec.array, start)  # a kernel of a compiled step, which replays the write
-        bump_version(p.array)  # an in-place change, counted as one
         start += p.numel()
 
 
 def _copy_piece(into: np.ndarray, vec: np.ndarray, start: int) -> None:
-    """``vec``'s entries from ``start`` on, as many as ``into`` holds, written into it in its shape."""
+    """``vec``'s entries from ``start`` on, as many as ``into`` holds, written into it in its shape: an in-place
+    change, counted as one here, so that a replay counts it too (counted outside the kernel, a replay left the
+    version as it was, and a backward through a graph that saved the parameter before did not refuse, as eager's
+    does)."""
     into[...] = vec[start:start + into.size].reshape(into.shape)
+    bump_version(into)

@@ -40,9 +40,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import numpy as np
-
-from ...autograd import bump_version, no_grad, recorded_call
+from ...autograd import copy_counted, no_grad, recorded_call
 from ...tensor import Tensor
 from ..lists import ModuleDict, ModuleList
 from ..module import Module
@@ -148,8 +146,7 @@ class ParametrizationList(ModuleList):
         if value is original:
             return
         if value.shape == original.shape and value.dtype == original.dtype:
-            recorded_call(np.copyto, original.array, value.array)  # a kernel: written in Python, a replay did not
-            bump_version(original.array)
+            recorded_call(copy_counted, original.array, value.array)  # a kernel: written in Python, a replay did not
         else:
             original.array = value.array.copy()
 
