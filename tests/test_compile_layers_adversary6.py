@@ -385,7 +385,7 @@ PINNED = {
     "transformer layer norm_first": (
         lambda: nn.TransformerEncoderLayer(8, 2, 16, dropout=0.2, batch_first=True, norm_first=True),
         lambda call: (_padded(call)[0], None, _padded(call)[1]), None),
-    "maxpool indices, maxunpool": (_Unpool, _batch(2, 2, 5, 5), "return_indices"),
+    "maxpool indices, maxunpool": (_Unpool, _batch(2, 2, 5, 5), None),
     "conv same circular, dilation, groups": (
         lambda: nn.Conv2d(2, 4, 3, padding="same", padding_mode="circular", dilation=2, groups=2),
         _batch(2, 2, 6, 6), None),

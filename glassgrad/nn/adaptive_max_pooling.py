@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import sliding
-from ..autograd import note_unreplayable, recorded_call
+from ..autograd import recorded_call
 from ..ops_index import WINDOW_MAXIMA
 from ..tensor import Tensor, apply
 from .pooling import (
@@ -47,9 +47,13 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     out = apply(WINDOW_MAXIMA, (planes,), planes.array, 2, rows).reshape(*x.shape[:2], *wanted)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
-    note_unreplayable("adaptive max pooling's return_indices hands out the positions, which a replay would not remake")
-    indices = Tensor._wrap(rows.reshape(out.shape).copy())
+    indices = Tensor._wrap(recorded_call(_positions, rows, out.shape))  # a kernel: a replay remakes them
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
+
+
+def _positions(rows: np.ndarray, shape: tuple) -> np.ndarray:
+    """The positions :func:`maximum_positions` found, in the output's shape (what ``return_indices`` gives)."""
+    return rows.reshape(shape).copy()
 
 
 def maximum_positions(x: np.ndarray, ranges: tuple[tuple[tuple[int, int], ...], ...]) -> np.ndarray:

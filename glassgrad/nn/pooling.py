@@ -36,7 +36,7 @@ import numpy as np
 
 from .. import ops, sliding
 from ..arguments import shape_text
-from ..autograd import note_unreplayable
+from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, input_shapes, sizes
@@ -94,8 +94,8 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
     out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
-    note_unreplayable("max pooling's return_indices finds the positions outside the ops a replay repeats")
-    indices = Tensor._wrap(np.array(_max_positions(x.array, kernel, stride, pads, dilation)))
+    # one kernel of a compiled step: a replay finds each call's positions
+    indices = Tensor._wrap(recorded_call(_max_positions, x.array, kernel, stride, pads, dilation))
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
 
