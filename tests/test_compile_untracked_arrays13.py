@@ -246,15 +246,15 @@ def test_a_tensor_of_numbers_as_a_loss_log_in_a_training_step():
     ("gumbel_softmax hard", lambda x: F.gumbel_softmax(x, hard=True), lambda: (_normal(3, 4),)),
     ("alpha_dropout", lambda x: F.alpha_dropout(x, 0.5, training=True), lambda: (_normal(5),)),
     ("max_pool2d return_indices", lambda x: F.max_pool2d(x, 2, return_indices=True), lambda: (_normal(1, 1, 4, 4),)),
+    ("grid_sample", lambda g: F.grid_sample(gg.tensor(np.linspace(0, 1, 36).reshape(1, 1, 6, 6)), g,
+                                            align_corners=False),
+     lambda: (gg.tensor(RNG.uniform(-1.2, 1.2, (1, 3, 3, 2))),)),
 ])
 def test_pinned_values_worked_out_as_kernels(name, function, draw):
     _replayed(_step(function), _twice_then(draw))
 
 
 @pytest.mark.parametrize("name, function, draw, reason", [
-    ("grid_sample", lambda g: F.grid_sample(gg.tensor(np.linspace(0, 1, 36).reshape(1, 1, 6, 6)), g,
-                                            align_corners=False),
-     lambda: (gg.tensor(RNG.uniform(-1.2, 1.2, (1, 3, 3, 2))),), "grid_sample"),
     ("antialiased shrink", lambda x: F.interpolate(x, size=(3, 3), mode="bilinear", antialias=True),
      lambda: (_normal(1, 1, 12, 12),), "antialiased"),
     ("kthvalue", lambda x: x.kthvalue(2, 1), lambda: (_normal(3, 4),), "worked out in Python"),

@@ -4,9 +4,14 @@ captures meet the same batch; the calls after them get other batches of that sha
 (ties in max pooling, zeros, negatives, NaN, inf). Every returned value, weight, ``.grad`` and optimizer state equals
 eager's bit for bit, or the step runs eagerly saying why.
 
-Fixed here (failed on ae26aeb): max pooling's ``return_indices`` (``MaxPool1d/2d/3d``, ``AdaptiveMaxPool``) worked
-its positions out in Python, so a step pooling with indices (a SegNet-style ``MaxUnpool2d`` decoder) always ran
-eagerly, a refusal where a replay could follow; the positions are now one kernel of the step, found at each call.
+Fixed here (failed on ae26aeb), both conservative refusals (the step ran eagerly, saying why, where a replay could
+follow):
+
+* max pooling's ``return_indices`` (``MaxPool1d/2d/3d``, ``AdaptiveMaxPool``) worked its positions out in Python, so
+  a step pooling with indices (a SegNet-style ``MaxUnpool2d`` decoder) always ran eagerly; the positions are now one
+  kernel of the step, found at each call.
+* ``F.grid_sample`` (a spatial transformer) worked out which pixels to read in Python from the grid's values; each
+  array it works out is now a kernel of the step, and a replay reads each call's pixels.
 """
 
 from __future__ import annotations
@@ -290,18 +295,29 @@ def test_random_crop_reading_item_runs_eagerly_saying_why():
     assert replays == 0 and any(".item()" in message for message in messages), messages
 
 
-def test_spatial_transformer_grid_sample_runs_eagerly_saying_why():
-    """Pinned (a conservative refusal): grid_sample picks its pixels from the grid's values in Python."""
-    class Transformer(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.theta = nn.Linear(36, 6)
+class _Transformer(nn.Module):
+    """A spatial transformer: θ from a linear layer, its affine grid, moved by the image, then sampled."""
 
-        def forward(self, x):
-            theta = self.theta(x.flatten(1)).view(-1, 2, 3) + gg.tensor([[1.0, 0, 0], [0, 1.0, 0]])
-            return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
-    replays, messages = _agree(_training(Transformer), _batches((2, 1, 6, 6)))
-    assert replays == 0 and any("grid_sample" in message for message in messages), messages
+    def __init__(self, mode: str, padding_mode: str, align_corners: bool) -> None:
+        super().__init__()
+        self.theta, self.settings = nn.Linear(36, 6), (mode, padding_mode, align_corners)
+
+    def forward(self, x):
+        mode, padding_mode, aligned = self.settings
+        theta = self.theta(x.flatten(1)).view(-1, 2, 3) * 3 + gg.tensor([[1.0, 0, 0], [0, 1.0, 0]])
+        grid = F.affine_grid(theta, list(x.shape), align_corners=aligned)
+        grid = grid + x.flatten().repeat(2)[:grid.numel()].reshape(grid.shape) * 0.3
+        return F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=aligned)
+
+
+@pytest.mark.parametrize("mode, padding_mode, align_corners", [
+    ("bilinear", "zeros", False), ("bilinear", "reflection", True), ("nearest", "border", False),
+    ("nearest", "reflection", False), ("bicubic", "border", True), ("bicubic", "reflection", False)])
+def test_spatial_transformer_replays_reading_each_calls_grid(mode, padding_mode, align_corners):
+    """Fixed: grid_sample worked out which pixels to read (floors, clips, reflections, flat positions) in Python, so
+    a step sampling ran eagerly (a conservative refusal); each is now a kernel of the step, and a later batch's grid
+    (NaN, inf, far outside) reads eager's pixels."""
+    _replayed(_training(lambda: _Transformer(mode, padding_mode, align_corners)), _batches((2, 1, 6, 6)))
 
 
 def test_compiled_model_switching_train_and_eval_equals_eager():

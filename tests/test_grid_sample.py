@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -233,7 +234,8 @@ def test_bad_input_is_refused_in_one_line(call, message):
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
-def test_a_compiled_step_that_samples_runs_eagerly_with_the_reason():
+def test_a_compiled_step_that_samples_replays_reading_each_calls_grid():
+    """Which pixels are read is worked out from the grid in kernels of the step: a replay reads each call's."""
     rng = np.random.default_rng(1)
     compiled_image = gg.tensor(rng.normal(size=(1, 1, 4, 4)), requires_grad=True)
     eager_image = gg.tensor(compiled_image.numpy().copy(), requires_grad=True)
@@ -247,10 +249,12 @@ def test_a_compiled_step_that_samples_runs_eagerly_with_the_reason():
         return loss
 
     compiled = gg.compile(lambda grid: step(compiled_image, optimizers[0], grid))
-    with pytest.warns(UserWarning, match="grid_sample picks the pixels to read from the grid's values"):
-        for _ in range(5):  # other grids on every call: pixels baked into a replay would be wrong
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no refusal
+        for _ in range(6):  # other grids on every call: pixels baked into a replay would be wrong
             grid = gg.tensor(rng.uniform(-1, 1, size=(1, 2, 2, 2)))
             assert compiled(grid).item() == step(eager_image, optimizers[1], grid).item()
+    assert sum(entry.replays for entry in compiled.entries.values()) == 4
     np.testing.assert_array_equal(compiled_image.numpy(), eager_image.numpy())
 
 

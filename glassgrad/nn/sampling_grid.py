@@ -32,7 +32,8 @@ neighbours ``x₀ − 1 … x₀ + 2`` (images only, as in PyTorch) with the cub
 
 Everything is made of existing differentiable rows (arithmetic, ``where``, ``gather``, matrix
 products), so gradients w.r.t. the input, the grid and ``θ`` come from them. Which pixels are read
-is worked out in NumPy from the grid's values, so a ``gg.compile``d step that samples runs eagerly.
+is worked out in NumPy from the grid's values, each such array one kernel of a ``gg.compile``d step, so a replay
+works them out from each call's grid.
 
 >>> import glassgrad as gg
 >>> import glassgrad.nn.functional as F
@@ -50,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import note_unreplayable
+from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..functions import where
 from ..tensor import Tensor
@@ -116,9 +117,14 @@ def _clip(coordinate: Tensor, size: int) -> Tensor:
 
     A NaN coordinate becomes 0, as in PyTorch's kernel.
     """
-    inside = (coordinate.array > 0) & (coordinate.array < size - 1)
-    clipped = np.clip(np.nan_to_num(coordinate.array, nan=0.0), 0, size - 1)
-    return where(inside, coordinate, coordinate.new_tensor(clipped))
+    inside, clipped = recorded_call(_clip_parts, coordinate.array, size)  # a kernel of a compiled step
+    return where(inside, coordinate, Tensor._wrap(clipped))
+
+
+def _clip_parts(coordinate: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``coordinate`` lies strictly inside ``(0, n − 1)``, and it clipped to ``[0, n − 1]`` (NaN: 0)."""
+    inside = (coordinate > 0) & (coordinate < size - 1)
+    return inside, np.clip(np.nan_to_num(coordinate, nan=0.0), 0, size - 1).astype(coordinate.dtype, copy=False)
 
 
 def _reflect(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
@@ -132,10 +138,16 @@ def _reflect(coordinate: Tensor, size: int, align_corners: bool) -> Tensor:
     if span <= 0:
         return coordinate * 0.0
     distance = (coordinate - low).abs()
-    flips = np.floor(distance.array / span)
-    extra = distance - flips * span
-    reflected = where(flips % 2 == 0, extra + low, span - extra + low)
+    folded, even = recorded_call(_flips, distance.array, span)  # a kernel of a compiled step
+    extra = distance - folded
+    reflected = where(even, extra + low, span - extra + low)
     return _clip(reflected, size)
+
+
+def _flips(distance: np.ndarray, span: float) -> tuple[np.ndarray, np.ndarray]:
+    """``⌊t/span⌋·span`` (the spans folded away) and whether ``⌊t/span⌋`` is even."""
+    flips = np.floor(distance / span)
+    return flips * span, flips % 2 == 0
 
 
 def _padded(coordinate: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
@@ -148,7 +160,7 @@ def _padded(coordinate: Tensor, size: int, padding_mode: str, align_corners: boo
 
 
 def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tuple[Tensor, np.ndarray]:
-    """The pixels of ``flat`` (N, C, H·W or D·H·W) at whole-number ``points``: values (N, C, *out), mask.
+    """The pixels of ``flat`` (N, C, H·W or D·H·W) at whole-number ``points``: values (N, C, *out), boolean mask.
 
     ``points`` holds one array (N, *out) of floats per input dim, in the input's order ((y, x) or
     (z, y, x)). A point outside the input (or NaN, or infinite) reads 0, filled in, not multiplied: its
@@ -156,6 +168,15 @@ def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tup
     where a NaN weight times a 0 mask sent NaN to it. The mask (N, 1, *out) says which reads count.
     """
     batch, channels, _ = flat.shape
+    index, outside, inside = recorded_call(_positions, sizes, channels, *points)  # a kernel of a compiled step
+    values = flat.gather(2, index).reshape(batch, channels, *points[0].shape[1:])
+    return values.masked_fill(outside, 0.0), inside
+
+
+def _positions(sizes: tuple[int, ...], channels: int, *points: np.ndarray) -> tuple[np.ndarray, ...]:
+    """:func:`_read`'s flat positions (N, C, points) for ``gather``, and its masks (N, 1, *out) of the points outside
+    the input and inside it."""
+    batch = points[0].shape[0]
     inside = np.ones(points[0].shape, dtype=bool)
     index = np.zeros(points[0].shape, dtype=np.int64)
     for coordinate, size in zip(points, sizes):
@@ -163,8 +184,12 @@ def _read(flat: Tensor, points: list[np.ndarray], sizes: tuple[int, ...]) -> tup
         index = index * size + np.clip(np.nan_to_num(coordinate, nan=0.0), 0, size - 1).astype(np.int64)
     points_per_image = math.prod(points[0].shape[1:])
     index = np.broadcast_to(index.reshape(batch, 1, points_per_image), (batch, channels, points_per_image))
-    values = flat.gather(2, index).reshape(batch, channels, *points[0].shape[1:])
-    return values.masked_fill(~inside[:, None], 0.0), inside[:, None].astype(flat.dtype)
+    return np.ascontiguousarray(index), ~inside[:, None], inside[:, None]
+
+
+def _shifted(corner: np.ndarray, by: int) -> np.ndarray:
+    """The neighbour ``by`` pixels on from ``corner`` (whole-number coordinates)."""
+    return corner + by
 
 
 def _cubic_weights(t: Tensor) -> list[Tensor]:
@@ -224,8 +249,6 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     """
     input, grid = as_tensor(input), as_tensor(grid)
     _check(input, grid, mode, padding_mode)
-    note_unreplayable("grid_sample picks the pixels to read from the grid's values, outside the ops a replay "
-                      "repeats")
     aligned = bool(align_corners)
     batch, channels, *sizes = input.shape
     sizes = tuple(sizes)
@@ -234,13 +257,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     points = [_unnormalise(grid[..., len(sizes) - 1 - axis], size, aligned) for axis, size in enumerate(sizes)]
     if mode == "bicubic":
         (y, x), (height, width) = points, sizes
-        x0, y0 = np.floor(x.array), np.floor(y.array)
+        x0, y0 = recorded_call(np.floor, x.array), recorded_call(np.floor, y.array)  # kernels of a compiled step
         weights_x, weights_y = _cubic_weights(x - x0), _cubic_weights(y - y0)
         out = None
         for j, weight_y in enumerate(weights_y):
-            ys = _padded_index(y0 - 1 + j, height, padding_mode, aligned)
+            ys = _padded_index(recorded_call(_shifted, y0, j - 1), height, padding_mode, aligned)
             for i, weight_x in enumerate(weights_x):
-                xs = _padded_index(x0 - 1 + i, width, padding_mode, aligned)
+                xs = _padded_index(recorded_call(_shifted, x0, i - 1), width, padding_mode, aligned)
                 values, _ = _read(flat, [ys, xs], sizes)
                 term = values * (weight_x * weight_y).unsqueeze(1)
                 out = term if out is None else out + term
@@ -251,8 +274,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         values, inside = _read(flat, [point.array for point in points], sizes)
         # weight 1 where the point is inside, made from the rounded coordinates so that the grid
         # gets round's zero gradient (as in PyTorch) instead of none
-        return values * where(inside > 0, sum(points).unsqueeze(1) * 0 + 1, 0.0)
-    lows = [np.floor(point.array) for point in points]
+        return values * where(inside, sum(points).unsqueeze(1) * 0 + 1, 0.0)
+    lows = [recorded_call(np.floor, point.array) for point in points]  # kernels of a compiled step
     fractions = [(point - low).unsqueeze(1) for point, low in zip(points, lows)]
     out = None
     for corner in itertools.product((0, 1), repeat=len(sizes)):  # (0, 0[, 0]) … (1, 1[, 1]), the last dim fastest
@@ -260,7 +283,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         weight = weights[-1]
         for other in weights[-2::-1]:  # x · y (· z), in PyTorch's order
             weight = weight * other
-        values, _ = _read(flat, [low + step for low, step in zip(lows, corner)], sizes)
+        values, _ = _read(flat, [recorded_call(_shifted, low, step) for low, step in zip(lows, corner)], sizes)
         term = values * weight
         out = term if out is None else out + term
     return out
