@@ -347,3 +347,33 @@ def test_compiled_model_switching_train_and_eval_equals_eager():
     assert not [str(w.message) for w in caught if "gg.compile" in str(w.message)]
     for mine, theirs in zip([*compiled, compiled_state], [*eager, eager_state], strict=True):
         assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(mine, theirs, strict=True))
+
+
+@pytest.mark.parametrize("build", [lambda: _Transformer("bicubic", "reflection", False),
+                                   lambda: _Transformer("nearest", "zeros", True), _SegNet],
+                         ids=["spatial transformer bicubic", "spatial transformer nearest", "segnet"])
+def test_compiled_model_with_backward_outside_equals_eager(build):
+    """``gg.compile(model)``, its backward and Adam's step outside: fixed as the steps above (it ran eagerly)."""
+    def run(compiled: bool):
+        gg.manual_seed(0)
+        model = build()
+        forward = gg.compile(model) if compiled else model
+        opt = gg.optim.Adam(model.parameters(), lr=0.01)
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for x, _ in _batches((2, 1, 6, 6)):
+                opt.zero_grad()
+                out = forward(x)
+                out = out[0] if isinstance(out, tuple) else out
+                loss = (out.square() * _weights(out)).sum()
+                loss.backward()
+                opt.step()
+                seen.append(_flat((loss, out, [p.grad for p in model.parameters()])))
+        messages = [str(w.message) for w in caught if "gg.compile" in str(w.message)]
+        return seen + [_flat(list(model.parameters()))], messages
+
+    (eager, _), (compiled, messages) = run(False), run(True)
+    assert not messages, messages
+    for mine, theirs in zip(compiled, eager, strict=True):
+        assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(mine, theirs, strict=True))
