@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..autograd import is_grad_enabled, note_unreplayable
+from ..autograd import is_grad_enabled, recorded_call
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..tensor import Tensor
@@ -259,18 +259,27 @@ class TransformerEncoder(Module):
     def _nested_padding(self, src: Tensor, mask: Any, padding_mask: Any) -> Tensor | None:
         """Where PyTorch's encoder would run on nested tensors, the padded positions (N, S, 1), which come out 0;
         else None. Its conditions: the layers PyTorch takes (:attr:`use_nested_tensor`), evaluation, a batch
-        (N, S, E), a padding mask and no other, each row's padding at its end (``mask_check``), and nothing
-        requiring grad while grad mode is on."""
+        (N, S, E), a padding mask and no other, and nothing requiring grad while grad mode is on; then each row's
+        padding at its end (``mask_check``), looked at in a kernel (:func:`_trailing_padding`: none are zeroed
+        where it fails), so that a compiled step replays it with each call's mask."""
         if (not self.use_nested_tensor or self.layers[0].training or src.ndim != 3 or padding_mask is None
                 or mask is not None):
             return None
         if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
             return None
-        note_unreplayable("TransformerEncoder's nested-tensor path looks where the padding is, in Python")
-        pad = np.asarray(padding_mask.array != 0 if isinstance(padding_mask, Tensor) else padding_mask)
-        if self.mask_check and np.any(pad[:, 1:] < pad[:, :-1]):  # padding before a kept position: not aligned
-            return None
-        return Tensor._wrap(pad[:, :, None])
+        given = padding_mask.array if isinstance(padding_mask, Tensor) else np.asarray(padding_mask)
+        return Tensor._wrap(recorded_call(_trailing_padding, given, self.mask_check))
+
+
+def _trailing_padding(given: np.ndarray, mask_check: bool) -> np.ndarray:
+    """The padded positions (N, S, 1) of a padding mask (True or nonzero: padding), none where ``mask_check`` finds
+    a row padded before a kept position (PyTorch's encoder then leaves its nested tensors: nothing is zeroed). One
+    kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`), so that a replay looks at each call's
+    mask: filling no position gives the encoder's output as it is, bit for bit."""
+    pad = given != 0
+    if mask_check and np.any(pad[:, 1:] < pad[:, :-1]):
+        pad = np.zeros_like(pad)
+    return pad[:, :, None]
 
 
 class TransformerDecoder(Module):
