@@ -240,24 +240,36 @@ def test_pinned_scale_grad_by_freq_follows_each_calls_counts():
     _replayed(_training(Counted, _masked_mean), _twice_then(lambda: (_tokens(), _lengths())))
 
 
-def test_pinned_greedy_decoding_with_topk_in_the_step():
-    class Decoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embed, self.cell, self.out = nn.Embedding(V, E), nn.GRUCell(E, H), nn.Linear(H, V)
+class _Decoder(nn.Module):
+    """A GRU cell fed at each step the token ``choose`` picks: the target, the greedy guess, or one of them by a
+    coin (``gg.rand(()) < 0.5``) tossed in a kernel (``where``) or read in Python (``if``)."""
 
-        def forward(self, tokens):
-            state, given, loss, picked = gg.zeros(N, H), tokens[:, 0], 0, []
-            for t in range(1, T):
-                state = self.cell(self.embed(given), state)
-                scores = self.out(state)
-                loss = loss + F.cross_entropy(scores, tokens[:, t])
-                given = scores.topk(2, -1).indices[:, 0]
-                picked.append(given)
-            return loss, gg.stack(picked)
+    def __init__(self, choose: str):
+        super().__init__()
+        self.embed, self.cell, self.out = nn.Embedding(V, E), nn.GRUCell(E, H), nn.Linear(H, V)
+        self.choose = choose
 
+    def forward(self, tokens, *_):
+        state, given, loss, picked = gg.zeros(N, H), tokens[:, 0], 0, []
+        for t in range(1, T):
+            state = self.cell(self.embed(given), state)
+            scores = self.out(state)
+            loss = loss + F.cross_entropy(scores, tokens[:, t])
+            greedy = scores.topk(2, -1).indices[:, 0]
+            if self.choose == "where":
+                given = gg.where(gg.rand(()) < 0.5, tokens[:, t], greedy)
+            elif self.choose == "if":
+                given = tokens[:, t] if gg.rand(()) < 0.5 else greedy
+            else:
+                given = greedy
+            picked.append(given)
+        return loss, gg.stack(picked)
+
+
+@pytest.mark.parametrize("choose", ["greedy", "where"])
+def test_pinned_decoding_greedy_or_teacher_forced_by_a_kernels_coin(choose):
     def make():
-        model = Decoder()
+        model = _Decoder(choose)
         optimizer = gg.optim.SGD(model.parameters(), lr=0.5)
 
         def step(tokens):
@@ -268,24 +280,6 @@ def test_pinned_greedy_decoding_with_topk_in_the_step():
             return loss, picked
         return step, list(model.parameters())
     _replayed(make, _twice_then(lambda: (_tokens(),)))
-
-
-def test_pinned_teacher_forcing_by_a_tensor_where_replays():
-    """``where(rand(()) < ratio, target, greedy)``: the coin is a kernel's draw, so a replay tosses it again."""
-    class Decoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embed, self.cell, self.out = nn.Embedding(V, E), nn.GRUCell(E, H), nn.Linear(H, V)
-
-        def forward(self, tokens):
-            state, given, loss = gg.zeros(N, H), tokens[:, 0], 0
-            for t in range(1, T):
-                state = self.cell(self.embed(given), state)
-                scores = self.out(state)
-                loss = loss + F.cross_entropy(scores, tokens[:, t])
-                given = gg.where(gg.rand(()) < 0.5, tokens[:, t], scores.argmax(-1))
-            return loss
-    _replayed(_training(Decoder, lambda model, tokens: model(tokens)), _twice_then(lambda: (_tokens(),)))
 
 
 def test_pinned_a_compiled_model_with_a_padding_mask_and_the_backward_outside():
@@ -368,21 +362,6 @@ class _Packed(nn.Module):
         return nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True, total_length=T)[0].sum() + last.sum()
 
 
-class _Forced(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.embed, self.cell, self.out = nn.Embedding(V, E), nn.GRUCell(E, H), nn.Linear(H, V)
-
-    def forward(self, tokens, _):
-        state, given, loss = gg.zeros(N, H), tokens[:, 0], 0
-        for t in range(1, T):
-            state = self.cell(self.embed(given), state)
-            scores = self.out(state)
-            loss = loss + F.cross_entropy(scores, tokens[:, t])
-            given = tokens[:, t] if gg.rand(()) < 0.5 else scores.argmax(-1)
-        return loss
-
-
 class _Ctc(nn.Module):
     def __init__(self):
         super().__init__()
@@ -409,7 +388,8 @@ def _repeated(model, tokens, lengths):
 
 @pytest.mark.parametrize("name, make, reason", [
     ("pack_padded_sequence of tensor lengths", _training(_Packed, lambda model, *a: model(*a)), "pack_padded_sequence"),
-    ("an if on a random draw (teacher forcing)", _training(_Forced, lambda model, *a: model(*a)), "bool(tensor)"),
+    ("an if on a random draw (teacher forcing)", _training(lambda: _Decoder("if"), lambda model, *a: model(*a)[0]),
+     "bool(tensor)"),
     ("ctc_loss", _training(_Ctc, lambda model, *a: model(*a)), "ctc_loss"),
     ("unpad_sequence", _training(_Tagger, _unpadded), "unpad_sequence"),
     ("a boolean mask's selection", _training(_Tagger, _selected), "boolean mask"),
