@@ -405,3 +405,45 @@ def test_pinned_pack_padded_sequence_of_list_lengths_runs_eagerly():
     calls = _twice_then(lambda: (_tokens(), RNG.integers(1, T + 1, N).tolist()))
     (_, replays), seen = _agree(_training(_Packed, lambda model, *a: model(*a)), calls)
     assert replays == 0 and any("batch_sizes" in message for message in seen), seen
+
+
+def test_pinned_a_dict_batch_with_an_attention_mask():
+    """A batch as a dict (``{"input_ids": …, "attention_mask": …}``, as a tokenizer gives it): its tensors are
+    the step's inputs, read at each call."""
+    def loss_of(model, batch):
+        return _masked_mean(model, batch["input_ids"], batch["attention_mask"].sum(1))
+
+    def draw():
+        return ({"input_ids": _tokens(), "attention_mask": _kept(_lengths()).long()},)
+    _replayed(_training(_Tagger, loss_of), _twice_then(draw))
+
+
+def test_pinned_truncated_backpropagation_through_time_carries_the_state_as_arguments():
+    """The language model's loop: each call gets the last call's detached (h, c) and gives back its own."""
+    batches = _twice_then(lambda: _tokens())
+
+    def run(wrap):
+        gg.manual_seed(0)
+        model = _Tagger()
+        optimizer = gg.optim.SGD(model.parameters(), lr=0.5)
+
+        def step(tokens, h, c):
+            optimizer.zero_grad()
+            states, (h, c) = model.lstm(model.embed(tokens[:, :-1]), (h, c))
+            loss = F.cross_entropy(model.out(states).reshape(-1, V), tokens[:, 1:].reshape(-1))
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+            optimizer.step()
+            return loss.detach(), h.detach(), c.detach()
+        step = wrap(step)
+        h, c = gg.zeros(1, N, H), gg.zeros(1, N, H)
+        seen = []
+        for tokens in batches:
+            loss, h, c = step(tokens, h, c)
+            seen.append(loss.numpy())
+        return seen + [h.numpy(), c.numpy()] + [p.numpy() for p in model.parameters()], step
+
+    eager, _ = run(lambda step: step)
+    compiled, step = run(gg.compile)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, compiled, strict=True))
+    assert sum(entry.replays for entry in step.entries.values()) == len(batches) - 2
