@@ -123,6 +123,37 @@ def test_the_encoders_nested_path_zeroes_padding_in_a_replay_too():
     assert np.all(outs[2].numpy()[0, 2:] == 0) and np.all(outs[2].numpy()[0, :2] != 0)
 
 
+def _nucleus(logits: gg.Tensor, top_p: float = 0.8) -> gg.Tensor:
+    """Top-p filtering as generation code writes it: the sorted tail past ``top_p`` masked, the mask put back in the
+    vocabulary's order with ``mask.scatter(1, order, mask)``."""
+    ordered, order = logits.sort(-1, descending=True)
+    remove = ordered.softmax(-1).cumsum(-1) > top_p
+    remove[..., 1:] = remove[..., :-1].clone()
+    remove[..., 0] = False
+    return logits.masked_fill(remove.scatter(1, order, remove), float("-inf"))
+
+
+def test_a_scatter_of_a_boolean_mask_replays():
+    """``scatter`` of a bool ``src`` was read as a boolean-mask index (the capture looked for one past the array
+    alone, where scatter's second array is its src), so a step filtering by top-p always ran eagerly, saying that
+    the output's shape depends on the values (a refusal where a replay could follow). Now a replay, bit for bit."""
+    def make():
+        head = nn.Linear(E, V)
+        optimizer = gg.optim.SGD(head.parameters(), lr=0.5)
+
+        def step(features, targets):
+            optimizer.zero_grad()
+            logits = head(features)
+            kept = _nucleus(logits.detach())
+            loss = F.cross_entropy(logits + kept.isinf() * -1e4, targets)
+            loss.backward()
+            optimizer.step()
+            return loss, gg.multinomial(kept.softmax(-1), 1)
+        return step, list(head.parameters())
+    _replayed(make, _twice_then(lambda: (gg.tensor(RNG.normal(size=(N, E)).astype(np.float32)),
+                                         gg.tensor(RNG.integers(0, V, N)))))
+
+
 # --- pinned: replays that follow each call's lengths, masks and targets ----------------------------------------------
 
 
