@@ -296,8 +296,8 @@ class Recorder:
                 self.refuse("x[mask] = v with a boolean mask and several values takes as many as the mask holds True, "
                             "a count a replay would take as it was; write gg.where(mask, v, x)")
                 return
-        elif op.kind == "shape" and _has_mask(args[len(op.roles):]):  # its index, after the arrays it moves (a
-            # bool one too: x, or scatter's src, the nucleus sampler's mask.scatter(1, order, mask))
+        elif op.kind == "shape" and _has_mask(args[len(parents):]):  # its index, after the arrays it moves (bool
+            # ones too: x, scatter's src in mask.scatter(1, order, mask), each of cat's [cls_mask, mask])
             self.refuse(f"'{op.name}' with a boolean mask: the output's shape depends on the values; keep the shape "
                         "with gg.where(mask, x, 0) or x * mask")
             return
