@@ -134,8 +134,8 @@ def _nucleus(logits: gg.Tensor, top_p: float = 0.8) -> gg.Tensor:
 
 
 def test_a_scatter_of_a_boolean_mask_replays():
-    """``scatter`` of a bool ``src`` was read as a boolean-mask index (the capture looked for one past the array
-    alone, where scatter's second array is its src), so a step filtering by top-p always ran eagerly, saying that
+    """``scatter`` of a bool ``src`` was read as a boolean-mask index (the capture looked for one past the first
+    array, where scatter's second array is its src), so a step filtering by top-p always ran eagerly, saying that
     the output's shape depends on the values (a refusal where a replay could follow). Now a replay, bit for bit."""
     def make():
         head = nn.Linear(E, V)
@@ -152,6 +152,29 @@ def test_a_scatter_of_a_boolean_mask_replays():
         return step, list(head.parameters())
     _replayed(make, _twice_then(lambda: (gg.tensor(RNG.normal(size=(N, E)).astype(np.float32)),
                                          gg.tensor(RNG.integers(0, V, N)))))
+
+
+class _Classifier(nn.Module):
+    """A [CLS] position prepended to each sequence: its mask joined to the tokens' (``cat``), the two masks of a
+    pair stacked (``stack``), as a padding mask for attention."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed, self.cls = nn.Embedding(V, 8), nn.Parameter(gg.zeros(1, 1, 8))
+        self.attention = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, tokens, lengths):
+        states = gg.cat([self.cls.expand(N, 1, 8), self.embed(tokens)], 1)
+        kept = gg.cat([gg.ones(N, 1, dtype=gg.bool), _kept(lengths)], 1)
+        either = gg.stack([kept, kept.roll(1, 0)]).any(0)
+        return self.attention(states, states, states, key_padding_mask=~either)[0][:, 0].pow(2).mean()
+
+
+def test_a_cat_or_stack_of_boolean_masks_replays():
+    """``cat`` and ``stack`` of bool masks were taken for indexing by a boolean mask (each array after the first
+    was looked at as an index), so the step always ran eagerly saying its output's shape depends on the values (a
+    refusal where a replay could follow). Now a replay, bit for bit."""
+    _replayed(_training(_Classifier, lambda model, *a: model(*a)), _twice_then(lambda: (_tokens(), _lengths())))
 
 
 # --- pinned: replays that follow each call's lengths, masks and targets ----------------------------------------------
