@@ -350,20 +350,33 @@ def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None, *, out
     """
     source = self.reshape(-1) if dim is None else self
     dim = 0 if dim is None else check_dim(self, dim, "repeat_interleave")
-    counts = np.asarray(_plain(repeats))
+    size = source.array.shape[dim] if source.ndim else 1
+    if source.ndim == 0:
+        source = source.reshape(1)
+    given = np.asarray(_plain(repeats))
+    if isinstance(repeats, Tensor) and output_size is not None:  # the shape is known: a kernel, checked at each call
+        counts = recorded_call(_checked_repeats, given, size, dim, output_size)
+    else:
+        if isinstance(repeats, Tensor):  # a 0-d one too, read as a Python int
+            note_unreplayable(SIZED_BY_VALUES.format(name="repeat_interleave by a tensor's counts (no output_size)"))
+        counts = _checked_repeats(given, size, dim, output_size)
+    return apply(ops_index.REPEAT_INTERLEAVE, (source,), source.array, counts, dim)
+
+
+def _checked_repeats(counts: np.ndarray, size: int, dim: int, output_size: int | None) -> Any:
+    """``repeat_interleave``'s counts for ``size`` entries along ``dim`` (an int, or one per entry), refused as
+    PyTorch refuses them. Given ``output_size`` (the new length, so the shape is known), counts from a tensor are
+    one kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`), checked at each call."""
     if counts.dtype.kind not in "iu" or counts.ndim > 1 or (counts < 0).any():
         raise RuntimeError("repeat_interleave: repeats must be a whole number >= 0 or a 1-D tensor of them")
-    size = source.array.shape[dim] if source.ndim else 1
     if counts.ndim == 1 and counts.size not in (1, size):
         raise RuntimeError(f"repeat_interleave: {counts.size} repeats for {size} entries along dim {dim}; "
                            "give one per entry")
-    if source.ndim == 0:
-        source = source.reshape(1)
     counts = counts.reshape(-1) if counts.ndim else int(counts)
     length = int(np.sum(counts)) if np.ndim(counts) and np.size(counts) > 1 else size * int(np.sum(counts))
     if output_size is not None and output_size != length:
         raise RuntimeError(f"repeat_interleave: output_size is {output_size}, but the repeats give {length}")
-    return apply(ops_index.REPEAT_INTERLEAVE, (source,), source.array, counts, dim)
+    return counts
 
 
 @method
