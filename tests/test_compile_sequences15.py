@@ -177,6 +177,38 @@ def test_a_cat_or_stack_of_boolean_masks_replays():
     _replayed(_training(_Classifier, lambda model, *a: model(*a)), _twice_then(lambda: (_tokens(), _lengths())))
 
 
+def _repeated_rows(output_size: int | None) -> Callable[[], tuple]:
+    def make() -> tuple:
+        weight = gg.tensor(np.arange(12.0).reshape(4, 3) - 5, requires_grad=True)
+
+        def step(repeats):
+            rows = weight.repeat_interleave(repeats, dim=0, output_size=output_size)
+            (rows * gg.arange(rows.shape[0])[:, None]).sum().backward()
+            return rows.detach()
+        return step, [weight]
+    return make
+
+
+def test_repeat_interleave_by_a_0d_tensor_runs_eagerly_saying_why():
+    """A 0-d tensor of repeats was read as a Python int, unseen by the capture: a replay repeated each row as
+    often as at the captures, for every later count, without a word. Its output's size depends on the value, so
+    the step now runs eagerly, saying so."""
+    calls = [(gg.tensor(2),)] * 2 + [(gg.tensor(k),) for k in (3, 1, 2, 4, 2, 3)]
+    (_, replays), seen = _agree(_repeated_rows(None), calls)
+    assert replays == 0 and any("repeat_interleave" in message for message in seen), seen
+
+
+def test_repeat_interleave_with_output_size_replays_each_calls_counts():
+    """Given ``output_size`` the shape is known: the counts (a tensor's) are a kernel of the step, checked at each
+    call. A conservative refusal before; and a 0-d count or counts whose sum is not ``output_size`` after the
+    captures went through the replay without eager's error: now refused at that call in eager's words."""
+    counts = _twice_then(lambda: (gg.tensor(RNG.multinomial(12, [0.25] * 4)),))
+    (_, replays), seen = _agree(_repeated_rows(12), counts + [(gg.tensor([5, 5, 1, 0]),), (gg.tensor(3),)])
+    assert replays == len(counts) - 1 and not seen, seen  # the bad sum replayed; the 0-d count is a new key
+    (_, replays), seen = _agree(_repeated_rows(8), [(gg.tensor(2),)] * 4 + [(gg.tensor(3),)])
+    assert replays == 3 and not seen, seen
+
+
 # --- pinned: replays that follow each call's lengths, masks and targets ----------------------------------------------
 
 
@@ -447,7 +479,7 @@ def _repeated(model, tokens, lengths):
     ("ctc_loss", _training(_Ctc, lambda model, *a: model(*a)), "ctc_loss"),
     ("unpad_sequence", _training(_Tagger, _unpadded), "unpad_sequence"),
     ("a boolean mask's selection", _training(_Tagger, _selected), "boolean mask"),
-    ("repeat_interleave by lengths", _training(_Tagger, _repeated), "repeat_interleave"),
+    ("repeat_interleave by lengths", _training(_Tagger, _repeated), "repeat_interleave by a tensor's counts"),
 ])
 def test_pinned_steps_that_run_eagerly_saying_why(name, make, reason):
     (_, replays), seen = _agree(make, _twice_then(lambda: (_tokens(), _lengths())))
