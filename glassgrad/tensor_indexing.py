@@ -357,7 +357,8 @@ def repeat_interleave(self: Tensor, repeats: Any, dim: int | None = None, *, out
     if isinstance(repeats, Tensor) and output_size is not None:  # the shape is known: a kernel, checked at each call
         counts = recorded_call(_checked_repeats, given, size, dim, output_size)
     else:
-        if isinstance(repeats, Tensor):  # a 0-d one too, read as a Python int
+        if isinstance(repeats, Tensor) and repeats.ndim == 0:  # read as a Python int (counts in an array: the
+            # capture finds them worked out from the tensor's, read by the kernel)
             note_unreplayable(SIZED_BY_VALUES.format(name="repeat_interleave by a tensor's counts (no output_size)"))
         counts = _checked_repeats(given, size, dim, output_size)
     return apply(ops_index.REPEAT_INTERLEAVE, (source,), source.array, counts, dim)

@@ -479,7 +479,7 @@ def _repeated(model, tokens, lengths):
     ("ctc_loss", _training(_Ctc, lambda model, *a: model(*a)), "ctc_loss"),
     ("unpad_sequence", _training(_Tagger, _unpadded), "unpad_sequence"),
     ("a boolean mask's selection", _training(_Tagger, _selected), "boolean mask"),
-    ("repeat_interleave by lengths", _training(_Tagger, _repeated), "repeat_interleave by a tensor's counts"),
+    ("repeat_interleave by lengths", _training(_Tagger, _repeated), "repeat_interleave"),
 ])
 def test_pinned_steps_that_run_eagerly_saying_why(name, make, reason):
     (_, replays), seen = _agree(make, _twice_then(lambda: (_tokens(), _lengths())))
