@@ -96,6 +96,7 @@ class Kernel:
     scalar, made an array again); ``backward``, how many inputs the row returns gradients for;
     ``fit``, ``(shape, dtype, summed over broadcast axes?, cast?)``; ``store``, the leaves;
     ``call``, whether the result is a tuple of arrays, each in its own slot (or :data:`SCALAR`: a NumPy number).
+    ``shown``, a call's name as :func:`_called` gives it (``gather's _refuse_index_outside``), for ``explain()``.
     """
 
     kind: str
@@ -107,6 +108,7 @@ class Kernel:
     op: Any = None
     sizes: tuple = ()
     extra: Any = None
+    shown: str = ""
 
 
 SCALAR = "a NumPy number, as a 0-d array"
@@ -605,7 +607,8 @@ class Recorder:
             result = function(*args)
         if self.refusal is not None:
             return result
-        encoded = tuple(self.encode(arg, _called(function)) for arg in args)
+        shown = _called(function)
+        encoded = tuple(self.encode(arg, _quoted(shown)) for arg in args)
         self._note_cleared(function, args)
         if args and getattr(function, "__name__", None) == "step":  # a scheduler's, an optimizer's
             self.rescheduled.update((id(held), held) for held in _rates_written(args[0]))
@@ -627,7 +630,7 @@ class Recorder:
             outputs = ()
         sizes = tuple(_size(part) for part in result) if unpack else (
             _size(result.array if isinstance(result, Tensor) else result),)
-        self.emit("call", function, encoded, outputs, sizes=sizes, extra=SCALAR if scalar else unpack)
+        self.emit("call", function, encoded, outputs, sizes=sizes, extra=SCALAR if scalar else unpack, shown=shown)
         return result
 
     def _note_cleared(self, function: Any, args: tuple) -> None:
@@ -643,7 +646,8 @@ class Recorder:
 
     def on_kernel(self, function: Any, args: tuple) -> None:
         if self.refusal is None:
-            self.emit("kernel", function, tuple(self.encode(arg, _called(function)) for arg in args), ())
+            shown = _quoted(_called(function))
+            self.emit("kernel", function, tuple(self.encode(arg, shown) for arg in args), ())
 
     def on_computed(self, array: np.ndarray) -> None:
         self.computed[id(array)] = array  # held, so that its id names it for the whole call
@@ -780,10 +784,11 @@ def _switches() -> dict[str, Any]:
             **{f"the setting {name!r}": value for name, value in _settings.items()}}
 
 
-def _library_reader() -> str | None:
+def _library_reader(depth: int = 2) -> str | None:
     """The outermost public glassgrad function (``ctc_loss``, ``Categorical.log_prob``, ``LSTM.forward``) inside
-    which a tensor's value was read, or None where the step's own code read it (``loss.item()``)."""
-    frame, found = sys._getframe(2), None
+    which a tensor's value was read, or None where the step's own code read it (``loss.item()``); ``depth``: the
+    frame to start from, counted from this one."""
+    frame, found = sys._getframe(depth), None
     while frame is not None:
         path = Path(frame.f_code.co_filename).resolve()
         if PACKAGE not in path.parents or path.parent == PACKAGE / "compiler":
@@ -812,8 +817,18 @@ def _rates_written(owner: Any) -> list:
 
 
 def _called(function: Any) -> str:
-    """A library call's name, as a refusal names it: ``'Adam.step'``, ``'_index_places'``."""
-    return f"'{getattr(function, '__qualname__', function)}'"
+    """A library call's name, as a refusal and ``explain()`` name it: ``Adam.step``; a helper of glassgrad's or
+    NumPy's, by the public op it ran in, which a learner called (``gather's _refuse_index_outside``, ``cumsum's
+    ndarray.astype``, ``grid_sample's _positions``; :func:`_library_reader`)."""
+    name = getattr(function, "__qualname__", str(function))
+    within = _library_reader(3) if name.startswith("_") or "." not in name or "ndarray." in name else None
+    return name if within is None or within.rsplit(".", 1)[-1] == name else f"{within}'s {name}"
+
+
+def _quoted(called: str) -> str:
+    """:func:`_called`'s name as a refusal quotes it: ``'Adam.step'``, ``gather's '_refuse_index_outside'``."""
+    within, _, name = called.rpartition("'s ")
+    return f"{within}'s '{name}'" if within else f"'{name}'"
 
 
 def _settings_of(module: Any) -> tuple[tuple, tuple]:

@@ -107,7 +107,7 @@ def _what(kernel: Kernel) -> str:
         owner, name = _owner(kernel), getattr(function, "__name__", "")
         if owner is not None and name and hasattr(type(owner), name):  # a method, by its object's class: Adam.step
             return f"{type(owner).__name__}.{name}"
-        return getattr(function, "__qualname__", str(function))
+        return kernel.shown or getattr(function, "__qualname__", str(function))
     return {"fit": "sum to input's shape", "add": "add gradients", "store": "store .grad"}.get(kernel.kind, kernel.kind)
 
 
