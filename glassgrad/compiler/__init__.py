@@ -150,8 +150,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   the step runs eagerly. The user's own NumPy code on tensor values is caught when two captures see other
   numbers, so a step always fed the very same batch cannot tell.
 * ``compiled.explain()`` shows the program: the kernels in order, by pass and layer, with buffer
-  sizes and each row's formula, then the guards a replay checks first (``lr == 0.1 (float)``, ``w: the same
-  Tensor``) (:mod:`glassgrad.compiler.explain`).
+  sizes and each row's formula (a library helper run as a kernel named by the op it ran in: ``gather's
+  _refuse_index_outside``, as a refusal names it too), then the guards a replay checks first
+  (``lr == 0.1 (float)``, ``w: the same Tensor``) (:mod:`glassgrad.compiler.explain`).
 """
 
 from __future__ import annotations

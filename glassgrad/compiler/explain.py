@@ -4,7 +4,9 @@ Kernels are listed in the order they run, grouped by pass (forward, backward, up
 inside a pass, by the layer that ran them; each line gives the kernel, its output buffers
 (shape, dtype, bytes) and its formula, read from the row that defines it (an op's ``formula``
 and ``derivative_lines()`` as ``glassgrad rules`` prints them, an optimizer's ``formula_for``):
-one rule, one place. No kernel is fused: each is the function eager calls. A store into ``.grad``
+one rule, one place; a library helper run as a kernel (an index's range check, a cast) is named by the public op it
+ran in, as a refusal names it (``gather's _refuse_index_outside``, ``capture._called``). No kernel is fused: each
+is the function eager calls. A store into ``.grad``
 that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay; so is a
 forward whose output nothing reads (a loss the step does not return), replayed as its row's ``saved_alone``. A
 forward whose ``backward()`` runs outside lists that backward's kernels too, run by the one node a replay gives back.
