@@ -1,0 +1,938 @@
+"""Reinforcement-learning and representation-learning training steps inside ``gg.compile``: DQN (Q-values gathered
+by actions, a target net under no_grad, ``done`` as a float or a bool tensor, epsilon-greedy by ``gg.where``),
+REINFORCE,
+A2C, PPO's minibatch epochs, SAC, GAE, SimCLR's NT-Xent, CLIP, triplet losses with hardest negatives, knowledge
+distillation and a Siamese encoder. Each is trained for several calls eagerly and compiled from one seed; the two
+captures meet the same batch, the calls after them other batches of that shape (with ties in the distances). Every
+returned value, weight, ``.grad`` and optimizer state equals eager's bit for bit; where a replay cannot follow (a
+temperature read from a global changed between calls, an ``if`` on a tensor, ``.data =`` in a momentum update, an
+in-place change of a diagonal view, a boolean-mask index) the step runs eagerly saying why, and still equals eager.
+Nothing here failed on ab6d670: these pin what already behaved.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import glassgrad as gg
+
+nn = gg.nn
+F = nn.functional
+CALLS = 9
+N, S, A = 6, 4, 3
+G = {"gamma": 0.9, "eps": 0.5, "T": 0.5}
+
+
+def _flat(value):
+    if isinstance(value, gg.Tensor):
+        return [value.detach().numpy().copy()]
+    if isinstance(value, (list, tuple)):
+        return [array for part in value for array in _flat(part)]
+    if isinstance(value, dict):
+        return [array for key in sorted(value, key=str) for array in _flat(value[key])]
+    return [] if value is None else [np.asarray(value)]
+
+
+def batches(ties: bool = False):
+    """States, actions, rewards, next states, dones: the captures' two calls one batch, the later calls others."""
+    rng = np.random.default_rng(3)
+
+    def one(call):
+        s = rng.standard_normal((N, S)).astype(np.float32)
+        if ties and call >= 3:
+            s[1], s[3] = s[0], s[2]
+        if ties and call == 5:
+            s[:] = 0
+        return (
+            gg.tensor(s),
+            gg.tensor(rng.integers(0, A, N)),
+            gg.tensor(rng.standard_normal(N).astype(np.float32)),
+            gg.tensor(rng.standard_normal((N, S)).astype(np.float32)),
+            gg.tensor((rng.random(N) < 0.3).astype(np.float32)),
+        )
+
+    first = one(0)
+    return [first if call < 2 else one(call) for call in range(CALLS)]
+
+
+def _run(make, data, compiled, before):
+    G.update(gamma=0.9, eps=0.5, T=0.5)
+    gg.manual_seed(0)
+    step, state = make()
+    run = gg.compile(step) if compiled else step
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seen = []
+        for call, batch in enumerate(data):
+            if before:
+                before(call)
+            seen.append(_flat(run(*batch)))
+    replays = sum(entry.replays for entry in run.entries.values()) if compiled else 0
+    return seen, _flat(state()), replays, [str(w.message) for w in caught if "gg.compile" in str(w.message)]
+
+
+def _agree(make, data=None, before=None):
+    """Eager and compiled runs equal bit for bit (NaN where NaN); gives the compiled run's replays and warnings."""
+    data = data or batches()
+    eager, eager_state, _, _ = _run(make, data, False, before)
+    compiled, compiled_state, replays, messages = _run(make, data, True, before)
+    for call, (mine, theirs) in enumerate(zip(compiled, eager, strict=True)):
+        assert len(mine) == len(theirs), call
+        for a, b in zip(mine, theirs):
+            assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True), call
+    assert len(compiled_state) == len(eager_state)
+    for a, b in zip(compiled_state, eager_state):
+        assert np.array_equal(a, b, equal_nan=True)
+    return replays, messages
+
+
+def _replayed(make, data=None, before=None):
+    replays, messages = _agree(make, data, before)
+    assert replays == CALLS - 2 and not messages, messages
+
+
+def _refused(make, words, before=None):
+    replays, messages = _agree(make, before=before)
+    assert replays == 0 and any(words in message for message in messages), messages
+
+
+def qnet():
+    return nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, A))
+
+
+def state_of(*modules, opt):
+    return lambda: (
+        [list(m.parameters()) for m in modules],
+        [[p.grad for p in m.parameters()] for m in modules],
+        opt.state_dict(),
+    )
+
+
+def dqn(loss="smooth", done_bool=False, target_update=False):
+    def make():
+        q = qnet()
+        tq = copy.deepcopy(q)
+        opt = gg.optim.Adam(q.parameters(), lr=0.01)
+        count = [0]
+
+        def step(s, a, r, s2, d):
+            if done_bool:
+                d = d > 0.5
+            qa = q(s).gather(1, a[:, None]).squeeze(1)
+            with gg.no_grad():
+                nxt = tq(s2).max(1).values
+                if done_bool:
+                    target = r + G["gamma"] * gg.where(d, gg.zeros_like(nxt), nxt)
+                else:
+                    target = r + G["gamma"] * nxt * (1 - d)
+            l = F.smooth_l1_loss(qa, target) if loss == "smooth" else F.huber_loss(qa, target, delta=0.5)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            if target_update:
+                count[0] += 1
+                if count[0] % 3 == 0:
+                    tq.load_state_dict(q.state_dict())
+            return l, qa
+
+        return step, state_of(q, tq, opt=opt)
+
+    return make
+
+
+def dqn_double():
+    def make():
+        q = qnet()
+        tq = qnet()
+        tq.load_state_dict(q.state_dict())
+        opt = gg.optim.RMSprop(q.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            qa = q(s).gather(1, a.unsqueeze(1)).squeeze(1)
+            with gg.no_grad():
+                a2 = q(s2).argmax(1, keepdim=True)
+                nxt = tq(s2).gather(1, a2).squeeze(1)
+                target = r + G["gamma"] * nxt * (1 - d)
+            l = F.mse_loss(qa, target)
+            opt.zero_grad()
+            l.backward()
+            nn.utils.clip_grad_norm_(q.parameters(), 1.0)
+            opt.step()
+            # soft update
+            with gg.no_grad():
+                for p, tp in zip(q.parameters(), tq.parameters()):
+                    tp.mul_(0.9).add_(p, alpha=0.1)
+            return l
+
+        return step, state_of(q, tq, opt=opt)
+
+    return make
+
+
+def eps_greedy_where():
+    def make():
+        q = qnet()
+        opt = gg.optim.SGD(q.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            qs = q(s)
+            greedy = qs.argmax(1)
+            rand = gg.randint(0, A, (N,))
+            act = gg.where(gg.rand(N) < G["eps"], rand, greedy)
+            l = -(qs.gather(1, act[:, None]).squeeze(1) * r).mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act
+
+        return step, state_of(q, opt=opt)
+
+    return make
+
+
+def eps_greedy_python():
+    def make():
+        q = qnet()
+        opt = gg.optim.SGD(q.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            qs = q(s)
+            if gg.rand(()) < G["eps"]:
+                act = gg.randint(0, A, (N,))
+            else:
+                act = qs.argmax(1)
+            l = -(qs.gather(1, act[:, None]).squeeze(1) * r).mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act
+
+        return step, state_of(q, opt=opt)
+
+    return make
+
+
+def reinforce(a2c=False):
+    def make():
+        pol = qnet()
+        v = nn.Linear(S, 1)
+        ps = list(pol.parameters()) + (list(v.parameters()) if a2c else [])
+        opt = gg.optim.Adam(ps, lr=0.01)
+
+        def step(s, a, r, s2, d):
+            logits = pol(s)
+            dist = gg.distributions.Categorical(logits=logits)
+            act = dist.sample()
+            lp = dist.log_prob(act)
+            ent = dist.entropy().mean()
+            if a2c:
+                val = v(s).squeeze(-1)
+                adv = r - val.detach()
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+                l = -(lp * adv).mean() + 0.5 * F.mse_loss(val, r) - 0.01 * ent
+            else:
+                ret = (r - r.mean()) / (r.std() + 1e-8)
+                l = -(lp * ret).sum() - 0.01 * ent
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act, ent
+
+        return step, state_of(pol, v, opt=opt)
+
+    return make
+
+
+def ppo(epochs=3, mb=2):
+    def make():
+        pol = qnet()
+        v = nn.Linear(S, 1)
+        opt = gg.optim.Adam(list(pol.parameters()) + list(v.parameters()), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            with gg.no_grad():
+                old = gg.distributions.Categorical(logits=pol(s)).log_prob(a)
+                oldv = v(s).squeeze(-1)
+                adv = r - oldv
+                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+            losses = []
+            size = N // mb
+            for _epoch in range(epochs):
+                perm = gg.randperm(N)
+                for k in range(mb):
+                    i = perm[k * size : (k + 1) * size]
+                    dist = gg.distributions.Categorical(logits=pol(s[i]))
+                    ratio = (dist.log_prob(a[i]) - old[i]).exp()
+                    A_ = adv[i]
+                    surr = gg.min(ratio * A_, gg.clamp(ratio, 1 - 0.2, 1 + 0.2) * A_)
+                    val = v(s[i]).squeeze(-1)
+                    vclip = oldv[i] + (val - oldv[i]).clamp(-0.2, 0.2)
+                    vl = gg.max((val - r[i]) ** 2, (vclip - r[i]) ** 2).mean()
+                    l = -surr.mean() + 0.5 * vl - 0.01 * dist.entropy().mean()
+                    opt.zero_grad()
+                    l.backward()
+                    nn.utils.clip_grad_norm_(list(pol.parameters()) + list(v.parameters()), 0.5)
+                    opt.step()
+                    losses.append(l.detach())
+            return gg.stack(losses)
+
+        return step, state_of(pol, v, opt=opt)
+
+    return make
+
+
+def simclr():
+    def make():
+        enc = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 5))
+        opt = gg.optim.SGD(enc.parameters(), lr=0.1, momentum=0.9)
+
+        def step(s, a, r, s2, d):
+            z = F.normalize(enc(gg.cat([s, s2])), dim=1)
+            sim = z @ z.T / G["T"]
+            mask = gg.eye(2 * N, dtype=gg.bool)
+            sim = sim.masked_fill(mask, float("-inf"))
+            tgt = gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)])
+            l = F.cross_entropy(sim, tgt)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, sim
+
+        return step, state_of(enc, opt=opt)
+
+    return make
+
+
+def simclr_cos():
+    def make():
+        enc = nn.Sequential(nn.Linear(S, 8), nn.Tanh(), nn.Linear(8, 5))
+        opt = gg.optim.AdamW(enc.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            z = enc(gg.cat([s, s2]))
+            sim = F.cosine_similarity(z[:, None, :], z[None, :, :], dim=-1) / G["T"]
+            sim = sim.masked_fill(gg.eye(2 * N, dtype=bool), -float("inf"))
+            lsm = sim.log_softmax(1)
+            pos = gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)])
+            l = -lsm[gg.arange(2 * N), pos].mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l
+
+        return step, state_of(enc, opt=opt)
+
+    return make
+
+
+def triplet(kind="argmax"):
+    def make():
+        enc = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 4))
+        opt = gg.optim.Adam(enc.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            e = enc(s)
+            dist = gg.cdist(e, e)
+            same = a[:, None] == a[None, :]
+            pos_d = dist.masked_fill(~same, float("-inf")).max(1).values
+            if kind == "argmax":
+                neg_i = (-dist).masked_fill(same, float("-inf")).argmax(1)
+                neg_d = dist.gather(1, neg_i[:, None]).squeeze(1)
+                neg_d = gg.where(same.all(1), gg.full_like(neg_d, 10.0), neg_d)
+                l = F.relu(pos_d - neg_d + 0.3).mean()
+            elif kind == "topk":
+                neg = dist.masked_fill(same, float("inf"))
+                neg_d, neg_i = neg.topk(2, dim=1, largest=False)
+                neg_d = gg.where(gg.isinf(neg_d), gg.full_like(neg_d, 10.0), neg_d)
+                l = F.relu(pos_d[:, None] - neg_d + 0.3).mean()
+            else:
+                neg_i = (-dist).masked_fill(same, float("-inf")).argmax(1)
+                l = F.triplet_margin_loss(e, e[dist.masked_fill(~same, -1).argmax(1)], e[neg_i], margin=0.3)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, dist
+
+        return step, state_of(enc, opt=opt)
+
+    return make
+
+
+def kd():
+    def make():
+        teacher = nn.Sequential(nn.Linear(S, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, A))
+        student = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, A))
+        teacher.eval()
+        opt = gg.optim.SGD(student.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            with gg.no_grad():
+                t = teacher(s)
+            o = student(s)
+            T = G["T"] * 4
+            l = F.kl_div(F.log_softmax(o / T, dim=1), F.softmax(t / T, dim=1), reduction="batchmean") * T * T
+            l = 0.7 * l + 0.3 * F.cross_entropy(o, a)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l
+
+        return step, lambda: (
+            [list(student.parameters()), list(teacher.parameters()), list(teacher.buffers())],
+            opt.state_dict(),
+        )
+
+    return make
+
+
+def siamese():
+    def make():
+        enc = nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4))
+        opt = gg.optim.Adam(enc.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            e1, e2 = enc(s), enc(s2)
+            dist = F.pairwise_distance(e1, e2)
+            y = d
+            l = (y * dist.pow(2) + (1 - y) * F.relu(1.0 - dist).pow(2)).mean()
+            l2 = F.cosine_embedding_loss(e1, e2, 2 * d - 1)
+            opt.zero_grad()
+            (l + l2).backward()
+            opt.step()
+            return l, l2
+
+        return step, lambda: ([list(enc.parameters()), list(enc.buffers())], opt.state_dict())
+
+    return make
+
+
+def bool_done():
+    def make():
+        q = qnet()
+        opt = gg.optim.SGD(q.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            done = d.bool()
+            with gg.no_grad():
+                t = r + 0.9 * q(s2).max(1)[0] * (~done)
+                t2 = r + 0.9 * q(s2).amax(1) * done.logical_not().float()
+            qa = q(s).gather(1, a[:, None]).squeeze(1)
+            l = F.huber_loss(qa, t) + F.mse_loss(qa, t2)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l
+
+        return step, state_of(q, opt=opt)
+
+    return make
+
+
+def clip_scale():
+    def make():
+        ei = nn.Linear(S, 5)
+        et = nn.Linear(S, 5)
+        scale = nn.Parameter(gg.tensor(2.0))
+        opt = gg.optim.AdamW(list(ei.parameters()) + list(et.parameters()) + [scale], lr=0.5)
+
+        def step(s, a, r, s2, d):
+            x = F.normalize(ei(s), dim=-1)
+            y = F.normalize(et(s2), dim=-1)
+            logits = scale.exp() * x @ y.t()
+            lab = gg.arange(len(s))
+            l = (F.cross_entropy(logits, lab) + F.cross_entropy(logits.t(), lab)) / 2
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            scale.data.clamp_(0, 2.1)
+            return l, scale
+
+        return step, lambda: ([list(ei.parameters()), list(et.parameters()), scale], opt.state_dict())
+
+    return make
+
+
+def byol():
+    def make():
+        on = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 4))
+        pred = nn.Linear(4, 4)
+        tg = copy.deepcopy(on)
+        for p in tg.parameters():
+            p.requires_grad_(False)
+        opt = gg.optim.SGD(list(on.parameters()) + list(pred.parameters()), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            p1, p2 = pred(on(s)), pred(on(s2))
+            with gg.no_grad():
+                z1, z2 = tg(s), tg(s2)
+            l = (2 - 2 * F.cosine_similarity(p1, z2, dim=-1)).mean() + (
+                2 - 2 * F.cosine_similarity(p2, z1, dim=-1)
+            ).mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            for po, pt in zip(on.parameters(), tg.parameters()):
+                pt.data = 0.9 * pt.data + 0.1 * po.data
+            return l
+
+        return step, state_of(on, tg, pred, opt=opt)
+
+    return make
+
+
+def barlow():
+    def make():
+        enc = nn.Sequential(nn.Linear(S, 6), nn.BatchNorm1d(6))
+        opt = gg.optim.SGD(enc.parameters(), lr=0.05)
+
+        def off(x):
+            n = x.shape[0]
+            return x.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
+
+        def step(s, a, r, s2, d):
+            z1, z2 = enc(s), enc(s2)
+            c = (z1.T @ z2) / N
+            on_d = gg.diagonal(c).add(-1).pow(2).sum()
+            l = on_d + 0.005 * off(c).pow(2).sum()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, c
+
+        return step, lambda: ([list(enc.parameters()), list(enc.buffers())], opt.state_dict())
+
+    return make
+
+
+def barlow_inplace():
+    def make():
+        enc = nn.Linear(S, 6)
+        opt = gg.optim.SGD(enc.parameters(), lr=0.05)
+
+        def step(s, a, r, s2, d):
+            z1, z2 = enc(s), enc(s2)
+            c = (z1.T @ z2) / N
+            on_d = gg.diagonal(c).add_(-1).pow_(2).sum()
+            l = on_d + 0.005 * c.pow(2).sum()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, c
+
+        return step, state_of(enc, opt=opt)
+
+    return make
+
+
+def sac():
+    def make():
+        pol = nn.Linear(S, 4)
+        qn = nn.Linear(S + 2, 1)
+        log_alpha = gg.zeros(1, requires_grad=True)
+        opt = gg.optim.Adam(list(pol.parameters()) + list(qn.parameters()), lr=0.01)
+        aopt = gg.optim.Adam([log_alpha], lr=0.01)
+
+        def step(s, a, r, s2, d):
+            mu, ls = pol(s).chunk(2, -1)
+            dist = gg.distributions.Normal(mu, ls.clamp(-5, 2).exp())
+            u = dist.rsample()
+            act = gg.tanh(u)
+            lp = (dist.log_prob(u) - gg.log(1 - act.pow(2) + 1e-6)).sum(-1)
+            alpha = log_alpha.exp().detach()
+            l = (alpha * lp - qn(gg.cat([s, act], -1)).squeeze(-1)).mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            al = -(log_alpha * (lp + -2.0).detach()).mean()
+            aopt.zero_grad()
+            al.backward()
+            aopt.step()
+            return l, al, act
+
+        return step, lambda: (
+            [list(pol.parameters()), list(qn.parameters()), log_alpha],
+            opt.state_dict(),
+            aopt.state_dict(),
+        )
+
+    return make
+
+
+def gae():
+    def make():
+        v = nn.Linear(S, 1)
+        opt = gg.optim.SGD(v.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            val = v(s).squeeze(-1)
+            nv = v(s2).squeeze(-1).detach()
+            delta = r + 0.99 * nv * (1 - d) - val.detach()
+            advs = []
+            g = gg.zeros(())
+            for t in reversed(range(N)):
+                g = delta[t] + 0.99 * 0.95 * (1 - d[t]) * g
+                advs.append(g)
+            adv = gg.stack(advs[::-1])
+            l = F.mse_loss(val, (adv + val.detach()))
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, adv
+
+        return step, state_of(v, opt=opt)
+
+    return make
+
+
+def masked_cat():
+    def make():
+        pol = qnet()
+        opt = gg.optim.Adam(pol.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            logits = pol(s)
+            mask = gg.stack([d > 0.5, gg.zeros(N, dtype=gg.bool), d <= 0.5], 1)
+            logits = logits.masked_fill(mask, float("-inf"))
+            dist = gg.distributions.Categorical(logits=logits)
+            act = dist.sample()
+            l = -(dist.log_prob(act) * r).mean() - 0.01 * dist.entropy().mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act
+
+        return step, state_of(pol, opt=opt)
+
+    return make
+
+
+def probs_cat():
+    def make():
+        pol = qnet()
+        opt = gg.optim.Adam(pol.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            p = F.softmax(pol(s), -1)
+            dist = gg.distributions.Categorical(probs=p)
+            act = dist.sample((2,))
+            act2 = gg.multinomial(p, 1).squeeze(1)
+            l = -(dist.log_prob(act) * r).mean() - (p.gather(1, act2[:, None]).log().squeeze(1) * r).mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act, act2
+
+        return step, state_of(pol, opt=opt)
+
+    return make
+
+
+def ppo_kl_stop():
+    def make():
+        pol = qnet()
+        opt = gg.optim.Adam(pol.parameters(), lr=0.05)
+
+        def step(s, a, r, s2, d):
+            with gg.no_grad():
+                old = gg.distributions.Categorical(logits=pol(s)).log_prob(a)
+            for _epoch in range(4):
+                lp = gg.distributions.Categorical(logits=pol(s)).log_prob(a)
+                ratio = (lp - old).exp()
+                l = -gg.min(ratio * r, ratio.clamp(0.8, 1.2) * r).mean()
+                opt.zero_grad()
+                l.backward()
+                opt.step()
+                kl = (old - lp).mean()
+                if kl > 0.01:
+                    break
+            return l
+
+        return step, state_of(pol, opt=opt)
+
+    return make
+
+
+def compiled_model():
+    def make():
+        q = qnet()
+        tq = copy.deepcopy(q)
+        cq = gg.compile(q)
+        ctq = gg.compile(tq)
+        opt = gg.optim.Adam(q.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            qa = cq(s).gather(1, a[:, None]).squeeze(1)
+            with gg.no_grad():
+                t = r + 0.9 * ctq(s2).max(1).values * (1 - d)
+            l = F.smooth_l1_loss(qa, t)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l
+
+        return step, state_of(q, tq, opt=opt)
+
+    return make
+
+
+def dqn_mask():
+    def make():
+        q = qnet()
+        tq = copy.deepcopy(q)
+        opt = gg.optim.Adam(q.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            nf = d == 0
+            nxt = gg.zeros(N)
+            with gg.no_grad():
+                nxt[nf] = tq(s2[nf]).max(1).values
+            target = r + 0.9 * nxt
+            qa = q(s).gather(1, a[:, None])
+            l = F.smooth_l1_loss(qa, target.unsqueeze(1))
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l
+
+        return step, state_of(q, tq, opt=opt)
+
+    return make
+
+
+def load_every():
+    def make():
+        q = qnet()
+        tq = qnet()
+        opt = gg.optim.Adam(q.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            with gg.no_grad():
+                t = r + 0.9 * tq(s2).max(1).values * (1 - d)
+            qa = q(s).gather(1, a[:, None]).squeeze(1)
+            l = F.smooth_l1_loss(qa, t)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            tq.load_state_dict(q.state_dict())
+            return l
+
+        return step, state_of(q, tq, opt=opt)
+
+    return make
+
+
+def kd_modes():
+    def make():
+        teacher = nn.Sequential(nn.Linear(S, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, A))
+        student = nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, A))
+        opt = gg.optim.SGD(student.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            teacher.eval()
+            student.train()
+            with gg.no_grad():
+                t = teacher(s)
+            o = student(s)
+            T = 4.0
+            l = (
+                F.kl_div(
+                    F.log_softmax(o / T, dim=1), F.log_softmax(t / T, dim=1), reduction="batchmean", log_target=True
+                )
+                * T
+                * T
+            )
+            student.eval()
+            with gg.no_grad():
+                acc = (student(s).argmax(1) == a).float().mean()
+            student.train()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, acc
+
+        return step, lambda: (
+            [list(student.parameters()), list(student.buffers()), list(teacher.buffers())],
+            opt.state_dict(),
+        )
+
+    return make
+
+
+def sort_neg():
+    def make():
+        enc = nn.Linear(S, 4)
+        opt = gg.optim.SGD(enc.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d):
+            e = enc(s)
+            dist = gg.cdist(e, e)
+            order = dist.argsort(1, descending=False)
+            nearest = order[:, 1]
+            sv, si = dist.sort(1, stable=True)
+            l = (
+                F.relu(dist.gather(1, nearest[:, None]).squeeze(1) - sv[:, 2] + 1).mean()
+                + (e[si[:, -1]] - e).pow(2).mean()
+            )
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, order, si
+
+        return step, state_of(enc, opt=opt)
+
+    return make
+
+
+def eps_scalar_where():
+    def make():
+        q = qnet()
+        opt = gg.optim.SGD(q.parameters(), lr=0.1)
+
+        def step(s, a, r, s2, d, eps):
+            qs = q(s)
+            act = gg.where(gg.rand(()) < eps, gg.randint(0, A, (N,)), qs.argmax(1))
+            l = -(qs.gather(1, act[:, None]).squeeze(1) * r).mean()
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act
+
+        return step, state_of(q, opt=opt)
+
+    return make
+
+
+def compiled_policy():
+    def make():
+        pol = qnet()
+        cpol = gg.compile(pol)
+        opt = gg.optim.Adam(pol.parameters(), lr=0.01)
+        lossf = gg.compile(lambda lp, r: -(lp * r).mean())
+
+        def step(s, a, r, s2, d):
+            with gg.no_grad():
+                act = gg.distributions.Categorical(logits=cpol(s)).sample()
+            lp = gg.distributions.Categorical(logits=cpol(s)).log_prob(act)
+            l = lossf(lp, r)
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            return l, act
+
+        return step, state_of(pol, opt=opt)
+
+    return make
+
+
+def change_T(c):
+    G["T"] = 0.5 if c < 3 else 0.1 + 0.05 * c
+
+
+def change_eps(c):
+    G["eps"] = 0.5 if c < 3 else (0.0 if c % 2 else 1.0)
+
+
+def change_gamma(c):
+    G["gamma"] = 0.9 if c < 3 else 0.99
+
+
+@pytest.mark.parametrize(
+    "make",
+    [dqn("huber"), dqn(done_bool=True), dqn_double(), bool_done(), load_every()],
+    ids=["huber", "done-bool-where", "double-soft-update", "not-done", "target-loaded-each-call"],
+)
+def test_dqn_replays(make):
+    """Q(s, a) by gather, the target net's max under no_grad, (1 - done) or ~done: replays equal eager."""
+    _replayed(make)
+
+
+def test_dqn_counting_target_update_runs_eagerly():
+    """A Python counter deciding when to copy the target net: each call is captured, saying so, equal to eager."""
+    replays, messages = _agree(dqn(target_update=True), before=change_gamma)
+    assert replays == 0 and any("'count'" in message for message in messages)
+
+
+def test_epsilon_greedy_by_where_replays():
+    _replayed(eps_greedy_where())
+    data = [batch + (gg.tensor(0.5 if call < 3 else float(call % 2)),) for call, batch in enumerate(batches())]
+    _replayed(eps_scalar_where(), data)
+
+
+def test_epsilon_changed_in_a_global_runs_eagerly():
+    replays, messages = _agree(eps_greedy_where(), before=change_eps)
+    assert any("'G'" in message for message in messages)
+
+
+def test_epsilon_read_in_python_runs_eagerly():
+    _refused(eps_greedy_python(), "bool(tensor)", before=change_eps)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [reinforce(), reinforce(True), ppo(), sac(), gae(), masked_cat(), probs_cat()],
+    ids=[
+        "reinforce",
+        "a2c",
+        "ppo-minibatch-epochs",
+        "sac",
+        "gae",
+        "masked-categorical",
+        "categorical-probs-multinomial",
+    ],
+)
+def test_policy_gradients_replay(make):
+    _replayed(make)
+
+
+def test_ppo_kl_early_stop_runs_eagerly():
+    _refused(ppo_kl_stop(), "bool(tensor)")
+
+
+@pytest.mark.parametrize("make", [simclr(), simclr_cos(), kd()], ids=["nt-xent", "nt-xent-cosine", "distillation"])
+def test_temperature_changed_between_calls(make):
+    """A temperature in a global changed after the captures: equal to eager, saying the global changes."""
+    _, messages = _agree(make, before=change_T)
+    assert any("'G'" in message for message in messages)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [simclr(), simclr_cos(), kd(), kd_modes(), clip_scale(), siamese(), barlow(), compiled_model(), compiled_policy()],
+    ids=[
+        "nt-xent",
+        "nt-xent-cosine",
+        "distillation",
+        "distillation-modes",
+        "clip",
+        "siamese",
+        "barlow",
+        "compiled-q-nets",
+        "compiled-policy",
+    ],
+)
+def test_representation_and_compiled_models_replay(make):
+    _replayed(make)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [triplet("argmax"), triplet("topk"), triplet("builtin"), sort_neg()],
+    ids=["argmax", "topk", "triplet_margin_loss", "argsort"],
+)
+@pytest.mark.parametrize("ties", [False, True])
+def test_hardest_negatives_replay(make, ties):
+    _replayed(make, batches(ties))
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [(byol(), "held other numbers"), (barlow_inplace(), "in-place change"), (dqn_mask(), "boolean mask")],
+    ids=["byol-data-assigned", "barlow-diagonal-add_", "dqn-non-final-mask"],
+)
+def test_conservative_refusals(make, words):
+    """Run eagerly, saying why, where a replay might follow (left as they are)."""
+    _refused(make, words)
