@@ -936,3 +936,184 @@ def test_hardest_negatives_replay(make, ties):
 def test_conservative_refusals(make, words):
     """Run eagerly, saying why, where a replay might follow (left as they are)."""
     _refused(make, words)
+
+
+def _prioritised(kind):
+    """Prioritised replay: indices drawn from the priorities (multinomial, or a sum tree's searchsorted), importance
+    weights, and the priorities written back at the drawn indices (repeats among them)."""
+
+    def make():
+        q = qnet()
+        opt = gg.optim.Adam(q.parameters(), lr=0.01)
+        store, rewards, prio = gg.randn(12, S), gg.randn(12), gg.rand(12) + 0.1
+
+        def step(s, a, r, s2, d):
+            if kind == "multinomial":
+                probs = prio**0.6 / (prio**0.6).sum()
+                idx = gg.multinomial(probs, N, replacement=True)
+                w = (12 * probs[idx]) ** -0.4
+                w = w / w.max()
+            else:
+                c = prio.cumsum(0)
+                idx = gg.searchsorted(c, (gg.arange(N) + gg.rand(N)) * (c[-1] / N)).clamp_max(11)
+                w = gg.ones(N)
+            qa = q(store[idx]).max(1).values
+            loss = (w * F.smooth_l1_loss(qa, rewards[idx], reduction="none")).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            prio[idx] = (qa - rewards[idx]).abs().detach() + 1e-6
+            return loss, idx, w
+
+        return step, lambda: (state_of(q, opt=opt)(), prio)
+
+    return make
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "searchsorted"])
+def test_prioritised_replay_replays(kind):
+    _replayed(_prioritised(kind))
+
+
+def _spoilt(kind):
+    """The batches, one of the calls after the captures holding a value eager refuses."""
+    data = []
+    for call, (s, a, r, s2, d) in enumerate(batches()):
+        r = gg.tensor(np.abs(r.numpy()) + 0.1)
+        if call == 5:
+            a, r = (gg.tensor(np.where(np.arange(N) == 2, A, a.numpy())), r) if kind == "action" else (a, -r)
+        data.append((s, a, r, s2, d))
+    return data
+
+
+_CHECKED = {
+    "categorical-support": (lambda q, s, a, r: -gg.distributions.Categorical(logits=q(s)).log_prob(a).mean(), "action"),
+    "gather-index": (lambda q, s, a, r: q(s).gather(1, a[:, None]).mean(), "action"),
+    "cross-entropy-target": (lambda q, s, a, r: F.cross_entropy(q(s), a), "action"),
+    "normal-scale": (lambda q, s, a, r: -gg.distributions.Normal(q(s)[:, 0], r).log_prob(s[:, 1]).mean(), "scale"),
+    "clip-grad-nonfinite": (lambda q, s, a, r: q(s).sum() * r.log().sum(), "scale"),
+}
+
+
+@pytest.mark.parametrize("name", list(_CHECKED))
+def test_value_checks_raise_at_the_same_call(name):
+    """An action out of range or a negative scale on a call after the captures raises there, replayed as eager."""
+    body, kind = _CHECKED[name]
+
+    def make():
+        q = qnet()
+        opt = gg.optim.SGD(q.parameters(), lr=0.01)
+
+        def step(s, a, r, s2, d):
+            loss = body(q, s, a, r)
+            opt.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(q.parameters(), 1.0, error_if_nonfinite=True)
+            opt.step()
+            return loss
+
+        return step, state_of(q, opt=opt)
+
+    outcomes = []
+    for compiled in (False, True):
+        gg.manual_seed(0)
+        step, state = make()
+        run = gg.compile(step) if compiled else step
+        seen = []
+        for batch in _spoilt(kind):
+            try:
+                seen.append(run(*batch).numpy().copy())
+            except (ValueError, IndexError, RuntimeError) as error:
+                seen.append(type(error).__name__)
+        outcomes.append((seen, _flat(state())))
+        if compiled:
+            assert sum(entry.replays for entry in run.entries.values()) == CALLS - 2
+    (eager, eager_state), (mine, my_state) = outcomes
+    assert isinstance(eager[5], str) and mine[5] == eager[5]
+    for a, b in zip([*mine[:5], *mine[6:], *my_state], [*eager[:5], *eager[6:], *eager_state], strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
+@pytest.mark.parametrize("kind", ["siamese", "triplet", "simclr"])
+def test_compiled_encoder_called_several_times_before_backward(kind):
+    """gg.compile(encoder) (batch norm, dropout) called on two or three views, one backward() through them all,
+    outside a compiled step: each call a replayed node of the graph, weights, grads and buffers equal to eager."""
+
+    def train(compiled):
+        gg.manual_seed(0)
+        base = nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.1), nn.Linear(8, 4))
+        enc = gg.compile(base) if compiled else base
+        opt = gg.optim.Adam(base.parameters(), lr=0.02)
+        seen = []
+        for s, _, _, s2, d in batches():
+            if kind == "siamese":
+                dist = F.pairwise_distance(enc(s), enc(s2))
+                loss = (d * dist.pow(2) + (1 - d) * F.relu(1 - dist).pow(2)).mean()
+            elif kind == "triplet":
+                loss = F.triplet_margin_loss(enc(s), enc(s + 0.1 * s2), enc(s2))
+            else:
+                z = F.normalize(gg.cat([enc(s), enc(s2)]), dim=1)
+                sim = (z @ z.T / 0.3).masked_fill(gg.eye(2 * N, dtype=gg.bool), float("-inf"))
+                loss = F.cross_entropy(sim, gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seen.append(loss)
+        replays = sum(entry.replays for entry in enc._compiled.entries.values()) if compiled else 0
+        return _flat(
+            [seen, list(base.parameters()), [p.grad for p in base.parameters()], list(base.buffers())]
+        ), replays
+
+    eager, _ = train(False)
+    mine, replays = train(True)
+    assert replays >= 2 * (CALLS - 2)
+    for a, b in zip(mine, eager, strict=True):
+        assert np.array_equal(a, b)
+
+
+class _Actor(nn.Module):
+    """An actor-critic whose forward gives a distribution and a value, as RL code often writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.body, self.head, self.value = nn.Linear(S, 8), nn.Linear(8, A), nn.Linear(8, 1)
+
+    def forward(self, s):
+        h = self.body(s).tanh()
+        return gg.distributions.Categorical(logits=self.head(h)), self.value(h).squeeze(-1)
+
+
+def test_compiled_actor_returning_a_distribution_runs_eagerly():
+    """A conservative refusal, left: a compiled model returning a Distribution (a new object at each call, not a
+    tensor) runs eagerly, saying so; the rollout and the PPO update equal eager's."""
+
+    def train(compiled):
+        gg.manual_seed(0)
+        base = _Actor()
+        actor = gg.compile(base) if compiled else base
+        opt = gg.optim.Adam(base.parameters(), lr=0.02)
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for s, _, r, _, _ in batches():
+                with gg.no_grad():
+                    dist, _ = actor(s)
+                    act = dist.sample()
+                    old = dist.log_prob(act)
+                dist, v = actor(s)
+                ratio = (dist.log_prob(act) - old).exp()
+                adv = r - v.detach()
+                loss = -gg.min(ratio * adv, ratio.clamp(0.8, 1.2) * adv).mean() + F.mse_loss(v, r)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                seen += [loss, act]
+        return _flat([seen, list(base.parameters())]), [
+            str(w.message) for w in caught if "gg.compile" in str(w.message)
+        ]
+
+    eager, _ = train(False)
+    mine, messages = train(True)
+    assert any("returned something different" in message for message in messages)
+    for a, b in zip(mine, eager, strict=True):
+        assert np.array_equal(a, b)
