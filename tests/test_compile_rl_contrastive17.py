@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+from test_compile_vision16 import _flat
 
 import glassgrad as gg
 
@@ -25,16 +26,6 @@ F = nn.functional
 CALLS = 9
 N, S, A = 6, 4, 3
 G = {"gamma": 0.9, "eps": 0.5, "T": 0.5}
-
-
-def _flat(value):
-    if isinstance(value, gg.Tensor):
-        return [value.detach().numpy().copy()]
-    if isinstance(value, (list, tuple)):
-        return [array for part in value for array in _flat(part)]
-    if isinstance(value, dict):
-        return [array for key in sorted(value, key=str) for array in _flat(value[key])]
-    return [] if value is None else [np.asarray(value)]
 
 
 def batches(ties: bool = False):
@@ -108,8 +99,209 @@ def state_of(*modules, opt):
     return lambda: (
         [list(m.parameters()) for m in modules],
         [[p.grad for p in m.parameters()] for m in modules],
+        [list(m.buffers()) for m in modules],
         opt.state_dict(),
     )
+
+
+def _trainer(*nets, optimizer=gg.optim.SGD, trained=1, **settings):
+    """The ``make`` of a step: ``body(*modules, s, a, r, s2, d)`` gives the loss (and what else the step returns),
+    which the step backpropagates before the optimizer (over the first ``trained`` modules) steps."""
+
+    def wrap(body):
+        def make():
+            modules = [net() for net in nets]
+            opt = optimizer([p for module in modules[:trained] for p in module.parameters()], **settings)
+
+            def step(*batch):
+                result = body(*modules, *batch)
+                opt.zero_grad()
+                (result[0] if isinstance(result, tuple) else result).backward()
+                opt.step()
+                return result
+
+            return step, state_of(*modules, opt=opt)
+
+        return make
+
+    return wrap
+
+
+@_trainer(qnet, lr=0.1)
+def eps_greedy_where(q, s, a, r, s2, d):
+    qs = q(s)
+    act = gg.where(gg.rand(N) < G["eps"], gg.randint(0, A, (N,)), qs.argmax(1))
+    return -(qs.gather(1, act[:, None]).squeeze(1) * r).mean(), act
+
+
+@_trainer(qnet, lr=0.1)
+def eps_greedy_python(q, s, a, r, s2, d):
+    qs = q(s)
+    act = gg.randint(0, A, (N,)) if gg.rand(()) < G["eps"] else qs.argmax(1)
+    return -(qs.gather(1, act[:, None]).squeeze(1) * r).mean(), act
+
+
+@_trainer(qnet, lr=0.1)
+def eps_scalar_where(q, s, a, r, s2, d, eps):
+    qs = q(s)
+    act = gg.where(gg.rand(()) < eps, gg.randint(0, A, (N,)), qs.argmax(1))
+    return -(qs.gather(1, act[:, None]).squeeze(1) * r).mean(), act
+
+
+def reinforce(a2c=False):
+    @_trainer(qnet, lambda: nn.Linear(S, 1), optimizer=gg.optim.Adam, trained=2 if a2c else 1, lr=0.01)
+    def body(pol, v, s, a, r, s2, d):
+        dist = gg.distributions.Categorical(logits=pol(s))
+        act = dist.sample()
+        lp, ent = dist.log_prob(act), dist.entropy().mean()
+        if not a2c:
+            ret = (r - r.mean()) / (r.std() + 1e-8)
+            return -(lp * ret).sum() - 0.01 * ent, act, ent
+        val = v(s).squeeze(-1)
+        adv = r - val.detach()
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        return -(lp * adv).mean() + 0.5 * F.mse_loss(val, r) - 0.01 * ent, act, ent
+
+    return body
+
+
+def _pairs():
+    """Each view's index of the other view: the positives of NT-Xent."""
+    return gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)])
+
+
+@_trainer(lambda: nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 5)), lr=0.1, momentum=0.9)
+def simclr(enc, s, a, r, s2, d):
+    z = F.normalize(enc(gg.cat([s, s2])), dim=1)
+    sim = (z @ z.T / G["T"]).masked_fill(gg.eye(2 * N, dtype=gg.bool), float("-inf"))
+    return F.cross_entropy(sim, _pairs()), sim
+
+
+@_trainer(lambda: nn.Sequential(nn.Linear(S, 8), nn.Tanh(), nn.Linear(8, 5)), optimizer=gg.optim.AdamW, lr=0.01)
+def simclr_cos(enc, s, a, r, s2, d):
+    z = enc(gg.cat([s, s2]))
+    sim = F.cosine_similarity(z[:, None, :], z[None, :, :], dim=-1) / G["T"]
+    sim = sim.masked_fill(gg.eye(2 * N, dtype=bool), -float("inf"))
+    return -sim.log_softmax(1)[gg.arange(2 * N), _pairs()].mean()
+
+
+def triplet(kind="argmax"):
+    @_trainer(lambda: nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 4)), optimizer=gg.optim.Adam, lr=0.01)
+    def body(enc, s, a, r, s2, d):
+        e = enc(s)
+        dist = gg.cdist(e, e)
+        same = a[:, None] == a[None, :]
+        pos_d = dist.masked_fill(~same, float("-inf")).max(1).values
+        neg_i = (-dist).masked_fill(same, float("-inf")).argmax(1)
+        if kind == "argmax":
+            neg_d = dist.gather(1, neg_i[:, None]).squeeze(1)
+            neg_d = gg.where(same.all(1), gg.full_like(neg_d, 10.0), neg_d)
+            return F.relu(pos_d - neg_d + 0.3).mean(), dist
+        if kind == "topk":
+            neg_d, _ = dist.masked_fill(same, float("inf")).topk(2, dim=1, largest=False)
+            neg_d = gg.where(gg.isinf(neg_d), gg.full_like(neg_d, 10.0), neg_d)
+            return F.relu(pos_d[:, None] - neg_d + 0.3).mean(), dist
+        return F.triplet_margin_loss(e, e[dist.masked_fill(~same, -1).argmax(1)], e[neg_i], margin=0.3), dist
+
+    return body
+
+
+def _teacher():
+    return nn.Sequential(nn.Linear(S, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, A)).eval()
+
+
+@_trainer(lambda: nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, A)), _teacher, lr=0.1)
+def kd(student, teacher, s, a, r, s2, d):
+    with gg.no_grad():
+        t = teacher(s)
+    o = student(s)
+    T = G["T"] * 4
+    loss = F.kl_div(F.log_softmax(o / T, dim=1), F.softmax(t / T, dim=1), reduction="batchmean") * T * T
+    return 0.7 * loss + 0.3 * F.cross_entropy(o, a)
+
+
+@_trainer(
+    lambda: nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4)),
+    optimizer=gg.optim.Adam,
+    lr=0.01,
+)
+def siamese(enc, s, a, r, s2, d):
+    e1, e2 = enc(s), enc(s2)
+    dist = F.pairwise_distance(e1, e2)
+    contrastive = (d * dist.pow(2) + (1 - d) * F.relu(1.0 - dist).pow(2)).mean()
+    cosine = F.cosine_embedding_loss(e1, e2, 2 * d - 1)
+    return contrastive + cosine, contrastive, cosine
+
+
+@_trainer(qnet, lr=0.1)
+def bool_done(q, s, a, r, s2, d):
+    done = d.bool()
+    with gg.no_grad():
+        t = r + 0.9 * q(s2).max(1)[0] * (~done)
+        t2 = r + 0.9 * q(s2).amax(1) * done.logical_not().float()
+    qa = q(s).gather(1, a[:, None]).squeeze(1)
+    return F.huber_loss(qa, t) + F.mse_loss(qa, t2)
+
+
+@_trainer(lambda: nn.Sequential(nn.Linear(S, 6), nn.BatchNorm1d(6)), lr=0.05)
+def barlow(enc, s, a, r, s2, d):
+    c = enc(s).T @ enc(s2) / N
+    off = c.flatten()[:-1].view(5, 7)[:, 1:].flatten()
+    return gg.diagonal(c).add(-1).pow(2).sum() + 0.005 * off.pow(2).sum(), c
+
+
+@_trainer(lambda: nn.Linear(S, 6), lr=0.05)
+def barlow_inplace(enc, s, a, r, s2, d):
+    c = enc(s).T @ enc(s2) / N
+    return gg.diagonal(c).add_(-1).pow_(2).sum() + 0.005 * c.pow(2).sum(), c
+
+
+@_trainer(lambda: nn.Linear(S, 1), lr=0.1)
+def gae(v, s, a, r, s2, d):
+    val = v(s).squeeze(-1)
+    delta = r + 0.99 * v(s2).squeeze(-1).detach() * (1 - d) - val.detach()
+    advs, g = [], gg.zeros(())
+    for t in reversed(range(N)):
+        g = delta[t] + 0.99 * 0.95 * (1 - d[t]) * g
+        advs.append(g)
+    adv = gg.stack(advs[::-1])
+    return F.mse_loss(val, adv + val.detach()), adv
+
+
+@_trainer(qnet, optimizer=gg.optim.Adam, lr=0.01)
+def masked_cat(pol, s, a, r, s2, d):
+    mask = gg.stack([d > 0.5, gg.zeros(N, dtype=gg.bool), d <= 0.5], 1)
+    dist = gg.distributions.Categorical(logits=pol(s).masked_fill(mask, float("-inf")))
+    act = dist.sample()
+    return -(dist.log_prob(act) * r).mean() - 0.01 * dist.entropy().mean(), act
+
+
+@_trainer(qnet, optimizer=gg.optim.Adam, lr=0.01)
+def probs_cat(pol, s, a, r, s2, d):
+    p = F.softmax(pol(s), -1)
+    dist = gg.distributions.Categorical(probs=p)
+    act = dist.sample((2,))
+    act2 = gg.multinomial(p, 1).squeeze(1)
+    return -(dist.log_prob(act) * r).mean() - (p.gather(1, act2[:, None]).log().squeeze(1) * r).mean(), act, act2
+
+
+@_trainer(qnet, qnet, optimizer=gg.optim.Adam, lr=0.01)
+def dqn_mask(q, tq, s, a, r, s2, d):
+    nf = d == 0
+    nxt = gg.zeros(N)
+    with gg.no_grad():
+        nxt[nf] = tq(s2[nf]).max(1).values
+    return F.smooth_l1_loss(q(s).gather(1, a[:, None]), (r + 0.9 * nxt).unsqueeze(1))
+
+
+@_trainer(lambda: nn.Linear(S, 4), lr=0.1)
+def sort_neg(enc, s, a, r, s2, d):
+    e = enc(s)
+    dist = gg.cdist(e, e)
+    order = dist.argsort(1, descending=False)
+    sv, si = dist.sort(1, stable=True)
+    loss = F.relu(dist.gather(1, order[:, 1:2]).squeeze(1) - sv[:, 2] + 1).mean() + (e[si[:, -1]] - e).pow(2).mean()
+    return loss, order, si
 
 
 def dqn(loss="smooth", done_bool=False, target_update=False):
@@ -173,80 +365,6 @@ def dqn_double():
     return make
 
 
-def eps_greedy_where():
-    def make():
-        q = qnet()
-        opt = gg.optim.SGD(q.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d):
-            qs = q(s)
-            greedy = qs.argmax(1)
-            rand = gg.randint(0, A, (N,))
-            act = gg.where(gg.rand(N) < G["eps"], rand, greedy)
-            l = -(qs.gather(1, act[:, None]).squeeze(1) * r).mean()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, act
-
-        return step, state_of(q, opt=opt)
-
-    return make
-
-
-def eps_greedy_python():
-    def make():
-        q = qnet()
-        opt = gg.optim.SGD(q.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d):
-            qs = q(s)
-            if gg.rand(()) < G["eps"]:
-                act = gg.randint(0, A, (N,))
-            else:
-                act = qs.argmax(1)
-            l = -(qs.gather(1, act[:, None]).squeeze(1) * r).mean()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, act
-
-        return step, state_of(q, opt=opt)
-
-    return make
-
-
-def reinforce(a2c=False):
-    def make():
-        pol = qnet()
-        v = nn.Linear(S, 1)
-        ps = list(pol.parameters()) + (list(v.parameters()) if a2c else [])
-        opt = gg.optim.Adam(ps, lr=0.01)
-
-        def step(s, a, r, s2, d):
-            logits = pol(s)
-            dist = gg.distributions.Categorical(logits=logits)
-            act = dist.sample()
-            lp = dist.log_prob(act)
-            ent = dist.entropy().mean()
-            if a2c:
-                val = v(s).squeeze(-1)
-                adv = r - val.detach()
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                l = -(lp * adv).mean() + 0.5 * F.mse_loss(val, r) - 0.01 * ent
-            else:
-                ret = (r - r.mean()) / (r.std() + 1e-8)
-                l = -(lp * ret).sum() - 0.01 * ent
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, act, ent
-
-        return step, state_of(pol, v, opt=opt)
-
-    return make
-
-
 def ppo(epochs=3, mb=2):
     def make():
         pol = qnet()
@@ -281,153 +399,6 @@ def ppo(epochs=3, mb=2):
             return gg.stack(losses)
 
         return step, state_of(pol, v, opt=opt)
-
-    return make
-
-
-def simclr():
-    def make():
-        enc = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 5))
-        opt = gg.optim.SGD(enc.parameters(), lr=0.1, momentum=0.9)
-
-        def step(s, a, r, s2, d):
-            z = F.normalize(enc(gg.cat([s, s2])), dim=1)
-            sim = z @ z.T / G["T"]
-            mask = gg.eye(2 * N, dtype=gg.bool)
-            sim = sim.masked_fill(mask, float("-inf"))
-            tgt = gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)])
-            l = F.cross_entropy(sim, tgt)
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, sim
-
-        return step, state_of(enc, opt=opt)
-
-    return make
-
-
-def simclr_cos():
-    def make():
-        enc = nn.Sequential(nn.Linear(S, 8), nn.Tanh(), nn.Linear(8, 5))
-        opt = gg.optim.AdamW(enc.parameters(), lr=0.01)
-
-        def step(s, a, r, s2, d):
-            z = enc(gg.cat([s, s2]))
-            sim = F.cosine_similarity(z[:, None, :], z[None, :, :], dim=-1) / G["T"]
-            sim = sim.masked_fill(gg.eye(2 * N, dtype=bool), -float("inf"))
-            lsm = sim.log_softmax(1)
-            pos = gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)])
-            l = -lsm[gg.arange(2 * N), pos].mean()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l
-
-        return step, state_of(enc, opt=opt)
-
-    return make
-
-
-def triplet(kind="argmax"):
-    def make():
-        enc = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Linear(8, 4))
-        opt = gg.optim.Adam(enc.parameters(), lr=0.01)
-
-        def step(s, a, r, s2, d):
-            e = enc(s)
-            dist = gg.cdist(e, e)
-            same = a[:, None] == a[None, :]
-            pos_d = dist.masked_fill(~same, float("-inf")).max(1).values
-            if kind == "argmax":
-                neg_i = (-dist).masked_fill(same, float("-inf")).argmax(1)
-                neg_d = dist.gather(1, neg_i[:, None]).squeeze(1)
-                neg_d = gg.where(same.all(1), gg.full_like(neg_d, 10.0), neg_d)
-                l = F.relu(pos_d - neg_d + 0.3).mean()
-            elif kind == "topk":
-                neg = dist.masked_fill(same, float("inf"))
-                neg_d, neg_i = neg.topk(2, dim=1, largest=False)
-                neg_d = gg.where(gg.isinf(neg_d), gg.full_like(neg_d, 10.0), neg_d)
-                l = F.relu(pos_d[:, None] - neg_d + 0.3).mean()
-            else:
-                neg_i = (-dist).masked_fill(same, float("-inf")).argmax(1)
-                l = F.triplet_margin_loss(e, e[dist.masked_fill(~same, -1).argmax(1)], e[neg_i], margin=0.3)
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, dist
-
-        return step, state_of(enc, opt=opt)
-
-    return make
-
-
-def kd():
-    def make():
-        teacher = nn.Sequential(nn.Linear(S, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, A))
-        student = nn.Sequential(nn.Linear(S, 8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, A))
-        teacher.eval()
-        opt = gg.optim.SGD(student.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d):
-            with gg.no_grad():
-                t = teacher(s)
-            o = student(s)
-            T = G["T"] * 4
-            l = F.kl_div(F.log_softmax(o / T, dim=1), F.softmax(t / T, dim=1), reduction="batchmean") * T * T
-            l = 0.7 * l + 0.3 * F.cross_entropy(o, a)
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l
-
-        return step, lambda: (
-            [list(student.parameters()), list(teacher.parameters()), list(teacher.buffers())],
-            opt.state_dict(),
-        )
-
-    return make
-
-
-def siamese():
-    def make():
-        enc = nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 4))
-        opt = gg.optim.Adam(enc.parameters(), lr=0.01)
-
-        def step(s, a, r, s2, d):
-            e1, e2 = enc(s), enc(s2)
-            dist = F.pairwise_distance(e1, e2)
-            y = d
-            l = (y * dist.pow(2) + (1 - y) * F.relu(1.0 - dist).pow(2)).mean()
-            l2 = F.cosine_embedding_loss(e1, e2, 2 * d - 1)
-            opt.zero_grad()
-            (l + l2).backward()
-            opt.step()
-            return l, l2
-
-        return step, lambda: ([list(enc.parameters()), list(enc.buffers())], opt.state_dict())
-
-    return make
-
-
-def bool_done():
-    def make():
-        q = qnet()
-        opt = gg.optim.SGD(q.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d):
-            done = d.bool()
-            with gg.no_grad():
-                t = r + 0.9 * q(s2).max(1)[0] * (~done)
-                t2 = r + 0.9 * q(s2).amax(1) * done.logical_not().float()
-            qa = q(s).gather(1, a[:, None]).squeeze(1)
-            l = F.huber_loss(qa, t) + F.mse_loss(qa, t2)
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l
-
-        return step, state_of(q, opt=opt)
 
     return make
 
@@ -484,50 +455,6 @@ def byol():
     return make
 
 
-def barlow():
-    def make():
-        enc = nn.Sequential(nn.Linear(S, 6), nn.BatchNorm1d(6))
-        opt = gg.optim.SGD(enc.parameters(), lr=0.05)
-
-        def off(x):
-            n = x.shape[0]
-            return x.flatten()[:-1].view(n - 1, n + 1)[:, 1:].flatten()
-
-        def step(s, a, r, s2, d):
-            z1, z2 = enc(s), enc(s2)
-            c = (z1.T @ z2) / N
-            on_d = gg.diagonal(c).add(-1).pow(2).sum()
-            l = on_d + 0.005 * off(c).pow(2).sum()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, c
-
-        return step, lambda: ([list(enc.parameters()), list(enc.buffers())], opt.state_dict())
-
-    return make
-
-
-def barlow_inplace():
-    def make():
-        enc = nn.Linear(S, 6)
-        opt = gg.optim.SGD(enc.parameters(), lr=0.05)
-
-        def step(s, a, r, s2, d):
-            z1, z2 = enc(s), enc(s2)
-            c = (z1.T @ z2) / N
-            on_d = gg.diagonal(c).add_(-1).pow_(2).sum()
-            l = on_d + 0.005 * c.pow(2).sum()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, c
-
-        return step, state_of(enc, opt=opt)
-
-    return make
-
-
 def sac():
     def make():
         pol = nn.Linear(S, 4)
@@ -558,75 +485,6 @@ def sac():
             opt.state_dict(),
             aopt.state_dict(),
         )
-
-    return make
-
-
-def gae():
-    def make():
-        v = nn.Linear(S, 1)
-        opt = gg.optim.SGD(v.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d):
-            val = v(s).squeeze(-1)
-            nv = v(s2).squeeze(-1).detach()
-            delta = r + 0.99 * nv * (1 - d) - val.detach()
-            advs = []
-            g = gg.zeros(())
-            for t in reversed(range(N)):
-                g = delta[t] + 0.99 * 0.95 * (1 - d[t]) * g
-                advs.append(g)
-            adv = gg.stack(advs[::-1])
-            l = F.mse_loss(val, (adv + val.detach()))
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, adv
-
-        return step, state_of(v, opt=opt)
-
-    return make
-
-
-def masked_cat():
-    def make():
-        pol = qnet()
-        opt = gg.optim.Adam(pol.parameters(), lr=0.01)
-
-        def step(s, a, r, s2, d):
-            logits = pol(s)
-            mask = gg.stack([d > 0.5, gg.zeros(N, dtype=gg.bool), d <= 0.5], 1)
-            logits = logits.masked_fill(mask, float("-inf"))
-            dist = gg.distributions.Categorical(logits=logits)
-            act = dist.sample()
-            l = -(dist.log_prob(act) * r).mean() - 0.01 * dist.entropy().mean()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, act
-
-        return step, state_of(pol, opt=opt)
-
-    return make
-
-
-def probs_cat():
-    def make():
-        pol = qnet()
-        opt = gg.optim.Adam(pol.parameters(), lr=0.01)
-
-        def step(s, a, r, s2, d):
-            p = F.softmax(pol(s), -1)
-            dist = gg.distributions.Categorical(probs=p)
-            act = dist.sample((2,))
-            act2 = gg.multinomial(p, 1).squeeze(1)
-            l = -(dist.log_prob(act) * r).mean() - (p.gather(1, act2[:, None]).log().squeeze(1) * r).mean()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, act, act2
-
-        return step, state_of(pol, opt=opt)
 
     return make
 
@@ -669,30 +527,6 @@ def compiled_model():
             with gg.no_grad():
                 t = r + 0.9 * ctq(s2).max(1).values * (1 - d)
             l = F.smooth_l1_loss(qa, t)
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l
-
-        return step, state_of(q, tq, opt=opt)
-
-    return make
-
-
-def dqn_mask():
-    def make():
-        q = qnet()
-        tq = copy.deepcopy(q)
-        opt = gg.optim.Adam(q.parameters(), lr=0.01)
-
-        def step(s, a, r, s2, d):
-            nf = d == 0
-            nxt = gg.zeros(N)
-            with gg.no_grad():
-                nxt[nf] = tq(s2[nf]).max(1).values
-            target = r + 0.9 * nxt
-            qa = q(s).gather(1, a[:, None])
-            l = F.smooth_l1_loss(qa, target.unsqueeze(1))
             opt.zero_grad()
             l.backward()
             opt.step()
@@ -762,50 +596,6 @@ def kd_modes():
     return make
 
 
-def sort_neg():
-    def make():
-        enc = nn.Linear(S, 4)
-        opt = gg.optim.SGD(enc.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d):
-            e = enc(s)
-            dist = gg.cdist(e, e)
-            order = dist.argsort(1, descending=False)
-            nearest = order[:, 1]
-            sv, si = dist.sort(1, stable=True)
-            l = (
-                F.relu(dist.gather(1, nearest[:, None]).squeeze(1) - sv[:, 2] + 1).mean()
-                + (e[si[:, -1]] - e).pow(2).mean()
-            )
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, order, si
-
-        return step, state_of(enc, opt=opt)
-
-    return make
-
-
-def eps_scalar_where():
-    def make():
-        q = qnet()
-        opt = gg.optim.SGD(q.parameters(), lr=0.1)
-
-        def step(s, a, r, s2, d, eps):
-            qs = q(s)
-            act = gg.where(gg.rand(()) < eps, gg.randint(0, A, (N,)), qs.argmax(1))
-            l = -(qs.gather(1, act[:, None]).squeeze(1) * r).mean()
-            opt.zero_grad()
-            l.backward()
-            opt.step()
-            return l, act
-
-        return step, state_of(q, opt=opt)
-
-    return make
-
-
 def compiled_policy():
     def make():
         pol = qnet()
@@ -842,7 +632,7 @@ def change_gamma(c):
 
 @pytest.mark.parametrize(
     "make",
-    [dqn("huber"), dqn(done_bool=True), dqn_double(), bool_done(), load_every()],
+    [dqn("huber"), dqn(done_bool=True), dqn_double(), bool_done, load_every()],
     ids=["huber", "done-bool-where", "double-soft-update", "not-done", "target-loaded-each-call"],
 )
 def test_dqn_replays(make):
@@ -857,23 +647,23 @@ def test_dqn_counting_target_update_runs_eagerly():
 
 
 def test_epsilon_greedy_by_where_replays():
-    _replayed(eps_greedy_where())
+    _replayed(eps_greedy_where)
     data = [batch + (gg.tensor(0.5 if call < 3 else float(call % 2)),) for call, batch in enumerate(batches())]
-    _replayed(eps_scalar_where(), data)
+    _replayed(eps_scalar_where, data)
 
 
 def test_epsilon_changed_in_a_global_runs_eagerly():
-    replays, messages = _agree(eps_greedy_where(), before=change_eps)
+    replays, messages = _agree(eps_greedy_where, before=change_eps)
     assert any("'G'" in message for message in messages)
 
 
 def test_epsilon_read_in_python_runs_eagerly():
-    _refused(eps_greedy_python(), "bool(tensor)", before=change_eps)
+    _refused(eps_greedy_python, "bool(tensor)", before=change_eps)
 
 
 @pytest.mark.parametrize(
     "make",
-    [reinforce(), reinforce(True), ppo(), sac(), gae(), masked_cat(), probs_cat()],
+    [reinforce(), reinforce(True), ppo(), sac(), gae, masked_cat, probs_cat],
     ids=[
         "reinforce",
         "a2c",
@@ -892,7 +682,7 @@ def test_ppo_kl_early_stop_runs_eagerly():
     _refused(ppo_kl_stop(), "bool(tensor)")
 
 
-@pytest.mark.parametrize("make", [simclr(), simclr_cos(), kd()], ids=["nt-xent", "nt-xent-cosine", "distillation"])
+@pytest.mark.parametrize("make", [simclr, simclr_cos, kd], ids=["nt-xent", "nt-xent-cosine", "distillation"])
 def test_temperature_changed_between_calls(make):
     """A temperature in a global changed after the captures: equal to eager, saying the global changes."""
     _, messages = _agree(make, before=change_T)
@@ -901,7 +691,7 @@ def test_temperature_changed_between_calls(make):
 
 @pytest.mark.parametrize(
     "make",
-    [simclr(), simclr_cos(), kd(), kd_modes(), clip_scale(), siamese(), barlow(), compiled_model(), compiled_policy()],
+    [simclr, simclr_cos, kd, kd_modes(), clip_scale(), siamese, barlow, compiled_model(), compiled_policy()],
     ids=[
         "nt-xent",
         "nt-xent-cosine",
@@ -920,7 +710,7 @@ def test_representation_and_compiled_models_replay(make):
 
 @pytest.mark.parametrize(
     "make",
-    [triplet("argmax"), triplet("topk"), triplet("builtin"), sort_neg()],
+    [triplet("argmax"), triplet("topk"), triplet("builtin"), sort_neg],
     ids=["argmax", "topk", "triplet_margin_loss", "argsort"],
 )
 @pytest.mark.parametrize("ties", [False, True])
@@ -930,7 +720,7 @@ def test_hardest_negatives_replay(make, ties):
 
 @pytest.mark.parametrize(
     ("make", "words"),
-    [(byol(), "held other numbers"), (barlow_inplace(), "in-place change"), (dqn_mask(), "boolean mask")],
+    [(byol(), "held other numbers"), (barlow_inplace, "in-place change"), (dqn_mask, "boolean mask")],
     ids=["byol-data-assigned", "barlow-diagonal-add_", "dqn-non-final-mask"],
 )
 def test_conservative_refusals(make, words):
@@ -1034,41 +824,53 @@ def test_value_checks_raise_at_the_same_call(name):
         assert np.array_equal(a, b, equal_nan=True)
 
 
+def _outside(build, loss_of):
+    """Trains ``build()`` through ``gg.compile(model)`` outside any compiled step (``loss_of(model, batch)`` gives the
+    loss and what else to compare) and bare, from one seed: every value, weight, grad and buffer equal; gives the
+    compiled model's replays and warnings."""
+    runs = []
+    for compiled in (False, True):
+        gg.manual_seed(0)
+        base = build()
+        model = gg.compile(base) if compiled else base
+        opt = gg.optim.Adam(base.parameters(), lr=0.02)
+        seen = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for batch in batches():
+                result = loss_of(model, *batch)
+                opt.zero_grad()
+                result[0].backward()
+                opt.step()
+                seen.append(result)
+        parts = [seen, list(base.parameters()), [p.grad for p in base.parameters()], list(base.buffers())]
+        replays = sum(entry.replays for entry in model._compiled.entries.values()) if compiled else 0
+        runs.append((_flat(parts), replays, [str(w.message) for w in caught if "gg.compile" in str(w.message)]))
+    (eager, _, _), (mine, replays, messages) = runs
+    for a, b in zip(mine, eager, strict=True):
+        assert np.array_equal(a, b)
+    return replays, messages
+
+
 @pytest.mark.parametrize("kind", ["siamese", "triplet", "simclr"])
 def test_compiled_encoder_called_several_times_before_backward(kind):
     """gg.compile(encoder) (batch norm, dropout) called on two or three views, one backward() through them all,
     outside a compiled step: each call a replayed node of the graph, weights, grads and buffers equal to eager."""
 
-    def train(compiled):
-        gg.manual_seed(0)
-        base = nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.1), nn.Linear(8, 4))
-        enc = gg.compile(base) if compiled else base
-        opt = gg.optim.Adam(base.parameters(), lr=0.02)
-        seen = []
-        for s, _, _, s2, d in batches():
-            if kind == "siamese":
-                dist = F.pairwise_distance(enc(s), enc(s2))
-                loss = (d * dist.pow(2) + (1 - d) * F.relu(1 - dist).pow(2)).mean()
-            elif kind == "triplet":
-                loss = F.triplet_margin_loss(enc(s), enc(s + 0.1 * s2), enc(s2))
-            else:
-                z = F.normalize(gg.cat([enc(s), enc(s2)]), dim=1)
-                sim = (z @ z.T / 0.3).masked_fill(gg.eye(2 * N, dtype=gg.bool), float("-inf"))
-                loss = F.cross_entropy(sim, gg.cat([gg.arange(N, 2 * N), gg.arange(0, N)]))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            seen.append(loss)
-        replays = sum(entry.replays for entry in enc._compiled.entries.values()) if compiled else 0
-        return _flat(
-            [seen, list(base.parameters()), [p.grad for p in base.parameters()], list(base.buffers())]
-        ), replays
+    def loss_of(enc, s, a, r, s2, d):
+        if kind == "siamese":
+            dist = F.pairwise_distance(enc(s), enc(s2))
+            return ((d * dist.pow(2) + (1 - d) * F.relu(1 - dist).pow(2)).mean(),)
+        if kind == "triplet":
+            return (F.triplet_margin_loss(enc(s), enc(s + 0.1 * s2), enc(s2)),)
+        z = F.normalize(gg.cat([enc(s), enc(s2)]), dim=1)
+        sim = (z @ z.T / 0.3).masked_fill(gg.eye(2 * N, dtype=gg.bool), float("-inf"))
+        return (F.cross_entropy(sim, _pairs()),)
 
-    eager, _ = train(False)
-    mine, replays = train(True)
+    replays, _ = _outside(
+        lambda: nn.Sequential(nn.Linear(S, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.1), nn.Linear(8, 4)), loss_of
+    )
     assert replays >= 2 * (CALLS - 2)
-    for a, b in zip(mine, eager, strict=True):
-        assert np.array_equal(a, b)
 
 
 class _Actor(nn.Module):
@@ -1087,33 +889,15 @@ def test_compiled_actor_returning_a_distribution_runs_eagerly():
     """A conservative refusal, left: a compiled model returning a Distribution (a new object at each call, not a
     tensor) runs eagerly, saying so; the rollout and the PPO update equal eager's."""
 
-    def train(compiled):
-        gg.manual_seed(0)
-        base = _Actor()
-        actor = gg.compile(base) if compiled else base
-        opt = gg.optim.Adam(base.parameters(), lr=0.02)
-        seen = []
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for s, _, r, _, _ in batches():
-                with gg.no_grad():
-                    dist, _ = actor(s)
-                    act = dist.sample()
-                    old = dist.log_prob(act)
-                dist, v = actor(s)
-                ratio = (dist.log_prob(act) - old).exp()
-                adv = r - v.detach()
-                loss = -gg.min(ratio * adv, ratio.clamp(0.8, 1.2) * adv).mean() + F.mse_loss(v, r)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                seen += [loss, act]
-        return _flat([seen, list(base.parameters())]), [
-            str(w.message) for w in caught if "gg.compile" in str(w.message)
-        ]
+    def loss_of(actor, s, a, r, s2, d):
+        with gg.no_grad():
+            dist, _ = actor(s)
+            act = dist.sample()
+            old = dist.log_prob(act)
+        dist, v = actor(s)
+        ratio = (dist.log_prob(act) - old).exp()
+        adv = r - v.detach()
+        return -gg.min(ratio * adv, ratio.clamp(0.8, 1.2) * adv).mean() + F.mse_loss(v, r), act
 
-    eager, _ = train(False)
-    mine, messages = train(True)
+    _, messages = _outside(_Actor, loss_of)
     assert any("returned something different" in message for message in messages)
-    for a, b in zip(mine, eager, strict=True):
-        assert np.array_equal(a, b)
