@@ -1,13 +1,14 @@
 """Reinforcement-learning and representation-learning training steps inside ``gg.compile``: DQN (Q-values gathered
-by actions, a target net under no_grad, ``done`` as a float or a bool tensor, epsilon-greedy by ``gg.where``),
-REINFORCE,
-A2C, PPO's minibatch epochs, SAC, GAE, SimCLR's NT-Xent, CLIP, triplet losses with hardest negatives, knowledge
-distillation and a Siamese encoder. Each is trained for several calls eagerly and compiled from one seed; the two
-captures meet the same batch, the calls after them other batches of that shape (with ties in the distances). Every
-returned value, weight, ``.grad`` and optimizer state equals eager's bit for bit; where a replay cannot follow (a
-temperature read from a global changed between calls, an ``if`` on a tensor, ``.data =`` in a momentum update, an
-in-place change of a diagonal view, a boolean-mask index) the step runs eagerly saying why, and still equals eager.
-Nothing here failed on ab6d670: these pin what already behaved.
+by actions, a target net under no_grad, ``done`` as a float or a bool tensor, epsilon-greedy by ``gg.where``,
+prioritised replay), REINFORCE, A2C, PPO's minibatch epochs, SAC, GAE, SimCLR's NT-Xent, CLIP, Barlow Twins, triplet
+losses with hardest negatives, knowledge distillation and a Siamese encoder, in a compiled step and through a compiled
+model. Each is trained for several calls eagerly and compiled from one seed; the two captures meet the same batch, the
+calls after them other batches of that shape (ties in the distances; an action out of range or a negative scale, which
+must raise at the same call). Every returned value, weight, ``.grad``, buffer and optimizer state equals eager's bit
+for bit; where a replay cannot follow (a temperature or epsilon read from a global changed between calls, an ``if`` on
+a tensor, ``.data =`` in a momentum update, an in-place change of a diagonal view, a boolean-mask index, a compiled
+actor returning a Distribution) the step runs eagerly saying why, and still equals eager. Nothing here failed on
+ab6d670: these pin what already behaved.
 """
 
 from __future__ import annotations
