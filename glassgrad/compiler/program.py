@@ -89,6 +89,11 @@ def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
         if reason:
             return None, f"kernel {number + 1} ({_kernel_name(new)}) {reason}"
     if not _same_encoding(before.result, now.result):
+        made = _made_anew(before.result, now.result)
+        if made is not None:
+            return None, (f"it returns a {made} made at each call, an object holding tensors (not a tensor, tuple, "
+                          "dict or dataclass), which a replay cannot make again; return its tensors (a "
+                          "distribution's logits, loc and scale) and build it outside")
         return None, "it returned something different"
     if [(m, t) for m, t in before.modules] != [(m, t) for m, t in now.modules]:
         return None, "it called other layers"
@@ -161,6 +166,20 @@ def _same_encoding(a: Any, b: Any) -> bool:
     if a[0] in ("dict", "object"):
         return a[1] == b[1] and a[3] == b[3] and all(_same_encoding(x, y) for x, y in zip(a[2], b[2]))
     return False
+
+
+def _made_anew(a: Any, b: Any) -> str | None:
+    """The class of an object holding tensors that two captures' results hold where they differ, each a new one (a
+    forward returning ``Categorical(logits=...)``), else None."""
+    if a[0] != b[0]:
+        return None
+    if a[0] == "py":
+        old, new = a[1], b[1]
+        holds = any(isinstance(part, Tensor) for part in getattr(new, "__dict__", {}).values())
+        return type(new).__name__ if type(old) is type(new) and old is not new and holds else None
+    if a[0] in ("seq", "dict", "object"):
+        return next((made for old, new in zip(a[2], b[2]) if (made := _made_anew(old, new)) is not None), None)
+    return None
 
 
 class Program:
