@@ -301,18 +301,19 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                      for name, value in vars(layer).items()
                      if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
-        pending += [(*_code_of(value), f"{kind}.{name}") for name, value in vars(layer).items()  # activation=my_act
-                    if name not in LAYER_INTERNALS and _read_as_called(value)]
         forward = _forward_of(layer)[0]
-        if forward is not None and _users_class(type(layer)):  # class Net(nn.Module): scale = 2.0, changed later
+        if forward is None or not _users_class(type(layer)):  # a layer of glassgrad's: activation=my_act
+            pending += [(*_code_of(value), f"{kind}.{name}") for name, value in vars(layer).items()
+                        if name not in LAYER_INTERNALS and _read_as_called(value)]
+        else:  # a layer of the user's class (class Net(nn.Module): scale = 2.0, changed later); what it holds is read
             named, methods = _methods_of_layer(type(layer), forward)
             pending += methods  # the globals they read
             reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                          for name, value in _class_settings(layer, named).items()
                          if name not in vars(layer))
             for name, value in vars(layer).items():  # self.config.scale: this layer's own settings object, read
-                if name not in LAYER_INTERNALS:     # here, as its forward's code is read once for all instances
-                    pending += _read_inside(reads, value, f"{kind}.{name}", named)
+                if name not in LAYER_INTERNALS:     # here, as its forward's code is read once for all instances (a
+                    pending += _read_inside(reads, value, f"{kind}.{name}", named)  # function it holds too)
     pending = [found for found in pending if found[0] is not None]
     seen: set[tuple[int, int]] = set()
     while pending and len(seen) < MOST_CODE:

@@ -262,6 +262,8 @@ class Program:
             handed = ["None"] * len(every_part)  # this walk's parts in their places among the node's parents
             handed[first:first + len(walk.parts)] = [self._v(slot) for _, slot, _ in walk.parts]
             first += len(walk.parts)
+            steps = [(kernel, [f"    {line}" for line in self._lines(start + offset, kernel)])  # made once, for
+                     for offset, kernel in enumerate(kernels[start:stop])]                        # both versions
             for checked in (False, True):  # the rules' gradients checked for NaN, under anomaly detection turned on
                 name = f"backward{number}" + ("_checked" if checked else "")  # since the forward, as eager's walk
                 lines += ["", f"def {name}({upstreams}saved):"]
@@ -270,8 +272,8 @@ class Program:
                                  f"{upstreams}saved)")
                 lines += constants
                 lines += [f"    {', '.join(kept)}, = saved"] if kept else []
-                for kernel_number in range(start, stop):
-                    lines += self._backward_lines(kernel_number, kernels[kernel_number], checked)
+                for kernel, kernel_lines in steps:
+                    lines += self._checked_lines(kernel, kernel_lines) if checked else kernel_lines
                 lines.append(f"    return ({''.join(f'{part}, ' for part in handed)})")
         lines += ["", "def guards_hold():", f"    return {self._guards()}"]
         self.source = "\n".join(lines)
@@ -342,12 +344,11 @@ class Program:
             return f"[{parts}]"
         return f"({parts},)" if len(encoded[2]) == 1 else f"({parts})"
 
-    def _backward_lines(self, number: int, kernel: Kernel, checked: bool) -> list[str]:
-        """The lines of kernel ``number`` of a walk run outside (:func:`node_row`); ``checked``: a rule's gradients are
-        then checked for NaN after it (:func:`~glassgrad.anomaly.check_replayed`), with ∂L/∂out kept before it for the
-        message (its variable may hold a gradient the rule makes)."""
-        lines = [f"    {line}" for line in self._lines(number, kernel)]
-        if not checked or kernel.kind != "backward":
+    def _checked_lines(self, kernel: Kernel, lines: list[str]) -> list[str]:
+        """A kernel's ``lines`` in the checked walk of a forward whose backward runs outside (:func:`node_row`): a
+        rule's gradients checked for NaN after it (:func:`~glassgrad.anomaly.check_replayed`), with ∂L/∂out kept
+        before it for the message (its variable may hold a gradient the rule makes)."""
+        if kernel.kind != "backward":
             return lines
         picked = "".join(f"({position}, {self._v(slot)}), " for position, slot in kernel.outputs)
         return [f"    _up = {self._arg(kernel.args[0])}", *lines,

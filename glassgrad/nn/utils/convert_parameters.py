@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ...autograd import bump_version, recorded_call
+from ...autograd import copy_counted, recorded_call
 from ...functions import cat
 from ...tensor import Tensor
 
@@ -51,9 +51,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
 
 def _copy_piece(into: np.ndarray, vec: np.ndarray, start: int) -> None:
-    """``vec``'s entries from ``start`` on, as many as ``into`` holds, written into it in its shape: an in-place
-    change, counted as one here, so that a replay counts it too (counted outside the kernel, a replay left the
-    version as it was, and a backward through a graph that saved the parameter before did not refuse, as eager's
-    does)."""
-    into[...] = vec[start:start + into.size].reshape(into.shape)
-    bump_version(into)
+    """``vec``'s entries from ``start`` on, as many as ``into`` holds, written into it in its shape, counted as an
+    in-place change inside the kernel (:func:`~glassgrad.autograd.copy_counted`), so that a replay counts it too."""
+    copy_counted(into, vec[start:start + into.size].reshape(into.shape), "unsafe")
