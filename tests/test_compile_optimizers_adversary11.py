@@ -11,7 +11,10 @@ Holes found (each test fails on a0c1a64):
   at the captures, its change recorded as a kernel, and again inside the step at each replay: the gradients were
   scaled twice. A plain ``step()`` is now one kernel, hooks and all;
 * a learner's optimizer with a ``step`` of its own (counts in its state) ran eagerly (its numbers were the
-  captures'); it now replays, as one kernel, as glassgrad's own do.
+  captures'); it now replays, as one kernel, as glassgrad's own do;
+* (fails on 134a107) a step hook registered after the captures, halving the rate the step reads after its
+  ``step()``: the captures had no hook, so the rate was guarded as the step starts, and the first replay with the
+  hook returned the captures' rate, without a word; such a program now checks that no hook was added since.
 """
 
 from __future__ import annotations
@@ -173,6 +176,56 @@ def test_a_rate_read_after_a_step_whose_post_hook_decays_it_runs_eagerly_naming_
     step, said = _run(build)
     assert _replays(step) == 0
     assert any("step() inside" in message for message in said)
+
+
+def _decaying_after(read_rate, later=lambda optimizer, hook: optimizer.register_step_post_hook(hook)):
+    """A step returning its loss (times the rate, where ``read_rate``); before call 3, after two captures and a
+    replay, ``later(optimizer, hook)`` registers a hook halving the rate at each step."""
+    def build():
+        model = nn.Linear(3, 2)
+        optimizer = O.SGD(model.parameters(), lr=0.1)
+
+        def reading(x):
+            return _fit(model, optimizer, x).detach() * optimizer.param_groups[0]["lr"]
+
+        def not_reading(x):
+            return _fit(model, optimizer, x).detach()
+
+        return {"step": reading if read_rate else not_reading, "model": model, "optimizer": optimizer,
+                "seen": lambda: [model.weight, optimizer.state_dict()]}
+
+    def halve(opt, *args):
+        for group in opt.param_groups:
+            group["lr"] *= 0.5
+
+    handles = []
+
+    def between(env, i):
+        if i == 3:
+            handles.append(later(env["optimizer"], halve))
+        if i == CALLS - 1:  # left for the next test: a global hook would change every other optimizer
+            handles.pop().remove()
+
+    return build, between
+
+
+@pytest.mark.parametrize("where", ["its own post-hook", "its own pre-hook", "a global post-hook"])
+def test_a_step_hook_registered_after_the_captures_changing_a_rate_the_step_reads_ends_the_replays(where):
+    """The captures ran ``step()`` with no hook, so the rate read after it was guarded as the step starts; a hook
+    registered at call 3 halves it inside the step, and that call's replay returned the loss times the captures'
+    rate, without a word. A program whose step has no user's code now checks that no hook was added since."""
+    later = {"its own post-hook": lambda optimizer, hook: optimizer.register_step_post_hook(hook),
+             "its own pre-hook": lambda optimizer, hook: optimizer.register_step_pre_hook(hook),
+             "a global post-hook": lambda optimizer, hook: O.optimizer.register_optimizer_step_post_hook(hook)}[where]
+    step, said = _run(*_decaying_after(True, later))
+    assert _replays(step) == 1  # call 2; from call 3 the hook decays the rate it reads at each call: eagerly
+    assert any("step() inside" in message for message in said)
+
+
+def test_a_step_hook_registered_later_runs_in_the_replays_of_a_step_that_reads_no_rate():
+    """The same hook, where the step reads no rate: the programs replay on, the hook running in ``step()``'s kernel."""
+    step, said = _run(*_decaying_after(False))
+    assert _replays(step) == CALLS - 2 and not said
 
 
 def test_a_step_pre_hook_changing_the_gradients_runs_once_per_call():

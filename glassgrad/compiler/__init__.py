@@ -132,7 +132,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   optimizer's hyper-parameters are read at each step (and those the step's own code reads,
   ``opt.param_groups[0]["lr"]``, ``sched.get_last_lr()``, are guarded; a step that calls that scheduler's
   ``step()`` itself, or an optimizer's whose step hooks may change them, changes them after the guard's look, so it
-  runs eagerly, saying so), and a layer's settings are
+  runs eagerly, saying so; a step hook registered after the captures ends the replays of a program that reads
+  them), and a layer's settings are
   guarded (above); a value handed to a helper that reads it (``rate_of(opt)``) is not seen. Python side effects
   inside the step that its code shows (``print``, a logger, a file: Refusals, above) run it eagerly; others, in a
   library's code, happen on the capture calls only; where the step changes what its code reads by name (appends to

@@ -145,6 +145,7 @@ class Capture:
     outside: list = field(default_factory=list)  # a forward whose backward runs outside: its walks (OutsideWalk)
     settings: list = field(default_factory=list)  # (layer, its settings' names, their values): p, momentum, eps…
     reads: list = field(default_factory=list)  # the names read from outside (names.Read): lr, a global tensor…
+    stepped: list = field(default_factory=list)  # optimizers stepped with no code of the user's, whose groups it reads
 
 
 @dataclass
@@ -206,6 +207,7 @@ class Recorder:
         self.computed: dict[int, np.ndarray] = {}  # arrays worked out from tensor values outside any kernel
         self.switches = _switches()  # as the step starts: one it leaves flipped must be flipped at every call
         self.rescheduled: dict[int, Any] = {}  # what a scheduler's step() inside the step writes its rates into
+        self.stepped: dict[int, Any] = {}  # optimizers whose step() ran none of the user's code (no step hook)
 
     # --- the tape's interface, for layers that label tensors --------------------------------
 
@@ -612,6 +614,8 @@ class Recorder:
         self._note_cleared(function, args)
         if args and getattr(function, "__name__", None) == "step":  # a scheduler's, an optimizer's
             self.rescheduled.update((id(held), held) for held in _rates_written(args[0]))
+            if hasattr(args[0], "param_groups") and not args[0]._runs_users_code():  # a step hook registered later
+                self.stepped.setdefault(id(args[0]), args[0])          # may write its groups: see Compiled._capture
         if function is ASSIGN_GRAD and isinstance(args[1], Tensor) and args[1]._op is None:
             slot = self.slot_of.get(id(args[1].array))  # p.grad = g * 0.5, or p.grad /= n: a tensor the step made
             if slot is not None:

@@ -227,6 +227,9 @@ class Compiled:
         if (refusals or more_refusals) and capture.refusal is None:  # random.random(), next(batches): Python to run
             capture.refusal = (refusals or more_refusals)[0]
         moved = [read.name for read in capture.reads if id(read.where) in recorder.rescheduled]
+        read_in = {id(read.where) for read in capture.reads}
+        capture.stepped = [optimizer for optimizer in recorder.stepped.values()  # a step hook registered later may
+                           if any(id(group) in read_in for group in optimizer.param_groups)]  # change what it reads
         if moved and capture.refusal is None:  # guarded as the step starts, and changed by a kernel of its own
             capture.refusal = (f"'{moved[0]}', which the step's code reads, may be changed by a step() inside it (a "
                                "scheduler's, or an optimizer's with step hooks), and a replay would use the captures' "

@@ -225,6 +225,9 @@ class Program:
         self.default_dtype = _default["float"]
         """The default float dtype the program was made under (guarded: ``gg.ones(2)``, Python floats)."""
         self.called = capture.called
+        self.stepped = capture.stepped
+        """Optimizers whose ``step()`` ran none of the user's code, and whose groups the step reads (``lr`` after
+        ``opt.step()``): a step hook registered later may write them, where the guards read them as the step starts."""
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
                                       "_bump_version": bump_version, "_same_entries": same_entries}
@@ -491,7 +494,9 @@ class Program:
         new capture), no layer the step calls has a hook (one
         registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
         hook (the same), each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
-        is added to, as eager does: captured again), each name the step reads from outside it still holds what
+        is added to, as eager does: captured again), no optimizer whose groups the step reads after its ``step()``
+        has a step hook it had none of at capture (a warm-up hook registered later writes ``lr`` inside the step,
+        where the guards read it as the step starts), each name the step reads from outside it still holds what
         it held (``lr = lr * 0.9``, a global tensor bound again: :mod:`glassgrad.compiler.names`), and the default
         float dtype is the same (``gg.set_default_dtype(gg.float64)`` between calls: the step's ``gg.ones(2)`` and
         Python floats are float64 in a new capture, as eager makes them)."""
@@ -524,6 +529,7 @@ class Program:
                 looked_up = " or ".join(f"{name}.get({id(tensor)})" for tensor, _, _ in self.guards)
                 checks.append(f"(not {name} or not ({looked_up}))")
         checks += [f"{self._name(leaf)}._grad is None" for leaf in self.fresh_grads]
+        checks += [f"not {self._name(optimizer)}._runs_users_code()" for optimizer in self.stepped]
         checks += [read.guard(self._name, number) for number, read in enumerate(self.reads)]
         checks.append(f"{self._name(_default)}['float'] is {self._name(self.default_dtype)}")  # gg.ones(2)'s dtype
         return " and ".join(checks) or "True"
