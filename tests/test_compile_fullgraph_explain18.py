@@ -137,6 +137,16 @@ def test_explain_names_geqrf_repeat_interleave_and_a_cast_by_their_op():
     assert "cumsum's ndarray.astype" in text
 
 
+def test_explain_names_a_cast_and_a_promotion_by_the_tensor_method_the_step_called():
+    """``n.long()`` and a float32 + float64 sum were listed bare, as ``ndarray.astype`` and ``promote`` (fails on
+    134a107): named by the step's own call, which a learner wrote."""
+    def step(x, n):
+        return (n.long().cumsum(0).float() * x).sum() + (x.double() * 2).sum()
+
+    text = _listing(step, lambda: gg.randn(3), lambda: gg.tensor([1.0, 2.0, 3.0]))
+    assert "Tensor.long's ndarray.astype" in text and "Tensor.__add__'s promote" in text
+
+
 def test_explain_names_load_state_dicts_copy():
     net, target = nn.Linear(3, 2), nn.Linear(3, 2)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -792,19 +793,27 @@ def _library_reader(depth: int = 2) -> str | None:
     """The outermost public glassgrad function (``ctc_loss``, ``Categorical.log_prob``, ``LSTM.forward``) inside
     which a tensor's value was read, or None where the step's own code read it (``loss.item()``); ``depth``: the
     frame to start from, counted from this one."""
-    frame, found = sys._getframe(depth), None
-    while frame is not None:
-        path = Path(frame.f_code.co_filename).resolve()
-        if PACKAGE not in path.parents or path.parent == PACKAGE / "compiler":
-            return found
+    found = None
+    for path, frame in _library_frames(depth + 1):
         name = frame.f_code.co_qualname
         own = name.rsplit(".", 1)[-1]
         if path not in PASSED_THROUGH and (not own.startswith("_") or own == "__init__") and "<locals>" not in name:
             owner = frame.f_locals.get("self")  # a method: named by the class the step used (Categorical)
             name = name if owner is None or "." not in name else f"{type(owner).__name__}.{own}"
             found = name.removesuffix(".__init__")
-        frame = frame.f_back
     return found
+
+
+def _library_frames(depth: int) -> Iterator[tuple[Path, types.FrameType]]:
+    """The frames of glassgrad's code (not the compiler's) from ``depth`` (counted from this one: the caller is 1)
+    out to the step's own code, innermost first, each with its file."""
+    frame = sys._getframe(depth)
+    while frame is not None:
+        path = Path(frame.f_code.co_filename).resolve()
+        if PACKAGE not in path.parents or path.parent == PACKAGE / "compiler":
+            return
+        yield path, frame
+        frame = frame.f_back
 
 
 def _rates_written(owner: Any) -> list:
@@ -823,10 +832,24 @@ def _rates_written(owner: Any) -> list:
 def _called(function: Any) -> str:
     """A library call's name, as a refusal and ``explain()`` name it: ``Adam.step``; a helper of glassgrad's or
     NumPy's, by the public op it ran in, which a learner called (``gather's _refuse_index_outside``, ``cumsum's
-    ndarray.astype``, ``grid_sample's _positions``; :func:`_library_reader`)."""
+    ndarray.astype``, ``grid_sample's _positions``; :func:`_library_reader`), else by the tensor's method the
+    step called (``Tensor.long's ndarray.astype``, ``Tensor.__add__'s promote``: :func:`_tensor_method`)."""
     name = getattr(function, "__qualname__", str(function))
-    within = _library_reader(3) if name.startswith("_") or "." not in name or "ndarray." in name else None
+    within = None
+    if name.startswith("_") or "." not in name or "ndarray." in name:
+        within = _library_reader(3) or _tensor_method(3)
     return name if within is None or within.rsplit(".", 1)[-1] == name else f"{within}'s {name}"
+
+
+def _tensor_method(depth: int) -> str | None:
+    """The method of :class:`~glassgrad.tensor.Tensor` the step's own code called (``Tensor.long``, an operator's
+    ``Tensor.__add__``) inside which this frame runs, or None; ``depth``: the frame to start from, counted from
+    this one."""
+    found = None
+    for path, frame in _library_frames(depth + 1):
+        if path == PACKAGE / "tensor.py" and frame.f_code.co_qualname.startswith("Tensor."):
+            found = frame.f_code.co_qualname
+    return found
 
 
 def _quoted(called: str) -> str:

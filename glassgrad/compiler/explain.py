@@ -5,7 +5,8 @@ inside a pass, by the layer that ran them; each line gives the kernel, its outpu
 (shape, dtype, bytes) and its formula, read from the row that defines it (an op's ``formula``
 and ``derivative_lines()`` as ``glassgrad rules`` prints them, an optimizer's ``formula_for``):
 one rule, one place; a library helper run as a kernel (an index's range check, a cast) is named by the public op it
-ran in, as a refusal names it (``gather's _refuse_index_outside``, ``capture._called``). No kernel is fused: each
+ran in, as a refusal names it (``gather's _refuse_index_outside``, ``capture._called``), or by the tensor's method
+the step called (``Tensor.long's ndarray.astype``). No kernel is fused: each
 is the function eager calls. A store into ``.grad``
 that nothing reads before it is reset (``p.grad = None``) is listed, marked as left out of the replay; so is a
 forward whose output nothing reads (a loss the step does not return), replayed as its row's ``saved_alone``. A
