@@ -2021,11 +2021,12 @@ def test_a_library_call_that_gives_a_numpy_number_is_worked_out_again_at_each_re
     that happened to get the same number made every replay reuse it, without a word)."""
     from glassgrad.autograd import recorded_call
 
-    calls = np.zeros(1)
+    calls = gg.zeros(1)  # a tensor: a NumPy array read by name is guarded by its numbers, which count changes
 
     def count(held):  # 1, 1, 2, 3, …: the same number on the two captures, then others
-        held += 1
-        return np.float32(max(1.0, held[0] - 1))
+        with gg.no_grad():
+            held.add_(1)
+        return np.float32(max(1.0, held.numpy()[0] - 1))
 
     w = gg.tensor([1.0, 2.0], requires_grad=True)
 

@@ -64,7 +64,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   closure variable, an attribute of a settings object: ``lr``, ``args.clip``, a global tensor, a helper function,
   a layer's ``self.config.scale``, an environment variable: ``os.environ["SCALE"]``) still holds what it held
   (:mod:`glassgrad.compiler.names`; ``lr = lr * 0.9`` between calls: captured again; a name bound anew at every
-  call makes the key run eagerly, saying which), and the default float dtype is the same
+  call makes the key run eagerly, saying which; a NumPy array read by name, ``CLASS_WEIGHTS[k]``, also by its
+  numbers: ``CLASS_WEIGHTS[1] = 2.0`` between calls: captured again), and the default float dtype is the same
   (``gg.set_default_dtype``).
 * **A forward whose backward runs outside** (``model = gg.compile(model)``, then ``loss_fn(model(x), y).backward()``
   outside it, as PyTorch 2's tutorials write it): the capture also walks the returned tensor's graph once

@@ -53,7 +53,12 @@ strings (``getattr``, ``setattr``, ``vars``) has its string constants read as at
   changes itself (``g["lr"] *= 0.9``) makes it run eagerly, naming it;
 * a layer: by identity, and each of the settings the code names by value (its mode: ``if other.training``, of
   a layer the step reads but does not call; the capture guards those of the layers it calls);
-* anything else but a Python module or a class (a tensor, an array, a function, a layer, an optimizer, a list of
+* a NumPy array of numbers (a global, a layer's ``self.weights``, an entry of a dict or a list the code reads, an
+  attribute of a settings object): by identity and by its numbers (:class:`Array`), so that one changed in place
+  between calls (``CLASS_WEIGHTS[1] = 2.0``, ``w += 1``), whose numbers the step's code may have worked out in Python
+  (``float(w[1])``, ``w.sum()``, ``gg.tensor(w * 2)``: constants of the program), is read by a new capture; one of
+  more than :data:`MOST_ARRAY` numbers by identity alone;
+* anything else but a Python module or a class (a tensor, a function, a layer, an optimizer, a list of
   tensors): by identity, and a container's entries (up to 64) by identity too, and so the containers in such a
   dict (``CONFIG["optim"]["lr"]``, ``history["loss"].append(…)``); a longer one, its length. Containers: a list, a
   ``deque``, a dict and its subclasses (``defaultdict``, ``Counter``, ``OrderedDict``), a ``WeakKeyDictionary`` or
@@ -69,7 +74,8 @@ does code naming a tensor's NumPy array, ``x.array`` (:func:`_reads_arrays`; ``n
 or writes there is outside the kernels a capture records.
 
 Not seen: values a library's code reads (a package reading ``os.environ`` inside itself, Python's library
-included), an entry of a long container changed in place, attributes more than :data:`MOST_DEPTH` levels down.
+included), an entry of a long container changed in place, a NumPy array of more than :data:`MOST_ARRAY` numbers
+changed in place, attributes more than :data:`MOST_DEPTH` levels down.
 """
 
 from __future__ import annotations
@@ -219,6 +225,50 @@ class Environment(Read):
 
     def guard(self, named: Any, number: int) -> str:
         return f"{named(self.where)}._data == {named(self.value)}"
+
+
+@dataclass(frozen=True)
+class Array(Read):
+    """A NumPy array the step reads by name (a global, a layer's ``self.weights``): by identity, and by its numbers
+    (``entries``: a copy taken as the step starts), compared at each call. A kernel reading the array itself reads it
+    live, but what the step's code works out from it in Python (``CLASS_WEIGHTS[k]``, ``float(w[1])``, ``w.sum()``,
+    ``gg.tensor(w * 2)``) is a constant of the program: an array changed in place between calls (``w[1] = 7.0``,
+    ``w += 1``, a callback's ``w[:] = new``) was replayed with the captures' numbers, without a word; and one the
+    step's code changes itself (``counts[0] += 1``) ran at the captures only. Arrays of more than
+    :data:`MOST_ARRAY` numbers are guarded by identity alone (comparing them would cost every replay more than
+    most steps): pass such an array as a tensor."""
+
+    def now(self) -> Any:
+        return self.value if self.where is self.value else super().now()  # an entry of a list: itself
+
+    def source(self, named: Any) -> str:
+        return named(self.value) if self.where is self.value else super().source(named)
+
+    def holds(self) -> bool:
+        now = self.now()
+        return now is self.value and same_array(now, self.entries)
+
+    def shown(self) -> str:
+        return f"{self.name}: the same ndarray, its {self.entries.size} numbers the same"
+
+    def guard(self, named: Any, number: int) -> str:
+        kept = named(self.value)
+        return f"{self.source(named)} is {kept} and _same_array({kept}, {named(self.entries)})"
+
+
+MOST_ARRAY = 1 << 16
+"""A NumPy array read by name with more numbers than this is guarded by identity alone (:class:`Array`)."""
+
+
+def _guarded_array(value: Any) -> bool:
+    """Whether ``value`` is a NumPy array of numbers whose numbers a guard compares (:class:`Array`)."""
+    return type(value) is np.ndarray and value.dtype.kind in "biufc" and value.size <= MOST_ARRAY
+
+
+def same_array(now: np.ndarray, kept: np.ndarray) -> bool:
+    """Whether ``now`` still holds ``kept``'s numbers (a NaN where ``kept`` has one counts as the same)."""
+    return (now.shape == kept.shape and now.dtype == kept.dtype
+            and np.array_equal(now, kept, equal_nan=now.dtype.kind in "fc"))
 
 
 @dataclass(frozen=True)
@@ -543,6 +593,8 @@ def _read(where: Any, key: str | None, name: str, value: Any) -> Read:
     parametrization at each read, and the guard, reading it before each call, ran a power iteration more each time
     (``_u`` and ``_v`` moved on, so the weights drifted from eager's, without a word); the weight gone from the
     dict fails the guard as it should."""
+    if _guarded_array(value):  # w[1] = 7.0 between calls: its numbers too
+        return Array(where, key, name, value, False, value.copy())
     if where is value:
         return Contents(where, key, name, value, False, _entries(value))
     if hasattr(where, "_modules") and not isinstance(where, type) and key in vars(where):
@@ -592,9 +644,11 @@ def _attributes(value: Any, name: str, attributes: AbstractSet[str], depth: int)
     if depth == 0:
         return []
     found = []
+    if type(value) in (list, tuple) and len(value) <= MOST_ENTRIES:  # WEIGHTS[0][1] = 2.0: an array in a list
+        return [(held, None, f"{name}[{place}]", held) for place, held in enumerate(value) if _guarded_array(held)]
     if isinstance(value, MAPPINGS) and len(value) <= MOST_ENTRIES:  # CONFIG["optim"]["lr"]: containers inside
         for key, held in value.items():
-            if _container(held):  # history["loss"].append(…) of a dict or a defaultdict(list)
+            if _container(held) or _guarded_array(held):  # history["loss"].append(…), CONFIG["weights"][1] = 2.0
                 found.append((value, key, f"{name}[{key!r}]", held))
                 found += _attributes(held, f"{name}[{key!r}]", attributes, depth - 1)
         return found

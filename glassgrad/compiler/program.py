@@ -42,7 +42,7 @@ from ..dtypes import _default
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place, apply
 from .capture import ASSIGN_GRAD, MEMBER_TABLES, SCALAR, Capture, Kernel
-from .names import same_entries
+from .names import same_array, same_entries
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -230,7 +230,8 @@ class Program:
         ``opt.step()``): a step hook registered later may write them, where the guards read them as the step starts."""
         self.names: dict[str, Any] = {"_store_grads": _store_grads, "_unbroadcast": unbroadcast,
                                       "_asarray": np.asarray, "_wrap": Tensor._wrap,
-                                      "_bump_version": bump_version, "_same_entries": same_entries}
+                                      "_bump_version": bump_version, "_same_entries": same_entries,
+                                      "_same_array": same_array}
         self.externals = externals
         self.skipped = _skipped(self.kernels, {id(leaf) for leaf in self.fresh_grads}, set(_slots_in(result)))
         """The kernels a replay leaves out: stores nobody reads, and resets of a ``.grad`` that is already None."""
