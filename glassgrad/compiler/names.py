@@ -234,7 +234,9 @@ class Array(Read):
     live, but what the step's code works out from it in Python (``CLASS_WEIGHTS[k]``, ``float(w[1])``, ``w.sum()``,
     ``gg.tensor(w * 2)``) is a constant of the program: an array changed in place between calls (``w[1] = 7.0``,
     ``w += 1``, a callback's ``w[:] = new``) was replayed with the captures' numbers, without a word; and one the
-    step's code changes itself (``counts[0] += 1``) ran at the captures only. Arrays of more than
+    step's code changes itself (``counts[0] += 1``) ran at the captures only: such a step runs eagerly, naming it, as
+    does one reading by name a NumPy view of a tensor it updates (``buf = p.numpy()`` taken outside: its numbers
+    change at each call, whoever changes them). Arrays of more than
     :data:`MOST_ARRAY` numbers are guarded by identity alone (comparing them would cost every replay more than
     most steps): pass such an array as a tensor."""
 
