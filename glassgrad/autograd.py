@@ -517,9 +517,11 @@ def _version_at(array: np.ndarray, tick: int) -> tuple[int, int]:
 
 def read_roles(op, parents: tuple, saved: Any) -> set[int]:
     """The roles (input positions; :data:`glassgrad.ops.OUT` for the output) whose values ``op``'s rule reads
-    back to give a gradient to each of ``parents`` that requires grad (``saved``: what its forward saved)."""
+    back to give a gradient to each of ``parents`` that requires grad (``saved``: what its forward saved); a role
+    past the parents is an input the call left out (``layer_norm`` with no γ): nothing to read back."""
     saves = op.saves(saved) if callable(op.saves) else op.saves
-    return {role for parent, needs in zip(parents, saves) if parent._requires_grad for role in needs}
+    given = len(parents)
+    return {role for parent, needs in zip(parents, saves) if parent._requires_grad for role in needs if role < given}
 
 
 def _check_saved(node, op, saved: Any) -> None:

@@ -35,7 +35,9 @@ def _unary(name):
             "sorted": lambda v: v.sort(1).values, "row max": lambda v: v.max(1, keepdim=True).values.expand(*SHAPE),
             "top and bottom two": lambda v: gg.cat([v.topk(2, 1).values, v.topk(2, 1, largest=False).values], 1),
             "power": lambda v: v.abs().pow(1.5), "clamp": lambda v: v.clamp(-0.5, 0.7),
-            "dropout": lambda v: F.dropout(v, 0.3, training=True), "detached": lambda v: v.detach() * 2}[name]
+            "dropout": lambda v: F.dropout(v, 0.3, training=True), "detached": lambda v: v.detach() * 2,
+            "layer norm": lambda v: F.layer_norm(v, (4,)),
+            "standardised": lambda v: (v - v.mean(1, keepdim=True)) / (v.std(1, keepdim=True) + 1)}[name]
 
 
 def _binary(name):
@@ -43,7 +45,8 @@ def _binary(name):
             "where": lambda a, b: gg.where(a > b, a, b * 0.5), "divide": lambda a, b: a / (b.abs() + 1),
             "masked": lambda a, b: a.masked_fill(b > 0, 0.0),
             "gathered by b's order": lambda a, b: a.gather(1, b.argsort(1)),
-            "b's argmax picks": lambda a, b: a * F.one_hot(b.argmax(1), 4)}[name]
+            "b's argmax picks": lambda a, b: a * F.one_hot(b.argmax(1), 4),
+            "attention": lambda a, b: (a @ b.t()).softmax(1) @ b}[name]
 
 
 def _view(name):
@@ -56,8 +59,9 @@ def _view(name):
 
 
 UNARY = ["tanh", "relu", "sigmoid", "neg", "abs", "square", "exp", "softmax", "log_softmax", "gelu", "cumsum", "sorted",
-         "row max", "top and bottom two", "power", "clamp", "dropout", "detached"]
-BINARY = ["add", "sub", "mul", "maximum", "where", "divide", "masked", "gathered by b's order", "b's argmax picks"]
+         "row max", "top and bottom two", "power", "clamp", "dropout", "detached", "layer norm", "standardised"]
+BINARY = ["add", "sub", "mul", "maximum", "where", "divide", "masked", "gathered by b's order", "b's argmax picks",
+          "attention"]
 VIEWS = ["transposed twice", "flip", "columns", "reshaped", "halves joined", "roll", "row sums", "column means"]
 IN_PLACE = ["add_ on a clone", "mul_ on a row of a clone", "setitem on a column of a clone", "mul_ on a new sum",
             "relu_ on a new difference"]
