@@ -330,6 +330,12 @@ class Compiled:
         copied = memo[id(self)] = Compiled(copy.deepcopy(self.function, memo), self.fullgraph)
         return copied
 
+    def __reduce__(self) -> tuple:
+        """Pickled as the function (or module) and its options, compiled afresh when loaded, as PyTorch pickles a
+        compiled module: a program holds the arrays and kernels of this process (``pickle.dumps(model)`` of a model
+        compiled by ``model.compile()``, or a compiled one, raised once it had run)."""
+        return Compiled, (self.function, self.fullgraph)
+
     def __repr__(self) -> str:
         return f"<compiled {self.__name__}>"
 
