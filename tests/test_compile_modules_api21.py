@@ -9,7 +9,8 @@ compiled either way). PyTorch 2's own ``OptimizedModule`` (``backend="eager"``) 
 The holes fixed here (each test fails on 134a107): an attribute set on the compiled module (``compiled.temperature =
 0.5``) stayed on the wrapper, so the compiled call went on with the model's old value, without a word, where PyTorch
 sets the model's; a layer assigned through it (``compiled.fc = nn.Linear(…)``, a head swapped for fine-tuning) raised
-``KeyError``; ``compiled.training`` kept its own flag, so ``model.eval()`` left it saying ``True``; ``len``,
+``KeyError``; ``compiled.training`` kept its own flag, so ``model.eval()`` left it saying ``True`` (and
+``gg.training.evaluate(compiled, …)``, putting that mode back, left the model training, dropout on); ``len``,
 ``dir`` and ``get_submodule("fc")`` did not reach the model; and a compiled model that had run (either way) could not
 be pickled (its programs hold this process's kernels): now it is pickled as PyTorch pickles one, compiled afresh.
 """
@@ -533,3 +534,20 @@ def test_explain_and_the_original_still_work_after_all_that():
     assert compiled.explain().startswith("Sequential: ")
     assert compiled._orig_mod is model and compiled._compiled.function is model and model.extra == 3.0
     assert gg.compiler.disable(compiled) is model
+
+
+def test_evaluate_of_a_compiled_model_leaves_the_model_s_mode_as_eager_does():
+    """``gg.training.evaluate`` puts back the mode it read from ``compiled.training``: before, after ``model.eval()`` that
+    said ``True`` and evaluate left the model training (dropout on), where eager left it evaluating."""
+    runs = []
+    for compiled in (False, True):
+        gg.manual_seed(0)
+        model = _mlp()
+        called = gg.compile(model) if compiled else model
+        rng = np.random.default_rng(0)
+        data = gg.data.TensorDataset(gg.tensor(rng.standard_normal((12, 3)).astype(np.float32)),
+                                     gg.tensor(rng.standard_normal((12, 2)).astype(np.float32)))
+        model.eval()
+        scores = gg.training.evaluate(called, F.mse_loss, gg.data.DataLoader(data, batch_size=4))
+        runs.append(_plain([scores, model.training, [called(data[:][0]) for _ in range(4)]]))
+    _assert_same(*runs)
