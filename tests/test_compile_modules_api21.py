@@ -499,14 +499,18 @@ def test_a_deep_copy_after_replays_trains_its_own_weights(how: str):
     assert _replays(copied._compiled if how == "wrapper" else copied.forward) > 0
 
 
+def _dataset(rows: int) -> gg.data.TensorDataset:
+    rng = np.random.default_rng(0)
+    return gg.data.TensorDataset(gg.tensor(rng.standard_normal((rows, 3)).astype(np.float32)),
+                                 gg.tensor(rng.standard_normal((rows, 2)).astype(np.float32)))
+
+
 def test_fit_of_a_compiled_model_gives_eager_s_history_and_weights():
     def run(wrap: bool, compile_step: bool) -> list:
         gg.manual_seed(0)
         model = _mlp()
         opt = gg.optim.Adam(model.parameters(), lr=0.01)
-        rng = np.random.default_rng(0)
-        data = gg.data.TensorDataset(gg.tensor(rng.standard_normal((40, 3)).astype(np.float32)),
-                                     gg.tensor(rng.standard_normal((40, 2)).astype(np.float32)))
+        data = _dataset(40)
         history = gg.fit(gg.compile(model) if wrap else model, F.mse_loss, opt,
                          gg.data.DataLoader(data, batch_size=8, shuffle=True), epochs=3,
                          val_loader=gg.data.DataLoader(data, batch_size=16), compile=compile_step, progress=False)
@@ -537,17 +541,15 @@ def test_explain_and_the_original_still_work_after_all_that():
 
 
 def test_evaluate_of_a_compiled_model_leaves_the_model_s_mode_as_eager_does():
-    """``gg.training.evaluate`` puts back the mode it read from ``compiled.training``: before, after ``model.eval()`` that
-    said ``True`` and evaluate left the model training (dropout on), where eager left it evaluating."""
-    runs = []
-    for compiled in (False, True):
+    """``gg.training.evaluate`` puts back the mode it read from ``compiled.training``: before, after
+    ``model.eval()`` that said ``True`` and evaluate left the model training (dropout on), where eager left it
+    evaluating."""
+    def run(compiled: bool) -> list:
         gg.manual_seed(0)
-        model = _mlp()
+        model = _mlp().eval()
         called = gg.compile(model) if compiled else model
-        rng = np.random.default_rng(0)
-        data = gg.data.TensorDataset(gg.tensor(rng.standard_normal((12, 3)).astype(np.float32)),
-                                     gg.tensor(rng.standard_normal((12, 2)).astype(np.float32)))
-        model.eval()
+        data = _dataset(12)
         scores = gg.training.evaluate(called, F.mse_loss, gg.data.DataLoader(data, batch_size=4))
-        runs.append(_plain([scores, model.training, [called(data[:][0]) for _ in range(4)]]))
-    _assert_same(*runs)
+        return _plain([scores, model.training, [called(data[:][0]) for _ in range(4)]])
+
+    _assert_same(run(False), run(True))
