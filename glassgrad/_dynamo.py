@@ -3,7 +3,9 @@
 PyTorch's Dynamo turns Python into graphs; glassgrad's compiler (:mod:`glassgrad.compiler`) records kernels instead,
 so these are its functions under Dynamo's names: ``reset()`` between experiments, ``config`` (settings kept and
 read back, changing nothing: :mod:`glassgrad.compiler.configs`), ``disable``, ``is_compiling``, and the shape hints
-``mark_dynamic``/``mark_static``, which change nothing either (each shape gets its own program).
+``mark_dynamic``/``mark_static``, which change nothing either (each shape gets its own program), and the class of a
+compiled module, ``OptimizedModule`` (also as ``torch._dynamo.eval_frame.OptimizedModule``, which code tests to unwrap
+a compiled model: ``if isinstance(model, OptimizedModule): model = model._orig_mod``).
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from .compiler import allow_in_graph, disable, is_compiling, reset
+from .compiler import optimized_module as eval_frame
 from .compiler.configs import DYNAMO as config
+from .compiler.optimized_module import OptimizedModule
 from .tensor import Tensor
 
-__all__ = ["allow_in_graph", "config", "disable", "is_compiling", "mark_dynamic", "mark_static", "maybe_mark_dynamic",
-           "reset"]
+__all__ = ["OptimizedModule", "allow_in_graph", "config", "disable", "eval_frame", "is_compiling", "mark_dynamic",
+           "mark_static", "maybe_mark_dynamic", "reset"]
 
 
 def mark_dynamic(t: Tensor, index: Any, **hints: Any) -> None:
