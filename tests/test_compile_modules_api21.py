@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import copy
 import pickle
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -228,6 +230,26 @@ def test_a_compiled_model_that_ran_pickles_and_is_compiled_afresh(how: str):
     for x in xs:
         np.testing.assert_array_equal(loaded(x).detach().array, called(x).detach().array)
     assert _replays(program) > 0
+
+
+def test_the_unwrapping_test_of_pytorch_code_finds_a_compiled_model():
+    """``isinstance(model, torch._dynamo.eval_frame.OptimizedModule)`` (how libraries unwrap a compiled model to save
+    it) raised AttributeError, and its import ModuleNotFoundError, through glassgrad's torch names."""
+    assert gg._dynamo.OptimizedModule is gg._dynamo.eval_frame.OptimizedModule is gg.compiler.OptimizedModule
+    script = """
+from glassgrad import torch_names
+torch_names.install()
+import torch
+import torch._dynamo.eval_frame
+from torch._dynamo.eval_frame import OptimizedModule
+model = torch.nn.Linear(2, 1)
+compiled = torch.compile(model)
+unwrapped = compiled._orig_mod if isinstance(compiled, torch._dynamo.eval_frame.OptimizedModule) else compiled
+print(unwrapped is model, isinstance(model, OptimizedModule), list(unwrapped.state_dict()))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False", "['weight',", "'bias']"]
 
 
 # --- pinned: names and the API as PyTorch's ----------------------------------------------------------------------
