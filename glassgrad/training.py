@@ -496,10 +496,16 @@ class _Steps:
 
 
 def save_checkpoint(model: Any, optimizer: Any, path: str | Path, **extra: Any) -> Path:
-    """Save model and optimizer state (and the architecture, when known) with :func:`glassgrad.save`."""
+    """Save model and optimizer state (and the architecture, when known) with :func:`glassgrad.save`; a compiled
+    model (``gg.compile(model)``) is saved as its model, without the wrapper's ``_orig_mod.`` in the keys, so that
+    the checkpoint loads into the model and ``glassgrad export`` rebuilds it (as Lightning and Hugging Face save one
+    of ``torch.compile``)."""
+    from .compiler.optimized_module import OptimizedModule
     from .io import save
     from .nn import architecture
 
+    while isinstance(model, OptimizedModule):
+        model = model._orig_mod
     payload: dict[str, Any] = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), **extra}
     try:
         payload["architecture"] = architecture(model)

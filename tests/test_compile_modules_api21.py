@@ -546,6 +546,22 @@ def test_fit_of_a_compiled_model_gives_eager_s_history_and_weights():
             _assert_same(eager, run(wrap, compile_step), f"wrap={wrap} compile={compile_step}")
 
 
+def test_a_checkpoint_of_a_compiled_model_is_the_models_own_and_rebuilds_it(tmp_path):
+    """``fit(gg.compile(model), checkpoint_every=1)`` saved the wrapper's ``_orig_mod.`` keys and no architecture,
+    so ``glassgrad export`` could not rebuild the model, nor the model load its own checkpoint (fails on 134a107).
+    The checkpoint is now the model's: its keys, its architecture, the trained weights."""
+    gg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    opt = gg.optim.SGD(model.parameters(), lr=0.05)
+    gg.fit(gg.compile(model), F.mse_loss, opt, gg.data.DataLoader(_dataset(16), batch_size=8), epochs=2,
+           checkpoint_every=1, checkpoint_dir=tmp_path, progress=False)
+    saved = gg.load(tmp_path / "checkpoint-epoch002.safetensors")
+    assert sorted(saved["model"]) == sorted(model.state_dict())
+    rebuilt = gg.nn.from_architecture(saved["architecture"], saved["model"])
+    for mine, theirs in zip(rebuilt.parameters(), model.parameters(), strict=True):
+        assert np.array_equal(mine.numpy(), theirs.numpy())
+
+
 def test_explain_and_the_original_still_work_after_all_that():
     gg.manual_seed(0)
     model = _mlp()

@@ -3,7 +3,8 @@
 Its one child, ``_orig_mod``, is the model, so what walks the tree sees the model under that name, as in
 PyTorch: ``named_parameters()`` and ``state_dict()`` say ``_orig_mod.fc1.weight`` (a checkpoint of a compiled
 model loads into a compiled model, or into the bare model once the prefix is cut, nanoGPT's
-``k[len('_orig_mod.'):]``), and ``print`` shows the model inside ``OptimizedModule(…)``. The parameters are
+``k[len('_orig_mod.'):]``; ``gg.fit``'s checkpoints and ``save_checkpoint`` save the model itself, with its
+architecture), and ``print`` shows the model inside ``OptimizedModule(…)``. The parameters are
 the model's own objects, ``train()``/``eval()`` reach the model and ``compiled.training`` is the model's mode (set
 by either), and any other attribute is the model's, read or written as PyTorch's wrapper forwards it:
 ``compiled.fc1``, ``compiled.temperature = 0.5`` and ``compiled.head = nn.Linear(…)`` (a head swapped for
