@@ -156,6 +156,12 @@ SIZED_BY_VALUES = "{name}: how many entries it gives depends on the values, whic
 """The reason a compiled step that calls ``nonzero``, ``unique``, ``bincount``… runs eagerly."""
 
 
+OTHER_MEMORY = ("{how} gives a tensor other memory, which a replay does not repeat: a later kernel reaching the tensor "
+                "(an optimizer reading p.grad) would read its old array; change it in place instead "
+                "(p.grad.mul_(0.5), t.copy_(v) under gg.no_grad()) or assign p.grad = g")
+"""The reason a compiled step that rebinds a tensor's memory (``t.data = v``, ``t.set_(v)``) runs eagerly."""
+
+
 def note_unreplayable(reason: str) -> None:
     """Tell a capturing recorder (:mod:`glassgrad.compiler`) that the step did something a replay cannot repeat."""
     tape = STATE.switches[1]

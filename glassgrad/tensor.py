@@ -67,6 +67,7 @@ from .arguments import (
     written_number,
 )
 from .autograd import (
+    OTHER_MEMORY,
     STATE,
     bump_version,
     note_kernel,
@@ -468,6 +469,8 @@ class Tensor:
             raise TypeError(
                 f"t.data = … needs a Tensor, got {type(value).__name__}; wrap it first: t.data = gg.tensor(value)"
             )
+        if STATE.switches[1] is not None:  # capturing a compiled step: p.grad.data = g * 0.5, then opt.step()
+            note_unreplayable(OTHER_MEMORY.format(how="t.data = …"))
         self.array = value.array
 
     def numpy(self) -> np.ndarray:

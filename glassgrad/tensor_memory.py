@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_arg, shape_text
-from .autograd import bump_version, note_unreplayable
+from .autograd import OTHER_MEMORY, bump_version, note_unreplayable
 from .creation import as_tensor
 from .ops_index import AS_STRIDED
 from .tensor import Tensor, refuse_inference, view_of
@@ -214,7 +214,7 @@ def set_(self: Tensor, source: Tensor | None = None) -> Tensor:
         raise RuntimeError("set_: cannot change the memory of a tensor that requires grad (or is in a graph)")
     if self._inference:
         refuse_inference("set_")
-    note_unreplayable("set_ gives a tensor other memory, which a replay does not repeat")
+    note_unreplayable(OTHER_MEMORY.format(how="set_"))
     self.array = np.zeros(0, dtype=self.array.dtype) if source is None else as_tensor(source).array
     bump_version(self.array)
     return self

@@ -721,7 +721,7 @@ def test_hardest_negatives_replay(make, ties):
 
 @pytest.mark.parametrize(
     ("make", "words"),
-    [(byol(), "held other numbers"), (barlow_inplace, "in-place change"), (dqn_mask, "boolean mask")],
+    [(byol(), "gives a tensor other memory"), (barlow_inplace, "in-place change"), (dqn_mask, "boolean mask")],
     ids=["byol-data-assigned", "barlow-diagonal-add_", "dqn-non-final-mask"],
 )
 def test_conservative_refusals(make, words):
