@@ -128,6 +128,14 @@ def recorded_cast(array: np.ndarray, dtype: Any) -> np.ndarray:
     return array if array.dtype == dtype else recorded_call(np.ndarray.astype, array, dtype)
 
 
+def copied_seed(array: np.ndarray) -> np.ndarray:
+    """A copy of a given ∂L/∂out (``backward(gradient)``, ``grad(…, grad_outputs=v)``) to start a walk from, made as one
+    kernel of a compiled step (:func:`recorded_call`): a copy made in Python outside the kernels was a constant to the
+    replay, the captures' numbers ever after, where the tensor given (a loss scale or weights changed in place between
+    calls, one made from the batch) holds others."""
+    return recorded_call(np.copy, array)
+
+
 def note_kernel(function: Callable, args: tuple) -> None:
     """Tell a capturing recorder (:mod:`glassgrad.compiler`) that ``function(*args)`` just ran (an in-place change)."""
     tape = STATE.switches[1]

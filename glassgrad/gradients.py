@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_text
-from .autograd import call_recorder, recorded_call
+from .autograd import call_recorder, copied_seed, recorded_call
 from .functions import stack
 from .gradient_walk import backward_into, gradients
 from .tensor import Tensor, _backward_inputs
@@ -81,7 +81,7 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool, caller
             )
         elif seed.dtype != output.dtype:
             seed = seed.to(output.dtype)  # also an integer or bool one, as PyTorch casts it
-        seeds.append(seed if create_graph else np.array(seed.array, copy=True))
+        seeds.append(seed if create_graph else copied_seed(seed.array))
     return tuple(seeds)
 
 

@@ -70,10 +70,12 @@ from .autograd import (
     OTHER_MEMORY,
     STATE,
     bump_version,
+    copied_seed,
     note_kernel,
     note_read,
     note_unreplayable,
     recorded_call,
+    recorded_cast,
     run_backward,
     version_of,
 )
@@ -728,13 +730,13 @@ class Tensor:
             if self.array.ndim:
                 seed = seed.reshape(self.array.shape)
         else:
-            seed = np.array(gradient.array if isinstance(gradient, Tensor) else gradient, copy=True)
+            seed = copied_seed(gradient.array) if isinstance(gradient, Tensor) else np.array(gradient, copy=True)
             if seed.shape != self.array.shape:
                 raise RuntimeError(
                     f"backward: gradient has shape {shape_text(seed.shape)} but the tensor has shape "
                     f"{shape_text(self.shape)}; they must match"
                 )
-            seed = seed.astype(self.array.dtype, copy=False)  # also an integer or bool one, as PyTorch casts it
+            seed = recorded_cast(seed, self.array.dtype)  # also an integer or bool one, as PyTorch casts it
         if create_graph or inputs is not None:
             from .gradient_walk import backward_into
 
