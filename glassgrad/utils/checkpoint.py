@@ -147,9 +147,6 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
         raise NotImplementedError("checkpoint: context_fn and debug are not supported in glassgrad; leave them unset")
     if determinism_check not in ("default", "none"):
         raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got {determinism_check!r}")
-    if current_tape() is not None:  # a trace shows the segment's ops; a compiled step cannot replay the rerun
-        note_unreplayable("checkpoint runs its segment again in backward")
-        return function(*args, **kwargs)
     if not is_grad_enabled():
         return function(*args, **kwargs)
     if use_reentrant and not any(isinstance(arg, Tensor) and arg.requires_grad for arg in args):
@@ -158,6 +155,9 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
                               "use_reentrant=False")
         with no_grad():
             return function(*args, **kwargs)
+    if current_tape() is not None:  # a trace shows the segment's ops; a compiled step cannot replay the rerun
+        note_unreplayable("checkpoint runs its segment again in backward")
+        return function(*args, **kwargs)
     random_state = default_generator.numpy_generator.bit_generator.state if preserve_rng_state else None
     start = next(TICKS)
     with enable_grad():
