@@ -37,7 +37,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   eager writes them, so edits made between calls are seen and the rest of the program cannot
   tell the difference. Every kernel is the function eager calls, on the same numbers, with the
   same Python scalars (the optimizer reads its learning rate at each step, so schedulers work):
-  results are identical to eager, bit for bit. ``.grad`` arrays are new each step, as in eager.
+  results are identical to eager, bit for bit. ``.grad`` arrays are new each step, as in eager. A ∂L/∂out given
+  (``loss.backward(scale)``, ``grad(out, w, grad_outputs=v)``) is copied by a kernel too, so one made from the batch
+  replays and one changed in place between calls (a loss scale) is read anew.
   Randomness replays too: a dropout mask, ``randn_like(std)`` or ``x.uniform_()`` is drawn again, from the
   same generator, at the same point of its stream, so it is what eager would draw; and a stream restarted or moved
   inside the step (``gg.manual_seed(k)``, ``generator.manual_seed(k)``, ``gg.set_rng_state(saved)``, a state read
@@ -104,8 +106,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   write such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
   kernel, and so is the copy of the old h that mul's rule reads back), a tensor given other memory
   (``p.grad.data = g * 0.5``, ``p.data = p.data - lr * p.grad``, ``t.set_(v)``: a later kernel reaching the tensor,
-  an optimizer reading ``p.grad``, would read its old array; ``p.grad = g * 0.5`` or ``p.grad.mul_(0.5)`` replay), random draws made outside a kernel
-  (a layer built inside the step, ``random_split``; dropout's masks,
+  an optimizer reading ``p.grad``, would read its old array; ``p.grad = g * 0.5`` or ``p.grad.mul_(0.5)`` replay),
+  random draws made outside a kernel (a layer built inside the step, ``random_split``; dropout's masks,
   ``randn``/``rand``/``randint``/``randperm``, ``gg.normal``, ``bernoulli``, ``poisson``, ``multinomial``,
   ``binomial``, the fills ``x.uniform_()``, ``x.normal_()``…, ``nn.init``'s, ``F.rrelu``, ``F.gumbel_softmax``
   and the distributions' draws (``rsample`` of ε: Normal, MultivariateNormal, …; the gamma family's ``rsample``:
