@@ -12,12 +12,13 @@ Each step is run eagerly and compiled from one seed over calls whose batches cha
 * ``checkpoint(trunk, x, use_reentrant=True)`` with an ``x`` that needs no gradient leaves the trunk without one in
   eager (PyTorch's warning), but ran it with gradients while captured: the compiled step trained the trunk.
 
-Pinned (no change): gradient penalties (WGAN-GP, R1, double backprop), MAML and Hessian-vector products run eagerly
-saying ``create_graph=True``; first-order MAML, PGD by ``autograd.grad``, SAM, PCGrad, GradNorm, DP-SGD's per-sample
-clipping by ``vmap(grad)``, batched gradients, ``autograd.functional.jacobian``, two backward calls with
-``retain_graph``, accumulation without ``zero_grad``, ``.grad`` scaled, clamped, assigned and added to by hand replay;
-custom ``autograd.Function``s, ``retain_grad``, ``backward(inputs=…)``, ``detach_()`` and a leaf made in the step
-given ``.grad`` by ``backward()`` run eagerly, saying why.
+Pinned: gradient penalties (WGAN-GP, R1) and MAML run eagerly saying ``create_graph=True``; first-order MAML, PGD
+by ``autograd.grad``, SAM, PCGrad, GradNorm, DP-SGD's per-sample clipping by ``vmap(grad)``, batched gradients,
+``autograd.functional.jacobian``, two backward calls with ``retain_graph``, accumulation without ``zero_grad``,
+``.grad`` scaled, clamped, assigned and added to by hand replay; custom ``autograd.Function``s, ``retain_grad``,
+``backward(inputs=…)``, ``detach_()``, a leaf made in the step given ``.grad`` by ``backward()`` and
+``gg.autograd.backward([l1, l2])`` (whose message named only ``inputs=`` and ``create_graph``, now it too) run
+eagerly, saying why.
 """
 
 from __future__ import annotations
@@ -558,6 +559,10 @@ def _refused(kind):
             elif kind == "inputs":
                 loss = d(x).pow(2).mean()
                 loss.backward(inputs=[d[2].weight])
+            elif kind == "several":
+                out = d(x)
+                loss = out.pow(2).mean()
+                gg.autograd.backward([loss, out.abs().mean()])
             elif kind == "detach_":
                 x_adv = x.clone()
                 for _ in range(2):
@@ -588,7 +593,8 @@ def _refused(kind):
 
 @pytest.mark.parametrize("kind, words", [
     ("function", "custom autograd.Function '_ScaledByItsMax'"), ("retain_grad", "retain_grad()"),
-    ("inputs", "backward(inputs=…)"), ("detach_", "detach_()"), ("saliency", "a leaf made inside the step"),
+    ("inputs", "backward(inputs=…)"), ("several", "gg.autograd.backward of several tensors at once"),
+    ("detach_", "detach_()"), ("saliency", "a leaf made inside the step"),
     ("data", "t.data = … gives a tensor other memory")])
 def test_what_a_replay_cannot_repeat_runs_eagerly(kind, words):
     _both(_refused(kind), words)

@@ -357,7 +357,8 @@ class Recorder:
         if self.refusal is not None:
             return
         if not self.returning and sys._getframe(1).f_code is not _RUN_BACKWARD:
-            self.refuse("backward(inputs=…) or backward(create_graph=True) inside the step")
+            self.refuse("backward(inputs=…) or backward(create_graph=True) inside the step (or gg.autograd.backward of "
+                        "several tensors at once: back-propagate their sum, (l1 + l2).backward())")
             return
         if self.returning and node._op.joint:
             self.refuse("gg.autograd.grad through a call with several outputs in the graph inside the step")
