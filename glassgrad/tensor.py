@@ -471,8 +471,8 @@ class Tensor:
             raise TypeError(
                 f"t.data = … needs a Tensor, got {type(value).__name__}; wrap it first: t.data = gg.tensor(value)"
             )
-        if STATE.switches[1] is not None:  # capturing a compiled step: p.grad.data = g * 0.5, then opt.step()
-            note_unreplayable(OTHER_MEMORY.format(how="t.data = …"))
+        if STATE.switches[1] is not None and value.array is not self.array:  # capturing a compiled step:
+            note_unreplayable(OTHER_MEMORY.format(how="t.data = …"))  # p.grad.data = g * 0.5 (p.data += v: its own)
         self.array = value.array
 
     def numpy(self) -> np.ndarray:

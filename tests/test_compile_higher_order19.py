@@ -79,27 +79,54 @@ def _weights_and_grads(d):
     return lambda: [*d.parameters(), *(p.grad for p in d.parameters())]
 
 
+def _with_model(momentum=0.0, adam=False):
+    """A maker from ``body(d, opt, x)``: a fresh model and its optimizer at each make, the step ``body`` on them, the
+    state their weights and ``.grad``."""
+    def maker(body):
+        def make():
+            d = _mlp()
+            opt = gg.optim.Adam(d.parameters(), lr=1e-2) if adam else _sgd(d, momentum=momentum)
+
+            def step(x):
+                return body(d, opt, x)
+
+            return step, _weights_and_grads(d)
+        return make
+    return maker
+
+
 # --- the holes --------------------------------------------------------------------------------------------------
 
 
-def _grad_data_halved():
-    d = _mlp()
-    opt = _sgd(d)
-
-    def step(x):
-        opt.zero_grad()
-        loss = d(x).pow(2).mean()
-        loss.backward()
-        for p in d.parameters():
-            p.grad.data = p.grad.data * 0.5
-        opt.step()
-        return loss
-
-    return step, _weights_and_grads(d)
+@_with_model()
+def _grad_data_halved(d, opt, x):
+    opt.zero_grad()
+    loss = d(x).pow(2).mean()
+    loss.backward()
+    for p in d.parameters():
+        p.grad.data = p.grad.data * 0.5
+    opt.step()
+    return loss
 
 
 def test_grad_data_assigned_before_the_update_runs_eagerly_hole():
     _both(_grad_data_halved, "t.data = … gives a tensor other memory")
+
+
+@_with_model()
+def _data_in_place(d, opt, x):
+    for p in d.parameters():
+        p.grad = None
+    loss = d(x).pow(2).mean()
+    loss.backward()
+    for p in d.parameters():
+        p.grad.data *= 0.5  # Python's p.grad.data = p.grad.data.__imul__(0.5): the same memory, assigned back
+        p.data += -0.1 * p.grad  # makemore's update
+    return loss
+
+
+def test_data_changed_in_place_and_assigned_back_replays():
+    _both(_data_in_place)
 
 
 def _scaled_by_a_global():
@@ -170,22 +197,17 @@ def test_a_given_gradient_changed_in_place_between_calls_is_read_at_each_replay_
 
 
 def _weighted_by_the_batch(use_grad):
-    def make():
-        d = _mlp()
-        opt = _sgd(d)
-
-        def step(x):
-            opt.zero_grad()
-            out = d(x)
-            if use_grad:
-                for p, g in zip(d.parameters(), gg.autograd.grad(out, list(d.parameters()), grad_outputs=x[:, :1])):
-                    p.grad = g
-            else:
-                out.backward(gradient=gg.ones_like(out) * x[:, :1])
-            opt.step()
-            return out
-
-        return step, _weights_and_grads(d)
+    @_with_model()
+    def make(d, opt, x):
+        opt.zero_grad()
+        out = d(x)
+        if use_grad:
+            for p, g in zip(d.parameters(), gg.autograd.grad(out, list(d.parameters()), grad_outputs=x[:, :1])):
+                p.grad = g
+        else:
+            out.backward(gradient=gg.ones_like(out) * x[:, :1])
+        opt.step()
+        return out
 
     return make
 
@@ -221,58 +243,43 @@ def test_reentrant_checkpoint_of_an_input_without_grad_leaves_the_trunk_untraine
 # --- pinned: what replays -----------------------------------------------------------------------------------------
 
 
-def _fomaml():
-    d = _mlp()
-    opt = _sgd(d)
-
-    def step(x):
-        opt.zero_grad()
-        params = dict(d.named_parameters())
-        inner = gf.functional_call(d, params, (x,)).pow(2).mean()
-        grads = gg.autograd.grad(inner, list(params.values()))
-        fast = {k: v - 0.1 * g.detach() for (k, v), g in zip(params.items(), grads)}
-        outer = gf.functional_call(d, fast, (x * 2,)).pow(2).mean()
-        outer.backward()
-        opt.step()
-        return outer
-
-    return step, _weights_and_grads(d)
+@_with_model()
+def _fomaml(d, opt, x):
+    opt.zero_grad()
+    params = dict(d.named_parameters())
+    inner = gf.functional_call(d, params, (x,)).pow(2).mean()
+    grads = gg.autograd.grad(inner, list(params.values()))
+    fast = {k: v - 0.1 * g.detach() for (k, v), g in zip(params.items(), grads)}
+    outer = gf.functional_call(d, fast, (x * 2,)).pow(2).mean()
+    outer.backward()
+    opt.step()
+    return outer
 
 
-def _pgd():
-    d = _mlp()
-    opt = _sgd(d)
-
-    def step(x):
-        x_adv = x.clone()
-        for _ in range(3):
-            x_adv.requires_grad_()
-            (g,) = gg.autograd.grad(d(x_adv).pow(2).mean(), [x_adv])
-            x_adv = (x_adv + 0.05 * g.sign()).detach()
-            x_adv = gg.min(gg.max(x_adv, x - 0.1), x + 0.1)
-        opt.zero_grad()
-        loss = d(x_adv).pow(2).mean()
-        loss.backward()
-        opt.step()
-        return loss, x_adv
-
-    return step, _weights_and_grads(d)
+@_with_model()
+def _pgd(d, opt, x):
+    x_adv = x.clone()
+    for _ in range(3):
+        x_adv.requires_grad_()
+        (g,) = gg.autograd.grad(d(x_adv).pow(2).mean(), [x_adv])
+        x_adv = (x_adv + 0.05 * g.sign()).detach()
+        x_adv = gg.min(gg.max(x_adv, x - 0.1), x + 0.1)
+    opt.zero_grad()
+    loss = d(x_adv).pow(2).mean()
+    loss.backward()
+    opt.step()
+    return loss, x_adv
 
 
-def _two_backwards():
-    d = _mlp()
-    opt = _sgd(d)
-
-    def step(x):
-        opt.zero_grad()
-        out = d(x)
-        first, second = out.pow(2).mean(), out.abs().mean()
-        first.backward(retain_graph=True)
-        second.backward()
-        opt.step()
-        return first, second
-
-    return step, _weights_and_grads(d)
+@_with_model()
+def _two_backwards(d, opt, x):
+    opt.zero_grad()
+    out = d(x)
+    first, second = out.pow(2).mean(), out.abs().mean()
+    first.backward(retain_graph=True)
+    second.backward()
+    opt.step()
+    return first, second
 
 
 def _accumulating():
@@ -285,38 +292,28 @@ def _accumulating():
     return step, _weights_and_grads(d)
 
 
-def _grads_by_hand():
-    d = _mlp()
-    opt = _sgd(d, momentum=0.9)
-
-    def step(x):
-        opt.zero_grad(set_to_none=False)
-        loss = d(x).pow(2).mean()
-        loss.backward()
-        for p in d.parameters():
-            p.grad = p.grad.clone() * 0.5
-        d[0].weight.grad.mul_(2.0)
-        d[0].bias.grad.data.clamp_(-0.01, 0.01)
-        opt.step()
-        return loss
-
-    return step, _weights_and_grads(d)
+@_with_model(momentum=0.9)
+def _grads_by_hand(d, opt, x):
+    opt.zero_grad(set_to_none=False)
+    loss = d(x).pow(2).mean()
+    loss.backward()
+    for p in d.parameters():
+        p.grad = p.grad.clone() * 0.5
+    d[0].weight.grad.mul_(2.0)
+    d[0].bias.grad.data.clamp_(-0.01, 0.01)
+    opt.step()
+    return loss
 
 
-def _summed_by_hand():
-    d = _mlp()
-    opt = gg.optim.Adam(d.parameters(), lr=1e-2)
-
-    def step(x):
-        opt.zero_grad()
-        for p in d.parameters():
-            p.grad = gg.zeros_like(p)
-        for part in (x[:2], x[2:]):
-            for p, g in zip(d.parameters(), gg.autograd.grad(d(part).pow(2).mean(), list(d.parameters()))):
-                p.grad += g
-        opt.step()
-
-    return step, _weights_and_grads(d)
+@_with_model(adam=True)
+def _summed_by_hand(d, opt, x):
+    opt.zero_grad()
+    for p in d.parameters():
+        p.grad = gg.zeros_like(p)
+    for part in (x[:2], x[2:]):
+        for p, g in zip(d.parameters(), gg.autograd.grad(d(part).pow(2).mean(), list(d.parameters()))):
+            p.grad += g
+    opt.step()
 
 
 def _universal_perturbation():
@@ -335,74 +332,59 @@ def _universal_perturbation():
     return step, lambda: [delta, delta.grad, *(p.grad for p in d.parameters())]
 
 
-def _frozen_for_one_loss():
-    d = _mlp()
-    opt = _sgd(d)
-
-    def step(x):
-        opt.zero_grad()
-        for p in d[0].parameters():
-            p.requires_grad_(False)
-        first = d(x).pow(2).mean()
-        first.backward()
-        for p in d[0].parameters():
-            p.requires_grad_(True)
-        second = d(x).abs().mean()
-        second.backward()
-        opt.step()
-        return first, second
-
-    return step, _weights_and_grads(d)
+@_with_model()
+def _frozen_for_one_loss(d, opt, x):
+    opt.zero_grad()
+    for p in d[0].parameters():
+        p.requires_grad_(False)
+    first = d(x).pow(2).mean()
+    first.backward()
+    for p in d[0].parameters():
+        p.requires_grad_(True)
+    second = d(x).abs().mean()
+    second.backward()
+    opt.step()
+    return first, second
 
 
-def _sam():
-    d = _mlp()
-    opt = _sgd(d, momentum=0.9)
-
-    def step(x):
-        opt.zero_grad()
-        loss = d(x).pow(2).mean()
-        loss.backward()
-        params = list(d.parameters())
-        norm = gg.stack([p.grad.norm(2) for p in params]).norm(2)
-        steps = []
-        with gg.no_grad():
-            for p in params:
-                e = p.grad * (0.05 / (norm + 1e-12))
-                p.add_(e)
-                steps.append(e)
-        opt.zero_grad()
-        sharp = d(x).pow(2).mean()
-        sharp.backward()
-        with gg.no_grad():
-            for p, e in zip(params, steps):
-                p.sub_(e)
-        opt.step()
-        return loss, sharp
-
-    return step, _weights_and_grads(d)
-
-
-def _pcgrad():
-    d = _mlp()
-    opt = _sgd(d)
-
-    def step(x):
-        out = d(x)
-        first, second = out.pow(2).mean(), (out - 1).abs().mean()
-        params = list(d.parameters())
-        f1 = gg.cat([g.reshape(-1) for g in gg.autograd.grad(first, params, retain_graph=True)])
-        f2 = gg.cat([g.reshape(-1) for g in gg.autograd.grad(second, params)])
-        dot = (f1 * f2).sum()
-        total = gg.where(dot < 0, f1 - dot / (f2 * f2).sum() * f2, f1) + f2
-        start = 0
+@_with_model(momentum=0.9)
+def _sam(d, opt, x):
+    opt.zero_grad()
+    loss = d(x).pow(2).mean()
+    loss.backward()
+    params = list(d.parameters())
+    norm = gg.stack([p.grad.norm(2) for p in params]).norm(2)
+    steps = []
+    with gg.no_grad():
         for p in params:
-            p.grad = total[start:start + p.numel()].reshape(p.shape).clone()
-            start += p.numel()
-        opt.step()
-        return first, second, dot
+            e = p.grad * (0.05 / (norm + 1e-12))
+            p.add_(e)
+            steps.append(e)
+    opt.zero_grad()
+    sharp = d(x).pow(2).mean()
+    sharp.backward()
+    with gg.no_grad():
+        for p, e in zip(params, steps):
+            p.sub_(e)
+    opt.step()
+    return loss, sharp
 
-    return step, _weights_and_grads(d)
+
+@_with_model()
+def _pcgrad(d, opt, x):
+    out = d(x)
+    first, second = out.pow(2).mean(), (out - 1).abs().mean()
+    params = list(d.parameters())
+    f1 = gg.cat([g.reshape(-1) for g in gg.autograd.grad(first, params, retain_graph=True)])
+    f2 = gg.cat([g.reshape(-1) for g in gg.autograd.grad(second, params)])
+    dot = (f1 * f2).sum()
+    total = gg.where(dot < 0, f1 - dot / (f2 * f2).sum() * f2, f1) + f2
+    start = 0
+    for p in params:
+        p.grad = total[start:start + p.numel()].reshape(p.shape).clone()
+        start += p.numel()
+    opt.step()
+    return first, second, dot
 
 
 def _gradnorm():
@@ -427,27 +409,22 @@ def _gradnorm():
     return step, lambda: [*d.parameters(), weights, weights.grad]
 
 
-def _dp_sgd():
-    d = _mlp()
-    opt = _sgd(d)
+@_with_model()
+def _dp_sgd(d, opt, x):
+    params = {k: v.detach() for k, v in d.named_parameters()}
 
-    def step(x):
-        params = {k: v.detach() for k, v in d.named_parameters()}
+    def loss_of(p, row):
+        return gf.functional_call(d, p, (row[None],)).pow(2).sum()
 
-        def loss_of(p, row):
-            return gf.functional_call(d, p, (row[None],)).pow(2).sum()
-
-        per_sample = gf.vmap(gf.grad(loss_of), in_dims=(None, 0))(params, x)
-        norms = gg.stack([g.reshape(4, -1).norm(dim=1) for g in per_sample.values()]).norm(dim=0)
-        factor = 1.0 / (norms / 0.5).clamp(min=1.0)
-        opt.zero_grad()
-        for k, p in d.named_parameters():
-            g = per_sample[k]
-            p.grad = (g * factor.reshape(-1, *([1] * (g.dim() - 1)))).sum(0)
-        opt.step()
-        return norms
-
-    return step, _weights_and_grads(d)
+    per_sample = gf.vmap(gf.grad(loss_of), in_dims=(None, 0))(params, x)
+    norms = gg.stack([g.reshape(4, -1).norm(dim=1) for g in per_sample.values()]).norm(dim=0)
+    factor = 1.0 / (norms / 0.5).clamp(min=1.0)
+    opt.zero_grad()
+    for k, p in d.named_parameters():
+        g = per_sample[k]
+        p.grad = (g * factor.reshape(-1, *([1] * (g.dim() - 1)))).sum(0)
+    opt.step()
+    return norms
 
 
 def _jacobians():
@@ -540,53 +517,48 @@ class _ScaledByItsMax(gg.autograd.Function):
 
 
 def _refused(kind):
-    def make():
-        d = _mlp()
-        opt = _sgd(d)
-
-        def step(x):
-            opt.zero_grad()
-            if kind == "function":
-                loss = _ScaledByItsMax.apply(d(x)).pow(2).mean()
-                loss.backward()
-            elif kind == "retain_grad":
-                h = d[0](x)
-                h.retain_grad()
-                loss = d[2](d[1](h)).pow(2).mean()
-                loss.backward()
-                opt.step()
-                return loss, h.grad
-            elif kind == "inputs":
-                loss = d(x).pow(2).mean()
-                loss.backward(inputs=[d[2].weight])
-            elif kind == "several":
-                out = d(x)
-                loss = out.pow(2).mean()
-                gg.autograd.backward([loss, out.abs().mean()])
-            elif kind == "detach_":
-                x_adv = x.clone()
-                for _ in range(2):
-                    x_adv.requires_grad_()
-                    d(x_adv).pow(2).mean().backward()
-                    x_adv = x_adv + 0.05 * x_adv.grad.sign()
-                    x_adv.detach_()
-                opt.zero_grad()
-                loss = d(x_adv).pow(2).mean()
-                loss.backward()
-            elif kind == "saliency":
-                x = x.clone().requires_grad_()
-                loss = d(x).sum()
-                loss.backward()
-                return loss, x.grad.abs()
-            else:  # p.data = … (an update written by hand)
-                loss = d(x).pow(2).mean()
-                loss.backward()
-                for p in d.parameters():
-                    p.data = p.data - 0.01 * p.grad
+    @_with_model()
+    def make(d, opt, x):
+        opt.zero_grad()
+        if kind == "function":
+            loss = _ScaledByItsMax.apply(d(x)).pow(2).mean()
+            loss.backward()
+        elif kind == "retain_grad":
+            h = d[0](x)
+            h.retain_grad()
+            loss = d[2](d[1](h)).pow(2).mean()
+            loss.backward()
             opt.step()
-            return loss
-
-        return step, _weights_and_grads(d)
+            return loss, h.grad
+        elif kind == "inputs":
+            loss = d(x).pow(2).mean()
+            loss.backward(inputs=[d[2].weight])
+        elif kind == "several":
+            out = d(x)
+            loss = out.pow(2).mean()
+            gg.autograd.backward([loss, out.abs().mean()])
+        elif kind == "detach_":
+            x_adv = x.clone()
+            for _ in range(2):
+                x_adv.requires_grad_()
+                d(x_adv).pow(2).mean().backward()
+                x_adv = x_adv + 0.05 * x_adv.grad.sign()
+                x_adv.detach_()
+            opt.zero_grad()
+            loss = d(x_adv).pow(2).mean()
+            loss.backward()
+        elif kind == "saliency":
+            x = x.clone().requires_grad_()
+            loss = d(x).sum()
+            loss.backward()
+            return loss, x.grad.abs()
+        else:  # p.data = … (an update written by hand)
+            loss = d(x).pow(2).mean()
+            loss.backward()
+            for p in d.parameters():
+                p.data = p.data - 0.01 * p.grad
+        opt.step()
+        return loss
 
     return make
 
