@@ -196,14 +196,16 @@ def test_a_given_gradient_changed_in_place_between_calls_is_read_at_each_replay_
     _both(make, between=_changed_in_place)
 
 
-def _weighted_by_the_batch(use_grad):
+def _weighted_by_the_batch(how):
     @_with_model()
     def make(d, opt, x):
         opt.zero_grad()
         out = d(x)
-        if use_grad:
+        if how == "grad":
             for p, g in zip(d.parameters(), gg.autograd.grad(out, list(d.parameters()), grad_outputs=x[:, :1])):
                 p.grad = g
+        elif how == "mask":  # a bool ∂L/∂out, cast to the output's dtype
+            out.backward(gradient=x[:, :1] > 0)
         else:
             out.backward(gradient=gg.ones_like(out) * x[:, :1])
         opt.step()
@@ -212,11 +214,12 @@ def _weighted_by_the_batch(use_grad):
     return make
 
 
-@pytest.mark.parametrize("use_grad", [False, True], ids=["backward(gradient=…)", "grad(grad_outputs=…)"])
-def test_a_given_gradient_made_from_the_batch_replays_hole(use_grad):
+@pytest.mark.parametrize("how", ["backward", "mask", "grad"],
+                         ids=["backward(gradient=…)", "backward(gradient=a bool mask)", "grad(grad_outputs=…)"])
+def test_a_given_gradient_made_from_the_batch_replays_hole(how):
     """It ran eagerly: 'an array … that no op of the call made held other numbers on the next call' (a conservative
     refusal, the copy being made outside the kernels)."""
-    _both(_weighted_by_the_batch(use_grad))
+    _both(_weighted_by_the_batch(how))
 
 
 def _checkpointed_trunk():
