@@ -39,7 +39,6 @@ from .autograd import (
     TICKS,
     bump_version_and_rebase,
     current_tape,
-    note_unreplayable,
     read_roles,
     rebase_tick,
 )
@@ -164,25 +163,40 @@ def _follow(changed: Any, source: Any) -> None:
       ``getitem(new x)``).
 
     Each re-base moves the tensor's node to a hidden tensor, as :func:`rebase` does; the memory's change was
-    counted once already (a view and its base share one version counter, as in PyTorch).
+    counted once already (a view and its base share one version counter, as in PyTorch). An active tape is told
+    first (:func:`_tell_follow`): a compiled step replays each such re-base as a kernel of its own.
     """
     base = getattr(changed, "_view_of", None)
     if base is not None and base is not source:
-        note_unreplayable("an in-place change of a view of a tensor in the graph (x.reshape(-1, n)[mask] = v) changes "
-                          "the tensor it views, which a replay does not follow; write it out of place "
-                          "(x = x.masked_fill(mask, v), or gg.where)")
         _write_back(changed, base)
         _follow(base, changed)
     for view in _live_views(changed):
         if view is not source:
-            note_unreplayable("an in-place change re-bases the views of the tensor")
             _read_again(view, changed)
             _follow(view, changed)
+
+
+VIEW_WRITTEN = ("an in-place change of a view of a tensor in the graph (x.reshape(-1, n)[mask] = v) changes the tensor "
+                "it views, which a replay does not follow; write it out of place (x = x.masked_fill(mask, v), or "
+                "gg.where)")
+VIEWS_READ_AGAIN = "an in-place change re-bases the views of the tensor"
+"""Why a compiled step runs eagerly where it cannot follow such a re-base (a tape's ``on_follow``: the tensor re-based
+is not one the step made with an op)."""
+
+
+def _tell_follow(reason: str) -> None:
+    """Tell an active tape that the next re-base follows a change made through shared memory (:func:`_follow`): its
+    record is ``op.forward(*args)`` of the memory as it is now, run for what the row saves (a compiled step replays it
+    as one kernel, or refuses with ``reason``)."""
+    tape = current_tape()
+    if tape is not None and hasattr(tape, "on_follow"):
+        tape.on_follow(reason)
 
 
 def _write_back(view: Any, base: Any) -> None:
     """``base`` stands for its old value with ``view``'s entries, which ``view``'s in-place change wrote."""
     op, args = view._view_how
+    _tell_follow(VIEW_WRITTEN)
     old = _hide_node(base, None, counted=False)
     if op is GETITEM or op is DIAGONAL:  # the old value with the view's entries (written there already: setitem
         index = args[0] if op is GETITEM else diagonal_index(base.shape, *args)  # copies them onto themselves)
@@ -197,6 +211,7 @@ def _write_back(view: Any, base: Any) -> None:
 def _read_again(view: Any, base: Any) -> None:
     """``view`` stands for its op of ``base``'s new value (the same entries of the same memory)."""
     op, args = view._view_how
+    _tell_follow(VIEWS_READ_AGAIN)
     _hide_node(view, None, counted=False)
     _, saved = op.forward(base.array, *args)
     record(view, op, (base,), saved, (base.array, *args))

@@ -1011,12 +1011,12 @@ def test_a_write_of_several_values_through_a_boolean_mask_runs_eagerly_saying_wh
     assert len(refusals) == 1 and "several values takes as many as the mask holds True" in refusals[0], refusals
 
 
-def test_a_write_through_a_view_of_a_graph_tensor_is_refused_naming_the_out_of_place_form():
+def test_a_write_through_a_view_of_a_graph_tensor_replays_bit_for_bit():
+    """The view's base follows the write (a reshape of the view, as eager re-bases it): one kernel of the program."""
     def masked_softmax(h: gg.Tensor, given: gg.Tensor) -> gg.Tensor:  # Dive into Deep Learning's, on a flat view
         scores = h * 2
         flat = scores.reshape(-1, 4)
         flat[given.reshape(-1, 4) > 0] = -1e6
         return gg.softmax(scores, dim=-1).sum() + (h ** 2).sum()
 
-    refusals = refusals_of_an_indexed_step(masked_softmax, lambda r: r.integers(-1, 3, (3, 4)))
-    assert len(refusals) == 1 and "write it out of place (x = x.masked_fill(mask, v), or gg.where)" in refusals[0]
+    assert refusals_of_an_indexed_step(masked_softmax, lambda r: r.integers(-1, 3, (3, 4))) == []

@@ -104,7 +104,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   except E: …``, where a later call's error would reach the caller past the handler), an in-place
   change of a graph tensor other than a write into one the step made (``detach_()``, an operand of another dtype; a
   write such as ``x.relu_()``, ``nn.ReLU(inplace=True)``, ``x.copy_(v)``, ``x[i] = v``, ``h += b`` or ``h *= w`` is a
-  kernel, and so is the copy of the old h that mul's rule reads back), a tensor given other memory
+  kernel, and so is the copy of the old h that mul's rule reads back; a write through a view of one, ``m[1].mul_(v)``,
+  ``x.reshape(-1, n)[mask] = v``, ``scores[:, :3] += bias``, is one too, and the tensor it views, re-based as eager
+  re-bases it, and that tensor's other views, read again, one kernel each; through a view of a tensor the step did
+  not make, an argument say, it is refused), a tensor given other memory
   (``p.grad.data = g * 0.5``, ``p.data = p.data - lr * p.grad``, ``t.set_(v)``: a later kernel reaching the tensor,
   an optimizer reading ``p.grad``, would read its old array; ``p.grad = g * 0.5`` or ``p.grad.mul_(0.5)`` replay),
   random draws made outside a kernel (a layer built inside the step, ``random_split``; dropout's masks,

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..anomaly import MODE as ANOMALY
-from ..autograd import FREED, STATE, _memory_owner, run_backward, watched_by
+from ..autograd import FREED, STATE, _memory_owner, reroute, run_backward, watched_by
 from ..dtypes import _default
 from ..ops import SETITEM
 from ..saved_packing import Packed
@@ -78,6 +78,25 @@ def written_into(forward: Any) -> Any:
 
 _WRITTEN_INTO: dict = {}
 """Each row's forward → its :func:`written_into` kernel, made once."""
+
+
+def followed(forward: Any) -> Any:
+    """``forward(*args)`` of a tensor re-based to follow an in-place change made through memory it shares
+    (:func:`glassgrad.graph._follow`: a view's base after the view was written, ``setitem(old base, view)`` or the
+    view shaped back; a base's views, read again), as the engine runs it: the new values are in the tensor's memory
+    (``target``) already, and the row runs for what it saves for the backward. One kernel, the same function for a
+    row on every capture."""
+    follower = _FOLLOWED.get(forward)
+    if follower is None:
+        def follower(target: np.ndarray, *args: Any) -> tuple:
+            return target, forward(*args)[1]
+
+        follower = _FOLLOWED[forward] = follower
+    return follower
+
+
+_FOLLOWED: dict = {}
+"""Each row's forward → its :func:`followed` kernel, made once."""
 
 
 ZERO_GRADS = {("glassgrad.optim.optimizer", "Optimizer.zero_grad"), ("glassgrad.nn.module", "Module.zero_grad")}
@@ -202,6 +221,8 @@ class Recorder:
         self.inputs = 0
         self.fresh_grads: list = []
         self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
+        self.following: str | None = None  # the next re-base follows a change through shared memory: why, if refused
+        self.follows = False  # the re-base under way (self.rebasing) is such a follow
         self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
         self.outside: list[OutsideWalk] = []  # the walks of a forward whose backward runs outside (walk_outside)
@@ -281,8 +302,14 @@ class Recorder:
     def on_forward(self, op: Any, parents: tuple, result: Any, args: tuple) -> None:
         if self.refusal is not None:
             return
-        function = op.forward
-        if self.rebasing is not None:  # the new node of a tensor just re-based: a write into its memory?
+        function, follow = op.forward, self.rebasing is not None and self.follows
+        if follow:  # its memory holds its new values, written through another tensor: the row runs for its saved
+            rebased, self.rebasing, self.follows = self.rebasing, None, False
+            if result is not rebased:
+                self.refuse(REBASE_REFUSAL)
+                return
+            function, args = followed(op.forward), (result.array, *args)
+        elif self.rebasing is not None:  # the new node of a tensor just re-based: a write into its memory?
             rebased, self.rebasing = self.rebasing, None
             private = self._private_copy_of(result.array, args[0])
             if result is not rebased or not (op is SETITEM or args[0] is result.array or private):
@@ -296,7 +323,9 @@ class Recorder:
             self.refuse(f"the custom autograd.Function '{op.name}' runs Python a replay cannot see")
             return
         encoded = tuple(self.encode(arg, f"'{op.name}'") for arg in args)
-        if op is SETITEM:  # x[mask] = v of one value is a fill, whatever the count: only v's entries must fit it
+        if follow:  # a view by basic indexing or of all of the memory: no mask (a copy, which no change follows)
+            pass
+        elif op is SETITEM:  # x[mask] = v of one value is a fill, whatever the count: only v's entries must fit it
             if _has_mask(args[2:]) and np.ndim(args[1]):
                 self.refuse("x[mask] = v with a boolean mask and several values takes as many as the mask holds True, "
                             "a count a replay would take as it was; write gg.where(mask, v, x)")
@@ -337,21 +366,29 @@ class Recorder:
         which a replay follows when it is a write into the tensor's memory (``x.copy_(v)``, ``x[i] = v``, an
         ``inplace=True`` activation, ``x.relu_()``): the write is then a kernel of the program, into the array the
         step made there, and the ops recorded before the change lead to ``previous`` (as the engine reroutes them)."""
+        following, self.following = self.following, None
         if self.refusal is not None:
             return
         slot = self.slot_of.get(id(tensor.array))
         if slot is None or slot < self.inputs:  # its node (and requires_grad) would outlive the call: not replayed
-            self.refuse("an in-place change of a tensor in the graph that the step did not make with an op (an "
-                        "argument, a buffer, a gg.tensor(…) constant) makes that tensor a node of the step's graph, "
-                        "which a replay does not; clone() it in the step first, or build it out of place (gg.stack, "
-                        "gg.cat)")
+            self.refuse(following or (  # (a write through a view of it: the view's refusal)
+                "an in-place change of a tensor in the graph that the step did not make with an op (an argument, a "
+                "buffer, a gg.tensor(…) constant) makes that tensor a node of the step's graph, which a replay does "
+                "not; clone() it in the step first, or build it out of place (gg.stack, gg.cat)"))
             return
         saved = self.saved_of.pop(id(tensor), None)
         if saved is not None:
             self.saved_of[id(previous)] = saved
             self.layer_of[id(previous)] = self.layer_of.pop(id(tensor))
         self.keep.append(previous)
-        self.rebasing = tensor
+        self.rebasing, self.follows = tensor, following is not None
+
+    def on_follow(self, reason: str) -> None:
+        """The next re-base (``on_rebase``) follows an in-place change made through memory the tensor shares with
+        another (:func:`glassgrad.graph._follow`); its new node comes as ``op.forward(*args)`` of that memory, which a
+        replay runs as a :func:`followed` kernel. Refused, for ``reason``, where the tensor is not one the step
+        made with an op."""
+        self.following = reason
 
     def on_backward(self, node: Any, upstream: np.ndarray, contributions: tuple) -> None:
         if self.refusal is not None:
@@ -598,9 +635,9 @@ class Recorder:
                             "replayed forward gives gradients to its parameters and arguments only; pass it as an "
                             "argument, or compile the whole step")
                 return None
-            for parent in tensor._parents:
-                if parent._requires_grad and id(parent) not in seen:
-                    seen.add(id(parent))
+            for parent in reroute(tensor):  # as the walk meets them: a parent re-based since, its old node
+                if parent._requires_grad and id(parent) not in seen:  # (x.reshape(-1)[0] *= 2 makes x a reshape
+                    seen.add(id(parent))  # of the view, whose old node reads x's old one)
                     stack.append(parent)
         return leaves
 
