@@ -124,7 +124,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   draw from Python's ``random`` module or NumPy's (its global generator, ``np.random.rand()``, or a ``Generator``:
   a branch on it would be taken as at capture), an iterator or a file the step's code reads by
   name (``x, y = next(batches)``, ``if next(counter) % 4 == 0``, ``log.write(…)``: a replay would take no item and
-  write nothing), a returned graph other than the tensors of a forward, and a step that does different work on
+  write nothing), a returned graph other than the tensors of a forward (or tensors of one memory, ``m, m[0]``:
+  eager links them, so a write into one after the call re-bases the other), and a step that does different work on
   each call. Each gives a one-line warning saying why, and that key runs eagerly from then on (same results);
   ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so

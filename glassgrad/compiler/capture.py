@@ -563,6 +563,13 @@ class Recorder:
                         f"twice or more than {MOST_OUTPUTS}, whose walks a replay would not all hold: return fewer, "
                         "or compile the whole training step")
             return
+        roots = [id(_viewed_root(output)) for output in outputs]
+        if len(set(roots)) < len(roots):
+            self.refuse("it returns tensors in the graph on one memory (a tensor and a view of it, m and m[0], or two "
+                        "views of one), which eager links: an in-place change of one after the call re-bases the "
+                        "others, which a replayed call's outputs would not follow; return one of them and take the "
+                        "views outside")
+            return
         leaves: dict[int, Tensor] = {}
         for output in outputs:
             reached = self._leaves_of(output)
@@ -937,6 +944,13 @@ def _graph_outputs(value: Any, found: list, arguments: dict) -> list:
         for field in _fields_of(value) or ():
             _graph_outputs(getattr(value, field.name), found, arguments)
     return found
+
+
+def _viewed_root(tensor: Tensor) -> Tensor:
+    """The tensor at the top of ``tensor``'s views (:func:`glassgrad.graph.as_view`): itself, if it is no view."""
+    while getattr(tensor, "_view_of", None) is not None:
+        tensor = tensor._view_of
+    return tensor
 
 
 def _cut(tensor: Tensor) -> bool:
