@@ -177,8 +177,19 @@ def test_a_head_swapped_through_the_compiled_model_is_trained():
     assert [key for key in compiled.state_dict() if "out" in key] == ["_orig_mod.out.weight", "_orig_mod.out.bias"]
 
 
-def test_the_compiled_model_s_mode_is_the_model_s_as_in_pytorch():
-    torch = pytest.importorskip("torch")
+@pytest.fixture
+def torch_compiling():
+    """PyTorch, whose ``torch.compile`` switches off the distributions' argument checks for the whole process (its
+    Dynamo's default): they are switched back after the test, as later tests (PyTorch's refusals of a bad value to
+    score) rely on them."""
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
+    checked = torch.distributions.Distribution._validate_args
+    yield torch
+    torch.distributions.Distribution.set_default_validate_args(checked)
+
+
+def test_the_compiled_model_s_mode_is_the_model_s_as_in_pytorch(torch_compiling):
+    torch = torch_compiling
     for module, compile_it in ((gg.nn.Linear(2, 2), gg.compile),
                                (torch.nn.Linear(2, 2), lambda m: torch.compile(m, backend="eager"))):
         compiled = compile_it(module)
@@ -196,8 +207,8 @@ def test_the_compiled_model_s_mode_is_the_model_s_as_in_pytorch():
     assert gg.compile(model).training is False and model.training is False  # compiling keeps the model's mode
 
 
-def test_len_dir_and_get_submodule_reach_the_model_as_in_pytorch():
-    torch = pytest.importorskip("torch")
+def test_len_dir_and_get_submodule_reach_the_model_as_in_pytorch(torch_compiling):
+    torch = torch_compiling
     ours = gg.compile(nn.Sequential(nn.Linear(3, 4), nn.ReLU()))
     theirs = torch.compile(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU()), backend="eager")
     assert len(ours) == len(theirs) == 2
@@ -255,8 +266,8 @@ print(unwrapped is model, isinstance(model, OptimizedModule), list(unwrapped.sta
 # --- pinned: names and the API as PyTorch's ----------------------------------------------------------------------
 
 
-def test_names_match_pytorch_s_optimized_module():
-    torch = pytest.importorskip("torch")
+def test_names_match_pytorch_s_optimized_module(torch_compiling):
+    torch = torch_compiling
     ours = gg.compile(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)))
     theirs = torch.compile(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)), backend="eager")
     assert list(ours.state_dict()) == list(theirs.state_dict())
