@@ -25,6 +25,10 @@ adds them, as for any tensor used twice). With ``Xᵀ`` the transpose, ``I`` the
   ``∂L/∂A = P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ`` for a square A (``L̄``, ``Ū`` the packed gradient's strict
   lower and upper parts; :func:`_lu_grad` has the wide and tall forms). The pivots are constants.
 
+Each backward reads back its own factor (the node's output, and so PyTorch's saved tensor: a factor changed in
+place before backward is refused, as PyTorch refuses it) and the others it computed itself, never A: for m < n
+the block ``Y`` is read back as ``Q·V``.
+
 The same formulas run on arrays (``backward``) and on recorded tensors (``vjp_tensors``, for second
 derivatives: the factors are then computed again by these rows, so that they are in the graph).
 
@@ -136,10 +140,12 @@ def _copyltu(m):
 
 
 def _qr_grad(grad_q, grad_r, q, r, a):
-    """``∂L/∂A`` from ``Q̄`` and ``R̄`` (either may be None: that factor got no gradient)."""
+    """``∂L/∂A`` from ``Q̄`` and ``R̄`` (either may be None: that factor got no gradient); ``a`` gives only the
+    shape: a wide A's right block is read back as ``Y = Q·V``, from the factors alone, as PyTorch reads it (an A
+    changed in place since the forward does not change the gradient)."""
     rows, columns = a.shape[-2], a.shape[-1]
     if rows < columns:  # A = [X | Y], R = [U | V]: X's square QR, and V = Qᵀ·Y
-        square, rest = r[..., :, :rows], a[..., :, rows:]
+        square, rest = r[..., :, :rows], q @ r[..., :, rows:]
         grad_v = None if grad_r is None else grad_r[..., :, rows:]
         grad_u = None if grad_r is None else grad_r[..., :, :rows]
         if grad_v is not None:
@@ -203,12 +209,12 @@ def _qr_vjp(position):
 QR_Q = register(Op(
     "qr_q", "out = Q of A = Q·R (orthonormal columns)", ("(Q̄ + Q·copyltu(−Q̄ᵀ·Q))·R⁻ᵀ, Q̄ = {up}",), _qr_q,
     _qr_q_back, kind="contraction", roles=("A",), written="Q({A})", settings=("mode",), defaults=("reduced",),
-    vjp_tensors=_qr_vjp(0),
+    saves=((OUT,),), vjp_tensors=_qr_vjp(0),
 ))
 QR_R = register(Op(
     "qr_r", "out = R of A = Q·R (upper triangular)", ("Q·copyltu(R·R̄ᵀ)·R⁻ᵀ, R̄ = {up}",), _qr_r, _qr_r_back,
     kind="contraction", roles=("A",), written="R({A})", settings=("mode",), defaults=("reduced",),
-    vjp_tensors=_qr_vjp(1),
+    saves=((OUT,),), vjp_tensors=_qr_vjp(1),
 ))
 
 
@@ -252,7 +258,7 @@ EIGH_VECTORS = register(Op(
     "eigh_vectors", "out = V of A = V·diag(λ)·Vᵀ (eigenvectors as columns)",
     ("V·(F ∘ ½(Vᵀ·V̄ − V̄ᵀ·V))·Vᵀ, V̄ = {up}, Fᵢⱼ = 1/(λⱼ − λᵢ)",), _eigh_vectors,
     lambda up, saved: (_eigh_grad(None, up, *saved[:2]),), kind="contraction", roles=("A",), written="V({A})",
-    settings=("UPLO",), defaults=("L",), vjp_tensors=_eigh_vjp(1),
+    settings=("UPLO",), defaults=("L",), saves=((OUT,),), vjp_tensors=_eigh_vjp(1),
 ))
 
 
@@ -313,7 +319,7 @@ _SVD_TEXTS = (("svd_u", "out = U of A = U·diag(σ)·Vᵀ (left singular vectors
                "U·S·(F ∘ (Vᵀ·V̄ − V̄ᵀ·V))·Vᵀ + U·S⁻¹·V̄ᵀ·(I − V·Vᵀ), V̄ = ({up})ᵀ"))
 SVD_U, SVD_S, SVD_VH = (register(Op(
     name, formula, (derivative,), _svd(position), _svd_back(position), kind="contraction", roles=("A",),
-    written=written, settings=("full_matrices",), defaults=(False,), vjp_tensors=_svd_vjp(position),
+    written=written, settings=("full_matrices",), defaults=(False,), saves=((OUT,),), vjp_tensors=_svd_vjp(position),
 )) for position, (name, formula, written, derivative) in enumerate(_SVD_TEXTS))
 
 
@@ -430,6 +436,6 @@ def _lu_back(up, saved):
 LU_FACTOR = register(Op(
     "lu_factor", "out = L and U packed in one matrix, A = P·L·U (L unit lower triangular, U upper)",
     ("P·L⁻ᵀ·(tril(Lᵀ·L̄, −1) + triu(Ū·Uᵀ))·U⁻ᵀ, L̄ = tril({up}, −1), Ū = triu({up})",), _lu_factor, _lu_back,
-    kind="contraction", roles=("A",), written="LU({A})",
+    kind="contraction", roles=("A",), written="LU({A})", saves=((OUT,),),
     vjp_tensors=lambda up, inputs, out, saved: (_lu_grad(up, out, saved[1]),),
 ))
