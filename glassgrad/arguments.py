@@ -267,12 +267,19 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     return value % (int(limits.max) + 1) if wraps else value
 
 
-def check_dim(tensor: Any, dim: int, name: str) -> int:
+def check_dim(tensor: Any, dim: int, name: str, needs_dims: type[Exception] | None = None) -> int:
     """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error, of PyTorch's
-    type: TypeError for a dim that is no whole number (``x.sum(1.0)``, ``x.sum(True)``), IndexError out of range."""
+    type: TypeError for a dim that is no whole number (``x.sum(1.0)``, ``x.sum(True)``), IndexError out of range.
+
+    A 0-d tensor takes dim 0 or −1 (PyTorch's wrap of a scalar's dim), for a caller that reads it as one entry;
+    ``needs_dims``: the error (PyTorch's type) for a caller that indexes the dim's size, which a 0-d tensor has not
+    (``split``, ``chunk``, ``unbind``), instead of the raw IndexError of ``shape[0]``."""
     ndim = max(tensor.ndim, 1)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} ({dim!r})")
+    if needs_dims is not None and tensor.ndim == 0:
+        raise needs_dims(f"{name} expects at least a 1-dimensional tensor, got a 0-d one; reshape it first "
+                         "(x.reshape(1))")
     if not -ndim <= dim < ndim:
         raise IndexError(
             f"{name}: dim {dim} is out of range for a tensor of shape {shape_text(tensor.shape)} "

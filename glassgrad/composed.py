@@ -748,6 +748,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     if side not in (None, "left", "right") or side == "left" and right:
         raise RuntimeError(f"searchsorted: side must be 'left' or 'right' and agree with right={right}, got "
                            f"side={side!r}")
+    if sequence.ndim == 0:
+        raise RuntimeError("searchsorted: the sorted sequence (bucketize's boundaries) must have at least one dim, "
+                           "got a 0-d tensor; reshape it first (b.reshape(1))")
     if sequence.ndim > 1 and sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
                            f"values' {shape_text(values.shape[:-1])} must match")
@@ -781,7 +784,7 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right:
 def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> tuple[Tensor, int]:
     """The areas ``Δxᵢ·(yᵢ + yᵢ₊₁)/2`` of the trapezoids under y along ``dim`` (spacing ``x``'s steps, or ``dx``)."""
     values = as_tensor(y)
-    axis = check_dim(values, dim, name)
+    axis = check_dim(values, dim, name, needs_dims=IndexError)
     if x is not None and dx is not None:
         raise RuntimeError(f"{name}: give either x (the sample points) or dx (their spacing), not both")
     if values.dtype == np.bool_ or (x is not None and as_tensor(x).dtype == np.bool_):  # PyTorch's refusal

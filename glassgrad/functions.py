@@ -197,7 +197,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     x = as_tensor(input)
     x_array, w_array = x.array, weight.array  # checked on the arrays: this runs for every layer, every step
-    if x_array.ndim == 0 or x_array.shape[-1] != w_array.shape[-1]:
+    if x_array.ndim == 0 or w_array.ndim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x_array.ndim}D and "
+                           f"{w_array.ndim}D; reshape the 0-d one (t.reshape(1))")
+    if x_array.shape[-1] != w_array.shape[-1]:
         raise RuntimeError(
             f"linear: input of shape {shape_text(x.shape)} does not fit a weight of shape "
             f"{shape_text(weight.shape)} (out_features, in_features): the input's last dim must be "

@@ -291,9 +291,10 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
 # --- moving and repeating entries --------------------------------------------------------------------
 
 def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False) -> tuple:
-    """``dims`` checked, as non-negative ints; a dim named twice is refused unless ``repeats`` (roll: twice)."""
+    """``dims`` checked, as non-negative ints (of a tensor with dims: a 0-d one is refused with PyTorch's
+    IndexError); a dim named twice is refused unless ``repeats`` (roll: twice)."""
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
-    checked = tuple(check_dim(self, d, name) for d in dims)
+    checked = tuple(check_dim(self, d, name, needs_dims=IndexError) for d in dims)
     if not repeats and len(set(checked)) != len(checked):
         raise RuntimeError(f"{name}: dims {dims} name a dim twice")
     return checked
@@ -398,7 +399,7 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
     A dim of size 0 gives ``chunks`` empty pieces."""
     if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be a whole number > 0, got {chunks!r}")
-    dim = check_dim(self, dim, "chunk")
+    dim = check_dim(self, dim, "chunk", needs_dims=RuntimeError)
     if self.array.shape[dim] == 0:  # as PyTorch: chunks empty pieces
         return tuple(self.narrow(dim, 0, 0) for _ in range(int(chunks)))
     return self.split(-(-self.array.shape[dim] // int(chunks)), dim)
@@ -408,7 +409,7 @@ def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
 def split(self: Tensor, split_size: Any, dim: int = 0) -> tuple:
     """Slices of dim ``dim``: each of ``split_size`` entries (the last may be smaller), or of the sizes listed.
     Views, whose gradients meet in one buffer (:func:`cut`)."""
-    dim = check_dim(self, dim, "split")
+    dim = check_dim(self, dim, "split", needs_dims=RuntimeError)
     total = self.array.shape[dim]
     if isinstance(split_size, (int, np.integer)) and not isinstance(split_size, bool):
         step = int(split_size)
@@ -430,7 +431,7 @@ def unbind(self: Tensor, dim: int = 0) -> tuple:
     Backward writes each piece's gradient into one buffer (:mod:`glassgrad.ops_pieces`), so it costs one
     pass over ``x`` however many pieces there are (L ``x[i]`` would cost L).
     """
-    dim = check_dim(self, dim, "unbind")
+    dim = check_dim(self, dim, "unbind", needs_dims=IndexError)
     return cut(self, dim, range(self.array.shape[dim]))
 
 

@@ -208,3 +208,50 @@ def test_elementwise_ops_broadcast_and_empty_shapes_match_pytorch(op, rows, colu
     for ours, pytorchs in zip(*results, strict=True):
         assert ours.shape == pytorchs.shape
         np.testing.assert_allclose(ours, pytorchs, rtol=1e-9, atol=1e-12)
+
+
+# --- 0-d tensors where a dim's size is read: PyTorch's one-line error, not a raw IndexError -----------------------
+
+ZERO_D = {
+    "split": (lambda lib, x: x.split(1), RuntimeError),
+    "split (sizes)": (lambda lib, x: lib.split(x, [1]), RuntimeError),
+    "chunk": (lambda lib, x: x.chunk(2), RuntimeError),
+    "unbind": (lambda lib, x: x.unbind(), IndexError),
+    "glu": (lambda lib, x: lib.nn.functional.glu(x), RuntimeError),
+    "trapezoid": (lambda lib, x: lib.trapezoid(x), IndexError),
+    "cumulative_trapezoid": (lambda lib, x: lib.cumulative_trapezoid(x), IndexError),
+    "roll along dim 0": (lambda lib, x: x.roll(1, 0), IndexError),
+    "roll along dim -1": (lambda lib, x: lib.roll(x, 1, -1), IndexError),
+    "linear (0-d input)": (lambda lib, x: lib.nn.functional.linear(x, x), RuntimeError),
+    "linear (0-d weight)": (lambda lib, x: lib.nn.functional.linear(lib.ones(3, dtype=x.dtype), x), RuntimeError),
+    "bucketize (0-d boundaries)": (lambda lib, x: lib.bucketize(lib.ones(3, dtype=x.dtype), x), RuntimeError),
+    "searchsorted (0-d sequence)": (lambda lib, x: lib.searchsorted(x, lib.ones(3, dtype=x.dtype)), RuntimeError),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_D)
+def test_a_0d_tensor_where_a_dim_is_cut_raises_pytorchs_error_in_one_line(name, torch):
+    """Defect: these read the size of a dim a 0-d tensor has not (``check_dim`` lets a scalar take dim 0 or −1, as
+    PyTorch wraps it), and raised a raw ``IndexError: tuple index out of range`` (roll: NumPy's AxisError); now
+    PyTorch's error type, in one line saying what to do."""
+    function, error = ZERO_D[name]
+    with pytest.raises(error):
+        function(torch, torch.tensor(0.5, dtype=torch.float64))
+    with pytest.raises(error) as raised:
+        function(gg, gg.tensor(0.5, dtype=gg.float64))
+    assert "tuple index" not in str(raised.value) and "axis" not in str(raised.value)
+    assert "0-d" in str(raised.value) or "0D" in str(raised.value)
+
+
+def test_ops_that_read_a_0d_tensor_as_one_entry_still_take_it(torch):
+    """Pinning: where PyTorch takes a 0-d tensor's dim 0 (a reduction, softmax, cumsum, flip), glassgrad does too."""
+    for function in (lambda lib, x: x.softmax(0), lambda lib, x: x.cumsum(-1), lambda lib, x: x.flip(0),
+                     lambda lib, x: x.sum(0, keepdim=True), lambda lib, x: x.logsumexp(0)):
+        values = []
+        for lib in (gg, torch):
+            x = lib.tensor(0.5, dtype=lib.float64, requires_grad=True)
+            out = function(lib, x)
+            (out * 3).sum().backward()
+            values.append((out.detach().numpy(), x.grad.numpy()))
+        for ours, pytorchs in zip(*values, strict=True):
+            np.testing.assert_allclose(ours, pytorchs)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import broadcasts_to, shape_text
+from ..arguments import broadcasts_to, check_dim, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..composed_products import _row_distances
 from ..creation import _stream, arange, as_tensor, drawn, zeros_like
@@ -780,7 +780,7 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: the first half of ``dim`` times σ of the second half."""
     x = _floating(input, "glu")
-    size = x.shape[dim] if x.ndim else 0
+    size = x.shape[check_dim(x, dim, "glu", needs_dims=RuntimeError)]
     if size % 2:
         raise RuntimeError(f"glu: dim {dim} must have an even size to halve, got {size}")
     first, second = x.chunk(2, dim)
