@@ -158,7 +158,10 @@ def _follow(changed: Any, source: Any) -> None:
 
     * its base, if it is a view: the base becomes ``setitem(old base, view)`` (a view by basic indexing), or
       the view's entries shaped back (``reshape``, ``permute``: a view of all of it): ``x.reshape(-1, n)[mask] =
-      v`` changes x, and x's gradient knows it;
+      v`` changes x, and x's gradient knows it; the view itself is then read again from the new base (PyTorch's
+      view of its CopySlices), so that what is computed from the view later sends its gradient through the base:
+      ``base.retain_grad()`` and a hook on the base see it (before, it went straight to the view's own node, and
+      ``base.grad`` missed it);
     * each of its live views: read again from the new tensor (``v = x[0]``, then ``x.mul_(2)``: v is
       ``getitem(new x)``).
 
@@ -170,6 +173,7 @@ def _follow(changed: Any, source: Any) -> None:
     if base is not None and base is not source:
         _write_back(changed, base)
         _follow(base, changed)
+        _read_again(changed, base)  # from its new base, once that base follows its own (PyTorch's CopySlices)
     for view in _live_views(changed):
         if view is not source:
             _read_again(view, changed)

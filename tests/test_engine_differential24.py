@@ -255,3 +255,38 @@ def test_ops_that_read_a_0d_tensor_as_one_entry_still_take_it(torch):
             values.append((out.detach().numpy(), x.grad.numpy()))
         for ours, pytorchs in zip(*values, strict=True):
             np.testing.assert_allclose(ours, pytorchs)
+
+
+# --- a view changed in place, then used: its gradient passes through its base, as in PyTorch ---------------------
+
+VIEW_FORMS = {"slice": lambda t: t[0:2], "row": lambda t: t[1], "reshape": lambda t: t.view(3, 2)[1:],
+              "transpose": lambda t: t.T[0], "diagonal": lambda t: t.diagonal()}
+
+
+@pytest.mark.parametrize("form", VIEW_FORMS)
+@pytest.mark.parametrize("watch", ["retain_grad before", "retain_grad after", "hook after", "hook before"])
+def test_a_view_changed_in_place_then_used_sends_its_gradient_through_its_base(form, watch, torch):
+    """Defect: after ``v = base[0:2]; v.mul_(1.5)``, the base was re-based on the change but v kept its own node,
+    so ``(v * v).sum()``'s gradient went around the base: ``base.grad`` (``retain_grad``) missed it and a hook
+    registered on the base after the change did not scale it (∂L/∂x wrong). The view is now read again from its
+    new base, as PyTorch's view of the CopySlices is."""
+    results = []
+    for lib in (gg, torch):
+        x = lib.tensor(np.arange(1.0, 7.0).reshape(2, 3) if form != "diagonal" else np.arange(1.0, 10.0).reshape(3, 3),
+                       requires_grad=True)
+        base = x * 1
+        view = VIEW_FORMS[form](base)
+        if watch == "retain_grad before":
+            base.retain_grad()
+        if watch == "hook before":
+            base.register_hook(lambda g: g * 2)
+        view.mul_(1.5)
+        if watch == "retain_grad after":
+            base.retain_grad()
+        if watch == "hook after":
+            base.register_hook(lambda g: g * 2)
+        weights = lib.tensor(np.linspace(1.0, 2.0, base.numel()).reshape(tuple(base.shape)))
+        ((base * weights).sum() + (view * view).sum()).backward()
+        results.append([x.grad.numpy()] + ([base.grad.numpy()] if watch.startswith("retain") else []))
+    for ours, pytorchs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, pytorchs, rtol=1e-12)
