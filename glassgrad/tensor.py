@@ -827,6 +827,11 @@ class Tensor:
         return self
 
     def fill_(self, value: float) -> Tensor:
+        """Every entry set to ``value``: a number or a 0-d tensor (whose gradient is the sum of ∂L/∂self's entries).
+        A tensor with dims is refused, as PyTorch refuses it (it was copied entry by entry, as ``copy_`` does)."""
+        if getattr(value, "ndim", 0):
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               "dimensions; give a number or a 0-d tensor (v.reshape(())), or copy a tensor with copy_")
         return self.copy_(value)
 
     def zero_(self) -> Tensor:

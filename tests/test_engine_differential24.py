@@ -308,3 +308,21 @@ def test_sinc_in_float16_is_worked_out_in_float32_as_pytorch_does(torch):
     wide = torch.tensor(x.astype(np.float64), requires_grad=True)
     torch.sinc(wide).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy().astype(np.float64), wide.grad.numpy(), rtol=2e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("shape", [(1,), (2, 3)])
+def test_fill_with_a_tensor_that_has_dims_is_refused_as_pytorch_refuses_it(shape, torch):
+    """Defect: ``x.fill_(t)`` with a t of shape (2, 3) copied t into x entry by entry (``copy_``), silently, where
+    PyTorch refuses any value tensor with dims; a number or a 0-d tensor still fills, its gradient the sum."""
+    with pytest.raises(RuntimeError, match="0-dimension"):
+        torch.zeros(2, 3).fill_(torch.ones(shape))
+    with pytest.raises(RuntimeError, match="0-dimension"):
+        gg.zeros(2, 3).fill_(gg.ones(shape))
+    grads = []
+    for lib in (gg, torch):
+        value = lib.tensor(2.5, requires_grad=True)
+        target = lib.zeros(2, 3, dtype=lib.float64) * 1
+        target.fill_(value)
+        (target * lib.tensor(np.arange(6.0).reshape(2, 3))).sum().backward()
+        grads.append(value.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1])
