@@ -126,8 +126,9 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   name (``x, y = next(batches)``, ``if next(counter) % 4 == 0``, ``log.write(…)``: a replay would take no item and
   write nothing), a returned graph other than the tensors of a forward (or tensors of one memory, ``m, m[0]``:
   eager links them, so a write into one after the call re-bases the other), and a step that does different work on
-  each call. Each gives a one-line warning saying why, and that key runs eagerly from then on (same results);
-  ``fullgraph=True`` raises :class:`CompileRefused` instead.
+  each call (captures that disagree three times with none agreeing between: a step whose work changes once, at a
+  layer unfrozen, then settles, replays on). Each gives a one-line warning saying why, and that key runs eagerly
+  from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
   and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent. A step

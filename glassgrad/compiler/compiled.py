@@ -30,7 +30,10 @@ MAX_PROGRAMS = 8
 """Programs kept per compiled function (one per key: input shapes, dtypes, grad mode)."""
 
 MAX_CAPTURES = 4
-"""Captures of one key that may disagree (three times) before the step is refused as doing different work each call."""
+"""Captures of one key that may disagree (three times since two last agreed) before the step is refused as doing
+different work each call. Two that agree reset the count: a step whose work changes once, at a new state (a layer
+unfrozen, so its first call stores ``.grad`` and the next ones add to it) and then settles, goes on replaying however
+often that happens in a run."""
 
 MAX_MODES = 4
 """Programs kept per key, one for each set of its layers' modes (``train()``/``eval()``) met; and captures of a key
@@ -244,6 +247,7 @@ class Compiled:
         if before is not None:
             externals, reason = compare(before, capture)
             if externals is not None:  # the captures' arrays (a whole step's) are no longer needed
+                entry.disagreements = 0
                 entry.programs.insert(0, Program(capture, externals))
                 del entry.programs[MAX_MODES:]
                 return result
