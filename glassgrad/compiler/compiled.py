@@ -277,12 +277,14 @@ class Compiled:
     def _rebound(self, entry: _Entry) -> None:
         """A key whose programs' guards failed: where a name the step reads from outside was bound anew at each of the
         last :data:`MAX_REBOUND` calls, with no replay between, the key runs eagerly from now on, saying which; so it
-        does where a layer was in another mode than its programs ran it in at each of them (a step that sets the mode
-        itself, ``model.train()`` at its top, after a validation pass in ``eval()`` before every call: captured at
-        every call, and none replayed, without a word)."""
+        does where a layer was in another mode than each of its programs ran it in at each of them (a step that sets
+        the mode itself, ``model.train()`` at its top, after a validation pass in ``eval()`` before every call: captured
+        at every call, and none replayed, without a word). A call whose modes have a program, whose guards failed for
+        another reason (``requires_grad_()`` after a validation pass in ``eval()``), is not counted."""
         program = entry.programs[0]
         names = changed(program.reads) + program.settings_changed()
-        modes = program.modes_changed()
+        # a program of the layers' modes now failed for another reason (a parameter unfrozen): not the step's doing
+        modes = program.modes_changed() if all(other.modes_changed() for other in entry.programs) else []
         if not names and not modes:
             return
         streak, replays = entry.rebound
