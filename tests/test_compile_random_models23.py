@@ -516,8 +516,9 @@ def _settled(program):
     unscaled by hand; accumulation halves each key's calls): where it does not, nine calls may end before any replay,
     or three such events in a row may exhaust :data:`~glassgrad.compiler.compiled.MAX_CAPTURES`, and rightly so."""
     events = [program["freeze"] and program["unfreeze at"], program["restore"], program["reset state at"],
-              program["short at"], program["zeros"] and program["scale"]]  # the last: .grad None at the first call
-    return sum(bool(event) for event in events) + 2 * program["accumulate"] <= 2
+              program["short at"]]
+    first = program["zeros"] and program["scale"]  # .grad None at the first call only: two captures of it spent
+    return sum(bool(event) for event in events) + 2 * program["accumulate"] + 2 * bool(first) <= 2
 
 
 def _replays_or_says_why(program):
