@@ -351,6 +351,17 @@ def _counts(run):
     return sum(entry.replays for entry in entries)
 
 
+def _replays_of_eagers_run(run):
+    """``run(compiled)`` gives each call's results and the function it called: compiled, with no warning, they must be
+    eager's; how many calls replayed."""
+    eager, _ = run(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compiled, called = run(True)
+    assert compiled == eager
+    return _counts(called)
+
+
 def _train(program, compiled):
     """Each call's results and state, the warnings said, and how many calls replayed."""
     gg.manual_seed(0)
@@ -587,12 +598,7 @@ def test_gradual_unfreezing_with_gradients_unscaled_by_hand_and_kept_as_zeros_go
                                optimizer.state_dict()]))
         return seen, go
 
-    eager, _ = run(False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        compiled, go = run(True)
-    assert compiled == eager
-    assert _counts(go) == 7
+    assert _replays_of_eagers_run(run) == 7
 
 
 def test_a_compiled_model_unfrozen_after_a_validation_pass_with_gradients_on_goes_on_replaying():
@@ -627,12 +633,7 @@ def test_a_compiled_model_unfrozen_after_a_validation_pass_with_gradients_on_goe
                                optimizer.state_dict()]))
         return seen, forward
 
-    eager, _ = run(False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        compiled, forward = run(True)
-    assert compiled == eager
-    assert _counts(forward) == 2  # calls 6 and 7, after calls 4 and 5 were captured
+    assert _replays_of_eagers_run(run) == 2  # calls 6 and 7, after calls 4 and 5 were captured
 
 
 PINNED = {
