@@ -357,7 +357,7 @@ def _bag_inputs(call: int) -> tuple:
 
 PINNED = {
     "embedding max_norm": (lambda: nn.Sequential(nn.Embedding(10, 4, max_norm=1.0), nn.Linear(4, 2)),
-                           _tokens(3, 5), "max_norm"),
+                           _tokens(3, 5), None),
     "embedding padding_idx, scale_grad_by_freq": (
         lambda: nn.Sequential(nn.Embedding(10, 4, padding_idx=0, scale_grad_by_freq=True), nn.Linear(4, 2)),
         _tokens(3, 5), None),

@@ -155,7 +155,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   Comparisons, ``argmax``, ``F.one_hot``, dtype promotion, sorting and ``topk``, bitwise and logical ops,
   ``isnan``, ``any``/``all``, ``searchsorted`` and attention's masks inside the step are kernels, worked out
   again at each call, and so are an op's checks of the values (an index in range for ``gather``, a class
-  label, an integer divisor's 0: refused at every call, in eager's words; :func:`glassgrad.autograd.recorded_call`);
+  label, an integer divisor's 0: refused at every call, in eager's words; :func:`glassgrad.autograd.recorded_call`),
+  and so is ``nn.Embedding(max_norm=…)``'s rescale of the rows a batch reads, in place, counted as a change of the
+  table where it changes it (one of a table the forward read before, a tied read-out, runs the step eagerly: eager's
+  backward refuses that read-out where the rescale changed its table);
   what a library op works out in Python from the values instead (a median's pick, ``nonzero``, ``lstsq``'s way
   by rank) is told to the capture (:func:`glassgrad.autograd.note_computed`, ``note_unreplayable``), and
   the step runs eagerly. The user's own NumPy code on tensor values is caught when two captures see other

@@ -699,6 +699,17 @@ class Recorder:
             shown = _quoted(_called(function))
             self.emit("kernel", function, tuple(self.encode(arg, shown) for arg in args), ())
 
+    def read_in_forward(self, array: np.ndarray, *but: Any) -> bool:
+        """Whether ``array``'s memory is a tensor the step made, or was read by a forward of an op other than ``but``
+        recorded so far (an in-place change of it now, depending on the values, would make eager's backward refuse
+        that op where it saved it: embedding's ``max_norm``)."""
+        owner = _memory_owner(array)
+        if id(owner) in self.slot_of or id(array) in self.slot_of:
+            return True
+        same = {("ext", number) for number, held in enumerate(self.externals) if _memory_owner(held) is owner}
+        return bool(same) and any(kernel.kind == "forward" and kernel.op not in but and not same.isdisjoint(
+            _flat(kernel.args)) for kernel in self.kernels)
+
     def on_computed(self, array: np.ndarray) -> None:
         self.computed[id(array)] = array  # held, so that its id names it for the whole call
 
@@ -895,6 +906,16 @@ def _tensor_method(depth: int) -> str | None:
         if path == PACKAGE / "tensor.py" and frame.f_code.co_qualname.startswith("Tensor."):
             found = frame.f_code.co_qualname
     return found
+
+
+def _flat(encoded: tuple) -> Iterator[tuple]:
+    """The arrays from outside among a kernel's encoded arguments (:meth:`Recorder.encode`), those inside a list or
+    tuple too."""
+    for arg in encoded:
+        if arg[0] == "seq":
+            yield from _flat(arg[2])
+        elif arg[0] == "ext":
+            yield arg
 
 
 def _quoted(called: str) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import ops
 from ..arguments import shape_text
-from ..autograd import bump_version, note_unreplayable, recorded_call
+from ..autograd import bump_version, call_recorder, note_unreplayable, recorded_call
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..functions import stack
@@ -97,22 +97,40 @@ def _table_shape(embeddings: Any, owner: str) -> tuple[int, int]:
 
 def _renormalise_rows(weight: Tensor, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
     """Scale each row of ``weight`` that ``indices`` read and whose ``norm_type``-norm exceeds ``max_norm`` down to
-    about ``max_norm``, in place and outside the graph (PyTorch's ``embedding_renorm_``)."""
+    about ``max_norm``, in place and outside the graph (PyTorch's ``embedding_renorm_``).
+
+    The change is one kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`): which rows it scales,
+    and whether it changes the table at all (and counts a change of its version), depends on the values, so a replay
+    works it out again at every call, as eager does. A table an op of the step read before in the forward (a tied
+    output layer, ``h @ emb.weight.T``, then a second lookup) or one the step made runs the step eagerly: where the
+    rescale changes it, eager's backward refuses the op that saved it, which a replay's rules, checking no versions,
+    would not."""
     for name, value in (("max_norm", max_norm), ("norm_type", norm_type)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"embedding: {name} must be a positive number, got {value!r}")
-    note_unreplayable("embedding with max_norm rescales rows in place, depending on their values")
+    recorder = call_recorder()
+    if recorder is not None and getattr(recorder, "read_in_forward", None) is not None and recorder.read_in_forward(
+            weight.array, ops.EMBEDDING):
+        note_unreplayable("embedding with max_norm rescales in place rows of a table the step made or an op of its "
+                          "forward read before (a tied layer): where it changes them, eager's backward refuses that "
+                          "op, which a replay would not")
+    recorded_call(_renorm_in_place, weight.array, indices, max_norm, norm_type)
+
+
+def _renorm_in_place(table: np.ndarray, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """:func:`_renormalise_rows` on the arrays: the rows of ``table`` read by ``indices`` whose norm exceeds
+    ``max_norm`` scaled down, and the change counted (only where a row was scaled, as PyTorch's renorm counts)."""
     rows = np.unique(indices)
-    table = weight.array[rows]
+    picked = table[rows]
     # the p-norm of each row, in float64: a float16 row's |x|ᵖ overflow past 65504 (‖(300, 400)‖ = 500 read as ∞
     # scaled the row to 0) or vanish (‖(1e-4, 1e-4)‖ read as 0), and a float32 row's squares overflow past 1.8e19
-    sizes = np.abs(table.astype(np.float64))
+    sizes = np.abs(picked.astype(np.float64))
     norms = sizes.max(axis=1) if norm_type == np.inf else np.sum(sizes ** norm_type, axis=1) ** (1 / norm_type)
     over = norms > max_norm  # p = ∞: the largest |entry| (Σ|x|^∞ read as 1 for every row)
     if over.any():
         scale = max_norm / (norms[over] + 1e-7)
-        weight.array[rows[over]] = table[over] * scale[:, None]  # in float64, rounded once into the table's dtype
-        bump_version(weight.array)  # an in-place change, counted as PyTorch's renorm is
+        table[rows[over]] = picked[over] * scale[:, None]  # in float64, rounded once into the table's dtype
+        bump_version(table)  # an in-place change, counted as PyTorch's renorm is
 
 
 class Embedding(Module):
