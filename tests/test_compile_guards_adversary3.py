@@ -439,12 +439,13 @@ def test_a_hook_added_between_calls_runs_eagerly_saying_so(how: str, kind: str) 
 
 
 @HOWS
-def test_pruning_between_calls_runs_eagerly_saying_so(how: str) -> None:
-    """``prune.l1_unstructured`` (a forward pre-hook recomputes the weight), then ``prune.remove``."""
+def test_pruning_between_calls_is_followed_as_eager(how: str) -> None:
+    """``prune.l1_unstructured`` (a forward pre-hook of glassgrad's own recomputes the weight, by kernels: it
+    replays), then ``prune.remove``: each is captured again, with no warning."""
     prune = nn.utils.prune
     _, messages = _same_as_eager(_at(3, lambda names: prune.l1_unstructured(names["model"][0], "weight", 0.5),
                                      lambda names: prune.remove(names["model"][0], "weight")), how)
-    assert len(messages) == 1 and "forward hook" in messages[0], messages
+    assert messages == [], messages
 
 
 @HOWS

@@ -512,8 +512,6 @@ def _refused(program):
     reasons = []
     if program["log"] and program["shape"] != "model":
         reasons.append(".item() reads a tensor's value inside the step")
-    if any(kind in ("spectral norm", "conv spectral", "pruned") for kind, _ in program["layers"]):
-        reasons.append("has a forward hook")  # the old spectral_norm's and prune's forward pre-hooks
     if program["optimizer"] == "lbfgs" and program["shape"] != "model":
         reasons.append("LBFGS.step(closure) runs the closure's Python inside the step")
     return reasons

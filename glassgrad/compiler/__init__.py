@@ -116,7 +116,11 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   and the distributions' draws (``rsample`` of ε: Normal, MultivariateNormal, …; the gamma family's ``rsample``:
   Gamma, Chi2, Beta, Dirichlet, StudentT; ``sample`` of Categorical, OneHotCategorical, Bernoulli, Poisson,
   Binomial, NegativeBinomial, Multinomial, Geometric, VonMises) draw in one, from the stream they pick at each call,
-  and the distributions' checks of their parameters and of a value to score are kernels too, run at each call), hooks, a
+  and the distributions' checks of their parameters and of a value to score are kernels too, run at each call), hooks
+  (but glassgrad's own forward pre-hooks, the old-style ``spectral_norm``'s, ``weight_norm``'s and a pruning method's:
+  their ops are kernels, spectral norm's power iteration one too, their settings guarded as a layer's; the weight
+  they bind, ``layer.weight``, is bound by a kernel, a value after a replayed call, with eager's numbers but no
+  ``grad_fn``, as a returned tensor), a
   custom ``autograd.Function``, ``create_graph=True``, ``backward(inputs=…)``, ``gg.autograd.grad`` of several
   outputs at once (of one, it replays: its walk is captured as ``backward()``'s, its gradients returned),
   ``retain_grad``, a boolean mask's data-dependent shape, layers built at each call (a loss module,

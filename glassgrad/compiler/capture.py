@@ -36,6 +36,7 @@ import numpy as np
 from ..anomaly import MODE as ANOMALY
 from ..autograd import FREED, STATE, _memory_owner, reroute, run_backward, watched_by
 from ..dtypes import _default
+from ..nn.hooks import is_replayed_hook
 from ..ops import SETITEM
 from ..saved_packing import Packed
 from ..settings import _settings
@@ -137,7 +138,10 @@ did."""
 
 HOOK_TABLES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
 """A layer's hooks. A replay runs none, so each table empty at capture must still be empty (a forward hook there
-refuses the capture; a backward hook there matters only where a backward runs, which refuses it too)."""
+refuses the capture; a backward hook there matters only where a backward runs, which refuses it too); a layer's
+forward pre-hooks of glassgrad's own (``spectral_norm``'s, a pruning method's: :func:`~glassgrad.nn.hooks.
+replayed_hook`), whose work is kernels, must still be the very same hooks, in order, their settings guarded as a
+layer's are."""
 
 MEMBER_TABLES = ("_parameters", "_buffers", "_modules")
 """A layer's tables of what it holds: each entry, and how many, is guarded (a replay runs no ``forward`` to see a
@@ -160,7 +164,7 @@ class Capture:
     fresh_grads: list = field(default_factory=list)  # (leaf, slot, store's kernel): .grad held that slot's array
     keep: list = field(default_factory=list, repr=False)  # every recorded object, alive until compared
     members: list = field(default_factory=list)  # (layer, "_parameters"/"_buffers"/"_modules", name, what it held)
-    called: list = field(default_factory=list)  # (layer the step called, its hook tables that were empty)
+    called: list = field(default_factory=list)  # (layer the step called, its empty hook tables, its pre-hooks)
     new_leaves: set = field(default_factory=set)  # the stores into a leaf made in the step (x.clone().requires_grad_())
     outside: list = field(default_factory=list)  # a forward whose backward runs outside: its walks (OutsideWalk)
     settings: list = field(default_factory=list)  # (layer, its settings' names, their values): p, momentum, eps…
@@ -732,7 +736,7 @@ class Recorder:
     # --- modules: the layers a kernel belongs to, and what must not change between calls -------
 
     def module_starts(self, module: Any, inputs: tuple) -> None:
-        if module._forward_pre_hooks or module._forward_hooks:
+        if module._forward_hooks or not all(map(is_replayed_hook, module._forward_pre_hooks.values())):
             self.refuse(f"{type(module).__name__} has a forward hook: Python a replay would not run")
         self.layers.append(module)
         self.called.setdefault(id(module), module)
@@ -783,9 +787,10 @@ class Recorder:
         members = [(module, table, name, value) for module in self.modules.values()
                    for table in MEMBER_TABLES
                    for name, value in getattr(module, table).items()]
-        called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)])
-                  for layer in self.called.values()]
-        settings = [(module, *_settings_of(module)) for module in self.modules.values()]
+        called = [(layer, [table for table in HOOK_TABLES if not getattr(layer, table)],
+                   tuple(layer._forward_pre_hooks.values())) for layer in self.called.values()]
+        hooks = [hook for _, _, held in called for hook in held]  # glassgrad's own: n_power_iterations, eps
+        settings = [(module, *_settings_of(module)) for module in (*self.modules.values(), *hooks)]
         return Capture(self.kernels, self.inputs, self.slots, self.externals, self.snapshots, encoded, guards,
                        modules, self.refusal, self.fresh_grads, self.keep, members, called, self.new_leaves,
                        self.outside, [setting for setting in settings if setting[1]])

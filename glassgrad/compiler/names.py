@@ -102,6 +102,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.hooks import bound_by_hooks
 from .capture import PACKAGE, _plain_setting, _snapshot
 
 MOST_CODE = 64
@@ -349,10 +350,11 @@ def names_read(function: Any, layers: list, arguments: list | tuple = ()) -> tup
         if draws_outside(value):  # step(x, rng), a NumPy Generator
             refusals.append(DRAWS.format(name=name))
     for layer in layers:  # self.act = gg.tanh, self.masks[0] = … between calls; its settings are guarded already
-        kind = type(layer).__name__
+        kind, made = type(layer).__name__, bound_by_hooks(layer)  # (a pruned weight, made in the step: not read)
         reads.update(((id(layer), name), _read(layer, name, f"{kind}.{name}", value))
                      for name, value in vars(layer).items()
-                     if name not in LAYER_INTERNALS and not (name[0] != "_" and _plain_setting(value)))
+                     if name not in LAYER_INTERNALS and name not in made
+                     and not (name[0] != "_" and _plain_setting(value)))
         forward = _forward_of(layer)[0]
         if forward is None or not _users_class(type(layer)):  # a layer of glassgrad's: activation=my_act
             pending += [(*_code_of(value), f"{kind}.{name}") for name, value in vars(layer).items()
@@ -613,7 +615,8 @@ def _named_attributes(owner: Any, attributes: AbstractSet[str]) -> list[tuple[st
     object, so either one bound again fails the guard)."""
     held = vars(owner) if isinstance(owner, (types.ModuleType, type)) else {**_class_settings(owner, attributes),
                                                                            **_held(owner)}
-    return [(name, held[name]) for name in sorted(attributes & set(held))
+    made = bound_by_hooks(owner)  # a pruned or spectral-normed layer's weight, made in the step by kernels
+    return [(name, held[name]) for name in sorted(attributes & set(held) - made)
             if not isinstance(held[name], (types.ModuleType, type))]
 
 

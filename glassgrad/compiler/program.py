@@ -493,7 +493,8 @@ class Program:
         the same ``forward`` (``nn.ReLU.forward = f`` between calls: the same)
         and the same settings (``dropout.p``, ``bn.momentum``: one changed between calls is read by the kernels of a
         new capture), no layer the step calls has a hook (one
-        registered later must run: eagerly, as at capture), no tensor of a step with a backward pass has a gradient
+        registered later must run: eagerly, as at capture; glassgrad's own forward pre-hooks it had, spectral_norm's
+        or a pruning method's, are still the very same ones), no tensor of a step with a backward pass has a gradient
         hook (the same), each ``.grad`` the step reads as it stored it is still ``None`` (one set between calls
         is added to, as eager does: captured again), no optimizer whose groups the step reads after its ``step()``
         has a step hook it had none of at capture (a warm-up hook registered later writes ``lr`` inside the step,
@@ -521,7 +522,9 @@ class Program:
         checks += [f"{self._name(kind)}.forward is {self._name(forward)}" for kind, forward in classes.items()]
         checks += [f"({''.join(f'{self._name(module)}.{name}, ' for name in names)}) == {self._name(values)}"
                    for module, names, values in self.settings]
-        checks += [f"not {self._name(getattr(layer, table))}" for layer, empty in self.called for table in empty]
+        checks += [f"not {self._name(getattr(layer, table))}" for layer, empty, _ in self.called for table in empty]
+        checks += [f"tuple({self._name(layer._forward_pre_hooks)}.values()) == {self._name(held)}"
+                   for layer, _, held in self.called if held]  # glassgrad's own: the same ones, no more
         if self.called:  # a hook registered after the capture (on a layer, or on every module) must run
             checks += [f"not {self._name(table)}" for table in (_GLOBAL_FORWARD_HOOKS, _GLOBAL_FORWARD_PRE_HOOKS)]
         if any(kernel.kind == "backward" for kernel in self.kernels) and self.guards:

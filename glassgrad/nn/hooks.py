@@ -55,6 +55,49 @@ class AlwaysCalled(WithKeywords):
         return self.hook(module, inputs, output)
 
 
+def replayed_hook(*calls: str) -> Callable:
+    """Mark a forward pre-hook of glassgrad's own (``spectral_norm``'s, ``weight_norm``'s, a pruning method's) as one a
+    ``gg.compile``d step replays: what it does is ops, recorded as kernels as the forward's are (a value-dependent
+    change such as spectral norm's power iteration: one kernel), and the weight it binds, bound by a kernel too
+    (:func:`bind_weight`). ``calls``: the hook's methods it calls, which must be marked too (a subclass overriding one
+    runs its own Python, refused as any user's hook is)."""
+    def mark(function: Callable) -> Callable:
+        function.replayed_calls = calls
+        return function
+    return mark
+
+
+def is_replayed_hook(hook: Any) -> bool:
+    """Whether ``hook`` is a library forward pre-hook a compiled step replays (:func:`replayed_hook`)."""
+    kind = type(hook)
+    calls = getattr(kind.__call__, "replayed_calls", None)
+    return calls is not None and all(hasattr(getattr(kind, name, None), "replayed_calls") for name in calls)
+
+
+def bound_by_hooks(owner: Any) -> set[str]:
+    """The names a layer's library pre-hooks bind at each call (:func:`replayed_hook`: ``weight`` of a layer under
+    ``spectral_norm`` or pruned), made in the step by their kernels: not a value read from outside it."""
+    hooks = getattr(owner, "__dict__", {}).get("_forward_pre_hooks")
+    return {hook.bound_name for hook in hooks.values() if is_replayed_hook(hook)} if hooks else set()
+
+
+def bind_weight(module: Module, name: str, weight: Any) -> None:
+    """``module.<name> = weight``, the weight a library pre-hook made (:func:`replayed_hook`), bound as an attribute;
+    told to a capturing recorder as a kernel that binds the replay's array, a value, so that ``layer.weight`` read
+    after a replayed call holds that call's numbers, as eager's does."""
+    from ..autograd import note_kernel
+
+    object.__setattr__(module, name, weight)
+    note_kernel(_bind_array, (module, name, weight.array))
+
+
+def _bind_array(module: Module, name: str, array: Any) -> None:
+    """A replay's binding of a library pre-hook's weight (:func:`bind_weight`): its numbers, as a value."""
+    from ..tensor import Tensor
+
+    object.__setattr__(module, name, Tensor._wrap(array))
+
+
 def forward_hook_entry(hook: Callable, with_kwargs: bool, always_call: bool) -> Callable:
     """What a forward-hook registry holds for ``hook`` registered with these options."""
     if always_call:

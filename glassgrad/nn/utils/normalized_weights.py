@@ -22,8 +22,10 @@ forms whose state dicts hold ``weight_g``/``weight_v`` and ``weight_orig``/``wei
 ['bias', 'weight_g', 'weight_v']
 
 ``remove_weight_norm``/``remove_spectral_norm`` fold the weight back into one parameter. A layer with
-either hook inside a ``gg.compile``d step makes it run eagerly, as any forward hook does (the replay
-would not run the Python that sets the weight, nor spectral norm's iteration).
+either hook inside a ``gg.compile``d step replays: the weight is made by ops, recorded as kernels, the power
+iteration (which reads the values, in Python) is one kernel, run at each training call, and the weight bound to
+``module.<name>`` is bound by a kernel too, a value after a replayed call (no ``grad_fn``, as a returned tensor);
+the hook's settings (``n_power_iterations``, ``eps``) are guarded as a layer's are.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from ...autograd import bump_version, no_grad
+from ...autograd import bump_version, no_grad, recorded_call
 from ...tensor import Tensor
+from ..hooks import bind_weight, replayed_hook
 from ..module import Module
 from ..parameter import Parameter
 
@@ -99,15 +102,23 @@ class _WeightNorm:
     def __init__(self, name: str, dim: int | None) -> None:
         self.name, self.dim = name, dim
 
+    @property
+    def bound_name(self) -> str:
+        """The attribute this hook binds (:func:`~glassgrad.nn.hooks.bound_by_hooks`)."""
+        return self.name
+
+    @replayed_hook()
     def lengths(self, v: Any) -> Any:
         return direction_lengths(v, self.dim)
 
+    @replayed_hook()
     def weight(self, module: Module) -> Tensor:
         v = getattr(module, self.name + "_v")
         return v * (getattr(module, self.name + "_g") / self.lengths(v))
 
+    @replayed_hook("weight", "lengths")
     def __call__(self, module: Module, inputs: tuple) -> None:
-        object.__setattr__(module, self.name, self.weight(module))
+        bind_weight(module, self.name, self.weight(module))
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
@@ -163,27 +174,43 @@ class _SpectralNorm:
     def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float) -> None:
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
+    @property
+    def bound_name(self) -> str:
+        """The attribute this hook binds (:func:`~glassgrad.nn.hooks.bound_by_hooks`)."""
+        return self.name
+
+    @replayed_hook()
     def matrix(self, weight: Any) -> Any:
         return weight_matrix(weight, self.dim)
 
     def unit(self, vector: np.ndarray) -> np.ndarray:
         return unit(vector, self.eps)
 
+    @replayed_hook("matrix")
     def weight(self, module: Module, iterate: bool) -> Tensor:
         original = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         matrix = self.matrix(original)
-        if iterate:
-            for _ in range(self.n_power_iterations):
-                v.array[...] = self.unit(matrix.array.T @ u.array)
-                u.array[...] = self.unit(matrix.array @ v.array)
-            bump_version(u.array)
-            bump_version(v.array)
-        sigma = (Tensor._wrap(u.array.copy()) * (matrix @ Tensor._wrap(v.array.copy()))).sum()
+        if iterate:  # one kernel of a compiled step: it reads the values, run again at each call
+            recorded_call(_power_iteration, matrix.array, u.array, v.array, self.n_power_iterations, self.eps)
+        # u and v copied by kernels: copied in Python, a replay would hold the captures' numbers
+        sigma = (Tensor._wrap(recorded_call(np.copy, u.array)) * (matrix @ Tensor._wrap(recorded_call(
+            np.copy, v.array)))).sum()
         return original / sigma
 
+    @replayed_hook("weight")
     def __call__(self, module: Module, inputs: tuple) -> None:
-        object.__setattr__(module, self.name, self.weight(module, module.training))
+        bind_weight(module, self.name, self.weight(module, module.training))
+
+
+def _power_iteration(matrix: np.ndarray, u: np.ndarray, v: np.ndarray, steps: int, eps: float) -> None:
+    """``steps`` steps of power iteration on ``matrix``, written into the buffers ``u`` and ``v`` (each change
+    counted): ``v ← Wᵀu / ‖Wᵀu‖, u ← Wv / ‖Wv‖``."""
+    for _ in range(steps):
+        v[...] = unit(matrix.T @ u, eps)
+        u[...] = unit(matrix @ v, eps)
+    bump_version(u)
+    bump_version(v)
 
 
 def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,

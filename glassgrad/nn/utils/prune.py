@@ -24,7 +24,9 @@ holds the methods in order). :func:`remove` makes it permanent: ``w_mask ⊙ w_o
 
 Where several entries tie for the smallest, the one that comes first in the flat order is pruned first
 (glassgrad's ``topk``); PyTorch does not promise an order among ties. A layer with a pruning hook inside a
-``gg.compile``d step makes it run eagerly, as any forward pre-hook does.
+``gg.compile``d step replays: the product is recorded as the forward's ops are, and the mask is a buffer, guarded (a
+new prune, or ``remove``, between calls: captured again); a subclass overriding ``__call__`` or ``apply_mask`` runs its
+own Python, so the step runs eagerly, as with any user's hook.
 
 >>> import glassgrad as gg
 >>> layer = gg.nn.Linear(2, 2, seed=0)
@@ -47,6 +49,7 @@ from ...autograd import no_grad
 from ...creation import ones_like, rand, zeros_like
 from ...functions import norm
 from ...tensor import Tensor
+from ..hooks import bind_weight, replayed_hook
 from ..module import Module
 from .convert_parameters import parameters_to_vector
 
@@ -67,13 +70,20 @@ class BasePruningMethod:
     PRUNING_TYPE: ClassVar[str] = "unstructured"
     _tensor_name: str | None = None
 
+    @property
+    def bound_name(self) -> str | None:
+        """The attribute this hook binds (:func:`~glassgrad.nn.hooks.bound_by_hooks`)."""
+        return self._tensor_name
+
+    @replayed_hook("apply_mask")
     def __call__(self, module: Module, inputs: tuple) -> None:
-        object.__setattr__(module, self._tensor_name, self.apply_mask(module))
+        bind_weight(module, self._tensor_name, self.apply_mask(module))
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         """The new mask for ``t``, given the mask already applied (``default_mask``)."""
         raise NotImplementedError(f"{type(self).__name__} must define compute_mask(t, default_mask)")
 
+    @replayed_hook()
     def apply_mask(self, module: Module) -> Tensor:
         """``w_mask ⊙ w_orig``: the pruned tensor, in the graph of ``w_orig``."""
         if self._tensor_name is None:
