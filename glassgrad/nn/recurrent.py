@@ -395,6 +395,13 @@ def _first_rows(state: State, rows: int) -> State:
     return state if state[0].shape[0] == rows else tuple(part[:rows] for part in state)
 
 
+def _no_projection(proj_size: Any, owner: str) -> None:
+    """PyTorch's RNN and GRU refuse a ``proj_size`` given at all (even 0): a projection is an LSTM's only."""
+    if proj_size is not None:
+        raise ValueError(f"{owner}: proj_size argument is only supported for LSTM, not RNN or GRU "
+                         f"(got proj_size={proj_size!r})")
+
+
 class RNN(RNNBase):
     """An Elman RNN: ``hₜ = tanh(W_ih xₜ + b_ih + W_hh hₜ₋₁ + b_hh)`` (or ReLU), stacked ``num_layers`` deep.
 
@@ -405,8 +412,9 @@ class RNN(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, proj_size: Any = None) -> None:
         check_device(device)
+        _no_projection(proj_size, "RNN")
         super().__init__(_rnn_mode(nonlinearity, "RNN"), input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, dtype, seed, generator)
         self.nonlinearity = nonlinearity
@@ -446,8 +454,10 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None,
+                 proj_size: Any = None) -> None:
         check_device(device)
+        _no_projection(proj_size, "GRU")
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype, seed, generator)
 
