@@ -178,8 +178,9 @@ class Softplus(Module):
 
 # --- layers made of other ops (their F. forms in glassgrad.nn.functional) ---------------------------
 
-def _layer(name: str, function: Any, doc: str, **settings: Any) -> type:
-    """A parameterless layer calling ``function(input, **settings)``; ``settings`` become its arguments."""
+def _layer(name: str, function: Any, doc: str, check: Any = None, **settings: Any) -> type:
+    """A parameterless layer calling ``function(input, **settings)``; ``settings`` become its arguments.
+    ``check(values)``, where given, refuses the arguments as PyTorch's constructor does."""
     names = list(settings)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -187,6 +188,8 @@ def _layer(name: str, function: Any, doc: str, **settings: Any) -> type:
         if len(args) > len(names) or set(kwargs) - set(names):
             raise TypeError(f"{name}: takes {', '.join(names) or 'no arguments'}")
         values = dict(settings) | dict(zip(names, args)) | kwargs
+        if check is not None:
+            check(values)
         for key, value in values.items():
             setattr(self, key, value)
 
@@ -200,8 +203,15 @@ def _layer(name: str, function: Any, doc: str, **settings: Any) -> type:
                                   "__module__": __name__})
 
 
-Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", min_val=-1.0, max_val=1.0,
-                  inplace=False)
+def _ordered_bounds(values: dict[str, Any]) -> None:
+    """Hardtanh's bounds: ``max_val > min_val``, or an AssertionError as PyTorch's (an assert there)."""
+    if not values["max_val"] > values["min_val"]:
+        raise AssertionError(f"Hardtanh: max_val ({values['max_val']}) must be greater than min_val "
+                             f"({values['min_val']})")
+
+
+Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", check=_ordered_bounds,
+                  min_val=-1.0, max_val=1.0, inplace=False)
 ReLU6 = _layer("ReLU6", F.relu6, "``min(max(0, z), 6)``.", inplace=False)
 Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``z/6 + ½`` clipped to ``[0, 1]``.", inplace=False)
 Hardswish = _layer("Hardswish", F.hardswish, "``z · hardsigmoid(z)``.", inplace=False)

@@ -690,6 +690,9 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-no
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; slope 1 strictly inside, 0 outside and at the corners."""
     x = _floating(input, "hardtanh")
+    if min_val > max_val:  # PyTorch's check: otherwise every entry would come out max_val
+        raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
+                         f"max_val={max_val}")
     return apply(ops.HARDTANH, (x,), x.array, min_val, max_val)
 
 
@@ -801,6 +804,9 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Tensor:
     """Leaky ReLU with a random slope in ``[lower, upper]`` per entry while training, their mean otherwise."""
     x = _floating(input, "rrelu")
+    if lower > upper:  # PyTorch's check, in training and in eval
+        raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower}, "
+                           f"upper={upper}")
     if not training:
         return leaky_relu(x, (lower + upper) / 2)
     slopes = recorded_call(drawn, "uniform", None, None, x.array.shape, x.array.dtype, lower, upper)  # a kernel
