@@ -967,6 +967,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
     x = _floating(input, "soft_margin_loss")
+    _refuse_a_gradient(target, "soft_margin_loss", "target")  # PyTorch's kernel has no gradient for the labels
     labels = as_tensor(target).to(x.dtype)  # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
     return _reduced(softplus(-labels * x), reduction, "soft_margin_loss")
 

@@ -255,11 +255,12 @@ class TripletMarginWithDistanceLoss(_Loss):
         return {"margin": self.margin, "swap": self.swap, **super().config()}
 
 
-def _loss_layer(name: str, function: Any, doc: str, inputs: tuple[str, ...] = (), **settings: Any) -> type:
+def _loss_layer(name: str, function: Any, doc: str, inputs: tuple[str, ...] = (), check: Any = None,
+                **settings: Any) -> type:
     """A loss module calling ``function(*inputs, **settings, reduction=…)``; ``settings`` become its arguments, in
     PyTorch's order, then ``reduction`` (``size_average`` and ``reduce`` among them where PyTorch has them).
     ``forward`` takes the inputs in order or by the names of PyTorch's ``forward``: ``inputs``, where they are not
-    ``function``'s."""
+    ``function``'s. ``check(arguments)``, where given, refuses the arguments as PyTorch's constructor does."""
     arguments = [*settings, "reduction"]
     names = [key for key in settings if key not in ("size_average", "reduce")]
     inputs_named = list(inputs) or [key for key in inspect.signature(function).parameters if key not in arguments]
@@ -268,6 +269,8 @@ def _loss_layer(name: str, function: Any, doc: str, inputs: tuple[str, ...] = ()
         if len(args) > len(arguments) or set(kwargs) - set(arguments):
             raise TypeError(f"{name}: takes {', '.join(arguments)}")
         given = {**settings, "reduction": "mean"} | dict(zip(arguments, args)) | kwargs
+        if check is not None:
+            check(given)
         _Loss.__init__(self, given.get("size_average"), given.get("reduce"), given["reduction"])
         for key in names:
             if key == "weight":  # a buffer, as in PyTorch
@@ -302,9 +305,25 @@ SoftMarginLoss = _loss_layer("SoftMarginLoss", F.soft_margin_loss, "``ln(1 + e^(
 CosineEmbeddingLoss = _loss_layer("CosineEmbeddingLoss", F.cosine_embedding_loss,
                                   "``1 − cos`` where y = 1, ``max(0, cos − margin)`` where y = −1.", margin=0.0,
                                   size_average=None, reduce=None)
+def _positive_margin(given: dict[str, Any]) -> None:
+    """PyTorch's TripletMarginLoss refuses a margin ≤ 0 when built (the loss would be 0 or reward collapse)."""
+    if not given["margin"] > 0:
+        raise ValueError(f"TripletMarginLoss: expected margin to be greater than 0, got {given['margin']} instead")
+
+
+def _margin_power_and_weight(given: dict[str, Any]) -> None:
+    """PyTorch's MultiMarginLoss refuses, when built, a ``p`` other than 1 or 2 and a ``weight`` that is not 1-d."""
+    if given["p"] not in (1, 2):
+        raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 supported, got p={given['p']}")
+    weight = given["weight"]
+    if weight is not None and as_tensor(weight).ndim != 1:
+        raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got {as_tensor(weight).ndim}D "
+                         "instead")
+
+
 TripletMarginLoss = _loss_layer("TripletMarginLoss", F.triplet_margin_loss,
-                                "``max(d(a, p) − d(a, n) + margin, 0)``.", margin=1.0, p=2.0, eps=1e-6, swap=False,
-                                size_average=None, reduce=None)
+                                "``max(d(a, p) − d(a, n) + margin, 0)``.", check=_positive_margin, margin=1.0, p=2.0,
+                                eps=1e-6, swap=False, size_average=None, reduce=None)
 MultiLabelSoftMarginLoss = _loss_layer("MultiLabelSoftMarginLoss", F.multilabel_soft_margin_loss,
                                        "Per sample, the mean over classes of the binary cross-entropy with logits.",
                                        weight=None, size_average=None, reduce=None)
@@ -312,7 +331,8 @@ MultiLabelMarginLoss = _loss_layer("MultiLabelMarginLoss", F.multilabel_margin_l
                                    "``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C`` per sample.",
                                    size_average=None, reduce=None)
 MultiMarginLoss = _loss_layer("MultiMarginLoss", F.multi_margin_loss,
-                              "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.", p=1, margin=1.0,
+                              "``Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C`` per sample.",
+                              check=_margin_power_and_weight, p=1, margin=1.0,
                               weight=None, size_average=None, reduce=None)
 GaussianNLLLoss = _loss_layer("GaussianNLLLoss", F.gaussian_nll_loss, "``½(ln v + (x − y)²/v)`` per entry.",
                               full=False, eps=1e-6)
