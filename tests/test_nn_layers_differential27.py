@@ -391,7 +391,8 @@ def test_transformer_layers_with_drawn_options_and_masks(torch, data):
 @given(data=st.data())
 def test_class_losses_with_drawn_weight_ignore_index_and_smoothing(torch, data):
     """CrossEntropyLoss (class indices and probabilities) and NLLLoss: reduction, weight, ignore_index,
-    label_smoothing; (N, C), (N, C, d) and unbatched (C,), an empty batch."""
+    label_smoothing; (N, C), (N, C, d) and unbatched (C,), an empty batch. One label is kept where all would be
+    ignored: glassgrad's mean is then 0 by design (pinned in test_loss_options.py), PyTorch's NaN."""
     classes = 4
     batch = data.draw(st.sampled_from([0, 1, 3]))
     shape = data.draw(st.sampled_from([(batch, classes), (batch, classes, 2), (classes,)]))
@@ -405,6 +406,8 @@ def test_class_losses_with_drawn_weight_ignore_index_and_smoothing(torch, data):
         options["ignore_index"] = data.draw(st.sampled_from([-100, 1]))
     if name != "NLLLoss":
         options["label_smoothing"] = data.draw(st.sampled_from([0.0, 0.2]))
+    if options.get("ignore_index") == 1 and labels.size and (labels == 1).all():
+        labels = np.where(np.arange(labels.size).reshape(labels.shape) == 0, 0, labels)  # see below
     target = labels
     if name == "soft CrossEntropyLoss":
         target = rng.random(shape)
