@@ -95,6 +95,45 @@ def _whole_size(n: Any, position: int) -> int:
                         f"{type(n).__name__!r}; pass ints (int(...) converts a whole float)") from None
 
 
+def shown(value: Any) -> str:
+    """``value`` as a one-line error message shows it: its repr, or for one whose repr spans lines or runs long (a
+    NumPy array, a tensor) its type and shape, so the message stays one line.
+
+    >>> shown(2.5), shown(np.ones((3, 2)))
+    ('2.5', 'a ndarray of shape (3, 2)')
+    """
+    text = repr(value)
+    if "\n" not in text and len(text) <= 80:
+        return text
+    shape = getattr(value, "shape", None)
+    return f"a {type(value).__name__}" + ("" if shape is None else f" of shape {shape_text(tuple(shape))}")
+
+
+def int_argument(value: Any, function: str, name: str) -> int:
+    """``value`` as an int when it is a whole number (an int, a NumPy integer, a 0-d integer tensor; never a bool
+    or a float), else PyTorch's TypeError: ``topk(): argument 'k' must be int, not float``."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{function}(): argument '{name}' must be int, not {type(value).__name__}")
+
+
+def number_argument(value: Any, function: str, name: str) -> Any:
+    """``value`` itself when it is a number (a bool, an int, a float, a NumPy number, a 0-d tensor), else PyTorch's
+    TypeError: ``threshold(): argument 'value' must be Number, not str`` (NumPy failed deep in a ufunc)."""
+    if isinstance(value, (int, float, np.number, np.bool_)) or getattr(value, "ndim", None) == 0:
+        return value
+    raise TypeError(f"{function}(): argument '{name}' must be Number, not {type(value).__name__}")
+
+
+def float_argument(value: Any, function: str, name: str) -> float:
+    """A layer's float setting (an ``eps``, a slope) as a float, through :func:`number_argument`: ``float('a')``
+    raised NumPy's ValueError and ``float('1e-5')`` took a string."""
+    return float(number_argument(value, function, name))
+
+
 def shape_text(shape: tuple) -> str:
     """A shape as Python writes a tuple: ``(3,)``, ``(2, 3)``, ``()``."""
     return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
@@ -221,7 +260,7 @@ def shape_arg(shape: tuple, name: str) -> tuple:
             continue  # a 0-d integer tensor (or array) counts as its number, as in PyTorch
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(
-                f"{name}: sizes must be whole numbers (ints), but got {n!r} ({type(n).__name__}) at position "
+                f"{name}: sizes must be whole numbers (ints), but got {shown(n)} ({type(n).__name__}) at position "
                 f"{position}; pass ints (int(...) converts a whole float)"
             )
     return tuple(int(n) for n in shape)
@@ -255,7 +294,12 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     ``index_fill``, ``scatter``, a ``clamp`` bound) as PyTorch converts it: a float in the dtype's range is cut to
     an int, and into an unsigned dtype an int down to −max wraps around (−1 into uint8 is 255); anything else
     (NaN, ±inf, a number out of range) is refused in one line (NumPy raised OverflowError or wrapped -2.7 to 254).
-    A bool, a number written into a float or bool tensor, or a tensor is returned as it is."""
+    A bool, a number written into a float or bool tensor, or a tensor is returned as it is. What is no number
+    (None, a string, a dict; a list but in ``x[i] = [...]``) is refused in one line, a TypeError as PyTorch's (NumPy
+    filled NaN for None, wrote a list's entries across a masked_fill, or failed deep inside on a string)."""
+    if value is None or isinstance(value, (str, bytes, dict, set)) or (
+            isinstance(value, (list, tuple)) and name != "item assignment"):
+        raise TypeError(f"{name}: the value must be a number (or a 0-d tensor), not {type(value).__name__}")
     if type(value) not in (int, float) or dtype.kind not in "iu":
         return value
     limits = np.iinfo(dtype)
@@ -276,7 +320,7 @@ def check_dim(tensor: Any, dim: int, name: str, needs_dims: type[Exception] | No
     (``split``, ``chunk``, ``unbind``), instead of the raw IndexError of ``shape[0]``."""
     ndim = max(tensor.ndim, 1)
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} ({dim!r})")
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} ({shown(dim)})")
     if needs_dims is not None and tensor.ndim == 0:
         raise needs_dims(f"{name} expects at least a 1-dimensional tensor, got a 0-d one; reshape it first "
                          "(x.reshape(1))")

@@ -21,7 +21,16 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops_math
-from .arguments import broadcast_call, broadcastable, check_dim, common_dtype, resolve_dtype, shape_text, written_number
+from .arguments import (
+    broadcast_call,
+    broadcastable,
+    check_dim,
+    common_dtype,
+    int_argument,
+    resolve_dtype,
+    shape_text,
+    written_number,
+)
 from .autograd import SIZED_BY_VALUES, note_computed, note_read, note_unreplayable, recorded_call
 from .creation import as_tensor
 from .functions import cat, where
@@ -529,6 +538,7 @@ def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     """``length`` entries along ``dim`` from ``start`` (a slice)."""
     x = as_tensor(input)
+    start, length = int_argument(start, "narrow", "start"), int_argument(length, "narrow", "length")
     if x.ndim == 0 or length < 0:  # PyTorch's checks in PyTorch's order, and its exception classes
         raise RuntimeError(f"narrow: needs a tensor with dims and a length >= 0, got shape {shape_text(x.shape)} and "
                            f"length {length}")

@@ -145,6 +145,17 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return copied(data, dtype, False, None)
 
 
+def tensor_argument(value: Any, function: str, name: str, position: int | None = None, optional: bool = False) -> Any:
+    """``value`` itself when it is a tensor (or None, for an ``optional`` one); else PyTorch's one-line TypeError
+    naming the argument: ``linear(): argument 'weight' (position 2) must be Tensor, not int``. For the arguments
+    PyTorch takes only as tensors (a layer's weight, bias, running statistics), where a number, a list or a NumPy
+    array failed deep inside with an AttributeError."""
+    if isinstance(value, Tensor) or optional and value is None:
+        return value
+    where = "" if position is None else f" (position {position})"
+    raise TypeError(f"{function}(): argument '{name}'{where} must be Tensor, not {type(value).__name__}")
+
+
 def _sharing(array: np.ndarray) -> Tensor:
     """A tensor whose memory is ``array`` (for :func:`from_numpy` and :func:`as_tensor`). A read-only array (pandas'
     ``to_numpy()``, ``np.broadcast_to``) warns, once in a process, as PyTorch does; here an in-place change raises."""
@@ -236,27 +247,27 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
-    check_memory_format(memory_format, "zeros_like", input.ndim)
+    check_memory_format(memory_format, "zeros_like", tensor_argument(input, "zeros_like", "input", 1).ndim)
     return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
 
 
 def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
-    check_memory_format(memory_format, "ones_like", input.ndim)
+    check_memory_format(memory_format, "ones_like", tensor_argument(input, "ones_like", "input", 1).ndim)
     return _filled((input.shape,), 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
 
 
 def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
-    check_memory_format(memory_format, "empty_like", input.ndim)
+    check_memory_format(memory_format, "empty_like", tensor_argument(input, "empty_like", "input", 1).ndim)
     return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
 
 
 def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
-    check_memory_format(memory_format, "full_like", input.ndim)
+    check_memory_format(memory_format, "full_like", tensor_argument(input, "full_like", "input", 1).ndim)
     fill_value = _fill_number(fill_value, "full_like")
     return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device)
 

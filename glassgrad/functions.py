@@ -18,7 +18,7 @@ from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that
 from . import tensor_methods as tensor_methods  # and these too
 from .arguments import check_dim, joined_dtype, promote, shape_text
 from .autograd import recorded_call
-from .creation import as_tensor
+from .creation import as_tensor, tensor_argument
 from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
 
@@ -195,7 +195,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     ``∂L/∂X = ∂L/∂Z·W``, ``∂L/∂W = ∂L/∂Zᵀ·X``, ``∂L/∂b = Σ_rows ∂L/∂Z``, and it skips the
     products for inputs that need no gradient (the data batch).
     """
-    x = as_tensor(input)
+    x = as_tensor(input)  # a NumPy batch is taken, as by every layer (PyTorch refuses it)
+    tensor_argument(weight, "linear", "weight", 2)
+    tensor_argument(bias, "linear", "bias", 3, optional=True)
     x_array, w_array = x.array, weight.array  # checked on the arrays: this runs for every layer, every step
     if x_array.ndim == 0 or w_array.ndim == 0:
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {x_array.ndim}D and "

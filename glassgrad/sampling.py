@@ -21,7 +21,19 @@ import numpy as np
 
 from .arguments import resolve_dtype, shape_text
 from .autograd import recorded_call
-from .creation import _float_dtype, _leaf, _sized, _stream, drawn, rand, randint, randn, sample_of, scaled_draws
+from .creation import (
+    _float_dtype,
+    _leaf,
+    _sized,
+    _stream,
+    drawn,
+    rand,
+    randint,
+    randn,
+    sample_of,
+    scaled_draws,
+    tensor_argument,
+)
 from .device import check_device
 from .memory_formats import check_memory_format
 from .tensor import Tensor
@@ -31,7 +43,7 @@ def rand_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gra
               seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Uniform samples on [0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
     without a float ``dtype`` is refused, as in PyTorch)."""
-    check_memory_format(memory_format, "rand_like", input.ndim)
+    check_memory_format(memory_format, "rand_like", tensor_argument(input, "rand_like", "input", 1).ndim)
     return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                 seed=seed, generator=generator)
 
@@ -40,7 +52,7 @@ def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gr
                seed: int | None = None, generator: Any = None, memory_format: Any = None) -> Tensor:
     """Standard normal samples N(0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
     without a float ``dtype`` is refused, as in PyTorch)."""
-    check_memory_format(memory_format, "randn_like", input.ndim)
+    check_memory_format(memory_format, "randn_like", tensor_argument(input, "randn_like", "input", 1).ndim)
     return randn(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
                  seed=seed, generator=generator)
 
@@ -50,7 +62,8 @@ def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: An
     """Integers from ``[low, high)`` in ``input``'s shape and dtype; ``randint_like(x, high)`` starts at 0."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, input.shape, seed=seed, generator=generator, dtype=resolve_dtype(dtype) or input.dtype,
+    shape = tensor_argument(input, "randint_like", "input", 1).shape
+    return randint(low, high, shape, seed=seed, generator=generator, dtype=resolve_dtype(dtype) or input.dtype,
                    device=device, requires_grad=requires_grad)
 
 

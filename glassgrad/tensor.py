@@ -55,9 +55,11 @@ from .arguments import (
     check_alpha,
     check_dim,
     common_dtype,
+    int_argument,
     is_floating,
     keyword_sizes,
     new_size,
+    number_argument,
     promote,
     promote_to_float,
     refuse_backward_strides,
@@ -832,7 +834,7 @@ class Tensor:
         if getattr(value, "ndim", 0):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions; give a number or a 0-d tensor (v.reshape(())), or copy a tensor with copy_")
-        return self.copy_(value)
+        return self.copy_(written_number(value, self.array.dtype, "fill_"))  # None, 'a', [..]: refused as fill_'s
 
     def zero_(self) -> Tensor:
         return self.copy_(0)
@@ -1011,7 +1013,8 @@ class Tensor:
         return apply(ops.RELU, (self,), self.array)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return apply(ops.LEAKY_RELU, (self,), self.array, negative_slope)
+        slope = number_argument(negative_slope, "leaky_relu", "negative_slope")
+        return apply(ops.LEAKY_RELU, (self,), self.array, slope)
 
     def sigmoid(self) -> Tensor:
         return apply(ops.SIGMOID, (self,), _float_data(self))
@@ -1114,6 +1117,10 @@ class Tensor:
         if shape is not None or not sizes:
             sizes = keyword_sizes(sizes, shape, "reshape", "shape")
         shape = shape_arg(sizes, "reshape")
+        below = [(position, n) for position, n in enumerate(shape) if n < -1]
+        if below:  # NumPy read any negative size as -1: x.reshape(-2, 3) was x.reshape(-1, 3)
+            raise RuntimeError(f"reshape: invalid shape dimension {below[0][1]} at index {below[0][0]} of shape "
+                               f"{shape_text(shape)}; a size is -1 (worked out from the others) or >= 0")
         try:
             return view_of(self, ops.RESHAPE, shape)
         except ValueError:
@@ -1194,6 +1201,7 @@ class Tensor:
         return view_of(self, ops.PERMUTE, tuple(reversed(range(self.array.ndim))))
 
     def unsqueeze(self, dim: int) -> Tensor:
+        dim = int_argument(dim, "unsqueeze", "dim")
         if not -self.array.ndim - 1 <= dim <= self.array.ndim:
             raise IndexError(f"unsqueeze: dim {dim} is out of range for a {self.array.ndim}-d tensor")
         dim = dim if dim >= 0 else dim + self.array.ndim + 1
@@ -1559,6 +1567,8 @@ def _bound(value: Any, array: np.ndarray) -> Any:
     """A clamp bound: an integer tensor bounding a float one takes its dtype, by :func:`promote` (PyTorch keeps
     float32 there; NumPy would promote to float64)."""
     bound = _data(value)
+    if bound is None:
+        return None
     if isinstance(bound, np.ndarray):
         return recorded_call(promote, array, bound)[1]  # a kernel of a compiled step: cast at each call
     return written_number(bound, array.dtype, "clamp")

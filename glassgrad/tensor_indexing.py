@@ -18,7 +18,16 @@ from typing import Any
 import numpy as np
 
 from . import ops_index, ops_math, ops_pieces
-from .arguments import check_dim, is_floating, keyword_sizes, resolve_dtype, shape_arg, shape_text, written_number
+from .arguments import (
+    check_dim,
+    int_argument,
+    is_floating,
+    keyword_sizes,
+    resolve_dtype,
+    shape_arg,
+    shape_text,
+    written_number,
+)
 from .autograd import SIZED_BY_VALUES, is_grad_enabled, note_unreplayable, recorded_call, recorded_cast
 from .graph import as_view
 from .ops import WHERE, Op
@@ -280,7 +289,8 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) entries along ``dim``, in order."""
     dim = check_dim(self, dim, "topk")
     size = self.array.shape[dim] if self.ndim else 1
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+    k = int_argument(k, "topk", "k")
+    if not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) must be a whole number in [0, {size}] (the size of dim {dim})")
     if self.ndim == 0:
         return Sorted(self.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
@@ -397,7 +407,8 @@ def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
 def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple:
     """``chunks`` slices of dim ``dim`` of ⌈n/chunks⌉ entries each (the last may be smaller or missing): views.
     A dim of size 0 gives ``chunks`` empty pieces."""
-    if isinstance(chunks, bool) or not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+    chunks = int_argument(chunks, "chunk", "chunks")
+    if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be a whole number > 0, got {chunks!r}")
     dim = check_dim(self, dim, "chunk", needs_dims=RuntimeError)
     if self.array.shape[dim] == 0:  # as PyTorch: chunks empty pieces

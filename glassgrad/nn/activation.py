@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arguments import float_argument, int_argument
 from ..creation import full
 from ..device import check_device
 from ..functions import sigmoid, softmax, tanh
@@ -65,7 +66,7 @@ class LeakyReLU(_InPlace):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = float_argument(negative_slope, type(self).__name__, "negative_slope")
 
     def forward(self, input: Tensor) -> Tensor:
         return F.leaky_relu(input, self.negative_slope, inplace=self.inplace)
@@ -119,7 +120,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = None if dim is None else int(dim)
+        self.dim = None if dim is None else int_argument(dim, type(self).__name__, "dim")
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
@@ -235,7 +236,8 @@ class RReLU(_InPlace):
 
     def __init__(self, lower: float = 1 / 8, upper: float = 1 / 3, inplace: bool = False) -> None:
         super().__init__(inplace)
-        self.lower, self.upper = float(lower), float(upper)
+        self.lower = float_argument(lower, type(self).__name__, "lower")
+        self.upper = float_argument(upper, type(self).__name__, "upper")
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rrelu(input, self.lower, self.upper, self.training, inplace=self.inplace)
@@ -250,7 +252,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None, device: Any = None) -> None:
         check_device(device)
         super().__init__()
-        self.init = float(init)
+        self.init = float_argument(init, type(self).__name__, "init")
         self.weight = Parameter(full((int(num_parameters),), self.init, dtype=dtype))
 
     def reset_parameters(self) -> None:

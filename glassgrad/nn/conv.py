@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import shape_text
-from ..creation import as_tensor, pick_generator
+from ..arguments import shape_text, shown
+from ..creation import as_tensor, pick_generator, tensor_argument
 from ..device import check_device
 from ..settings import warn_once
 from ..tensor import Tensor, apply
@@ -63,14 +63,18 @@ def kernel_names(dims: int) -> str:
 
 def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
     """``value`` (an int, or one int per spatial dim) as a tuple of ``dims`` ints ≥ ``least``, or a
-    one-line ValueError naming the argument."""
-    items = (value,) * dims if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    one-line error naming the argument: a TypeError, as PyTorch's, for what holds no ints (``2.5``, ``'a'``,
+    None), a ValueError for ints of the wrong count or too small."""
+    whole = (int, np.integer)
+    items = (value,) * dims if isinstance(value, whole) and not isinstance(value, bool) else value
     try:
-        items = tuple(items)
+        items = tuple(items) if not isinstance(items, (str, bytes)) else None
     except TypeError:
-        items = ()
-    if len(items) != dims or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= least
-                                     for v in items):
+        items = None
+    if items is None or not all(isinstance(v, whole) and not isinstance(v, bool) for v in items):
+        raise TypeError(f"{owner}: {name} must be an integer or {dims} of them, got {shown(value)} "
+                        f"({type(value).__name__})")
+    if len(items) != dims or not all(v >= least for v in items):
         raise ValueError(f"{owner}: {name} must be an integer ≥ {least} or {dims} of them, got {value!r}")
     return tuple(int(v) for v in items)
 
@@ -105,9 +109,12 @@ def check_fits(owner: str, size: tuple[int, ...], kernel: tuple[int, ...], dilat
                          "smaller kernel_size or dilation, more padding, or a larger input")
 
 
-def check_weight(weight: Tensor, dims: int, owner: str, channels: str) -> None:
-    """A one-line error unless ``weight`` is ``(*channels, kernel…)`` with ``dims`` kernel dims and has entries (a
-    dim of size 0 leaves no output channel or no window, which PyTorch refuses too)."""
+def check_weight(weight: Tensor, bias: Tensor | None, dims: int, owner: str, channels: str) -> None:
+    """A one-line error unless ``weight`` is a tensor ``(*channels, kernel…)`` with ``dims`` kernel dims and has
+    entries (a dim of size 0 leaves no output channel or no window, which PyTorch refuses too), and ``bias`` a
+    tensor or None."""
+    tensor_argument(weight, owner, "weight", 2)
+    tensor_argument(bias, owner, "bias", 3, optional=True)
     if weight.ndim != dims + 2:
         raise ValueError(f"{owner}: weight must have shape ({channels}, {kernel_names(dims)}), "
                          f"got {shape_text(weight.shape)}")
@@ -130,7 +137,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     """The checked call behind :func:`conv1d`, :func:`conv2d` and :func:`conv3d` (``dims`` spatial dims)."""
     owner = f"conv{dims}d"
     x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
-    check_weight(weight, dims, owner, "out_channels, in_channels/groups")
+    check_weight(weight, bias, dims, owner, "out_channels, in_channels/groups")
     groups = check_size(groups, "groups", owner)
     out_channels, group_channels = weight.shape[:2]
     if out_channels % groups:

@@ -36,7 +36,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     """The checked call behind :func:`conv_transpose1d`, :func:`conv_transpose2d` and :func:`conv_transpose3d`."""
     owner = f"conv_transpose{dims}d"
     x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
-    check_weight(weight, dims, owner, "in_channels, out_channels/groups")
+    check_weight(weight, bias, dims, owner, "in_channels, out_channels/groups")
     groups = check_size(groups, "groups", owner)
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import shape_text, shown
 from ..autograd import recorded_call
 from ..creation import as_tensor, default_generator, pick_generator
 from ..tensor import Tensor
@@ -31,8 +31,10 @@ from .module import Module
 
 
 def _check_probability(p: Any) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p!r}")
+    number = not isinstance(p, bool) and isinstance(p, (int, float, np.floating))
+    if not number or not 0 <= p <= 1:  # no number: PyTorch's TypeError (of its comparison p < 0)
+        raise (ValueError if number else TypeError)(f"dropout probability has to be between 0 and 1, but got "
+                                                    f"{shown(p)}")
     return float(p)
 
 

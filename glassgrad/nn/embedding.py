@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import shape_text
+from ..arguments import float_argument, shape_text
 from ..autograd import bump_version, call_recorder, note_unreplayable, recorded_call
-from ..creation import as_tensor, pick_generator
+from ..creation import as_tensor, pick_generator, tensor_argument
 from ..device import check_device
 from ..functions import stack
 from ..tensor import Tensor, apply
@@ -73,7 +73,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if indices.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: indices must be integers (int64), got {indices.dtype}; "
                            "convert them with .long()")
-    if weight.ndim != 2:
+    if tensor_argument(weight, "embedding", "weight", 2).ndim != 2:
         raise ValueError(f"embedding: weight must be a table (num_embeddings, embedding_dim), got "
                          f"{shape_text(weight.shape)}")
     rows = weight.shape[0]
@@ -153,7 +153,7 @@ class Embedding(Module):
         self.num_embeddings = check_size(num_embeddings, "num_embeddings", owner)
         self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner)
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings, owner)
-        self.max_norm, self.norm_type = max_norm, float(norm_type)
+        self.max_norm, self.norm_type = max_norm, float_argument(norm_type, type(self).__name__, "norm_type")
         self.scale_grad_by_freq = bool(scale_grad_by_freq)
         if _weight is None:
             dtype = float_dtype(dtype, owner)

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import broadcasts_to, check_dim, shape_text
+from ..arguments import broadcasts_to, check_dim, number_argument, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..composed_products import _row_distances
-from ..creation import _stream, arange, as_tensor, drawn, zeros_like
+from ..creation import _stream, arange, as_tensor, drawn, tensor_argument, zeros_like
 from ..creation import one_hot as one_hot
 from ..functions import linear as linear
 from ..functions import relu as _relu
@@ -690,6 +690,7 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-no
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """``x`` clipped to ``[min_val, max_val]``; slope 1 strictly inside, 0 outside and at the corners."""
     x = _floating(input, "hardtanh")
+    min_val, max_val = number_argument(min_val, "hardtanh", "min_val"), number_argument(max_val, "hardtanh", "max_val")
     if min_val > max_val:  # PyTorch's check: otherwise every entry would come out max_val
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
@@ -777,6 +778,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
     x = as_tensor(input)
+    threshold = number_argument(threshold, "threshold", "threshold")
+    value = number_argument(value, "threshold", "value")
     return apply(ops.THRESHOLD, (x,), x.array, threshold, value)
 
 
@@ -793,6 +796,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where ``x > 0``, else ``a·x``, with a learned slope ``a`` per channel (dim 1) or one for all."""
     x = _floating(input, "prelu")
+    tensor_argument(weight, "prelu", "weight", 2)
     if weight.numel() not in (1, x.shape[1] if x.ndim > 1 else 1):
         raise RuntimeError(f"prelu: the weight has {weight.numel()} slopes; give 1, or one per channel "
                            f"({x.shape[1] if x.ndim > 1 else 1})")

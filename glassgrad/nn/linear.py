@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import resolve_dtype
+from ..arguments import resolve_dtype, shown
 from ..creation import pick_generator
 from ..device import check_device
 from ..dtypes import get_default_dtype
@@ -33,11 +33,13 @@ from .parameter import Parameter
 
 
 def check_size(value: Any, name: str, owner: str, smallest: int = 1) -> int:
-    """``value`` as an int of at least ``smallest`` (1, or 0 where PyTorch allows an empty layer), or a ValueError
-    that names the argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < smallest:
+    """``value`` as an int of at least ``smallest`` (1, or 0 where PyTorch allows an empty layer), or an error that
+    names the argument: a TypeError, as PyTorch's, for what is no int (``Linear(2.5, 3)``, ``'a'``, None), a
+    ValueError for an int too small."""
+    whole = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    if not whole or value < smallest:
         kind = "a positive integer" if smallest == 1 else f"an integer >= {smallest}"
-        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}")
+        raise (ValueError if whole else TypeError)(f"{owner}: {name} must be {kind}, got {shown(value)}")
     return int(value)
 
 

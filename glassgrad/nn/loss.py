@@ -30,6 +30,7 @@ import inspect
 import warnings
 from typing import Any
 
+from ..arguments import float_argument, int_argument
 from ..creation import as_tensor
 from ..tensor import Tensor
 from . import functional as F
@@ -211,7 +212,8 @@ class CosineSimilarity(Module):
 
     def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()
-        self.dim, self.eps = int(dim), float(eps)
+        self.dim = int_argument(dim, "CosineSimilarity", "dim")
+        self.eps = float_argument(eps, "CosineSimilarity", "eps")
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return F.cosine_similarity(x1, x2, self.dim, self.eps)

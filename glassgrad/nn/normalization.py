@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import is_floating, shape_text
+from ..arguments import float_argument, is_floating, shape_arg, shape_text
 from ..autograd import recorded_call
-from ..creation import as_tensor
+from ..creation import as_tensor, tensor_argument
 from ..device import check_device
 from ..functions import cat
 from ..ops_layer_norm import LAYER_NORM
@@ -67,7 +67,7 @@ def _check_per_channel(function: str, x: Tensor, **vectors: Tensor | None) -> No
     PyTorch requires (a γ of shape (1,) or (C, 1) would broadcast to some other per-channel rule)."""
     channels = x.array.shape[1]
     for name, tensor in vectors.items():
-        if tensor is not None and tensor.array.shape != (channels,):
+        if tensor_argument(tensor, function, name, optional=True) is not None and tensor.array.shape != (channels,):
             raise RuntimeError(f"{function}: {name} has shape {shape_text(tensor.shape)} but the input has "
                                f"{channels} channels (dim 1 of {shape_text(x.shape)}); give it shape ({channels},)")
 
@@ -151,11 +151,11 @@ def _reset_running(mean: np.ndarray, var: np.ndarray, count: np.ndarray) -> None
     count[...] = 0
 
 
-def _check_normalized_shape(shape: tuple[int, ...], **vectors: Tensor | None) -> None:
-    """γ and β (where given) have the shape of the dims normalised over, as PyTorch requires (one of another shape
-    would broadcast, e.g. a γ per sample)."""
+def _check_normalized_shape(function: str, shape: tuple[int, ...], **vectors: Tensor | None) -> None:
+    """γ and β (where given) are tensors of the shape of the dims normalised over, as PyTorch requires (one of
+    another shape would broadcast, e.g. a γ per sample)."""
     for name, tensor in vectors.items():
-        if tensor is not None and tensor.array.shape != shape:
+        if tensor_argument(tensor, function, name, optional=True) is not None and tensor.array.shape != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(tensor.array.shape)} and normalized_shape = {list(shape)}; give it that shape")
 
@@ -165,7 +165,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``: one fused node
     (:mod:`glassgrad.ops_layer_norm`, kept whole for speed), the same numbers as composing it."""
     x = as_tensor(input)
-    shape = tuple(normalized_shape)
+    shape = shape_arg((normalized_shape,), "layer_norm")  # an int, or ints: never 'a' (a shape ['a'] once)
     if x.array.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise RuntimeError(
             f"Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
@@ -176,7 +176,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
                            "element, but got normalized_shape = []; name the dims to normalise, e.g. (x.shape[-1],)")
     if not is_floating(x.array.dtype):
         raise NotImplementedError(f"layer_norm: needs a floating tensor, got {x.array.dtype}; use x.float()")
-    _check_normalized_shape(shape, weight=weight, bias=bias)
+    _check_normalized_shape("layer_norm", shape, weight=weight, bias=bias)
     if weight is None and bias is not None:  # β alone: the row's inputs are x, γ, β in that order
         return layer_norm(x, shape, None, None, eps) + bias
     parents = (x,) if weight is None else (x, weight) if bias is None else (x, weight, bias)
@@ -205,7 +205,7 @@ class BatchNorm1d(Module):
         check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
-        self.eps = float(eps)
+        self.eps = float_argument(eps, type(self).__name__, "eps")
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
@@ -278,7 +278,7 @@ class LayerNorm(Module):
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
         self.normalized_shape = tuple(check_size(n, "normalized_shape", "LayerNorm") for n in sizes)
-        self.eps = float(eps)
+        self.eps = float_argument(eps, type(self).__name__, "eps")
         self.elementwise_affine = bool(elementwise_affine)
         dtype = float_dtype(dtype, "LayerNorm")
         if self.elementwise_affine:
@@ -335,11 +335,11 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
     """``x / √(mean(x²) + ε) · γ`` over the last ``len(normalized_shape)`` dims (ε: the dtype's machine epsilon
     by default, as PyTorch)."""
     x = as_tensor(input)
-    shape = tuple(normalized_shape)
+    shape = shape_arg((normalized_shape,), "rms_norm")
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise RuntimeError(f"rms_norm: expected an input of shape [*, {', '.join(map(str, shape))}], got "
                            f"{shape_text(x.shape)}")
-    _check_normalized_shape(shape, weight=weight)
+    _check_normalized_shape("rms_norm", shape, weight=weight)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     held = float(np.finfo(x.array.dtype).eps) if eps is None else float(eps)
     x = _row_major(x)  # PyTorch's result is row-major whatever x's order
@@ -397,7 +397,8 @@ class LocalResponseNorm(Module):
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
         super().__init__()
         self.size = check_size(size, "size", "LocalResponseNorm")
-        self.alpha, self.beta, self.k = float(alpha), float(beta), float(k)
+        self.alpha, self.beta, self.k = (float_argument(value, type(self).__name__, name)
+                                         for name, value in (("alpha", alpha), ("beta", beta), ("k", k)))
 
     def forward(self, input: Tensor) -> Tensor:
         return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
@@ -475,7 +476,7 @@ class InstanceNorm1d(Module):
         check_device(device)
         super().__init__()
         self.num_features = check_size(num_features, "num_features", type(self).__name__)
-        self.eps = float(eps)
+        self.eps = float_argument(eps, type(self).__name__, "eps")
         self.momentum = None if momentum is None else float(momentum)
         self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
         dtype = float_dtype(dtype, type(self).__name__)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import float_argument, number_argument, shape_text
 from ..creation import as_tensor
 from ..functions import cat
 from ..ops_index import EDGE_PAD
@@ -103,6 +103,8 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
 def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
     """``input`` with borders added to its last ``len(pad) // 2`` dims (see the module docstring)."""
     x = as_tensor(input)
+    if value is not None:
+        number_argument(value, "pad", "value")
     try:
         amounts = tuple(operator.index(p) for p in pad)  # whole numbers only: int(1.5) would pad by 1
     except TypeError:
@@ -143,7 +145,7 @@ class _Pad(Module):
         if len(amounts) != 2 * self.dims:
             raise ValueError(f"{type(self).__name__}: padding must be an int or {2 * self.dims} ints, got {padding!r}")
         self.padding = tuple(int(p) for p in amounts)
-        self.value = float(value)
+        self.value = float_argument(value, type(self).__name__, "value")
 
     def forward(self, input: Tensor) -> Tensor:
         return pad(input, self.padding, self.mode, self.value if self.mode == "constant" else None)

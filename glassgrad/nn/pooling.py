@@ -296,9 +296,10 @@ def _one_row(input: Tensor, name: str) -> Tensor:
     return x.unsqueeze(-2)
 
 
-def _row(value: Any, fill: int) -> tuple[int, Any]:
-    """A 1-d setting as the 2-d one of a single row: ``(fill, value)``."""
-    return (fill, value[0] if isinstance(value, Sequence) else value)
+def _row(value: Any, fill: int, name: str, owner: str) -> tuple[int, int]:
+    """A 1-d setting (an int, or a sequence of one) as the 2-d one of a single row: ``(fill, value)``; its value is
+    checked by the 2-d pool, its type and count here, so ``max_pool1d(x, (2, 3))`` is refused, not pooled by 2."""
+    return (fill, sizes(value, 1, name, owner, least=0)[0])  # a size below 1 is refused by the 2-d pool
 
 
 def _stride(stride: Any, kernel_size: Any) -> Any:
@@ -308,21 +309,26 @@ def _stride(stride: Any, kernel_size: Any) -> Any:
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Each window's maximum along the last dim (``max_pool2d`` of one row; indices count along the row)."""
-    pooled = max_pool2d(_one_row(input, "max_pool1d"), _row(kernel_size, 1), _row(_stride(stride, kernel_size), 1),
-                        _row(padding, 0), _row(dilation, 1), ceil_mode, return_indices)
+    owner = "max_pool1d"
+    pooled = max_pool2d(_one_row(input, owner), _row(kernel_size, 1, "kernel_size", owner),
+                        _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner),
+                        _row(dilation, 1, "dilation", owner), ceil_mode, return_indices)
     return tuple(part.squeeze(-2) for part in pooled) if return_indices else pooled.squeeze(-2)
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True) -> Tensor:
     """Each window's mean along the last dim (``avg_pool2d`` of one row)."""
-    return avg_pool2d(_one_row(input, "avg_pool1d"), _row(kernel_size, 1), _row(_stride(stride, kernel_size), 1),
-                      _row(padding, 0), ceil_mode, count_include_pad).squeeze(-2)
+    owner = "avg_pool1d"
+    return avg_pool2d(_one_row(input, owner), _row(kernel_size, 1, "kernel_size", owner),
+                      _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner),
+                      ceil_mode, count_include_pad).squeeze(-2)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Averages over windows chosen so the last dim becomes ``output_size``."""
-    return adaptive_avg_pool2d(_one_row(input, "adaptive_avg_pool1d"), _row(output_size, 1)).squeeze(-2)
+    owner = "adaptive_avg_pool1d"
+    return adaptive_avg_pool2d(_one_row(input, owner), _row(output_size, 1, "output_size", owner)).squeeze(-2)
 
 
 class MaxPool1d(MaxPool2d):
@@ -330,8 +336,11 @@ class MaxPool1d(MaxPool2d):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0),
-                         _row(dilation, 1), return_indices, ceil_mode)
+        owner = "MaxPool1d"
+        super().__init__(_row(kernel_size, 1, "kernel_size", owner), _row(_stride(stride, kernel_size), 1, "stride",
+                                                                           owner),
+                         _row(padding, 0, "padding", owner), _row(dilation, 1, "dilation", owner), return_indices,
+                         ceil_mode)
 
     def forward(self, input: Tensor) -> Any:
         pooled = super().forward(_one_row(input, "MaxPool1d"))
@@ -346,8 +355,10 @@ class AvgPool1d(AvgPool2d):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0), ceil_mode,
-                         count_include_pad)
+        owner = "AvgPool1d"
+        super().__init__(_row(kernel_size, 1, "kernel_size", owner), _row(_stride(stride, kernel_size), 1, "stride",
+                                                                           owner),
+                         _row(padding, 0, "padding", owner), ceil_mode, count_include_pad)
 
     def forward(self, input: Tensor) -> Tensor:
         return super().forward(_one_row(input, "AvgPool1d")).squeeze(-2)

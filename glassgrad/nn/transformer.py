@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import float_argument, shape_text
 from ..autograd import is_grad_enabled, recorded_call
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
@@ -73,7 +73,7 @@ class TransformerLayerBase(Module):
         owner = type(self).__name__
         self.d_model = check_size(d_model, "d_model", owner)
         self.dim_feedforward = check_size(dim_feedforward, "dim_feedforward", owner)
-        self.layer_norm_eps = float(layer_norm_eps)
+        self.layer_norm_eps = float_argument(layer_norm_eps, type(self).__name__, "layer_norm_eps")
         dtype = float_dtype(dtype, owner)
         generator = pick_generator(seed, generator)
         options = {"dropout": dropout, "bias": bias, "batch_first": batch_first, "dtype": dtype, "generator": generator}

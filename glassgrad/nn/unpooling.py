@@ -97,8 +97,10 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
                  output_size: Any = None) -> Tensor:
     """``max_unpool2d`` of one row: entries back at their positions along the last dim."""
     size = None if output_size is None else (1, *spatial_output_size(output_size, 1, "max_unpool1d"))
-    return max_unpool2d(_one_row(input, "max_unpool1d"), _one_row(indices, "max_unpool1d"), _row(kernel_size, 1),
-                        _row(_stride(stride, kernel_size), 1), _row(padding, 0), size).squeeze(-2)
+    owner = "max_unpool1d"
+    return max_unpool2d(_one_row(input, owner), _one_row(indices, owner), _row(kernel_size, 1, "kernel_size", owner),
+                        _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner),
+                        size).squeeze(-2)
 
 
 class MaxUnpool2d(Module):
@@ -130,7 +132,9 @@ class MaxUnpool1d(MaxUnpool2d):
     """Puts each maximum back where ``MaxPool1d(..., return_indices=True)`` found it, zeros elsewhere."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        super().__init__(_row(kernel_size, 1), _row(_stride(stride, kernel_size), 1), _row(padding, 0))
+        owner = "MaxUnpool1d"
+        super().__init__(_row(kernel_size, 1, "kernel_size", owner),
+                         _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner))
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return max_unpool1d(input, indices, self.kernel_size[1], self.stride[1], self.padding[1], output_size)

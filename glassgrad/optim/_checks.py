@@ -18,6 +18,7 @@ import math
 import numbers
 from typing import Any
 
+from ..arguments import shown
 from ..tensor import Tensor
 
 
@@ -54,7 +55,7 @@ def check_number(
                              f"{label} must hold one number); pass a float")
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"Invalid {label}: {value!r} (must be a finite number {allowed})")
+        raise TypeError(f"Invalid {label}: {shown(value)} (must be a finite number {allowed})")
     number = float(value)
     above_low = number >= low if low_included else number > low
     below_high = high is None or (number <= high if high_included else number < high)
@@ -74,8 +75,8 @@ def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bo
             and float(value).is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid {label}: {value!r} (must be a whole number" + ("" if low is None else f" >= {low}")
-                        + ")")
+        raise TypeError(f"Invalid {label}: {shown(value)} (must be a whole number"
+                        + ("" if low is None else f" >= {low}") + ")")
     if low is not None and value < low:
         raise ValueError(f"Invalid {label}: {value} (must be a whole number >= {low})")
     return int(value)
@@ -106,7 +107,7 @@ def check_eps(value: Any, typical: float) -> float:
 def check_betas(betas: Any) -> tuple[float, float]:
     """``betas`` as a pair of floats in [0, 1) (Adam's family: the decay of the two running averages)."""
     if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-        raise TypeError(f"betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999), not {betas!r}")
+        raise TypeError(f"betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999), not {shown(betas)}")
     first, second = (check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
                      for index, beta in enumerate(betas))
     return first, second
