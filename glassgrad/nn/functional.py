@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import broadcasts_to, check_dim, number_argument, shape_text
+from ..arguments import broadcasts_to, check_dim, int_argument, number_argument, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..composed_products import _row_distances
 from ..creation import _stream, arange, as_tensor, drawn, tensor_argument, zeros_like
@@ -350,7 +350,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if not 0 <= smoothing <= 1:
         raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
     logits, target, shape = _class_layout(_floating(input, name), target, name)
-    ignore_index = int(ignore_index)
+    ignore_index = int_argument(ignore_index, name, "ignore_index")  # never 1.5 cut to 1
     target = _class_targets(logits, target, name, ignore_index)
     if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
         logits = logits.to(target.array.dtype)
@@ -459,7 +459,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if as_tensor(target).dtype.kind == "f":
         raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
                         "convert them with y.long()")
-    ignore_index = int(ignore_index)
+    ignore_index = int_argument(ignore_index, name, "ignore_index")
     target = _class_targets(log_probs, target, name, ignore_index)
     _check_labels_on_replay(target, log_probs.shape[1], ignore_index, name)
     loss = _nll(log_probs, target, _class_weight(weight, log_probs, name), ignore_index, reduction)

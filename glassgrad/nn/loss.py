@@ -64,7 +64,7 @@ class _ClassLoss(_Loss):
                  reduce: Any = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", None if weight is None else as_tensor(weight))
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = int_argument(ignore_index, type(self).__name__, "ignore_index")
 
     def config(self) -> dict[str, Any]:  # the options given, as a repr shows them (the defaults left out)
         return {**super().config(), **({} if self.ignore_index == -100 else {"ignore_index": self.ignore_index})}
