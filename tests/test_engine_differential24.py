@@ -190,11 +190,10 @@ def test_sampled_ops_match_pytorch_on_every_variant(op, variant, torch):
 ELEMENTWISE = ("exp", "tanh", "sigmoid", "atan2", "hypot", "maximum", "lerp", "elu")
 
 
+@pytest.mark.torch
 @given(op=st.sampled_from(ELEMENTWISE), rows=st.integers(0, 3), columns=st.integers(1, 4),
        broadcast=st.booleans(), seed=st.integers(0, 2**16))
-def test_elementwise_ops_broadcast_and_empty_shapes_match_pytorch(op, rows, columns, broadcast, seed):
-    import torch
-
+def test_elementwise_ops_broadcast_and_empty_shapes_match_pytorch(op, rows, columns, broadcast, seed, torch):
     draw = np.random.default_rng(seed)
     first, second = draw.standard_normal((rows, columns)), draw.standard_normal((columns,) if broadcast else
                                                                                    (rows, columns))
