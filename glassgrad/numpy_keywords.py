@@ -105,34 +105,40 @@ def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
                           also: Iterable[Any] = ()) -> None:
     """Replace each public function of ``functions`` (module dicts: PyTorch's top-level functions) and of
     ``methods`` (classes, and module dicts of functions PyTorch gives no ``out=``, ``nn.functional``) by
-    :func:`with_numpy_keywords` of it: all of them take NumPy's names, the functions ``out=`` too (unless they
-    are also among the methods). A function found under several names gets one wrapper, which also takes its
-    place in the module that defines it (``gg.select_copy is glassgrad.copies.select_copy``) and among the public
-    names (``__all__``) of the modules in ``also`` (``torch.func.vmap is torch.vmap``; their other names, the
-    functions they import for their own use, stay as they are: no wrapper on an internal call)."""
+    :func:`with_numpy_keywords` of it: all of them take NumPy's names, the functions ``out=`` too. A function found
+    under several names gets one wrapper of each form: one taking ``out=`` for ``functions`` (``gg.sigmoid(x,
+    out=y)``) and one without for ``methods`` (``x.sigmoid()``, ``F.sigmoid(x)``: a training step's calls). The
+    wrapper takes the function's place in the module that defines it (``gg.select_copy is
+    glassgrad.copies.select_copy``), the form without ``out=`` where there is one (so the library's own calls there
+    pay nothing more), and the first form among the public names (``__all__``) of the modules in ``also``
+    (``torch.func.vmap is torch.vmap``; their other names, the functions they import for their own use, stay as
+    they are: no wrapper on an internal call)."""
     functions, methods = list(functions), list(methods)
-    no_out = {id(value) for namespace in methods
-              for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
-    wrapped: dict[int, Callable] = {}
+    in_methods = {id(value) for namespace in methods
+                  for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
+    wrapped: dict[tuple[int, bool], Callable] = {}  # (the function's id, whether this form takes out=) → its wrapper
     made: set[int] = set()  # the wrappers themselves: a namespace walked later may hold one already (its home)
-    for namespace in [*functions, *methods]:
-        entries = vars(namespace) if isinstance(namespace, type) else namespace
-        for name, value in list(entries.items()):
-            if name.startswith("_") or type(value) is not FunctionType or id(value) in made:
-                continue
-            if id(value) not in wrapped:
-                wrapped[id(value)] = wrapper = with_numpy_keywords(value, takes_out=id(value) not in no_out)
-                made.add(id(wrapper))
-                home = sys.modules.get(value.__module__)
-                if wrapper is not value and getattr(home, value.__name__, None) is value:
-                    setattr(home, value.__name__, wrapper)
-            if wrapped[id(value)] is not value:
-                if isinstance(namespace, type):
-                    setattr(namespace, name, wrapped[id(value)])
-                else:
-                    namespace[name] = wrapped[id(value)]
+    for takes_out, namespaces in ((True, functions), (False, methods)):
+        for namespace in namespaces:
+            entries = vars(namespace) if isinstance(namespace, type) else namespace
+            for name, value in list(entries.items()):
+                if name.startswith("_") or type(value) is not FunctionType or id(value) in made:
+                    continue
+                key = (id(value), takes_out)
+                if key not in wrapped:
+                    wrapped[key] = wrapper = with_numpy_keywords(value, takes_out=takes_out)
+                    made.add(id(wrapper))
+                    home = sys.modules.get(value.__module__)
+                    if (wrapper is not value and getattr(home, value.__name__, None) is value
+                            and not (takes_out and id(value) in in_methods)):
+                        setattr(home, value.__name__, wrapper)
+                if wrapped[key] is not value:
+                    if isinstance(namespace, type):
+                        setattr(namespace, name, wrapped[key])
+                    else:
+                        namespace[name] = wrapped[key]
     for module in also:
         for name in module.__all__:
             value = getattr(module, name)
-            if id(value) in wrapped:
-                setattr(module, name, wrapped[id(value)])
+            if (id(value), True) in wrapped:
+                setattr(module, name, wrapped[id(value), True])

@@ -90,6 +90,16 @@ def test_a_wrapped_function_keeps_its_name_signature_and_documentation():
     assert not hasattr(gg.Tensor.sum, "__wrapped__")  # sum takes axis= itself: left as it is
 
 
+def test_a_method_takes_no_out_where_its_function_form_does():
+    """``gg.where(c, a, b, out=o)`` raised TypeError (no out=) because ``gg.where`` is also ``Tensor.where``; each
+    form has its own wrapper now, and the method and ``nn.functional``'s form still refuse out=, as PyTorch's."""
+    x, out = gg.ones(2), gg.empty(2)
+    assert gg.sigmoid(x, out=out) is out and gg.where(x > 0, x, x, out=out) is out
+    for method_form in (x.sigmoid, gg.nn.functional.sigmoid):
+        with pytest.raises(TypeError, match="out"):
+            method_form(out=out) if method_form is x.sigmoid else method_form(x, out=out)
+
+
 OUT_CALLS = {  # name: (the call, the out tensor(s) to give), written once for both libraries
     "matmul": (lambda lib, x, out: lib.matmul(x, x.T, out=out), lambda lib, x: lib.empty(x.shape[0], x.shape[0])),
     "mul": (lambda lib, x, out: lib.mul(x, x, out=out), lambda lib, x: lib.empty(*x.shape)),
@@ -103,6 +113,12 @@ OUT_CALLS = {  # name: (the call, the out tensor(s) to give), written once for b
     "special.expit": (lambda lib, x, out: lib.special.expit(x, out=out), lambda lib, x: lib.empty(*x.shape)),
     "linalg.vector_norm": (lambda lib, x, out: lib.linalg.vector_norm(x, dim=0, out=out),
                            lambda lib, x: lib.empty(x.shape[1])),
+    # functions that are also Tensor methods (the method takes no out=, the function does)
+    "where": (lambda lib, x, out: lib.where(x > 0, x, -x, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "addcmul": (lambda lib, x, out: lib.addcmul(x, x, x, value=0.5, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "sigmoid": (lambda lib, x, out: lib.sigmoid(x, out=out), lambda lib, x: lib.empty(*x.shape)),
+    "linalg.inv": (lambda lib, x, out: lib.linalg.inv(x[:, :3] + 3 * lib.eye(3), out=out),
+                   lambda lib, x: lib.empty(3, 3)),
 }
 
 
