@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_number
-from .optimizer import Optimizer, count_step, scalar_state, zeros_state
+from .optimizer import Optimizer, count_step, lerp_into, scalar_state, zeros_state
 
 
 def _rms(array: np.ndarray) -> float:
@@ -110,13 +110,14 @@ class Adafactor(Optimizer):
         if group["weight_decay"]:
             w *= 1 - group["lr"] * group["weight_decay"]
         squared = g * g
-        if w.ndim >= 2:
+        if w.ndim >= 2:  # PyTorch's lerp_ of each average towards this step's mean of g²
             rows, columns = state["row_var"].array, state["col_var"].array
-            rows += new_weight * (squared.mean(-1, keepdims=True) - rows)
-            columns += new_weight * (squared.mean(-2, keepdims=True) - columns)
+            mean = squared.mean(-1, keepdims=True)
+            lerp_into(rows, mean, new_weight, np.empty_like(mean))
+            mean = squared.mean(-2, keepdims=True)
+            lerp_into(columns, mean, new_weight, np.empty_like(mean))
             estimate = rows @ columns / np.maximum(rows.mean(-2, keepdims=True), eps1)
         else:
-            estimate = state["variance"].array
-            estimate += new_weight * (squared - estimate)
+            estimate = lerp_into(state["variance"].array, squared, new_weight, np.empty_like(squared))
         update = g / np.sqrt(np.maximum(estimate, eps1 * eps1))
         w -= alpha / max(1.0, _rms(update) / group["d"]) * update

@@ -18,7 +18,7 @@ from ..autograd import bump_version
 from ..tensor import Tensor
 from ._checks import check_betas, check_eps
 from ._pieces import in_pieces
-from .optimizer import Optimizer, count_step, gradient_formula, scalar_dtype, scalar_state, zeros_state
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_dtype, scalar_state, zeros_state
 
 _FOLDS_FROM = {np.dtype(name): 1 / math.sqrt(float(np.finfo(name).max)) for name in ("float16", "float32", "float64")}
 """``η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)`` at least this (``a ≤ √max``): ``√v·a`` stays finite, so the step folds ``η`` in."""
@@ -162,7 +162,7 @@ class Adam(Optimizer):
         ``η·m̂/(√v̂ + ε)`` (in ``scratch``): what w loses.
 
         Eleven NumPy passes (the caller's ``w −= …`` is the twelfth), each into an array that exists
-        already: m as PyTorch's ``lerp`` rounds it, ``m + (1 − β₁)·(g − m)``; v as its ``addcmul``,
+        already: m as PyTorch's ``lerp`` rounds it (:func:`lerp_into`); v as its ``addcmul``,
         ``β₂·v + ((1 − β₂)·g)·g``; then the three constants η, 1 − β₁ᵗ and √(1 − β₂ᵗ) folded into
         two, so that the step is one division: ``η·m̂/(√v̂ + ε) = m / (√v·a + b)`` with
         ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and ``b = ε·(1 − β₁ᵗ) / η``. (With η = 0 nothing moves.) Where ``a``
@@ -171,9 +171,7 @@ class Adam(Optimizer):
         """
         lr, (beta1, beta2) = group["lr"], group["betas"]
         mean, square_mean, peak = moments
-        np.subtract(g, mean, out=scratch)  # m ← m + (1 − β₁)·(g − m)
-        scratch *= 1 - beta1
-        mean += scratch
+        lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)·(g − m)
         np.multiply(g, 1 - beta2, out=scratch)  # v ← β₂·v + ((1 − β₂)·g)·g
         scratch *= g
         square_mean *= beta2

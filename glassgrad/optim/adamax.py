@@ -14,7 +14,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
-from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
 class Adamax(Optimizer):
@@ -74,7 +74,7 @@ class Adamax(Optimizer):
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
         count = count_step(state)
         (beta1, beta2), mean, peak = group["betas"], state["exp_avg"].array, state["exp_inf"].array
-        mean += np.multiply(np.subtract(g, mean, out=scratch), 1 - beta1, out=scratch)  # m ← m + (1 − β₁)(g − m)
+        lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)(g − m)
         peak *= beta2  # u ← max(β₂·u, |g| + ε)
         np.maximum(peak, np.abs(g, out=scratch) + group["eps"], out=peak)
         step = np.divide(mean, peak, out=scratch)

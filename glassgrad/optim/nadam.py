@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps, check_number
-from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
 class NAdam(Optimizer):
@@ -102,7 +102,7 @@ class NAdam(Optimizer):
         product[()] = product[()] * product.dtype.type(mu)  # on NumPy scalars: a 0-d in-place ufunc costs more
         product = product.item()
         mean, square_mean = state["exp_avg"].array, state["exp_avg_sq"].array
-        mean += np.multiply(np.subtract(g, mean, out=scratch), 1 - beta1, out=scratch)  # m ← m + (1 − β₁)(g − m)
+        lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)(g − m)
         square_mean *= beta2
         square_mean += np.multiply(np.multiply(g, g, out=scratch), 1 - beta2, out=scratch)
         denominator = np.sqrt(square_mean / (1 - beta2**step)) + group["eps"]

@@ -105,6 +105,21 @@ def scaled_sum(a: np.ndarray, b: np.ndarray, alpha: float, out: np.ndarray, scra
     return np.add(a, np.multiply(b, alpha, out=scratch), out=out)
 
 
+def lerp_into(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.ndarray) -> np.ndarray:
+    """``start ← start + w·(end − start)`` in place, as PyTorch's ``start.lerp_(end, w)`` rounds it: from the nearer
+    end, ``start + w·(end − start)`` for ``|w| < 0.5`` and ``end − (end − start)·(1 − w)`` otherwise (the form of
+    :func:`glassgrad.lerp`), so that ``w = 1`` (Adam's β₁ = 0, RMSprop's α = 0, Adafactor's ``beta2_decay = 0``)
+    gives ``end`` exactly. (The first form alone lost a small ``end`` next to a large ``start``: Adafactor's float32
+    row variance ``1e4 + 1·(2.5e-7 − 1e4)`` came out 0 where PyTorch's is 2.5e-7.) ``scratch`` holds ``end − start``;
+    it must be neither ``start`` nor ``end``."""
+    difference = np.subtract(end, start, out=scratch)
+    if abs(weight) < 0.5:
+        difference *= weight
+        return np.add(start, difference, out=start)
+    difference *= 1 - weight
+    return np.subtract(end, difference, out=start)
+
+
 def register_optimizer_step_pre_hook(hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
     """Call ``hook(optimizer, args, kwargs)`` before the ``step`` of every optimizer (before each optimizer's own
     :meth:`Optimizer.register_step_pre_hook` hooks), as PyTorch's; it may return new ``(args, kwargs)``.

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
-from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
 class RAdam(Optimizer):
@@ -76,9 +76,7 @@ class RAdam(Optimizer):
             decay = 0.0
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
         step, mean, square_mean = count_step(state), state["exp_avg"].array, state["exp_avg_sq"].array
-        np.subtract(g, mean, out=scratch)  # m ← m + (1 − β₁)·(g − m), as PyTorch's lerp
-        scratch *= 1 - beta1
-        mean += scratch
+        lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)·(g − m), as PyTorch's lerp
         np.multiply(g, 1 - beta2, out=scratch)  # v ← β₂·v + ((1 − β₂)·g)·g, as its addcmul
         scratch *= g
         square_mean *= beta2

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_eps, check_number
-from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
 class RMSprop(Optimizer):
@@ -112,7 +112,7 @@ class RMSprop(Optimizer):
         if group["centered"]:
             grad_avg = state["grad_avg"].array
             # ḡ ← ḡ + (1 − α)·(g − ḡ), as PyTorch's lerp rounds it
-            grad_avg += np.multiply(np.subtract(g, grad_avg, out=scratch), 1 - alpha, out=scratch)
+            lerp_into(grad_avg, g, 1 - alpha, scratch)
             square = np.multiply(grad_avg, grad_avg, out=scratch)
             # ḡ² held at the largest number: where it overflows v does too (v ≥ ḡ²), and v − ḡ² is then ∞, as PyTorch's
             # fused multiply-add gives it (the weight keeps still), not ∞ − ∞ = NaN
