@@ -23,7 +23,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..tensor import Tensor
 from ._checks import check_count, check_number
-from .optimizer import Optimizer, zeros_state
+from .optimizer import Optimizer, lerp_into, zeros_state
 
 ADJUSTMENTS = (None, "original", "match_rms_adamw")
 """The learning-rate adjustments by shape ``adjust_lr_fn`` may name (None is ``'original'``)."""
@@ -136,8 +136,8 @@ class Muon(Optimizer):
     def _update(self, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         buffer = self._state_for(param, group)["momentum_buffer"].array
         momentum = group["momentum"]
-        buffer += (1 - momentum) * (grad - buffer)  # B ← B + (1 − μ)·(g − B)
-        update = grad + momentum * (buffer - grad) if group["nesterov"] else buffer
+        lerp_into(buffer, grad, 1 - momentum, np.empty_like(buffer))  # B ← B + (1 − μ)·(g − B), PyTorch's lerp_
+        update = lerp_into(grad.copy(), buffer, momentum, np.empty_like(buffer)) if group["nesterov"] else buffer
         ortho = newton_schulz(update, group["ns_coefficients"], group["ns_steps"], group["eps"])
         lr = group["lr"]
         if group["weight_decay"]:
