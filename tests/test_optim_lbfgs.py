@@ -79,7 +79,7 @@ def test_lbfgs_solves_a_quadratic_in_a_few_iterations():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: gg.optim.LBFGS([gg.zeros(1, requires_grad=True)]).step(), RuntimeError, "^LBFGS.step needs a closure"),
+    (lambda: gg.optim.LBFGS([gg.zeros(1, requires_grad=True)]).step(), TypeError, "^LBFGS.step needs a closure"),
     (lambda: gg.optim.LBFGS([gg.zeros(1, requires_grad=True)], line_search_fn="backtracking"), ValueError,
      "^LBFGS: line_search_fn must be 'strong_wolfe' or None, got 'backtracking'$"),
     (lambda: gg.optim.LBFGS([gg.zeros(1, requires_grad=True)], line_search_fn="strong_wolfe", max_eval=0), ValueError,

@@ -64,9 +64,12 @@ def check_number(
     return number
 
 
-def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bool = False) -> int:
+def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bool = False,
+                fraction_error: type[Exception] = TypeError) -> int:
     """``value`` if it is a whole number ``>= low`` (a step count, a period; any whole number for ``low=None``), else
-    an error.
+    an error: a ``ValueError`` below ``low``, a ``TypeError`` for what is no number, and ``fraction_error`` for a
+    number that is not an int (``1.5``, ``2.0``): ``ValueError`` where PyTorch checks ``isinstance(value, int)`` and
+    raises that (``CosineAnnealingWarmRestarts``'s ``T_0``, ``OneCycleLR``'s ``total_steps``).
 
     ``whole_floats=True`` also takes a float holding a whole number (``1.0``) as that number, where PyTorch only
     computes with the value (``StepLR(optimizer, 1.0, gamma=0.95)`` in the transformer tutorial).
@@ -75,7 +78,8 @@ def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bo
             and float(value).is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"Invalid {label}: {shown(value)} (must be a whole number"
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        raise (fraction_error if number else TypeError)(f"Invalid {label}: {shown(value)} (must be a whole number"
                         + ("" if low is None else f" >= {low}") + ")")
     if low is not None and value < low:
         raise ValueError(f"Invalid {label}: {value} (must be a whole number >= {low})")

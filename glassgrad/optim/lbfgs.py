@@ -248,7 +248,7 @@ class LBFGS(Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:  # noqa: C901 (PyTorch's loop, kept whole)
         """Up to ``max_iter`` iterations; ``closure`` re-evaluates the model and returns the loss (required)."""
         if closure is None:
-            raise RuntimeError("LBFGS.step needs a closure that clears the gradients, computes the loss, calls "
+            raise TypeError("LBFGS.step needs a closure that clears the gradients, computes the loss, calls "
                                "loss.backward() and returns the loss: optimizer.step(closure)")
         note_unreplayable("LBFGS.step(closure) runs the closure's Python inside the step; compile the closure")
         group = self.param_groups[0]

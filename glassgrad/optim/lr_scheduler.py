@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 from typing import Any
 
+from ..arguments import shown
 from ..autograd import call_recorder, note_unreplayable
 from ..tensor import Tensor
 from ._checks import check_count, check_number, check_steps
@@ -590,9 +591,10 @@ class OneCycleLR(LRScheduler):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
         if total_steps is not None:
-            self.total_steps = check_count("total_steps", total_steps)
+            self.total_steps = check_count("total_steps", total_steps, fraction_error=ValueError)
         elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = check_count("epochs", epochs) * check_count("steps_per_epoch", steps_per_epoch)
+            self.total_steps = (check_count("epochs", epochs, fraction_error=ValueError)
+                                * check_count("steps_per_epoch", steps_per_epoch, fraction_error=ValueError))
         else:
             raise ValueError("OneCycleLR: give either total_steps or both epochs and steps_per_epoch")
         pct_start = _checked_pct_start(pct_start)
@@ -716,9 +718,9 @@ class ReduceLROnPlateau(LRScheduler):
         note_unreplayable(UNREPLAYABLE_STEP)
         try:
             current = float(metrics)
-        except (TypeError, ValueError):
-            raise TypeError(f"ReduceLROnPlateau.step needs the watched number (e.g. the validation loss), "
-                            f"got {type(metrics).__name__}") from None
+        except (TypeError, ValueError) as error:  # PyTorch's float(metrics) raises: its class (a tensor of 2: Value)
+            raise type(error)(f"ReduceLROnPlateau.step needs the watched number (e.g. the validation loss), got "
+                              f"{shown(metrics)}; pass one number, such as val_loss.item()") from None
         if epoch is None:
             self.last_epoch += 1
         else:
@@ -895,8 +897,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        self.T_0 = check_count("T_0", T_0)
-        self.T_mult = check_count("T_mult", T_mult)
+        self.T_0 = check_count("T_0", T_0, fraction_error=ValueError)  # PyTorch: "Expected positive integer T_0"
+        self.T_mult = check_count("T_mult", T_mult, fraction_error=ValueError)
         self.eta_min = _checked_eta_min(eta_min)
         self.T_i, self.T_cur = self.T_0, last_epoch
         super().__init__(optimizer, last_epoch)
