@@ -713,7 +713,8 @@ class Tensor:
         (then it is 1). The graph is freed afterwards unless ``retain_graph=True``.
         ``create_graph=True`` records the backward pass itself, so ``leaf.grad`` can be
         differentiated again (:mod:`glassgrad.gradient_walk`); ``retain_graph`` then defaults to True.
-        ``inputs``: the tensors whose ``.grad`` gets the gradient (default: every leaf).
+        ``inputs``: the tensors whose ``.grad`` gets the gradient (default: every leaf); a non-leaf among them
+        retains its grad from then on (:func:`_backward_inputs`), as in PyTorch.
         """
         if not self._requires_grad:
             raise RuntimeError(
@@ -1399,7 +1400,9 @@ def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
 
 
 def _backward_inputs(inputs: Any) -> tuple:
-    """``backward(inputs=…)``'s tensors, checked as PyTorch checks them."""
+    """``backward(inputs=…)``'s tensors, checked as PyTorch checks them. A non-leaf among them retains its grad from
+    then on, as PyTorch's ``backward`` makes it (``retains_grad`` turns True, and a later plain ``backward`` adds into
+    its ``.grad`` too)."""
     tensors = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     if not tensors:
         raise RuntimeError("backward: the inputs argument cannot be empty; leave it out to reach every leaf")
@@ -1408,6 +1411,8 @@ def _backward_inputs(inputs: Any) -> tuple:
             raise RuntimeError(
                 f"backward: inputs[{position}] must be a tensor that requires grad (the gradient goes to its .grad)"
             )
+    for tensor in tensors:
+        tensor.retain_grad()
     return tensors
 
 
