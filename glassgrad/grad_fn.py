@@ -85,6 +85,11 @@ class AccumulateGrad:
         self.variable = variable
 
     @property
+    def name(self) -> Name:
+        """``"AccumulateGrad"``, callable as PyTorch's ``name()`` (which says ``"torch::autograd::AccumulateGrad"``)."""
+        return Name("AccumulateGrad")
+
+    @property
     def next_functions(self) -> tuple:
         return ()
 
