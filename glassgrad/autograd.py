@@ -669,6 +669,14 @@ def topological_order(root) -> list:
 
 
 def run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = ()) -> None:
+    """:func:`_run_backward` in the grad mode of a backward pass, off (it records nothing: ``create_graph=True`` takes
+    :func:`glassgrad.gradient_walk.backward_into`), as PyTorch runs one: a hook sees ``is_grad_enabled()`` False, and
+    a post-accumulate hook may update its parameter in place (``p.add_(p.grad, alpha=-lr)``) without ``no_grad``."""
+    with GradMode(False):
+        _run_backward(root, gradient, retain_graph, more)
+
+
+def _run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = ()) -> None:
     """Propagate ``gradient`` (= ∂L/∂root) to every leaf of ``root``'s graph (``more``: other ``(tensor, ∂L/∂tensor)``
     to start from at once, each a node: a compiled forward's capture walks several outputs so).
 

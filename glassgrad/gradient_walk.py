@@ -45,7 +45,6 @@ from .autograd import (
     _fit,
     current_tape,
     freed_error,
-    is_grad_enabled,
     joint_upstreams,
     modified_error,
     note_unreplayable,
@@ -90,8 +89,9 @@ def gradients(outputs: tuple, seeds: tuple, inputs: tuple, create_graph: bool, r
     found: dict[Any, Any] = {}
     BACKWARD_PASS[0] += 1
     tape = current_tape()
-    # the gradient's own ops (create_graph) are recorded, and are no forward steps of a trace
-    with watched_by(None if create_graph else tape), GradMode(create_graph or is_grad_enabled()):
+    # the gradient's own ops (create_graph) are recorded, and are no forward steps of a trace; the walk runs in grad
+    # mode create_graph, as PyTorch's: the hooks it calls see that mode (and record only with create_graph=True)
+    with watched_by(None if create_graph else tape), GradMode(create_graph):
         _walk(order, leads, grads, wanted, found, create_graph, retain_graph, tape)
     return [found.get(tensor) for tensor in inputs]
 
@@ -245,4 +245,5 @@ def backward_into(roots: tuple, seeds: tuple, inputs: tuple | None, create_graph
         else:
             _accumulate(tensor, grad.copy(), stored)
     if POST_ACCUMULATE_HOOKS:
-        run_post_accumulate_hooks(reached, current_tape())
+        with GradMode(create_graph):  # the pass's grad mode, as gradients' walk (PyTorch's)
+            run_post_accumulate_hooks(reached, current_tape())

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..anomaly import MODE as ANOMALY
-from ..autograd import FREED, STATE, _memory_owner, reroute, run_backward, watched_by
+from ..autograd import FREED, STATE, _memory_owner, _run_backward, reroute, run_backward, watched_by
 from ..dtypes import _default
 from ..nn.hooks import is_replayed_hook
 from ..ops import SETITEM
@@ -46,7 +46,9 @@ from ..tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS
 ASSIGN_GRAD = Tensor._assign_grad
 """``p.grad = …`` as a kernel: the one call that sets a ``.grad`` (other than a store)."""
 
-_RUN_BACKWARD = run_backward.__code__
+_RUN_BACKWARD = _run_backward.__code__
+"""The walk of a plain ``backward()`` (:func:`glassgrad.autograd.run_backward` runs it in the pass's grad mode): the
+caller a replayable step's ``on_backward`` comes from."""
 
 MOST_OUTPUTS = 3
 """The most tensors in the graph a forward whose backward runs outside may return and be replayed: it is walked
