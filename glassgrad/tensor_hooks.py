@@ -129,7 +129,8 @@ def run_hooks(tensor: Any, grad: Any, tape: Any, node_hooks: bool = False) -> An
 
 def run_post_accumulate_hooks(leaves: Any, tape: Any) -> None:
     """Call each leaf's post-accumulate hooks with the leaf, once its ``.grad`` holds this pass's sum; a hook
-    returns None (it changes ``leaf.grad`` itself), as PyTorch requires.
+    returns None (it changes ``leaf.grad`` itself), as PyTorch requires, or the leaf itself, which PyTorch's own
+    example does (``lambda p: p.add_(p.grad, alpha=-lr)``: ``add_`` returns ``p``).
 
     ``tape``: the active tape; a compiled step's recorder (:mod:`glassgrad.compiler`) learns that a replay would not
     call them (it captured again at every call, never replaying, without a word; now it runs eagerly, saying why)."""
@@ -139,7 +140,8 @@ def run_post_accumulate_hooks(leaves: Any, tape: Any) -> None:
             tape.on_unreplayable("a post-accumulate-grad hook (register_post_accumulate_grad_hook) ran in the step: a "
                                  "replay would not call it")
         for hook in list(hooks.values()) if hooks else ():
-            if hook(leaf) is not None:
+            returned = hook(leaf)
+            if returned is not None and returned is not leaf:
                 name = getattr(hook, "__name__", type(hook).__name__)
                 raise RuntimeError(f"post-accumulate-grad hook '{name}' returned a value; it must return None "
                                    "(change the leaf's .grad in place, or assign it)")
