@@ -19,9 +19,10 @@ first child, ``"0.attn."`` below that), and call each module's hooks with it:
   PyTorch; but all of them run after all pre-hooks (PyTorch runs a child's before its next sibling's
   pre-hooks), since glassgrad checks the whole state dict before it copies anything.
 
-Each returns a handle whose ``remove()`` takes the hook away. ``local_metadata`` is ``{"version": 1}`` (PyTorch's
-``Module._version``); ``state_dict()._metadata`` maps each prefix without its dot to it, and ``load_state_dict``
-hands a module the entry of its prefix (``{}`` when the dict has none, as after ``gg.load``).
+Each returns a handle whose ``remove()`` takes the hook away. ``local_metadata`` is ``{"version": v}``, ``v`` the
+module's ``_version`` as PyTorch's (1; BatchNorm's and InstanceNorm's 2); ``state_dict()._metadata`` maps each
+prefix without its dot to it, and ``load_state_dict`` hands a module the entry of its prefix (``{}`` when the dict
+has none, as after ``gg.load``).
 
 >>> import glassgrad as gg
 >>> layer = gg.nn.Linear(2, 1)
@@ -38,7 +39,7 @@ from __future__ import annotations
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -69,11 +70,12 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list[str]
 
     def __repr__(self) -> str:
-        """``<All keys matched successfully>`` when nothing is missing or left over, as PyTorch shows it (the last
-        line of a notebook cell that loads weights)."""
+        """``<All keys matched successfully>`` when nothing is missing or left over, else
+        ``_IncompatibleKeys(missing_keys=[...], unexpected_keys=[...])``, as PyTorch shows it (the last line of a
+        notebook cell that loads weights)."""
         if not self.missing_keys and not self.unexpected_keys:
             return "<All keys matched successfully>"
-        return f"IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
 
 
 class ReturnsNone:
@@ -109,8 +111,11 @@ class SavedState:
     _version: int = 1
     """PyTorch's version number of a module's state-dict layout, handed to hooks as ``local_metadata["version"]``."""
     _may_be_missing: tuple[str, ...] = ()
-    """Names of this module's own state entries that a state dict may leave out: ``load_state_dict`` keeps their
-    values and does not count them missing (BatchNorm's ``num_batches_tracked``, as PyTorch's)."""
+    """Names of this module's own state entries that came with its current ``_version``: a state dict saved before
+    it (its ``_metadata`` gives this module an older version, or none, as a plain dict does) may leave them out, and
+    ``load_state_dict`` then keeps their values and does not count them missing (BatchNorm's
+    ``num_batches_tracked``, new in its version 2, as PyTorch's); a state dict of the current version lacking one
+    misses it."""
 
     # --- hooks ------------------------------------------------------------------------------------------
 
@@ -180,8 +185,8 @@ class SavedState:
                 destination[prefix + name] = (tensor if keep_vars or isinstance(tensor, UninitializedTensorMixin)
                                               else Tensor._wrap(tensor.array))
 
-    def state_dict(self, keep_vars: bool = False, *, destination: dict[str, Tensor] | None = None,
-                   prefix: str = "") -> dict[str, Tensor]:
+    def state_dict(self, *args: Any, destination: dict[str, Tensor] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name (``"0.weight"``, ``"1.running_mean"``), and the
         ``get_extra_state()`` of a module that defines it (``"2._extra_state"``).
 
@@ -192,8 +197,11 @@ class SavedState:
         ``keep_vars=True`` returns the parameters themselves, as it does a lazy module's uninitialised ones.
         ``prefix`` goes before every name (``prefix="model."`` gives ``"model.0.weight"``); ``destination``: a dict
         to put them in (and return) instead of a new ``OrderedDict``. The hooks of :mod:`this file's doc
-        <glassgrad.nn.module_state>` run for each module.
+        <glassgrad.nn.module_state>` run for each module. Given by position (PyTorch's older spelling, which it
+        still takes with a ``FutureWarning``, as here), the arguments are ``destination, prefix, keep_vars``.
         """
+        if args:
+            destination, prefix, keep_vars = _positional_state_dict_arguments(args, destination, prefix, keep_vars)
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
@@ -307,7 +315,7 @@ class SavedState:
             key = prefix + name
             if key in state_dict:
                 _check_entry(key, target, state_dict[key], plan)
-            elif name not in self._may_be_missing:
+            elif name not in self._may_be_missing or (local_metadata.get("version") or 0) >= self._version:
                 missing_keys.append(key)
         for key in state_dict:
             if key.startswith(prefix):
@@ -384,6 +392,26 @@ def _check_entry(key: str, target: Any, value: Any, plan: LoadPlan) -> None:
                            f"from checkpoint, the shape in current model is {shape_text(target.array.shape)}.")
     else:  # with assign, the tensor itself goes in (a Parameter as it is, as PyTorch's)
         plan.copies.append((key, target, value if plan.assign and isinstance(value, Tensor) else array))
+
+
+def _positional_state_dict_arguments(args: tuple, destination: Any, prefix: str,
+                                     keep_vars: bool) -> tuple[Any, str, bool]:
+    """``state_dict(destination, prefix, keep_vars)`` by position, read as PyTorch reads it (a keyword given too
+    wins), with its ``FutureWarning``; a destination that is no dict (``state_dict(True)``, meaning keep_vars) is
+    refused in one line instead of failing inside."""
+    if len(args) > 3:
+        raise TypeError(f"state_dict takes at most 3 positional arguments (destination, prefix, keep_vars), got "
+                        f"{len(args)}")
+    given = (*args, None, "", False)[:3]
+    destination = given[0] if destination is None else destination
+    prefix = given[1] if prefix == "" else prefix
+    keep_vars = given[2] if keep_vars is False else keep_vars
+    if destination is not None and not isinstance(destination, MutableMapping):
+        raise TypeError(f"state_dict's first positional argument is destination, a dict to fill, as in PyTorch, "
+                        f"but a {type(destination).__name__} was given; pass keep_vars=True by keyword")
+    warnings.warn("Positional args are being deprecated, use kwargs instead: state_dict(destination=..., "
+                  "prefix=..., keep_vars=...)", FutureWarning, stacklevel=3)
+    return destination, prefix, keep_vars
 
 
 NOTHING_LOADED = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "

@@ -196,8 +196,11 @@ class BatchNorm1d(Module):
 
     shapes = {2: "(N, {C})", 3: "(N, {C}, L)"}
     """The input shapes the layer takes, by number of dims."""
+    _version = 2
+    """PyTorch's: ``num_batches_tracked`` came in version 2."""
     _may_be_missing = ("num_batches_tracked",)
-    """Left out of a state dict (older PyTorch checkpoints lack it), it keeps its value, as PyTorch's does."""
+    """Left out of a state dict of version 1 or none (older PyTorch checkpoints lack it), it keeps its value, as
+    PyTorch's does."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, dtype: Any = None, device: Any = None, *,
@@ -468,6 +471,7 @@ class InstanceNorm1d(Module):
     here)."""
 
     shapes = (3,)
+    _version = BatchNorm1d._version
     _may_be_missing = BatchNorm1d._may_be_missing
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
