@@ -31,8 +31,10 @@ from .module import Module
 from .parameter import Parameter
 
 
-def _module(value: Any, holder: str, where: Any) -> Module:
-    if not isinstance(value, Module):
+def _module(value: Any, holder: str, where: Any) -> Module | None:
+    """A Module as held; None is held as an empty slot, as PyTorch's holders take it (``add_module(name, None)``),
+    which ``children()``, ``parameters()`` and ``state_dict()`` skip."""
+    if value is not None and not isinstance(value, Module):
         raise TypeError(f"{holder}: entry {where!r} is a {type(value).__name__}, not a gg.nn.Module; "
                         "hold layer objects (e.g. gg.nn.Linear(2, 3))")
     return value
@@ -49,7 +51,7 @@ def _parameter(value: Any, holder: str, where: Any) -> Parameter | None:
 
 
 def _position(index: Any, count: int, holder: str) -> int:
-    if isinstance(index, bool) or not hasattr(index, "__index__"):
+    if not hasattr(index, "__index__"):  # an int, a NumPy int, a 0-d int tensor, a bool (True is 1), as PyTorch's
         raise TypeError(f"{holder} indices must be integers or slices, not {type(index).__name__}")
     index = index.__index__()
     if not -count <= index < count:
