@@ -62,6 +62,14 @@ def _check_name(name: Any, kind: str) -> None:
         raise KeyError(f'{kind} name must be a non-empty string without ".", got {name!r}')
 
 
+def _check_target(target: Any, method: str) -> None:
+    """A dotted path (``"encoder.0.weight"``) must be a string: an int (``get_submodule(0)``) was read as ``""``,
+    this module. PyTorch's class (an AttributeError, from calling ``split`` on it), in one line."""
+    if not isinstance(target, str):
+        raise AttributeError(f"{method} takes the dotted name of a member as a string (e.g. '0' or 'encoder.0'), "
+                             f"got {type(target).__name__} {target!r}")
+
+
 REPR_COUNT_COLUMN = 60
 """``repr`` aligns the parameter counts at this column (longer lines put theirs right after)."""
 
@@ -371,6 +379,7 @@ class Module(SavedState):
 
     def get_submodule(self, target: str) -> Module:
         """The module at dotted path ``target`` (``"encoder.layers.0"``); ``""`` is this module."""
+        _check_target(target, "get_submodule")
         module: Module = self
         if not target:
             return module
@@ -413,6 +422,7 @@ class Module(SavedState):
         return self._get_member(target, "_buffers", "buffer")
 
     def _get_member(self, target: str, registry: str, kind: str) -> Any:
+        _check_target(target, f"get_{kind}")
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         members = getattr(module, registry)

@@ -39,9 +39,11 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive pieces of ``vec`` into the parameters, in order (in place, outside the graph)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected a Tensor as vec, but got {type(vec).__name__}")
     params = parameter_list(parameters, "vector_to_parameters")
     total = sum(p.numel() for p in params)
-    if not isinstance(vec, Tensor) or vec.ndim != 1 or vec.numel() != total:
+    if vec.ndim != 1 or vec.numel() != total:
         raise ValueError(f"vector_to_parameters: expected a 1-D tensor of {total} entries (the parameters' count), "
                          f"got {getattr(vec, 'shape', type(vec).__name__)}")
     start = 0
