@@ -350,6 +350,19 @@ def test_state_dict_takes_destination_prefix_keep_vars_by_position_as_pytorch(to
         gg.nn.Linear(1, 1).state_dict(True)
 
 
+def test_a_strict_load_refused_for_keys_alone_does_not_blame_the_shapes(torch):
+    """Only keys missing or unexpected: the hint said strict=False ignores them "but shapes must match: build the
+    model with the same layer sizes", blaming shapes that matched; it names strict=False's use alone now."""
+    messages = []
+    for lib in (gg, torch):
+        with pytest.raises(RuntimeError, match='^Error.* for Sequential:\n\tMissing key.*"0.bias"') as caught:
+            lib.nn.Sequential(lib.nn.Linear(1, 1)).load_state_dict({"0.weight": lib.ones(1, 1), "x": lib.ones(1)})
+        messages.append(str(caught.value))
+    assert "shapes must match" not in messages[0] and "strict=False) loads the entries that match" in messages[0]
+    with pytest.raises(RuntimeError, match="size mismatch for 0.weight(.|\n)*shapes must match"):
+        gg.nn.Sequential(gg.nn.Linear(1, 1)).load_state_dict({"0.weight": gg.ones(2, 1), "0.bias": gg.ones(1)})
+
+
 def test_a_bool_indexes_a_module_list_and_a_parameter_list_as_pytorch(torch):
     """``ml[True]`` is ``ml[1]`` in PyTorch (a bool is an int); glassgrad's lists refused it."""
     for lib in (gg, torch):

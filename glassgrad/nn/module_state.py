@@ -261,7 +261,7 @@ class SavedState:
                               + ".")
         post_hooks = any(module._load_state_dict_post_hooks for module, _, _ in plan.visited)
         if plan.errors or (key_errors and not post_hooks):
-            _refuse_load(self, key_errors + plan.errors, NOTHING_LOADED)
+            _refuse_load(self, key_errors + plan.errors, NOTHING_LOADED if plan.errors else KEYS_ONLY)
         self._copy_planned(plan)
         keys = IncompatibleKeys([], [])
         handed = (0, 0)  # how many missing and unexpected keys the post-hooks were handed so far
@@ -414,6 +414,8 @@ def _positional_state_dict_arguments(args: tuple, destination: Any, prefix: str,
     return destination, prefix, keep_vars
 
 
+KEYS_ONLY = ("(nothing was loaded; load_state_dict(state_dict, strict=False) loads the entries that match and "
+             "returns the missing and unexpected keys)")
 NOTHING_LOADED = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "
                   "build the model with the same layer sizes as the saved one)")
 
