@@ -394,6 +394,24 @@ def test_none_is_held_in_a_module_list_and_a_module_dict_as_pytorch(torch):
     assert seen[gg] == seen[torch]
 
 
+def test_module_dict_keys_values_and_items_are_live_views_printed_as_pytorchs(torch):
+    """``print(model.heads.keys())`` shows ``dict_keys([...])`` in PyTorch, a view that follows later edits and
+    supports set operations; glassgrad returned lists (``['a', 'b']``, stale after an edit, no ``&``)."""
+    seen = {}
+    for lib in (gg, torch):
+        heads = lib.nn.ModuleDict({"a": lib.nn.ReLU(), "b": lib.nn.Tanh()})
+        keys, values, items = heads.keys(), heads.values(), heads.items()
+        heads["c"] = lib.nn.ReLU()
+        del heads["a"]
+        heads["b"] = lib.nn.Sigmoid()
+        seen[lib] = (repr(keys), repr(values), [(k, type(v).__name__) for k, v in items], keys & {"b", "z"})
+        with pytest.raises(RuntimeError, match="changed size during iteration"):
+            for key in heads.keys():
+                heads[key + "x"] = lib.nn.ReLU()
+    assert seen[gg] == seen[torch]
+    assert seen[gg][0] == "dict_keys(['b', 'c'])"
+
+
 def test_vector_to_parameters_refuses_a_list_with_pytorchs_type_error(torch):
     for lib in (gg, torch):
         with pytest.raises(TypeError):

@@ -23,7 +23,7 @@ decides how to use them (``for layer in self.layers: x = layer(x)``).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 from ..tensor import Tensor
@@ -242,17 +242,20 @@ class _Keyed(Module):
     def __contains__(self, key: object) -> bool:
         return key in self._registry()
 
-    def keys(self) -> list[str]:
-        return list(self._registry())
+    def keys(self) -> KeysView[str]:
+        """The keys in order, a live view of the registry (``dict_keys([...])``), as PyTorch's ModuleDict returns
+        them: it follows later edits, and changing the dict while looping over it raises, as a dict's does. (The
+        registry is an OrderedDict kept in insertion order; ``dict``'s own views show it as PyTorch's plain dict.)"""
+        return dict.keys(self._registry())
 
-    def values(self) -> list[Any]:
-        return list(self._registry().values())
+    def values(self) -> ValuesView[Any]:
+        return dict.values(self._registry())
 
-    def items(self) -> list[tuple[str, Any]]:
-        return list(self._registry().items())
+    def items(self) -> ItemsView[str, Any]:
+        return dict.items(self._registry())
 
     def clear(self) -> None:
-        for key in self.keys():
+        for key in list(self._registry()):
             del self[key]
 
     def pop(self, key: str) -> Any:
