@@ -586,9 +586,8 @@ del _name, _function
 # axis= and keepdims= for dim= and keepdim=, in every function and method with those, and out= in the top-level
 # functions, as PyTorch takes them (nn.functional's take no out=: many of its names are also torch.*, the same
 # function under both, and its calls are a training step's)
-numpy_keywords.accept_numpy_keywords((globals(), vars(linalg), vars(special)),
-                                     (Tensor, vars(nn.functional), functional_names.SAME),
-                                     (func, random))
+numpy_keywords.accept_numpy_keywords((globals(), vars(linalg), vars(special)), (Tensor, vars(nn.functional)),
+                                     (func, random), without_out=(functional_names.SAME,))
 
 __all__ = [
     "RULES", "GradcheckError", "GradcheckReport", "Tensor", "__version__", "abs", "add", "arange", "argmax",

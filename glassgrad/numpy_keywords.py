@@ -102,35 +102,37 @@ def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
 
 def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
                           methods: Iterable[MutableMapping[str, Any] | type],
-                          also: Iterable[Any] = ()) -> None:
-    """Replace each public function of ``functions`` (module dicts: PyTorch's top-level functions) and of
-    ``methods`` (classes, and module dicts of functions PyTorch gives no ``out=``, ``nn.functional``) by
-    :func:`with_numpy_keywords` of it: all of them take NumPy's names, the functions ``out=`` too. A function found
-    under several names gets one wrapper of each form: one taking ``out=`` for ``functions`` (``gg.sigmoid(x,
-    out=y)``) and one without for ``methods`` (``x.sigmoid()``, ``F.sigmoid(x)``: a training step's calls). The
-    wrapper takes the function's place in the module that defines it (``gg.select_copy is
-    glassgrad.copies.select_copy``), the form without ``out=`` where there is one (so the library's own calls there
-    pay nothing more), and the first form among the public names (``__all__``) of the modules in ``also``
-    (``torch.func.vmap is torch.vmap``; their other names, the functions they import for their own use, stay as
-    they are: no wrapper on an internal call)."""
-    functions, methods = list(functions), list(methods)
-    in_methods = {id(value) for namespace in methods
-                  for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
+                          also: Iterable[Any] = (), without_out: Iterable[MutableMapping[str, Any]] = ()) -> None:
+    """Replace each public function of ``functions`` (module dicts: PyTorch's top-level functions), of ``methods``
+    (classes, and module dicts of functions PyTorch gives no ``out=``: ``nn.functional``) and of ``without_out``
+    (top-level names that are such functions and take no ``out=`` in PyTorch either: ``torch.conv1d is
+    F.conv1d``) by :func:`with_numpy_keywords` of it: all of them take NumPy's names, the other top-level functions
+    ``out=`` too. A top-level function that is also a method gets one wrapper of each form: one taking ``out=`` for
+    ``functions`` (``gg.sigmoid(x, out=y)``) and one without for ``methods`` (``x.sigmoid()``, ``F.sigmoid(x)``).
+    A wrapper takes the function's place in the module that defines it (``gg.select_copy is
+    glassgrad.copies.select_copy``), the form without ``out=`` where there are two (so the library's own calls
+    there pay nothing more), and the top-level form takes it among the public names (``__all__``) of the modules in
+    ``also`` (``torch.func.vmap is torch.vmap``; their other names, the functions they import for their own use,
+    stay as they are: no wrapper on an internal call)."""
+    functions, methods, without_out = list(functions), list(methods), list(without_out)
+    no_out = {id(value) for namespace in without_out for value in namespace.values()}
+    in_methods = no_out | {id(value) for namespace in methods
+                           for value in (vars(namespace) if isinstance(namespace, type) else namespace).values()}
     wrapped: dict[tuple[int, bool], Callable] = {}  # (the function's id, whether this form takes out=) → its wrapper
     made: set[int] = set()  # the wrappers themselves: a namespace walked later may hold one already (its home)
-    for takes_out, namespaces in ((True, functions), (False, methods)):
+    for top_level, namespaces in ((True, functions), (False, [*methods, *without_out])):
         for namespace in namespaces:
             entries = vars(namespace) if isinstance(namespace, type) else namespace
             for name, value in list(entries.items()):
                 if name.startswith("_") or type(value) is not FunctionType or id(value) in made:
                     continue
-                key = (id(value), takes_out)
+                key = (id(value), top_level and id(value) not in no_out)
                 if key not in wrapped:
-                    wrapped[key] = wrapper = with_numpy_keywords(value, takes_out=takes_out)
+                    wrapped[key] = wrapper = with_numpy_keywords(value, takes_out=key[1])
                     made.add(id(wrapper))
                     home = sys.modules.get(value.__module__)
                     if (wrapper is not value and getattr(home, value.__name__, None) is value
-                            and not (takes_out and id(value) in in_methods)):
+                            and not (key[1] and id(value) in in_methods)):
                         setattr(home, value.__name__, wrapper)
                 if wrapped[key] is not value:
                     if isinstance(namespace, type):
@@ -140,5 +142,6 @@ def accept_numpy_keywords(functions: Iterable[MutableMapping[str, Any]],
     for module in also:
         for name in module.__all__:
             value = getattr(module, name)
-            if (id(value), True) in wrapped:
-                setattr(module, name, wrapped[id(value), True])
+            key = (id(value), id(value) not in no_out)
+            if key in wrapped:
+                setattr(module, name, wrapped[key])
