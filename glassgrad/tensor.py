@@ -1788,16 +1788,19 @@ def _is_number(part: Any) -> bool:
 def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
     """An index that mixes whole numbers with index arrays, split as PyTorch reads it: the numbers pick first (as
     ``x[1]``), then the arrays index what is left. NumPy counts the numbers among the arrays, which differs where
-    they are not side by side: ``x[1, :, [0, 2]]`` has the arrays' dim first in NumPy, last in PyTorch. None where
-    both read it alike."""
+    they are not side by side: ``x[1, :, [0, 2]]`` has the arrays' dim first in NumPy, last in PyTorch. A ``True``
+    or ``False`` is an array there (a new dim of 1 or 0 entries, indexed), as in PyTorch: ``x[0, :, True]`` of a
+    (2, 3, 4) tensor is (3, 1, 4). None where both read it alike."""
     if not isinstance(index, tuple) or not any(_is_number(part) for part in index):
         return None
-    advanced = [k for k, part in enumerate(index) if _is_number(part) or isinstance(part, np.ndarray)]
-    if advanced[-1] - advanced[0] + 1 == len(advanced) or any(isinstance(part, bool) for part in index):
+    advanced = [k for k, part in enumerate(index) if _is_number(part) or isinstance(part, (np.ndarray, bool))]
+    if advanced[-1] - advanced[0] + 1 == len(advanced):
         return None
     numbers, arrays = [], []
     for part in index:
-        if isinstance(part, np.ndarray):
+        if isinstance(part, bool):  # a new dim of 1 (True) or 0 (False) indexed by an array, after the numbers
+            arrays.append(part)
+        elif isinstance(part, np.ndarray):
             numbers += [slice(None)] * (part.ndim if part.dtype == bool else 1)
             arrays.append(part)
         elif _is_number(part):
@@ -1875,6 +1878,10 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
                 warnings.warn("indexing with a uint8 tensor is deprecated (in PyTorch too): it is read as a mask; "
                               "use mask.bool()", UserWarning, stacklevel=3)
                 part = part.astype(bool)
+        if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "biu":
+            part = part.item()  # a 0-d NumPy int is a number (x[np.int64(1)]: a view), a 0-d bool a bool, as in PyTorch
+        if isinstance(part, bool):  # x[..., True]: a new dim indexed by an array (a copy), as PyTorch and NumPy read it
+            advanced = True
         if isinstance(part, (list, range, np.ndarray)):  # a range too (d2l's y_hat[range(n), y]): NumPy reads it
             advanced = True  # as the array of its numbers, which a compiled step's kernel takes as it takes any index
             part = np.arange(part.start, part.stop, part.step) if isinstance(part, range) else np.asarray(part)
