@@ -841,6 +841,14 @@ class Tensor:
         return self.copy_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """``self[index] = value``, read as PyTorch reads it: ``value``'s leading 1-dims are dropped first (``x[0] = v``
+        with ``v`` of shape (1, n) fills a row of n, or a 0-d entry with (1,)); ``x[True] = v`` writes every entry
+        (``x[...] = v``, any dtype) and ``x[False] = v`` writes nothing."""
+        if index is False:  # PyTorch's own shortcut: nothing written, nothing checked
+            return
+        if index is True:
+            index = ...
+        value = _without_leading_ones(value)
         index, advanced = _plain_index(index)
         split = _numbers_first(index) if advanced else None
         if split is not None:  # x[1, :, [0, 2]] = v: into the view x[1, :, :], as PyTorch reads it
@@ -1393,6 +1401,15 @@ def _shared_places_error(name: str) -> RuntimeError:
                         "write into the tensor before expanding it")
 
 
+def _without_leading_ones(value: Any) -> Any:
+    """``value`` (a tensor or an array) without its leading dims of size 1, as PyTorch's ``t[index] = value`` takes
+    it: NumPy refused them where the part written is one entry or picked by a mask, and a gradient of the value came
+    back a dim short (the setitem rule's ``up[index]``)."""
+    shape = getattr(value, "shape", ())
+    ones = next((k for k, size in enumerate(shape) if size != 1), len(shape))
+    return value.reshape(tuple(shape[ones:])) if ones and isinstance(value, (Tensor, np.ndarray)) else value
+
+
 def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
     """``array[index] = value`` outside the graph, counted as a change: what a compiled step replays."""
     array[index] = value
@@ -1825,10 +1842,12 @@ def _truth_of(array: np.ndarray, logical: np.ufunc, axis: Any, keepdim: bool) ->
 
 
 def _mask_alone(index: Any) -> bool:
-    """Whether a plain index is one bool mask (``x[mask] = v``, which PyTorch fills with a one-entry ``v`` of any
-    dtype)."""
+    """Whether a plain index picks by one bool mask and no other array (``x[mask] = v``, ``x[:, mask] = v``,
+    ``x[0, mask, None] = v``: numbers, slices, None and ... beside it), which PyTorch fills with a one-entry ``v`` of
+    any dtype (its ``index_put_`` of one mask is a ``masked_fill_``). A ``True`` or ``False`` is an array there."""
     parts = index if isinstance(index, tuple) else (index,)
-    return len(parts) == 1 and isinstance(parts[0], np.ndarray) and parts[0].dtype == bool
+    arrays = [part for part in parts if isinstance(part, (np.ndarray, bool))]
+    return len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype == bool
 
 
 def wrapped_int(value: int, dtype: np.dtype, name: str) -> np.ndarray:
