@@ -38,7 +38,7 @@ from .number_first import number_first
 from .ops import row_major
 from .settings import warn_once
 from .tensor import Tensor, _axis_arg, variance_arguments
-from .tensor_indexing import Sorted
+from .tensor_indexing import Sorted, _check_index_range, _index_array
 from .tensor_methods import _broadcasting, _plain, add, float_operands
 
 MinMax = namedtuple("MinMax", ["min", "max"])
@@ -556,8 +556,9 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 @_method
 def take(input: Tensor, index: Any) -> Tensor:
-    """Entries picked by their flat position (as if the tensor were 1-D), shaped like ``index``."""
-    return as_tensor(input).reshape(-1)[np.asarray(_plain(index))]
+    """Entries picked by their flat position (as if the tensor were 1-D), shaped like ``index`` (integers, as in
+    PyTorch: a float index is refused)."""
+    return as_tensor(input).reshape(-1)[_index_array(index, "take")]
 
 
 @_method
@@ -625,7 +626,15 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     """A copy with ``alpha·source``'s slices added to the slices ``index`` along ``dim`` (repeats add up)."""
     x, src = as_tensor(input), as_tensor(source)
     axis = check_dim(x, dim, "index_add")
-    places = recorded_call(_index_places, np.asarray(_plain(index)), axis, tuple(src.shape))
+    index = np.asarray(_plain(index))
+    if index.ndim > 1:
+        raise IndexError(f"index_add: the index must be 1-D (or 0-d), got shape {shape_text(index.shape)}")
+    expected = _with_size(x.shape, axis, index.size) if x.ndim else (index.size,)
+    if tuple(src.shape) != tuple(expected) and not (x.ndim == 0 and src.ndim == 0 and index.size == 1):
+        raise RuntimeError(f"index_add: source must have shape {shape_text(expected)} (input's, with {index.size} "
+                           f"entries along dim {dim}: one slice per index), got {shape_text(src.shape)}")
+    _check_index_range(index, x.shape[axis] if x.ndim else 1, "index_add", axis)
+    places = recorded_call(_index_places, index, axis, tuple(src.shape))
     return x.scatter_add(axis, places, src * alpha if alpha != 1 else src)
 
 
@@ -646,7 +655,14 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 
 def _slices_mask(index: np.ndarray, size: int, axis: int, ndim: int) -> np.ndarray:
     """True at the positions ``index`` of ``size`` along ``axis`` (a 0-d tensor: a row of one entry), shaped to
-    broadcast over ``ndim`` dims: ``index_fill``'s mask, a kernel of a compiled step."""
+    broadcast over ``ndim`` dims: ``index_fill``'s mask, a kernel of a compiled step. An index that is no integer or
+    outside ``[-size, size)`` is refused as PyTorch refuses it (IndexError; a negative one counts from the end)."""
+    if index.dtype.kind not in "iu":
+        raise IndexError(f"index_fill: the index must hold integers (gg.int64), got {index.dtype}")
+    if index.size and (index.min() < -size or index.max() >= size):
+        bad = index.min() if index.min() < -size else index.max()
+        raise IndexError(f"index_fill: index {bad} is out of bounds for dimension {axis} with size {size} "
+                         f"(expected {-size} <= index < {size})")
     mask = np.zeros(size, dtype=bool)
     mask[index] = True
     return mask.reshape([-1 if d == axis else 1 for d in range(ndim)])

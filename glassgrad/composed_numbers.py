@@ -205,8 +205,11 @@ def _angles(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """A copy with the entries at the flat positions ``index`` (of the tensor read as one row) set to ``source``
     (``accumulate=True``: added to)."""
-    x = as_tensor(input)
-    flat = index_put(x.reshape(-1), (as_tensor(index).reshape(-1),), as_tensor(source).reshape(-1), accumulate)
+    x, index, source = as_tensor(input), as_tensor(index), as_tensor(source)
+    if index.numel() != source.numel():  # one source entry per index, as PyTorch (index_put would broadcast one)
+        raise IndexError(f"put: the index has {index.numel()} entries but source has {source.numel()}; give one "
+                         "source entry per index")
+    flat = index_put(x.reshape(-1), (index.reshape(-1),), source.reshape(-1), accumulate)
     return flat.reshape(tuple(x.shape))
 
 

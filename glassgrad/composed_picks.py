@@ -33,8 +33,9 @@ from .autograd import SIZED_BY_VALUES, note_unreplayable, recorded_call
 from .composed import _index_places, _method, _plain_tensor
 from .creation import as_tensor
 from .functions import cat, where
+from .ops import index_words
 from .tensor import Tensor
-from .tensor_indexing import Sorted, _along_index, _source, with_mask
+from .tensor_indexing import Sorted, _along_index, _check_index_range, _source, with_mask
 from .tensor_methods import _in_place_form, _plain
 
 
@@ -69,9 +70,12 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
         raise RuntimeError(f"index_copy: index must be a 1-D tensor of integers, got shape "
                            f"{shape_text(places.shape)} of {places.dtype}")
     expected = tuple(x.shape[:axis]) + (places.size,) + tuple(x.shape[axis + 1:]) if x.ndim else (places.size,)
+    if src.ndim == 0 and expected == (1,):  # one entry written by a 0-d index, as in PyTorch
+        src = src.reshape(1)
     if tuple(src.shape) != expected:
         raise RuntimeError(f"index_copy: source must have shape {shape_text(expected)} (input's, with "
                            f"{places.size} entries along dim {dim}), got {shape_text(src.shape)}")
+    _check_index_range(places, x.shape[axis] if x.ndim else 1, "index_copy", axis, IndexError)
     return x.scatter(axis, recorded_call(_index_places, places, axis, tuple(src.shape)), src)
 
 
@@ -121,7 +125,7 @@ def _flat_places(shape: tuple, picks: tuple) -> np.ndarray:
     try:
         return np.arange(int(np.prod(shape))).reshape(shape)[picks]
     except IndexError as error:
-        raise IndexError(f"index_put: {error} (input of shape {shape_text(shape)})") from None
+        raise IndexError(f"index_put: {index_words(error)} (input of shape {shape_text(shape)})") from None
 
 
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")

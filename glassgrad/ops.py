@@ -79,6 +79,7 @@ import functools
 import itertools
 import math
 import operator
+import re
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1555,15 +1556,51 @@ def _add_at(target: Array, where: tuple, values: Array) -> None:
 
 INDEXING = "indexing a tensor of shape {shape}: {error}"
 """How ``t[index]`` names a NumPy ``IndexError`` (an index past the end): said by the kernel, so that a compiled
-step's replay, which runs the kernel alone, says it as eager does."""
+step's replay, which runs the kernel alone, says it as eager does (:func:`indexing_error`)."""
+
+_NUMPY_INDEX_WORDS = (  # NumPy's IndexError for an index that does not fit, in PyTorch's words with the fix
+    (re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size (\d+)"),
+     lambda m: f"index {m[1]} is out of bounds for dimension {m[2]} with size {m[3]} (expected "
+               f"{-int(m[3])} <= index < {m[3]})"),
+    (re.compile(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); size of (?:axis|dimension)"
+                r" is (\d+) but size of corresponding boolean (?:axis|dimension) is (\d+)"),
+     lambda m: f"the mask has {m[3]} entries along dim {m[1]}, where the tensor has {m[2]}: a mask must have the "
+               "sizes of the dims it indexes"),
+    (re.compile(r"too many indices for array: array is 0-dimensional, but (\d+) were indexed"),
+     lambda m: "invalid index of a 0-dim tensor: it has no dims to index; use t.item() for its number"),
+    (re.compile(r"too many indices for array: array is (\d+)-dimensional, but (\d+) were indexed"),
+     lambda m: f"too many indices for tensor of dimension {m[1]} ({m[2]} given; a mask counts one per dim)"),
+    (re.compile(r"arrays used as indices must be of integer \(or boolean\) type"),
+     lambda m: "tensors used as indices must be long, int, byte or bool tensors; convert a float index with .long()"),
+    (re.compile(r"only integers, slices .* are valid indices"),
+     lambda m: "only integers, slices (`:`), ellipsis (`...`), None and long or bool tensors are valid indices"),
+    (re.compile(r"shape mismatch: indexing arrays could not be broadcast together with shapes (.*)"),
+     lambda m: f"shape mismatch: indexing tensors could not be broadcast together with shapes {m[1].strip()}"),
+)
+
+
+def index_words(error: IndexError) -> str:
+    """NumPy's refusal of an index (``error``) in PyTorch's words (dims, not axes), with what to give instead."""
+    text = str(error)
+    for pattern, words in _NUMPY_INDEX_WORDS:
+        found = pattern.search(text)
+        if found:
+            return words(found)
+    return text
+
+
+def indexing_error(shape: tuple, error: IndexError) -> IndexError:
+    """The ``IndexError`` for ``t[index]`` (or ``t[index] = v``) of a tensor of ``shape`` where NumPy refused the
+    index (``error``): :func:`index_words`, naming the shape."""
+    shown = "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+    return IndexError(INDEXING.format(shape=shown, error=index_words(error)))
 
 
 def _getitem(a, index, advanced):
     try:
         picked = a[index]
     except IndexError as error:
-        shape = "(" + ", ".join(map(str, a.shape)) + (",)" if a.ndim == 1 else ")")
-        raise IndexError(INDEXING.format(shape=shape, error=error)) from None
+        raise indexing_error(a.shape, error) from None
     return (row_major(picked) if advanced else picked), (a.shape, index, advanced)  # basic: a view
 
 def _getitem_back(up, saved):

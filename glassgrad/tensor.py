@@ -877,6 +877,8 @@ class Tensor:
             self.array[index] = value
         except ValueError as error:  # NumPy's words for a value that does not fit: PyTorch's type, and ours
             raise _unfitting_value_error(name, self, index, value) or error from None
+        except IndexError as error:  # an index that does not fit: PyTorch's words, as t[index] says them
+            raise ops.indexing_error(self.array.shape, error) from None
         bump_version(self.array)
         if tape is not None:
             note_kernel(_set_in_place, (self.array, index, value))
@@ -1264,7 +1266,7 @@ class Tensor:
         except IndexError as error:
             if str(error).startswith("indexing a tensor of shape"):  # the kernel's own (ops.INDEXING)
                 raise
-            raise IndexError(ops.INDEXING.format(shape=shape_text(self.shape), error=error)) from None
+            raise ops.indexing_error(self.array.shape, error) from None
 
 
 def _left_the_graph(name: str, op: str) -> RuntimeError:

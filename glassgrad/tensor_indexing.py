@@ -48,19 +48,21 @@ def _index_array(index: Any, name: str) -> np.ndarray:
     return array
 
 
-def _refuse_index_outside(index: np.ndarray, size: int, name: str, dim: int) -> None:
+def _refuse_index_outside(index: np.ndarray, size: int, name: str, dim: int, error: type[Exception]) -> None:
     if index.size and (index.min() < 0 or index.max() >= size):
         bad = index.min() if index.min() < 0 else index.max()
-        raise RuntimeError(f"{name}: index {bad} is out of bounds for dim {dim} of size {size} "
-                           f"(expected 0 <= index < {size})")
+        raise error(f"{name}: index {bad} is out of bounds for dim {dim} of size {size} "
+                    f"(expected 0 <= index < {size})")
 
 
-def _check_index_range(index: np.ndarray, size: int, name: str, dim: int) -> None:
+def _check_index_range(index: np.ndarray, size: int, name: str, dim: int,
+                       error: type[Exception] = RuntimeError) -> None:
     """Refuse an index outside ``[0, size)`` (``gather``, ``scatter``, ``index_select``, ``index_add``…), as one kernel
     of a compiled step (:func:`~glassgrad.autograd.recorded_call`): checked in Python before the op, a replay checked
     only its captures' indices, and a later call's -1 read the last entry, its ``size`` the next row's first (the
-    kernels index the flat array), without a word; now refused at every call, as eager does."""
-    recorded_call(_refuse_index_outside, index, size, name, dim)
+    kernels index the flat array), without a word; now refused at every call, as eager does. ``error``: PyTorch's
+    class for ``name`` (``IndexError`` for ``index_select`` and ``index_copy``, ``RuntimeError`` for the others)."""
+    recorded_call(_refuse_index_outside, index, size, name, dim, error)
 
 
 def _one_entry_shape(shape: tuple) -> tuple:
@@ -104,7 +106,7 @@ def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     index = _index_array(index, "index_select")
     if index.ndim > 1:
         raise RuntimeError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
-    _check_index_range(index, self.array.shape[dim] if self.ndim else 1, "index_select", dim)
+    _check_index_range(index, self.array.shape[dim] if self.ndim else 1, "index_select", dim, IndexError)
     if self.ndim == 0:  # its one entry, 0-d, as in PyTorch
         if index.size != 1:
             raise RuntimeError(f"index_select: a 0-d tensor is picked by one index, got {index.size}")
