@@ -288,7 +288,7 @@ def as_view(base: Any, view: Any, args: tuple = (), op: Any = None) -> Any:
     if view._inference is not base._inference:
         view._inference = base._inference
     if view._requires_grad:
-        if np.may_share_memory(view.array, base.array):  # reshape may copy instead
+        if np.may_share_memory(view.array, base.array) or not view.array.size:  # reshape may copy; empty: a view
             view._view_of = base
             if base._op is not None:  # a leaf's in-place changes are refused in the graph: its views follow none
                 _note_view(base, view, view._op, args)
