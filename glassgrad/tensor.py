@@ -70,6 +70,7 @@ from .arguments import (
 )
 from .autograd import (
     OTHER_MEMORY,
+    SIZED_BY_VALUES,
     STATE,
     bump_version,
     copied_seed,
@@ -1893,6 +1894,8 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
         if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype.kind == "i":
             note_unreplayable(TENSOR_NUMBER_INDEX)  # the view's place is a Python number
             part = int(part.array)  # x[t] with a 0-d integer t is x[1]: a view, as in PyTorch
+        if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype in (bool_, np.uint8):
+            note_unreplayable(SIZED_BY_VALUES.format(name="indexing by a 0-d bool tensor"))  # read as True or False
         if isinstance(part, Tensor):
             part = part.array
             if part.dtype == np.uint8:
