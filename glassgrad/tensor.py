@@ -70,7 +70,6 @@ from .arguments import (
 )
 from .autograd import (
     OTHER_MEMORY,
-    SIZED_BY_VALUES,
     STATE,
     bump_version,
     copied_seed,
@@ -1847,10 +1846,11 @@ def _truth_of(array: np.ndarray, logical: np.ufunc, axis: Any, keepdim: bool) ->
 def _mask_alone(index: Any) -> bool:
     """Whether a plain index picks by one bool mask and no other array (``x[mask] = v``, ``x[:, mask] = v``,
     ``x[0, mask, None] = v``: numbers, slices, None and ... beside it), which PyTorch fills with a one-entry ``v`` of
-    any dtype (its ``index_put_`` of one mask is a ``masked_fill_``). A ``True`` or ``False`` is an array there."""
+    any dtype (its ``index_put_`` of one mask is a ``masked_fill_``). A ``True`` or ``False`` (or a 0-d bool tensor)
+    is an index array of 0s there, no mask."""
     parts = index if isinstance(index, tuple) else (index,)
     arrays = [part for part in parts if isinstance(part, (np.ndarray, bool))]
-    return len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype == bool
+    return len(arrays) == 1 and isinstance(arrays[0], np.ndarray) and arrays[0].dtype == bool and arrays[0].ndim > 0
 
 
 def wrapped_int(value: int, dtype: np.dtype, name: str) -> np.ndarray:
@@ -1894,16 +1894,14 @@ def _plain_index(index: Any) -> tuple[Any, bool]:
         if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype.kind == "i":
             note_unreplayable(TENSOR_NUMBER_INDEX)  # the view's place is a Python number
             part = int(part.array)  # x[t] with a 0-d integer t is x[1]: a view, as in PyTorch
-        if isinstance(part, Tensor) and part.array.ndim == 0 and part.array.dtype in (bool_, np.uint8):
-            note_unreplayable(SIZED_BY_VALUES.format(name="indexing by a 0-d bool tensor"))  # read as True or False
         if isinstance(part, Tensor):
             part = part.array
             if part.dtype == np.uint8:
                 warnings.warn("indexing with a uint8 tensor is deprecated (in PyTorch too): it is read as a mask; "
                               "use mask.bool()", UserWarning, stacklevel=3)
                 part = part.astype(bool)
-        if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "biu":
-            part = part.item()  # a 0-d NumPy int is a number (x[np.int64(1)]: a view), a 0-d bool a bool, as in PyTorch
+        if isinstance(part, np.ndarray) and part.ndim == 0 and part.dtype.kind in "iu":
+            part = part.item()  # a 0-d NumPy int is a number (x[np.array(1)]: a view), as in PyTorch
         if isinstance(part, bool):  # x[..., True]: a new dim indexed by an array (a copy), as PyTorch and NumPy read it
             advanced = True
         if isinstance(part, (list, range, np.ndarray)):  # a range too (d2l's y_hat[range(n), y]): NumPy reads it
