@@ -355,9 +355,12 @@ def linearize(func: Callable, *primals: Any) -> tuple:
 def _leaves_for(args: tuple, argnums: Any, name: str) -> tuple[list, list, list, bool]:
     """The arguments with those at ``argnums`` made of fresh graph leaves; those leaves; each differentiated
     argument's structure and leaf count; and whether results stay in the graph (an argument requires grad)."""
-    positions = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not (isinstance(argnums, int) or isinstance(argnums, tuple) and all(isinstance(n, int) for n in argnums)):
+        hint = f"; write argnums={tuple(argnums)!r}" if isinstance(argnums, list) else ""
+        raise RuntimeError(f"{name}: argnums must be an int or a tuple of ints, got {argnums!r}{hint}")
+    positions = (argnums,) if isinstance(argnums, int) else argnums
     for position in positions:
-        if not isinstance(position, int) or not -len(args) <= position < len(args):
+        if not -len(args) <= position < len(args):
             raise RuntimeError(f"{name}: argnums={argnums!r} names argument {position}, but the function was given "
                                f"{len(args)} positional argument(s)")
     positions = tuple(position % len(args) for position in positions)
@@ -368,7 +371,7 @@ def _leaves_for(args: tuple, argnums: Any, name: str) -> tuple[list, list, list,
     for position in positions:
         flat, structure = flatten(args[position])
         if not flat or not all(isinstance(tensor, Tensor) for tensor in flat):
-            raise TypeError(f"{name}: argument {position} must be a Tensor (or a tuple/list/dict of Tensors) to "
+            raise ValueError(f"{name}: argument {position} must be a Tensor (or a tuple/list/dict of Tensors) to "
                             f"differentiate with respect to it, got {type(args[position]).__name__}")
         fresh = list(_inputs(tuple(flat), name, tracked, forward=name == "jacfwd")[1])
         inputs[position] = unflatten(fresh, structure)
