@@ -68,12 +68,38 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.switches: tuple[bool, Any] = (True, None)
         self.inference = False  # inside inference_mode() (read by is_inference_mode_enabled only)
+        self.transform: str | None = None  # the torch.func transform running the user's function (running_transform)
 
 
 STATE = _State()
 INFERENCE_USED: list[bool] = []
 """Non-empty once some thread has entered ``inference_mode()``: before that there is no inference tensor, and
 recording an op need not look for one (:func:`glassgrad.graph.record`)."""
+
+
+class running_transform:  # noqa: N801 (used as a with-statement, like no_grad)
+    """``with running_transform("vmap"):`` around a ``torch.func`` transform's call of the user's function: a
+    ``backward()`` in there is refused (:func:`refuse_backward_in_transform`), as PyTorch refuses it. The function
+    is the transform's to differentiate or batch; a ``backward()`` in it would fill ``.grad`` once per call (vmap
+    calls it once per item) and free the graph the transform still walks."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.outer = STATE.transform
+        STATE.transform = self.name
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.transform = self.outer
+
+
+def refuse_backward_in_transform() -> None:
+    """``backward()`` inside a ``torch.func`` transform's function: PyTorch's RuntimeError, naming the fix."""
+    if STATE.transform is not None:
+        raise RuntimeError(f"backward() called inside {STATE.transform}(f): the transform differentiates or batches "
+                           "f itself; inside f use gg.func.grad or gg.func.vjp, or call backward() on the "
+                           "transform's result, outside it")
 
 
 def current_tape() -> Any:

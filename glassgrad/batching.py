@@ -26,7 +26,8 @@ inside ``f`` (seen after the call, by the generator having moved), ``"different"
 numbers, ``"same"`` gives every item the same draws. An in-place change of an argument that is not mapped
 is refused after the first item (a second item would change it again). ``chunk_size`` is checked and changes
 nothing (the items are computed one at a time already). A mapped dimension of size 0 is refused: there would be
-no call to learn the output's shape from.
+no call to learn the output's shape from. A ``backward()`` inside ``f`` is refused, as PyTorch refuses it in every
+``torch.func`` transform (:class:`glassgrad.autograd.running_transform`): it would fill ``.grad`` once per item.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import running_transform
 from .creation import default_generator
 from .functions import stack
 from .pytree import broadcast_prefix, describe, flatten, unflatten
@@ -70,7 +72,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             before = default_generator.numpy_generator.bit_generator.state
             item_args = unflatten([piece if dim is None else piece[item] for piece, dim in zip(pieces, flat_dims)],
                                   structure)
-            results.append(func(*item_args, **kwargs))
+            with running_transform("vmap"):
+                results.append(func(*item_args, **kwargs))
             if randomness == "error" and default_generator.numpy_generator.bit_generator.state != before:
                 raise RuntimeError(f"vmap({name}, ...): {name} drew random numbers while randomness='error'; pass "
                                    "randomness='different' (each item its own draws) or 'same', or draw outside vmap")

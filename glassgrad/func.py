@@ -34,7 +34,8 @@ below: PyTorch's aux is outside the transform's graph too). The transforms compo
 (``grad(grad(f))``, ``jacrev(jacrev(f))``, ``vmap(grad(f))``): when an argument already requires grad, or ``f``
 reads another tensor that does (the weights of a network it closes over), the result stays in the graph
 (computed with ``create_graph=True``) so an outer transform or ``backward`` can differentiate it again;
-otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under ``no_grad``.
+otherwise results are plain tensors. ``f`` runs with gradient tracking on, also under ``no_grad``; a
+``backward()`` inside ``f`` is refused, as PyTorch refuses it (the transform differentiates ``f`` itself).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
-from .autograd import enable_grad, is_grad_enabled, topological_order
+from .autograd import enable_grad, is_grad_enabled, running_transform, topological_order
 from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
 from .custom_function import tangents_by_jvp
@@ -222,7 +223,7 @@ def grad_and_value(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: 
     """A function returning ``(∂f/∂args[argnums], f(args))`` (with ``has_aux``: ``(gradient, (value, aux))``)."""
     def transformed(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
         inputs, leaves, groups, tracked = _leaves_for(args, argnums, "grad")
-        with enable_grad():
+        with enable_grad(), running_transform("grad"):
             value, aux = _split(func(*inputs, **kwargs), has_aux, "grad")
             if not isinstance(value, Tensor) or value.numel() != 1:
                 raise RuntimeError("grad: the function must return one Tensor with a single element (a loss)"
@@ -278,7 +279,7 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
     if not primals:
         raise RuntimeError("vjp: give at least one primal (the inputs to differentiate with respect to)")
     inputs, leaves, groups, tracked = _leaves_for(primals, tuple(range(len(primals))), "vjp")
-    with enable_grad():
+    with enable_grad(), running_transform("vjp"):
         output, aux = _split(func(*inputs), has_aux, "vjp")
     flat_outputs, structure = _outputs(output, "vjp")
     tracked = _recorded(flat_outputs, leaves, tracked)
@@ -320,7 +321,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
                            f"got {describe(given) if isinstance(tangents, tuple) else type(tangents).__name__}")
     tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
     leaves = _inputs(tuple(flat_primals), "jvp", tracked, forward=True)[1]
-    with enable_grad():
+    with enable_grad(), running_transform("jvp"):
         output, aux = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
         flat_outputs, out_structure = _outputs(output, "jvp")
     tracked = _recorded(flat_outputs, leaves, tracked)
@@ -395,7 +396,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
     """``jacrev``/``jacfwd``'s function: per output, ``∂output/∂args[argnums]`` in the arguments' structure."""
     def transformed(*args: Any, **kwargs: Any) -> Any:
         inputs, leaves, groups, tracked = _leaves_for(args, argnums, name)
-        with enable_grad():
+        with enable_grad(), running_transform(name):
             output, aux = _split(func(*inputs, **kwargs), has_aux, name)
             flat_outputs, structure = _outputs(output, name)
         tracked = _recorded(flat_outputs, leaves, tracked)

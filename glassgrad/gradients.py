@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_text
-from .autograd import call_recorder, copied_seed, recorded_call
+from .autograd import call_recorder, copied_seed, recorded_call, refuse_backward_in_transform
 from .functions import stack
 from .gradient_walk import backward_into, gradients
 from .tensor import Tensor, _backward_inputs
@@ -189,6 +189,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence
     if len(tensors) == 1 and len(given) == 1:  # the plain tensor.backward, with its checks
         tensors[0].backward(given[0], retain_graph, create_graph, inputs)
         return
+    refuse_backward_in_transform()
     _check_differentiable(tensors)
     seeds = _seeds(tensors, given, create_graph, "backward", "grad_tensors")
     chosen = None if inputs is None else _backward_inputs(inputs)

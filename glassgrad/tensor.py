@@ -78,6 +78,7 @@ from .autograd import (
     note_unreplayable,
     recorded_call,
     recorded_cast,
+    refuse_backward_in_transform,
     run_backward,
     version_of,
 )
@@ -716,6 +717,7 @@ class Tensor:
         ``inputs``: the tensors whose ``.grad`` gets the gradient (default: every leaf); a non-leaf among them
         retains its grad from then on (:func:`_backward_inputs`), as in PyTorch.
         """
+        refuse_backward_in_transform()
         if not self._requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn: "
