@@ -1,6 +1,7 @@
 """Nested arguments taken apart and put back: what ``torch.func``'s transforms do to "a tuple of dicts of tensors".
 
-A *tree* is a tuple, list, dict or shape (a ``gg.Size``, put back as a plain tuple, as in PyTorch) whose entries
+A *tree* is a tuple, list, dict, namedtuple (put back as its own type: ``x.max(0)``'s ``(values, indices)``, as
+PyTorch's ``torch.return_types``) or shape (a ``gg.Size``, put back as a plain tuple, as in PyTorch) whose entries
 are trees, or a *leaf* (a tensor, a number, anything else; ``None`` is an empty tree, as in PyTorch).
 :func:`flatten` lists the leaves in order (dicts by insertion order) and returns the tree's *structure*;
 :func:`unflatten` puts new leaves into that structure.
@@ -37,7 +38,7 @@ def _take_apart(tree: Any, leaves: list) -> Any:
         return None
     if isinstance(tree, dict):
         return (dict, tuple(tree), [_take_apart(value, leaves) for value in tree.values()])
-    if isinstance(tree, (tuple, list)) and type(tree) in (tuple, list, Size):
+    if isinstance(tree, (tuple, list)) and (type(tree) in (tuple, list, Size) or _is_namedtuple(type(tree))):
         kind = tuple if type(tree) is Size else type(tree)  # its leaves may become tensors: a tuple holds them
         return (kind, len(tree), [_take_apart(value, leaves) for value in tree])
     leaves.append(tree)
@@ -55,9 +56,17 @@ def unflatten(leaves: list, structure: Any) -> Any:
             return next(remaining)
         kind, keys, children = part
         built = [build(child) for child in children]
-        return dict(zip(keys, built)) if kind is dict else kind(built)
+        if kind is dict:
+            return dict(zip(keys, built))
+        return kind(*built) if _is_namedtuple(kind) else kind(built)
 
     return build(structure)
+
+
+def _is_namedtuple(kind: type) -> bool:
+    """A namedtuple class (``x.max(0)``'s ``(values, indices)``): a node kept as its own type, as PyTorch keeps
+    its ``torch.return_types``."""
+    return issubclass(kind, tuple) and hasattr(kind, "_fields")
 
 
 def broadcast_prefix(prefix: Any, structure: Any) -> list | None:
@@ -101,4 +110,6 @@ def describe(structure: Any) -> str:
     if kind is dict:
         return "{" + ", ".join(f"{key}: {part}" for key, part in zip(keys, inner)) + "}"
     text = ", ".join(inner) + ("," if kind is tuple and len(inner) == 1 else "")
+    if _is_namedtuple(kind):
+        return f"{kind.__name__}({text})"
     return f"({text})" if kind is tuple else f"[{text}]"
