@@ -8,6 +8,8 @@ are compared; misuse is compared by exception class. Pins cover nn modules throu
 stack_module_state ensembles.
 """
 
+from collections import namedtuple
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -18,6 +20,7 @@ from test_func_transforms import _same as _same_values
 import glassgrad as gg
 
 pytestmark = pytest.mark.torch
+_Pair = namedtuple("_Pair", "a b")
 
 # --- random functions ------------------------------------------------------------------------
 
@@ -214,6 +217,30 @@ def test_backward_of_a_transforms_result_outside_it_still_works():
     assert gg.equal(x.grad, 2 * gg.ones(3, 2))
     gg.func.grad(lambda t: (t ** 3).sum())(x).sum().backward()
     assert gg.equal(x.grad, 8 * gg.ones(3, 2))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.vmap(lambda row: row.max(0))(x),
+    lambda m, x: m.vmap(lambda row: m.sort(row, descending=True), out_dims=1)(x),
+    lambda m, x: m.vmap(lambda row: m.topk(row, 2))(x),
+    lambda m, x: m.func.jacrev(lambda t: m.aminmax(t, dim=0))(x),
+    lambda m, x: m.func.grad(lambda p: (p.a * p.b).sum())(_Pair(x[0], x[1])),
+    lambda m, x: m.vmap(lambda p: _Pair(p.a * p.b, p.b), in_dims=(_Pair(0, None),))(_Pair(x, x[0])),
+])
+def test_namedtuples_in_and_out_of_the_transforms_keep_their_type_as_in_pytorch(torch, call):
+    """Before: vmap of a function returning ``x.max(0)`` or a sort's ``(values, indices)`` raised 'must only return
+    Tensors, got type MinMax', where PyTorch returns its namedtuple batched; a namedtuple argument was refused by
+    grad and could not be mapped."""
+    x = np.random.default_rng(11).standard_normal((3, 4))
+    mine, theirs = call(gg, gg.tensor(x)), call(torch, torch.tensor(x))
+    assert isinstance(mine, tuple) and hasattr(type(mine), "_fields")  # a namedtuple, fields named as PyTorch's
+    _same(tuple(mine), tuple(getattr(theirs, field) for field in mine._fields))
+
+
+def test_a_plain_tuple_of_out_dims_for_a_namedtuple_output_is_refused_as_in_pytorch(torch):
+    for m in (gg, torch):
+        with pytest.raises(ValueError, match="out_dims"):
+            m.vmap(lambda row: row.sort(), out_dims=(0, 1))(m.ones(3, 4))
 
 
 # --- pins: what already behaved --------------------------------------------------------------
