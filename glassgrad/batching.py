@@ -145,6 +145,10 @@ def _stacked(name: str, results: list, out_dims: Any) -> Any:
     """The items' outputs stacked, leaf by leaf, along each output's ``out_dims`` entry."""
     flat_first, structure = flatten(results[0])
     call = f"vmap({name}, ..., out_dims={out_dims})(<inputs>)"
+    if isinstance(out_dims, int) and _holds_none(structure):
+        forgot = " (did it forget to return its result?)" if structure is None else ""
+        raise ValueError(f"vmap({name}, ...): {name} must only return Tensors, got None{forgot}; set out_dims to "
+                         "None for an output that is not a tensor")
     if structure == "*":
         flat_dims = list(out_dims) if isinstance(out_dims, tuple) and len(out_dims) == 1 else (
             [out_dims] if out_dims is None or isinstance(out_dims, int) else None)
@@ -162,6 +166,11 @@ def _stacked(name: str, results: list, out_dims: Any) -> Any:
         flat_results.append(leaves)
     return unflatten([_stack_one(name, call, [leaves[position] for leaves in flat_results], dim)
                       for position, dim in enumerate(flat_dims)], structure)
+
+
+def _holds_none(structure: Any) -> bool:
+    """Whether an output is None or holds one (a pytree structure keeps None as an empty subtree)."""
+    return structure is None or (structure != "*" and any(_holds_none(child) for child in structure[2]))
 
 
 def _stack_one(name: str, call: str, items: list, dim: Any) -> Any:
