@@ -243,6 +243,18 @@ def test_a_plain_tuple_of_out_dims_for_a_namedtuple_output_is_refused_as_in_pyto
             m.vmap(lambda row: row.sort(), out_dims=(0, 1))(m.ones(3, 4))
 
 
+@pytest.mark.parametrize("returned", [lambda x: None, lambda x: (x, None), lambda x: {"a": [x.sum(), None]}])
+def test_vmap_of_a_function_returning_none_is_refused_as_in_pytorch(torch, returned):
+    """Before: vmap of a function that forgot its return gave None without a word (PyTorch: ValueError)."""
+    with pytest.raises(ValueError, match=r"must only return Tensors, got None.*; set out_dims to None") as raised:
+        gg.vmap(returned)(gg.ones(3, 2))
+    assert "\n" not in str(raised.value)
+    with pytest.raises(ValueError, match="must only return Tensors"):
+        torch.vmap(returned)(torch.ones(3, 2))
+    assert gg.vmap(lambda x: None, out_dims=None)(gg.ones(3, 2)) is torch.vmap(lambda x: None, out_dims=None)(
+        torch.ones(3, 2)) is None
+
+
 # --- pins: what already behaved --------------------------------------------------------------
 
 def _pair(torch, call):
