@@ -467,7 +467,6 @@ from .linalg_exp import matrix_exp
 from .linalg_lu import cholesky_inverse, cholesky_solve, lu_unpack, triangular_solve
 from .lowrank import pca_lowrank, svd_lowrank
 from .memory_formats import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
-from .nn.functional import pdist
 from .ops import RULES
 from .ops_einsum import einsum
 from .printing import set_printoptions

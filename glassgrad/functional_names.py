@@ -29,7 +29,7 @@ SAME = {name: getattr(F, name) for name in (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "bilinear",
     "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
     "prelu", "hardshrink", "celu", "selu", "rrelu", "threshold", "rms_norm",
-    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d")}
+    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "pdist")}
 """The functions whose top-level form takes the same arguments as ``nn.functional``'s."""
 add("hardshrink", F.hardshrink)  # x.hardshrink(0.5), x.prelu(weight): Tensor methods in PyTorch too
 add("prelu", F.prelu)
