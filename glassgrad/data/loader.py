@@ -353,6 +353,10 @@ def collate(samples: list[Any] | tuple) -> Any:
     strings (and bytes) stay the list they came as; a sample that is a sequence gives a sequence of batches, field
     ``k`` from field ``k`` of every sample (a *list* for a tuple, as PyTorch's; a named tuple, a list subclass or a
     deque one of its class); a dict gives a dict (of the sample's mapping class) of batches, key by key.
+
+    Misuse is refused in one line of PyTorch's class: after a tensor, anything but a tensor (TypeError, as
+    ``torch.stack``); among numbers, an array, a string or a list (TypeError) or None (RuntimeError, as
+    ``torch.tensor`` cannot infer its dtype; TypeError among floats); None among arrays (RuntimeError).
     """
     first = samples[0]
     if isinstance(first, (str, bytes)):
@@ -362,6 +366,16 @@ def collate(samples: list[Any] | tuple) -> Any:
             return Tensor._wrap(_numeric(np.asarray(samples)))  # NumPy numbers of one type: one array at once
         return Tensor._wrap(as_array(samples, None))  # mixed, as torch.as_tensor reads them: a Python float float32
     if isinstance(first, (Tensor, np.ndarray, np.generic)):
+        if isinstance(first, Tensor):  # as PyTorch's stack: tensors only (an array or a number after one is refused)
+            for position, value in enumerate(samples):
+                if not isinstance(value, Tensor):
+                    raise TypeError(f"collate: sample {position} holds a value of type {type(value).__name__} "
+                                    f"where sample 0 holds a tensor (expected Tensor as element {position}); give "
+                                    "every sample a tensor there")
+        missing = [position for position, value in enumerate(samples) if value is None]
+        if missing:  # torch.as_tensor(None)'s class
+            raise RuntimeError(f"collate: sample {missing[0]} holds None where sample 0 holds an array; give every "
+                               "sample an array there (a missing field?)")
         if any(isinstance(value, Tensor) and value.requires_grad for value in samples):
             return stack(samples)  # in the graph, as PyTorch's stack: the samples' gradients reach where they came from
         arrays = [value.array if isinstance(value, Tensor) else _numeric(np.asarray(value)) for value in samples]
@@ -372,14 +386,16 @@ def collate(samples: list[Any] | tuple) -> Any:
         dtypes = {array.dtype for array in arrays}  # the set first: a batch has one or two dtypes, not 32
         stacked = np.stack(arrays)
         return Tensor._wrap(stacked if len(dtypes) == 1 else stacked.astype(joined_dtype(dtypes), copy=False))
-    if isinstance(first, float):
+    if isinstance(first, (bool, int, float)):
         for position, value in enumerate(samples):  # as PyTorch: None or '2.5' is no number; a 0-d array is one
-            if not isinstance(value, (int, float, np.integer, np.floating)) and not (
+            if not isinstance(value, (int, float, np.integer, np.floating, np.bool_)) and not (
                     isinstance(value, (np.ndarray, Tensor)) and value.ndim == 0 and value.dtype.kind in "biuf"):
-                raise TypeError(f"collate: sample {position} holds a {type(value).__name__} ({value!r}) where the "
-                                "others hold numbers; give every sample a number there (a missing label?)")
-        return Tensor._wrap(np.asarray(samples, dtype=np.float64))  # PyTorch's default_collate: float64
-    if isinstance(first, (bool, int)):
+                # PyTorch's classes: torch.tensor cannot infer None's dtype (RuntimeError), float64 refuses it
+                error = RuntimeError if value is None and not isinstance(first, float) else TypeError
+                raise error(f"collate: sample {position} holds a {type(value).__name__} ({value!r}) where the "
+                            "others hold numbers; give every sample a number there (a missing label?)")
+        if isinstance(first, float):
+            return Tensor._wrap(np.asarray(samples, dtype=np.float64))  # PyTorch's default_collate: float64
         return Tensor._wrap(as_array(samples, None))  # bool or int64 (float32 if floats follow), as torch.tensor
     if isinstance(first, Mapping):
         return _like(first, {key: collate([sample[key] for sample in samples]) for key in first})
