@@ -85,6 +85,9 @@ class RandomSampler(Sampler):
         (makemore's endless loader asks for 10¹⁰ draws and reads a few thousand)."""
         size, wanted = len(self.data_source), self.num_samples
         if not size:  # an empty dataset: no numbers to give, with replacement or without
+            if wanted:  # len() promised them: refused, as PyTorch's draw from nothing fails
+                raise RuntimeError(f"RandomSampler: num_samples={wanted} draws from an empty dataset; give it samples "
+                                   "or leave num_samples out")
             return
         random = pick_generator(None, self.generator)
         if self.replacement:
