@@ -68,13 +68,17 @@ def test_random_samplers_visit_what_they_should(size, seed):
 
 def test_a_random_sampler_of_an_empty_dataset_gives_no_numbers():
     """Drawing whole permutations a piece at a time stepped by the dataset's size: an empty one raised
-    'range() arg 3 must not be zero' (before, and now again, it gives nothing). With replacement, NumPy's
-    integers(0, 0) raised its own 'high <= 0' (PyTorch 2.13 raises too: it has nothing to draw from)."""
+    'range() arg 3 must not be zero'; now it gives nothing. Asked for num_samples from an empty dataset (with
+    replacement or not) it refuses in one line when drawn, as PyTorch 2.13's draw fails (ZeroDivisionError,
+    random_'s RuntimeError): it used to give nothing while len() said num_samples, so a loader's len and its
+    batches disagreed."""
     assert list(gdata.RandomSampler([])) == []
-    assert list(gdata.RandomSampler([], num_samples=3)) == []
-    assert list(gdata.RandomSampler([], replacement=True, num_samples=3)) == []
-    assert list(gdata.DataLoader(gdata.TensorDataset(gg.zeros(0, 2)), batch_size=2,
-                                 sampler=gdata.RandomSampler(range(0), replacement=True, num_samples=4))) == []
+    for replacement in (False, True):
+        with pytest.raises(RuntimeError, match="draws from an empty dataset"):
+            list(gdata.RandomSampler([], replacement=replacement, num_samples=3))
+    with pytest.raises(RuntimeError, match="draws from an empty dataset"):
+        list(gdata.DataLoader(gdata.TensorDataset(gg.zeros(0, 2)), batch_size=2,
+                              sampler=gdata.RandomSampler(range(0), replacement=True, num_samples=4)))
 
 
 def test_an_endless_sampler_is_read_as_it_is_needed():
