@@ -87,12 +87,12 @@ def _stream(seed: int | None, generator: np.random.Generator | Generator | None)
     """:func:`pick_generator`'s choice, with nothing told to a compiled step."""
     if isinstance(generator, Generator):
         return generator.numpy_generator
-    if isinstance(generator, np.random.Generator):
+    if generator is None:
+        return np.random.default_rng(seed) if seed is not None else default_generator.numpy_generator
+    if isinstance(generator, np.random.Generator) or hasattr(generator, "integers"):  # NumPy's, or drawing as it
         return generator
-    if generator is not None:  # as PyTorch: one line, not an AttributeError from the first draw
-        raise TypeError(f"generator must be a gg.Generator (or a NumPy Generator), not {type(generator).__name__}: "
-                        "pass gg.Generator().manual_seed(seed), or leave it out to draw from glassgrad's own")
-    return np.random.default_rng(seed) if seed is not None else default_generator.numpy_generator
+    raise TypeError(f"generator must be a gg.Generator (or a NumPy Generator), not {type(generator).__name__}: "
+                    "pass gg.Generator().manual_seed(seed), or leave it out to draw from glassgrad's own")
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
