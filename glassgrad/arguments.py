@@ -185,11 +185,14 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, np.generic) or hasattr(data, "__array__"):
         array = np.array(data, dtype=dtype, copy=True)
     else:
+        whole = dtype is not None and dtype.kind in "iu"  # Python numbers converted one by one, as PyTorch's
         try:
-            array = np.array(data, dtype=dtype)
+            array = np.array(data, dtype=None if whole else dtype)
         except ValueError as error:
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
+        if whole:
+            return fitting_integers(array, dtype, "tensor()")
         if dtype is None and array.dtype.kind in "uO":  # what NumPy makes of a Python int past int64's range
             _check_int64_range(data)
         if dtype is None and array.dtype == np.float64:
@@ -199,6 +202,31 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
     if array.dtype.kind not in "fiub":
         raise _not_numeric(data, array.dtype)
     return array
+
+
+def fitting_integers(numbers: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
+    """``numbers`` (as NumPy read the learner's Python numbers) converted to the integer ``dtype`` as PyTorch converts
+    a number: a float cut to its whole part, a bool as 0 or 1. One that does not fit is refused with PyTorch's
+    RuntimeError (NumPy wrapped it, or made a NaN some integer, or raised its own OverflowError), except that, as in
+    PyTorch, a whole number from −max to −1 wraps into an unsigned dtype (−1 is 255 in uint8, −256 is refused).
+    ``tensor([-1], dtype=gg.uint8)``, ``gg.full((2,), 1e10, dtype=gg.int32)``."""
+    info = np.iinfo(dtype)
+    if numbers.dtype.kind not in "fiub" and not (numbers.dtype.kind == "O" and all(
+            type(n) is int for n in numbers.ravel().tolist())):
+        raise _not_numeric(numbers.tolist(), numbers.dtype)
+    if numbers.dtype.kind == "f":  # compared as it is: 255.9 is not a uint8, −0.5 not either
+        fits = (numbers >= info.min) & (numbers <= info.max)
+    elif numbers.dtype.kind in "iuO":  # O: Python ints past NumPy's int64 and uint64
+        fits = (numbers >= (-info.max if dtype.kind == "u" else info.min)) & (numbers <= info.max)
+    else:
+        fits = numbers.dtype.kind == "b"
+    if not np.all(fits):
+        bad = numbers[~np.asarray(fits)].ravel()[0] if numbers.ndim else numbers.item()
+        raise RuntimeError(f"{name}: the value {bad} cannot be converted to {dtype} without overflow (it holds "
+                           f"{info.min} … {info.max})")
+    if numbers.dtype.kind == "O" and dtype.kind == "u":  # NumPy's cast wraps its own ints, not Python's
+        numbers = np.where(numbers < 0, numbers + (int(info.max) + 1), numbers)
+    return numbers.astype(dtype)
 
 
 def _not_numeric(data: Any, dtype: np.dtype) -> Exception:

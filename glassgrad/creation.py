@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import as_array, keyword_sizes, refuse_backward_strides, resolve_dtype, shape_arg, shape_text
+from .arguments import (
+    as_array,
+    fitting_integers,
+    keyword_sizes,
+    refuse_backward_strides,
+    resolve_dtype,
+    shape_arg,
+    shape_text,
+)
 from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
 from .dtypes import get_default_dtype
@@ -206,13 +214,8 @@ def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str,
             keyword: Any = None) -> Tensor:
     check_device(device)
     dtype = resolve_dtype(dtype) or get_default_dtype()
-    info = np.iinfo(dtype) if dtype.kind in "iu" and isinstance(value, int) else None
-    if info is not None and not info.min <= value <= info.max:
-        # as PyTorch: refused, but for an unsigned dtype a negative number above −2ⁿ wraps (−1 is 255 in uint8)
-        if not (dtype.kind == "u" and -info.max <= value < 0):
-            raise RuntimeError(f"{name}: the value {value} cannot be converted to {dtype} without overflow "
-                               f"(it holds {info.min} … {info.max})")
-        value = value + info.max + 1
+    if dtype.kind in "iu":  # PyTorch's conversion of the number: refused if it does not fit (−1 wraps to 255 in uint8)
+        value = fitting_integers(np.asarray(value), dtype, name)
     # a kernel of a compiled step: a new array at each replay, which the step may write into (outputs[t] = h)
     return _leaf(recorded_call(np.full, _sized(size, name, keyword), value, dtype), requires_grad)
 
