@@ -246,8 +246,9 @@ def _fill_number(fill_value: Any, name: str) -> Any:
 def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (the default float dtype for a float, else int64 or bool)."""
     fill_value = _fill_number(fill_value, "full")
-    if dtype is None and not isinstance(fill_value, float):
-        dtype = np.asarray(fill_value).dtype
+    if dtype is None:  # as PyTorch: a bool gives bool, a whole number (a NumPy int32 too) int64, others the default
+        dtype = np.bool_ if isinstance(fill_value, bool) else (
+            int64 if isinstance(fill_value, numbers.Integral) else None)
     return _filled((size,), fill_value, dtype, requires_grad, "full", device)
 
 
