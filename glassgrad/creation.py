@@ -427,8 +427,13 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
     shape = _sized((size,), "randint")
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
-    return _leaf(recorded_call(drawn, "integers", seed, generator, shape, resolve_dtype(dtype) or int64, low, high),
-                 requires_grad)
+    dtype = resolve_dtype(dtype) or int64
+    if dtype.kind in "biu":  # as PyTorch: every number of [low, high) must fit the dtype, else it would wrap
+        info = (0, 1) if dtype.kind == "b" else (np.iinfo(dtype).min, np.iinfo(dtype).max)
+        if not info[0] <= low or not high - 1 <= info[1]:
+            raise RuntimeError(f"randint: the range [{low}, {high}) does not fit {dtype}, which holds {info[0]} … "
+                               f"{info[1]}; give a dtype it fits (int64, the default)")
+    return _leaf(recorded_call(drawn, "integers", seed, generator, shape, dtype, low, high), requires_grad)
 
 
 def randperm(n: int, seed: int | None = None, generator: np.random.Generator | Generator | None = None,
