@@ -117,8 +117,10 @@ for _name in ("cfloat", "cdouble", "chalf"):
 
 def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
             requires_grad: bool = False) -> Tensor:
-    """``obj`` as a tensor: itself when it is one already in ``dtype`` (unless ``copy=True``), else a new one."""
-    if isinstance(obj, Tensor) and not copy and not requires_grad:
+    """``obj`` as a tensor: itself when it is one already in ``dtype`` (unless ``copy=True``), sharing memory with a
+    NumPy array of that dtype, as :func:`~glassgrad.creation.as_tensor` (unless ``copy=True``; PyTorch copies a 0-d
+    array, as a number), else a new one."""
+    if (isinstance(obj, Tensor) or isinstance(obj, np.ndarray) and obj.ndim) and not copy and not requires_grad:
         return as_tensor(obj, dtype=dtype, device=device)
     check_device(device)
     return copied(obj, dtype, requires_grad, None)
