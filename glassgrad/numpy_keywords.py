@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import shape_text
+from .arguments import resolve_dtype, shape_text
 from .autograd import is_grad_enabled, no_grad
 from .tensor import Tensor
 
@@ -70,6 +70,15 @@ def write_out(name: str, result: Any, out: Any) -> Any:
     return out
 
 
+def factory_dtype(name: str, dtype: Any, out: Tensor) -> Any:
+    """The dtype a factory given ``out=`` makes its result in: out's, as PyTorch's; a ``dtype`` given that is not
+    out's is refused with PyTorch's RuntimeError (``zeros(2, dtype=gg.float64, out=float32_tensor)``)."""
+    if dtype is not None and resolve_dtype(dtype) != out.dtype:
+        raise RuntimeError(f"{name}: dtype {resolve_dtype(dtype)} does not match dtype of out parameter "
+                           f"({out.dtype}); give one of them, or the same dtype to both")
+    return out.dtype
+
+
 def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
     """``function``, taking ``axis=``/``keepdims=`` for its ``dim``/``keepdim`` and, if ``takes_out``, ``out=``
     (itself when it needs no change)."""
@@ -81,6 +90,10 @@ def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
     takes_out = takes_out and "out" not in parameters
     if not pairs and not takes_out:
         return function
+    # a factory (gg.zeros, gg.arange, gg.full …: made here, with a dtype= and no input tensor) makes its result in
+    # out's dtype, as PyTorch's: gg.ones(2, out=int_tensor) is int64 ones, not a float result refused by the cast
+    factory = takes_out and function.__module__ == "glassgrad.creation" and "dtype" in parameters and (
+        "input" not in parameters)
 
     @functools.wraps(function)
     def taking_numpy_keywords(*args: Any, **kwargs: Any) -> Any:
@@ -94,6 +107,8 @@ def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
             if takes_out and "out" in kwargs:
                 out = kwargs.pop("out")
                 if out is not None:
+                    if factory and isinstance(out, Tensor):
+                        kwargs["dtype"] = factory_dtype(function.__name__, kwargs.get("dtype"), out)
                     return write_out(function.__name__, function(*args, **kwargs), out)
         return function(*args, **kwargs)
 
