@@ -262,3 +262,19 @@ def test_empty_nested_lists_and_tensors_in_a_list(torch):
     _same(torch, "0-d tensors", lambda L: L.tensor([L.tensor(1.5), L.tensor(2.0)]))
     _same(torch, "0-d int tensors", lambda L: L.tensor([L.tensor(1), L.tensor(2)]))
     _same(torch, "ragged", lambda L: L.tensor([[1, 2], [3]]))
+
+
+def test_factory_out_takes_outs_dtype(torch):
+    """``gg.ones(2, 3, out=int_tensor)`` was refused ('float32 can't be cast to int64'); a factory makes its result
+    in out's dtype, as PyTorch's, and refuses a ``dtype=`` that is not out's."""
+    cases = {"ones int": lambda L: L.ones(2, 3, out=L.zeros(2, 3, dtype=L.int64)),
+             "arange float": lambda L: L.arange(5, out=L.zeros(5)),
+             "full bool into float": lambda L: L.full((2,), True, out=L.zeros(2)),
+             "eye bool": lambda L: L.eye(2, out=L.zeros(2, 2, dtype=L.bool)),
+             "linspace int": lambda L: L.linspace(0, 1, 3, out=L.zeros(3, dtype=L.int64)),
+             "randint float": lambda L: L.randint(3, (3,), out=L.zeros(3)).zero_(),
+             "zeros dtype mismatch": lambda L: L.zeros(2, 3, dtype=L.float64, out=L.zeros(2, 3)),
+             "full dtype mismatch": lambda L: L.full((2,), 1.5, dtype=L.float32, out=L.zeros(2, dtype=L.int64)),
+             "zeros same dtype": lambda L: L.zeros(2, dtype=L.float32, out=L.ones(2))}
+    for label, make in cases.items():
+        _same(torch, label, make)
