@@ -16,7 +16,9 @@ with respect to ``u`` in the direction of the tangents: ``J·v``), recorded when
 on the tangent backpropagates to the primal, the weights and the tangents given, as in PyTorch. The numbers are
 forward mode's; what differs:
 a dual tensor (and what is made of it) requires grad and shows a ``grad_fn`` (PyTorch's does not, unless its
-primal does), each ``unpack_dual`` costs two backward passes, and one dual level is open at a time, as in PyTorch.
+primal does), and prints without PyTorch's ``tangent=tensor(…)`` (a print would cost the two backward passes of
+``unpack_dual``: read the tangent with it), each ``unpack_dual`` costs two backward passes, and one dual level is
+open at a time, as in PyTorch.
 
 Under ``no_grad`` tangents are carried on, as PyTorch's forward mode ignores it: an op (or an in-place change) of a
 tensor that carries a tangent is recorded all the same (:data:`glassgrad.graph.FORWARD_MODE`), its other parents
