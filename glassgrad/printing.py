@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,8 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
                      linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
     """Digits after the point, how many entries print before ``...``, the line width, as in PyTorch.
 
+    ``precision`` and ``edgeitems`` are whole numbers (PyTorch takes ``2.0`` and fails at the next print),
+    ``threshold`` and ``linewidth`` any non-negative numbers (``float("inf")``); NumPy's numbers are taken.
     ``profile`` (``"default"``, ``"short"``, ``"full"``) sets them all first; ``sci_mode=True``
     prints floats in scientific notation, ``False`` never, ``None`` by PyTorch's rule (:func:`_float_writer`).
     """
@@ -35,8 +38,10 @@ def set_printoptions(precision: int | None = None, threshold: float | None = Non
     given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems, "linewidth": linewidth}
     for name, value in given.items():
         if value is not None:
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"set_printoptions: {name} must be a non-negative number, got {value!r}")
+            whole = name in ("precision", "edgeitems")  # a count of digits or entries; NumPy's ints are taken
+            if isinstance(value, bool) or not isinstance(value, Integral if whole else Real) or value < 0:
+                kind = "number (a whole one)" if whole else "number"
+                raise ValueError(f"set_printoptions: {name} must be a non-negative {kind}, got {value!r}")
             OPTIONS[name] = value
     OPTIONS["sci_mode"] = sci_mode  # as PyTorch: each call sets it, so a call without it goes back to the rule
 

@@ -307,6 +307,28 @@ def test_a_meaningless_print_option_is_refused_in_one_line(options):
     assert repr(gg.tensor([1 / 3])) == "tensor([0.3333])"
 
 
+def test_numpy_numbers_are_taken_as_print_options_as_pytorch_takes_them(torch):
+    """``precision=np.int64(2)`` (a number worked out with NumPy) was refused as not a number."""
+    options = {"precision": np.int64(2), "threshold": np.int64(3), "edgeitems": np.int32(1),
+               "linewidth": np.float64(60.5)}
+    _set(torch, **options)
+    assert repr(gg.arange(10.0) / 3) == repr(torch.arange(10.0) / 3)
+    _set(torch, precision=np.int64(3))
+    assert repr(gg.tensor([1 / 3, 2.5])) == repr(torch.tensor([1 / 3, 2.5])) == "tensor([0.333, 2.500])"
+
+
+@pytest.mark.parametrize("options", [{"precision": 2.0}, {"edgeitems": 2.5}])
+def test_a_fractional_count_is_refused_where_it_is_set(torch, options):
+    """PyTorch takes ``precision=2.0`` and fails at the next print, deep in its formatting; glassgrad says so
+    at once (``threshold`` and ``linewidth`` may be fractional, ``float("inf")``)."""
+    torch.set_printoptions(**options, threshold=3)
+    with pytest.raises((TypeError, ValueError)):
+        repr(torch.arange(10.0) / 3)
+    name = next(iter(options))
+    with pytest.raises(ValueError, match=f"set_printoptions: {name} must be a non-negative number \\(a whole one\\)"):
+        gg.set_printoptions(**options)
+
+
 def test_an_unknown_profile_is_refused_naming_the_profiles():
     with pytest.raises(ValueError, match="unknown profile 'long'; use one of default, short, full"):
         gg.set_printoptions(profile="long")
