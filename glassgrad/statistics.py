@@ -116,10 +116,14 @@ def _bins(input: Tensor, name: str) -> np.ndarray:
     return x.reshape(-1)
 
 
-def _even_edges(low: float, high: float, bins: int, dtype: np.dtype) -> np.ndarray:
+def _even_edges(low: float, high: float, bins: int, dtype: np.dtype, name: str) -> np.ndarray:
     """``bins + 1`` evenly spaced edges, each from the nearer end (``low + i·step`` in the first half,
     ``high − (bins − i)·step`` in the second) and rounded once, as PyTorch's ``linspace`` computes them (with a
-    fused multiply-add), so that an entry on an edge falls in the same bin."""
+    fused multiply-add), so that an entry on an edge falls in the same bin. A range with a nan or an infinite end
+    (given, or taken from data holding nan or inf) is refused with PyTorch's RuntimeError."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"{name}: range of [{low}, {high}] is not finite (the data's nan or inf, when no range is "
+                           "given); pass a finite range, or drop the nan and inf entries first")
     from fractions import Fraction  # exact sums; imported here, as it adds 3 ms to `import glassgrad`
     start, end = (Fraction(float(dtype.type(v))) for v in (low, high))
     step = Fraction(float((dtype.type(high) - dtype.type(low)) / dtype.type(bins)))
@@ -154,10 +158,10 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         low, high = float(values.min()), float(values.max())
     if low == high:
         low, high = low - 1, high + 1
-    edges = _even_edges(low, high, bins, values.dtype)
+    edges = _even_edges(low, high, bins, values.dtype, "histc")
     with np.errstate(invalid="ignore"):
         positions = ((values - edges[0]) * bins / (edges[-1] - edges[0]))
-    return Tensor._wrap(_counted(values, edges, np.nan_to_num(positions).astype(np.int64), None))
+    return Tensor._wrap(_counted(values, edges, np.nan_to_num(positions, posinf=0, neginf=0).astype(np.int64), None))
 
 
 def _edges(values: np.ndarray, bins: Any, range: Any, name: str) -> np.ndarray:  # noqa: A002 (PyTorch's name)
@@ -174,7 +178,7 @@ def _edges(values: np.ndarray, bins: Any, range: Any, name: str) -> np.ndarray: 
             low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
         if low == high:
             low, high = low - 0.5, high + 0.5
-        return _even_edges(low, high, bins, values.dtype)
+        return _even_edges(low, high, bins, values.dtype, name)
     edges = np.asarray(_plain(bins)).astype(values.dtype)
     if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) < 0):
         raise RuntimeError(f"{name}: bins must be a count > 0 or a 1-D tensor of at least 2 increasing edges, got "
