@@ -364,7 +364,10 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
     x = as_tensor(input)
     if not x.is_floating_point():  # PyTorch refuses integers before it reads dtype
         raise RuntimeError(f"nanmean: needs a floating tensor, got {x.dtype}; use t.float().nanmean(...)")
-    x = x if dtype is None else x.to(dtype)
+    x = x if dtype is None else x.to(resolve_dtype(dtype))
+    if not x.is_floating_point():  # an integer count of NaNs in an integer mean would be garbage: PyTorch refuses
+        raise RuntimeError(f"nanmean: dtype must be a floating dtype, got {x.dtype}; pass dtype=gg.float64 or drop "
+                           "dtype=")
     counted = Tensor._wrap(recorded_call(_not_nan, x.array)).sum(dim, keepdim)  # a kernel: read at each call
     return nansum(x, dim, keepdim) / counted
 

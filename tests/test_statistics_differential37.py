@@ -105,3 +105,17 @@ def test_histc_and_histogram_match_pytorch(data, bins, low, width):
                 g_call()
             continue
         _same(expected, g_call())
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_nanmean_refuses_a_non_float_dtype_like_pytorch(torch, dtype):
+    data = [1.0, NAN, 2.0]
+    with pytest.raises(RuntimeError):
+        torch.nanmean(torch.tensor(data), dtype=getattr(torch, dtype))
+    with pytest.raises(RuntimeError, match="dtype must be a floating dtype"):
+        gg.nanmean(gg.tensor(data), dtype=getattr(gg, dtype))
+
+
+def test_nanmean_float_dtype_still_matches_pytorch(torch):
+    data = np.array([[1.0, NAN, 2.0], [NAN, NAN, 4.5]], dtype=np.float32)
+    _same(torch.nanmean(torch.tensor(data), 1, dtype=torch.float64), gg.nanmean(gg.tensor(data), 1, dtype=gg.float64))
