@@ -1718,7 +1718,11 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str, every_if_empty: bo
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        return tuple(check_dim(tensor, d, name) for d in dim)
+        dims = tuple(check_dim(tensor, d, name) for d in dim)
+        if len(set(dims)) < len(dims):  # NumPy's raw "duplicate value in 'axis'" otherwise; PyTorch: RuntimeError
+            raise RuntimeError(f"{name}: dim {max(dims, key=dims.count)} appears more than once in dim={tuple(dim)!r} "
+                               "(counting negative dims from the end); list each dim once")
+        return dims
     return check_dim(tensor, dim, name)
 
 

@@ -119,3 +119,12 @@ def test_nanmean_refuses_a_non_float_dtype_like_pytorch(torch, dtype):
 def test_nanmean_float_dtype_still_matches_pytorch(torch):
     data = np.array([[1.0, NAN, 2.0], [NAN, NAN, 4.5]], dtype=np.float32)
     _same(torch.nanmean(torch.tensor(data), 1, dtype=torch.float64), gg.nanmean(gg.tensor(data), 1, dtype=gg.float64))
+
+
+@pytest.mark.parametrize("name, dims", [("sum", (0, -2)), ("mean", (1, 1)), ("amax", (1, -1)), ("var", (0, 0)),
+                                        ("nansum", (0, 0)), ("logsumexp", (-1, 1)), ("count_nonzero", (0, 0))])
+def test_a_dim_listed_twice_is_pytorchs_runtime_error(torch, name, dims):
+    with pytest.raises(RuntimeError, match="appears multiple times"):
+        getattr(torch, name)(torch.ones(2, 3), dims)
+    with pytest.raises(RuntimeError, match="appears more than once"):
+        getattr(gg, name)(gg.ones(2, 3), dims)
