@@ -15,7 +15,7 @@ from one_line_errors import assert_glassgrad_refuses
 
 import glassgrad as gg
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
 
 
 def _x(lib, *shape):
