@@ -366,16 +366,15 @@ def collate(samples: list[Any] | tuple) -> Any:
             return Tensor._wrap(_numeric(np.asarray(samples)))  # NumPy numbers of one type: one array at once
         return Tensor._wrap(as_array(samples, None))  # mixed, as torch.as_tensor reads them: a Python float float32
     if isinstance(first, (Tensor, np.ndarray, np.generic)):
-        if isinstance(first, Tensor):  # as PyTorch's stack: tensors only (an array or a number after one is refused)
-            for position, value in enumerate(samples):
-                if not isinstance(value, Tensor):
-                    raise TypeError(f"collate: sample {position} holds a value of type {type(value).__name__} "
-                                    f"where sample 0 holds a tensor (expected Tensor as element {position}); give "
-                                    "every sample a tensor there")
-        missing = [position for position, value in enumerate(samples) if value is None]
-        if missing:  # torch.as_tensor(None)'s class
-            raise RuntimeError(f"collate: sample {missing[0]} holds None where sample 0 holds an array; give every "
-                               "sample an array there (a missing field?)")
+        tensors_only = isinstance(first, Tensor)  # as PyTorch's stack: an array or a number after a tensor is refused
+        for position, value in enumerate(samples):  # one pass over the batch for both refusals
+            if tensors_only and not isinstance(value, Tensor):
+                raise TypeError(f"collate: sample {position} holds a value of type {type(value).__name__} where "
+                                f"sample 0 holds a tensor (expected Tensor as element {position}); give every sample "
+                                "a tensor there")
+            if value is None:  # torch.as_tensor(None)'s class
+                raise RuntimeError(f"collate: sample {position} holds None where sample 0 holds an array; give every "
+                                   "sample an array there (a missing field?)")
         if any(isinstance(value, Tensor) and value.requires_grad for value in samples):
             return stack(samples)  # in the graph, as PyTorch's stack: the samples' gradients reach where they came from
         arrays = [value.array if isinstance(value, Tensor) else _numeric(np.asarray(value)) for value in samples]
