@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import ops_decompositions, ops_linalg, ops_norm
-from .arguments import check_dim, is_floating, shape_text
+from .arguments import check_dim, int_argument, is_floating, shape_text
 from .autograd import note_computed
 from .creation import as_tensor
 from .ops_linalg import LinAlgError as LinAlgError
@@ -181,6 +181,7 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse); a new tensor, in the graph, as
     PyTorch's: ``A¹`` is a copy of A, and ``A⁰`` has the gradient 0 with respect to A."""
     a = _square(input, "matrix_power")
+    n = int_argument(n, "linalg_matrix_power", "n")  # 2.0 or True: PyTorch's TypeError, not one from ``n & 1``
     if n < 0:
         a, n = inv(a), -n
     result = None

@@ -165,3 +165,13 @@ def test_matrix_power_zero_and_one_are_new_tensors_in_the_graph_as_pytorchs(torc
         found.append((power.detach().numpy(), a.grad.numpy(), a.detach().numpy()))
     for mine, theirs in zip(*found):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [2.0, True, "2"])
+def test_matrix_power_refuses_an_exponent_that_is_not_an_int_as_pytorch(n):
+    """``matrix_power(A, 2.0)`` failed deep inside with ``unsupported operand type(s) for &``; PyTorch's TypeError
+    names the argument (a bool is refused too, as PyTorch refuses it); a NumPy integer or a 0-d int tensor is taken."""
+    with pytest.raises(TypeError, match=r"^linalg_matrix_power\(\): argument 'n' must be int, not \w+$"):
+        gg.linalg.matrix_power(gg.eye(2), n)
+    assert gg.eye(2).mul(2).matrix_power(np.int64(2)).tolist() == [[4.0, 0.0], [0.0, 4.0]]
+    assert gg.linalg.matrix_power(gg.eye(2) * 2, gg.tensor(-1)).tolist() == [[0.5, 0.0], [0.0, 0.5]]
