@@ -195,11 +195,11 @@ def test_the_learning_rate_experiment_compiled_finds_what_it_finds_eagerly(monke
 
 
 def test_multi_margin_loss_refuses_a_label_out_of_range_in_a_replayed_batch_as_eager_does() -> None:
-    """Was: the compiled run trained on past label 2 of two classes; now both raise eager's IndexError."""
+    """Was: the compiled run trained on past label 2 of two classes; now both raise eager's RuntimeError."""
     def dataset() -> TensorDataset:
         features, labels = _moons().tensors
         values = labels.array.copy()
         values[150] = 2
         return TensorDataset(features, gg.tensor(values))
     eager = _same_runs(_classifier(dataset, loss=nn.MultiMarginLoss), epochs=1)
-    assert eager[2] == "IndexError: multi_margin_loss: target label 2 is out of range: labels must be in [0, 1]"
+    assert eager[2] == "RuntimeError: multi_margin_loss: target label 2 is out of range: labels must be in [0, 1]"

@@ -1068,7 +1068,8 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
 
 
 def _check_margin_labels(values: np.ndarray, classes: int) -> None:
-    """Refuse a ``multi_margin_loss`` label outside ``[0, classes)``.
+    """Refuse a ``multi_margin_loss`` label outside ``[0, classes)``, with PyTorch's class for it (a RuntimeError;
+    ``cross_entropy``'s is an IndexError, as PyTorch's).
 
     Run through :func:`~glassgrad.autograd.recorded_call`: a compiled step used to check only the labels its captures
     met, so a later batch's label 3 of 3 classes trained on without a word (eager refuses it); the check is now one of
@@ -1076,7 +1077,7 @@ def _check_margin_labels(values: np.ndarray, classes: int) -> None:
     """
     outside = (values < 0) | (values >= classes)
     if outside.any():
-        raise IndexError(f"multi_margin_loss: target label {values[outside][0]} is out of range: labels must be in "
+        raise RuntimeError(f"multi_margin_loss: target label {values[outside][0]} is out of range: labels must be in "
                          f"[0, {classes - 1}]")
 
 
