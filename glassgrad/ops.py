@@ -930,9 +930,18 @@ HARDTANH = elementwise(
     flat=_at_or_past_bounds,
     tensor_local=lambda a, lo, hi: with_zero_slope(a, 1 - _at_or_past_bounds(a, lo, hi).to(a.dtype)),
 )
+
+
+def _three_up_clipped(a):
+    """``min(max(a + 3, 0), 6)`` in a's dtype: hardsigmoid's numerator, formed as PyTorch's. Near a = −3,
+    ``a/6 + 1/2`` cancels the rounding error of a/6 into a tiny result (56 float32 ulps at a = −2.9911), where a + 3
+    is exact there."""
+    return np.clip(np.add(a, 3, dtype=a.dtype), 0, 6)
+
+
 HARDSIGMOID = elementwise(
-    "hardsigmoid", "out = min(max(a/6 + 1/2, 0), 1)", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
-    lambda a: np.clip(a / 6 + 0.5, 0, 1).astype(a.dtype, copy=False),
+    "hardsigmoid", "out = min(max(a + 3, 0), 6)/6", "1/6 where −3 < {a} < 3, else 0 (0 at ±3)",
+    lambda a: np.divide(_three_up_clipped(a), 6, dtype=a.dtype),
     lambda a: _strictly_inside_three(a).astype(a.dtype) * np.asarray(1 / 6, a.dtype),
     kind="activation", written="Hardsigmoid({a})", symbol="Hardsigmoid",
     flat=lambda a: ~_strictly_inside_three(a),
@@ -947,8 +956,8 @@ def _hardswish_slope(a):
 
 
 HARDSWISH = elementwise(
-    "hardswish", "out = a·hardsigmoid(a)", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
-    lambda a: (a * np.clip(a / 6 + 0.5, 0, 1)).astype(a.dtype, copy=False),
+    "hardswish", "out = a·min(max(a + 3, 0), 6)/6", "0 where {a} ≤ −3, {a}/3 + 1/2 where −3 < {a} < 3, else 1",
+    lambda a: np.divide(np.multiply(a, _three_up_clipped(a), dtype=a.dtype), 6, dtype=a.dtype),
     _hardswish_slope,
     kind="activation", written="Hardswish({a})", symbol="Hardswish", flat=lambda a: a <= -3,
     numpy_warns=True,  # hardswish(−∞) = −∞·0: NaN, which PyTorch gives silently

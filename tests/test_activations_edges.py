@@ -12,6 +12,9 @@ in its gated half), and sigmoid's float32 gradient had PyTorch's bits at 38% of 
 piece ``1/2 − x/3`` times a mask of 0 there (∞·0); and ``hardswish(−∞)``, NaN (−∞·0) as PyTorch's, no longer
 has NumPy warn "invalid value encountered in multiply", which PyTorch does not.
 
+``hardsigmoid`` and ``hardswish``: ``min(max(x + 3, 0), 6)/6`` (times x), PyTorch's order; ``x/6 + 1/2`` lost the
+digits of the small values next to x = −3.
+
 ``mish``: ``x·tanh(softplus(x))``, slope ``t + x·σ(x)·(1 − t²)`` with ``t = tanh(softplus(x))``. Made of a product
 and tanh, its backward multiplied the upstream by x before tanh's slope 0: an upstream of 2 at x = 3·10³⁸ in
 float32 was ∞·0 = NaN where PyTorch's gradient is 2.
@@ -138,6 +141,30 @@ def test_hardswish_of_minus_infinity_is_nan_without_a_numpy_warning() -> None:
         out.sum().backward()
     np.testing.assert_array_equal(out.detach().numpy(), np.array([math.nan, 2 / 3, math.inf], np.float32))
     np.testing.assert_allclose(x.grad.numpy(), [0.0, 1 / 3 + 1 / 2, 1.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["hardsigmoid", "hardswish"])
+def test_hard_sigmoid_and_swish_keep_their_digits_next_to_minus_three(name: str, dtype: str) -> None:
+    """Near x = −3 the value is small: ``(x + 3)/6`` (x + 3 is exact there) within 2 ulps of the float64 value of the
+    same rounded x. Formed as ``x/6 + 1/2`` it was off by 56 float32 ulps at x = −2.9911 (and 30 in float64): the
+    rounding error of x/6 is cancelled against 1/2."""
+    x = np.linspace(-3.0, -2.9, 4001).astype(dtype)
+    exact = np.clip(x.astype(np.float64) + 3, 0, 6) / 6 * (x.astype(np.float64) if name == "hardswish" else 1)
+    found = getattr(gg.nn.functional, name)(gg.tensor(x)).numpy()
+    assert found.dtype == x.dtype
+    ulps = np.abs(found - exact) / np.spacing(np.abs(exact).astype(dtype)).astype(np.float64)
+    assert np.nanmax(np.where(exact == 0, 0, ulps)) <= 2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["hardsigmoid", "hardswish"])
+def test_hard_sigmoid_and_swish_have_pytorchs_bits(torch, name: str, dtype: str) -> None:
+    x = np.concatenate([np.random.default_rng(3).uniform(-4, 4, 20_000), [-3.0, 3.0, 0.0, -0.0, math.inf, -math.inf]])
+    x = x.astype(dtype)
+    mine = getattr(gg.nn.functional, name)(gg.tensor(x)).numpy()
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(mine, theirs)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])

@@ -214,7 +214,7 @@ def _ordered_bounds(values: dict[str, Any]) -> None:
 Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", check=_ordered_bounds,
                   min_val=-1.0, max_val=1.0, inplace=False)
 ReLU6 = _layer("ReLU6", F.relu6, "``min(max(0, z), 6)``.", inplace=False)
-Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``z/6 + ½`` clipped to ``[0, 1]``.", inplace=False)
+Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``(z + 3)/6`` clipped to ``[0, 1]``.", inplace=False)
 Hardswish = _layer("Hardswish", F.hardswish, "``z · hardsigmoid(z)``.", inplace=False)
 Mish = _layer("Mish", F.mish, "``z · tanh(softplus(z))``.", inplace=False)
 SELU = _layer("SELU", F.selu, "``λ·elu(z, α)``, λ ≈ 1.0507, α ≈ 1.6733.", inplace=False)
