@@ -325,6 +325,8 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     A bool, a number written into a float or bool tensor, or a tensor is returned as it is. What is no number
     (None, a string, a dict; a list but in ``x[i] = [...]``) is refused in one line, a TypeError as PyTorch's (NumPy
     filled NaN for None, wrote a list's entries across a masked_fill, or failed deep inside on a string)."""
+    if isinstance(value, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch
+        value = value.item()
     if value is None or isinstance(value, (str, bytes, dict, set)) or (
             isinstance(value, (list, tuple)) and name != "item assignment"):
         raise TypeError(f"{name}: the value must be a number (or a 0-d tensor), not {type(value).__name__}")

@@ -46,7 +46,7 @@ def _operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray
 
 
 def _result_dtype(input: Any, other: Any) -> np.dtype:
-    return result_type(*(value if isinstance(value, (Tensor, bool, int)) else as_tensor(value)
+    return result_type(*(value if isinstance(value, (Tensor, bool, int, np.generic)) else as_tensor(value)
                          for value in (input, other)))
 
 

@@ -199,9 +199,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 
 def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
     """The dtype of an operation on the two: tensors with dims decide, then 0-d tensors, then Python numbers
-    (a float number counts as the default float dtype, an int as int64), each only if of a higher kind."""
+    (a float number counts as the default float dtype, an int as int64), each only if of a higher kind. A NumPy
+    number counts as the Python number it holds, as in PyTorch."""
     ranked: list[np.dtype | None] = [None, None, None]  # with dims, 0-d, Python numbers
     for value in (tensor1, tensor2):
+        value = value.item() if isinstance(value, np.generic) else value
         if isinstance(value, Tensor):
             rank, dtype = (1 if value.ndim == 0 else 0), value.array.dtype
         elif isinstance(value, (bool, int, float)):

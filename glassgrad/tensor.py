@@ -913,8 +913,10 @@ class Tensor:
         return _binary(ops.DIV, lift(other, self, exact=True), self, (False, self._requires_grad))
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+        if type(exponent) is int or type(exponent) is float:
             return apply(ops.POW_SCALAR, (self,), self.array, exponent)
+        if isinstance(exponent, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch
+            return self ** exponent.item()
         if isinstance(exponent, bool) and self.array.dtype == bool_:  # PyTorch: mask ** True is mask, ** False ones
             return self.clone() if exponent else Tensor._wrap(np.ones(self.shape, bool_))
         return _binary(ops.POW, self, exponent)
@@ -1584,7 +1586,7 @@ def _clamped_dtype(tensor: Tensor, *bounds: Any) -> Tensor:
     if is_floating(data.dtype):
         return tensor
     for bound in bounds:
-        if isinstance(bound, float) or isinstance(bound, Tensor) and is_floating(bound.array.dtype):
+        if isinstance(bound, (float, np.floating)) or isinstance(bound, Tensor) and is_floating(bound.array.dtype):
             data = promote(data, lift(bound, tensor).array)[0]
     return tensor if data.dtype == tensor.array.dtype else tensor.to(data.dtype)
 
@@ -1627,6 +1629,8 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
             return lifted
     if isinstance(value, Tensor):
         return value
+    if isinstance(value, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch (np.float64(0.5)
+        value = value.item()  # does not raise an int or float32 tensor to float64)
     if isinstance(value, (int, float)):
         dtype = like.array.dtype
         if type(value) is bool:  # a bool stays a bool, as PyTorch's: x + True is x + 1, x - True is refused
