@@ -32,10 +32,10 @@ import numpy as np
 
 from . import linalg
 from .arguments import check_alpha, resolve_dtype
-from .creation import _leaf, _real, as_tensor, check_steps, full
+from .creation import _leaf, _real, check_steps, full
 from .device import check_device
 from .dtypes import get_default_dtype
-from .tensor import Tensor
+from .tensor import Tensor, lift
 
 
 def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype: Any = None,  # noqa: A001
@@ -71,7 +71,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     if not isinstance(input, Tensor):
         raise TypeError(f"rsub: input must be a tensor, got {type(input).__name__}")
     check_alpha("rsub", input.array.dtype, other, alpha)
-    return as_tensor(other).sub(input, alpha=alpha)
+    return lift(other, input).sub(input, alpha=alpha)  # a number counts as PyTorch's, as for ``number - input``
 
 
 def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:

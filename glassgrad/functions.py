@@ -22,11 +22,16 @@ from .creation import as_tensor, tensor_argument
 from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
 
+_NUMBERS = (int, float, np.generic)
+
 
 def _function_form(name: str) -> Callable[..., Any]:
     method = getattr(Tensor, name)
 
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if type(input) is not Tensor and args and isinstance(args[0], Tensor) and isinstance(input, _NUMBERS):
+            exact = name == "div" and kwargs.get("rounding_mode") is None  # lift's rule for a true division's number
+            return method(lift(input, args[0], exact), *args, **kwargs)  # gg.sub(1, t): the number as in ``1 - t``
         return method(as_tensor(input), *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
