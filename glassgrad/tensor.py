@@ -930,6 +930,10 @@ class Tensor:
         return apply(ops.NEG, (self,), self.array)
 
     def __pos__(self) -> Tensor:
+        """The tensor itself; a bool tensor is refused, as in PyTorch (it has no sign)."""
+        if self.array.dtype == bool_:
+            raise RuntimeError("+: a bool tensor has no sign (PyTorch refuses +mask); convert it with .long() or "
+                               ".float() first")
         return self
 
     def __matmul__(self, other: Any) -> Tensor:

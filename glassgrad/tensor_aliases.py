@@ -55,9 +55,7 @@ def subtract(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
 
 def positive(input: Tensor) -> Tensor:
     """The tensor itself (``+x``); a bool tensor is refused, as in PyTorch."""
-    if input.array.dtype == bool:
-        raise TypeError("positive: a bool tensor has no sign; convert it with .long() or .float() first")
-    return input
+    return +input
 
 
 def mvlgamma(input: Tensor, p: int) -> Tensor:
