@@ -576,8 +576,9 @@ def floor_divide(self: Tensor, other: Any) -> Tensor:
 @method
 def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """``self / other``; ``rounding_mode="floor"`` is ``⌊a/b⌋`` (``//``) and ``"trunc"`` rounds toward 0
-    (``|a| // |b|`` with the sign of ``a·b`` for integers, keeping their dtype). A rounded quotient is a step:
-    slope 0."""
+    (for integers, in their dtype: ``⌊a/b⌋``, plus 1 where it was rounded down from a negative quotient, so the
+    dtype's lowest number, whose ``|a|`` it cannot hold, is divided right: int8 −128 by 3 is −42). A rounded
+    quotient is a step: slope 0."""
     if rounding_mode is None:
         return _binary(ops.DIV, self, other)
     if rounding_mode == "floor":
@@ -588,7 +589,8 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
     dtype = common_dtype(self.array, other.array)
     if dtype.kind in "iu":  # integers, or a bool with integers: in their common dtype, as PyTorch
         a, b = self.to(dtype), other.to(dtype)
-        return floor_divide(a.abs(), b.abs()) * (a.sign() * b.sign())
+        floored = floor_divide(a, b)
+        return floored + ((a - floored * b != 0) & ((a < 0) != (b < 0)))  # a remainder (wraps exactly to 0 or not)
     return (self / other).trunc()
 
 
