@@ -265,8 +265,14 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 @_method
 @number_first("addcdiv")
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
-    """``input + value·tensor1/tensor2``, entry by entry."""
-    return as_tensor(input) + as_tensor(tensor1) / as_tensor(tensor2) * value
+    """``input + value·tensor1/tensor2``, entry by entry. Two integer (or bool) tensors to divide are refused, as in
+    PyTorch (whose addcdiv once divided them as integers, and now refuses rather than change their meaning)."""
+    numerator, denominator = as_tensor(tensor1), as_tensor(tensor2)
+    if numerator.dtype.kind in "biu" and denominator.dtype.kind in "biu":
+        raise RuntimeError("addcdiv: integer division with addcdiv is not supported (tensor1 and tensor2 are "
+                           f"{numerator.dtype} and {denominator.dtype}); write input + value * tensor1 / tensor2 "
+                           "for a true division, or convert one with .float()")
+    return as_tensor(input) + numerator / denominator * value
 
 
 @_method

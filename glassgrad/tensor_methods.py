@@ -139,6 +139,9 @@ def rounded(self: Tensor, decimals: int = 0) -> Tensor:
     """
     if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
         raise TypeError(f"round: decimals must be a whole number, got {decimals!r}")
+    if decimals and self.array.dtype.kind in "biu":  # NumPy's would round 17 to 20; PyTorch has no such kernel
+        raise NotImplementedError(f"round: decimals={decimals} needs a float tensor, got {self.array.dtype}; "
+                                  "convert it first (x.float().round(decimals=...))")
     return apply(ops_math.ROUND, (self,), self.array, int(decimals))
 
 
