@@ -541,9 +541,13 @@ def _extremes(op: ops.Op, tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
 
 def _whole_division(op: Any, a: Tensor, b: Any) -> Tensor:
     """``op`` entry by entry; integers divided by 0 are refused, as PyTorch does (floats give inf or NaN), the divisor
-    read in the dtype the op computes in: a number wraps to it first (int32 // 2**32 divides by 0)."""
+    read in the dtype the op computes in: a number wraps to it first (int32 // 2**32 divides by 0). Two bools are
+    refused, as PyTorch has no such kernel (NumPy computed them in int8)."""
     b = lift(b, a)
     if a.array.dtype.kind in "iub" and b.array.dtype.kind in "iub":  # a kernel of a compiled step: run at each call
+        if a.array.dtype == b.array.dtype == np.bool_:
+            raise NotImplementedError(f"{op.name}: not implemented for two bool tensors; convert one first "
+                                      "(mask.long())")
         recorded_call(_refuse_a_zero_divisor, op.name, b.array, common_dtype(a.array, b.array))
     return _binary(op, a, b)
 
@@ -590,7 +594,7 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     other = lift(other, self)
     dtype = common_dtype(self.array, other.array)
-    if dtype.kind in "iu":  # integers, or a bool with integers: in their common dtype, as PyTorch
+    if dtype.kind in "biu":  # integers, or a bool with integers: in their common dtype, as PyTorch (two bools refused)
         a, b = self.to(dtype), other.to(dtype)
         floored = floor_divide(a, b)
         return floored + ((a - floored * b != 0) & ((a < 0) != (b < 0)))  # a remainder (wraps exactly to 0 or not)
