@@ -16,7 +16,7 @@ import numpy as np
 from . import linalg, ops
 from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
 from . import tensor_methods as tensor_methods  # and these too
-from .arguments import check_dim, joined_dtype, promote, shape_text
+from .arguments import check_dim, joined_dtype, promote, shape_text, written_number
 from .autograd import recorded_call
 from .creation import as_tensor, tensor_argument
 from .tensor import Tensor, apply, lift
@@ -180,7 +180,9 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
     if isinstance(input, Tensor) or isinstance(other, Tensor):
         like = input if isinstance(input, Tensor) else other
-        input, other = lift(input, like), lift(other, like)
+        # an int beside an integer tensor is written into its dtype, as PyTorch: 300 beside uint8 is refused
+        input, other = (lift(written_number(value, like.array.dtype, "where") if isinstance(value, (int, np.integer))
+                             else value, like) for value in (input, other))
     else:  # two numbers: each its own dtype (where(c, 1, 0) is int64, as in PyTorch)
         input, other = as_tensor(input), as_tensor(other)
     a, b = recorded_call(promote, input.array, other.array)  # a kernel of a compiled step: cast at each call
