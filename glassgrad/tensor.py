@@ -1635,9 +1635,7 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
             return lifted
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch (np.float64(0.5)
-        value = value.item()  # does not raise an int or float32 tensor to float64)
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)):  # np.float64 too: a float
         dtype = like.array.dtype
         if type(value) is bool:  # a bool stays a bool, as PyTorch's: x + True is x + 1, x - True is refused
             return Tensor._wrap(np.array(value))
@@ -1656,6 +1654,8 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
                 _LIFTED.clear()
             lifted = _LIFTED[key] = Tensor._wrap(ops.constant(value, dtype))  # read-only
         return lifted
+    if isinstance(value, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch (np.int64(3)
+        return lift(value.item(), like, exact)  # does not raise an int16 tensor to int64, nor np.float32 an int one)
     if isinstance(value, (tuple, list)) and any(isinstance(item, Tensor) for item in value):
         raise TypeError(f"a tensor cannot be combined with a {type(value).__name__} of tensors; x.max(dim), "
                         "x.min(dim), x.sort() and x.topk(k) give (values, indices): take .values, as in "
