@@ -240,10 +240,7 @@ NEXTAFTER = elementwise("nextafter", "out = the next number after a toward b in 
 
 
 def _sign(a):
-    """−1, 0 or 1 by the sign of a; a bool is its own sign (True is 1), as in PyTorch (NumPy has no bool sign). A
-    float is PyTorch's ``(a > 0) − (a < 0)``: 0 for NaN (NumPy's sign of NaN is NaN)."""
-    if a.dtype.kind == "f":
-        return np.subtract(a > 0, a < 0, dtype=a.dtype)
+    """−1, 0 or 1 by the sign of a; a bool is its own sign (True is 1), as in PyTorch (NumPy has no bool sign)."""
     return a.copy() if a.dtype == np.bool_ else np.sign(a)
 
 SIGN = elementwise("sign", "out = sign a  (−1, 0 or 1)", "0  (flat on each side, a jump at 0)", _sign, _no_slope,
