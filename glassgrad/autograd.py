@@ -464,9 +464,17 @@ _VERSIONS: dict[int, _Version] = {}  # id(the array that owns the memory) -> its
 
 
 def _memory_owner(array: np.ndarray) -> np.ndarray:
-    """The array whose memory ``array`` uses (itself, or the base of a NumPy view)."""
-    while isinstance(array.base, np.ndarray):
-        array = array.base
+    """The array whose memory ``array`` uses (itself, or the base of a NumPy view). A strided view (``diagonal``,
+    ``unfold``, ``as_strided``: NumPy's ``as_strided``) reaches it through NumPy's stand-in for the memory, which
+    holds the array as its ``base`` too; stopping at the stand-in gave such a view a version counter of its own, so
+    a backward after its base changed in place read the new numbers without a word."""
+    base = array.base
+    while base is not None:
+        if not isinstance(base, np.ndarray):
+            base = getattr(base, "base", None)  # NumPy's stand-in (DummyArray)
+            if not isinstance(base, np.ndarray):
+                break
+        array, base = base, base.base
     return array
 
 

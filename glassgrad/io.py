@@ -51,11 +51,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .arguments import Size
-from .autograd import note_unreplayable
+from .autograd import _memory_owner, note_unreplayable
 from .device import check_device, device
 from .nn.parameter import Parameter
 from .tensor import Tensor
-from .tensor_memory import _memory_owner
 
 FORMAT = "glassgrad"
 RESERVED_METADATA = ("format", "glassgrad_version", "dtypes")

@@ -31,19 +31,11 @@ from typing import Any
 import numpy as np
 
 from .arguments import shape_arg, shape_text
-from .autograd import OTHER_MEMORY, bump_version, note_unreplayable
+from .autograd import OTHER_MEMORY, _memory_owner, bump_version, note_unreplayable
 from .creation import as_tensor
 from .ops_index import AS_STRIDED
 from .tensor import Tensor, refuse_inference, view_of
 from .tensor_methods import add, method
-
-
-def _memory_owner(array: np.ndarray) -> np.ndarray:
-    """The array whose memory ``array`` is a view of (itself if it owns its memory); a strided view (unfold's)
-    reaches it through NumPy's stand-in for the memory, which holds the array as its ``base`` too."""
-    while isinstance(getattr(array.base, "base", None), np.ndarray) or isinstance(array.base, np.ndarray):
-        array = array.base if isinstance(array.base, np.ndarray) else array.base.base
-    return array
 
 
 @method
