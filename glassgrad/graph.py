@@ -205,11 +205,27 @@ def _write_back(view: Any, base: Any) -> None:
     if op is GETITEM or op is DIAGONAL:  # the old value with the view's entries (written there already: setitem
         index = args[0] if op is GETITEM else diagonal_index(base.shape, *args)  # copies them onto themselves)
         row, parents, arguments = SETITEM, (old, view), (old.array, view.array, index)
+    elif op is UNFOLD or op is AS_STRIDED:  # the same, at the places of the base its entries are
+        row, parents, arguments = SETITEM, (old, view), (old.array, view.array, _strided_index(base.shape, op, args))
     else:  # RESHAPE, PERMUTE: a view of all of the base, shaped back (its order undone)
         undo = base.shape if op is RESHAPE else tuple(int(axis) for axis in np.argsort(args[0]))
         row, parents, arguments = op, (view,), (view.array, undo)
     _, saved = row.forward(*arguments)  # what the row's backward reads, as the row itself keeps it
     record(base, row, parents, saved, arguments)
+
+
+def _strided_index(shape: tuple, op: Any, args: tuple) -> tuple:
+    """The index (of arrays, one per dim, in the view's shape) of the entries of a base of ``shape`` that its strided
+    view ``op(base, *args)`` (``unfold``, ``as_strided``) reads: the view of the base's entry numbers."""
+    numbers = np.arange(int(np.prod(shape))).reshape(shape)
+    return np.unravel_index(op.forward(numbers, *args)[0], shape)
+
+
+def _repeats(index: tuple) -> bool:
+    """Whether ``index`` (of :func:`_strided_index`) names an entry more than once (``unfold(0, 2, 1)``'s windows
+    overlap): the base would take the written entry and its old copies at once, a gradient counted twice."""
+    places = np.ravel_multi_index(index, tuple(int(np.max(part, initial=0)) + 1 for part in index)).reshape(-1)
+    return np.unique(places).size < places.size
 
 
 def _read_again(view: Any, base: Any) -> None:
@@ -260,9 +276,9 @@ def _hide_node(tensor: Any, private: tuple | None, counted: bool = True) -> Any:
     return old
 
 
-REWRITABLE = (GETITEM, RESHAPE, PERMUTE, DIAGONAL)
-"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, unfold, as_strided, the
-pieces of split) are refused in the graph."""
+REWRITABLE = (GETITEM, RESHAPE, PERMUTE, DIAGONAL, UNFOLD, AS_STRIDED)
+"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, the pieces of split) are
+refused in the graph, as PyTorch refuses them, and so are an unfold's or an as_strided's that read an entry twice."""
 READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
@@ -343,9 +359,11 @@ def _followable(view: Any) -> bool:
     """Whether an in-place change of ``view`` can be followed by every graph tensor on its memory."""
     while getattr(view, "_view_of", None) is not None:
         op, args = view._view_how
-        if op not in REWRITABLE or (op is GETITEM and args[1]):
+        base = view._view_of
+        if op not in REWRITABLE or (op is GETITEM and args[1]) or (
+                (op is UNFOLD or op is AS_STRIDED) and _repeats(_strided_index(base.shape, op, args))):
             return False
-        view = view._view_of
+        view = base
     return _read_again_everywhere(view)
 
 
@@ -376,8 +394,9 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
             )
         if new_shape or not _followable(tensor):
             raise RuntimeError(
-                f"in-place {name} on a view (from expand, unfold, as_strided, or a piece of split, chunk "
-                "or unbind) of a tensor in the graph is not supported: change the tensor itself (t[index] = value), "
+                f"in-place {name} on a view (from expand, an unfold or as_strided that reads an entry twice, or a "
+                "piece of split, chunk or unbind) of a tensor in the graph is not supported: change the tensor "
+                "itself (t[index] = value), "
                 "or write it out of place (y = y * 2, gg.where(mask, value, y))"
             )
     views = getattr(tensor, "_viewed", None)
