@@ -48,6 +48,7 @@ from .autograd import (
     joint_upstreams,
     modified_error,
     note_unreplayable,
+    read_roles,
     rule_shape_error,
     same_call,
     topological_order,
@@ -171,16 +172,18 @@ def _recorded_contributions(node: Any, op: ops.Op, upstream: Any, saved: Any) ->
             f"create_graph=True: no second derivative for '{op.name}' yet (the ops that have one: {having}); "
             "differentiate without create_graph=True, or write this step with those ops"
         )
-    return op.vjp_tensors(upstream, old_values(node), written_into(node), saved)
+    return op.vjp_tensors(upstream, old_values(node), written_into(node, op, saved), saved)
 
 
-def written_into(node: Any) -> Any:
+def written_into(node: Any, op: ops.Op, saved: Any) -> Any:
     """``node``'s output as its rule reads it: ``node`` itself, or the tensor an in-place form wrote it into
     (``x.exp_()`` is ``x.copy_(exp(copy of x))``), which PyTorch's rule reads as its output, so that a gradient of
     the contributions passes through x and its hooks. Refused, as PyTorch refuses it, where x was changed since
-    outside the graph; where x was changed in the graph since, ``node`` (the value the rule needs) stands in."""
+    outside the graph; where x was changed in the graph since, ``node`` (the value the rule needs) stands in.
+    A rule that does not read its output (``sin_``, ``clamp_``, ``abs_``: PyTorch's reads the old x) takes
+    ``node``: a change of x since is none of its business (``saved``: what the op's forward saved)."""
     written = getattr(node, "_written_into", None)
-    if written is None:
+    if written is None or ops.OUT not in read_roles(op, node._parents, saved):
         return node
     tensor, version = written[0](), written[1]
     if tensor is None or tensor._op is not ops.SETITEM or tensor._parents[-1] is not node:
