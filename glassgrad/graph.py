@@ -44,6 +44,7 @@ from .autograd import (
 )
 from .ops import EXPAND, GETITEM, PERMUTE, RESHAPE, SETITEM
 from .ops_index import AS_STRIDED, DIAGONAL, UNFOLD, diagonal_index
+from .ops_pieces import PIECE, PIECES
 from .saved_packing import PACKING
 from .saved_tensors import pack_saved
 from .tensor_hooks import HOOKS, move_hooks
@@ -229,8 +230,11 @@ def _repeats(index: tuple) -> bool:
 
 
 def _read_again(view: Any, base: Any) -> None:
-    """``view`` stands for its op of ``base``'s new value (the same entries of the same memory)."""
+    """``view`` stands for its op of ``base``'s new value (the same entries of the same memory). A piece of split,
+    chunk or unbind is read again as the slice it is: the buffer its siblings share belongs to the old cut."""
     op, args = view._view_how
+    if op is PIECE:
+        op, args = GETITEM, ((*args[0], ...), False)
     _tell_follow(VIEWS_READ_AGAIN)
     _hide_node(view, None, counted=False)
     _, saved = op.forward(base.array, *args)
@@ -279,7 +283,7 @@ def _hide_node(tensor: Any, private: tuple | None, counted: bool = True) -> Any:
 REWRITABLE = (GETITEM, RESHAPE, PERMUTE, DIAGONAL, UNFOLD, AS_STRIDED)
 """Views whose in-place change their base follows (:func:`_write_back`); others' (expand, the pieces of split) are
 refused in the graph, as PyTorch refuses them, and so are an unfold's or an as_strided's that read an entry twice."""
-READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
+READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED, PIECES, PIECE)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
 
@@ -403,7 +407,8 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
     if views is True or (views and _live_views(tensor) and (new_shape or not _read_again_everywhere(tensor))):
         raise RuntimeError(
             f"in-place {name} recorded in the graph, on a tensor that has a view (a piece of split, chunk or "
-            "unbind, a view taken under no_grad, or any view when the change reshapes the tensor) is not "
+            "unbind taken outside the graph, a view taken under no_grad, or any view when the change reshapes the "
+            "tensor) is not "
             "supported: make the change before taking the view, or write it out of place (y = y * 2)"
         )
     if base is None and not tensor._requires_grad and tensor.array.base is not None:

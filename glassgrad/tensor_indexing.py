@@ -453,10 +453,11 @@ def cut(self: Tensor, dim: int, places: Any) -> tuple:
     one buffer (:mod:`glassgrad.ops_pieces`)."""
     joined = as_view(self, apply(ops_pieces.PIECES, (self,), self.array))
     holder, lead = joined._ctx, (slice(None),) * dim  # the holder the pieces' buffer is found through (None: no graph)
-    # views of self's memory, known as such: an in-place change of one (or of self) is refused in the graph, as
-    # PyTorch refuses it; unknown, it changed the numbers while the gradient went on as before
-    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder))
-                 for place in places)
+    # views of self's memory, known as such: an in-place change of one is refused in the graph, as PyTorch refuses it
+    # (unknown, it changed the numbers while the gradient went on as before); one of self is followed, each piece read
+    # again as its slice (PyTorch refuses a later use of such a piece: glassgrad's gradient is the slice's)
+    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder),
+                         (lead + (place,),)) for place in places)
 
 
 # --- scans and products -----------------------------------------------------------------------------
