@@ -12,7 +12,9 @@ create_graph) and compared values, gradients, version counters, aliasing and err
 * an in-place change through a (non-overlapping) ``unfold``/``as_strided`` view of a graph tensor was refused,
   where PyTorch writes it and gives the base its gradient;
 * ``autograd.grad(..., create_graph=True)`` after ``x.sin_()``/``abs_()``/``clamp_()`` refused whenever x
-  changed afterwards, where PyTorch's rules read the old x and give the gradient.
+  changed afterwards, where PyTorch's rules read the old x and give the gradient;
+* a graph tensor changed in place while a piece of its split/chunk/unbind was alive was refused, where PyTorch
+  changes it (and refuses only a later use of the piece).
 """
 from __future__ import annotations
 
@@ -149,6 +151,57 @@ def test_a_write_through_a_view_reading_an_entry_twice_is_refused_in_one_line(pr
     x = gg.tensor([0.1, 0.5, 0.9, 0.3], dtype=gg.float64, requires_grad=True) * 1.0
     with pytest.raises(RuntimeError, match="reads an entry twice"):
         exec(program, {"x": x})
+
+
+# --- a tensor changed in place while a piece of its split / chunk / unbind lives ------------------------------
+
+CUT_THEN_CHANGE = [
+    "p, q = x.split(1, 0); x.mul_(w[:3]); y = x.exp()",
+    "p, q = x.split(1, 0); s = p.sin(); x.mul_(w[:3]); y = x.exp() + s.sum()",
+    "p, q = x.split(1, 0); s = p.sin(); x.mul_(w[:3]); y = s",
+    "p, q = x.split(1, 0); x[0, 1] = w[0]; y = x * x",
+    "ps = x.unbind(1); z = ps[0] * ps[1]; x.add_(1); y = z",
+    "ps = x.chunk(3, 1); x.t()[0].mul_(w[:2]); y = x * x",
+    "ps = x.unbind(0); v = ps[0][1:]; v.mul_(2); y = x",
+]
+
+
+@pytest.mark.parametrize("program", CUT_THEN_CHANGE)
+def test_changing_a_tensor_with_live_pieces_matches_pytorch(torch, program):
+    """PyTorch allows the change (it refuses only a later use of a piece); glassgrad refused it. Where PyTorch
+    refuses (a saved piece changed, a write through a view of a piece), glassgrad refuses too."""
+    try:
+        expected = _cut_run(torch, program)
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            _cut_run(gg, program)
+        return
+    got = _cut_run(gg, program)
+    for want, have in zip(expected, got):
+        if isinstance(want, np.ndarray):
+            np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-15)
+        else:
+            assert have == want
+
+
+def _cut_run(lib, program):
+    a = lib.tensor([[0.1, 0.5, 0.9], [0.3, -0.2, 0.7]], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([1.5, -2.0, 0.5, 3.0, 1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    env = {"x": a * 1.0, "w": w}
+    exec(program, env)
+    y = env["y"]
+    (y * lib.arange(1.0, y.numel() + 1, dtype=lib.float64).reshape(y.shape)).sum().backward()
+    return (env["x"].detach().numpy().copy(), env["x"]._version, a.grad.numpy().copy(),
+            None if w.grad is None else w.grad.numpy().copy())
+
+
+def test_a_piece_used_after_its_tensor_changed_gives_its_slices_gradient(torch):
+    """Leniency (noted): PyTorch refuses to use the stale piece; glassgrad reads it again as the slice it is."""
+    with pytest.raises(RuntimeError, match="modified inplace"):
+        _cut_run(torch, "ps = x.split(2, 1); x.add_(1); x.mul_(w[:3]); y = ps[1] * 3")
+    _, _, a_grad, w_grad = _cut_run(gg, "ps = x.split(2, 1); x.add_(1); x.mul_(w[:3]); y = ps[1] * 3")
+    np.testing.assert_allclose(a_grad, [[0.0, 0.0, 1.5], [0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(w_grad, [0.0, 0.0, 3 * (1.9 + 2 * 1.7), 0.0, 0.0, 0.0])
 
 
 # --- create_graph after an in-place form whose rule reads the old value ---------------------------------------
