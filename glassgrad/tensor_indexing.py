@@ -456,8 +456,9 @@ def cut(self: Tensor, dim: int, places: Any) -> tuple:
     # views of self's memory, known as such: an in-place change of one is refused in the graph, as PyTorch refuses it
     # (unknown, it changed the numbers while the gradient went on as before); one of self is followed, each piece read
     # again as its slice (PyTorch refuses a later use of such a piece: glassgrad's gradient is the slice's)
-    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, lead + (place,), holder),
-                         (lead + (place,),)) for place in places)
+    indices = [lead + (place,) for place in places]
+    return tuple(as_view(joined, apply(ops_pieces.PIECE, (joined,), joined.array, index, holder), (index,))
+                 for index in indices)
 
 
 # --- scans and products -----------------------------------------------------------------------------
