@@ -316,6 +316,8 @@ def _program(rng: random.Random) -> list[str]:
                 (f"{name}.view(-1)", (int(np.prod(shape)),)) if name == "v0" else None,  # v0 is contiguous
                 (f"{name}.unfold({d}, {size}, {size})",
                  shape[:d] + (n // size,) + shape[d + 1:] + (size,)),
+                (f"{name}.unbind({d})[{start}]", shape[:d] + shape[d + 1:]),
+                (f"{name}.split({size}, {d})[0]", shape[:d] + (size,) + shape[d + 1:]),
             ]
             if nd >= 2:
                 d1, d2 = rng.sample(range(nd), 2)
