@@ -566,8 +566,10 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 @_method
 def take(input: Tensor, index: Any) -> Tensor:
     """Entries picked by their flat position (as if the tensor were 1-D), shaped like ``index`` (integers, as in
-    PyTorch: a float index is refused)."""
-    return as_tensor(input).reshape(-1)[_index_array(index, "take")]
+    PyTorch: a float index is refused). Always a copy, as PyTorch's: a 0-d index is read as a 1-entry list, since
+    ``flat[0-d array]`` would be NumPy's basic indexing, a view that writes through to the input."""
+    places = _index_array(index, "take")
+    return as_tensor(input).reshape(-1)[places.reshape(-1)].reshape(places.shape)
 
 
 @_method
