@@ -514,13 +514,16 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
 
 @_method
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
-    """Dims ``source`` moved to positions ``destination``, the others keeping their order (a permute)."""
+    """Dims ``source`` moved to positions ``destination``, the others keeping their order (a permute). A 0-d tensor
+    takes dim 0 (or -1) for both, as PyTorch's, and is returned as a view of itself."""
     x = as_tensor(input)
     sources = [check_dim(x, d, "movedim") for d in np.atleast_1d(source)]
     targets = [check_dim(x, d, "movedim") for d in np.atleast_1d(destination)]
     if len(sources) != len(targets) or len(set(sources)) < len(sources) or len(set(targets)) < len(targets):
         raise RuntimeError(f"movedim: source {source!r} and destination {destination!r} must list as many dims, "
                            "each once")
+    if not x.ndim:  # check_dim read dim 0 as the scalar's one place; there is nothing to move
+        return x.permute(())
     order = [d for d in range(x.ndim) if d not in sources]
     for target, source_dim in sorted(zip(targets, sources)):
         order.insert(target, source_dim)
