@@ -622,6 +622,10 @@ def _with_size(shape: Any, axis: int, size: int) -> tuple:
 def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     """Turned by ``k`` quarter turns in the plane of ``dims``, from the first dim toward the second."""
     x = as_tensor(input)
+    dims = tuple(dims)
+    if len(dims) != 2 or x.ndim < 2:  # PyTorch's checks, in its order, before any dim is read
+        raise RuntimeError(f"rot90: needs exactly two dims (the plane to turn in) of a tensor with at least 2 dims, "
+                           f"got dims={dims!r} for shape {shape_text(x.shape)}")
     first, second = (check_dim(x, d, "rot90") for d in dims)
     if first == second:
         raise RuntimeError(f"rot90: dims must be two different dims, got {dims!r}")
