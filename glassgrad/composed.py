@@ -584,8 +584,8 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     places = np.asarray(_plain(indices))
     if dim is None:
         return take(x, places.reshape(-1))
-    if not x.ndim:  # as PyTorch (it raised IndexError here)
-        raise RuntimeError(f"take_along_dim: the input is 0-d, so it has no dim {dim} to take along; use dim=None")
+    if not x.ndim:  # PyTorch's class (its IndexError "Dimension specified as 0 but tensor has no dimensions")
+        raise IndexError(f"take_along_dim: the input is 0-d, so it has no dim {dim} to take along; use dim=None")
     axis = check_dim(x, dim, "take_along_dim")
     size = x.shape[axis]
     if places.ndim != x.ndim:
