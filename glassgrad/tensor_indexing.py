@@ -396,12 +396,15 @@ def _checked_repeats(counts: np.ndarray, size: int, dim: int, output_size: int |
 @method
 def unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Every window of ``size`` entries along ``dimension``, starting each ``step``: a new last dim of ``size``.
-    A view, as in PyTorch: ``x.unfold(0, 2, 2)[1, 0] = 9`` writes ``x[2]``."""
+    A view, as in PyTorch: ``x.unfold(0, 2, 2)[1, 0] = 9`` writes ``x[2]``. A 0-d tensor (dim 0 or -1) reads as one
+    entry and has no dim for the windows: its result is ``size`` (0 or 1) entries, shape ``(size,)``, as PyTorch's."""
     dim = check_dim(self, dimension, "unfold")
     length = self.array.shape[dim] if self.ndim else 1
     if not 0 <= size <= length or step <= 0:
         raise RuntimeError(f"unfold: size ({size}) must be in [0, {length}] (the size of dim {dimension}) "
                            f"and step ({step}) > 0")
+    if not self.ndim:
+        return self.reshape(1)[:size]
     return view_of(self, ops_index.UNFOLD, dim, int(size), int(step))
 
 
