@@ -72,14 +72,15 @@ def _one_entry_shape(shape: tuple) -> tuple:
 
 
 def _along_index(self: Tensor, dim: int, index: Any, name: str) -> tuple[int, np.ndarray]:
-    """``dim`` and ``index`` of ``gather``/``scatter``: as many dims as self, no larger elsewhere, in range."""
+    """``dim`` and ``index`` of ``gather``/``scatter``: as many dims as self, no larger elsewhere (an empty index
+    reads and writes nothing, and PyTorch skips that check for it), in range."""
     dim = check_dim(self, dim, name)
     index = _index_array(index, name)
     if len(_one_entry_shape(index.shape)) != len(_one_entry_shape(self.array.shape)):
         raise RuntimeError(f"{name}: the index must have as many dims as the tensor ({self.ndim}), "
                            f"got shape {shape_text(index.shape)}")
     for d, (n, limit) in enumerate(zip(_one_entry_shape(index.shape), _one_entry_shape(self.array.shape))):
-        if d != dim and n > limit:
+        if d != dim and n > limit and index.size:
             raise RuntimeError(f"{name}: the index of shape {shape_text(index.shape)} is larger than the tensor of "
                                f"shape {shape_text(self.shape)} in dim {d} (only dim {dim} may differ)")
     _check_index_range(index, self.array.shape[dim] if self.ndim else 1, name, dim)
