@@ -462,7 +462,7 @@ def view_as(self: Tensor, other: Tensor) -> Tensor:
 @method
 def unflatten(self: Tensor, dim: int, sizes: Any) -> Tensor:
     """Dim ``dim`` split into ``sizes`` (one may be -1, worked out from that dim's size): a reshape."""
-    dim = check_dim(self, dim, "unflatten")
+    dim = check_dim(self, dim, "unflatten", needs_dims=RuntimeError)  # a 0-d tensor has no dim to split (PyTorch's)
     sizes = shape_arg(tuple(sizes), "unflatten")
     known = math.prod(size for size in sizes if size != -1)
     if sizes.count(-1) == 1 and known:  # from the dim alone: another dim of size 0 would leave the whole -1 open
