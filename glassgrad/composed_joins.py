@@ -181,8 +181,12 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     if x.ndim == 0:
         raise RuntimeError("diag_embed: needs a tensor with at least 1 dim (its last dim holds the diagonals)")
     ndim = x.ndim + 1
-    first, second = (d if -ndim <= d < ndim else None for d in (dim1, dim2))
-    if first is None or second is None or first % ndim == second % ndim:
+    for d in (dim1, dim2):  # the result's dims, one more than x's: PyTorch's IndexError out of range
+        if not -ndim <= d < ndim:
+            raise IndexError(f"diag_embed: dim {d} is out of range for the result's {ndim} dims (expected an int in "
+                             f"[{-ndim}, {ndim - 1}])")
+    first, second = dim1 % ndim, dim2 % ndim
+    if first == second:
         raise RuntimeError(f"diag_embed: dim1={dim1} and dim2={dim2} must be two different dims of the result's "
                            f"{ndim}")
     size, shift = x.shape[-1], abs(int(offset))
