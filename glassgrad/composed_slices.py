@@ -170,9 +170,9 @@ def concat(tensors: Any, dim: int = 0) -> Tensor:
     return cat(tensors, dim)
 
 
-def concatenate(tensors: Any, axis: int = 0) -> Tensor:
-    """``cat``, with NumPy's word for the dim."""
-    return cat(tensors, axis)
+def concatenate(tensors: Any, axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """``cat``, with NumPy's word for the dim; PyTorch's ``dim=`` is taken too (``torch.concatenate(ts, dim=1)``)."""
+    return cat(tensors, axis if dim is None else dim)
 
 
 # --- a copy with a slot written ---------------------------------------------------------------------
