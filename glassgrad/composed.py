@@ -580,11 +580,14 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     """``gather`` along ``dim`` (the flat tensor when None), the input and the indices first broadcast together in
     every other dim, as PyTorch (``gather`` alone reads a corner of a larger input). A negative index along ``dim``
     counts from the end, as PyTorch's (``gather`` refuses it). With ``dim=None`` it is PyTorch's
-    ``x.view(-1).gather(0, indices.view(-1))``: a negative index or one past the end is ``gather``'s RuntimeError."""
+    ``x.view(-1).gather(0, indices.view(-1))``: a negative index or one past the end is gather's RuntimeError (read
+    through ``take``, whose backward refuses an index changed in place, as PyTorch's does)."""
     x = as_tensor(input)
     places = np.asarray(_plain(indices))
     if dim is None:
-        return x.reshape(-1).gather(0, places.reshape(-1))
+        if places.dtype.kind in "iu":  # take refuses any other
+            _check_index_range(places, x.numel(), "take_along_dim", 0)
+        return take(x, places.reshape(-1))
     if not x.ndim:  # PyTorch's class (its IndexError "Dimension specified as 0 but tensor has no dimensions")
         raise IndexError(f"take_along_dim: the input is 0-d, so it has no dim {dim} to take along; use dim=None")
     axis = check_dim(x, dim, "take_along_dim")
