@@ -24,7 +24,7 @@ from .autograd import SIZED_BY_VALUES, note_unreplayable
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
-from .functions import cat, where
+from .functions import _tensor_list, cat, where
 from .tensor import Tensor
 from .tensor_indexing import cut
 from .tensor_methods import _plain, add
@@ -37,9 +37,10 @@ def _method(function: Any) -> Any:
 
 
 def _tensors(tensors: Any, name: str) -> list[Tensor]:
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
-        raise TypeError(f"{name} expects a non-empty list or tuple of tensors")
-    return [as_tensor(t) for t in tensors]
+    """:func:`~glassgrad.functions._tensor_list`, given a list or tuple (anything else is PyTorch's TypeError)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name} expects a non-empty list or tuple of tensors, got {type(tensors).__name__}")
+    return _tensor_list(tensors, name)
 
 
 def _at_least(t: Tensor, dims: int) -> Tensor:

@@ -130,16 +130,21 @@ def _same_shapes_except(tensors: Sequence[Tensor], dim: int | None, name: str) -
             )
 
 
-def _tensor_list(tensors: Sequence[Any], name: str) -> list[Tensor]:
-    if isinstance(tensors, Tensor) or not len(tensors):
-        raise TypeError(f"{name} expects a non-empty list of tensors")
+def _tensor_list(tensors: Sequence[Any], name: str, empty: type[Exception] = RuntimeError) -> list[Tensor]:
+    """The tensors joined by ``name`` (cat, stack, hstack…). One tensor instead of a list is PyTorch's TypeError; an
+    empty list its RuntimeError ("expects a non-empty TensorList"), or ``empty`` where PyTorch's differs (cat's
+    ValueError)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name} expects a non-empty list or tuple of tensors, got one tensor")
+    if not len(tensors):
+        raise empty(f"{name} expects a non-empty list of tensors, got an empty one")
     return [as_tensor(t) for t in tensors]
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim: shapes must agree everywhere else. An empty 1-D tensor (shape (0,)) is
     left out, as in PyTorch (``out = gg.cat([out, row])`` from ``out = gg.tensor([])``); its dtype still counts."""
-    tensors = _tensor_list(tensors, "cat")
+    tensors = _tensor_list(tensors, "cat", ValueError)
     for position, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(
