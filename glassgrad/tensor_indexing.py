@@ -132,8 +132,8 @@ def _source(self: Tensor, src: Any, value: Any, index: np.ndarray, name: str) ->
 
 
 def _scatter(self: Tensor, name: str, dim: int, index: Any, src: Any, value: Any, reduce: str | None) -> Tensor:
-    if reduce not in (None, "add", "multiply"):
-        raise ValueError(f"{name}: reduce must be None, 'add' or 'multiply', got {reduce!r}; scatter_reduce "
+    if reduce not in (None, "add", "multiply"):  # PyTorch's class
+        raise RuntimeError(f"{name}: reduce must be None, 'add' or 'multiply', got {reduce!r}; scatter_reduce "
                          "takes 'sum', 'prod', 'mean', 'amax' and 'amin'")
     dim, index = _along_index(self, dim, index, name)
     src = _source(self, src, value, index, name)
@@ -329,12 +329,15 @@ def flip(self: Tensor, *given: Any, dims: Any = None) -> Tensor:
 def roll(self: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Entries shifted by ``shifts`` along ``dims``, those pushed off one end coming back at the other.
 
-    With no ``dims`` the tensor is rolled as if flattened, as in PyTorch.
+    With no ``dims`` (None or an empty tuple) the tensor is rolled as if flattened, as in PyTorch.
     """
-    if dims is None:
-        if not isinstance(shifts, (int, np.integer)):
-            raise RuntimeError("roll: with no dims, shifts must be one whole number")
-        return apply(ops_index.ROLL, (self,), self.array, int(shifts), None)
+    if dims is None or (isinstance(dims, (tuple, list)) and not dims):
+        if isinstance(shifts, (tuple, list)):
+            if len(shifts) != 1:
+                raise RuntimeError(f"roll: with no dims the tensor rolls as if flattened, by one shift; got "
+                                   f"{len(shifts)} shifts")
+            shifts = shifts[0]
+        return apply(ops_index.ROLL, (self,), self.array, int_argument(shifts, "roll", "shifts"), None)
     dims = _dims(self, dims, "roll", repeats=True)  # as PyTorch: rolled along a dim named twice twice
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if len(shifts) != len(dims):

@@ -85,7 +85,7 @@ def test_scatter_with_reduce_adds_or_multiplies_repeats_as_pytorch(torch, rows, 
 
 def test_scatter_refuses_an_unknown_reduce_and_the_gradient_of_multiply():
     index = gg.tensor([[0, 0]])
-    with pytest.raises(ValueError, match="reduce must be None, 'add' or 'multiply'"):
+    with pytest.raises(RuntimeError, match="reduce must be None, 'add' or 'multiply'"):  # PyTorch's class
         gg.ones(1, 2).scatter_(1, index, 2.0, reduce="mean")
     with pytest.raises(RuntimeError, match="reduce='multiply' has no gradient"):
         gg.ones(1, 2, requires_grad=True).scatter(1, index, 2.0, reduce="multiply")
