@@ -633,7 +633,7 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     first, second = (check_dim(x, d, "rot90") for d in dims)
     if first == second:
         raise RuntimeError(f"rot90: dims must be two different dims, got {dims!r}")
-    turns = k % 4
+    turns = int_argument(k, "rot90", "k") % 4
     if turns == 1:
         return x.flip(second).transpose(first, second)
     if turns == 2:
