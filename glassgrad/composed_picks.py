@@ -66,9 +66,10 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     x, src = as_tensor(input), as_tensor(source)
     axis = check_dim(x, dim, "index_copy")
     places = np.asarray(_plain(index))
-    if places.ndim > 1 or places.dtype.kind not in "iu":
-        raise RuntimeError(f"index_copy: index must be a 1-D tensor of integers, got shape "
-                           f"{shape_text(places.shape)} of {places.dtype}")
+    if places.ndim > 1 or places.dtype.kind not in "iu":  # PyTorch's classes: IndexError for the shape
+        raise (IndexError if places.ndim > 1 else RuntimeError)(
+            f"index_copy: index must be a 1-D tensor of integers, got shape {shape_text(places.shape)} of "
+            f"{places.dtype}")
     expected = tuple(x.shape[:axis]) + (places.size,) + tuple(x.shape[axis + 1:]) if x.ndim else (places.size,)
     if src.ndim == 0 and expected == (1,):  # one entry written by a 0-d index, as in PyTorch
         src = src.reshape(1)
