@@ -358,6 +358,29 @@ def test_an_empty_index_larger_in_another_dim_is_allowed_as_in_pytorch(torch, na
         np.testing.assert_array_equal(ours, theirs)
 
 
+@pytest.mark.parametrize("call", [
+    lambda L: L.cat([]), lambda L: L.concat([]), lambda L: L.stack([]), lambda L: L.hstack([]),
+    lambda L: L.vstack([]), lambda L: L.dstack([]), lambda L: L.column_stack([]),  # each was a TypeError
+    lambda L: L.rot90(L.ones(2, 2), 1.0),  # was taken
+    lambda L: L.index_copy(L.zeros(3), 0, L.tensor([[0]]), L.tensor([[1.0]])),  # was a RuntimeError
+    lambda L: L.zeros(3).scatter_(0, L.tensor([0]), 1.0, reduce="mean"),  # was a ValueError
+])
+def test_refusals_raise_pytorchs_class(torch, call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(Exception) as ours:
+        call(gg)
+    assert type(ours.value) is type(theirs.value) and "\n" not in str(ours.value)
+
+
+@pytest.mark.parametrize("shifts, dims", [(1, ()), ([2], []), ((1,), None), ("0-d", None), ("0-d", ())])
+def test_roll_with_no_dims_rolls_the_flat_tensor_as_pytorch(torch, shifts, dims):
+    def run(lib):
+        given = lib.tensor(-2) if shifts == "0-d" else shifts
+        return lib.roll(lib.arange(6.0).reshape(2, 3), given, dims).tolist()
+    assert run(gg) == run(torch)  # glassgrad refused an empty dims tuple, a (1,) or a 0-d tensor shift
+
+
 # --- pinned: behaviour that already matched PyTorch, or where glassgrad is right and PyTorch is not --------------
 
 def test_scatter_reduce_prod_gives_unread_src_entries_no_gradient():
