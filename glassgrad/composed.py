@@ -569,10 +569,12 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 @_method
 def take(input: Tensor, index: Any) -> Tensor:
     """Entries picked by their flat position (as if the tensor were 1-D), shaped like ``index`` (integers, as in
-    PyTorch: a float index is refused). Always a copy, as PyTorch's: a 0-d index is read as a 1-entry list, since
-    ``flat[0-d array]`` would be NumPy's basic indexing, a view that writes through to the input."""
+    PyTorch: a float index is refused). Always a copy, as PyTorch's: ``flat[0-d index]`` is NumPy's basic
+    indexing, a view that writes through to the input, so that one is cloned (the index itself goes to the kernel
+    as given: an array reshaped here in Python would be kept as the captures had it by a compiled step's replay)."""
     places = _index_array(index, "take")
-    return as_tensor(input).reshape(-1)[places.reshape(-1)].reshape(places.shape)
+    picked = as_tensor(input).reshape(-1)[places]
+    return picked.clone() if places.ndim == 0 else picked
 
 
 @_method
