@@ -1179,10 +1179,10 @@ class Tensor:
         return self.reshape(shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        start = check_dim(self, start_dim, "flatten")  # a 0-d tensor takes 0 and -1, as PyTorch's
+        end = check_dim(self, end_dim, "flatten")
         if self.array.ndim == 0:
             return self.reshape(1)
-        start = check_dim(self, start_dim, "flatten")
-        end = check_dim(self, end_dim, "flatten")
         if start > end:
             raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (dims {start} and {end} "
                                f"of a {self.array.ndim}-d tensor); give start_dim <= end_dim")
