@@ -381,6 +381,17 @@ def test_roll_with_no_dims_rolls_the_flat_tensor_as_pytorch(torch, shifts, dims)
     assert run(gg) == run(torch)  # glassgrad refused an empty dims tuple, a (1,) or a 0-d tensor shift
 
 
+@pytest.mark.parametrize("dims", [(2, 0), (0, 1), (-2, -1), (0, 0), (-1, 0)])
+def test_flatten_of_a_0d_tensor_checks_its_dims_as_pytorch(torch, dims):
+    try:
+        expected = torch.flatten(torch.tensor(1.0), *dims).tolist()
+    except IndexError:
+        with pytest.raises(IndexError, match="flatten: dim"):  # glassgrad gave a (1,) tensor for any dims
+            gg.flatten(gg.tensor(1.0), *dims)
+        return
+    assert gg.flatten(gg.tensor(1.0), *dims).tolist() == expected
+
+
 # --- pinned: behaviour that already matched PyTorch, or where glassgrad is right and PyTorch is not --------------
 
 def test_scatter_reduce_prod_gives_unread_src_entries_no_gradient():
