@@ -341,6 +341,27 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     return value % (int(limits.max) + 1) if wraps else value
 
 
+def dtype_range(dtype: np.dtype) -> tuple[Any, Any]:
+    """The lowest and the highest number a tensor of ``dtype`` holds: 0 and 1 for bool, ``iinfo``'s for an integer
+    dtype (Python ints), the finite ones for a float dtype (65504 for float16)."""
+    if dtype.kind == "b":
+        return 0, 1
+    if dtype.kind in "iu":
+        return int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+    return float(np.finfo(dtype).min), float(np.finfo(dtype).max)
+
+
+def check_in_range(name: str, dtype: np.dtype, *bounds: tuple[str, Any]) -> None:
+    """PyTorch's RuntimeError for a bound of a random fill (``random_``'s from and to − 1, ``uniform_``'s from and
+    to, ``randint``'s, ``randperm``'s n − 1) that a tensor of ``dtype`` cannot hold (NaN and ±inf neither): its
+    draws would wrap around (300 into uint8 is 44) or overflow to inf. ``bounds``: (label, value) pairs."""
+    lowest, highest = dtype_range(dtype)
+    for label, value in bounds:
+        if not lowest <= value <= highest:
+            raise RuntimeError(f"{name}: {label} is out of bounds for {dtype}: {value} is not in [{lowest}, "
+                               f"{highest}]; use a wider dtype")
+
+
 def check_dim(tensor: Any, dim: int, name: str, needs_dims: type[Exception] | None = None) -> int:
     """``dim`` of ``tensor`` (an int in [−ndim, ndim)) as a non-negative index; else one clear error, of PyTorch's
     type: TypeError for a dim that is no whole number (``x.sum(1.0)``, ``x.sum(True)``), IndexError out of range.

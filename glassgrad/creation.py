@@ -25,6 +25,7 @@ import numpy as np
 
 from .arguments import (
     as_array,
+    check_in_range,
     fitting_integers,
     keyword_sizes,
     refuse_backward_strides,
@@ -421,6 +422,8 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
         if not isinstance(high, (tuple, list)):
             raise TypeError("randint: give the size as a tuple: randint(low, high, (n,)) or randint(high, (n,))")
         low, high, size = 0, low, high
+    low, high = (int(value.item()) if isinstance(value, Tensor) and value.dtype.kind in "iu" and value.numel() == 1
+                 else value for value in (low, high))  # a one-entry integer tensor is its number, as in PyTorch
     for label, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"randint: {label} must be a whole number (int), not {value!r}")
@@ -428,20 +431,24 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
     if low >= high:
         raise RuntimeError(f"randint: low ({low}) must be less than high ({high}); the range [low, high) is empty")
     dtype = resolve_dtype(dtype) or int64
-    if dtype.kind in "biu":  # as PyTorch: every number of [low, high) must fit the dtype, else it would wrap
-        info = (0, 1) if dtype.kind == "b" else (np.iinfo(dtype).min, np.iinfo(dtype).max)
-        if not info[0] <= low or not high - 1 <= info[1]:
-            raise RuntimeError(f"randint: the range [{low}, {high}) does not fit {dtype}, which holds {info[0]} … "
-                               f"{info[1]}; give a dtype it fits (int64, the default)")
+    check_in_range("randint", dtype, ("from", low), ("to - 1", high - 1))  # as PyTorch: else the draws would wrap
     return _leaf(recorded_call(drawn, "integers", seed, generator, shape, dtype, low, high), requires_grad)
 
 
 def randperm(n: int, seed: int | None = None, generator: np.random.Generator | Generator | None = None,
-             dtype: Any = None, device: Any = None) -> Tensor:
-    """A random ordering of ``0 … n−1`` (int64)."""
+             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random ordering of ``0 … n−1`` (int64, or ``dtype``: one that holds ``n − 1``, and every number up to it
+    exactly for a float one, as PyTorch refuses others: the numbers would wrap around, or round onto each other)."""
     check_device(device)
     (count,) = _sized((n,), "randperm")
-    return Tensor._wrap(recorded_call(_permuted, seed, generator, count, resolve_dtype(dtype) or int64))
+    dtype = resolve_dtype(dtype) or int64
+    if dtype.kind == "b":
+        raise NotImplementedError("randperm: no orderings of bool (0 and 1 only); use an integer dtype")
+    if dtype.kind == "f" and count - 1 > 2 ** (np.finfo(dtype).nmant + 1):
+        raise RuntimeError(f"randperm: n cannot be greater than 2^{np.finfo(dtype).nmant + 1}+1 for {dtype}, which "
+                           f"holds no whole number past it exactly (got n={count}); use int64, the default")
+    check_in_range("randperm", dtype, ("n - 1", count - 1))
+    return _leaf(recorded_call(_permuted, seed, generator, count, dtype), requires_grad)
 
 
 def _permuted(seed: int | None, generator: np.random.Generator | Generator | None, count: int,

@@ -5,8 +5,9 @@
 * ``cauchy_(median, sigma)``: density ``1/(πσ·(1 + ((x − m)/σ)²))`` (no mean);
 * ``log_normal_(mean, std)``: ``e^Y`` with ``Y ~ N(mean, std²)`` (``mean``, ``std`` are Y's, as in PyTorch);
 * ``geometric_(p)``: the number of the first success in trials that succeed with probability p (1, 2, …);
-* ``random_(from, to)``: whole numbers uniform on ``[from, to − 1]`` (``random_(to)``: on ``[0, to − 1]``; no
-  bound: ``[0, 2^(mantissa bits)]`` for floats, ``[0, dtype max]`` for integers, as PyTorch).
+* ``random_(from, to)``: whole numbers uniform on ``[from, to − 1]``, both numbers the dtype holds
+  (``random_(to)``: on ``[0, to − 1]``; no ``to``: up to ``2^(mantissa bits + 1)`` for floats, the dtype's max for
+  integers, as PyTorch).
 
 Like ``normal_`` they count as an in-place change (a leaf that requires grad is refused under grad mode) and
 take a ``generator``. The real-valued ones refuse an integer tensor. ``gg.binomial(count, prob)`` draws the
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import check_in_range, dtype_range
 from .autograd import recorded_call
 from .creation import _stream, drawn, sample_of, scaled_draws
 from .tensor import Tensor
@@ -64,16 +66,28 @@ def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
                                                  self.array.dtype, p)))
 
 
+_TO_THE_TOP: Any = object()
+"""``random_``'s ``to`` when not given: ``random_(n)`` is then ``[0, n − 1]``; ``random_(from, None)`` goes up to
+the top."""
+
+
 @method
-def random_(self: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:
-    """Fill in place with whole numbers drawn uniformly from ``[from, to − 1]`` (one bound: ``[0, bound − 1]``)."""
+def random_(self: Tensor, from_: int | None = None, to: int | None = _TO_THE_TOP, *, generator: Any = None) -> Tensor:
+    """Fill in place with whole numbers drawn uniformly from ``[from, to − 1]`` (``random_(to)``: ``[0, to − 1]``;
+    ``random_()``, ``random_(from, None)``: up to the top, ``2^(mantissa bits + 1)`` for floats, the dtype's max for
+    integers, as PyTorch). Both ends must be numbers the dtype holds (300 into uint8 would wrap), as PyTorch's."""
+    if to is _TO_THE_TOP:
+        from_, to = (0, None) if from_ is None else (0, from_)
+    low = 0 if from_ is None else from_
+    for label, value in (("from", low), ("to", to)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer, type(None))):
+            raise TypeError(f"random_: {label} must be a whole number (int), not {type(value).__name__} ({value!r})")
     dtype = self.array.dtype
-    low, high = (0, from_) if to is None and from_ != 0 else (from_, to)
-    if high is None:  # every whole number the dtype holds exactly, from 0
-        high = 2 ** (np.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else (
-            2 if dtype.kind == "b" else int(np.iinfo(dtype).max) + 1)
+    high = to if to is not None else (
+        2 ** (np.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else dtype_range(dtype)[1] + 1)
     if not low < high:
-        raise RuntimeError(f"random_: expects from < to, got from={low}, to={high}")
+        raise RuntimeError(f"random_: expects from < to, got from={low}, to={high} (the range [from, to) is empty)")
+    check_in_range("random_", dtype, ("from", low), ("to - 1", high - 1))
     return self.copy_(Tensor._wrap(recorded_call(drawn, "integers", None, generator, self.array.shape, dtype, low,
                                                  high)))
 

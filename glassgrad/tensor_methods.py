@@ -24,7 +24,9 @@ import numpy as np
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import (
     broadcastable,
+    broadcasts_to,
     check_dim,
+    check_in_range,
     common_dtype,
     float_dtype,
     is_floating,
@@ -401,16 +403,20 @@ def _random_fill(self: Tensor, name: str, kernel: Any, kind: str, *params: Any, 
 @method
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill in place with samples of N(mean, std²) (``p.data.normal_(0, 0.02)``)."""
-    if std < 0:
+    if not std >= 0:
         raise RuntimeError(f"normal_: std must be >= 0, got {std}")
     return _random_fill(self, "normal_", scaled_draws, "standard_normal", mean, std, generator=generator)
 
 
 @method
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill in place with samples of the uniform distribution on [a, b)."""
-    if a > b:
-        raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
+    """Fill in place with samples of the uniform distribution on [a, b): both finite numbers the tensor's dtype
+    holds, ``b − a`` too (else the draws overflow to inf), as PyTorch checks them."""
+    if is_floating(self.array.dtype):  # an integer tensor: _random_fill's refusal
+        check_in_range("uniform_", self.array.dtype, ("from", a), ("to", b))
+        if a > b:
+            raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
+        check_in_range("uniform_", self.array.dtype, ("to - from", b - a))
     return _random_fill(self, "uniform_", drawn, "uniform", a, b, generator=generator)
 
 
@@ -664,7 +670,10 @@ for _name in ("addcmul_", "addcdiv_"):  # the old number-first order read (and w
 def bernoulli_(self: Tensor, p: float = 0.5, generator: Any = None) -> Tensor:
     """Fill in place with draws of 1 (probability ``p``) or 0, in the tensor's dtype (an int or bool one too, as
     PyTorch); probabilities ``p`` that require grad take the tensor into their graph, with a gradient of 0
-    (:data:`glassgrad.ops.DRAW`), as PyTorch's."""
+    (:data:`glassgrad.ops.DRAW`), as PyTorch's. A tensor ``p`` must broadcast to the tensor's shape."""
+    if isinstance(p, Tensor) and not broadcasts_to(p.shape, self.shape):
+        raise RuntimeError(f"bernoulli_: the probabilities' shape {shape_text(p.shape)} does not broadcast to the "
+                           f"tensor's {shape_text(self.shape)}")
     sample = recorded_call(sampling.flips, None, generator, self.array.shape, self.array.dtype, _plain(p), "bernoulli_")
     return self.copy_(sample_of(sample, (p,), "bernoulli"))
 
