@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import resolve_dtype, shape_text
+from .arguments import broadcast_error, resolve_dtype, shape_text
 from .autograd import recorded_call
 from .creation import (
     _float_dtype,
@@ -85,6 +85,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator
         if requires_grad:
             raise TypeError("normal: requires_grad= goes with numbers for mean and std (and a size), as in PyTorch; a "
                             "draw from tensors is in their graph when they require grad")
+        if (error := broadcast_error("normal", np.shape(mean), np.shape(std))) is not None:
+            raise error
         shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
         dtype = dtype or next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
     elif size is None:
@@ -113,8 +115,11 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
     shape = np.shape(weights)
     if len(shape) not in (1, 2):
         raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, got shape {shape_text(shape)}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
-        raise RuntimeError(f"multinomial: num_samples must be a whole number > 0, got {num_samples!r}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
+        raise TypeError(f"multinomial: num_samples must be a whole number > 0 (an int), not "
+                        f"{type(num_samples).__name__} ({num_samples!r})")
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: num_samples must be a whole number > 0, got {num_samples}")
     if shape[-1] == 0:
         raise RuntimeError("multinomial: there are no categories (the last dim has size 0)")
     return Tensor._wrap(recorded_call(_categories, seed, generator, weights, int(num_samples), bool(replacement)))
@@ -136,8 +141,8 @@ def _categories(seed: int | None, generator: Any, weights: Any, count: int, repl
         raise RuntimeError(f"multinomial: cannot draw {count} samples without replacement from a row with fewer "
                            "categories of non-zero weight; draw fewer, or pass replacement=True")
     stream = _stream(seed, generator)
-    drawn = np.stack([stream.choice(rows.shape[1], size=count, replace=replacement, p=row / total)
-                      for row, total in zip(rows, totals)])
+    drawn = np.array([stream.choice(rows.shape[1], size=count, replace=replacement, p=row / total)
+                      for row, total in zip(rows, totals)], dtype=np.int64).reshape(-1, count)  # 0 rows: (0, count)
     return drawn.reshape(weights.shape[:-1] + (count,)).astype(np.int64)
 
 

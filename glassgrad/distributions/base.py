@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import Size, shape_text
+from ..arguments import Size, broadcast_error, shape_text
 from ..autograd import enable_grad, recorded_call
 from ..creation import as_tensor, drawn
 from ..tensor import Tensor
@@ -56,7 +56,10 @@ def broadcast_all(*values: Any) -> list[Tensor]:
     tensors = [as_float(v) for v in values if isinstance(v, Tensor)]
     dtype = tensors[0].dtype if tensors else None
     floats = [as_float(v) if isinstance(v, Tensor) else as_tensor(float(v), dtype=dtype) for v in values]
-    shape = tuple(np.broadcast_shapes(*(tuple(t.shape) for t in floats)))
+    shapes = [tuple(t.shape) for t in floats]
+    if (error := broadcast_error("broadcast_all", *shapes)) is not None:  # PyTorch's class, not NumPy's ValueError
+        raise error
+    shape = tuple(np.broadcast_shapes(*shapes))
     return [expand_to(t, shape) for t in floats]
 
 
@@ -66,7 +69,12 @@ def expand_to(t: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def as_shape(sample_shape: Any) -> tuple[int, ...]:
-    return tuple(sample_shape) if not isinstance(sample_shape, int) else (sample_shape,)
+    """``sample_shape`` (a tuple, a Size, a list or one int) as a tuple, refused with PyTorch's RuntimeError if a
+    size is negative (NumPy's ValueError came from deep inside the draw)."""
+    shape = tuple(sample_shape) if not isinstance(sample_shape, int) else (sample_shape,)
+    if any(size < 0 for size in shape):
+        raise RuntimeError(f"sample shape {shape_text(shape)} has a negative size; sizes must be >= 0")
+    return shape
 
 
 def listed(values: Tensor) -> str:
