@@ -41,7 +41,10 @@ class Generator:
         The seed is a whole number from −2⁶³ to 2⁶⁴ − 1, as PyTorch's; a negative one stands for 2⁶⁴ + seed, as
         PyTorch remaps it (``manual_seed(-1).initial_seed()`` is 2⁶⁴ − 1), so ``manual_seed(hash(name))`` works.
         """
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not -2 ** 63 <= seed < 2 ** 64:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):  # PyTorch's classes: wrong type, range
+            raise RuntimeError(f"manual_seed: the seed must be a whole number from -2**63 to 2**64 - 1, as PyTorch's, "
+                               f"not {type(seed).__name__} ({seed!r}); gg.manual_seed(x) reads int(x) first")
+        if not -2 ** 63 <= seed < 2 ** 64:
             raise ValueError(f"manual_seed: the seed must be a whole number from -2**63 to 2**64 - 1, as PyTorch's, "
                              f"got {seed!r}")
         recorded_call(_restart, self, int(seed) % 2 ** 64)  # a kernel of a compiled step: restarted at each call
@@ -72,10 +75,21 @@ class Generator:
         moved_to(self, state, "Generator.set_state")
         return self
 
+    def clone_state(self) -> Generator:
+        """A new generator at this one's position (and with its initial seed): both draw the same numbers next."""
+        twin = Generator()
+        twin._seed = self._seed
+        return twin.set_state(self.get_state())
+
     def __getattr__(self, name: str) -> Any:
         if name == "numpy_generator":  # not set yet: __init__ has not run
             raise AttributeError(name)
-        return getattr(self.numpy_generator, name)
+        try:
+            return getattr(self.numpy_generator, name)
+        except AttributeError:
+            raise AttributeError(f"'Generator' object has no attribute {name!r} (glassgrad's Generator has PyTorch's "
+                                 "manual_seed, seed, initial_seed, get_state, set_state, clone_state and device, and "
+                                 "NumPy's Generator methods)") from None
 
     def __repr__(self) -> str:
         return f"<glassgrad.Generator seed={self._seed}>"
