@@ -400,23 +400,34 @@ def _random_fill(self: Tensor, name: str, kernel: Any, kind: str, *params: Any, 
                                                  *params)))
 
 
+def check_spread(name: str, std: float) -> None:
+    """PyTorch's RuntimeError for a normal fill's ``std`` below 0 or NaN (``x.normal_``, ``nn.init.normal_``)."""
+    if not std >= 0:
+        raise RuntimeError(f"{name}: std must be >= 0, got {std}")
+
+
+def check_uniform_bounds(name: str, dtype: np.dtype, a: float, b: float) -> None:
+    """PyTorch's RuntimeErrors for a uniform fill's bounds into a float tensor of ``dtype`` (``x.uniform_``,
+    ``nn.init.uniform_``): ``a ≤ b``, both finite numbers the dtype holds, ``b − a`` too (else the draws overflow to
+    inf). An integer ``dtype`` passes: the fill refuses it before any bound is read, as PyTorch."""
+    if is_floating(dtype):
+        check_in_range(name, dtype, ("from", a), ("to", b))
+        if a > b:
+            raise RuntimeError(f"{name}: expects a <= b, got a={a}, b={b}")
+        check_in_range(name, dtype, ("to - from", b - a))
+
+
 @method
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill in place with samples of N(mean, std²) (``p.data.normal_(0, 0.02)``)."""
-    if not std >= 0:
-        raise RuntimeError(f"normal_: std must be >= 0, got {std}")
+    check_spread("normal_", std)
     return _random_fill(self, "normal_", scaled_draws, "standard_normal", mean, std, generator=generator)
 
 
 @method
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill in place with samples of the uniform distribution on [a, b): both finite numbers the tensor's dtype
-    holds, ``b − a`` too (else the draws overflow to inf), as PyTorch checks them."""
-    if is_floating(self.array.dtype):  # an integer tensor: _random_fill's refusal
-        check_in_range("uniform_", self.array.dtype, ("from", a), ("to", b))
-        if a > b:
-            raise RuntimeError(f"uniform_: expects a <= b, got a={a}, b={b}")
-        check_in_range("uniform_", self.array.dtype, ("to - from", b - a))
+    """Fill in place with samples of the uniform distribution on [a, b) (:func:`check_uniform_bounds`)."""
+    check_uniform_bounds("uniform_", self.array.dtype, a, b)
     return _random_fill(self, "uniform_", drawn, "uniform", a, b, generator=generator)
 
 

@@ -103,9 +103,9 @@ def test_bad_arguments_are_explained():
         init.kaiming_uniform_(gg.zeros(2, 2), mode="fan_middle")
     with pytest.raises(ValueError, match="Unsupported nonlinearity 'swish'"):
         init.kaiming_normal_(gg.zeros(2, 2), nonlinearity="swish")
-    with pytest.raises(TypeError, match="floating tensors"):
+    with pytest.raises(NotImplementedError, match="floating tensors"):
         init.normal_(gg.zeros(2, 2, dtype=gg.int64))
-    with pytest.raises(ValueError, match="a <= b"):
+    with pytest.raises(RuntimeError, match="a <= b"):
         init.uniform_(gg.zeros(2), 1.0, -1.0)
 
 
@@ -137,7 +137,7 @@ def test_deterministic_fills_fill_integer_and_bool_tensors_as_pytorch(torch, dty
                                   init.trunc_normal_, init.orthogonal_, lambda t: init.sparse_(t, 0.5)])
 def test_random_fills_refuse_integer_tensors(fill):
     tensor = gg.zeros(3, 4, dtype=gg.int64)
-    with pytest.raises(TypeError, match="floating tensors"):
+    with pytest.raises(NotImplementedError, match="floating tensors"):
         fill(tensor)
     assert (tensor.numpy() == 0).all()
 

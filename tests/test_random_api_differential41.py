@@ -17,6 +17,8 @@ The regressions glassgrad had:
 * ``multinomial`` of 0 rows raised NumPy's "need at least one array to stack" (PyTorch: a (0, k) result).
 * ``bernoulli_(p)`` with a ``p`` that does not broadcast, ``normal(mean, std)`` of unbroadcastable tensors and
   ``distributions.Normal`` of them raised NumPy's ValueError (PyTorch: RuntimeError); a negative sample shape too.
+* ``nn.init.uniform_(w, 0, 1e5)`` on float16 wrote inf too, ``nn.init.normal_(w, 0, nan)`` filled NaN; its refusals
+  were ValueError / TypeError (PyTorch: RuntimeError for the bounds and std, NotImplementedError for an int tensor).
 * ``Generator().manual_seed(1.5)`` was a ValueError (PyTorch: RuntimeError); ``Generator.clone_state`` was missing
   (an AttributeError naming NumPy's generator); ``randint(gg.tensor(5), (3,))`` was refused.
 """
@@ -492,6 +494,10 @@ def test_init_shapes_and_refusals_match_pytorch(torch):
         lambda init, L: init.kaiming_uniform_(L.empty(2, 2), mode="x"),
         lambda init, L: init.calculate_gain("gelu"), lambda init, L: init.sparse_(L.empty(3, 3, 3), 0.5),
         lambda init, L: init.orthogonal_(L.empty(4)),
+        lambda init, L: init.uniform_(L.empty(3, dtype=L.int64)), lambda init, L: init.uniform_(L.empty(3), 2.0, 1.0),
+        lambda init, L: init.normal_(L.empty(3), 0.0, math.nan),
+        lambda init, L: init.uniform_(L.empty(3, dtype=L.float16), 0.0, 1e5),
+        lambda init, L: init.xavier_normal_(L.empty(3, 3, dtype=L.int64)),
     ]):
         theirs = _outcome(lambda call=call: call(torch.nn.init, torch))
         ours = _outcome(lambda call=call: call(gg.nn.init, gg))

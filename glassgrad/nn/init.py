@@ -38,6 +38,7 @@ from ..autograd import recorded_call
 from ..creation import _stream, drawn
 from ..renamed import renamed
 from ..tensor import Tensor, _set_in_place, refuse_inference
+from ..tensor_methods import check_spread, check_uniform_bounds
 
 LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                "conv_transpose3d", "sigmoid")
@@ -119,9 +120,9 @@ def _stream_for(tensor: Tensor, generator: np.random.Generator | None, seed: int
     """``(seed, generator)``, the stream to draw from (:func:`glassgrad.creation.drawn`), once ``tensor`` is known to
     be fillable with random floats (so a bad call draws nothing). The draws are kernels of a compiled step, which
     draws them again at each call from the stream picked then."""
-    if _check_target(tensor).array.dtype.kind != "f":
-        raise TypeError(f"init functions draw random numbers into floating tensors, got {tensor.array.dtype}; "
-                        "convert with .float()")
+    if _check_target(tensor).array.dtype.kind != "f":  # PyTorch's class: its kernels have no integer version
+        raise NotImplementedError(f"init functions draw random numbers into floating tensors, got "
+                                  f"{tensor.array.dtype}; convert with .float()")
     return (0, None) if _SKIPPING.get() else (seed, generator)  # skipping: a throwaway stream, the others untouched
 
 
@@ -134,17 +135,15 @@ def _draws(tensor: Tensor, kind: str, generator: np.random.Generator | None, see
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None,
              seed: int | None = None) -> Tensor:
-    """Fill with draws from the uniform distribution ``U(a, b)``."""
-    if not a <= b:
-        raise ValueError(f"uniform_ expects a <= b, got a={a}, b={b}")
+    """Fill with draws from the uniform distribution ``U(a, b)``, its bounds checked as ``x.uniform_`` checks them."""
+    check_uniform_bounds("uniform_", _check_target(tensor).array.dtype, a, b)
     return _fill(tensor, _draws(tensor, "uniform", generator, seed, tensor.array.shape, a, b))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None,
             seed: int | None = None) -> Tensor:
     """Fill with draws from the normal distribution ``N(mean, std²)``."""
-    if not std >= 0:
-        raise ValueError(f"normal_ expects std >= 0, got {std}")
+    check_spread("normal_", std)
     return _fill(tensor, _draws(tensor, "normal", generator, seed, tensor.array.shape, mean, std))
 
 
