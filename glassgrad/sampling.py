@@ -85,9 +85,12 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator
         if requires_grad:
             raise TypeError("normal: requires_grad= goes with numbers for mean and std (and a size), as in PyTorch; a "
                             "draw from tensors is in their graph when they require grad")
-        if (error := broadcast_error("normal", np.shape(mean), np.shape(std))) is not None:
-            raise error
-        shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
+        try:
+            shape = np.broadcast_shapes(np.shape(mean), np.shape(std))
+        except ValueError:  # PyTorch's class and a line naming the shapes, not NumPy's ValueError
+            if (error := broadcast_error("normal", np.shape(mean), np.shape(std))) is None:
+                raise
+            raise error from None
         dtype = dtype or next((t.dtype for t in tensors if t.dtype.kind == "f"), None)
     elif size is None:
         raise TypeError("normal: with numbers for mean and std, give the size too: gg.normal(0.0, 1.0, size=(2, 3))")

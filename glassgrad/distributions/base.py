@@ -57,9 +57,12 @@ def broadcast_all(*values: Any) -> list[Tensor]:
     dtype = tensors[0].dtype if tensors else None
     floats = [as_float(v) if isinstance(v, Tensor) else as_tensor(float(v), dtype=dtype) for v in values]
     shapes = [tuple(t.shape) for t in floats]
-    if (error := broadcast_error("broadcast_all", *shapes)) is not None:  # PyTorch's class, not NumPy's ValueError
-        raise error
-    shape = tuple(np.broadcast_shapes(*shapes))
+    try:
+        shape = tuple(np.broadcast_shapes(*shapes))
+    except ValueError:  # PyTorch's class and a line naming the shapes, not NumPy's ValueError
+        if (error := broadcast_error("broadcast_all", *shapes)) is None:
+            raise
+        raise error from None
     return [expand_to(t, shape) for t in floats]
 
 
