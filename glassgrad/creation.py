@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import Any
 
 import numpy as np
@@ -422,8 +423,8 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
         if not isinstance(high, (tuple, list)):
             raise TypeError("randint: give the size as a tuple: randint(low, high, (n,)) or randint(high, (n,))")
         low, high, size = 0, low, high
-    low, high = (int(value.item()) if isinstance(value, Tensor) and value.dtype.kind in "iu" and value.numel() == 1
-                 else value for value in (low, high))  # a one-entry integer tensor is its number, as in PyTorch
+    # a one-entry integer tensor is its number, as in PyTorch (another tensor: TypeError)
+    low, high = (operator.index(value) if isinstance(value, Tensor) else value for value in (low, high))
     for label, value in (("low", low), ("high", high)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"randint: {label} must be a whole number (int), not {value!r}")

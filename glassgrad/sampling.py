@@ -15,6 +15,7 @@ in PyTorch (:data:`glassgrad.ops.DRAW`); the others are outside the graph.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
     shape = np.shape(weights)
     if len(shape) not in (1, 2):
         raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, got shape {shape_text(shape)}")
+    if isinstance(num_samples, Tensor):  # a one-entry integer tensor is its number, as in PyTorch
+        num_samples = operator.index(num_samples)
     if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)):
         raise TypeError(f"multinomial: num_samples must be a whole number > 0 (an int), not "
                         f"{type(num_samples).__name__} ({num_samples!r})")

@@ -14,7 +14,8 @@ The regressions glassgrad had:
 * ``normal_(0, nan)`` filled NaN silently (PyTorch refuses the std).
 * ``randperm(300, dtype=int8)`` wrapped to repeated numbers, ``randperm(3000, dtype=float16)`` rounded numbers onto each
   other, ``randperm(n, requires_grad=True)`` was a TypeError.
-* ``multinomial`` of 0 rows raised NumPy's "need at least one array to stack" (PyTorch: a (0, k) result).
+* ``multinomial`` of 0 rows raised NumPy's "need at least one array to stack" (PyTorch: a (0, k) result); a float
+  ``num_samples`` was a RuntimeError (PyTorch: TypeError), a one-entry integer tensor was refused.
 * ``bernoulli_(p)`` with a ``p`` that does not broadcast, ``normal(mean, std)`` of unbroadcastable tensors and
   ``distributions.Normal`` of them raised NumPy's ValueError (PyTorch: RuntimeError); a negative sample shape too.
 * ``nn.init.uniform_(w, 0, 1e5)`` on float16 wrote inf too, ``nn.init.normal_(w, 0, nan)`` filled NaN; its refusals
@@ -188,6 +189,7 @@ def _multinomial_cases(library):
         lambda: library.multinomial(t([[0.0, 0.0], [1.0, 1.0]]), 1),
         lambda: library.multinomial(t([0.2, 0.8]), 0),
         lambda: library.multinomial(t([0.2, 0.8]), 1.0),
+        lambda: library.multinomial(t([0.2, 0.8]), t(3), True),
         lambda: library.multinomial(library.ones(2, 2, 2), 1),
         lambda: library.multinomial(library.zeros(2, 0), 1),
         lambda: t([1.0, 2.0], dtype=library.float64).multinomial(2),
