@@ -506,3 +506,21 @@ def test_init_shapes_and_refusals_match_pytorch(torch):
         assert theirs[0] == ours[0] and (theirs[0] == "ok" or theirs[1] == ours[1]), (index, theirs, ours)
         if ours[0] == "ok" and isinstance(theirs[1], torch.Tensor):
             np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())  # eye_ and dirac_: deterministic
+
+
+def test_distribution_samples_follow_their_laws():
+    d, n = gg.distributions, 40000
+    gg.manual_seed(41)
+    assert _ks(_numbers(d.Normal(2.0, 3.0).rsample((n,))), scipy_stats.norm(2, 3).cdf) > STRICT
+    assert _ks(_numbers(d.Uniform(-1.0, 3.0).rsample((n,))), scipy_stats.uniform(-1, 4).cdf) > STRICT
+    counts = np.bincount(_numbers(d.Categorical(probs=gg.tensor([0.1, 0.6, 0.3])).sample((n,))).astype(int))
+    assert _chi_square(counts, np.array([0.1, 0.6, 0.3])) > STRICT
+    p = 1 / (1 + math.exp(-1.0))
+    assert abs(_numbers(d.Bernoulli(logits=gg.tensor(1.0)).sample((n,))).mean() - p) < 6 * math.sqrt(p * (1 - p) / n)
+    covariance = np.array([[2.0, 0.6], [0.6, 1.0]])
+    cov = gg.tensor(covariance.tolist(), dtype=gg.float64)
+    for spelled in (dict(covariance_matrix=cov), dict(scale_tril=gg.linalg.cholesky(cov)),
+                    dict(precision_matrix=gg.linalg.inv(cov))):
+        draws = d.MultivariateNormal(gg.tensor([1.0, -1.0], dtype=gg.float64), **spelled).rsample((n,)).numpy()
+        np.testing.assert_allclose(draws.mean(axis=0), [1.0, -1.0], atol=6 * math.sqrt(2 / n))
+        np.testing.assert_allclose(np.cov(draws.T), covariance, atol=0.1)
