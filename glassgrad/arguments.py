@@ -341,6 +341,7 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     return value % (int(limits.max) + 1) if wraps else value
 
 
+@functools.cache  # NumPy's finfo costs microseconds at each call; a random fill reads it twice
 def dtype_range(dtype: np.dtype) -> tuple[Any, Any]:
     """The lowest and the highest number a tensor of ``dtype`` holds: 0 and 1 for bool, ``iinfo``'s for an integer
     dtype (Python ints), the finite ones for a float dtype (65504 for float16)."""
