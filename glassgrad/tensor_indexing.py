@@ -261,11 +261,14 @@ def _order(array: np.ndarray, dim: int, descending: bool, count: int | None = No
     """The int64 positions of a stable ascending (or descending) order along ``dim``: equal values keep their order
     (the first ``count`` of them along ``dim``, if given: topk's). One kernel of a compiled step."""
     keys = array if array.dtype.kind == "f" else array.astype(np.int64)
-    if descending:
-        keys = -keys
-        if keys.dtype.kind == "f":
-            keys = np.where(np.isnan(keys), -np.inf, keys)  # NaN counts as the largest, as in PyTorch
-    order = np.argsort(keys, axis=dim, kind="stable").astype(np.int64)
+    if not descending:
+        order = np.argsort(keys, axis=dim, kind="stable")  # NaN last: the largest, as in PyTorch
+    elif keys.dtype.kind == "f":  # NaN first, then -keys ascending (-inf would tie NaN with +inf)
+        nan = np.isnan(keys)
+        order = np.lexsort((np.where(nan, 0.0, -keys), ~nan), axis=dim)
+    else:
+        order = np.argsort(~keys, axis=dim, kind="stable")  # ~k = -k - 1 reverses the order without overflow
+    order = order.astype(np.int64)
     return order if count is None else np.take(order, np.arange(count), axis=dim)
 
 
