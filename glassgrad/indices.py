@@ -36,7 +36,8 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
                         f"{type(elements).__name__} and {type(test_elements).__name__}")
     values, tests = as_tensor(elements).array, as_tensor(test_elements).array
     if values.dtype.kind == "b" or tests.dtype.kind == "b":
-        raise TypeError("isin: needs numbers, not booleans; compare with == or logical_xor instead")
+        raise RuntimeError("isin: needs numbers, not booleans (PyTorch's 'Unsupported input type'); compare with "
+                           "== or logical_xor instead")
     return Tensor._wrap(recorded_call(_isin, values, tests, bool(invert)))  # a kernel of a compiled step
 
 
