@@ -54,11 +54,12 @@ Choices at kinks, shared with PyTorch:
   mask multiplies (a where is several times slower on the hot path): there such an upstream gives NaN;
 * ``clamp`` passes the gradient where ``min <= x <= max`` (both ends included); ``hardtanh`` (and ``relu6``)
   and ``hardsigmoid`` only strictly inside, and ``hardswish'`` is 0 at −3 and 1 at 3;
-* ties in ``max``/``min``/``maximum``/``minimum`` split the gradient evenly between
-  the tied entries (PyTorch does so for ``max()`` over all elements and for
-  ``maximum``; for ``max(dim)`` PyTorch sends it all to one index instead);
+* ties in ``max()``/``min()`` over all entries, ``amax``/``amin`` and ``maximum``/``minimum`` split the
+  gradient evenly between the tied entries, as PyTorch's; ``max(dim)``/``min(dim)`` send it all to the index
+  they return (the first of ties), as PyTorch's;
   a NaN is the maximum (and the minimum): it takes the gradient, NaNs tying with each
-  other, and ``maximum``/``minimum`` pass it to both inputs where either is NaN;
+  other (PyTorch's ``amax``/``max()`` give NaN to every entry of such a slice: its tie mask ``x == max`` misses
+  the NaN, 0/0), and ``maximum``/``minimum`` pass it to both inputs where either is NaN;
 * ``∂(aᵇ)/∂a = 0`` where ``b = 0``, even at ``a = 0`` (where ``b·aᵇ⁻¹`` would be ``0·∞``) and for an infinite or
   NaN upstream; ``a**0.5`` is ``√a`` and ``a**−0.5`` is ``1/√a`` at ``−0`` and ``−∞`` too (``−∞`` and NaN), as
   PyTorch;
