@@ -349,7 +349,8 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepd
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
              correction: int | None = None) -> tuple[Tensor, Tensor]:
-    """``(var, mean)`` over ``dim``, with :meth:`Tensor.var`'s arguments."""
+    """``(var, mean)`` over ``dim``, with :meth:`Tensor.var`'s arguments. The mean is :meth:`Tensor.mean`'s: ±∞ over
+    a slice holding ±∞ and no NaN (PyTorch's running Welford mean gives NaN there once a finite entry follows)."""
     x = as_tensor(input)
     dim, correction = variance_arguments(dim, unbiased, correction)
     return x.var(dim, keepdim=keepdim, correction=correction), x.mean(dim, keepdim)
@@ -792,7 +793,9 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                  side: str | None = None, sorter: Any = None) -> Tensor:
     """For each value, the position in the sorted 1-D sequence (or each row's) where it would go to stay sorted:
     before equal entries, or after them with ``right=True`` / ``side='right'``. ``sorter`` (the positions that sort
-    an unsorted sequence, ``argsort``'s) reads the sequence in that order; ``out_int32=True`` gives int32."""
+    an unsorted sequence, ``argsort``'s) reads the sequence in that order; ``out_int32=True`` gives int32. A NaN
+    value goes after every entry, as in PyTorch; NaNs in the sequence count as its largest entries (NumPy's order,
+    where PyTorch's bisection, for which NaN compares false, lands by the path it takes)."""
     sequence, values = np.asarray(_plain(sorted_sequence)), np.asarray(_plain(input))
     order = None if sorter is None else np.asarray(_plain(sorter))
     if side not in (None, "left", "right") or side == "left" and right:

@@ -4,7 +4,8 @@
   between the two neighbours ``⌊r⌋`` and ``⌈r⌉``: ``linear`` is ``s[⌊r⌋] + (r − ⌊r⌋)·(s[⌈r⌉] − s[⌊r⌋])``
   (a ``lerp``), ``midpoint`` their mean, ``lower``/``higher``/``nearest`` one of them (``nearest`` rounds
   halves to even, as PyTorch). The sorted values are a ``gather`` of the input, so the gradient goes to the
-  two neighbours, weighted ``1 − (r − ⌊r⌋)`` and ``r − ⌊r⌋``. A slice holding a NaN gives NaN;
+  two neighbours, weighted ``1 − (r − ⌊r⌋)`` and ``r − ⌊r⌋``; an infinite neighbour gives lerp's limit, ±∞
+  (PyTorch's lerp gives ∞ − ∞ = NaN there, even for ``quantile([-inf, 1.0], 0)``). A slice holding a NaN gives NaN;
   ``nanquantile`` counts only the other entries (n is their number; a slice of NaNs alone gives NaN).
 * ``nanmedian(x)``: the lower median of the entries that are not NaN (the ``⌊(n − 1)/2⌋``-th smallest), with
   ``dim`` a ``(values, indices)`` pair, the gradient going to that entry; over all entries the gradient is shared
