@@ -46,8 +46,9 @@ there as a bug in the rule.
 Choices at kinks, shared with PyTorch:
 
 * ``relu'(0) = 0`` (the mask is ``not x ≤ 0``);  ``|x|'(0) = 0``;
-* at a NaN input relu, elu (selu, celu), hardtanh and hardswish pass the gradient (slope 1), as PyTorch's relu
-  always and its others on small tensors (their vectorised loop, on larger ones, gives NaN, or 0 for hardtanh);
+* at a NaN input relu, elu (selu, celu), hardtanh (relu6), hardswish, hardshrink and softshrink pass the gradient
+  (slope 1), as PyTorch's relu always and its others on small tensors (their vectorised loop, on larger ones, gives
+  NaN, or 0 for hardtanh, relu6, hardshrink and softshrink);
   hardsigmoid passes none; ``abs`` and ``sign`` keep the NaN (PyTorch's ``sign(NaN)`` is 0, which hides it);
 * where an op is flat (clamped, below relu6's 0, off the maximum) its gradient is 0 even for an infinite
   upstream (``x.clamp(min=0).sqrt()`` below 0), as PyTorch's masks, not ∞·0 = NaN; except ``relu``, whose
