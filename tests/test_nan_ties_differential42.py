@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -154,12 +154,13 @@ def _check_one(torch, name, call, t_x, g_x):
 
 
 @given(st.lists(st.sampled_from(POOL), min_size=1, max_size=24), st.sampled_from([(1,), (2,), (3,), (2, 3), (1, 4)]),
-       st.sampled_from(["float64", "float32"]), st.booleans(), st.data())
-def test_ordering_and_selection_match_pytorch(values, shape, dtype, flag, data):
+       st.sampled_from(["float64", "float32"]), st.booleans(), st.integers(-2, 1))
+@example([INF, NAN, 1.0, NAN, -0.0, 0.0], (2, 3), "float64", True, -1)  # a descending sort: NaN before +inf
+def test_ordering_and_selection_match_pytorch(values, shape, dtype, flag, dim):
     torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
     size = int(np.prod(shape))
     array = np.resize(np.array(values), size).reshape(shape)
-    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    dim = dim % len(shape) - len(shape) * (dim < 0)  # a dim of this shape, negative where drawn so
     for name, call in _ordering_cases(dim, flag).items():
         if name in _TIES_UNSPECIFIED and np.unique(array).size < size:
             continue
@@ -212,6 +213,7 @@ def test_cummax_cummin_take_the_latest_tie_and_keep_a_nan(torch):
         assert g_out.indices.tolist() == t_out.indices.tolist()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's ∞ − ∞ (outside pytest glassgrad's filter drops it)
 def test_all_minus_inf_slices(torch):
     data = [[-INF, -INF], [-INF, 1.0]]
     for call in (lambda L, x: L.logsumexp(x, 1), lambda L, x: L.softmax(x, 1), lambda L, x: L.log_softmax(x, 1),
