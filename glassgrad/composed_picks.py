@@ -158,6 +158,22 @@ def _fill(reduce: str, dtype: np.dtype) -> Any:
     return np.iinfo(dtype).min if reduce == "amax" else np.iinfo(dtype).max
 
 
+def _without_padding_ties(table: Tensor, reduce: str, own: np.ndarray, landed: np.ndarray) -> Tensor:
+    """Each row of ``table`` reduced; a row of ``amax`` (``amin``) whose cells are all −∞ (+∞) ties with its padding
+    (the fill value, past the cells that landed on the row), so there the gradient is shared among the row's own
+    cells alone: their mean (the same ∓∞), as PyTorch shares it."""
+    reduced = getattr(table, reduce)(1)
+    if reduce not in ("amax", "amin") or table.array.dtype.kind != "f":
+        return reduced
+    cells = np.concatenate([own, np.arange(1, table.shape[1]) <= landed[:, None]], axis=1)
+    padded = (reduced.array == _fill(reduce, table.array.dtype)) & ~cells.all(axis=1) & (landed > 0)
+    if not padded.any():
+        return reduced
+    counted = cells.sum(axis=1).astype(table.array.dtype)
+    mean = where(_plain_tensor(cells), table, 0.0).sum(1) / table.new_tensor(np.maximum(counted, 1))
+    return where(_plain_tensor(padded), mean, reduced)
+
+
 @_method
 def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
@@ -181,16 +197,17 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     blank = x.new_tensor(np.full((flat.shape[0], width), _fill(reduce, x.array.dtype), dtype=x.array.dtype))
     table = cat([flat, blank[:, 1:]], dim=1) if include_self else blank
     table = table.reshape(-1).scatter(0, target * width + turn + 1, used.reshape(-1)).reshape(-1, width)
+    own = np.full((flat.shape[0], 1), include_self)  # whether column 0 (the entry itself) is one of the row's cells
     if not include_self and reduce in ("amax", "amin"):
         # as PyTorch: an entry left out that equals the result still counts among the ties sharing the gradient
         # (its own share is dropped), so it joins the table as a constant
-        equal = flat.array == getattr(np, reduce)(table.array, axis=1, keepdims=True)
-        table = cat([where(_plain_tensor(equal), flat.detach(), table[:, :1]), table[:, 1:]], dim=1)
+        own = flat.array == getattr(np, reduce)(table.array, axis=1, keepdims=True)
+        table = cat([where(_plain_tensor(own), flat.detach(), table[:, :1]), table[:, 1:]], dim=1)
     if reduce == "mean":
         counts = x.new_tensor(np.maximum(landed + include_self, 1).astype(x.array.dtype))
         reduced = table.sum(1) / counts if x.array.dtype.kind == "f" else table.sum(1) // counts
     else:
-        reduced = getattr(table, reduce)(1)
+        reduced = _without_padding_ties(table, reduce, own, landed)
     reduced = reduced.to(x.dtype)  # in the input's dtype, as PyTorch (an integer sum of the table is int64)
     return where(_plain_tensor(landed > 0), reduced, flat.reshape(-1)).reshape(tuple(x.shape))
 
