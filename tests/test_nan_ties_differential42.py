@@ -8,7 +8,8 @@ unique/unique_consecutive, searchsorted/bucketize/isin, nan_to_num, nansum/nanme
 norms, logsumexp/softmax/log_softmax/cross_entropy, sign/abs/relu/hardtanh, where and the comparisons.
 The defects it found: a descending sort (argsort, sort, topk) put +inf before NaN where +inf came first (NaN was
 mapped to −inf, tying with −(+inf)) and put int64's smallest value first (its negation overflows); isin of a bool
-tensor raised TypeError where PyTorch raises RuntimeError.
+tensor raised TypeError where PyTorch raises RuntimeError; scatter_reduce's amax/amin shared a tie at ∓inf with the
+padding of its table (an entry alone at its slot got a third of the gradient).
 """
 from __future__ import annotations
 
@@ -102,6 +103,20 @@ def test_isin_of_bools_is_pytorchs_runtime_error(torch):
         gg.isin(gg.tensor([1, 2]), True)
 
 
+@pytest.mark.parametrize("reduce, far", [("amax", -INF), ("amin", INF)])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_shares_an_infinite_tie_among_its_own_cells(torch, reduce, far, include_self):
+    start, src, index = [far, far, 0.0], [far, far, far, far, 1.0], [1, 0, 0, 0, 2]  # slot 1: one cell, padded
+    upstream = [1.0, 2.0, 3.0]
+    grads = []
+    for lib in (torch, gg):
+        x, s = lib.tensor(start, requires_grad=True), lib.tensor(src, requires_grad=True)
+        out = x.scatter_reduce(0, lib.tensor(index), s, reduce, include_self=include_self)
+        (out * lib.tensor(upstream)).sum().backward()
+        grads.append((out.tolist(), x.grad.tolist(), s.grad.tolist()))
+    assert grads[1] == grads[0]
+
+
 # --- the property: values, indices and gradients over NaN/inf/±0/ties -----------------------------------------
 
 def _ordering_cases(dim, flag):
@@ -127,12 +142,16 @@ def _ordering_cases(dim, flag):
         "nan_to_num": lambda L, x: L.nan_to_num(x),
         "unique": lambda L, x: tuple(L.unique(x, return_inverse=True, return_counts=True)),
         "isin": lambda L, x: L.isin(x, x.flip(dim)),
+        "scatter_amax": lambda L, x: L.zeros(3, dtype=x.dtype).scatter_reduce(
+            0, L.arange(x.numel()) % 3, x.reshape(-1), "amax", include_self=flag),
+        "scatter_amin": lambda L, x: L.full((2,), INF, dtype=x.dtype).scatter_reduce(
+            0, L.arange(x.numel()) % 2, x.reshape(-1), "amin", include_self=flag),
     }
 
 
-# Documented differences kept out of the property: a NaN takes amax's/max()'s gradient (PyTorch: NaN to the whole
-# slice); topk's and sort's order of ties is stable (PyTorch's topk picks among ties by its own order).
-_NAN_GRADIENT_DIFFERS = {"amax"}
+# Documented differences kept out of the property: a NaN takes amax's/max()'s (and scatter_reduce's) gradient
+# (PyTorch: NaN to the whole slice); topk's order of ties is stable (PyTorch's picks among ties by its own order).
+_NAN_GRADIENT_DIFFERS = {"amax", "scatter_amax", "scatter_amin"}
 _TIES_UNSPECIFIED = {"topk"}
 
 
