@@ -239,7 +239,6 @@ class _Described:
         self.has_jvp = cls.jvp is not Function.jvp
         defined = [rule for rule, base in ((cls.backward, Function.backward), (cls.vjp, Function.vjp))
                    if rule is not base]  # backward or vjp: two names for one rule
-        self.has_backward = bool(defined)
         self.backward = defined[0] if len(defined) == 1 else _both_defined if defined else Function.backward
         self.rows: dict[tuple[tuple[bool, ...], bool], ops.Op] = {}
 
@@ -405,15 +404,14 @@ def tangents_by_jvp() -> Iterator[None]:
 
 class _ThroughJvp(Function):
     """``g = uᵀJ`` of a Function with a ``jvp``, as a function of ``u`` whose derivative is that ``jvp``:
-    ``∂g/∂u · c = J·c``. Its value is the class's ``backward`` (zeros where the class has none: forward mode reads
-    only the derivative)."""
+    ``∂g/∂u · c = J·c``. Its value is zeros: forward mode reads only the derivative, so the class's ``backward``
+    is not called (as in PyTorch, whose forward mode never runs it: one that raises, or gives ``None`` for an input,
+    leaves the tangents alone)."""
 
     @staticmethod
     def forward(ctx: FunctionCtx, plan: tuple, *upstreams: Tensor | None) -> tuple:
         described, is_tensor, saved, joint = ctx.plan = plan
         ctx.given = tuple(upstream is not None for upstream in upstreams)
-        if described.has_backward:
-            return _call_backward(described, is_tensor, saved, list(upstreams) if joint else upstreams[0])
         function_ctx = saved[0]
         needed = (need for need, tensor in zip(function_ctx.needs_input_grad, is_tensor) if tensor)
         return tuple(value.new_zeros(value.shape) if need else None
