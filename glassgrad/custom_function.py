@@ -82,7 +82,7 @@ class FunctionCtx:
         self._saved: tuple = ()
         self._versions: tuple[int, ...] = ()
         self._outputs: tuple = ()
-        self._non_differentiable: set[int] = set()
+        self._non_differentiable: tuple = ()
         self._dirty: tuple = ()
         self._for_jvp: tuple = ()
         self._in_jvp = False
@@ -131,8 +131,9 @@ class FunctionCtx:
         return f"its saved tensor {position}"
 
     def mark_non_differentiable(self, *outputs: Tensor) -> None:
-        """These outputs get no gradient (indices, masks): they do not require grad."""
-        self._non_differentiable |= {id(output) for output in outputs}
+        """These outputs get no gradient (indices, masks): they do not require grad. A later call replaces the
+        tensors an earlier one named, as in PyTorch; a tensor that is not returned changes nothing."""
+        self._non_differentiable = _tensors_only("mark_non_differentiable", outputs)
 
     def set_materialize_grads(self, value: bool) -> None:
         """``False``: an output that gets no gradient passes ``None`` to ``backward`` instead of zeros."""
@@ -140,8 +141,18 @@ class FunctionCtx:
 
     def mark_dirty(self, *tensors: Tensor) -> None:
         """``forward`` changed these inputs in place (and returns them): each output is then the input itself, its
-        node this function of the input's old value, as after a built-in in-place op."""
-        self._dirty = tensors
+        node this function of the input's old value, as after a built-in in-place op. A later call replaces the
+        tensors an earlier one named, as in PyTorch."""
+        self._dirty = _tensors_only("mark_dirty", tensors)
+
+
+def _tensors_only(method: str, tensors: tuple) -> tuple:
+    """``tensors``, given to ``ctx.method``, after checking each is a Tensor (PyTorch's RuntimeError otherwise)."""
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise RuntimeError(f"ctx.{method} only accepts tensors (outputs or inputs of forward), but argument "
+                               f"{position} is of type {type(tensor).__name__}")
+    return tensors
 
 
 class Function:
@@ -210,7 +221,7 @@ class Function:
         parents = hide_changed(dirty, tensors) if recorded else tensors
         skipped = ctx._non_differentiable  # by what forward returned: an input returned as is is a new tensor now
         nodes = [index for index, (value, output) in enumerate(zip(returned, outputs))
-                 if isinstance(output, Tensor) and is_floating(output.dtype) and id(value) not in skipped
+                 if isinstance(output, Tensor) and is_floating(output.dtype) and not any(value is t for t in skipped)
                  and (recorded or not any(output is t for t in dirty))]  # unrecorded, a changed input keeps its node
         row = described.row(is_tensor, len(nodes) > 1)
         for index in nodes:
