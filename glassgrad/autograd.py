@@ -49,7 +49,7 @@ from .anomaly import UNREPLAYABLE as ANOMALY_UNREPLAYABLE
 from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to, shape_text
 from .saved_packing import MADE, Packed
-from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_hooks, run_post_accumulate_hooks
+from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_call_hooks, run_hooks, run_post_accumulate_hooks
 
 
 class _State(threading.local):
@@ -220,28 +220,31 @@ def same_call(node, other) -> bool:
     return other._op is node._op and type(saved) is tuple and saved[0] is node._ctx[0]
 
 
-def joint_upstreams(node, upstream, others: list, take, arrive, tape, retain_graph: bool) -> list:
+def joint_upstreams(node, upstream, others: list, take, arrive, tape, retain_graph: bool, hooked: bool) -> list:
     """∂L/∂out of each output of ``node``'s call (None for one that got none), for its rule's one ``backward`` (and
     a tape's record of it, and anomaly detection's message, which read ``node``'s own at its position).
 
     ``others`` (the outputs after ``node`` for which :func:`same_call` holds) are taken here as a walk takes a
     node: their gradients come out of the walk's (``take``), their hooks run, ``arrive`` keeps what the walk keeps
     of a node's gradient (``retain_grad``, an input asked for), and without ``retain_graph`` they are freed with
-    ``node``. PyTorch's node of the call is one, with a gradient slot per output; here each output is a node, and
-    they are walked as one.
+    ``node``. ``hooked``: ``node`` has hooks, which the walk left to run here (with ``arrive``) among the others',
+    all in the order they were registered (:func:`glassgrad.tensor_hooks.run_call_hooks`). PyTorch's node of the
+    call is one, with a gradient slot per output; here each output is a node, and they are walked as one.
     """
     ctx, index = node._ctx
     upstreams = [None] * len(ctx._outputs)
     upstreams[index] = upstream
-    for other in others:
-        grad = take(other)
-        if HOOKS and id(other) in HOOKS:
-            grad = run_hooks(other, grad, tape)
-        arrive(other, grad)
-        if HOOKS and id(other) in HOOKS:  # a module's hooks (NodeHook), after what arrive keeps
-            grad = run_hooks(other, grad, tape, node_hooks=True)
-        upstreams[other._ctx[1]] = grad
-        if not retain_graph:
+    outputs = [node, *others] if hooked else others
+    grads = [upstream, *map(take, others)] if hooked else list(map(take, others))
+    if HOOKS:
+        grads = run_call_hooks(outputs, grads, tape)
+    for output, grad in zip(outputs, grads):
+        arrive(output, grad)
+        if HOOKS and id(output) in HOOKS:  # a module's hooks (NodeHook), after what arrive keeps
+            grad = run_hooks(output, grad, tape, node_hooks=True)
+        upstreams[output._ctx[1]] = grad
+    if not retain_graph:
+        for other in others:
             other._ctx = FREED
             other._parents = ()
     return upstreams
@@ -750,13 +753,14 @@ def _run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = 
         else:
             break
         upstream = take(node)
-        if hooked and id(node) in hooked:
-            upstream = run_hooks(node, upstream, tape)
         op = node._op
-        if node._retains_grad:
+        if hooked and id(node) in hooked and not (joints and op.joint):  # a call's: with the others' (below)
+            upstream = run_hooks(node, upstream, tape)
+            if node._retains_grad:
+                stored[node] = upstream
+            upstream = run_hooks(node, upstream, tape, node_hooks=True)  # a module's (NodeHook), after retain_grad
+        elif node._retains_grad:
             stored[node] = upstream
-        if hooked and id(node) in hooked:  # a module's hooks (NodeHook), after what retain_grad keeps
-            upstream = run_hooks(node, upstream, tape, node_hooks=True)
         saved = node._ctx
         if saved is FREED:
             raise freed_error(op)
@@ -779,7 +783,8 @@ def _run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = 
                     others.append(heappop(waiting)[1])
                 else:
                     break
-            upstream = joint_upstreams(node, upstream, others, take, _keeping_retained(stored), tape, retain_graph)
+            upstream = joint_upstreams(node, upstream, others, take, _keeping_retained(stored), tape, retain_graph,
+                                       bool(hooked) and id(node) in hooked)
         contributions = op.backward(upstream, saved)
         if watched:
             check_gradients(node, upstream, contributions)

@@ -119,12 +119,15 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
         if node not in leads or node not in grads:
             continue
         upstream = grads.pop(node)
-        if HOOKS and id(node) in HOOKS:
-            upstream = run_hooks(node, upstream, tape)
-        arrive(node, upstream)
-        if HOOKS and id(node) in HOOKS:  # a module's hooks (NodeHook), after what arrive keeps
-            upstream = run_hooks(node, upstream, tape, node_hooks=True)
         op = node._op
+        hooked = HOOKS and id(node) in HOOKS
+        if not hooked:
+            arrive(node, upstream)
+        elif op is None or not op.joint or not any(parent in leads for parent in node._parents):
+            upstream = run_hooks(node, upstream, tape)
+            arrive(node, upstream)
+            upstream = run_hooks(node, upstream, tape, node_hooks=True)  # a module's (NodeHook), after arrive
+        # else: one call's output, whose hooks run with the other outputs' (joint_upstreams, below)
         if op is None or not any(parent in leads for parent in node._parents):
             continue
         saved = node._ctx
@@ -139,7 +142,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
                 if order[later] in leads and order[later] in grads:
                     others.append(order[later])
                 later += 1
-            upstream = joint_upstreams(node, upstream, others, grads.pop, arrive, tape, retain_graph)
+            upstream = joint_upstreams(node, upstream, others, grads.pop, arrive, tape, retain_graph, bool(hooked))
         contributions = (_recorded_contributions(node, op, upstream, saved) if create_graph else
                          op.backward(upstream, saved))
         if watched:

@@ -114,17 +114,42 @@ def run_hooks(tensor: Any, grad: Any, tape: Any, node_hooks: bool = False) -> An
     chosen = [hook for hook in hooks.values() if isinstance(hook, NodeHook) is node_hooks] if hooks else ()
     if not chosen:
         return grad
+    _tell_tape(tape)
+    for hook in chosen:
+        grad = _run_hook(tensor, hook, grad)
+    return grad
+
+
+def run_call_hooks(outputs: list, grads: list, tape: Any) -> list:
+    """:func:`run_hooks` (their own hooks, not :class:`NodeHook` ones) for the ``outputs`` of one call of a custom
+    Function with several (:attr:`glassgrad.ops.Op.joint`), given their gradients ``grads``: every hook of theirs in
+    the order it was registered, whichever output it is on, as PyTorch runs the hooks of the call's one node (a
+    handle's id counts up: :class:`glassgrad.handles.RemovableHandle`). Each hook changes its own output's gradient."""
+    order = sorted((key, position, hook) for position, output in enumerate(outputs)
+                   for key, hook in (HOOKS.get(id(output)) or {}).items() if not isinstance(hook, NodeHook))
+    if not order:
+        return grads
+    _tell_tape(tape)
+    grads = list(grads)
+    for _, position, hook in order:
+        grads[position] = _run_hook(outputs[position], hook, grads[position])
+    return grads
+
+
+def _tell_tape(tape: Any) -> None:
+    """A compiled step's recorder learns that a replay could not call the hooks that run now."""
     if tape is not None and hasattr(tape, "on_unreplayable"):
         tape.on_unreplayable("a tensor hook (register_hook) ran in the step: a replay would not call it")
+
+
+def _run_hook(tensor: Any, hook: Callable, grad: Any) -> Any:
+    """``grad`` (an array, or a Tensor when the gradient is recorded) after ``hook``, one of ``tensor``'s."""
     recorded = not isinstance(grad, np.ndarray)
-    for hook in chosen:
-        given = grad if recorded else tensor._plain(grad.copy())  # its own copy: the array may be shared
-        result = hook(given)
-        if result is not None:
-            grad = _checked(hook, result, grad, recorded)
-        elif not recorded:
-            grad = given.array  # changed in place, perhaps
-    return grad
+    given = grad if recorded else tensor._plain(grad.copy())  # its own copy: the array may be shared
+    result = hook(given)
+    if result is not None:
+        return _checked(hook, result, grad, recorded)
+    return grad if recorded else given.array  # changed in place, perhaps
 
 
 def run_post_accumulate_hooks(leaves: Any, tape: Any) -> None:
