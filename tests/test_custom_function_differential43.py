@@ -307,9 +307,21 @@ def test_hooks_on_one_calls_outputs_run_in_the_order_registered_as_pytorch(torch
 
 # ---- pinning: behaviour that already matched PyTorch
 
-def simple(M, backward, forward=lambda ctx, x: x * 2):
-    return type("Simple", (M.autograd.Function,), {"forward": staticmethod(forward),
-                                                    "backward": staticmethod(backward)})
+def simple(M, backward, forward=lambda ctx, x: x * 2, name="Simple"):
+    return type(name, (M.autograd.Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+
+def same_gradient_or_refusal(torch, run, name: str) -> None:
+    """``run(M)`` gives PyTorch's gradient (values and dtype), or a RuntimeError naming the class where it raises."""
+    try:
+        theirs = run(torch)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match=name):
+            run(gg)
+    else:
+        ours = run(gg)
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.dtype == theirs.dtype
 
 
 @pytest.mark.parametrize("input_shape, grad_shape", [((3,), (2, 3)), ((), (3,)), ((2, 1), (2, 3)), ((3,), ()),
@@ -321,42 +333,23 @@ def test_a_gradient_of_another_shape_is_summed_to_the_input_or_refused_as_pytorc
         Simple.apply(x).sum().backward()
         return x.grad.numpy()
 
-    try:
-        theirs = run(torch)
-    except RuntimeError:
-        with pytest.raises(RuntimeError, match="Simple"):
-            run(gg)
-    else:
-        np.testing.assert_array_equal(run(gg), theirs)
+    same_gradient_or_refusal(torch, run, "Simple")
 
 
 @pytest.mark.parametrize("returned", ["too many", "too few", "for a number", "int dtype", "float32", "list"])
 def test_what_backward_returns_is_checked_or_cast_as_pytorch(torch, returned):
     def run(M):
-        class Scaled(M.autograd.Function):
-            @staticmethod
-            def forward(ctx, x, k):
-                return x * k
+        def backward(ctx, grad):
+            return {"too many": (grad, None, grad), "too few": (grad,), "for a number": (grad, grad),
+                    "int dtype": (M.ones(3, dtype=M.int64), None), "float32": ((grad * 2).float(), None),
+                    "list": [grad * 2, None]}[returned]
 
-            @staticmethod
-            def backward(ctx, grad):
-                return {"too many": (grad, None, grad), "too few": (grad,), "for a number": (grad, grad),
-                        "int dtype": (M.ones(3, dtype=M.int64), None), "float32": ((grad * 2).float(), None),
-                        "list": [grad * 2, None]}[returned]
-
+        Scaled = simple(M, backward, lambda ctx, x, k: x * k, name="Scaled")
         x = M.tensor([1.0, 2.0, 3.0], dtype=M.float64, requires_grad=True)
         Scaled.apply(x, 2.0).sum().backward()
         return x.grad.numpy()
 
-    try:
-        theirs = run(torch)
-    except RuntimeError:
-        with pytest.raises(RuntimeError, match="Scaled"):
-            run(gg)
-    else:
-        ours = run(gg)
-        np.testing.assert_array_equal(ours, theirs)
-        assert ours.dtype == theirs.dtype
+    same_gradient_or_refusal(torch, run, "Scaled")
 
 
 def test_needs_input_grad_materialize_and_non_differentiable_arrive_as_pytorch(torch):
@@ -386,41 +379,31 @@ def test_needs_input_grad_materialize_and_non_differentiable_arrive_as_pytorch(t
     assert run(gg) == run(torch)
 
 
+def square(M, once: bool = False):
+    """``x²`` saving its input; with ``once``, its backward is ``@once_differentiable``."""
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * x * grad
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    return simple(M, M.autograd.function.once_differentiable(backward) if once else backward, forward, "Square")
+
+
 def test_a_saved_input_changed_in_place_and_once_differentiable_twice_are_refused_as_pytorch(torch):
     def changed(M):
-        class Square(M.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return x * x
-
-            @staticmethod
-            def backward(ctx, grad):
-                (x,) = ctx.saved_tensors
-                return 2 * x * grad
-
         x = M.tensor([1.0, 2.0], requires_grad=True)
         y = x * 1
-        out = Square.apply(y)
+        out = square(M).apply(y)
         with M.no_grad():
             y.add_(1)
         out.sum().backward()
 
     def twice(M):
-        class Square(M.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                ctx.save_for_backward(x)
-                return x * x
-
-            @staticmethod
-            @M.autograd.function.once_differentiable
-            def backward(ctx, grad):
-                (x,) = ctx.saved_tensors
-                return 2 * x * grad
-
         x = M.tensor([1.0, 2.0], requires_grad=True)
-        out = Square.apply(x)
+        out = square(M, once=True).apply(x)
         (grad,) = M.autograd.grad((out * out).sum(), x, create_graph=True)
         M.autograd.grad(grad.sum(), x)
 
