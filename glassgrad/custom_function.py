@@ -442,6 +442,10 @@ class _ThroughJvp(Function):
         finally:
             function_ctx._in_jvp = False
         found = found if isinstance(found, tuple) else (found,)
+        if len(found) != len(function_ctx._outputs):
+            raise RuntimeError(f"{function_ctx._name}'s jvp returned an invalid number of forward gradients (expected "
+                               f"{len(function_ctx._outputs)} but got {len(found)}): return one tangent per output of "
+                               "forward")
         if not joint:
             return None, found[index]
         return (None, *(tangent if given else None for tangent, given in zip(found, ctx.given)))

@@ -196,6 +196,35 @@ def test_forward_mode_reads_the_jvp_and_never_the_backward_as_pytorch(torch, bac
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("returned", [2, 3], ids=["one too many", "two too many"])
+def test_a_jvp_giving_the_wrong_number_of_tangents_is_refused_as_pytorch(torch, returned):
+    def tangent(M):
+        class Sine(M.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_forward(x)
+                return x.sin()
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad
+
+            @staticmethod
+            def jvp(ctx, t):
+                (x,) = ctx.saved_tensors
+                return (t * x.cos(),) * returned
+
+        fwAD = M.autograd.forward_ad
+        with fwAD.dual_level():
+            out = Sine.apply(fwAD.make_dual(M.tensor([1.0, 2.0]), M.ones(2)))
+            return fwAD.unpack_dual(out).tangent
+
+    with pytest.raises(RuntimeError, match="invalid number of forward gradients"):
+        tangent(torch)
+    with pytest.raises(RuntimeError, match=rf"Sine's jvp returned an invalid number .*expected 1 but got {returned}"):
+        tangent(gg)
+
+
 # ---- mark_non_differentiable / mark_dirty take tensors, and a later call replaces an earlier one
 
 def test_a_tensor_marked_non_differentiable_but_not_returned_leaves_the_outputs_alone_as_pytorch(torch):
