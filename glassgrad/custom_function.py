@@ -453,7 +453,10 @@ class _ThroughJvp(Function):
 
 def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tuple, upstream: Any) -> tuple:
     """The class's ``backward`` given ∂L/∂out: of output ``index`` (``saved`` is ``(ctx, index)``), or a list of
-    every output's (None for one without) for a joint row; one gradient (or None) per tensor input."""
+    every output's (None for one without) for a joint row; one gradient (or None) per tensor input. A gradient that
+    is a tensor the call holds (an input, a saved tensor, an output: ``return x``) comes back as a clone, so that the
+    ``.grad`` it may become is not that tensor (zeroing ``x.grad`` would zero ``x``), as PyTorch clones a gradient
+    another owner still refers to."""
     cls = described.cls
     ctx, index = saved
     upstreams = upstream if isinstance(upstream, list) else [upstream if position == index else None
@@ -486,4 +489,6 @@ def _call_backward(described: _Described, is_tensor: tuple[bool, ...], saved: tu
                 f"function {cls.__name__}.backward returned a {type(grad).__name__} for argument {position} "
                 f"({names[position]}); return a Tensor (or None)"
             )
-    return tuple(grad for grad, tensor in zip(grads, is_tensor) if tensor)
+    held = (*ctx._inputs, *(ctx._saved if type(ctx._saved) is tuple else ()), *ctx._outputs)
+    return tuple(grad.clone() if any(grad is tensor for tensor in held) else grad
+                 for grad, tensor in zip(grads, is_tensor) if tensor)

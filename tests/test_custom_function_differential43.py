@@ -225,6 +225,35 @@ def test_a_jvp_giving_the_wrong_number_of_tangents_is_refused_as_pytorch(torch, 
         tangent(gg)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("returned", ["input", "saved", "output"])
+def test_a_gradient_that_is_a_tensor_the_call_holds_becomes_a_grad_of_its_own_as_pytorch(torch, create_graph,
+                                                                                           returned):
+    def run(M):
+        held = {}
+
+        class Holds(M.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                held.update(input=x, saved=x * 3, output=x * 2)
+                ctx.save_for_backward(held["saved"])
+                return held["output"]
+
+            @staticmethod
+            def backward(ctx, grad):
+                return ctx.saved_tensors[0] if returned == "saved" else held[returned]
+
+        x = M.tensor([1.0, 2.0], requires_grad=True)
+        Holds.apply(x).sum().backward(create_graph=create_graph)
+        with M.no_grad():
+            x.grad.mul_(0)  # as optimizer.zero_grad(set_to_none=False) does
+        return held[returned].detach().tolist(), x.grad.tolist()
+
+    ours, theirs = run(gg), run(torch)
+    assert ours == theirs
+    assert theirs[0] != [0.0, 0.0] and theirs[1] == [0.0, 0.0]
+
+
 # ---- mark_non_differentiable / mark_dirty take tensors, and a later call replaces an earlier one
 
 def test_a_tensor_marked_non_differentiable_but_not_returned_leaves_the_outputs_alone_as_pytorch(torch):
