@@ -147,7 +147,7 @@ def _run_hook(tensor: Any, hook: Callable, grad: Any) -> Any:
     recorded = not isinstance(grad, np.ndarray)
     given = grad if recorded else tensor._plain(grad.copy())  # its own copy: the array may be shared
     result = hook(given)
-    if result is not None:
+    if result is not None and result is not given:
         return _checked(hook, result, grad, recorded)
     return grad if recorded else given.array  # changed in place, perhaps
 
@@ -173,7 +173,9 @@ def run_post_accumulate_hooks(leaves: Any, tape: Any) -> None:
 
 
 def _checked(hook: Callable, result: Any, grad: Any, recorded: bool) -> Any:
-    """A hook's new gradient, as the engine holds it (an array, or the Tensor when recorded), once checked."""
+    """A hook's new gradient, as the engine holds it (an array, or the Tensor when recorded), once checked: a copy
+    (recorded: a clone), since the tensor returned may be one the program holds (``lambda g: fixed``), which the
+    ``.grad`` it may become must not share (zeroing that ``.grad`` would zero it), as PyTorch clones it."""
     name = getattr(hook, "__name__", type(hook).__name__)
     array = getattr(result, "array", None)
     if not isinstance(array, np.ndarray):
@@ -186,4 +188,4 @@ def _checked(hook: Callable, result: Any, grad: Any, recorded: bool) -> Any:
     if array.dtype != old.dtype:
         raise RuntimeError(f"hook '{name}' has changed the type of value: the gradient is {old.dtype} and the hook "
                            f"returned {array.dtype}; convert it back with .type_as(grad)")
-    return result if recorded else array
+    return result.clone() if recorded else array.copy()

@@ -363,6 +363,28 @@ def test_hooks_on_one_calls_outputs_run_in_the_order_registered_as_pytorch(torch
         np.testing.assert_allclose(ours[2].detach().numpy(), theirs[2].detach().numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("where", ["leaf", "function output"])
+def test_a_hook_returning_a_tensor_the_program_holds_gives_a_grad_of_its_own_as_pytorch(torch, create_graph, where):
+    def run(M):
+        fixed = M.tensor([5.0, 6.0])
+        x = M.tensor([1.0, 2.0], requires_grad=True)
+        double = simple(M, lambda ctx, grad: grad * 2)
+        out = double.apply(x)
+        if where == "leaf":
+            x.register_hook(lambda grad: fixed)
+        else:
+            out.retain_grad()
+            out.register_hook(lambda grad: fixed)
+        out.sum().backward(create_graph=create_graph)
+        kept = x if where == "leaf" else out
+        with M.no_grad():
+            kept.grad.mul_(0)
+        return fixed.tolist(), x.grad.tolist()
+
+    assert run(gg) == run(torch)
+
+
 # ---- pinning: behaviour that already matched PyTorch
 
 def simple(M, backward, forward=lambda ctx, x: x * 2, name="Simple"):
