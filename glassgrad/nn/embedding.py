@@ -207,7 +207,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     reduction per bag, without the (positions, dim) tensor in between being returned).
 
     Bags are the rows of a 2-D ``input`` (B, N), or slices of a 1-D ``input`` starting at ``offsets``
-    (B,) (with ``include_last_offset``: B + 1, the last the end). ``per_sample_weights`` (``mode='sum'``)
+    (B,) (with ``include_last_offset``: B + 1, the last the end; a 2-D input ignores it, as PyTorch's; an empty
+    input with no starts gives no bags). ``per_sample_weights`` (``mode='sum'``)
     scales each row first: ``out[b] = Σ_{p ∈ bag b} w[p]·W[input[p]]``. Positions holding
     ``padding_idx`` are left out (a mean divides by the others); an empty bag gives zeros. A maximum's gradient
     goes to the bag's first row that holds it, where rows tie, as PyTorch's (``max(0)``, not ``amax``'s share).
@@ -216,7 +217,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         raise ValueError(f"embedding_bag: mode must be one of {', '.join(map(repr, BAG_MODES))}, got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
         raise ValueError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
+    if scale_grad_by_freq and mode == "max":  # a bag's maximum row has no share to scale, as PyTorch refuses
+        raise ValueError("embedding_bag: mode='max' does not support scale_grad_by_freq=True (the gradient goes to "
+                         "each bag's maximum row); leave it False or use mode='sum' or 'mean'")
     indices = as_tensor(input)
+    include_last_offset = bool(include_last_offset) and indices.ndim != 2  # a 2-D input's rows are its bags
     flat, marks = _bags(indices, offsets, include_last_offset)
     rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
     if per_sample_weights is not None:
@@ -264,7 +269,7 @@ def _bounds(marks: np.ndarray, length: int, include_last_offset: bool) -> tuple[
     ``include_last_offset``) over ``length`` positions."""
     if include_last_offset:
         return marks[:-1], marks[1:]
-    return marks, np.append(marks[1:], length)
+    return marks, np.append(marks[1:], length)[:marks.size]  # no starts (an empty batch): no bags
 
 
 def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[Tensor, np.ndarray]:
@@ -280,6 +285,8 @@ def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[Ten
         raise ValueError(f"embedding_bag: the input must be 2-D (bags as rows), or 1-D with offsets (each bag's "
                          f"start), got {shape_text(indices.shape)} with offsets {given}")
     given = as_tensor(offsets).array
+    if given.ndim != 1:
+        raise ValueError(f"embedding_bag: offsets must be 1-D (each bag's start), got {shape_text(given.shape)}")
     recorded_call(_check_offsets, given, indices.shape[0], include_last_offset)  # a kernel: read at each call
     return indices, given
 
@@ -289,6 +296,8 @@ def _check_offsets(given: np.ndarray, length: int, include_last_offset: bool) ->
     :func:`~glassgrad.autograd.recorded_call`: a compiled step checked only its captures' offsets, and a later
     call's past the end met NumPy's ``repeats may not contain negative values``; now refused at every call."""
     marks = np.asarray(given).reshape(-1)
+    if length == 0 and marks.size == include_last_offset and marks.dtype.kind in "iu" and not marks.any():
+        return  # an empty batch without bags (offsets [], or [0] the end): no rows, as PyTorch's
     if marks.dtype.kind not in "iu" or marks.size < 1 + include_last_offset or marks[0] != 0 or \
             (np.diff(marks) < 0).any() or marks[-1] > length:
         raise ValueError(f"embedding_bag: offsets must be integers from 0, not decreasing, within the input's "
