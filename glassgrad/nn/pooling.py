@@ -296,10 +296,12 @@ def _one_row(input: Tensor, name: str) -> Tensor:
     return x.unsqueeze(-2)
 
 
-def _row(value: Any, fill: int, name: str, owner: str) -> tuple[int, int]:
-    """A 1-d setting (an int, or a sequence of one) as the 2-d one of a single row: ``(fill, value)``; its value is
-    checked by the 2-d pool, its type and count here, so ``max_pool1d(x, (2, 3))`` is refused, not pooled by 2."""
-    return (fill, sizes(value, 1, name, owner, least=0)[0])  # a size below 1 is refused by the 2-d pool
+def _row(value: Any, fill: int, name: str, owner: str, least: int | None = None) -> tuple[int, int]:
+    """A 1-d setting (an int, or a sequence of one) as the 2-d one of a single row: ``(fill, value)``; its type,
+    count and least value (``least``, else ``fill``: 0 for padding, 1 for a kernel, stride, dilation) checked here, so ``max_pool1d(x, (2, 3))`` is refused,
+    not pooled by 2, and ``max_pool1d(x, 2, stride=0)`` names max_pool1d and the 0 given, not max_pool2d's
+    ``(1, 0)``."""
+    return (fill, sizes(value, 1, name, owner, least=fill if least is None else least)[0])
 
 
 def _stride(stride: Any, kernel_size: Any) -> Any:
@@ -328,7 +330,7 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     """Averages over windows chosen so the last dim becomes ``output_size``."""
     owner = "adaptive_avg_pool1d"
-    return adaptive_avg_pool2d(_one_row(input, owner), _row(output_size, 1, "output_size", owner)).squeeze(-2)
+    return adaptive_avg_pool2d(_one_row(input, owner), _row(output_size, 1, "output_size", owner, least=0)).squeeze(-2)
 
 
 class MaxPool1d(MaxPool2d):
