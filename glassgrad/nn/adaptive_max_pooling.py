@@ -104,7 +104,8 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """The maximum of each adaptive window of the last dim (``return_indices=True``: and its position)."""
     owner = "adaptive_max_pool1d"
-    pooled = adaptive_max_pool2d(_one_row(input, owner), _row(output_size, 1, "output_size", owner, least=0), return_indices)
+    pooled = adaptive_max_pool2d(_one_row(input, owner), _row(output_size, 1, "output_size", owner, least=0),
+                                 return_indices)
     return tuple(part.squeeze(-2) for part in pooled) if return_indices else pooled.squeeze(-2)
 
 

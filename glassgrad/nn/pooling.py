@@ -298,9 +298,9 @@ def _one_row(input: Tensor, name: str) -> Tensor:
 
 def _row(value: Any, fill: int, name: str, owner: str, least: int | None = None) -> tuple[int, int]:
     """A 1-d setting (an int, or a sequence of one) as the 2-d one of a single row: ``(fill, value)``; its type,
-    count and least value (``least``, else ``fill``: 0 for padding, 1 for a kernel, stride, dilation) checked here, so ``max_pool1d(x, (2, 3))`` is refused,
-    not pooled by 2, and ``max_pool1d(x, 2, stride=0)`` names max_pool1d and the 0 given, not max_pool2d's
-    ``(1, 0)``."""
+    count and least value (``least``, else ``fill``: 0 for padding, 1 for a kernel, stride, dilation) are checked
+    here, so ``max_pool1d(x, (2, 3))`` is refused, not pooled by 2, and ``max_pool1d(x, 2, stride=0)`` names
+    max_pool1d and the 0 given, not max_pool2d's ``(1, 0)``."""
     return (fill, sizes(value, 1, name, owner, least=fill if least is None else least)[0])
 
 
