@@ -59,14 +59,17 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
     """Sequences ``(Lᵢ, *)`` as one tensor ``(L_max, N, *)`` (``(N, L_max, *)`` with ``batch_first``), in the first
     sequence's dtype."""
     sequences = list(sequences)
-    if not sequences or not all(isinstance(sequence, Tensor) for sequence in sequences):
+    if not all(isinstance(sequence, Tensor) for sequence in sequences):
         raise TypeError("pad_sequence: give a non-empty list of tensors, one per sequence (shape (L, *))")
+    if not sequences:  # PyTorch's class for an empty list, a bad padding_side and mismatched shapes: RuntimeError
+        raise RuntimeError("pad_sequence: give a non-empty list of tensors, one per sequence (shape (L, *))")
     if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
+        raise RuntimeError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
     rest = {tuple(sequence.shape[1:]) for sequence in sequences}
     if any(sequence.ndim == 0 for sequence in sequences) or len(rest) > 1:
         shapes = ", ".join(str(tuple(sequence.shape)) for sequence in sequences)
-        raise ValueError(f"pad_sequence: every sequence needs shape (L, *) with the same trailing sizes; got {shapes}")
+        raise RuntimeError(f"pad_sequence: every sequence needs shape (L, *) with the same trailing sizes; got "
+                           f"{shapes}")
     longest = max(sequence.shape[0] for sequence in sequences)
     dtype = sequences[0].dtype  # as PyTorch's: the first sequence's dtype, the others cast to it
     padded = []
