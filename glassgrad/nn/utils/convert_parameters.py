@@ -38,14 +38,17 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Copy consecutive pieces of ``vec`` into the parameters, in order (in place, outside the graph)."""
+    """Copy consecutive pieces of ``vec`` into the parameters, in order (in place, outside the graph).
+
+    As PyTorch's, entries past the parameters' count are left unread; a vector that is not 1-D or is too short is
+    refused with PyTorch's RuntimeError."""
     if not isinstance(vec, Tensor):
         raise TypeError(f"vector_to_parameters: expected a Tensor as vec, but got {type(vec).__name__}")
     params = parameter_list(parameters, "vector_to_parameters")
     total = sum(p.numel() for p in params)
-    if vec.ndim != 1 or vec.numel() != total:
-        raise ValueError(f"vector_to_parameters: expected a 1-D tensor of {total} entries (the parameters' count), "
-                         f"got {getattr(vec, 'shape', type(vec).__name__)}")
+    if vec.ndim != 1 or vec.numel() < total:
+        raise RuntimeError(f"vector_to_parameters: expected a 1-D tensor of at least {total} entries (the "
+                           f"parameters' count), got {vec.shape}")
     start = 0
     for p in params:
         recorded_call(_copy_piece, p.array, vec.array, start)  # a kernel of a compiled step, which replays the write
