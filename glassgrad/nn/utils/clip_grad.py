@@ -90,8 +90,9 @@ def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Ten
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
                                "so they cannot be clipped; lower the learning rate or find the step that blew up")
         return _norm_tensor(total, arrays)
-    _scale(grads, max_norm, total)
-    return _norm_tensor(total, arrays)
+    norm = _norm_tensor(total, arrays)
+    _scale(grads, max_norm, total, norm.array.dtype)
+    return norm
 
 
 clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.utils.clip_grad_norm_")
@@ -111,12 +112,23 @@ def _norm_tensor(total: float, arrays: list[np.ndarray]) -> Tensor:
     return Tensor._wrap(np.array(total, dtype=dtype))
 
 
-def _scale(grads: list[Tensor], max_norm: float, total: float) -> None:
-    """``g ← g · max_norm / (total + 10⁻⁶)`` in place, when that factor is below 1."""
-    scale = min(max_norm / (total + CLIP_EPSILON), 1.0)
+def _scale(grads: list[Tensor], max_norm: float, total: float, dtype: np.dtype) -> None:
+    """``g ← g · max_norm / (total + 10⁻⁶)`` in place, when that factor is below 1.
+
+    The factor is rounded as PyTorch's: ``total`` in ``dtype`` (the total norm's), then ``+ 10⁻⁶``, ``1/·`` (PyTorch's
+    ``max_norm / t`` is ``t.reciprocal() * max_norm``) and ``· max_norm``, each in ``dtype``, computed in float32 at
+    least; each gradient is multiplied by it in its own dtype (float32 at least), so float32 gradients come out
+    bit for bit as PyTorch's, not an ulp apart."""
+    compute = np.promote_types(dtype, np.float32)  # PyTorch's opmath: float16 computes in float32
+
+    def rounded(value: np.ndarray) -> np.ndarray:
+        return value.astype(dtype).astype(compute)
+
+    denominator = rounded(np.asarray(total, dtype).astype(compute) + compute.type(CLIP_EPSILON))
+    scale = min(rounded(rounded(1 / denominator) * compute.type(max_norm)), 1.0)
     if scale < 1.0:
         for grad in grads:
-            grad.array *= scale
+            grad.array *= np.asarray(scale, np.promote_types(grad.dtype, np.float32))
 
 
 def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float | Tensor,
@@ -146,5 +158,6 @@ def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float
     """Scale every gradient by ``max_norm / (total_norm + 10⁻⁶)`` when that is below 1 (the second half of
     :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    dtype = total_norm.array.dtype if isinstance(total_norm, Tensor) else np.dtype(np.float64)
     grads = [p.grad for p in parameter_list(parameters, "clip_grads_with_norm_") if p.grad is not None]
-    _scale(grads, _non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total)
+    _scale(grads, _non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total, dtype)
