@@ -95,9 +95,9 @@ def _merged(dicts: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]]) -> dic
     parts = dicts if isinstance(dicts, (list, tuple)) else (dicts,)
     given: dict[str, Tensor | None] = {}
     for part in parts:
-        if not isinstance(part, Mapping):
-            raise TypeError("functional_call: give the tensors as a dict of name → tensor, or a list or tuple of "
-                            f"such dicts, got {type(part).__name__}")
+        if not isinstance(part, Mapping):  # PyTorch's class for this: ValueError
+            raise ValueError("functional_call: give the tensors as a dict of name → tensor, or a list or tuple of "
+                             f"such dicts, got {type(part).__name__}")
         for name, value in part.items():
             if name in given:
                 raise ValueError(f"functional_call: {name!r} appears in more than one of the dicts; give it once")

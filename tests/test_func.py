@@ -72,7 +72,7 @@ def test_the_models_own_tensors_come_back_also_after_an_error():
     (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"training": gg.ones(1)}, (gg.ones(1, 2),)), TypeError,
      r"^functional_call: 'training' is a bool attribute of Linear, not a tensor"),
     (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), [{"weight": gg.ones(1, 2)}, 3], (gg.ones(1, 2),)),
-     TypeError, r"^functional_call: give the tensors as a dict of name → tensor, or a list or tuple of such dicts"),
+     ValueError, r"^functional_call: give the tensors as a dict of name → tensor, or a list or tuple of such dicts"),
     (lambda: gg.func.functional_call(gg.nn.Linear(2, 1), {"weight": gg.ones(1, 2)}, (gg.ones(1, 2),), strict=True),
      RuntimeError, r"^functional_call\(strict=True\): no tensor given for bias$"),
     (lambda: gg.func.grad(lambda x: x * 2)(gg.ones(2)), RuntimeError,

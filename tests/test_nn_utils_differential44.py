@@ -189,3 +189,15 @@ def test_pad_pack_and_back_match_pytorch(torch, seed, batch_first, enforce_sorte
     for ours, theirs in zip(*found):
         assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_array_equal(ours.detach().numpy(), theirs.detach().numpy())
+
+
+# ---- functional_call -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("given_tensors", [5, [1], ({}, 1), "ab"], ids=["int", "list-of-int", "tuple-dict-int", "str"])
+def test_functional_call_refuses_what_is_not_a_dict_with_pytorchs_class(torch, given_tensors):
+    found = {}
+    for lib in (gg, torch):
+        layer = lib.nn.Linear(2, 2)
+        found[lib] = _raised(lambda lib=lib, layer=layer: lib.func.functional_call(layer, given_tensors,
+                                                                                   (lib.zeros(2),)))
+    assert found[torch] is ValueError and found[gg] is ValueError
