@@ -201,3 +201,15 @@ def test_functional_call_refuses_what_is_not_a_dict_with_pytorchs_class(torch, g
         found[lib] = _raised(lambda lib=lib, layer=layer: lib.func.functional_call(layer, given_tensors,
                                                                                    (lib.zeros(2),)))
     assert found[torch] is ValueError and found[gg] is ValueError
+
+
+def test_unpad_sequence_refuses_lengths_that_are_not_one_number_per_sequence_in_one_line(torch):
+    """PyTorch refuses 2-D lengths with RuntimeError; glassgrad raised a raw TypeError from int()."""
+    with pytest.raises(RuntimeError):
+        torch.nn.utils.rnn.unpad_sequence(torch.zeros(3, 2), torch.tensor([[3, 2]]))
+    with pytest.raises(RuntimeError, match=r"^unpad_sequence: lengths must give one length in \[0, 3\] per sequence"
+                       ) as raised:
+        gg.nn.utils.rnn.unpad_sequence(gg.zeros(3, 2), gg.tensor([[3, 2]]))
+    assert "\n" not in str(raised.value)
+    unpadded = gg.nn.utils.rnn.unpad_sequence(gg.zeros(3, 2, 4), np.array([3, 0]))
+    assert [tuple(t.shape) for t in unpadded] == [(3, 4), (0, 4)]

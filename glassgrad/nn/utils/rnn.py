@@ -86,10 +86,12 @@ def pad_sequence(sequences: Sequence[Tensor], batch_first: bool = False, padding
 def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False) -> list[Tensor]:
     """The sequences of a right-padded batch, each cut to its length (``lengths``: one per sequence)."""
     batch = padded_sequences if batch_first else padded_sequences.transpose(0, 1)
-    lengths = [int(length) for length in getattr(lengths, "tolist", lambda: lengths)()]
-    if len(lengths) != batch.shape[0] or any(not 0 <= length <= batch.shape[1] for length in lengths):
-        raise ValueError(f"unpad_sequence: lengths must give one length in [0, {batch.shape[1]}] per sequence "
-                         f"({batch.shape[0]} of them), got {lengths}")
+    given = getattr(lengths, "tolist", lambda: lengths)()
+    flat = isinstance(given, (list, tuple)) and all(isinstance(length, (int, float, np.number)) for length in given)
+    lengths = [int(length) for length in given] if flat else given
+    if not flat or len(lengths) != batch.shape[0] or any(not 0 <= length <= batch.shape[1] for length in lengths):
+        raise RuntimeError(f"unpad_sequence: lengths must give one length in [0, {batch.shape[1]}] per sequence "
+                           f"({batch.shape[0]} of them), got {lengths}")  # PyTorch's class where it refuses
     return [batch[position, :length] for position, length in enumerate(lengths)]
 
 
