@@ -213,3 +213,16 @@ def test_unpad_sequence_refuses_lengths_that_are_not_one_number_per_sequence_in_
     assert "\n" not in str(raised.value)
     unpadded = gg.nn.utils.rnn.unpad_sequence(gg.zeros(3, 2, 4), np.array([3, 0]))
     assert [tuple(t.shape) for t in unpadded] == [(3, 4), (0, 4)]
+
+
+@pytest.mark.parametrize("total", [5, 7.0, 0.25], ids=["int", "float", "below-max"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float16", "float32", "float64"])
+def test_clip_grads_with_norm_takes_a_total_norm_tensor_of_any_dtype_as_pytorch(torch, total, dtype):
+    """An integer total norm promotes to the default dtype (+ 1e-6), as PyTorch's; it must not truncate the factor."""
+    found = []
+    for lib in (gg, torch):
+        param = lib.zeros(2, requires_grad=True)
+        param.grad = lib.tensor([3.0, 4.0])
+        lib.nn.utils.clip_grads_with_norm_([param], 1.0, lib.tensor(total).to(getattr(lib, dtype)))
+        found.append(param.grad.numpy().copy())
+    np.testing.assert_array_equal(*found)

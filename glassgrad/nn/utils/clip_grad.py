@@ -158,6 +158,8 @@ def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float
     """Scale every gradient by ``max_norm / (total_norm + 10⁻⁶)`` when that is below 1 (the second half of
     :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
-    dtype = total_norm.array.dtype if isinstance(total_norm, Tensor) else np.dtype(np.float64)
+    dtype = np.dtype(np.float64)  # a Python number; a tensor's own dtype, an integer one's + 1e-6 the default dtype
+    if isinstance(total_norm, Tensor):
+        dtype = total_norm.array.dtype if total_norm.dtype.kind == "f" else np.dtype(get_default_dtype())
     grads = [p.grad for p in parameter_list(parameters, "clip_grads_with_norm_") if p.grad is not None]
     _scale(grads, _non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total, dtype)
