@@ -109,6 +109,19 @@ def test_max_pool1d_zero_dilation_names_max_pool1d():
         gg.nn.functional.max_pool1d(gg.randn(2, 3, 11), 2, dilation=0)
 
 
+@pytest.mark.parametrize("call", [
+    lambda: gg.nn.functional.max_pool1d(gg.randn(2, 3, 11), 2, padding=2),
+    lambda: gg.nn.functional.avg_pool1d(gg.randn(2, 3, 11), 2, padding=2),
+    lambda: gg.nn.MaxPool1d(2, padding=2),
+    lambda: gg.nn.AvgPool1d(2, padding=2),
+])
+def test_pool1d_padding_over_half_the_kernel_names_the_1d_pool_and_its_values(call):
+    """Was: max_pool2d's message with 2-d tuples, ``max_pool2d: padding (0, 2) … kernel size (1, 2)``."""
+    with pytest.raises(RuntimeError, match=r"^(max_pool1d|avg_pool1d|MaxPool1d|AvgPool1d): padding \(2,\) must be at "
+                                           r"most half the kernel size \(2,\)"):
+        call()
+
+
 def test_adaptive_pool1d_output_size_zero_still_accepted(torch):
     """The 1-d check's least value is the 2-d pool's: an adaptive output of 0 stays allowed."""
     x = RNG.standard_normal((2, 3, 7))

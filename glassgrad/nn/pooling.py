@@ -308,13 +308,20 @@ def _stride(stride: Any, kernel_size: Any) -> Any:
     return kernel_size if stride is None or (isinstance(stride, Sequence) and not stride) else stride
 
 
+def _row_settings(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> tuple:
+    """A 1-d pool's kernel, stride, padding and dilation, checked as a 1-d pool's (:func:`_pool_settings`, naming
+    ``owner`` and the values given: ``max_pool1d(x, 2, padding=2)`` is not told about max_pool2d's ``(0, 2)``), as the
+    2-d settings of a single row."""
+    kernel, stride, pads, dilation = _pool_settings(owner, kernel_size, stride, padding, dilation, dims=1)
+    return (1, kernel[0]), (1, stride[0]), (0, pads[0][0]), (1, dilation[0])
+
+
 def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Each window's maximum along the last dim (``max_pool2d`` of one row; indices count along the row)."""
     owner = "max_pool1d"
-    pooled = max_pool2d(_one_row(input, owner), _row(kernel_size, 1, "kernel_size", owner),
-                        _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner),
-                        _row(dilation, 1, "dilation", owner), ceil_mode, return_indices)
+    pooled = max_pool2d(_one_row(input, owner), *_row_settings(owner, kernel_size, stride, padding, dilation),
+                        ceil_mode, return_indices)
     return tuple(part.squeeze(-2) for part in pooled) if return_indices else pooled.squeeze(-2)
 
 
@@ -322,9 +329,8 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                count_include_pad: bool = True) -> Tensor:
     """Each window's mean along the last dim (``avg_pool2d`` of one row)."""
     owner = "avg_pool1d"
-    return avg_pool2d(_one_row(input, owner), _row(kernel_size, 1, "kernel_size", owner),
-                      _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner),
-                      ceil_mode, count_include_pad).squeeze(-2)
+    return avg_pool2d(_one_row(input, owner), *_row_settings(owner, kernel_size, stride, padding)[:3], ceil_mode,
+                      count_include_pad).squeeze(-2)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
@@ -338,10 +344,7 @@ class MaxPool1d(MaxPool2d):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
-        owner = "MaxPool1d"
-        super().__init__(_row(kernel_size, 1, "kernel_size", owner), _row(_stride(stride, kernel_size), 1, "stride",
-                                                                           owner),
-                         _row(padding, 0, "padding", owner), _row(dilation, 1, "dilation", owner), return_indices,
+        super().__init__(*_row_settings("MaxPool1d", kernel_size, stride, padding, dilation), return_indices,
                          ceil_mode)
 
     def forward(self, input: Tensor) -> Any:
@@ -357,10 +360,7 @@ class AvgPool1d(AvgPool2d):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        owner = "AvgPool1d"
-        super().__init__(_row(kernel_size, 1, "kernel_size", owner), _row(_stride(stride, kernel_size), 1, "stride",
-                                                                           owner),
-                         _row(padding, 0, "padding", owner), ceil_mode, count_include_pad)
+        super().__init__(*_row_settings("AvgPool1d", kernel_size, stride, padding)[:3], ceil_mode, count_include_pad)
 
     def forward(self, input: Tensor) -> Tensor:
         return super().forward(_one_row(input, "AvgPool1d")).squeeze(-2)
