@@ -129,7 +129,9 @@ class BackwardWatch:
         return grads
 
     def _checked(self, hook: Any, replaced: Any, size: int, what: str) -> tuple:
-        replaced = replaced if isinstance(replaced, tuple) else (replaced,)
+        """A hook's non-None return as a tuple of ``size`` gradients: a tuple or a list (PyTorch takes any sequence
+        of the right length), or a lone tensor for a one-entry ``what``."""
+        replaced = tuple(replaced) if isinstance(replaced, (tuple, list)) else (replaced,)
         if len(replaced) != size:
             name = getattr(hook, "__name__", type(hook).__name__)
             raise RuntimeError(f"{self.name}: backward hook '{name}' returned {len(replaced)} {what} entries, but "
