@@ -73,3 +73,20 @@ def test_backward_hook_returning_a_list_replaces_the_gradients(torch, kind):
     torch_result, gg_result = _both(torch, case)
     assert gg_result == torch_result
     assert not isinstance(gg_result, str)
+
+
+def test_backward_hook_returning_gradients_where_no_input_requires_grad_is_refused(torch):
+    """Where no input of the call requires grad the hook's returned gradients went nowhere, silently; PyTorch
+    raises RuntimeError. A tuple of None is still taken."""
+    def case(lib, returned):
+        layer = _linear(lib, 2)
+        layer.register_full_backward_hook(lambda module, grad_input, grad_output: returned(grad_output))
+        layer(lib.tensor([1.0, 2.0], dtype=lib.float64)).sum().backward()
+        return layer.weight.grad
+    assert _both(torch, lambda lib: case(lib, lambda grad_output: (grad_output[0],))) == ["RuntimeError"] * 2
+    torch_result, gg_result = _both(torch, lambda lib: case(lib, lambda grad_output: (None,)))
+    assert gg_result == torch_result and not isinstance(gg_result, str)
+    layer = _linear(gg, 2)
+    layer.register_full_backward_hook(lambda module, grad_input, grad_output: grad_output)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="no input of this call requires grad"):
+        layer(gg.tensor([1.0, 2.0], dtype=gg.float64)).sum().backward()

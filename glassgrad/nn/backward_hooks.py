@@ -5,7 +5,8 @@ during each backward pass through a call of that module: ``grad_output`` holds �
 ``grad_output`` holds ∂L/∂output for each entry of the output (one tensor, or a tuple: None for an entry that is
 no tensor or got no gradient), ``grad_input`` ∂L/∂input for each positional argument: zeros for a tensor that
 needs no gradient beside one that does (a mask), None for one that is no tensor, and all None when no input
-requires grad (the data fed to the first layer), as PyTorch gives them. A returned tuple replaces ``grad_input``.
+requires grad (the data fed to the first layer), as PyTorch gives them. A returned tuple replaces ``grad_input``
+(there: only None entries, else PyTorch's RuntimeError, as the gradients would go nowhere).
 ``register_full_backward_pre_hook(hook)`` calls ``hook(module, grad_output)`` before that; a
 returned tuple replaces ``grad_output``. Both are PyTorch's; learners use them to watch gradients
 shrink or blow up layer by layer.
@@ -126,6 +127,9 @@ class BackwardWatch:
             replaced = hook(self.module, tuple(grads), self.grad_output)
             if replaced is not None:
                 grads = list(self._checked(hook, replaced, len(self.blanks), "grad_input"))
+                if not self.needing and any(grad is not None for grad in grads):  # nowhere for them to go
+                    raise RuntimeError(f"{self.name}: a full backward hook returned gradients for the inputs, but no "
+                                       "input of this call requires grad; return None (or a tuple of None) there")
         return grads
 
     def _checked(self, hook: Any, replaced: Any, size: int, what: str) -> tuple:
