@@ -345,3 +345,40 @@ def _backward_hook_wrong_count(lib):
 def test_pinned_hook_cases_match_pytorch(torch, case):
     torch_result, gg_result = _both(torch, case)
     assert gg_result == torch_result
+
+
+@pytest.mark.parametrize(("a_grad", "b_grad", "replace", "pre_replace", "use"), [
+    (True, True, "double", True, "product"), (True, False, "first-none", False, "product"),
+    (False, True, "double", True, "second"), (True, True, "first-none", True, "first"),
+    (True, True, None, False, "second"),
+])
+def test_two_inputs_two_outputs_backward_hooks_match_pytorch(torch, a_grad, b_grad, replace, pre_replace, use):
+    """Full and pre backward hooks of a module of two inputs (one may need no grad) and two outputs (one may go
+    unused): what they see, what their replacements do, and the order with a tensor hook on an output."""
+    def case(lib):
+        log, pair = [], _pair(lib)
+
+        def full(m, grad_input, grad_output):
+            log.append(("full", grad_input, _grads(grad_output)))
+            if replace == "double":
+                return tuple(None if grad is None else grad * 2 for grad in grad_input)
+            return (None, grad_input[1]) if replace == "first-none" else None
+
+        def pre(m, grad_output):
+            log.append(("pre", _grads(grad_output)))
+            return (None if grad_output[0] is None else grad_output[0] * 3, grad_output[1]) if pre_replace else None
+        pair.register_full_backward_hook(full)
+        pair.register_full_backward_pre_hook(pre)
+        a, b = _t(lib, [1.0, 2.0], a_grad), _t(lib, [3.0, -4.0], b_grad)
+        first, second = pair(a, b)
+        if use != "second":  # unused, PyTorch calls its tensor hooks with None (glassgrad: not at all)
+            first.register_hook(lambda grad: log.append(("first", grad)))
+        loss = {"first": first.sum(), "second": (second * 2).sum(), "product": (first * second).sum()}[use]
+        loss.backward()
+        # a None entry of the full hook's return blocks the input's gradient: PyTorch leaves a leaf's .grad None,
+        # glassgrad zeros (noted in backward_hooks._or_zeros), the same numbers
+        return log, *(None if not t.requires_grad else t.grad if t.grad is not None else t.detach() * 0
+                       for t in (a, b))
+    torch_result, gg_result = _both(torch, case)
+    assert gg_result == torch_result
+    assert not isinstance(gg_result, str)
