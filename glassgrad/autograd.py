@@ -481,6 +481,14 @@ def _memory_owner(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def same_view(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` look at the same entries of the same memory (``x`` and ``x.view_as(x)``, ``x[:]``):
+    one owner, shape, strides, dtype and first address; an array overlapping only some entries is not."""
+    return (_memory_owner(a) is _memory_owner(b) and a.shape == b.shape and a.strides == b.strides
+            and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
 def zero_gradient(grad) -> None:
     """What ``zero_grad(set_to_none=False)`` does to a ``.grad``, as PyTorch's: cut it from any graph (one that
     ``backward(create_graph=True)`` put there keeps no graph alive, and the next backward adds plain numbers to it),

@@ -80,6 +80,7 @@ from .autograd import (
     recorded_cast,
     refuse_backward_in_transform,
     run_backward,
+    same_view,
     version_of,
 )
 from .device import CPU, META, is_placeholder
@@ -1450,7 +1451,7 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
     check_in_place(tensor, name)
     other = other if isinstance(other, Tensor) else lift(other, tensor)
     if np.may_share_memory(tensor.array, other.array) and (
-            op.saves or other is not tensor and not _same_entries(tensor.array, other.array)):
+            op.saves or other is not tensor and not same_view(tensor.array, other.array)):
         # y += y (or y.add_(y[:])) is y = old y + old y; a rule that reads an operand back (y *= y) would read the new
         # y, and an operand overlapping only some entries (y[1:] += y[:-1]) is read as it is written: PyTorch refuses
         raise RuntimeError(
@@ -1474,13 +1475,6 @@ def _record_in_place(tensor: Tensor, name: str, op: ops.Op, other: Any) -> Tenso
         raise _cast_error(name, out.dtype, tensor) from None
     rebase(tensor, op, other, saved, 0 if private else None, (a, b))
     return tensor
-
-
-def _same_entries(array: np.ndarray, other: np.ndarray) -> bool:
-    """Whether ``other`` is ``array``'s entries themselves (the same memory, shape and strides: ``x`` and
-    ``x.view_as(x)``), as opposed to an operand overlapping only some of them."""
-    return (array.shape == other.shape and array.strides == other.strides
-            and array.__array_interface__["data"][0] == other.__array_interface__["data"][0])
 
 
 def private_copy(array: np.ndarray) -> np.ndarray:

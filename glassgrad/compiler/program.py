@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..anomaly import check_replayed, is_anomaly_check_nan_enabled
-from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_version, unbroadcast
+from ..autograd import JOINT_CALLS, _memory_owner, _store_grads, _version, bump_version, same_view, unbroadcast
 from ..dtypes import _default
 from ..ops import INPUTS, OUT, Op
 from ..tensor import Tensor, _change_in_place, apply
@@ -61,13 +61,6 @@ def _same(a: Any, b: Any) -> bool:
         except (TypeError, ValueError):
             return False
     return False
-
-
-def _same_view(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether ``a`` and ``b`` look at the same entries of the same memory."""
-    return (_memory_owner(a) is _memory_owner(b) and a.shape == b.shape and a.strides == b.strides
-            and a.dtype == b.dtype
-            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 def _same_numbers(a: np.ndarray, b: np.ndarray) -> bool:
@@ -99,7 +92,7 @@ def compare(before: Capture, now: Capture) -> tuple[list | None, str]:
         return None, "it called other layers"
     externals = []
     for old, new, old_numbers, new_numbers in zip(before.externals, now.externals, before.snapshots, now.snapshots):
-        if _same_view(old, new):
+        if same_view(old, new):
             externals.append(("bound", new))
         elif _memory_owner(old) is not _memory_owner(new) and _same_numbers(old_numbers, new_numbers):
             externals.append(("constant", new_numbers))
