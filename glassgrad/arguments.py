@@ -352,6 +352,12 @@ def dtype_range(dtype: np.dtype) -> tuple[Any, Any]:
     return float(np.finfo(dtype).min), float(np.finfo(dtype).max)
 
 
+def exact_whole_bits(dtype: np.dtype) -> int:
+    """For a float ``dtype``, the b for which it holds every whole number from 0 to 2ᵇ exactly (its mantissa bits
+    and the hidden one: 11 for float16, whose 2049 rounds to 2048), as PyTorch bounds ``randperm`` and ``random_``."""
+    return int(np.finfo(dtype).nmant) + 1
+
+
 def check_in_range(name: str, dtype: np.dtype, *bounds: tuple[str, Any]) -> None:
     """PyTorch's RuntimeError for a bound of a random fill (``random_``'s from and to − 1, ``uniform_``'s from and
     to, ``randint``'s, ``randperm``'s n − 1) that a tensor of ``dtype`` cannot hold (NaN and ±inf neither): its

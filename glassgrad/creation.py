@@ -27,6 +27,7 @@ import numpy as np
 from .arguments import (
     as_array,
     check_in_range,
+    exact_whole_bits,
     fitting_integers,
     keyword_sizes,
     refuse_backward_strides,
@@ -445,8 +446,8 @@ def randperm(n: int, seed: int | None = None, generator: np.random.Generator | G
     dtype = resolve_dtype(dtype) or int64
     if dtype.kind == "b":
         raise NotImplementedError("randperm: no orderings of bool (0 and 1 only); use an integer dtype")
-    if dtype.kind == "f" and count - 1 > 2 ** (np.finfo(dtype).nmant + 1):
-        raise RuntimeError(f"randperm: n cannot be greater than 2^{np.finfo(dtype).nmant + 1}+1 for {dtype}, which "
+    if dtype.kind == "f" and count - 1 > 2 ** exact_whole_bits(dtype):
+        raise RuntimeError(f"randperm: n cannot be greater than 2^{exact_whole_bits(dtype)}+1 for {dtype}, which "
                            f"holds no whole number past it exactly (got n={count}); use int64, the default")
     check_in_range("randperm", dtype, ("n - 1", count - 1))
     return _leaf(recorded_call(_permuted, seed, generator, count, dtype), requires_grad)

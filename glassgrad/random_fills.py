@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_in_range, dtype_range
+from .arguments import check_in_range, dtype_range, exact_whole_bits
 from .autograd import recorded_call
 from .creation import _stream, drawn, sample_of, scaled_draws
 from .tensor import Tensor
@@ -84,7 +84,7 @@ def random_(self: Tensor, from_: int | None = None, to: int | None = _TO_THE_TOP
             raise TypeError(f"random_: {label} must be a whole number (int), not {type(value).__name__} ({value!r})")
     dtype = self.array.dtype
     high = to if to is not None else (
-        2 ** (np.finfo(dtype).nmant + 1) + 1 if dtype.kind == "f" else dtype_range(dtype)[1] + 1)
+        2 ** exact_whole_bits(dtype) + 1 if dtype.kind == "f" else dtype_range(dtype)[1] + 1)
     if not low < high:
         raise RuntimeError(f"random_: expects from < to, got from={low}, to={high} (the range [from, to) is empty)")
     check_in_range("random_", dtype, ("from", low), ("to - 1", high - 1))
