@@ -3,12 +3,20 @@
 The default profile, ``ci``, draws the same examples on every run (``derandomize``): a run that passed passes
 again, so a red CI names a change, not a new draw. ``--hypothesis-profile=thorough`` draws many more, new ones
 each run: the way to hunt for what the fixed draws miss.
+
+Every test also starts glassgrad's, PyTorch's (when loaded), NumPy's and Python's global random streams from a
+seed of its own name (``seed_every_stream``): with pytest-xdist a test's worker and the tests before it change
+from run to run, so without it a test that draws (dropout, ``randn``) saw another stream each run.
 """
 
 from __future__ import annotations
 
 import os
+import random
+import sys
+import zlib
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -16,6 +24,20 @@ settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_
                           derandomize=True)
 settings.register_profile("thorough", max_examples=500, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def seed_every_stream(request) -> None:
+    """Start every global random stream from a seed of the test's own id, so a test draws the same numbers in
+    every run, whichever worker runs it and whatever ran before it."""
+    import glassgrad
+
+    seed = zlib.crc32(request.node.nodeid.encode())
+    glassgrad.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
 
 
 @pytest.fixture(scope="session")
