@@ -215,14 +215,17 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
-                        total_length: int | None = None) -> tuple[Tensor, Tensor]:
+                        total_length: int | Tensor | None = None) -> tuple[Tensor, Tensor]:
     """The padded batch (T, N, *) ((N, T, *) with ``batch_first``) of a :class:`PackedSequence` and the lengths
-    (int64), both in the caller's order; T is the longest length, or ``total_length`` when given."""
+    (int64), both in the caller's order; T is the longest length, or ``total_length`` when given (an int, or a
+    0-d integer tensor such as ``lengths.max()``)."""
     if not isinstance(sequence, PackedSequence):
         raise TypeError(f"pad_packed_sequence: expected a PackedSequence (from pack_padded_sequence), got "
                         f"{type(sequence).__name__}")
     sizes = np.array(batch_sizes_of(sequence))
     steps = len(sizes)
+    if isinstance(total_length, Tensor) and total_length.ndim == 0 and total_length.array.dtype.kind in "iu":
+        total_length = int(total_length.item())  # as PyTorch takes it: total_length=lengths.max()
     if total_length is not None:
         if not isinstance(total_length, (int, np.integer)) or isinstance(total_length, bool):
             raise TypeError(f"pad_packed_sequence: total_length must be a whole number (an int), got "
