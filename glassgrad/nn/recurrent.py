@@ -217,8 +217,8 @@ class RNNBase(Module):
         self.batch_first = bool(batch_first)
         self.dropout = _check_probability(dropout)
         self.bidirectional = bool(bidirectional)
-        self.proj_size = int(proj_size)
-        if not 0 <= self.proj_size < self.hidden_size:
+        self.proj_size = check_size(proj_size, "proj_size", owner, smallest=0)  # 1.5, 1.0, True: PyTorch's TypeError
+        if self.proj_size >= self.hidden_size:
             raise ValueError(f"{owner}: proj_size must be 0 (none) or between 1 and hidden_size - 1 "
                              f"({self.hidden_size - 1}), got proj_size={proj_size}")
         if self.dropout > 0 and self.num_layers == 1:
