@@ -215,6 +215,9 @@ class RNNBase(Module):
         self.num_layers = check_size(num_layers, "num_layers", owner)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.number)):  # PyTorch's ValueError
+            raise ValueError(f"{owner}: dropout must be a number between 0 and 1 (the probability of zeroing an "
+                             f"entry between layers), got {dropout!r}")
         self.dropout = _check_probability(dropout)
         self.bidirectional = bool(bidirectional)
         self.proj_size = check_size(proj_size, "proj_size", owner, smallest=0)  # 1.5, 1.0, True: PyTorch's TypeError
