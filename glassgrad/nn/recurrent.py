@@ -482,8 +482,8 @@ class RNNCellBase(Module):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self.input_size = check_size(input_size, "input_size", owner)
-        self.hidden_size = check_size(hidden_size, "hidden_size", owner, smallest=0)  # PyTorch's cells allow 0
+        self.input_size = check_size(input_size, "input_size", owner, smallest=0)  # PyTorch's cells allow 0
+        self.hidden_size = check_size(hidden_size, "hidden_size", owner, smallest=0)
         self.bias = bool(bias)
         _add_weights(self, "", self.input_size, self.hidden_size, check_size(num_chunks, "num_chunks", owner),
                      self.bias, float_dtype(dtype, owner))
