@@ -146,13 +146,15 @@ def _refuse_packed(input: Any, owner: str) -> None:
 
 
 def _floating_input(input: Any, owner: str, dims: tuple[int, ...], layout: str, input_size: int,
-                    dtype: np.dtype, dtype_error: type[Exception] = ValueError) -> Tensor:
-    """``input`` as a tensor of ``dims`` dims whose last dim is ``input_size``, in the layer's dtype (else
+                    dtype: np.dtype, dtype_error: type[Exception] = ValueError,
+                    dims_error: type[Exception] = ValueError) -> Tensor:
+    """``input`` as a tensor of ``dims`` dims (else ``dims_error``: PyTorch's layers raise ValueError for a padded
+    batch, RuntimeError for a packed one's data) whose last dim is ``input_size``, in the layer's dtype (else
     ``dtype_error``: PyTorch's layers raise ValueError, its cells RuntimeError)."""
     _refuse_packed(input, owner)
     input = as_tensor(input)
     if input.ndim not in dims:
-        raise ValueError(f"{owner}: expected input of shape {layout}, got {shape_text(input.shape)}")
+        raise dims_error(f"{owner}: expected input of shape {layout}, got {shape_text(input.shape)}")
     if input.shape[-1] != input_size:
         raise RuntimeError(f"{owner}: input has {input.shape[-1]} features (its last dim) but the layer was built "
                          f"with input_size={input_size}")
@@ -331,7 +333,7 @@ class RNNBase(Module):
         dtype = self.weight_ih_l0.dtype
         if isinstance(input, PackedSequence):
             data = _floating_input(input.data, owner, (2,), "(Σ lengths, H_in) as a PackedSequence's data",
-                                   self.input_size, dtype)
+                                   self.input_size, dtype, dims_error=RuntimeError)
             batch_sizes = batch_sizes_of(input)
             first = self._first_states(hx, batch_sizes[0], dtype)
             if input.sorted_indices is not None:  # the caller's order → the packed (sorted) order
@@ -344,9 +346,9 @@ class RNNBase(Module):
         input = _floating_input(input, owner, (2, 3), f"{layout} or unbatched (L, H_in)", self.input_size, dtype)
         batched = input.ndim == 3
         sequence = (input.transpose(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
-        if sequence.shape[0] == 0:
-            raise ValueError(f"{owner}: the input sequence has length 0 ({shape_text(input.shape)}); "
-                             "give at least one step")
+        if sequence.shape[0] == 0:  # PyTorch's class: RuntimeError
+            raise RuntimeError(f"{owner}: the input sequence has length 0 ({shape_text(input.shape)}); "
+                               "give at least one step")
         first = self._first_states(hx, sequence.shape[1] if batched else None, dtype)
         finals, steps = self._layers(sequence, None, first)
         if not batched:
