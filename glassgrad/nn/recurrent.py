@@ -45,6 +45,7 @@ the gradients follow.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -217,10 +218,15 @@ class RNNBase(Module):
         self.num_layers = check_size(num_layers, "num_layers", owner)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float, np.number)):  # PyTorch's ValueError
-            raise ValueError(f"{owner}: dropout must be a number between 0 and 1 (the probability of zeroing an "
-                             f"entry between layers), got {dropout!r}")
-        self.dropout = _check_probability(dropout)
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Number):
+            message = (f"{owner}: dropout must be a number between 0 and 1 (the probability of zeroing an entry "
+                       f"between layers), got {dropout!r}")
+            try:  # PyTorch's classes: float(dropout)'s (None: TypeError), then ValueError for what is no number
+                float(dropout)
+            except (TypeError, ValueError) as error:
+                raise type(error)(message) from None
+            raise ValueError(message)
+        self.dropout = _check_probability(float(dropout))
         self.bidirectional = bool(bidirectional)
         self.proj_size = check_size(proj_size, "proj_size", owner, smallest=0)  # 1.5, 1.0, True: PyTorch's TypeError
         if self.proj_size >= self.hidden_size:
