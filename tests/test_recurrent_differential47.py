@@ -16,19 +16,15 @@ from hypothesis import strategies as st
 import glassgrad as gg
 
 
-def _raised(call):
-    try:
-        call()
-    except Exception as error:  # noqa: BLE001 - the class is what is compared
-        return type(error)
-    return None
-
-
 def _same_class(torch, call):
     """``call(lib)`` raises the same class on PyTorch and on glassgrad (and raises at all); gives it."""
-    theirs, ours = _raised(lambda: call(torch)), _raised(lambda: call(gg))
-    assert theirs is not None and ours is theirs, (theirs, ours)
-    return ours
+    classes = []
+    for lib in (torch, gg):
+        with pytest.raises(Exception) as caught:  # noqa: PT011 - the class is what is compared
+            call(lib)
+        classes.append(caught.type)
+    assert classes[1] is classes[0], classes
+    return classes[1]
 
 
 def _ours(tensor):
