@@ -184,9 +184,12 @@ def _states(hx: Any, shapes: list[tuple[int, ...]], names: tuple[str, ...], owne
         return [Tensor._wrap(np.zeros(shape, dtype=dtype)) for shape in shapes]
     if len(names) == 1:
         return [_check_state(hx, shapes[0], names[0], owner, dtype)]
-    if not isinstance(hx, (tuple, list)) or len(hx) != len(names):
-        raise TypeError(f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shapes "
-                        f"{' and '.join(map(shape_text, shapes))}, got {type(hx).__name__}")
+    wanted = (f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shapes "
+              f"{' and '.join(map(shape_text, shapes))}")
+    if not isinstance(hx, (tuple, list)):
+        raise TypeError(f"{wanted}, got {type(hx).__name__}")
+    if len(hx) != len(names):  # PyTorch's class for a tuple of 1 or 3 states: RuntimeError
+        raise RuntimeError(f"{wanted}, got a {type(hx).__name__} of {len(hx)}")
     return [_check_state(state, shape, name, owner, dtype) for state, shape, name in zip(hx, shapes, names)]
 
 
