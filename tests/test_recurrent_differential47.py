@@ -102,6 +102,16 @@ def test_total_length_may_be_a_0d_integer_tensor_as_in_pytorch(torch):
             lib.nn.utils.rnn.pad_packed_sequence(packed, total_length=lib.tensor(5.0))
 
 
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.nn.LSTMCell(2, 3)(lib.zeros(1, 2), (lib.zeros(1, 3),)),
+    lambda lib: lib.nn.LSTMCell(2, 3)(lib.zeros(1, 2), (lib.zeros(1, 3),) * 3),
+    lambda lib: lib.nn.LSTM(2, 3)(lib.zeros(1, 1, 2), (lib.zeros(1, 1, 3),) * 3),
+], ids=["cell-1", "cell-3", "layer-3"])
+def test_lstm_states_in_a_tuple_of_the_wrong_length_are_pytorchs_runtime_error(torch, call):
+    """PyTorch: 'lstm_cell expects two hidden states' (RuntimeError); glassgrad raised TypeError."""
+    assert _same_class(torch, call) is RuntimeError
+
+
 # ---- the fuzzer's core: drawn layers, inputs and states against PyTorch --------------------------------------------
 
 @st.composite
@@ -287,10 +297,14 @@ def test_misuse_raises_pytorchs_class(torch, call):
         _same_class(torch, call)
 
 
-def test_lstm_given_one_tensor_for_hx_names_the_tuple_it_needs(torch):
-    """PyTorch fails inside its forward (IndexError: index 1 is out of bounds, or tuple index out of range);
-    glassgrad refuses with TypeError naming (h_0, c_0) and their shapes: noted, not copied."""
-    with pytest.raises(IndexError):
-        torch.nn.LSTM(2, 3)(torch.zeros(4, 2, 2), torch.zeros(1, 2, 3))
+def test_lstm_given_one_tensor_or_one_state_for_hx_names_the_tuple_it_needs(torch):
+    """PyTorch's LSTM fails inside its forward with IndexError (index 1 is out of bounds; tuple index out of range);
+    glassgrad refuses with TypeError (a tensor) or RuntimeError (a tuple of one, PyTorch's cells' class) naming
+    (h_0, c_0) and their shapes: noted, not copied."""
+    for hx in (torch.zeros(1, 2, 3), (torch.zeros(1, 2, 3),)):
+        with pytest.raises(IndexError):
+            torch.nn.LSTM(2, 3)(torch.zeros(4, 2, 2), hx)
     with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
         gg.nn.LSTM(2, 3)(gg.zeros(4, 2, 2), gg.zeros(1, 2, 3))
+    with pytest.raises(RuntimeError, match=r"tuple \(h_0, c_0\).*got a tuple of 1"):
+        gg.nn.LSTM(2, 3)(gg.zeros(4, 2, 2), (gg.zeros(1, 2, 3),))
