@@ -259,6 +259,16 @@ class RNNBase(Module):
     def flatten_parameters(self) -> None:
         """PyTorch packs the weights for cuDNN here; glassgrad's stay where they are, so this does nothing."""
 
+    def permute_hidden(self, hx: Any, permutation: Tensor | None) -> Any:
+        """``hx`` (a state (D·num_layers, N, H), or a tuple of them: LSTM's ``(h, c)``) with its batch rows (dim 1) in
+        the order ``permutation`` gives (None: ``hx`` itself). A packed batch's ``sorted_indices`` take the caller's
+        states to the packed (sorted) order, its ``unsorted_indices`` back, as PyTorch's method of this name does."""
+        if permutation is None:
+            return hx
+        if isinstance(hx, tuple):
+            return tuple(state.index_select(1, permutation) for state in hx)
+        return hx.index_select(1, permutation)
+
     def _names_by_layer(self) -> list[list[str]]:
         """The parameter names of each layer and direction: ``[[weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0],
         …]`` (then ``weight_hr_l0`` with ``proj_size``)."""
@@ -345,11 +355,9 @@ class RNNBase(Module):
                                    self.input_size, dtype, dims_error=RuntimeError)
             batch_sizes = batch_sizes_of(input)
             first = self._first_states(hx, batch_sizes[0], dtype)
-            if input.sorted_indices is not None:  # the caller's order → the packed (sorted) order
-                first = [state.index_select(1, input.sorted_indices) for state in first]
+            first = list(self.permute_hidden(tuple(first), input.sorted_indices))  # caller's order → packed order
             finals, steps = self._layers(data, batch_sizes, first)
-            if input.unsorted_indices is not None:
-                finals = [final.index_select(1, input.unsorted_indices) for final in finals]
+            finals = list(self.permute_hidden(tuple(finals), input.unsorted_indices))  # and back
             return PackedSequence(_side_by_side(steps, True), *input[1:]), self._result_states(finals)
         layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
         input = _floating_input(input, owner, (2, 3), f"{layout} or unbatched (L, H_in)", self.input_size, dtype)
