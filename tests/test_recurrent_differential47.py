@@ -112,6 +112,21 @@ def test_lstm_states_in_a_tuple_of_the_wrong_length_are_pytorchs_runtime_error(t
     assert _same_class(torch, call) is RuntimeError
 
 
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_permute_hidden_reorders_the_batch_of_the_states_as_pytorchs(torch, kind):
+    """RNNBase.permute_hidden (what a layer copied from PyTorch's forward calls) raised AttributeError."""
+    theirs, ours = _pair(torch, kind, 2, 3)
+    states = [torch.randn(1, 4, 3, dtype=torch.float64) for _ in range(2 if kind == "LSTM" else 1)]
+    order = [2, 0, 3, 1]
+    their_hx = tuple(states) if kind == "LSTM" else states[0]
+    our_hx = tuple(map(_ours, states)) if kind == "LSTM" else _ours(states[0])
+    their = theirs.permute_hidden(their_hx, torch.tensor(order))
+    our = ours.permute_hidden(our_hx, gg.tensor(order))
+    for t, o in zip(*((their, our) if kind == "LSTM" else ((their,), (our,)))):
+        _close(t, o, "float64")
+    assert ours.permute_hidden(our_hx, None) is our_hx
+
+
 # ---- the fuzzer's core: drawn layers, inputs and states against PyTorch --------------------------------------------
 
 @st.composite
