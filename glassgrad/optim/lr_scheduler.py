@@ -908,6 +908,11 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * share for base in self.base_lrs]
 
     def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
+        """Move to the next epoch, or to ``epoch`` (fractional for a step per batch). Before epoch 0
+        (``last_epoch < 0``, as ``SequentialLR`` leaves a first schedule it starts) the next epoch is 0 and its run
+        starts afresh, as PyTorch's: counting on from ``T_cur`` would start the cosine one step down."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
         if epoch is None:
             epoch = self.last_epoch + 1
             self.T_cur += 1
