@@ -481,6 +481,13 @@ class _Schedules(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         return {**super().state_dict(), "_schedulers": [scheduler.state_dict() for scheduler in self._schedulers]}
 
+    def _lrs_at_start(self) -> list[float]:
+        """A schedule of schedules has no lrs of its own to restart from: ``SequentialLR`` cannot start one afresh
+        at a milestone (PyTorch's raises NotImplementedError there too)."""
+        raise NotImplementedError(f"SequentialLR cannot restart a {type(self).__name__} at a milestone: it has no "
+                                  "lrs of its own to start from; list its schedules in the SequentialLR itself, "
+                                  "or put it first (before every milestone)")
+
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         super().load_state_dict({key: value for key, value in state_dict.items() if key != "_schedulers"})
         for scheduler, saved in zip(self._schedulers, state_dict["_schedulers"]):
