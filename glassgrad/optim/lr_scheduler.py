@@ -26,6 +26,7 @@ import functools
 import math
 import types
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from numbers import Real
 from typing import Any
@@ -782,6 +783,9 @@ __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "Lin
 class MultiStepLR(LRScheduler):
     """Multiply the lr by ``gamma`` at each epoch listed in ``milestones``: ``ηₑ = η₀·γ^(milestones ≤ e)``.
 
+    ``milestones`` is kept as PyTorch keeps it, a ``Counter`` of epoch → times listed (a milestone listed twice
+    multiplies twice), so that either library's state dict loads into the other.
+
     >>> import glassgrad as gg
     >>> opt = gg.optim.SGD([gg.zeros(1, requires_grad=True)], lr=1.0)
     >>> schedule = MultiStepLR(opt, milestones=[1, 3], gamma=0.5)
@@ -792,17 +796,23 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[float], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = sorted(check_steps("milestone", milestone, low_included=True) for milestone in milestones)
+        self.milestones = Counter(check_steps("milestone", milestone, low_included=True) for milestone in milestones)
         self.gamma = _checked_gamma(gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        times = self.milestones.count(self.last_epoch)  # a milestone listed twice multiplies twice
+        times = self.milestones[self.last_epoch]
         return [lr * self.gamma ** times for lr in self._current_lrs()]
 
     def _get_closed_form_lr(self) -> list[float]:
-        passed = bisect.bisect_right(self.milestones, self.last_epoch)
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
         return [base * self.gamma ** passed for base in self.base_lrs]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from a state dict; its milestones a ``Counter`` (PyTorch's and glassgrad's) or the sorted list an
+        older glassgrad saved."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
 
 
 class ConstantLR(LRScheduler):
