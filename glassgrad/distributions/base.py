@@ -51,6 +51,13 @@ def as_float(value: Any) -> Tensor:
     return t if t.dtype.kind == "f" else t.float()
 
 
+def as_scored_float(value: Tensor, like: Tensor) -> Tensor:
+    """A value to score against the parameter ``like``: an integer or bool tensor (counts, classes) in ``like``'s
+    float dtype, a float tensor as it is, so a float64 value scored against float32 parameters gives a float64 score,
+    as PyTorch's type promotion does (casting it to ``like``'s dtype rounded it to float32)."""
+    return value if value.dtype.kind == "f" else value.to(like.dtype)
+
+
 def broadcast_all(*values: Any) -> list[Tensor]:
     """The parameters as float tensors of one shape; a Python number takes the dtype of the tensors given."""
     tensors = [as_float(v) for v in values if isinstance(v, Tensor)]

@@ -35,7 +35,16 @@ from ..creation import _stream, arange, drawn
 from ..nn.functional import logsigmoid
 from ..tensor import Tensor
 from . import constraints
-from .base import Distribution, broadcast_all, check_probs, check_real, listed, refuse_unless, validating
+from .base import (
+    Distribution,
+    as_scored_float,
+    broadcast_all,
+    check_probs,
+    check_real,
+    listed,
+    refuse_unless,
+    validating,
+)
 from .discrete import ClassProbabilities, ProbsOrLogits, _exactly_one
 from .utils import probs_to_logits
 
@@ -106,7 +115,7 @@ class Poisson(Distribution):
                                           rate))
 
     def log_prob(self, value: Any) -> Tensor:
-        k = self.in_support(value).to(self.rate.dtype)
+        k = as_scored_float(self.in_support(value), self.rate)
         return k.xlogy(self.rate) - self.rate - (k + 1).lgamma()
 
     def entropy(self) -> Tensor:
@@ -180,7 +189,7 @@ class Binomial(TrialCounts):
                                           self._draw_shape(sample_shape)))
 
     def log_prob(self, value: Any) -> Tensor:
-        k = self.in_support(value).to(self.probs.dtype)
+        k = as_scored_float(self.in_support(value), self.probs)
         n = self.total_count
         return k * self.logits + n * logsigmoid(-self.logits) + log_binomial_coefficient(n, k)
 
@@ -226,7 +235,7 @@ class NegativeBinomial(TrialCounts):
                                           self._draw_shape(sample_shape)))
 
     def log_prob(self, value: Any) -> Tensor:
-        k = self.in_support(value).to(self.probs.dtype)
+        k = as_scored_float(self.in_support(value), self.probs)
         r = self.total_count
         counting = (k + r).lgamma() - (k + 1).lgamma() - r.lgamma()
         counting = counting.masked_fill((k + r).detach() == 0, 0.0)  # r = 0 and k = 0: p(0) = 1
@@ -271,7 +280,7 @@ class Multinomial(ClassProbabilities):
                                           self._draw_shape(sample_shape)[:-1]))
 
     def log_prob(self, value: Any) -> Tensor:
-        x = self.in_support(value).to(self.probs.dtype)
+        x = as_scored_float(self.in_support(value), self.probs)
         powers = (self.logits * x).masked_fill(x.detach() == 0, 0.0)  # 0·ln 0 counts as 0
         return (x.sum(-1) + 1).lgamma() - (x + 1).lgamma().sum(-1) + powers.sum(-1)
 

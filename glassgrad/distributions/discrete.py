@@ -32,6 +32,7 @@ from . import constraints
 from .base import (
     Distribution,
     as_float,
+    as_scored_float,
     as_shape,
     broadcast_all,
     check_probs,
@@ -263,7 +264,7 @@ class Bernoulli(SuccessChance):
         return self.enumerated(self.probs.new_tensor([0.0, 1.0]), expand)
 
     def log_prob(self, value: Any) -> Tensor:
-        y = self.in_support(value).to(self.logits.dtype)
+        y = as_scored_float(self.in_support(value), self.logits)
         shape = tuple(np.broadcast_shapes(tuple(y.shape), self._batch))
         return -binary_cross_entropy_with_logits(expand_to(self.logits, shape), expand_to(y, shape), reduction="none")
 
