@@ -92,8 +92,9 @@ class Normal(LocationScale):
         return 0.5 * (1 + (self.standardized(value, "cdf") / math.sqrt(2)).erf())
 
     def icdf(self, value: Any) -> Tensor:
-        """``μ + σ·√2·erf⁻¹(2p − 1)``."""
-        return self.loc + self.scale * math.sqrt(2) * (2 * as_tensor(value) - 1).erfinv()
+        """``μ + σ·erf⁻¹(2p − 1)·√2``, √2 taken last (as PyTorch): ``σ·√2`` first rounded √2 to float32 parameters'
+        dtype, a float64 p then got a float64 quantile 1e-7 off."""
+        return self.loc + self.scale * (2 * as_tensor(value) - 1).erfinv() * math.sqrt(2)
 
     def entropy(self) -> Tensor:
         return 0.5 + HALF_LOG_TWO_PI + self.scale.log()

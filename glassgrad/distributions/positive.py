@@ -183,8 +183,8 @@ class HalfNormal(_Folded):
         return (self.in_support(value, "cdf") / (self.scale * math.sqrt(2))).erf()
 
     def icdf(self, value: Any) -> Tensor:
-        """``σ·√2·erf⁻¹(p)``, F's inverse."""
-        return self.scale * math.sqrt(2) * as_tensor(value).erfinv()
+        """``σ·erf⁻¹(p)·√2``, F's inverse (√2 last, as in :meth:`Normal.icdf`, so float32 σ does not round it)."""
+        return self.scale * as_tensor(value).erfinv() * math.sqrt(2)
 
 
 class HalfCauchy(_Folded):
