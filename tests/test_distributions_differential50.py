@@ -170,6 +170,43 @@ def test_pareto_score_of_a_large_tail_index_is_pytorchs(torch, dtype, alpha, rto
         np.testing.assert_allclose(mine, theirs, rtol=rtol)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("name, make, counts", [
+    ("Poisson", lambda D, t: D.Poisson(t([0.2, 3.0, 1.0])), [0.0, 2.0, 1.0]),
+    ("Binomial", lambda D, t: D.Binomial(t([5.0, 5.0, 5.0]), probs=t([0.2, 0.3, 0.9])), [0.0, 2.0, 5.0]),
+    ("NegativeBinomial", lambda D, t: D.NegativeBinomial(t([3.0, 3.0, 3.0]), t([0.2, 0.3, 0.9])), [0.0, 2.0, 7.0]),
+    ("Multinomial", lambda D, t: D.Multinomial(3, probs=t([0.2, 0.3, 0.5])), [1.0, 0.0, 2.0]),
+    ("Bernoulli", lambda D, t: D.Bernoulli(logits=t([0.2, -3.0, 1.0])), [0.0, 1.0, 1.0]),
+])
+def test_a_float64_count_scored_against_float32_parameters_gives_a_float64_score(torch, name, make, counts):
+    """PyTorch promotes float32 parameters with a float64 value to float64; glassgrad cast the value to float32 and
+    returned a float32 score (Poisson, Binomial, NegativeBinomial, Multinomial, Bernoulli)."""
+    results = []
+    for lib in (torch, gg):
+        value = lib.tensor(counts, dtype=lib.float64, requires_grad=name == "Bernoulli")
+        score = make(lib.distributions, lambda v, lib=lib: lib.tensor(v, dtype=lib.float32)).log_prob(value)
+        results.append(score)
+    theirs, mine = results
+    assert str(mine.dtype) == str(theirs.dtype).replace("torch.", "") == "float64"
+    # the terms of the parameters alone are float32 in both, each library's own way
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=2e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name, parameters", [("Normal", (0.7, 1.3)), ("HalfNormal", (1.3,)),
+                                              ("LogNormal", (0.7, 1.3))])
+def test_the_quantile_of_a_float64_probability_with_float32_parameters_is_pytorchs(torch, name, parameters):
+    """σ·√2 rounded √2 to the parameters' float32 before the float64 erf⁻¹(p) met it: a float64 quantile 1e-7 off
+    PyTorch's (which multiplies by √2 last)."""
+    results = []
+    for lib in (torch, gg):
+        d = getattr(lib.distributions, name)(*(lib.tensor([p] * 3) for p in parameters))
+        results.append(d.icdf(lib.tensor([0.1, 0.35, 0.8], dtype=lib.float64)))
+    theirs, mine = results
+    assert str(mine.dtype) == "float64"
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-14)
+
+
 # --- pinning tests ----------------------------------------------------------------------------------------------
 
 @pytest.mark.torch
@@ -179,21 +216,20 @@ def test_pareto_score_of_a_large_tail_index_is_pytorchs(torch, dtype, alpha, rto
     ("Binomial", lambda D, t: D.Binomial(5, probs=t([0.2, 0.3, 0.9]))),
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("integer", [True, False])
-def test_the_score_of_counts_given_as_int_or_float_has_the_parameters_dtype(torch, name, make, dtype, integer):
-    """The dtype is PyTorch's either way. The numbers are PyTorch's score of the float counts: given int64 counts,
+def test_the_score_of_int_counts_has_the_parameters_dtype(torch, name, make, dtype):
+    """The dtype is PyTorch's, and the numbers are PyTorch's score of the same counts as floats: given int64 counts,
     PyTorch's Poisson takes lgamma(value + 1) of an int tensor in float32 (1e-9 off in float64; noted)."""
     counts = [0, 2, 1]
     results = []
     for lib in (torch, gg):
         distribution = make(lib.distributions, lambda v, lib=lib: lib.tensor(v, dtype=getattr(lib, dtype)))
-        value = lib.tensor(counts) if integer else lib.tensor(counts, dtype=getattr(lib, dtype))
-        results.append((distribution.log_prob(value), distribution.log_prob(lib.tensor(counts, dtype=value.dtype
-                                                                                      if not integer else
-                                                                                      getattr(lib, dtype)))))
-    (theirs, their_float_score), (mine, _) = results
+        as_floats = lib.tensor(counts, dtype=getattr(lib, dtype))
+        results.append((distribution.log_prob(lib.tensor(counts)), distribution.log_prob(as_floats)))
+    (theirs, their_float_score), (mine, my_float_score) = results
     assert str(mine.dtype) == dtype == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_allclose(mine.numpy(), their_float_score.numpy(), rtol=1e-6 if dtype == "float32" else 1e-12)
+    np.testing.assert_allclose(my_float_score.numpy(), their_float_score.numpy(), rtol=1e-6 if dtype == "float32"
+                               else 1e-12)
     np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6)
 
 
