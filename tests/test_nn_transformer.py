@@ -288,7 +288,7 @@ def test_a_trace_shows_the_attention_inside_the_layer():
      "attn_mask must have shape \\(3, 3\\)"),
 ])
 def test_bad_arguments_are_one_line_errors(call, message):
-    with pytest.raises((ValueError, TypeError, RuntimeError), match=message) as caught:
+    with pytest.raises((AssertionError, ValueError, TypeError, RuntimeError), match=message) as caught:
         call()
     assert "\n" not in str(caught.value)
 

@@ -60,14 +60,17 @@ def _show_as(tensor: Tensor, symbol: str) -> Tensor:
     return tensor
 
 
-def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str) -> Tensor:
+def _additive_mask(mask: Any, like: Tensor, masked_when: bool, name: str,
+                   refusal: type[Exception] = RuntimeError) -> Tensor:
     """A mask as the ``M`` that is added to the scores: a bool mask becomes 0 / −∞ (−∞ where an entry
-    equals ``masked_when``); a float mask is added as it is."""
+    equals ``masked_when``); a float mask is added as it is. A mask of another dtype raises ``refusal``, named
+    ``name``: RuntimeError from ``scaled_dot_product_attention``, AssertionError from the layers (an assert in
+    PyTorch's ``_canonical_mask``)."""
     mask = as_tensor(mask)
     if mask.dtype.kind == "b":
         return Tensor._wrap(recorded_call(_blocked_scores, mask.array, masked_when, like.dtype))
     if mask.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a bool or float mask, got {mask.dtype}")
+        raise refusal(f"{name}: expected a bool or float mask, got {mask.dtype}; give a bool mask (mask.bool())")
     return mask if mask.dtype == like.dtype else mask.to(like.dtype)
 
 
@@ -95,7 +98,8 @@ def mixed_masks(padding: Any, mask: Any, padding_name: str, mask_name: str, like
         return padding, mask
     warn_at_learners_line(f"Support for mismatched {padding_name} and {mask_name} is deprecated. Use same type for "
                           "both instead.")
-    return _additive_mask(padding, like, True, padding_name), _additive_mask(mask, like, True, mask_name)
+    return (_additive_mask(padding, like, True, padding_name, AssertionError),
+            _additive_mask(mask, like, True, mask_name, AssertionError))
 
 
 def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout_p: float,
@@ -214,20 +218,21 @@ def _combined_mask(attn_mask: Any, key_padding_mask: Any, like: Tensor, num_head
     float attn_mask) are still added, with PyTorch's deprecation warning."""
     key_padding_mask, attn_mask = mixed_masks(key_padding_mask, attn_mask, "key_padding_mask", "attn_mask", like)
     total = None
+    if key_padding_mask is not None:  # PyTorch's order: the padding mask's dtype first (AssertionError)
+        padding = _additive_mask(key_padding_mask, like, True, f"{owner}: key_padding_mask", AssertionError)
     if attn_mask is not None:
-        mask = _additive_mask(attn_mask, like, True, owner)
+        mask = _additive_mask(attn_mask, like, True, f"{owner}: attn_mask", AssertionError)
         if mask.shape == (length, keys):
             total = mask
         elif mask.shape == (batch * num_heads, length, keys):
             total = mask.reshape(batch, num_heads, length, keys)
-        else:
-            raise ValueError(f"{owner}: attn_mask must have shape ({length}, {keys}) or "
-                             f"({batch * num_heads}, {length}, {keys}), got {shape_text(mask.shape)}")
+        else:  # RuntimeError, as PyTorch's
+            raise RuntimeError(f"{owner}: attn_mask must have shape ({length}, {keys}) or "
+                               f"({batch * num_heads}, {length}, {keys}), got {shape_text(mask.shape)}")
     if key_padding_mask is not None:
-        padding = _additive_mask(key_padding_mask, like, True, owner)
-        if padding.shape != (batch, keys):
-            raise ValueError(f"{owner}: key_padding_mask must have shape ({batch}, {keys}), "
-                             f"got {shape_text(padding.shape)}")
+        if padding.shape != (batch, keys):  # AssertionError, as PyTorch's (an assert there)
+            raise AssertionError(f"{owner}: key_padding_mask must have shape ({batch}, {keys}), "
+                                 f"got {shape_text(padding.shape)}")
         padding = padding.reshape(batch, 1, 1, keys)
         total = padding if total is None else total + padding
     if total is not None and extra:  # every query may see the appended keys
@@ -249,6 +254,27 @@ def _extra_keys(key: Tensor, value: Tensor, bias_k: Tensor | None, bias_v: Tenso
     return key, value
 
 
+def _batched(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any, owner: str) -> bool:
+    """Whether the call is batched (a 3-D query) or not (2-D), and that the other inputs agree: key and value of
+    the query's dims, a padding mask of one dim fewer, an attn_mask of 2 or 3. AssertionError otherwise, as
+    PyTorch's ``_mha_shape_check`` (asserts there)."""
+    if query.ndim not in (2, 3):
+        raise AssertionError(f"{owner}: query should be unbatched 2D or batched 3D tensor but received "
+                             f"{query.ndim}-D query tensor")
+    batched = query.ndim == 3
+    kind = f"{'batched (3-D)' if batched else 'unbatched (2-D)'} query"
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(f"{owner}: for a {kind}, expected key and value to be {query.ndim}-D but found "
+                             f"{key.ndim}-D and {value.ndim}-D tensors respectively")
+    if key_padding_mask is not None and as_tensor(key_padding_mask).ndim != query.ndim - 1:
+        raise AssertionError(f"{owner}: for a {kind}, expected key_padding_mask to be None or "
+                             f"{query.ndim - 1}-D but found {as_tensor(key_padding_mask).ndim}-D tensor instead")
+    if attn_mask is not None and as_tensor(attn_mask).ndim not in (2, 3):
+        raise AssertionError(f"{owner}: for a {kind}, expected attn_mask to be None, 2-D or 3-D but found "
+                             f"{as_tensor(attn_mask).ndim}-D tensor instead")
+    return batched
+
+
 def _multi_head_attention(query: Any, key: Any, value: Any, num_heads: int, in_proj_weight: Tensor | None,
                           in_proj_bias: Tensor | None, own_weights: tuple[Tensor, Tensor, Tensor] | None,
                           bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool, dropout_p: float,
@@ -259,26 +285,30 @@ def _multi_head_attention(query: Any, key: Any, value: Any, num_heads: int, in_p
     keys, attend (:func:`_attend`), join the heads and project out. ``own_weights``: W_Q, W_K, W_V of their own
     widths (else rows of ``in_proj_weight``)."""
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
-    if is_causal and attn_mask is None:
-        raise ValueError(f"{owner}: is_causal=True is a hint about attn_mask; pass the causal attn_mask too (True "
-                         "above the diagonal)")
-    unbatched = query.ndim == 2
+    unbatched = not _batched(query, key, value, key_padding_mask, attn_mask, owner)
+    if is_causal and attn_mask is None:  # RuntimeError, as PyTorch's
+        raise RuntimeError(f"{owner}: is_causal=True is a hint about attn_mask; pass the causal attn_mask too (True "
+                           "above the diagonal, e.g. nn.Transformer.generate_square_subsequent_mask(L))")
+    widths = [in_proj_weight.shape[1]] * 3 if own_weights is None else [weight.shape[1] for weight in own_weights]
+    for tensor, name, width in zip((query, key, value), ("query", "key", "value"), widths):
+        if tensor.shape[-1] != width:  # PyTorch asserts, but a key and value of one shape reach its matmul
+            same = name != "query" and own_weights is None and key.shape == value.shape
+            layout = "(N, L, E)" if batch_first else "(L, N, E)"
+            raise (RuntimeError if same else AssertionError)(
+                f"{owner}: {name} must have shape {layout} or (L, E) with E = {width}, got {shape_text(tensor.shape)}")
+    if key.shape[:-1] != value.shape[:-1]:  # AssertionError, as PyTorch's
+        raise AssertionError(f"{owner}: key {shape_text(key.shape)} and value {shape_text(value.shape)} must have "
+                             "the same batch and length")
     batch_dim = 0 if batch_first else 1  # where an unbatched input gets its batch of one
     if unbatched:
         query, key, value = query.unsqueeze(batch_dim), key.unsqueeze(batch_dim), value.unsqueeze(batch_dim)
         if key_padding_mask is not None:
             key_padding_mask = as_tensor(key_padding_mask).unsqueeze(0)
-    widths = [in_proj_weight.shape[1]] * 3 if own_weights is None else [weight.shape[1] for weight in own_weights]
-    for tensor, name, width in zip((query, key, value), ("query", "key", "value"), widths):
-        if tensor.ndim != 3 or tensor.shape[-1] != width:
-            layout = "(N, L, E)" if batch_first else "(L, N, E)"
-            raise ValueError(f"{owner}: {name} must have shape {layout} or (L, E) with E = {width}, got "
-                             f"{shape_text(tensor.shape)}")
     if not batch_first:
         query, key, value = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-    if key.shape[:2] != value.shape[:2] or key.shape[0] != query.shape[0]:
-        raise ValueError(f"{owner}: key {shape_text(key.shape)} and value {shape_text(value.shape)} must have the "
-                         f"same batch and length, and the batch of query {shape_text(query.shape)}")
+    if key.shape[0] != query.shape[0]:  # RuntimeError, as PyTorch's (from its reshape)
+        raise RuntimeError(f"{owner}: query {shape_text(query.shape)} and key {shape_text(key.shape)} must have the "
+                           "same batch (batch first)")
     batch, length, keys = query.shape[0], query.shape[1], key.shape[1]
     mask = _combined_mask(attn_mask, key_padding_mask, query, num_heads, batch, length, keys,
                           (bias_k is not None) + bool(add_zero_attn), owner)
@@ -318,9 +348,9 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
     """
     owner = "multi_head_attention_forward"
     query = as_tensor(query)
-    if query.shape[-1:] != (embed_dim_to_check,) or embed_dim_to_check % num_heads:
-        raise ValueError(f"{owner}: query must have embed_dim_to_check = {embed_dim_to_check} features, a multiple "
-                         f"of num_heads = {num_heads}, got shape {shape_text(query.shape)}")
+    if query.shape[-1:] != (embed_dim_to_check,) or embed_dim_to_check % num_heads:  # asserts in PyTorch
+        raise AssertionError(f"{owner}: query must have embed_dim_to_check = {embed_dim_to_check} features, a "
+                             f"multiple of num_heads = {num_heads}, got shape {shape_text(query.shape)}")
     if static_k is not None or static_v is not None:
         raise NotImplementedError(f"{owner}: static_k and static_v (precomputed key and value heads) are not "
                                   "supported in glassgrad; pass the keys and values and their projection weights")
@@ -372,9 +402,9 @@ class MultiheadAttention(Module):
         super().__init__()
         self.embed_dim = check_size(embed_dim, "embed_dim", "MultiheadAttention")
         self.num_heads = check_size(num_heads, "num_heads", "MultiheadAttention")
-        if self.embed_dim % self.num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
-                             f"({num_heads}): each head gets embed_dim/num_heads features")
+        if self.embed_dim % self.num_heads:  # AssertionError, as PyTorch's (an assert there)
+            raise AssertionError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
+                                 f"({num_heads}): each head gets embed_dim/num_heads features")
         self.kdim = self.embed_dim if kdim is None else check_size(kdim, "kdim", "MultiheadAttention")
         self.vdim = self.embed_dim if vdim is None else check_size(vdim, "vdim", "MultiheadAttention")
         self.dropout = _check_probability(dropout)

@@ -105,8 +105,11 @@ class TransformerLayerBase(Module):
         input = as_tensor(input)
         if input.ndim not in (2, 3) or input.shape[-1] != self.d_model:
             layout = "(N, L, d_model)" if self.batch_first else "(L, N, d_model)"
-            raise ValueError(f"{type(self).__name__}: {name} must have shape {layout} or (L, d_model) with "
-                             f"d_model = {self.d_model}, got {shape_text(input.shape)}")
+            # PyTorch's attention asserts, but memory of the right dims reaches its key projection's matmul
+            wide = name == "memory" and input.ndim in (2, 3)
+            raise (RuntimeError if wide else AssertionError)(
+                f"{type(self).__name__}: {name} must have shape {layout} or (L, d_model) with "
+                f"d_model = {self.d_model}, got {shape_text(input.shape)}")
         return input
 
     def _feed_forward(self, x: Tensor, dropout: Dropout) -> Tensor:
