@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import float_argument, shape_text
+from ..arguments import float_argument, resolve_dtype, shape_text
 from ..autograd import is_grad_enabled, recorded_call
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
@@ -369,8 +369,11 @@ class Transformer(Module):
 
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
-        """The causal mask for ``sz`` positions: 0 on and below the diagonal, −∞ above (position i sees 0…i)."""
+        """The causal mask for ``sz`` positions: 0 on and below the diagonal, −∞ above (position i sees 0…i);
+        with ``dtype=bool`` False and True (the −∞ cast to bool, as PyTorch's), a bool mask the layers take."""
         check_device(device)
         size = check_size(sz, "sz", "generate_square_subsequent_mask", smallest=0)
+        if resolve_dtype(dtype) == np.bool_:  # PyTorch's −∞ cast to bool: True above the diagonal
+            return Tensor._wrap(np.triu(np.ones((size, size), dtype=bool), 1))
         dtype = float_dtype(dtype, "generate_square_subsequent_mask")
         return Tensor._wrap(np.triu(np.full((size, size), -np.inf, dtype=dtype), 1))
