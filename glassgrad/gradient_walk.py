@@ -44,6 +44,7 @@ from .autograd import (
     _check_saved,
     _fit,
     current_tape,
+    freed_after_backward,
     freed_error,
     joint_upstreams,
     modified_error,
@@ -157,7 +158,7 @@ def _walk(order: list, leads: set, grads: dict, wanted: set, found: dict, create
             elif contribution.shape != parent.array.shape or contribution.dtype is not parent.array.dtype:
                 contribution = _fit(contribution, parent.array, op, node._parents, parent)
             grads[parent] = grads[parent] + contribution if parent in grads else contribution
-        if not retain_graph:
+        if not retain_graph and freed_after_backward(op, node._parents):
             node._ctx = FREED
             node._parents = ()
 

@@ -84,7 +84,7 @@ import operator
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -245,7 +245,15 @@ class Op:
     the forward calls), for a compiled replay whose step never reads the output (a loss nobody returns: only what
     its backward needs is computed)."""
 
+    keeps_no_tensor: bool = field(default=False, init=False)
+    """Whether the node saves no tensor for its backward (:attr:`saves` names none for any input, and the row is no
+    custom one, whose ``ctx`` may hold any): PyTorch keeps such a node through a backward without ``retain_graph``
+    (``w.t()``, a ``Normal(μ, σ)``'s broadcast σ, ``x.sum()`` made once and walked again), so glassgrad frees one
+    only where it reads a node that does save (:func:`glassgrad.autograd.freed_after_backward`)."""
+
     def __post_init__(self) -> None:
+        object.__setattr__(self, "keeps_no_tensor",
+                           self.kind != "custom" and not callable(self.saves) and not any(self.saves))
         if self.kind not in KINDS:
             raise ValueError(f"op {self.name}: kind {self.kind!r} is not one of {KINDS}")
         if not self.written:
