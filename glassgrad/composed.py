@@ -24,6 +24,7 @@ from . import linalg, ops_math
 from .arguments import (
     broadcast_call,
     broadcastable,
+    broadcasts_to,
     check_dim,
     common_dtype,
     int_argument,
@@ -35,7 +36,7 @@ from .autograd import SIZED_BY_VALUES, note_computed, note_read, note_unreplayab
 from .creation import as_tensor
 from .functions import cat, where
 from .number_first import number_first
-from .ops import row_major
+from .ops import row_major, with_zero_slope
 from .settings import warn_once
 from .tensor import Tensor, _axis_arg, variance_arguments
 from .tensor_indexing import Sorted, _check_index_range, _index_array
@@ -223,13 +224,19 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return m @ v
 
 
-def _scaled_sum(input: Any, product: Tensor, beta: Any, alpha: Any) -> Tensor:
-    """``beta·input + alpha·product``; with ``beta = 0`` the input is left out (its NaNs too), as in PyTorch."""
+def _scaled_sum(name: str, input: Any, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+    """``beta·input + alpha·product``, of the product's shape: the input broadcasts to it (PyTorch expands the
+    input, so one of more dims or larger sizes is refused, not broadcast to a larger result). With ``beta = 0`` the
+    input's values are left out (its NaNs and infinities too) and its gradient is 0, as in PyTorch (not None)."""
+    x = as_tensor(input)
+    if not broadcasts_to(tuple(x.shape), tuple(product.shape)):
+        raise RuntimeError(f"{name}: input of shape {shape_text(x.shape)} does not broadcast to the product's shape "
+                           f"{shape_text(product.shape)} (the result has the product's shape)")
     if alpha != 1:
         product = product * alpha
     if beta == 0:
-        return product
-    return product + (as_tensor(input) if beta == 1 else as_tensor(input) * beta)
+        return with_zero_slope(x, product) if x.requires_grad else product
+    return product + (x if beta == 1 else x * beta)
 
 
 @_method
@@ -237,7 +244,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     """``beta·input + alpha·(mat1 @ mat2)``."""
     a, b = as_tensor(mat1), as_tensor(mat2)
     _check_dims("addmm", mat1=(a, 2), mat2=(b, 2))
-    return _scaled_sum(input, a @ b, beta, alpha)
+    return _scaled_sum("addmm", input, a @ b, beta, alpha)
 
 
 @_method
@@ -245,7 +252,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
     """``beta·input + alpha·(mat @ vec)``."""
     m, v = as_tensor(mat), as_tensor(vec)
     _check_dims("addmv", mat=(m, 2), vec=(v, 1))
-    return _scaled_sum(input, m @ v, beta, alpha)
+    return _scaled_sum("addmv", input, m @ v, beta, alpha)
 
 
 @_method

@@ -70,7 +70,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     """``β·input + α·(vec1 ⊗ vec2)``, the outer product added to a matrix."""
     u, v = as_tensor(vec1), as_tensor(vec2)
     _check_dims("addr", vec1=(u, 1), vec2=(v, 1))
-    return _scaled_sum(input, u.unsqueeze(1) * v.unsqueeze(0), beta, alpha)
+    return _scaled_sum("addr", input, u.unsqueeze(1) * v.unsqueeze(0), beta, alpha)
 
 
 @_method
@@ -81,7 +81,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
     if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
         raise RuntimeError(f"addbmm: batch1 {shape_text(a.shape)} and batch2 {shape_text(b.shape)} must be "
                            "(b, n, m) and (b, m, p)")
-    return _scaled_sum(input, (a @ b).sum(0), beta, alpha)
+    return _scaled_sum("addbmm", input, (a @ b).sum(0), beta, alpha)
 
 
 @_method

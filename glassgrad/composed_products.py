@@ -138,7 +138,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
     """``beta·input + alpha·(batch1 @ batch2)`` for batches of matrices (3-D)."""
     a, b = as_tensor(batch1), as_tensor(batch2)
     _check_dims("baddbmm", batch1=(a, 3), batch2=(b, 3))
-    return _scaled_sum(input, a @ b, beta, alpha)
+    return _scaled_sum("baddbmm", input, a @ b, beta, alpha)
 
 
 def cartesian_prod(*tensors: Tensor) -> Tensor:
