@@ -32,6 +32,7 @@ from .autograd import is_grad_enabled, recorded_call
 from .composed import _check_dims, _computed_tensor, _plain_tensor, _scaled_sum, dot
 from .composed_math import result_type
 from .composed_picks import index_put
+from .composed_products import tensordot
 from .creation import as_tensor, full_like
 from .dtypes import get_default_dtype
 from .functions import where
@@ -55,8 +56,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"inner: the last dims must match, got shapes {shape_text(a.shape)} and "
                            f"{shape_text(b.shape)}")
-    rows = a.reshape(-1, a.shape[-1]) @ b.reshape(-1, b.shape[-1]).mT
-    return rows.reshape(tuple(a.shape[:-1]) + tuple(b.shape[:-1]))
+    return tensordot(a, b, dims=([-1], [-1]))  # its sizes are written out: a last dim of size 0 sums to 0
 
 
 @_method

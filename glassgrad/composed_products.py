@@ -77,8 +77,8 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     free_a = [d for d in range(a.ndim) if d not in summed_a]
     free_b = [d for d in range(b.ndim) if d not in summed_b]
     inner = math.prod(a.shape[d] for d in summed_a)  # the sizes written out: -1 is left open when inner is 0
-    left = a.permute(*free_a, *summed_a).reshape(math.prod(a.shape[d] for d in free_a), inner)
-    right = b.permute(*summed_b, *free_b).reshape(inner, math.prod(b.shape[d] for d in free_b))
+    left = a.permute((*free_a, *summed_a)).reshape(math.prod(a.shape[d] for d in free_a), inner)
+    right = b.permute((*summed_b, *free_b)).reshape(inner, math.prod(b.shape[d] for d in free_b))
     return (left @ right).reshape((*(a.shape[d] for d in free_a), *(b.shape[d] for d in free_b)))  # () if none
 
 
