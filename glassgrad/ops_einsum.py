@@ -164,9 +164,10 @@ def _from_sublists(arguments: tuple) -> tuple[str, tuple]:
     """The equation and operands of the sublist form ``einsum(A, [0, 1], B, [1, 2], [0, 2])`` (``"ab,bc->ac"``):
     each operand followed by its dims as numbers 0…51 (or ``...``), then, optionally, the output's."""
     def letters(sublist: Any) -> str:
-        if not isinstance(sublist, (list, tuple)) or not all(d is Ellipsis or isinstance(d, int) and 0 <= d < 52
-                                                              for d in sublist):
-            raise RuntimeError(f"einsum: a sublist must list dims as numbers 0…51 (or ...), got {sublist!r}")
+        if not isinstance(sublist, (list, tuple)) or not all(d is Ellipsis or isinstance(d, int) for d in sublist):
+            raise TypeError(f"einsum: a sublist must list dims as numbers 0…51 (or ...), got {sublist!r}")
+        if not all(d is Ellipsis or 0 <= d < 52 for d in sublist):  # PyTorch's class: ValueError
+            raise ValueError(f"einsum: a sublist's dims must be within [0, 52), got {sublist!r}")
         return "".join("..." if d is Ellipsis else "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[d]
                        for d in sublist)
 
