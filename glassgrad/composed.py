@@ -285,9 +285,13 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 @_method
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (``gg.linalg.cross``). Without ``dim``: along the first dim of
-    size 3 of ``input``, as in PyTorch (``gg.linalg.cross`` takes the last)."""
+    size 3 of ``input``, as in PyTorch (``gg.linalg.cross`` takes the last), with PyTorch's warning (once) that this
+    default is deprecated."""
     x = as_tensor(input)
     if dim is None:
+        warn_once("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                  "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree with "
+                  "that of linalg.cross in a future release.")
         dim = next((axis for axis, size in enumerate(x.shape) if size == 3), None)
         if dim is None:
             raise RuntimeError(f"cross: no dim of size 3 in input of shape {shape_text(x.shape)}; give dim=...")
