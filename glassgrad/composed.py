@@ -851,6 +851,9 @@ def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> tuple[Tensor, i
     axis = check_dim(values, dim, name, needs_dims=IndexError)
     if x is not None and dx is not None:
         raise RuntimeError(f"{name}: give either x (the sample points) or dx (their spacing), not both")
+    if isinstance(x, (int, float)):
+        raise TypeError(f"{name}: x must be a tensor of the sample points, got the number {x!r}; for an even spacing "
+                        f"pass dx={x!r}")
     if values.dtype == np.bool_ or (x is not None and as_tensor(x).dtype == np.bool_):  # PyTorch's refusal
         raise RuntimeError(f"{name}: received a bool input for `{'x` or `y' if x is not None else 'y'}`, but bool is "
                            "not supported; convert it first (y.float())")
