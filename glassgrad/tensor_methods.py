@@ -565,16 +565,17 @@ def _whole_division(op: Any, a: Tensor, b: Any) -> Tensor:
         if a.array.dtype == b.array.dtype == np.bool_:
             raise NotImplementedError(f"{op.name}: not implemented for two bool tensors; convert one first "
                                       "(mask.long())")
-        recorded_call(_refuse_a_zero_divisor, op.name, b.array, common_dtype(a.array, b.array))
+        recorded_call(_refuse_a_zero_divisor, op.name, a.array, b.array, common_dtype(a.array, b.array))
     return _binary(op, a, b)
 
 
-def _refuse_a_zero_divisor(name: str, divisor: np.ndarray, dtype: np.dtype) -> None:
-    """Refuse an integer divisor holding a 0 (read in the dtype the op computes in), as PyTorch does.
+def _refuse_a_zero_divisor(name: str, dividend: np.ndarray, divisor: np.ndarray, dtype: np.dtype) -> None:
+    """Refuse an integer divisor holding a 0 (read in the dtype the op computes in), as PyTorch does; an empty
+    dividend divides nothing, so its result is empty whatever the divisor (PyTorch's ``empty // 0`` is empty).
 
     Through :func:`~glassgrad.autograd.recorded_call`: a compiled step checked only its captures' divisors, and a
     later 0 gave NumPy's 0 with a warning where eager refuses."""
-    if not np.all(divisor.astype(dtype, copy=False)):
+    if dividend.size and not np.all(divisor.astype(dtype, copy=False)):
         raise RuntimeError(f"{name}: integer division by zero (the divisor holds a 0); divide floats to get "
                            "inf/nan, or keep 0 out of the divisor")
 
