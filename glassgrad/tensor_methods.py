@@ -37,7 +37,7 @@ from .arguments import (
 from .autograd import is_grad_enabled, note_read, recorded_call, recorded_cast
 from .creation import _filled, copied, drawn, sample_of, scaled_draws
 from .device import check_device
-from .dtypes import bool_, can_cast, float16, int32
+from .dtypes import bool_, can_cast, float16, get_default_dtype, int32
 from .graph import records_tangent
 from .memory_formats import check_memory_format
 from .number_first import number_first
@@ -231,10 +231,20 @@ def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, 
     if not broadcastable(self.shape, np.shape(other)):  # PyTorch's RuntimeError, not NumPy's ValueError
         raise RuntimeError(f"isclose: shapes {shape_text(self.shape)} and {shape_text(np.shape(other))} do not "
                            "broadcast together")
-    return Tensor._wrap(recorded_call(_close, self.array, other, rtol, atol, equal_nan))  # a compiled step's kernel
+    return Tensor._wrap(recorded_call(_close, self.array, other, rtol, atol, equal_nan,
+                                      get_default_dtype()))  # a compiled step's kernel
 
 
-def _close(a: np.ndarray, b: Any, rtol: float, atol: float, equal_nan: bool) -> np.ndarray:
+def _close(a: np.ndarray, b: Any, rtol: float, atol: float, equal_nan: bool, float_dtype: np.dtype) -> np.ndarray:
+    """``isclose``'s entries. Integers and bools are compared as PyTorch compares them: exactly equal ones are
+    close, and with zero tolerances only those (int64 ids past 2⁵³ stay apart); else both are read in the default
+    float dtype (float32 unless set) and measured there, as PyTorch casts them."""
+    if a.dtype.kind in "biu" and np.asarray(b).dtype.kind in "biu":
+        equal = np.asarray(a == b)
+        if rtol == 0 and atol == 0:
+            return equal
+        a, b = a.astype(float_dtype), np.asarray(b).astype(float_dtype)
+        return equal | np.isclose(a, b, rtol=rtol, atol=atol)
     return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
