@@ -28,6 +28,7 @@ from .arguments import (
     check_dim,
     common_dtype,
     int_argument,
+    promote,
     resolve_dtype,
     shape_text,
     written_number,
@@ -130,10 +131,11 @@ def logical_not(input: Tensor) -> Tensor:
 
 @_method
 def equal(input: Tensor, other: Tensor) -> bool:
-    """True when both have the same shape and the same entries (a Python bool)."""
+    """True when both have the same shape and the same entries (a Python bool), compared in the two's common
+    dtype as PyTorch compares them: int32 2³¹ − 1 equals its float32 copy 2³¹."""
     a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
     note_read("equal(a, b)")  # a Python bool: a compiled step's replay would keep the captures' answer
-    return a.shape == b.shape and bool(np.array_equal(a, b))
+    return a.shape == b.shape and bool(np.array_equal(*promote(a, b)))
 
 
 @_method
