@@ -99,16 +99,24 @@ def _shift_operands(name: str, input: Any, other: Any) -> tuple[np.ndarray, np.n
 def bitwise_left_shift(input: Any, other: Any) -> Tensor:
     """``x << s = x·2ˢ``, wrapping around in the dtype; 0 for a shift outside [0, bits)."""
     a, shift = _shift_operands("bitwise_left_shift", input, other)
+    return _plain_tensor(broadcast_call("bitwise_left_shift", _left_shifted, a, shift))
+
+
+def _left_shifted(a: np.ndarray, shift: np.ndarray) -> np.ndarray:
     inside = (shift >= 0) & (shift < a.dtype.itemsize * 8)
-    return _plain_tensor(np.where(inside, np.left_shift(a, np.where(inside, shift, 0)), 0).astype(a.dtype))
+    return np.where(inside, np.left_shift(a, np.where(inside, shift, 0)), 0).astype(a.dtype)
 
 
 def bitwise_right_shift(input: Any, other: Any) -> Tensor:
     """``x >> s = ⌊x/2ˢ⌋``; a shift outside [0, bits) gives 0, or −1 for a negative x (its sign fills every bit)."""
     a, shift = _shift_operands("bitwise_right_shift", input, other)
+    return _plain_tensor(broadcast_call("bitwise_right_shift", _right_shifted, a, shift))
+
+
+def _right_shifted(a: np.ndarray, shift: np.ndarray) -> np.ndarray:
     inside = (shift >= 0) & (shift < a.dtype.itemsize * 8)
     filled = np.where(a < 0, -1, 0) if a.dtype.kind == "i" else np.zeros_like(a)
-    return _plain_tensor(np.where(inside, np.right_shift(a, np.where(inside, shift, 0)), filled).astype(a.dtype))
+    return np.where(inside, np.right_shift(a, np.where(inside, shift, 0)), filled).astype(a.dtype)
 
 
 add("bitwise_left_shift", bitwise_left_shift)

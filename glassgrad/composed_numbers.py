@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import linalg, ops_special
-from .arguments import common_dtype, promote, shape_text
+from .arguments import broadcast_call, common_dtype, promote, shape_text
 from .autograd import is_grad_enabled, recorded_call
 from .composed import _check_dims, _computed_tensor, _plain_tensor, _scaled_sum, dot
 from .composed_math import result_type
@@ -122,9 +122,10 @@ def _integers(name: str, function: Any) -> Any:
     def integer_function(input: Tensor, other: Any) -> Tensor:
         a, b = np.asarray(_plain(input)), np.asarray(_plain(other))
         if a.dtype.kind not in "iub" or b.dtype.kind not in "iub" or common_dtype(a, b).kind == "b":
-            raise RuntimeError(f"{name}: works on integer tensors, got {a.dtype.name} and {b.dtype.name}; "
-                               "convert with .long()")
-        return _plain_tensor(function(*promote(a, b)))  # PyTorch's common dtype: uint8 with int8 is int16
+            raise NotImplementedError(f"{name}: works on integer tensors, got {a.dtype.name} and {b.dtype.name}; "
+                                      "convert with .long()")  # PyTorch has no such kernel
+        # PyTorch's common dtype (uint8 with int8 is int16), and its RuntimeError for shapes that do not broadcast
+        return _plain_tensor(broadcast_call(name, function, *promote(a, b)))
 
     integer_function.__name__ = integer_function.__qualname__ = name
     return _method(integer_function)
