@@ -755,7 +755,10 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     ``input[i] = v``), in float32 for float32 weights and float64 for any other, as PyTorch."""
     note_unreplayable(SIZED_BY_VALUES.format(name="bincount"))
     values = np.asarray(_plain(input))
-    if values.ndim != 1 or values.dtype.kind not in "iu" or (values.size and values.min() < 0):
+    if values.dtype.kind not in "iu":  # PyTorch's class: it has no kernel for a bool or float tensor
+        raise NotImplementedError(f"bincount: needs a 1-D tensor of non-negative integers, got {values.dtype}; "
+                                  "convert with .long()")
+    if values.ndim != 1 or (values.size and values.min() < 0):
         raise RuntimeError(f"bincount: needs a 1-D tensor of non-negative integers, got shape "
                            f"{shape_text(values.shape)} of {values.dtype}")
     if minlength < 0:  # refused, as PyTorch (glassgrad counted it as 0)
