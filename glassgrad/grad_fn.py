@@ -93,6 +93,14 @@ class AccumulateGrad:
     def next_functions(self) -> tuple:
         return ()
 
+    def __eq__(self, other: object) -> bool:
+        """One leaf's AccumulateGrad equals itself, however it was reached (PyTorch keeps one per leaf): a walk of
+        the graph that keeps a ``seen`` set meets a leaf used twice once."""
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
     def __repr__(self) -> str:
         return f"<AccumulateGrad into the .grad of a leaf of shape {tuple(self.variable.shape)}>"
 
