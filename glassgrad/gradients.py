@@ -20,6 +20,7 @@ The walk is :mod:`glassgrad.gradient_walk`'s; this module checks the arguments, 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -98,8 +99,12 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     ``materialize_grads``: give zeros there instead of ``None``; ``is_grads_batched``: each entry of
     ``grad_outputs`` is a batch of them along dim 0, and each result the batch of gradients, one per row
     (PyTorch vmaps the backward pass; here it runs once per row, with the same numbers). (``only_inputs``
-    is accepted and ignored, as in PyTorch, where it is deprecated.)
+    is accepted and ignored, as in PyTorch, where it is deprecated: ``only_inputs=False`` warns, as there.)
     """
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use torch.autograd.backward.", FutureWarning,
+                      stacklevel=2)
     if is_grads_batched:
         return _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                               materialize_grads)
@@ -172,16 +177,18 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence
 
     The leaves' ``.grad`` receive ∂(Σ vᵢ·tensorᵢ)/∂leaf, with ``vᵢ = grad_tensors[i]`` (1 for a
     one-number tensor); a graph the tensors share is walked once, and freed after it unless
-    ``retain_graph=True``. ``create_graph`` and ``inputs`` as in :meth:`Tensor.backward`.
-    (``grad_variables`` is PyTorch's old name of ``grad_tensors``.)
+    ``retain_graph=True``. ``create_graph`` and ``inputs`` as in :meth:`Tensor.backward`; no tensors (an empty
+    list of losses) is a pass that does nothing, as in PyTorch.
+    (``grad_variables`` is PyTorch's old name of ``grad_tensors``: deprecated there, and it warns, as there.)
     """
     if grad_variables is not None:
+        warnings.warn("`grad_variables` is deprecated. Use `grad_tensors` instead.", FutureWarning, stacklevel=2)
         if grad_tensors is not None:
             raise RuntimeError("backward: give grad_tensors or its old name grad_variables, not both")
         grad_tensors = grad_variables
     tensors = _as_tuple(tensors, "tensors")
     if not tensors:
-        raise RuntimeError("backward: tensors is empty; give the tensors to differentiate")
+        return
     if grad_tensors is None:
         given: tuple = (None,) * len(tensors)
     else:
