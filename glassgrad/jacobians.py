@@ -232,15 +232,18 @@ def _check_strategy(strategy: str, vectorize: bool, create_graph: bool, strict: 
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(f"{name}: the strategy must be 'forward-mode' or 'reverse-mode', got {strategy!r}")
     if strategy == "reverse-mode":
+        if strict and vectorize:
+            raise RuntimeError(f"{name}: strict=True and vectorize=True do not go together (as in PyTorch); pass "
+                               "strict=False or vectorize=False")
         return
-    if not vectorize:
-        raise NotImplementedError(f"{name}: the strategy 'forward-mode' needs vectorize=True (as in PyTorch)")
-    if create_graph:
+    if create_graph:  # PyTorch's order of checks: create_graph, then strict, then vectorize
         raise NotImplementedError(f"{name}: the strategy 'forward-mode' does not record a graph (as in PyTorch); "
                                   "pass create_graph=False or use 'reverse-mode'")
     if strict:
         raise RuntimeError(f"{name}: strict=True does not go with the strategy 'forward-mode' (as in PyTorch); "
                            "pass strict=False or use 'reverse-mode'")
+    if not vectorize:
+        raise NotImplementedError(f"{name}: the strategy 'forward-mode' needs vectorize=True (as in PyTorch)")
 
 
 def _detached(tensor: Tensor, create_graph: bool) -> Tensor:
