@@ -33,11 +33,14 @@ from .gradient_walk import backward_into, gradients
 from .tensor import Tensor, _backward_inputs
 
 
-def _as_tuple(value: Tensor | Sequence[Tensor], name: str) -> tuple[Tensor, ...]:
+def _as_tuple(value: Tensor | Sequence[Tensor], name: str, caller: str = "grad") -> tuple[Tensor, ...]:
+    """``value`` as a tuple of tensors; an entry that is not one is refused with PyTorch's class: RuntimeError
+    among the inputs, AssertionError (PyTorch's ``assert``) among the outputs."""
     values = (value,) if isinstance(value, Tensor) else tuple(value)
     for position, item in enumerate(values):
         if not isinstance(item, Tensor):
-            raise TypeError(f"grad: {name}[{position}] must be a Tensor, got {type(item).__name__}")
+            error = RuntimeError if name == "inputs" else AssertionError
+            raise error(f"{caller}: {name}[{position}] must be a Tensor, got {type(item).__name__}")
     return values
 
 
@@ -59,6 +62,9 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool, caller
         given: tuple = (None,) * len(outputs)
     else:
         given = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    for position, seed in enumerate(given):  # the types first, as PyTorch (a NumPy array is not split into rows)
+        if seed is not None and not isinstance(seed, Tensor):
+            raise TypeError(f"{caller}: {argument}[{position}] must be a Tensor or None, got {type(seed).__name__}")
     if len(given) != len(outputs):
         raise RuntimeError(
             f"{caller}: {argument} has {len(given)} entries but there are {len(outputs)} outputs; give one "
@@ -73,8 +79,6 @@ def _seeds(outputs: tuple[Tensor, ...], grad_outputs, create_graph: bool, caller
                     f"{shape_text(output.shape)}: pass {argument} with that shape, or reduce it first (.sum())"
                 )
             seed = Tensor._wrap(np.ones(output.shape, dtype=output.dtype))
-        elif not isinstance(seed, Tensor):
-            raise TypeError(f"{caller}: {argument}[{position}] must be a Tensor or None, got {type(seed).__name__}")
         elif seed.shape != output.shape:
             raise RuntimeError(
                 f"Mismatch in shape: {argument}[{position}] has a shape of {shape_text(seed.shape)} and "
@@ -186,7 +190,7 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Tensor | Sequence
         if grad_tensors is not None:
             raise RuntimeError("backward: give grad_tensors or its old name grad_variables, not both")
         grad_tensors = grad_variables
-    tensors = _as_tuple(tensors, "tensors")
+    tensors = _as_tuple(tensors, "tensors", "backward")
     if not tensors:
         return
     if grad_tensors is None:
