@@ -27,6 +27,10 @@ def _t(lib, values, requires_grad=True):
     return lib.tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
 
 
+def _x(lib):
+    return _t(lib, [1.0, 2.0])
+
+
 def _plain(value):
     """A result as plain Python: tensors as (shape, values), exceptions as their class."""
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -112,6 +116,26 @@ def test_deprecated_arguments_warn_as_pytorch_does(torch):
     _agree(torch, old_name)
 
 
+MISUSE = {
+    "a number among grad's outputs": lambda lib, x: lib.autograd.grad([(x * 2).sum(), 3.0], x),
+    "a NumPy array as grad's outputs": lambda lib, x: lib.autograd.grad(np.ones(2), x),
+    "None among grad's inputs": lambda lib, x: lib.autograd.grad((x * 2).sum(), [x, None]),
+    "a string among grad's inputs": lambda lib, x: lib.autograd.grad((x * 2).sum(), ["x"]),
+    "None among backward's tensors": lambda lib, x: lib.autograd.backward([(x * 2).sum(), None]),
+    "a NumPy array as grad_outputs": lambda lib, x: lib.autograd.grad(x * 2, x, np.ones(2)),
+    "a string in grad_outputs": lambda lib, x: lib.autograd.grad([x.sum()], x, ["one"]),
+    "None among backward's inputs": lambda lib, x: lib.autograd.backward([(x * 2).sum()], inputs=[None]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISUSE))
+def test_misuse_raises_pytorchs_class(torch, name):
+    """A non-tensor among grad's inputs raised TypeError (PyTorch: RuntimeError), among its outputs or backward's
+    tensors TypeError (PyTorch asserts: AssertionError); a NumPy array given as grad_outputs was split into rows
+    and refused as a count mismatch (RuntimeError; PyTorch: TypeError, an entry that is not a Tensor)."""
+    _agree(torch, lambda lib: MISUSE[name](lib, _x(lib)))
+
+
 @pytest.mark.parametrize("name", ["jacobian", "hessian"])
 def test_strict_and_vectorize_refused_together(torch, name):
     """``strict=True`` with ``vectorize=True`` (reverse mode) was taken; PyTorch raises RuntimeError."""
@@ -134,10 +158,6 @@ def test_forward_mode_checks_in_pytorchs_order(torch):
 
 
 # --- pinning tests: gg.autograd.grad ------------------------------------------------------------------
-
-def _x(lib):
-    return _t(lib, [1.0, 2.0])
-
 
 GRAD_CASES = {
     "implicit seed of a vector": lambda lib: lib.autograd.grad(_x(lib) * 2, _x(lib)),
