@@ -166,7 +166,9 @@ def _vectors(v: Any, like: tuple, name: str, what: str) -> tuple:
             raise RuntimeError(f"{name}: v can be left out only when {what} are a single one-element Tensor; "
                                "give v with their shapes")
         return (Tensor._wrap(np.ones(like[0].shape, dtype=like[0].dtype)),)
-    given = (v,) if isinstance(v, Tensor) else tuple(v)
+    given = (v,) if isinstance(v, Tensor) else tuple(v) if isinstance(v, (tuple, list)) else None
+    if given is None or not all(isinstance(tensor, Tensor) for tensor in given):
+        raise TypeError(f"{name}: v must be a Tensor or a tuple of Tensors, got {type(v).__name__}")
     if len(given) != len(like) or any(tuple(a.shape) != tuple(b.shape) for a, b in zip(given, like)):
         expected = ", ".join(str(tuple(t.shape)) for t in like)
         received = ", ".join(str(tuple(getattr(t, "shape", ()))) for t in given)
