@@ -125,6 +125,9 @@ MISUSE = {
     "a NumPy array as grad_outputs": lambda lib, x: lib.autograd.grad(x * 2, x, np.ones(2)),
     "a string in grad_outputs": lambda lib, x: lib.autograd.grad([x.sum()], x, ["one"]),
     "None among backward's inputs": lambda lib, x: lib.autograd.backward([(x * 2).sum()], inputs=[None]),
+    "numbers as vjp's v": lambda lib, x: lib.autograd.functional.vjp(lambda t: t.exp(), x.detach(), [1.0, 1.0]),
+    "a NumPy array as hvp's v": lambda lib, x: lib.autograd.functional.hvp(lambda t: (t ** 3).sum(), x.detach(),
+                                                                            np.ones(2)),
 }
 
 
@@ -132,7 +135,8 @@ MISUSE = {
 def test_misuse_raises_pytorchs_class(torch, name):
     """A non-tensor among grad's inputs raised TypeError (PyTorch: RuntimeError), among its outputs or backward's
     tensors TypeError (PyTorch asserts: AssertionError); a NumPy array given as grad_outputs was split into rows
-    and refused as a count mismatch (RuntimeError; PyTorch: TypeError, an entry that is not a Tensor)."""
+    and refused as a count mismatch (RuntimeError; PyTorch: TypeError, an entry that is not a Tensor); numbers or
+    an array as autograd.functional's ``v`` were refused as a shape mismatch (RuntimeError; PyTorch: TypeError)."""
     _agree(torch, lambda lib: MISUSE[name](lib, _x(lib)))
 
 
