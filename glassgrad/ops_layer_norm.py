@@ -36,7 +36,9 @@ def _layer_norm(x, weight, bias, dims, eps, needs):
     count = math.prod(x.shape[x.ndim - dims:])
     wide = widened(x)
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty slice: nothing to normalise
-        centred = wide - np.add.reduce(wide, axis=axes, keepdims=True) / count
+        # row-major whatever x's order, as PyTorch's result (NumPy would keep a transposed x's order, γ's product
+        # too, and out.view(…) then failed where PyTorch's works); a row-major x costs nothing more
+        centred = np.subtract(wide, np.add.reduce(wide, axis=axes, keepdims=True) / count, order="C")
         std = np.sqrt((centred * centred).sum(axis=axes, keepdims=True) / count + eps)
     normed = centred / std
     out = normed if weight is None else normed * weight
