@@ -72,15 +72,37 @@ def _check_per_channel(function: str, x: Tensor, **vectors: Tensor | None) -> No
                                f"{channels} channels (dim 1 of {shape_text(x.shape)}); give it shape ({channels},)")
 
 
+def _floating_input(function: str, input: Tensor) -> Tensor:
+    """``input`` as a tensor of a floating dtype; an integer or bool one raises NotImplementedError, PyTorch's class
+    (it has no normalization kernel for them; NumPy would have raised from deep inside, or rounded)."""
+    x = as_tensor(input)
+    if not is_floating(x.array.dtype):
+        raise NotImplementedError(f"{function}: needs a floating tensor, got {x.array.dtype}; use x.float()")
+    return x
+
+
+def _check_running_pair(running_mean: Tensor | None, running_var: Tensor | None) -> None:
+    """Running statistics come as a pair, as PyTorch requires: one alone would be updated while the other is
+    silently ignored."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None; pass both "
+                         "(to track running statistics) or neither")
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalization of ``input`` (N, C, …): (N, C), (N, C, L) or (N, C, H, W), per channel C.
 
     ``training=True`` uses the batch's statistics and updates ``running_mean``/``running_var``
-    in place (when given) with factor ``momentum``; ``training=False`` uses the running ones.
+    in place (when given, both or neither) with factor ``momentum``; ``training=False`` uses the running ones.
+    ``eps`` must be positive in training and non-negative otherwise (PyTorch's ValueError: a negative one makes
+    √(σ² + ε) NaN or infinite).
     """
-    x = as_tensor(input)
+    x = _floating_input("batch_norm", input)
+    if eps <= 0 if training else eps < 0:
+        raise ValueError(f"batch_norm eps must be {'positive during training' if training else 'non-negative'}, "
+                         f"but got {eps}; use a small positive eps such as 1e-5")
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, …), got {shape_text(x.shape)}")
     channels = x.array.shape[1]
@@ -88,6 +110,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     axes = (0, *range(2, x.ndim))
     stat_shape = (1, channels) + (1,) * (x.ndim - 2)
     if training:
+        _check_running_pair(running_mean, running_var)
         count = x.array.size // channels if channels else 0
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
@@ -103,8 +126,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             if running_var is not None:
                 recorded_call(_update_running, running_var.array, var.array, momentum, channels, count)
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+        for name, running in (("running_mean", running_mean), ("running_var", running_var)):
+            if running is None:  # PyTorch's class and words
+                raise RuntimeError(f"{name} must be defined in evaluation mode; pass the running statistics, or "
+                                   f"training=True to normalise with the batch's")
         mean = Tensor._wrap(recorded_call(_running_statistic, running_mean.array, stat_shape, x.dtype))
         var = Tensor._wrap(recorded_call(_running_statistic, running_var.array, stat_shape, x.dtype))
     if x.ndim > 2:
@@ -164,7 +189,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample over its last ``len(normalized_shape)`` dims, then ``γ · x̂ + β``: one fused node
     (:mod:`glassgrad.ops_layer_norm`, kept whole for speed), the same numbers as composing it."""
-    x = as_tensor(input)
+    x = _floating_input("layer_norm", input)
     shape = shape_arg((normalized_shape,), "layer_norm")  # an int, or ints: never 'a' (a shape ['a'] once)
     if x.array.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
         raise RuntimeError(
@@ -174,8 +199,6 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     if not shape:
         raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
                            "element, but got normalized_shape = []; name the dims to normalise, e.g. (x.shape[-1],)")
-    if not is_floating(x.array.dtype):
-        raise NotImplementedError(f"layer_norm: needs a floating tensor, got {x.array.dtype}; use x.float()")
     _check_normalized_shape("layer_norm", shape, weight=weight, bias=bias)
     if weight is None and bias is not None:  # β alone: the row's inputs are x, γ, β in that order
         return layer_norm(x, shape, None, None, eps) + bias
@@ -337,7 +360,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | No
              eps: float | None = None) -> Tensor:
     """``x / √(mean(x²) + ε) · γ`` over the last ``len(normalized_shape)`` dims (ε: the dtype's machine epsilon
     by default, as PyTorch)."""
-    x = as_tensor(input)
+    x = _floating_input("rms_norm", input)
     shape = shape_arg((normalized_shape,), "rms_norm")
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise RuntimeError(f"rms_norm: expected an input of shape [*, {', '.join(map(str, shape))}], got "
@@ -355,15 +378,19 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Standardise each sample's channel over its positions, then ``γ·x̂ + β`` per channel. With running
     statistics, training moves them toward the batch's average of the instances' mean and (unbiased) variance;
-    ``use_input_stats=False`` normalises with them instead."""
-    x = as_tensor(input)
+    ``use_input_stats=False`` normalises with them instead (both must be given)."""
+    x = _floating_input("instance_norm", input)
     if x.ndim < 3:
         raise RuntimeError(f"instance_norm: expected an input (N, C, L…) with positions to normalise over, got "
                            f"shape {shape_text(x.shape)}")
     _check_per_channel("instance_norm", x, running_mean=running_mean, running_var=running_var, weight=weight,
                        bias=bias)
     if not use_input_stats:
+        if running_mean is None or running_var is None:  # PyTorch's class and words
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false; "
+                               "pass them, or use_input_stats=True to normalise with each instance's statistics")
         return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    _check_running_pair(running_mean, running_var)
     axes = tuple(range(2, x.ndim))
     count, channels = int(np.prod(x.shape[2:])), x.shape[1]
     if count == 1:  # x − mean would be 0 everywhere: the output only β
