@@ -36,7 +36,7 @@ VALUE_FORMS = (
     "addmm", "addmv", "addr", "baddbmm", "tril", "triu", "eq", "ne", "lt", "le", "gt", "ge", "greater",
     "greater_equal", "less", "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift",
-    "absolute", "negative", "multiply", "subtract", "divide", "true_divide", "put", "index_reduce",
+    "absolute", "negative", "multiply", "subtract", "divide", "true_divide", "put", "index_reduce", "conj_physical",
 )
 """The methods whose ``name_`` form writes the result into the tensor (``copy_`` of the out-of-place result)."""
 

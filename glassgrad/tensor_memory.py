@@ -184,7 +184,6 @@ def _imaginary(self: Tensor) -> Tensor:
 
 
 add("imag", property(_imaginary))
-add("conj_physical_", lambda self: self)
 
 
 def _no_sparse(name: str) -> None:

@@ -72,6 +72,7 @@ CALLS = {  # name: (the in-place call on x, given the library; the domain of x's
     **{name: (lambda lib, x, name=name: getattr(x, name)(x.detach() > 0.5), "any")
        for name in ("logical_and_", "logical_or_", "logical_xor_")},
     "logical_not_": (lambda lib, x: x.logical_not_(), "any"),
+    "conj_physical_": (lambda lib, x: x.conj_physical_(), "any"),
 }
 NO_GRADIENT_IN_PYTORCH = {"heaviside_", "floor_divide_", "igamma_", "igammac_"}
 """PyTorch refuses to differentiate these in a graph (igamma_ changes its shape argument, which has no
