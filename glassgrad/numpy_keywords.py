@@ -36,6 +36,15 @@ from .tensor import Tensor
 NUMPY_NAMES = {"axis": "dim", "keepdims": "keepdim"}
 """NumPy's keyword → PyTorch's, as PyTorch's argument parser maps them."""
 
+IN_OUTS_DTYPE = frozenset({"sum", "nansum", "prod", "cumsum", "cumprod"})
+"""The reductions that, given ``out=``, compute in out's dtype as the factories do (the input cast to it first), as
+PyTorch's: ``gg.sum(x, 1, out=int_tensor)`` sums x's entries cut to whole numbers, ``gg.prod(x, 1, out=mask)`` is
+True where no entry is 0; a ``dtype=`` that is not out's is refused (:func:`factory_dtype`)."""
+
+RESIZE_WARNS = frozenset({"arange", "range"})
+"""The factories that warn, as PyTorch's, when ``out=`` of another shape with entries is resized (their length
+comes from the numbers given); the others resize it without a word, as PyTorch's ``zeros``/``full``/``eye`` do."""
+
 
 def _parameters(function: FunctionType) -> tuple[str, ...]:
     """``function``'s parameter names (for a function form of a method, ``gg.argmax(x, …)``, the method's)."""
@@ -43,11 +52,11 @@ def _parameters(function: FunctionType) -> tuple[str, ...]:
     return code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]
 
 
-def write_out(name: str, result: Any, out: Any) -> Any:
+def write_out(name: str, result: Any, out: Any, warn: bool = True) -> Any:
     """``result`` (a tensor, or a tuple of them) written into ``out`` (a tensor, or as many in a tuple), as PyTorch's
     ``out=``: cast to out's dtype where that keeps the kind (float into float32, int into float), out resized to the
-    result's shape (with a warning when it had other entries), and out returned. Not in the graph: with an input
-    or ``out`` that requires grad it is refused, as in PyTorch."""
+    result's shape (with a warning, if ``warn``, when it had other entries), and out returned. Not in the graph:
+    with an input or ``out`` that requires grad it is refused, as in PyTorch."""
     results = result if isinstance(result, tuple) else (result,)
     outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     if len(outs) != len(results) or not all(isinstance(part, Tensor) for part in (*results, *outs)):
@@ -60,7 +69,7 @@ def write_out(name: str, result: Any, out: Any) -> Any:
             raise RuntimeError(f"{name}: result type {value.array.dtype} can't be cast to the desired output type "
                                f"{target.array.dtype}; give out= a tensor of a dtype the result fits")
         if target.shape != value.shape:
-            if target.array.size:
+            if warn and target.array.size:
                 warnings.warn(f"{name}: an output with one or more elements was resized since it had shape "
                               f"{shape_text(target.shape)}, which does not match the required output shape "
                               f"{shape_text(value.shape)}", stacklevel=3)
@@ -71,8 +80,9 @@ def write_out(name: str, result: Any, out: Any) -> Any:
 
 
 def factory_dtype(name: str, dtype: Any, out: Tensor) -> Any:
-    """The dtype a factory given ``out=`` makes its result in: out's, as PyTorch's; a ``dtype`` given that is not
-    out's is refused with PyTorch's RuntimeError (``zeros(2, dtype=gg.float64, out=float32_tensor)``)."""
+    """The dtype a factory (or a reduction of :data:`IN_OUTS_DTYPE`) given ``out=`` makes its result in: out's, as
+    PyTorch's; a ``dtype`` given that is not out's is refused with PyTorch's RuntimeError
+    (``zeros(2, dtype=gg.float64, out=float32_tensor)``)."""
     if dtype is not None and resolve_dtype(dtype) != out.dtype:
         raise RuntimeError(f"{name}: dtype {resolve_dtype(dtype)} does not match dtype of out parameter "
                            f"({out.dtype}); give one of them, or the same dtype to both")
@@ -94,6 +104,8 @@ def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
     # out's dtype, as PyTorch's: gg.ones(2, out=int_tensor) is int64 ones, not a float result refused by the cast
     factory = takes_out and function.__module__ == "glassgrad.creation" and "dtype" in parameters and (
         "input" not in parameters)
+    in_outs_dtype = factory or (takes_out and function.__name__ in IN_OUTS_DTYPE)
+    warn = not factory or function.__name__ in RESIZE_WARNS
 
     @functools.wraps(function)
     def taking_numpy_keywords(*args: Any, **kwargs: Any) -> Any:
@@ -107,9 +119,9 @@ def with_numpy_keywords(function: Any, takes_out: bool = False) -> Any:
             if takes_out and "out" in kwargs:
                 out = kwargs.pop("out")
                 if out is not None:
-                    if factory and isinstance(out, Tensor):
+                    if in_outs_dtype and isinstance(out, Tensor):
                         kwargs["dtype"] = factory_dtype(function.__name__, kwargs.get("dtype"), out)
-                    return write_out(function.__name__, function(*args, **kwargs), out)
+                    return write_out(function.__name__, function(*args, **kwargs), out, warn)
         return function(*args, **kwargs)
 
     return taking_numpy_keywords
