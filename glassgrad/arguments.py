@@ -147,7 +147,8 @@ def is_floating(dtype: np.dtype) -> bool:
 def resolve_dtype(dtype: Any) -> np.dtype | None:
     """``None``, a NumPy dtype, ``gg.float32``… or a name such as ``"float64"``, as a NumPy dtype.
 
-    Only number dtypes (floats, ints, bool) are tensor dtypes: ``object``, ``str`` or dates are refused.
+    Only number dtypes (floats, ints, bool) are tensor dtypes: ``object``, ``str`` or dates are refused, and so are
+    ``np.longdouble`` and a byte order not the machine's (:func:`is_tensor_dtype`).
     """
     if dtype is None:
         return None
@@ -158,12 +159,32 @@ def resolve_dtype(dtype: Any) -> np.dtype | None:
         resolved = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}: use gg.float32, gg.float64, gg.int64 or a NumPy dtype") from None
-    if resolved.kind not in "fiub":
+    if not is_tensor_dtype(resolved):
+        numbers = resolved.kind in "fiub"  # np.longdouble, '>f4': named by their size and byte order
+        detail = " of up to 8 bytes in the machine's byte order" if numbers else ""
         raise TypeError(
-            f"dtype {resolved.name} is not a tensor dtype: tensors hold numbers; use gg.float32, gg.float64, "
-            "gg.int64 or gg.bool_"
+            f"dtype {resolved.str if numbers else resolved.name} is not a tensor dtype: tensors hold numbers{detail}; "
+            "use gg.float32, gg.float64, gg.int64 or gg.bool_"
         )
     return resolved
+
+
+def is_tensor_dtype(dtype: np.dtype) -> bool:
+    """Whether arrays of ``dtype`` can be a tensor's memory as they are: bools, whole numbers and floats of up to
+    8 bytes, in the machine's byte order. Not ``np.longdouble`` (float128, which PyTorch refuses: its ops would run in
+    it, and NumPy's ``sum(dtype=…)`` refuses it) nor big-endian data read from a file (``'>f4'``, which is not
+    ``gg.float32``; PyTorch refuses its byte order)."""
+    return dtype.kind in "biuf" and dtype.itemsize <= 8 and dtype.isnative
+
+
+def unsupported_array(dtype: np.dtype, name: str) -> Exception:
+    """PyTorch's error for a NumPy array of a dtype no tensor holds (:func:`is_tensor_dtype`): a ValueError for a
+    byte order not the machine's, a TypeError for the rest (complex, ``np.longdouble``, objects, strings)."""
+    if dtype.kind in "biuf" and not dtype.isnative:
+        return ValueError(f"{name}: the array's byte order ({dtype.str}) is not the machine's; convert it first with "
+                          "array.astype(array.dtype.newbyteorder('='))")
+    return TypeError(f"{name}: can't make a tensor of a NumPy array of dtype {dtype}; the array must hold bools, whole "
+                     "numbers or floats of up to 8 bytes (convert it, e.g. array.astype(np.float32))")
 
 
 def refuse_backward_strides(data: Any) -> None:
@@ -183,6 +204,8 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
     """
     dtype = resolve_dtype(dtype)
     if isinstance(data, np.generic) or hasattr(data, "__array__"):
+        if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf" and not is_tensor_dtype(data.dtype):
+            raise unsupported_array(data.dtype, "tensor()")  # refused even with a dtype given, as PyTorch
         array = np.array(data, dtype=dtype, copy=True)
     else:
         whole = dtype is not None and dtype.kind in "iu"  # Python numbers converted one by one, as PyTorch's
@@ -201,6 +224,8 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
                                  else get_default_dtype())
     if array.dtype.kind not in "fiub":
         raise _not_numeric(data, array.dtype)
+    if not is_tensor_dtype(array.dtype):  # a list holding an np.longdouble
+        raise unsupported_array(array.dtype, "tensor()")
     return array
 
 

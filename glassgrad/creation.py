@@ -29,11 +29,13 @@ from .arguments import (
     check_in_range,
     exact_whole_bits,
     fitting_integers,
+    is_tensor_dtype,
     keyword_sizes,
     refuse_backward_strides,
     resolve_dtype,
     shape_arg,
     shape_text,
+    unsupported_array,
 )
 from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
@@ -135,12 +137,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a NumPy array, got {type(array).__name__}")
     refuse_backward_strides(array)
-    if not _shareable(array.dtype):
-        if array.dtype.kind in "biuf" and not array.dtype.isnative:
-            raise ValueError(f"from_numpy: the array's byte order ({array.dtype.str}) is not the machine's; "
-                             "convert it first with array.astype(array.dtype.newbyteorder('='))")
-        raise TypeError(f"from_numpy: can't make a tensor of a NumPy array of dtype {array.dtype}; the array must "
-                        "hold bools, whole numbers or floats (convert it, e.g. array.astype(np.float32))")
+    if not is_tensor_dtype(array.dtype):
+        raise unsupported_array(array.dtype, "from_numpy")
     return _sharing(array)
 
 
@@ -153,7 +151,8 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     check_device(device)
     if isinstance(data, Tensor):  # another dtype: a cast, recorded in the graph as PyTorch's ``data.to(dtype)``
         return data if dtype is None or resolve_dtype(dtype) == data.dtype else data.to(dtype)
-    if type(data) is np.ndarray and _shareable(data.dtype) and (dtype is None or resolve_dtype(dtype) == data.dtype):
+    if (type(data) is np.ndarray and is_tensor_dtype(data.dtype)
+            and (dtype is None or resolve_dtype(dtype) == data.dtype)):
         refuse_backward_strides(data)
         return _sharing(data)
     return copied(data, dtype, False, None)
@@ -178,12 +177,6 @@ def _sharing(array: np.ndarray) -> Tensor:
                   "change to it raises. You may want to copy the array (np.array(a)) or make it writable before "
                   "converting it to a tensor. This type of warning will be suppressed for the rest of this program.")
     return _leaf(array, False)
-
-
-def _shareable(dtype: np.dtype) -> bool:
-    """Whether a NumPy array of ``dtype`` can be a tensor's memory as it is: bools, whole numbers and floats of up to
-    8 bytes, in the machine's byte order."""
-    return dtype.kind in "biuf" and dtype.itemsize <= 8 and dtype.isnative
 
 
 def _sized(size: tuple, name: str, keyword: Any = None) -> tuple:
