@@ -56,9 +56,15 @@ _default = {"float": float32}
 class finfo:
     """A float dtype's limits as Python numbers, PyTorch's ``torch.finfo``: ``eps`` (the gap above 1), ``max``,
     ``min``, ``tiny``/``smallest_normal``, ``resolution`` (10^−digits), ``bits``; the default dtype's when none
-    is given."""
+    is given. ``bfloat16``, which NumPy lacks, has its own: float32's 8 exponent bits with 7 fraction bits, so
+    eps = 2⁻⁷, max = (2 − 2⁻⁷)·2¹²⁷, tiny = 2⁻¹²⁶ and 2 decimal digits (mixed-precision code reads them)."""
 
     def __init__(self, type: Any = None) -> None:
+        if type is bfloat16:
+            self.dtype, self.bits, self.eps, self.resolution = "bfloat16", 16, 2.0**-7, 0.01
+            self.max, self.min, self.tiny = (2 - 2.0**-7) * 2.0**127, -(2 - 2.0**-7) * 2.0**127, 2.0**-126
+            self.smallest_normal = self.tiny
+            return
         chosen = _default["float"] if type is None else np.dtype(type)
         if chosen.kind != "f":
             raise TypeError(f"finfo: expected a floating dtype (finfo is for floats, iinfo for integers), got {chosen}")
