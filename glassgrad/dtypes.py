@@ -102,11 +102,6 @@ def set_default_dtype(d: Any) -> None:
     _default["float"] = resolved
 
 
-def is_floating_point(tensor: Any) -> bool:
-    """True when the tensor holds floats (the dtypes that can require grad)."""
-    return tensor.dtype.kind == "f"
-
-
 def kind_rank(dtype: Any) -> int:
     """0 for bool, 1 for integers, 2 for floats: the order in which PyTorch promotes kinds."""
     kind = np.dtype(dtype).kind

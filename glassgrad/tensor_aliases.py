@@ -30,8 +30,7 @@ import numpy as np
 
 from . import functions, linalg, linalg_decompositions, linalg_lu, sampling, special
 from .autograd import is_grad_enabled, note_read, recorded_call
-from .creation import as_tensor
-from .dtypes import is_floating_point
+from .creation import as_tensor, tensor_argument
 from .tensor import Tensor
 from .tensor_methods import add
 
@@ -75,19 +74,31 @@ def _refuse_outside_the_domain(values: np.ndarray, p: int) -> None:
         raise RuntimeError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2} for p={p}")
 
 
+def _asked_of(input: Any, question: str) -> np.ndarray:
+    """The array of the tensor a question (``gg.is_signed(t)``…) is asked of; of a number, a list or a NumPy array,
+    PyTorch's TypeError (where ``.dtype`` or ``.array`` of it failed with an AttributeError, or was answered)."""
+    return tensor_argument(input, question, "input", 1).array
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """True when the tensor holds floats (the dtypes that can require grad)."""
+    return _asked_of(input, "is_floating_point").dtype.kind == "f"
+
+
 def is_complex(input: Tensor) -> bool:
     """False: glassgrad's tensors hold real numbers only."""
+    _asked_of(input, "is_complex")
     return False
 
 
 def is_signed(input: Tensor) -> bool:
     """Whether the dtype has negative numbers (floats and int8…int64; not uint8 or bool)."""
-    return input.array.dtype.kind in "fi"
+    return _asked_of(input, "is_signed").dtype.kind in "fi"
 
 
 def is_nonzero(input: Tensor) -> bool:
     """Whether the tensor's one entry is not 0; a tensor with more or fewer entries is refused, as in PyTorch."""
-    if input.array.size != 1:
+    if _asked_of(input, "is_nonzero").size != 1:
         raise RuntimeError(f"is_nonzero: only a tensor with one element has a truth value, this one has "
                            f"{input.array.size}; use .any() or .all()")
     note_read("is_nonzero(tensor)")  # a Python bool: a compiled step's replay would keep the captures' answer
@@ -96,7 +107,7 @@ def is_nonzero(input: Tensor) -> bool:
 
 def is_same_size(input: Tensor, other: Tensor) -> bool:
     """Whether both have the same shape."""
-    return tuple(input.shape) == tuple(other.shape)
+    return _asked_of(input, "is_same_size").shape == tensor_argument(other, "is_same_size", "other", 2).shape
 
 
 add("is_floating_point", is_floating_point)
@@ -172,7 +183,7 @@ def real(input: Tensor) -> Tensor:
 
 def isreal(input: Tensor) -> Tensor:
     """Which entries have no imaginary part: all of them (a bool tensor)."""
-    return Tensor._wrap(np.ones(input.shape, dtype=bool))
+    return Tensor._wrap(np.ones(_asked_of(input, "isreal").shape, dtype=bool))
 
 
 for _name in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):
@@ -180,11 +191,13 @@ for _name in ("conj", "conj_physical", "resolve_conj", "resolve_neg"):
 add("real", property(real, doc="The real part: the tensor itself (glassgrad's numbers are real)."))
 def is_conj(input: Tensor) -> bool:
     """False: a real tensor is never a lazily conjugated view."""
+    _asked_of(input, "is_conj")
     return False
 
 
 def is_neg(input: Tensor) -> bool:
     """False: a real tensor is never a lazily negated view."""
+    _asked_of(input, "is_neg")
     return False
 
 
