@@ -284,15 +284,19 @@ LEGACY_DTYPES = {f"torch.{short}Tensor": np.dtype(name) for name, short in TYPE_
 
 
 @named("type")
-def type_name(self: Tensor, dtype: Any = None) -> Any:
-    """With no argument, PyTorch's type name (``'torch.FloatTensor'``); with a dtype, ``self.to(dtype)``."""
+def type_name(self: Tensor, dtype: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Any:
+    """With no argument, PyTorch's type name (``'torch.FloatTensor'``); with a dtype, ``self.to(dtype)``
+    (``non_blocking`` changes nothing on the CPU, as in PyTorch)."""
     if dtype is None:
         return f"torch.{TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)}Tensor"
-    return self.to(type_dtype(dtype))
+    return self.to(type_dtype(dtype), memory_format=memory_format)
 
 
 def type_dtype(dtype: Any) -> Any:
-    """What ``type(dtype)`` converts to: a legacy type name (``'torch.DoubleTensor'``) as its dtype, else ``dtype``."""
+    """What ``type(dtype)`` converts to: a legacy type name (``'torch.DoubleTensor'``) as its dtype, else ``dtype``.
+    A CUDA type name (``'torch.cuda.FloatTensor'``) is refused as the device 'cuda' is: PyTorch's RuntimeError."""
+    if isinstance(dtype, str) and dtype.startswith("torch.cuda."):
+        check_device("cuda")
     if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
         if dtype not in LEGACY_DTYPES:
             raise TypeError(f"type: unknown type name {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")
