@@ -204,8 +204,9 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
     """
     dtype = resolve_dtype(dtype)
     if isinstance(data, np.generic) or hasattr(data, "__array__"):
-        if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf" and not is_tensor_dtype(data.dtype):
-            raise unsupported_array(data.dtype, "tensor()")  # refused even with a dtype given, as PyTorch
+        if (dtype is not None and isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf"
+                and not is_tensor_dtype(data.dtype)):  # refused even with a dtype to convert to, as PyTorch
+            raise unsupported_array(data.dtype, "tensor()")
         array = np.array(data, dtype=dtype, copy=True)
     else:
         whole = dtype is not None and dtype.kind in "iu"  # Python numbers converted one by one, as PyTorch's
@@ -222,10 +223,9 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             # a Python float alone is the default dtype; a sequence (a list, a deque) reads its entries' own dtypes
             array = array.astype(_list_dtype(data if isinstance(data, (list, tuple)) else list(data)) if array.ndim
                                  else get_default_dtype())
-    if array.dtype.kind not in "fiub":
-        raise _not_numeric(data, array.dtype)
-    if not is_tensor_dtype(array.dtype):  # a list holding an np.longdouble
-        raise unsupported_array(array.dtype, "tensor()")
+    if not is_tensor_dtype(array.dtype):  # strings, objects; np.longdouble, '>f4' (also inside a list)
+        raise _not_numeric(data, array.dtype) if array.dtype.kind not in "fiub" else unsupported_array(array.dtype,
+                                                                                                       "tensor()")
     return array
 
 
