@@ -37,7 +37,7 @@ def _steps(spacing: Any, size: int, dim: int, like: Tensor) -> Tensor:
     """The ``size − 1`` steps ``xᵢ₊₁ − xᵢ`` along a dim: all equal to a number, or the differences of coordinates."""
     if isinstance(spacing, Tensor):
         if spacing.ndim != 1 or spacing.shape[0] != size:
-            raise ValueError(f"gradient: the coordinates for dim {dim} must be a 1-D tensor of {size} entries (one per "
+            raise RuntimeError(f"gradient: the coordinates for dim {dim} must be a 1-D tensor of {size} entries (one per "
                              f"sample), got shape {tuple(spacing.shape)}")
         coordinates = spacing if is_floating(spacing.array.dtype) else spacing.to(like.dtype)
         steps = coordinates[1:] - coordinates[:-1]
@@ -86,23 +86,28 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None
 
     ``spacing``: one number (the step along every dim), or a list with one entry per dim in ``dim``, each a
     number (that dim's step) or a 1-D tensor of the samples' coordinates along it. ``edge_order`` (1 or 2) is
-    the order of the one-sided estimates at the ends; every dim needs at least ``edge_order + 1`` samples."""
+    the order of the one-sided estimates at the ends; every dim needs at least ``edge_order + 1`` samples. Misuse
+    raises PyTorch's RuntimeError (a spacing of 0, which PyTorch turns into inf and NaN, raises ValueError)."""
     f = as_tensor(input)
+    if isinstance(spacing, Tensor) and spacing.ndim == 0:  # PyTorch reads a 0-d tensor as the number it holds
+        spacing = spacing.item()
     if not is_floating(f.array.dtype):
         f = f.to(get_default_dtype())
     dims = list(range(f.ndim)) if dim is None else [dim] if isinstance(dim, numbers.Integral) else list(dim)
     dims = [check_dim(f, d, "gradient") for d in dims]
+    if len(set(dims)) < len(dims):
+        raise RuntimeError(f"gradient: dim {dim!r} names a dim more than once; list each dim once")
     if isinstance(spacing, (list, tuple)):
         if len(spacing) != len(dims):
-            raise ValueError(f"gradient: spacing has {len(spacing)} entries but there are {len(dims)} dims to "
+            raise RuntimeError(f"gradient: spacing has {len(spacing)} entries but there are {len(dims)} dims to "
                              "differentiate along; give one step (or coordinate tensor) per dim, or one number")
         spacings = list(spacing)
     else:
         spacings = [spacing] * len(dims)
     if edge_order not in (1, 2):
-        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
     for d in dims:
         if f.shape[d] < edge_order + 1:
-            raise ValueError(f"gradient: dim {d} has {f.shape[d]} samples; edge_order={edge_order} needs at least "
+            raise RuntimeError(f"gradient: dim {d} has {f.shape[d]} samples; edge_order={edge_order} needs at least "
                              f"{edge_order + 1}")
     return tuple(_slope(f, _steps(s, f.shape[d], d, f), d, edge_order) for s, d in zip(spacings, dims))
