@@ -482,10 +482,14 @@ def cumsum(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
 @method
 def logcumsumexp(self: Tensor, dim: int) -> Tensor:
     """Running log-sum-exp along ``dim``: ``outᵢ = ln Σ_{k≤i} e^(aₖ)``, each step ``ln(e^(outᵢ₋₁) + e^(aᵢ))``, so an
-    entry far below a later one keeps its value (a floating-point tensor, as in PyTorch)."""
+    entry far below a later one keeps its value (a floating-point tensor, as in PyTorch). A 0-d tensor is its own
+    running log-sum-exp, gradient 1 also at ±inf and NaN, as PyTorch's (a row of one such entry has NaN's)."""
     if not is_floating(self.dtype):
         raise NotImplementedError(f"logcumsumexp: needs a floating-point tensor, got {self.dtype}; convert it with "
                            ".float() first")
+    if self.ndim == 0:
+        check_dim(self, dim, "logcumsumexp")
+        return self.clone()
     return _scan(ops_index.LOGCUMSUMEXP, self, dim, None)
 
 
