@@ -506,16 +506,28 @@ def cummin(input: Tensor, dim: int) -> Sorted:
 @_method
 def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
     """``out[i] = x[i+1] − x[i]`` along ``dim`` (for bools ``x[i+1] ≠ x[i]``), ``n`` times (``prepend``/``append``
-    joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy."""
+    joined first); ``n = 0`` is the input itself, without them, as in PyTorch and NumPy. As PyTorch's, ``n`` must
+    be ≥ 0 and ``prepend``/``append`` tensors shaped like x but along ``dim`` (checked also where ``n = 0``)."""
     x = as_tensor(input)
     if x.ndim == 0:
         raise RuntimeError("diff: needs a tensor with at least one dim (a 0-d tensor has no neighbours); pass "
                            "x.reshape(1) or x.unsqueeze(0)")
     axis = check_dim(x, dim, "diff")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}; n counts how often to take differences")
+    parts = [p for p in (prepend, x, append) if p is not None]
+    for name, part in (("prepend", prepend), ("append", append)):
+        if part is None:
+            continue
+        if not isinstance(part, Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(part).__name__}; wrap it: "
+                            f"gg.tensor(...)")
+        if part.ndim != x.ndim or any(a != b for d, (a, b) in enumerate(zip(part.shape, x.shape)) if d != axis):
+            raise RuntimeError(f"diff expects {name} to have the shape of input {tuple(x.shape)} except along dim "
+                               f"{axis}, got {tuple(part.shape)}")
     if n == 0:
         return x
-    if prepend is not None or append is not None:
-        parts = [as_tensor(p) for p in (prepend, x, append) if p is not None]
+    if len(parts) > 1:
         x = cat(parts, axis)
     for _ in range(n):
         before = (slice(None),) * axis
@@ -855,7 +867,7 @@ def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> tuple[Tensor, i
     values = as_tensor(y)
     axis = check_dim(values, dim, name, needs_dims=IndexError)
     if x is not None and dx is not None:
-        raise RuntimeError(f"{name}: give either x (the sample points) or dx (their spacing), not both")
+        raise TypeError(f"{name}: give either x (the sample points) or dx (their spacing), not both")
     if isinstance(x, (int, float)):
         raise TypeError(f"{name}: x must be a tensor of the sample points, got the number {x!r}; for an even spacing "
                         f"pass dx={x!r}")
@@ -880,8 +892,13 @@ def _trapezoids(y: Any, x: Any, dx: Any, dim: int, name: str) -> tuple[Tensor, i
 
 def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
     """``∫ y dx ≈ Σᵢ Δxᵢ·(yᵢ + yᵢ₊₁)/2`` along ``dim``: sample points ``x`` (1-D, or broadcasting with y) or an
-    even spacing ``dx`` (default 1); made of slices, ``diff`` and ``sum``."""
-    areas, axis = _trapezoids(y, x, dx, dim, "trapezoid")
+    even spacing ``dx`` (default 1); made of slices, ``diff`` and ``sum``. No samples along ``dim``: zeros in
+    y's own dtype, whatever x's or dx's, as PyTorch's (which looks at nothing else then)."""
+    values = as_tensor(y)
+    axis = check_dim(values, dim, "trapezoid", needs_dims=IndexError)
+    if not values.shape[axis]:
+        return values.new_zeros(values.shape[:axis] + values.shape[axis + 1:])
+    areas, axis = _trapezoids(values, x, dx, dim, "trapezoid")
     return areas.sum(axis)
 
 

@@ -313,7 +313,6 @@ REFUSALS = {
     "linalg_vander_N": (lambda: gg.linalg.vander(gg.tensor([2.0])), "N must be greater than 1"),
     "vander_dims": (lambda: gg.vander(gg.ones(2, 2)), "x must be a 1-D tensor"),
     "trapezoid_points": (lambda: gg.trapezoid(gg.ones(3), gg.ones(2)), "one x value for each sample point"),
-    "trapezoid_x_and_dx": (lambda: gg.trapezoid(gg.ones(3), gg.ones(3), dx=1.0), "either x"),
 }
 
 
