@@ -504,7 +504,8 @@ def _logcumsumexp_back(up, saved):
         logs = np.log(np.abs(up)) - out
     positive = _from_the_end(np.where(up > 0, logs, -np.inf), dim)
     negative = _from_the_end(np.where(up < 0, logs, -np.inf), dim)
-    return (np.exp(positive + a) - np.exp(negative + a),)
+    with np.errstate(invalid="ignore"):  # an entry of +∞ after −∞ (or of −∞ alone): PyTorch's NaN, without a warning
+        return (np.exp(positive + a) - np.exp(negative + a),)
 
 def _logcumsumexp_vjp(up, inputs, out, saved):
     (a,), dim = inputs, saved[2]
