@@ -37,8 +37,8 @@ def _steps(spacing: Any, size: int, dim: int, like: Tensor) -> Tensor:
     """The ``size − 1`` steps ``xᵢ₊₁ − xᵢ`` along a dim: all equal to a number, or the differences of coordinates."""
     if isinstance(spacing, Tensor):
         if spacing.ndim != 1 or spacing.shape[0] != size:
-            raise RuntimeError(f"gradient: the coordinates for dim {dim} must be a 1-D tensor of {size} entries (one per "
-                             f"sample), got shape {tuple(spacing.shape)}")
+            raise RuntimeError(f"gradient: the coordinates for dim {dim} must be a 1-D tensor of {size} entries (one "
+                               f"per sample), got shape {tuple(spacing.shape)}")
         coordinates = spacing if is_floating(spacing.array.dtype) else spacing.to(like.dtype)
         steps = coordinates[1:] - coordinates[:-1]
     elif isinstance(spacing, bool) or not isinstance(spacing, numbers.Real):
