@@ -1726,7 +1726,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str, every_if_empty: bool = False):
     """The checked dims of a reduction; ``every_if_empty``: PyTorch's ``dim=()`` of a sum, a mean, a variance or
-    logsumexp reduces every dim (NumPy's ``axis=()`` none)."""
+    logsumexp reduces every dim (NumPy's ``axis=()`` none). A 0-d tensor's ``dim=(0,)`` or ``(-1,)`` is its one
+    entry, as in PyTorch: ``None`` (NumPy refuses a tuple axis of a 0-d array)."""
     dim = axis if axis is not None else None if every_if_empty and isinstance(dim, (tuple, list)) and not dim else dim
     if dim is None:
         return None
@@ -1735,7 +1736,7 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str, every_if_empty: bo
         if len(set(dims)) < len(dims):  # NumPy's raw "duplicate value in 'axis'" otherwise; PyTorch: RuntimeError
             raise RuntimeError(f"{name}: dim {max(dims, key=dims.count)} appears more than once in dim={tuple(dim)!r} "
                                "(counting negative dims from the end); list each dim once")
-        return dims
+        return dims if tensor.array.ndim else None
     return check_dim(tensor, dim, name)
 
 
@@ -1794,13 +1795,17 @@ def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepd
     return MinMax(apply(row, (tensor,), tensor.array, chosen_axis, indices, keep), untracked(indices))
 
 
-def _nonempty_reduction(tensor: Tensor, dim: Any, name: str):
+def _nonempty_reduction(tensor: Tensor, dim: Any, name: str, several: bool = False):
     """The checked axis of a ``max``/``min``/``argmax``/``argmin``/``amax``/``amin``, which needs a value to pick.
 
     As in PyTorch: over all elements of an empty tensor is a ``RuntimeError`` (an ``IndexError``
     for ``argmax``/``argmin``); over a dim of size 0 an ``IndexError``; over another dim of an
-    empty tensor an empty result.
+    empty tensor an empty result. Only ``amax``/``amin`` (``several``) take a tuple or list of dims; the others
+    one int, else PyTorch's TypeError.
     """
+    if not several and isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__} ({dim!r}); it reduces "
+                        "over one dim (every dim with dim=None); for several use amax/amin")
     axis = _axis_arg(tensor, dim, None, name)
     extreme = name.removeprefix("arg").removeprefix("a") + "imum"
     if axis is None:
