@@ -562,9 +562,9 @@ def amin(self: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def _extremes(op: ops.Op, tensor: Tensor, dim: Any, keepdim: bool) -> Tensor:
     """``amax``/``amin``: an empty tensor is refused as PyTorch refuses it, unless the dims reduced have entries."""
-    chosen = None if dim == () else dim
+    chosen = None if isinstance(dim, (tuple, list)) and not dim else dim  # dim=() or [] : every dim
     if tensor.array.size == 0:
-        _nonempty_reduction(tensor, chosen, "a" + op.name)
+        _nonempty_reduction(tensor, chosen, "a" + op.name, several=True)
     return _reduce(op, tensor, chosen, keepdim, None, None)
 
 
