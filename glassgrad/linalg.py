@@ -50,9 +50,15 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     """The norm of the matrices in dims ``dim``: ``'fro'`` √(Σ aᵢⱼ²), 1 / −1 the largest / smallest column
     sum of ``|A|``, inf / −inf the largest / smallest row sum, 2 / −2 the largest / smallest singular value,
     ``'nuc'`` the sum of the singular values."""
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"linalg.matrix_norm(): argument 'dim' must be a pair of ints, not {type(dim).__name__} "
+                        f"({dim!r}); give dim=(rows, columns)")
     if A.ndim < 2 or len(dim) != 2:
         raise RuntimeError(f"matrix_norm: needs a tensor with at least 2 dims and dim a pair, got shape "
                            f"{shape_text(A.shape)} and dim={dim!r}")
+    if check_dim(A, dim[0], "linalg.matrix_norm") == check_dim(A, dim[1], "linalg.matrix_norm"):
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different, got dim={tuple(dim)!r}; give two different "
+                           "dims (the matrices' rows and columns)")
     if ord == "fro":
         return vector_norm(A, 2, tuple(dim), keepdim, dtype=dtype)
     if ord in (1, -1, math.inf, -math.inf):
@@ -94,8 +100,9 @@ def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,
 
 def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """PyTorch's ``Tensor.norm`` / ``torch.norm``: the vector p-norm over ``dim`` (``'fro'`` is 2)."""
-    if p == "nuc":
-        return matrix_norm(self, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim, dtype=dtype)
+    if p == "nuc":  # PyTorch's: the matrix norm over dim (every dim by default), which must be a pair of dims
+        dims = tuple(range(self.ndim)) if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+        return matrix_norm(self, "nuc", dims, keepdim, dtype=dtype)
     if p == "fro" and isinstance(dim, (list, tuple)) and len(dim) > 2:  # PyTorch's: a matrix norm takes two dims
         raise RuntimeError(f"norm: p='fro' over given dims takes one or two of them (a matrix's), got dim="
                            f"{tuple(dim)}; use p=2 for the 2-norm over more dims")
