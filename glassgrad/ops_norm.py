@@ -12,6 +12,10 @@ Registered in the same table as the rows of :mod:`glassgrad.ops` (:data:`glassgr
   ``autograd.grad`` gives None; it gave zeros);
 * any other p: slope ``sign(aᵢ)·|aᵢ|^(p−1) / ‖a‖^(p−1)``.
 
+A norm of one entry (every reduced dim of size 1) is ``|aᵢ|`` itself with slope ``sign(aᵢ)``, as PyTorch's: no
+``aᵢ^p`` is formed, so a huge or tiny entry (1e200, 1e-170, or 1e20 in float32) keeps its value instead of an
+overflowed ∞ or underflowed 0 (and the NaN of ∞/∞ in the slope).
+
 Where the norm is 0 (every entry 0) the slope is taken as 0, as PyTorch does, instead of the
 0/0 the formula gives; for ``p < 1`` an entry that is 0 gets slope 0 too. The recorded rule
 (``create_graph=True``) keeps those zeros, so a second derivative there is 0 where PyTorch 2.13
@@ -36,7 +40,9 @@ def _norm(a, axis, p, keepdim):
     if p < 0 or p == math.inf:
         _refuse_no_entries(a, axis, p)
     wide = widened(a)
-    if p == 2:  # the default: no |a| needed
+    if p != 0 and _reduced_count(a.shape, axis) == 1:  # one entry each: its |aᵢ|, as PyTorch (no |aᵢ|^p to overflow)
+        out = np.abs(a)
+    elif p == 2:  # the default: no |a| needed
         out = np.sqrt(np.add.reduce(wide * wide, axis=axis, keepdims=True))
     elif p == 1:
         out = np.add.reduce(np.abs(wide), axis=axis, keepdims=True)
@@ -66,6 +72,8 @@ def _dropped(kept, axis):
 
 def _slope(a, norm, p, reached=None):
     """``∂‖a‖_p/∂aᵢ`` on NumPy arrays, ``norm`` with the reduced dims kept (see the module docstring)."""
+    if a.size == norm.size:  # one entry each: the slope of |aᵢ|
+        return np.sign(a)
     empty = norm == 0
     with np.errstate(divide="ignore", invalid="ignore"):
         if p == 2:  # a/∞ is the 0 where the norm is 0: one pass over a, the pick on the (smaller) norm
@@ -104,7 +112,9 @@ def _norm_vjp(up, inputs, out, saved):
     up = up.reshape(tuple(kept.shape))
     empty = kept == 0
     safe = norm + a.new_tensor(empty)  # the norm, with 1 where it is 0 (masked to 0 after)
-    if p == 2:
+    if values.size == kept.size:  # one entry each: the slope of |aᵢ|
+        slope = a.sign()
+    elif p == 2:
         slope = (a / safe).masked_fill(a.new_tensor(empty).bool(), 0.0)
     elif p == 1:
         slope = a.sign()
