@@ -874,8 +874,10 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
 def _at_least(t: Tensor, eps: float) -> Tensor:
     """``t`` raised to ``eps`` where it is smaller, with ``t``'s own slope there, as PyTorch clamps outside the
-    graph (a norm below eps still passes its gradient: cosine_similarity of a vector shorter than eps)."""
-    return t + (t.detach().clamp(min=eps) - t.detach())
+    graph (a norm below eps still passes its gradient: cosine_similarity of a vector shorter than eps). What is
+    added is ``max(eps − t, 0)``, so an overflowed norm of ∞ stays ∞ (and ``x/∞`` is 0, PyTorch's) instead of
+    ``∞ + (∞ − ∞)``, a NaN."""
+    return t + (eps - t.detach()).clamp(min=0)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
@@ -886,7 +888,9 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distance between every pair of rows ``i < j`` of ``input`` (N, M), in that order: the upper
     triangle of ``cdist(x, x)`` read row by row, ``N(N − 1)/2`` numbers (slope 0 at a distance of 0)."""
-    x = _floating(input, "pdist")
+    x = as_tensor(input)
+    if x.dtype.kind != "f":  # PyTorch's class here is RuntimeError (``_floating``'s TypeError is other functions')
+        raise RuntimeError(f"pdist: needs a floating tensor, got {x.dtype}; convert it with x.float()")
     if x.ndim != 2:
         raise RuntimeError(f"pdist: expected a 2-D input (N, M) of N row vectors, got {shape_text(x.shape)}")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
