@@ -121,14 +121,15 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
             and (compute_mode == _COMPUTE_MODES[1] or compute_mode == _COMPUTE_MODES[0]
                  and max(a.shape[-2], b.shape[-2]) > 25)):
         return apply(ops_norm.EUCLIDEAN_DIST, (a, b), a.array, b.array)
-    # no columns: every distance is 0, as in PyTorch, also for p = inf (whose vector_norm of nothing is refused)
-    return _row_distances(a.unsqueeze(-2) - b.unsqueeze(-3), p if a.shape[-1] else 1)
+    return _row_distances(a.unsqueeze(-2) - b.unsqueeze(-3), p)
 
 
 def _row_distances(differences: Tensor, p: float) -> Tensor:
     """``‖differences‖_p`` along the last dim (the ``norm`` row), the distances of ``cdist`` and ``pdist``. For p = 0,
     the count of the entries that differ, their gradient is 0, as PyTorch's cdist and pdist give it (``vector_norm``'s
-    p = 0 has none: None)."""
+    p = 0 has none: None). With no columns every distance is 0, as in PyTorch, also for p = inf (whose vector_norm of
+    nothing is refused)."""
+    p = p if differences.shape[-1] else 1
     distances = linalg.vector_norm(differences, p, -1)
     return ops.with_zero_slope(differences.sum(-1), distances) if p == 0 else distances
 
