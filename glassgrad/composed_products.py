@@ -35,7 +35,7 @@ from .arguments import check_dim, shape_text
 from .composed import _check_dims, _scaled_sum, meshgrid
 from .creation import as_tensor
 from .dtypes import float32, float64
-from .functions import stack
+from .functions import cat, stack
 from .tensor import Tensor, apply
 from .tensor_methods import _plain, add
 
@@ -128,8 +128,12 @@ def _row_distances(differences: Tensor, p: float) -> Tensor:
     """``‖differences‖_p`` along the last dim (the ``norm`` row), the distances of ``cdist`` and ``pdist``. For p = 0,
     the count of the entries that differ, their gradient is 0, as PyTorch's cdist and pdist give it (``vector_norm``'s
     p = 0 has none: None). With no columns every distance is 0, as in PyTorch, also for p = inf (whose vector_norm of
-    nothing is refused)."""
+    nothing is refused). One column is read beside a column of zeros: PyTorch's cdist and pdist kernels form
+    ``(|d|^p)^(1/p)`` there too (∞ from an overflow, a NaN slope ∞/∞ at an infinite entry), where a norm of one
+    entry is ``|d|``."""
     p = p if differences.shape[-1] else 1
+    if differences.shape[-1] == 1:
+        differences = cat([differences, differences.new_zeros(tuple(differences.shape))], -1)
     distances = linalg.vector_norm(differences, p, -1)
     return ops.with_zero_slope(differences.sum(-1), distances) if p == 0 else distances
 
