@@ -35,11 +35,13 @@ from .tensor import Tensor, _reduce, apply
 
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """``‖x‖_ord = (Σ |xᵢ|^ord)^(1/ord)`` over ``dim`` (all entries when None); ``ord`` ±inf: the largest /
-    smallest ``|xᵢ|``; 0: how many are not zero."""
+    smallest ``|xᵢ|``; 0: how many are not zero. A 0-d tensor ``ord`` counts as its number, as in PyTorch."""
     if dtype is not None:
         x = x.to(dtype)
     if not is_floating(x.array.dtype):
         raise RuntimeError(f"norm: needs a floating tensor, got {x.dtype}; use x.float() first")
+    if isinstance(ord, Tensor) and ord.ndim == 0 and not ord.requires_grad:  # PyTorch reads it as its number
+        ord = ord.item()
     if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)):
         raise RuntimeError(f"vector_norm: ord must be a number (2, 1, inf, −inf, 0, any p), got {ord!r}")
     return _reduce(ops_norm.NORM, x, dim, keepdim, None, None, float(ord))

@@ -291,3 +291,12 @@ def test_second_derivatives_of_cosine_similarity_and_pairwise_distance(torch):
                lambda lib, x, y: (F if lib is gg else _tf(lib)).pairwise_distance(x, y, 3.0)):
         for ours, theirs in zip(hessian_vector(gg, fn), hessian_vector(torch, fn)):
             _close(ours, theirs)
+
+
+def test_a_0d_tensor_p_counts_as_its_number(torch):
+    """PyTorch reads a 0-d tensor p of dist, norm, normalize and pairwise_distance as its number (it was refused)."""
+    x = np.array([[1.0, -2.0, 0.5]])
+    for fn in (lambda lib, a: lib.dist(a, a * 0, lib.tensor(3.0)), lambda lib, a: a.norm(lib.tensor(3)),
+               lambda lib, a: (F if lib is gg else _tf(lib)).normalize(a, lib.tensor(0.5), 1),
+               lambda lib, a: (F if lib is gg else _tf(lib)).pairwise_distance(a, a * 2, lib.tensor(1.5))):
+        _compare(torch, fn, [x])
