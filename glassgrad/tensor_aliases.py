@@ -59,7 +59,9 @@ def positive(input: Tensor) -> Tensor:
 
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """``ln Γₚ(a)``, the log of the multivariate gamma function of dimension ``p``; every entry must be above
-    ``(p − 1)/2`` (where Γₚ is finite), as PyTorch checks."""
+    ``(p − 1)/2``, where Γₚ is defined. A deliberate difference: PyTorch checked this too, but 2.13 no longer does and
+    returns there the sum of the terms ``ln |Γ(a − j/2)|`` (finite at 0.1 for p = 3, ∞ at 0.5), a number that is no
+    ``ln Γₚ(a)``; glassgrad keeps the refusal."""
     x = as_tensor(input)
     if isinstance(p, int) and not isinstance(p, bool) and p >= 1:  # a kernel of a compiled step: run at each call
         recorded_call(_refuse_outside_the_domain, x.array, p)
@@ -67,7 +69,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 
 
 def _refuse_outside_the_domain(values: np.ndarray, p: int) -> None:
-    """Refuse an entry of ``mvlgamma`` at or below ``(p − 1)/2``, as PyTorch does (through
+    """Refuse an entry of ``mvlgamma`` at or below ``(p − 1)/2``, as PyTorch did before 2.13 (through
     :func:`~glassgrad.autograd.recorded_call`, so that a compiled step checks every call's values, not only its
     captures')."""
     if not np.all(values > (p - 1) / 2):
