@@ -91,11 +91,13 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
-def _fan(tensor: Tensor, mode: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    """Kaiming's fan: ``fan_in`` or ``fan_out`` of :func:`_calculate_fan_in_and_fan_out`, ``mode`` read in any case
+    (``"FAN_IN"`` too), as PyTorch's function of this name reads it."""
+    if mode.lower() not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode!r} not supported, please use one of 'fan_in', 'fan_out'")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    return fan_in if mode.lower() == "fan_in" else fan_out
 
 
 def _check_target(tensor: Tensor) -> Tensor:
@@ -192,7 +194,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
     """
     if _empty(tensor):
         return tensor
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator, seed)
 
 
@@ -201,7 +203,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
     """He normal: ``N(0, std²)`` with ``std = gain / √fan``."""
     if _empty(tensor):
         return tensor
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std, generator, seed)
 
 
@@ -215,9 +217,14 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     interval far in a tail, where almost none fall). Φ is read in logarithms (``log Φ``, ``Φ⁻¹(e^y)``), and an
     interval whose middle lies above the mean is drawn mirrored, at ``[−β, −α]``, then negated: so ``Φ`` stays
     the small left tail that a float holds to full precision.
+
+    ``a == b`` fills every entry with ``a``, as PyTorch; ``a > b`` is PyTorch's RuntimeError. PyTorch warns
+    "mean is more than 2 std from [a, b]" (its draws may then be wrong); these are exact there, so no warning.
     """
-    if not std > 0 or not a < b:
-        raise ValueError(f"trunc_normal_ expects std > 0 and a < b, got std={std}, a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_ expects std > 0, got std={std}")
+    if not a <= b:
+        raise RuntimeError(f"trunc_normal_ expects a <= b, got a={a}, b={b}: swap them")
     uniform = _draws(tensor, "random", generator, seed, tensor.array.shape)
     return _fill(tensor, recorded_call(_truncated_normal, uniform, mean, std, a, b))
 
@@ -288,6 +295,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: np.ra
     if tensor.ndim != 2 or not 0 <= sparsity <= 1:
         raise ValueError(f"sparse_ expects a 2-D tensor and a sparsity in [0, 1], got shape {tuple(tensor.shape)} "
                          f"and sparsity={sparsity}")
+    check_spread("sparse_", std)
     zeros = math.ceil(sparsity * tensor.shape[0])
     return _fill(tensor, recorded_call(_sparse, *_stream_for(tensor, generator, seed), tensor.array.shape, std, zeros))
 
