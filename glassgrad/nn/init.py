@@ -162,19 +162,27 @@ def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1.0)
 
 
+def _xavier_std(tensor: Tensor, gain: float) -> float:
+    """Glorot's ``std = gain · √(2 / (fan_in + fan_out))``; no fans at all (shape ``(0, 0)``) is PyTorch's
+    ZeroDivisionError, here with a message."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    if fan_in + fan_out == 0:
+        raise ZeroDivisionError(f"xavier init of shape {tuple(tensor.shape)}: fan_in + fan_out is 0 (PyTorch's float "
+                                f"division by zero); a tensor without entries needs no init")
+    return gain * math.sqrt(2.0 / (fan_in + fan_out))
+
+
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None,
                     seed: int | None = None) -> Tensor:
     """Glorot uniform: ``U(−b, b)`` with ``b = gain · √(6 / (fan_in + fan_out))``."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
+    bound = math.sqrt(3.0) * _xavier_std(tensor, gain)
     return uniform_(tensor, -bound, bound, generator, seed)
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None,
                    seed: int | None = None) -> Tensor:
     """Glorot normal: ``N(0, std²)`` with ``std = gain · √(2 / (fan_in + fan_out))``."""
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator, seed)
+    return normal_(tensor, 0.0, _xavier_std(tensor, gain), generator, seed)
 
 
 def _empty(tensor: Tensor) -> bool:
