@@ -99,12 +99,11 @@ class GradcheckReport:
         return gradcheck_html(self)
 
 
-def _float64_inputs(inputs: Sequence[Any]) -> list[Tensor]:
+def _float64_inputs(inputs: Sequence[Any]) -> list[Any]:
+    """Float64 copies of the floating tensors; other tensors and non-tensor arguments (a number, a flag) as given."""
     prepared = []
-    for position, value in enumerate(inputs):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"gradcheck: input {position} is a {type(value).__name__}, not a Tensor")
-        if value.dtype.kind != "f":
+    for value in inputs:
+        if not isinstance(value, Tensor) or value.dtype.kind != "f":
             prepared.append(value)
             continue
         copy = Tensor._wrap(value.array.astype(float64))
@@ -120,12 +119,13 @@ def _evaluate(fn: Callable[..., Tensor], inputs: list[Tensor]) -> Tensor:
     return out
 
 
-def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps: float = 1e-6,
+def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = False,
               forward_mode: bool = False) -> GradcheckReport:
     """Compare ∂fn/∂input from backprop with central differences for each input that requires grad.
 
-    ``fn(*inputs)`` must return a tensor (any shape). Inputs are copied to float64 first.
+    ``fn(*inputs)`` must return a tensor (any shape). Inputs are copied to float64 first; an input that is no
+    tensor (a number, a flag) is passed as given, as PyTorch's.
     An entry passes when ``|analytical − numerical| ≤ atol + rtol·|numerical|``.
     With ``raise_exception=True`` a failure raises :class:`GradcheckError`. ``forward_mode=True`` finds the
     analytical Jacobian column by column instead, ``J·eⱼ`` by :func:`glassgrad.func.jvp` (forward mode: a custom
@@ -136,7 +136,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Tensor] | Tensor, eps:
     if eps <= 0 or not np.isfinite(eps):
         raise ValueError(f"gradcheck: eps must be a positive number, got {eps}")
     checked = _float64_inputs(inputs)
-    targets = [i for i, t in enumerate(checked) if t.requires_grad]
+    targets = [i for i, t in enumerate(checked) if isinstance(t, Tensor) and t.requires_grad]
     if not targets:
         raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
 
@@ -237,7 +237,7 @@ def _flat(tensors: Sequence[Tensor]) -> Tensor:
     return cat([tensor.reshape(-1) for tensor in tensors])
 
 
-def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor, *, eps: float = 1e-6,
+def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor, *, eps: float = 1e-6,
                        atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
                        nondet_tol: float = 0.0, check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
                        check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
@@ -266,7 +266,7 @@ def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tens
     return all(gradcheck(flat, inputs, eps, atol, rtol, raise_exception, forward_mode=mode).ok for mode in modes)
 
 
-def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
+def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
                   grad_outputs: Sequence[Tensor] | Tensor | None = None, *, eps: float = 1e-6, atol: float = 1e-5,
                   rtol: float = 1e-3, gen_non_contig_grad_outputs: bool = False, raise_exception: bool = True,
                   nondet_tol: float = 0.0, check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
@@ -290,7 +290,7 @@ def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Tensor] | Tensor,
 
     def first_derivative(*values: Tensor) -> Tensor:
         with enable_grad():  # the finite differences run under no_grad
-            wanted = [value for value in values if value.requires_grad]
+            wanted = [value for value in values if isinstance(value, Tensor) and value.requires_grad]
             found = grad(_float_outputs(func(*values)), wanted, grad_outputs, create_graph=True,
                          materialize_grads=True)
             return _flat(found)
