@@ -47,6 +47,9 @@ class InputCheck:
     max_rel_error: float
     ok: bool
     worst_element: tuple | None
+    """(output entry, input index) of the worst failing entry, None when every entry passes."""
+    worst_numbers: tuple[float, float] | None = None
+    """(numerical, analytical) derivative at ``worst_element``."""
     numerical: np.ndarray | None = field(repr=False, default=None)
     analytical: np.ndarray | None = field(repr=False, default=None)
 
@@ -89,7 +92,11 @@ class GradcheckReport:
         for check in self.inputs:
             lines.append(
                 f"  input {check.index} {check.shape}: max abs error {check.max_abs_error:.3g}, "
-                f"max rel error {check.max_rel_error:.3g}" + ("" if check.ok else f"  ✗ at {check.worst_element}")
+                f"max rel error {check.max_rel_error:.3g}" + ("" if check.ok else
+                                                               f"  ✗ at {check.worst_element} (output entry, "
+                                                               f"input index): numerical "
+                                                               f"{check.worst_numbers[0]:.6g} vs analytical "
+                                                               f"{check.worst_numbers[1]:.6g}")
             )
         return "\n".join(lines)
 
@@ -121,7 +128,7 @@ def _evaluate(fn: Callable[..., Tensor], inputs: list[Tensor]) -> Tensor:
 
 def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = False,
-              forward_mode: bool = False) -> GradcheckReport:
+              forward_mode: bool = False, nondet_tol: float | None = None) -> GradcheckReport:
     """Compare ∂fn/∂input from backprop with central differences for each input that requires grad.
 
     ``fn(*inputs)`` must return a tensor (any shape). Inputs are copied to float64 first; an input that is no
@@ -129,7 +136,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: fl
     An entry passes when ``|analytical − numerical| ≤ atol + rtol·|numerical|``.
     With ``raise_exception=True`` a failure raises :class:`GradcheckError`. ``forward_mode=True`` finds the
     analytical Jacobian column by column instead, ``J·eⱼ`` by :func:`glassgrad.func.jvp` (forward mode: a custom
-    Function's ``jvp``), one product per input element.
+    Function's ``jvp``), one product per input element. With ``nondet_tol`` a number, each backward pass is run
+    twice and gradients that differ by more than it fail the check (PyTorch's "Backward is not reentrant").
     """
     if isinstance(inputs, Tensor):
         inputs = [inputs]
@@ -149,17 +157,21 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: fl
             analytical[i] = _columns_by_tangents(fn, checked, i, out_size)
             tangent_passes += checked[i].array.size
     elif output.requires_grad:
+        repeats = 1 if nondet_tol is None else 2
         for row in range(out_size):
-            for i in targets:
-                checked[i].grad = None
             seed = np.zeros(out_size)
             seed[row] = 1.0
-            output.backward(seed.reshape(output.shape), retain_graph=True)
-            backward_passes += 1
-            for i in targets:
-                grad = checked[i].grad
-                if grad is not None:
-                    analytical[i][row] = grad.array.reshape(-1)
+            for repeat in range(repeats):
+                for i in targets:
+                    checked[i].grad = None
+                output.backward(seed.reshape(output.shape), retain_graph=True)
+                backward_passes += 1
+                for i in targets:
+                    grad = checked[i].grad
+                    found = np.zeros(checked[i].array.size) if grad is None else grad.array.reshape(-1)
+                    if repeat and np.abs(found - analytical[i][row]).max(initial=0.0) > nondet_tol:
+                        return _not_reentrant(i, row, nondet_tol, raise_exception, eps, atol, rtol)
+                    analytical[i][row] = found
 
     forward_passes = 0
     numerical = {}
@@ -186,6 +198,17 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: fl
     return report
 
 
+def _not_reentrant(index: int, row: int, nondet_tol: float, raise_exception: bool, eps: float, atol: float,
+                   rtol: float) -> GradcheckReport:
+    """The failed check of a backward that gave other gradients the second time, with PyTorch's message."""
+    if raise_exception:
+        raise GradcheckError(f"Backward is not reentrant, i.e., running backward with same input and grad_output "
+                             f"multiple times gives different values (input {index}, output entry {row}). The "
+                             f"tolerance for nondeterminism was {nondet_tol}: raise nondet_tol if the backward is "
+                             "meant to be non-deterministic")
+    return GradcheckReport(False, [], 0, 0, eps, atol, rtol)
+
+
 def _columns_by_tangents(fn: Callable[..., Tensor], checked: list[Tensor], index: int, out_size: int) -> np.ndarray:
     """``∂fn/∂inputs[index]`` as (output elements, input elements), column ``j`` being ``J·eⱼ`` (forward mode)."""
     def of_one(value: Tensor) -> Tensor:
@@ -207,14 +230,15 @@ def _compare(index: int, shape: tuple, numerical: np.ndarray, analytical: np.nda
     error = np.abs(analytical - numerical)
     rel = error / np.maximum(np.abs(numerical), np.finfo(np.float64).tiny)
     bad = ~(error <= atol + rtol * np.abs(numerical))
-    worst = None
+    worst = numbers = None
     if bad.any():
         row, col = np.unravel_index(np.argmax(np.where(bad, error, -1)), error.shape)
         worst = (int(row), tuple(int(i) for i in np.unravel_index(col, shape)))
+        numbers = (float(numerical[row, col]), float(analytical[row, col]))
     small = numerical.size <= SMALL_JACOBIAN
     return InputCheck(
         index, tuple(shape), float(error.max(initial=0.0)), float(rel.max(initial=0.0)), not bad.any(), worst,
-        numerical if small else None, analytical if small else None,
+        numbers, numerical if small else None, analytical if small else None,
     )
 
 
@@ -245,12 +269,13 @@ def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
                        masked: bool | None = None) -> bool:
     """PyTorch's ``torch.autograd.gradcheck``: True when backprop agrees with finite differences.
 
-    As :func:`gradcheck` (float64 copies of the inputs, every input that requires grad), for
-    ``func`` returning one tensor or a tuple of them; a disagreement raises :class:`GradcheckError`
-    with the report, or returns False with ``raise_exception=False``. Accepted, as they change nothing
-    here: ``nondet_tol`` and ``fast_mode`` (glassgrad's backward is deterministic and the check is always
-    the full one), ``check_undefined_grad`` and ``check_grad_dtypes`` (a missing gradient counts as zeros, and
-    gradients come in the input's dtype), ``check_batched_grad`` (glassgrad's ``vmap`` runs the backward once
+    As :func:`gradcheck` (float64 copies of the inputs, every input that requires grad; an input that is no
+    tensor is passed as given), for ``func`` returning one tensor or a tuple of them; a disagreement raises
+    :class:`GradcheckError` with the report, or returns False with ``raise_exception=False``. Each backward pass
+    runs twice: gradients that differ by more than ``nondet_tol`` (a custom Function's random backward) fail, as
+    PyTorch's "Backward is not reentrant". Accepted, as they change nothing here: ``fast_mode`` (the check is
+    always the full one), ``check_undefined_grad`` and ``check_grad_dtypes`` (a missing gradient counts as zeros,
+    and gradients come in the input's dtype), ``check_batched_grad`` (glassgrad's ``vmap`` runs the backward once
     per item: the plain check covers it). ``check_forward_ad`` also checks forward mode's Jacobian (a custom
     Function's ``jvp``), and ``check_backward_ad=False`` leaves backprop's out, as PyTorch's. Batched forward mode
     (``check_batched_forward_grad``) and ``masked`` are refused in one line.
@@ -263,7 +288,8 @@ def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
         return _flat(_float_outputs(func(*values)))
 
     modes = [mode for mode, wanted in ((False, check_backward_ad), (True, check_forward_ad)) if wanted]
-    return all(gradcheck(flat, inputs, eps, atol, rtol, raise_exception, forward_mode=mode).ok for mode in modes)
+    return all(gradcheck(flat, inputs, eps, atol, rtol, raise_exception, forward_mode=mode,
+                         nondet_tol=None if mode else nondet_tol).ok for mode in modes)
 
 
 def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
@@ -296,4 +322,5 @@ def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
             return _flat(found)
 
     return autograd_gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception,
-                              check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev)
+                              nondet_tol=nondet_tol, check_forward_ad=check_fwd_over_rev,
+                              check_backward_ad=check_rev_over_rev)
