@@ -246,8 +246,8 @@ def _refuse_unchecked(name: str, **asked: bool) -> None:
     """One line naming the first option of ``name`` that asks for a check glassgrad cannot make."""
     for option, on in asked.items():
         if on:
-            raise NotImplementedError(f"{name}: the option {option} is not supported in glassgrad (it has no forward "
-                                      "mode, sparse or masked tensors); leave it at PyTorch's default")
+            raise NotImplementedError(f"{name}: the option {option} is not supported in glassgrad (it has no batched "
+                                      "forward mode); leave it at PyTorch's default")
 
 
 def _float_outputs(result: Any) -> list[Tensor]:
@@ -276,11 +276,12 @@ def autograd_gradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
     PyTorch's "Backward is not reentrant". Accepted, as they change nothing here: ``fast_mode`` (the check is
     always the full one), ``check_undefined_grad`` and ``check_grad_dtypes`` (a missing gradient counts as zeros,
     and gradients come in the input's dtype), ``check_batched_grad`` (glassgrad's ``vmap`` runs the backward once
-    per item: the plain check covers it). ``check_forward_ad`` also checks forward mode's Jacobian (a custom
+    per item: the plain check covers it), ``masked`` (every glassgrad tensor is dense: a masked check is the plain
+    one, as PyTorch's for dense inputs). ``check_forward_ad`` also checks forward mode's Jacobian (a custom
     Function's ``jvp``), and ``check_backward_ad=False`` leaves backprop's out, as PyTorch's. Batched forward mode
-    (``check_batched_forward_grad``) and ``masked`` are refused in one line.
+    (``check_batched_forward_grad``) is refused in one line.
     """
-    _refuse_unchecked("gradcheck", check_batched_forward_grad=check_batched_forward_grad, masked=bool(masked))
+    _refuse_unchecked("gradcheck", check_batched_forward_grad=check_batched_forward_grad)
     if not check_forward_ad and not check_backward_ad:
         raise ValueError("gradcheck: Expected at least one of check_forward_ad or check_backward_ad to be True "
                          "(there is nothing to check)")
@@ -306,7 +307,6 @@ def gradgradcheck(func: Callable[..., Any], inputs: Sequence[Any] | Tensor,
     finite differences. The options as :func:`autograd_gradcheck`'s (``gen_non_contig_grad_outputs``: NumPy's
     memory layout changes no number).
     """
-    _refuse_unchecked("gradgradcheck", masked=masked)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         draws = np.random.default_rng(0)

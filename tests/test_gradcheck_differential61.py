@@ -195,3 +195,12 @@ def test_learner_report_keeps_its_pass_count():
     x = gg.tensor([1.0, 2.0, 3.0], dtype=gg.float64, requires_grad=True)
     report = gg.gradcheck(lambda t: (t * t).sum(), [x])
     assert (report.ok, report.forward_passes, report.backward_passes) == (True, 6, 1)
+
+
+def test_masked_on_dense_inputs_is_the_plain_check(torch):
+    """PyTorch's masked=True on dense tensors checks them as usual; glassgrad refused it (NotImplementedError)."""
+    for lib in (torch, gg):
+        x = lib.tensor([0.3, -0.6], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(lambda t: t.sin() * t, (x,), masked=True)
+        assert lib.autograd.gradgradcheck(lambda t: t.sin() * t, (x,), masked=True)
+        assert not lib.autograd.gradcheck(_Scaled.make(lib, 1.5).apply, (x,), masked=True, raise_exception=False)
