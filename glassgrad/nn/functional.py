@@ -150,10 +150,12 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return as_tensor(input).leaky_relu(negative_slope)
 
 
-def _floating(input: Tensor, name: str) -> Tensor:
+def _floating(input: Tensor, name: str, error: type[Exception] = TypeError) -> Tensor:
+    """``input`` as a tensor, if it holds floats; else ``error``, PyTorch's class for ``name`` (TypeError for most,
+    RuntimeError for ``pdist``)."""
     input = as_tensor(input)
     if input.dtype.kind != "f":
-        raise TypeError(f"{name}: needs a floating tensor, got {input.dtype}; convert it with x.float()")
+        raise error(f"{name}: needs a floating tensor, got {input.dtype}; convert it with x.float()")
     return input
 
 
@@ -888,9 +890,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distance between every pair of rows ``i < j`` of ``input`` (N, M), in that order: the upper
     triangle of ``cdist(x, x)`` read row by row, ``N(N − 1)/2`` numbers (slope 0 at a distance of 0)."""
-    x = as_tensor(input)
-    if x.dtype.kind != "f":  # PyTorch's class here is RuntimeError (``_floating``'s TypeError is other functions')
-        raise RuntimeError(f"pdist: needs a floating tensor, got {x.dtype}; convert it with x.float()")
+    x = _floating(input, "pdist", RuntimeError)  # PyTorch's class here
     if x.ndim != 2:
         raise RuntimeError(f"pdist: expected a 2-D input (N, M) of N row vectors, got {shape_text(x.shape)}")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
