@@ -233,7 +233,7 @@ def test_packed_sequence_is_a_named_tuple_as_in_pytorch(torch):
     (lambda: gg.nn.LSTM(2, 2)(pack_padded_sequence(gg.ones(3, 2, 1, dtype=gg.float32), [3, 2])), RuntimeError,
      r"^LSTM: input has 1 features .* input_size=2"),
     (lambda: gg.nn.GRU(1, 2)(pack_padded_sequence(gg.ones(3, 2, 1), [3, 2]), gg.zeros(1, 3, 2)), RuntimeError,
-     r"^GRU: h_0 must have shape \(1, 2, 2\), got \(1, 3, 2\)"),
+     r"^GRU: Expected hidden size \(1, 2, 2\), got \[1, 3, 2\]; give states of that shape, or hx=None for zeros$"),
 ])
 def test_bad_calls_are_refused_in_one_line(call, error, message):
     with pytest.raises(error, match=message) as raised:

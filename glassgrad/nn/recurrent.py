@@ -165,11 +165,14 @@ def _floating_input(input: Any, owner: str, dims: tuple[int, ...], layout: str, 
     return input
 
 
-def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, dtype: np.dtype) -> Tensor:
+def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, dtype: np.dtype,
+                 check_shape: bool = True) -> Tensor:
+    """``state`` as a tensor in the layer's dtype, of shape ``expected`` when ``check_shape`` (a layer's states are
+    measured by its :meth:`RNNBase.check_forward_args` instead, as PyTorch's)."""
     if not isinstance(state, Tensor):
         raise TypeError(f"{owner}: {name} must be a tensor of shape {shape_text(expected)}, got "
                         f"{type(state).__name__}")
-    if state.shape != expected:
+    if check_shape and state.shape != expected:
         raise RuntimeError(f"{owner}: {name} must have shape {shape_text(expected)}, got {shape_text(state.shape)}")
     if state.dtype != dtype:
         raise RuntimeError(f"{owner}: {name} dtype {state.dtype} and the layer's dtype {dtype} differ; "
@@ -178,19 +181,20 @@ def _check_state(state: Any, expected: tuple[int, ...], name: str, owner: str, d
 
 
 def _states(hx: Any, shapes: list[tuple[int, ...]], names: tuple[str, ...], owner: str,
-            dtype: np.dtype) -> list[Tensor]:
+            dtype: np.dtype, check_shapes: bool = True) -> list[Tensor]:
     """The state tensors called ``names`` (one, or LSTM's two) of ``shapes``, from ``hx`` (None: zeros)."""
     if hx is None:
         return [Tensor._wrap(np.zeros(shape, dtype=dtype)) for shape in shapes]
     if len(names) == 1:
-        return [_check_state(hx, shapes[0], names[0], owner, dtype)]
+        return [_check_state(hx, shapes[0], names[0], owner, dtype, check_shapes)]
     wanted = (f"{owner}: hx must be a tuple ({', '.join(names)}) of two tensors of shapes "
               f"{' and '.join(map(shape_text, shapes))}")
     if not isinstance(hx, (tuple, list)):
         raise TypeError(f"{wanted}, got {type(hx).__name__}")
     if len(hx) != len(names):  # PyTorch's class for a tuple of 1 or 3 states: RuntimeError
         raise RuntimeError(f"{wanted}, got a {type(hx).__name__} of {len(hx)}")
-    return [_check_state(state, shape, name, owner, dtype) for state, shape, name in zip(hx, shapes, names)]
+    return [_check_state(state, shape, name, owner, dtype, check_shapes)
+            for state, shape, name in zip(hx, shapes, names)]
 
 
 class RNNBase(Module):
@@ -299,15 +303,57 @@ class RNNBase(Module):
                 "bias": self.bias, "batch_first": self.batch_first, "dropout": self.dropout,
                 "bidirectional": self.bidirectional}
 
-    def _first_states(self, hx: Any, batch: int | None, dtype: np.dtype) -> list[Tensor]:
+    def check_input(self, input: Tensor, batch_sizes: Any) -> None:
+        """PyTorch's check of what the layers read: ``input`` (L, N, H_in) ((N, L, H_in) with ``batch_first``; an
+        unbatched one with its batch dim of 1 added), or a packed batch's data (Σ lengths, H_in) when ``batch_sizes``
+        is given. It must have 3 dims (2 packed) and ``input_size`` features (else RuntimeError), in the layer's
+        dtype (else ValueError). :meth:`forward` calls it through :meth:`check_forward_args`, as PyTorch's does, so a
+        layer of one's own may override either."""
+        packed = batch_sizes is not None
+        layout = ("(Σ lengths, H_in) as a PackedSequence's data" if packed else
+                  "(N, L, H_in)" if self.batch_first else "(L, N, H_in)")
+        _floating_input(input, type(self).__name__, (2 if packed else 3,), layout, self.input_size,
+                        self._flat_weights[0].dtype, dims_error=RuntimeError)
+
+    def get_expected_hidden_size(self, input: Tensor, batch_sizes: Any) -> tuple[int, int, int]:
+        """The shape of ``h_0`` for ``input`` (3 dims) or a packed batch's ``batch_sizes``: (D·num_layers, N, H),
+        H being ``proj_size`` when there is one."""
+        batch = int(batch_sizes[0]) if batch_sizes is not None else input.shape[0 if self.batch_first else 1]
+        return (self.num_layers * (2 if self.bidirectional else 1), batch, self.proj_size or self.hidden_size)
+
+    def check_hidden_size(self, hx: Tensor, expected_hidden_size: tuple[int, ...],
+                          msg: str = "Expected hidden size {}, got {}") -> None:
+        """RuntimeError with ``msg`` (formatted with the expected shape and ``hx``'s, as PyTorch's) unless ``hx``
+        has the shape ``expected_hidden_size``."""
+        if tuple(hx.shape) != tuple(expected_hidden_size):
+            raise RuntimeError(f"{type(self).__name__}: {msg.format(tuple(expected_hidden_size), list(hx.shape))}; "
+                               "give states of that shape, or hx=None for zeros")
+
+    def check_forward_args(self, input: Tensor, hidden: Any, batch_sizes: Any) -> None:
+        """:meth:`check_input`, then ``hidden``'s shape (:meth:`get_expected_hidden_size`)."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def _first_states(self, input: Tensor, hx: Any, batch_sizes: Any, batched: bool) -> list[Tensor]:
         """The first state(s) as (D·num_layers, N, H) tensors (h: (D·num_layers, N, P) with ``proj_size``; zeros
-        when ``hx`` is None)."""
-        count = self.num_layers * (2 if self.bidirectional else 1)
-        lead = (count,) if batch is None else (count, batch)
+        when ``hx`` is None; an unbatched input's (D·num_layers, H) states get their batch dim of 1), checked with
+        ``input`` (3 dims) by :meth:`check_forward_args`."""
+        owner = type(self).__name__
         names = ("h_0", "c_0") if self.mode == "LSTM" else ("h_0",)
-        shapes = [lead + (self.proj_size or self.hidden_size,), lead + (self.hidden_size,)][:len(names)]
-        states = _states(hx, shapes, names, type(self).__name__, dtype)
-        return states if batch is not None else [state.unsqueeze(1) for state in states]
+        hidden = self.get_expected_hidden_size(input, batch_sizes)
+        shapes = [hidden, hidden[:2] + (self.hidden_size,)][:len(names)]
+        if not batched:
+            shapes = [shape[:1] + shape[2:] for shape in shapes]
+        states = _states(hx, shapes, names, owner, self._flat_weights[0].dtype, check_shapes=False)
+        if not batched:
+            for state, name in zip(states, names):
+                if state.ndim != 2:  # PyTorch's class: RuntimeError
+                    raise RuntimeError(f"{owner}: for an unbatched 2-D input, {name} must be 2-D too "
+                                       f"{shape_text(shapes[0][:1] + state.shape[-1:])}, got "
+                                       f"{shape_text(state.shape)}")
+            states = [state.unsqueeze(1) for state in states]
+        self.check_forward_args(input, states[0] if len(states) == 1 else tuple(states), batch_sizes)
+        return states
 
     def _direction(self, sequence: Tensor, batch_sizes: list[int] | None, first: State, layer: int,
                    direction: int) -> tuple[list[Tensor], State]:
@@ -349,32 +395,34 @@ class RNNBase(Module):
 
     def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> tuple[Any, Any]:
         owner = type(self).__name__
-        dtype = self.weight_ih_l0.dtype
         if isinstance(input, PackedSequence):
-            data = _floating_input(input.data, owner, (2,), "(Σ lengths, H_in) as a PackedSequence's data",
-                                   self.input_size, dtype, dims_error=RuntimeError)
             batch_sizes = batch_sizes_of(input)
-            first = self._first_states(hx, batch_sizes[0], dtype)
+            first = self._first_states(input.data, hx, batch_sizes, True)
             first = list(self.permute_hidden(tuple(first), input.sorted_indices))  # caller's order → packed order
-            finals, steps = self._layers(data, batch_sizes, first)
-            finals = list(self.permute_hidden(tuple(finals), input.unsorted_indices))  # and back
+            finals, steps = self._layers(input.data, batch_sizes, first)
+            finals = list(self.permute_hidden(tuple(finals), input.unsorted_indices))  # packed order → caller's
             return PackedSequence(_side_by_side(steps, True), *input[1:]), self._result_states(finals)
-        layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
-        input = _floating_input(input, owner, (2, 3), f"{layout} or unbatched (L, H_in)", self.input_size, dtype)
+        _refuse_packed(input, owner)
+        input = as_tensor(input)
+        if input.ndim not in (2, 3):  # PyTorch's forward: ValueError
+            layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+            raise ValueError(f"{owner}: expected input of shape {layout} or unbatched (L, H_in), got "
+                             f"{shape_text(input.shape)}")
         batched = input.ndim == 3
-        sequence = (input.transpose(0, 1) if self.batch_first else input) if batched else input.unsqueeze(1)
+        if not batched:
+            input = input.unsqueeze(0 if self.batch_first else 1)
+        first = self._first_states(input, hx, None, batched)
+        sequence = input.transpose(0, 1) if self.batch_first else input
         if sequence.shape[0] == 0:  # PyTorch's class: RuntimeError
-            raise RuntimeError(f"{owner}: the input sequence has length 0 ({shape_text(input.shape)}); "
+            raise RuntimeError(f"{owner}: the input sequence has length 0 ({shape_text(sequence.shape)}); "
                                "give at least one step")
-        first = self._first_states(hx, sequence.shape[1] if batched else None, dtype)
         finals, steps = self._layers(sequence, None, first)
+        output = _side_by_side(steps, False)
+        if self.batch_first:
+            output = output.transpose(0, 1)
         if not batched:
             finals = [final.squeeze(1) for final in finals]
-        output = _side_by_side(steps, False)
-        if not batched:
-            output = output.squeeze(1)
-        elif self.batch_first:
-            output = output.transpose(0, 1)
+            output = output.squeeze(0 if self.batch_first else 1)
         return output, self._result_states(finals)
 
     def _layers(self, sequence: Tensor, batch_sizes: list[int] | None,
@@ -462,6 +510,18 @@ class LSTM(RNNBase):
         check_device(device)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype, seed, generator, proj_size)
+
+    def get_expected_cell_size(self, input: Tensor, batch_sizes: Any) -> tuple[int, int, int]:
+        """The shape of ``c_0``: (D·num_layers, N, hidden_size), even with ``proj_size``."""
+        return self.get_expected_hidden_size(input, batch_sizes)[:2] + (self.hidden_size,)
+
+    def check_forward_args(self, input: Tensor, hidden: Any, batch_sizes: Any) -> None:
+        """:meth:`check_input`, then the shapes of ``hidden = (h_0, c_0)``."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "proj_size": self.proj_size}

@@ -671,6 +671,11 @@ class OneCycleLR(LRScheduler):
         return self.get_lr()
 
 
+def _worst(mode: str) -> float:
+    """The metric worse than any other for ``ReduceLROnPlateau``'s ``mode``: +∞ when lower is better ("min")."""
+    return math.inf if mode == "min" else -math.inf
+
+
 class ReduceLROnPlateau(LRScheduler):
     """Lower the lr when a watched number (the validation loss) stops improving.
 
@@ -709,9 +714,21 @@ class ReduceLROnPlateau(LRScheduler):
         self.mode, self.threshold, self.threshold_mode = mode, check_number("threshold", threshold), threshold_mode
         self.last_epoch = 0
         self._last_lr = self._current_lrs()
-        self.best = math.inf if mode == "min" else -math.inf
+        self.mode_worse = _worst(mode)
+        self._reset()
+
+    def _reset(self) -> None:
+        """Start watching afresh, as PyTorch's method of this name: no best yet (:attr:`mode_worse`), no bad epochs,
+        no cooldown."""
+        self.best = self.mode_worse
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from :meth:`state_dict`'s output; :attr:`mode_worse` follows the loaded ``mode`` (a state saved
+        without it, by an older glassgrad, loads too)."""
+        super().load_state_dict(state_dict)
+        self.mode_worse = _worst(self.mode)
 
     def _is_better(self, value: float) -> bool:
         best = self.best
