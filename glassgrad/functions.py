@@ -143,7 +143,8 @@ def _tensor_list(tensors: Sequence[Any], name: str, empty: type[Exception] = Run
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim: shapes must agree everywhere else. An empty 1-D tensor (shape (0,)) is
-    left out, as in PyTorch (``out = gg.cat([out, row])`` from ``out = gg.tensor([])``); its dtype still counts."""
+    left out, as in PyTorch (``out = gg.cat([out, row])`` from ``out = gg.tensor([])``); its dtype still counts, and
+    one that requires grad joins as an empty block (so that it gets its empty gradient, as PyTorch's)."""
     tensors = _tensor_list(tensors, "cat", ValueError)
     for position, t in enumerate(tensors):
         if t.ndim == 0:
@@ -152,7 +153,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 "use gg.stack to make a new dim, or t.reshape(1) first"
             )
     tensors = _joined(tensors)
-    tensors = [t for t in tensors if t.array.shape != (0,)] or tensors
+    kept = [t for t in tensors if t.array.shape != (0,)]
+    if kept and len(kept) < len(tensors):
+        dim = check_dim(kept[0], dim, "cat")
+        block = kept[0].shape[:dim] + (0,) + kept[0].shape[dim + 1:]
+        tensors = [t if t.array.shape != (0,) else t.reshape(block) for t in tensors
+                   if t.array.shape != (0,) or t._requires_grad]
     dim = check_dim(tensors[0], dim, "cat")
     _same_shapes_except(tensors, dim, "cat")
     return apply(ops.CAT, tuple(tensors), *[t.array for t in tensors], dim)

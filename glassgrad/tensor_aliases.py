@@ -32,7 +32,7 @@ from . import functions, linalg, linalg_decompositions, linalg_lu, sampling, spe
 from .autograd import is_grad_enabled, note_read, recorded_call
 from .creation import as_tensor, tensor_argument
 from .tensor import Tensor
-from .tensor_methods import add
+from .tensor_methods import add, last_two_swapped
 
 SVDTriple = namedtuple("SVDTriple", ["U", "S", "V"])
 """What ``torch.svd`` returns: V itself, where ``linalg.svd`` returns its transpose Vᴴ."""
@@ -166,12 +166,13 @@ def where(self: Tensor, condition: Any, other: Any) -> Tensor:
 
 def adjoint(input: Tensor) -> Tensor:
     """The last two dims swapped (the conjugate transpose, which for real numbers is the transpose ``mT``)."""
-    return input.mT
+    return last_two_swapped(input, "adjoint()", "Consider using x.conj().")
 
 
 add("where", where)
 add("adjoint", adjoint)
-add("mH", property(adjoint, doc="The conjugate transpose of a batch of matrices: ``mT`` for real numbers."))
+add("mH", property(lambda self: last_two_swapped(self, "mH", "Consider using x.conj()."),
+                   doc="The conjugate transpose of a batch of matrices: ``mT`` for real numbers."))
 for _name, _dtype in [("byte", np.uint8), ("char", np.int8), ("short", np.int16)]:
     add(_name, lambda self, _dtype=_dtype: self.to(_dtype))
 

@@ -27,11 +27,25 @@ from .composed import narrow
 from .composed_slices import split_with_sizes
 from .creation import _leaf, as_tensor, copied
 from .device import check_device
+from .settings import warn_once
 from .tensor import Tensor
 from .tensor_in_place import function_form
 from .tensor_methods import _plain, add, method
 
-add("H", property(lambda self: self.t(), doc="A matrix's conjugate transpose: its transpose, for real numbers."))
+
+def _conjugate_transpose(self: Tensor) -> Tensor:
+    """A matrix's conjugate transpose: its transpose, for real numbers. As PyTorch's ``H``, a 0-d tensor is returned
+    as it is (with PyTorch's deprecation warning, once), any other than 2 dims refused."""
+    if self.ndim == 2:
+        return self.t()
+    if self.ndim == 0:
+        warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+        return self
+    raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor; "
+                       "use x.mH for a batch of matrices")
+
+
+add("H", property(_conjugate_transpose, doc=_conjugate_transpose.__doc__))
 add("unsafe_chunk", Tensor.chunk)
 add("unsafe_split", Tensor.split)
 add("unsafe_split_with_sizes", split_with_sizes)

@@ -41,6 +41,7 @@ from .dtypes import bool_, can_cast, float16, get_default_dtype, int32
 from .graph import records_tangent
 from .memory_formats import check_memory_format
 from .number_first import number_first
+from .settings import warn_once
 from .tensor import (
     Tensor,
     _binary,
@@ -475,13 +476,21 @@ def bmm(self: Tensor, mat2: Tensor) -> Tensor:
     return matmul(self, mat2)
 
 
-def _matrix_transpose(self: Tensor) -> Tensor:
-    if self.ndim < 2:
-        raise RuntimeError(f"mT needs a tensor with at least 2 dims, got shape {shape_text(self.shape)}")
-    return self.transpose(-2, -1)
+def last_two_swapped(x: Tensor, name: str = "mT", zero_dims_hint: str = "This function is the identity in these "
+                     "cases.") -> Tensor:
+    """``x`` (…, m, n) as (…, n, m), for ``name`` (``mT``, ``mH``, ``adjoint()``: for real numbers one transpose).
+    As PyTorch's, a 0-d tensor is returned as it is, with PyTorch's deprecation warning (once, and its
+    ``zero_dims_hint``), and a 1-D one is refused."""
+    if x.ndim >= 2:
+        return x.transpose(-2, -1)
+    if x.ndim == 0:
+        warn_once(f"{'Tensor.' if name[-1] != ')' else ''}{name} is deprecated on 0-D tensors. {zero_dims_hint}")
+        return x
+    raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got 1-D tensor "
+                       f"{shape_text(x.shape)}; for a vector as a column use x.unsqueeze(-1)")
 
 
-add("mT", property(_matrix_transpose, doc="The last two dims swapped (a batch of matrices, transposed)."))
+add("mT", property(last_two_swapped, doc="The last two dims swapped (a batch of matrices, transposed)."))
 
 
 @method
