@@ -35,6 +35,10 @@ products), so gradients w.r.t. the input, the grid and ``θ`` come from them. Wh
 is worked out in NumPy from the grid's values, each such array one kernel of a ``gg.compile``d step, so a replay
 works them out from each call's grid.
 
+Leaving ``align_corners`` out (False) gives PyTorch's UserWarning that its default changed in 1.3, and
+``affine_grid`` with ``align_corners=True`` and a dim of size 1 PyTorch's warning on unit-size grids; misuse raises
+PyTorch's exception classes (a grid or batch that does not fit the input, or dtypes that differ: RuntimeError).
+
 >>> import glassgrad as gg
 >>> import glassgrad.nn.functional as F
 >>> image = gg.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -70,6 +75,15 @@ def _base_coordinates(steps: int, align_corners: bool) -> np.ndarray:
     return positions if align_corners else positions * ((steps - 1) / steps)
 
 
+def _warn_default(align_corners: bool | None) -> None:
+    """PyTorch's UserWarning when ``align_corners`` is left out of ``affine_grid`` or ``grid_sample`` (its default,
+    False, changed in PyTorch 1.3)."""
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+                      "grid_sample for details.", UserWarning, stacklevel=3)
+
+
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
     """The sampling grid of the affine maps ``θ``: ``grid[n, i, j] = θₙ · (xⱼ, yᵢ, 1)ᵀ``.
 
@@ -82,19 +96,26 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     theta = as_tensor(theta)
     size = tuple(int(s) for s in size)
     if len(size) not in (4, 5):
-        raise ValueError(f"affine_grid: size must be the 4 numbers (N, C, H, W) or the 5 numbers (N, C, D, H, W) "
-                         f"of the output, got {size}")
+        raise NotImplementedError(f"affine_grid: size must be the 4 numbers (N, C, H, W) or the 5 numbers "
+                                  f"(N, C, D, H, W) of the output, got {size}")
     batch, spatial = size[0], size[2:]
     points = len(spatial)  # 2: (x, y); 3: (x, y, z)
     if theta.ndim != 3 or tuple(theta.shape[1:]) != (points, points + 1):
         raise ValueError(f"affine_grid: theta must be (N, {points}, {points + 1}) (one {points}×{points + 1} affine "
                          f"matrix per {'image' if points == 2 else 'volume'} of size {size}), "
                          f"got shape {shape_text(theta.shape)}")
-    if theta.shape[0] != batch:
-        raise ValueError(f"affine_grid: theta holds {theta.shape[0]} matrices but size asks for a batch of {batch}; "
-                         "give one matrix per image")
     if theta.dtype.kind != "f":
-        raise TypeError(f"affine_grid: theta must be floating point, got {theta.dtype}; convert it with .float()")
+        raise ValueError(f"affine_grid: theta must be floating point, got {theta.dtype}; convert it with .float()")
+    if min(size) <= 0:
+        raise ValueError(f"affine_grid: every entry of size must be positive, got {size}")
+    if theta.shape[0] != batch:
+        raise RuntimeError(f"affine_grid: theta holds {theta.shape[0]} matrices but size asks for a batch of "
+                           f"{batch}; give one matrix per image")
+    _warn_default(align_corners)
+    if align_corners and 1 in spatial:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
+                      "affine_grid for details.", UserWarning, stacklevel=2)
     aligned = bool(align_corners)
     along = np.meshgrid(*(_base_coordinates(steps, aligned) for steps in spatial), indexing="ij")
     base = np.stack([*along[::-1], np.ones(spatial)], axis=-1)  # (x, y[, z], 1): the last dim first
@@ -218,25 +239,28 @@ def _check(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"grid_sample: padding_mode must be one of {', '.join(PADDING_MODES)}, got {padding_mode!r}")
     if input.ndim not in (4, 5):
-        raise ValueError(f"grid_sample: input must be 4-D (N, C, H, W) or 5-D (N, C, D, H, W), "
+        raise RuntimeError(f"grid_sample: input must be 4-D (N, C, H, W) or 5-D (N, C, D, H, W), "
                          f"got shape {shape_text(input.shape)}")
     if input.ndim == 5 and mode == "bicubic":
         raise RuntimeError("grid_sample: bicubic interpolation reads images (N, C, H, W) only; use 'bilinear' "
                            "(trilinear) or 'nearest' for a volume")
     if input.ndim == 4 and (grid.ndim != 4 or grid.shape[-1] != 2):
-        raise ValueError(f"grid_sample: grid must be (N, H_out, W_out, 2) (an (x, y) point per output pixel), "
+        raise RuntimeError(f"grid_sample: grid must be (N, H_out, W_out, 2) (an (x, y) point per output pixel), "
                          f"got shape {shape_text(grid.shape)}")
     if input.ndim == 5 and (grid.ndim != 5 or grid.shape[-1] != 3):
-        raise ValueError(f"grid_sample: grid must be (N, D_out, H_out, W_out, 3) (an (x, y, z) point per output "
+        raise RuntimeError(f"grid_sample: grid must be (N, D_out, H_out, W_out, 3) (an (x, y, z) point per output "
                          f"voxel), got shape {shape_text(grid.shape)}")
     if grid.shape[0] != input.shape[0]:
-        raise ValueError(f"grid_sample: grid has batch {grid.shape[0]} but input has {input.shape[0]}; "
-                         "give one grid per image")
-    if input.dtype.kind != "f" or grid.dtype != input.dtype:
-        raise TypeError(f"grid_sample: input and grid must share one floating dtype, got {input.dtype} and "
-                        f"{grid.dtype}; convert with .to(input.dtype)")
+        raise RuntimeError(f"grid_sample: grid has batch {grid.shape[0]} but input has {input.shape[0]}; "
+                           "give one grid per image")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"grid_sample: input must be floating point, got {input.dtype}; convert it with "
+                                  ".float()")
+    if grid.dtype != input.dtype:
+        raise RuntimeError(f"grid_sample: input and grid must share one floating dtype, got {input.dtype} and "
+                           f"{grid.dtype}; convert with .to(input.dtype)")
     if 0 in input.shape[2:]:
-        raise ValueError(f"grid_sample: input has an empty spatial dim (shape {shape_text(input.shape)})")
+        raise RuntimeError(f"grid_sample: input has an empty spatial dim (shape {shape_text(input.shape)})")
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
@@ -249,6 +273,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     """
     input, grid = as_tensor(input), as_tensor(grid)
     _check(input, grid, mode, padding_mode)
+    _warn_default(align_corners)
     aligned = bool(align_corners)
     batch, channels, *sizes = input.shape
     sizes = tuple(sizes)
