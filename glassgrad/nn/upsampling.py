@@ -189,6 +189,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     dims = x.ndim - 2
     if mode not in MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not available; use one of {', '.join(MODES)}")
+    if antialias and (mode not in ("bilinear", "bicubic") or dims != 2):
+        raise ValueError(f"interpolate: antialias=True is available for mode 'bilinear' or 'bicubic' of a 4-D input "
+                         f"(N, C, H, W), got mode={mode!r} and shape {shape_text(x.shape)}")
     if not 1 <= dims <= 3 or (MODES[mode] and MODES[mode] != dims):
         raise NotImplementedError(f"interpolate: mode {mode!r} needs a "
                                   f"{MODES[mode] + 2 if MODES[mode] else '3-D, 4-D or 5'}-D input (N, C, …), "
@@ -196,11 +199,11 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if align_corners is not None and (mode.startswith("nearest") or mode == "area"):
         raise ValueError(f"interpolate: align_corners only applies to the linear and cubic modes; leave it out for "
                          f"{mode!r}")
-    if antialias and mode not in ("bilinear", "bicubic"):
-        raise NotImplementedError(f"interpolate: antialias=True is available for mode 'bilinear' or 'bicubic', "
-                                  f"got mode={mode!r}")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give either size or scale_factor (exactly one)")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("interpolate: recompute_scale_factor=True only applies to a scale_factor; leave it out "
+                         "with an explicit size")
     _check_dtype(x.dtype, mode, antialias)
     spatial = tuple(x.shape[2:])
     if size is not None:
