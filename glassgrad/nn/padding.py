@@ -9,6 +9,9 @@ The modes, for ``x = [a, b, c]`` padded by 2 on each side:
 * ``replicate``: ``[a, a, a, b, c, c, c]`` (the edge repeated);
 * ``circular``: ``[b, c, a, b, c, a, b]`` (wrapped around).
 
+``value`` is for ``constant`` alone: another mode given a non-zero one refuses it (RuntimeError), as PyTorch does
+(0, the constant default, passes).
+
 A negative amount crops that side instead, in every mode, as in PyTorch: ``reflect`` and ``replicate`` still
 mirror or repeat the input's own edge on the other side (``replicate`` of ``[a, b, c]`` by ``(−1, 2)`` is
 ``[b, c, c, c]``), ``circular`` wraps what is left after the crop. A crop may leave a dim empty, and the result is
@@ -111,6 +114,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise TypeError(f"pad: the amounts must be whole numbers (ints), as PyTorch wants, got {tuple(pad)}; "
                         "round them first, e.g. int(round(p))") from None
     _check(x, amounts, mode)
+    if mode != "constant" and value:  # PyTorch lets 0 through (the constant default), refuses any other value
+        raise RuntimeError(f"pad: mode {mode!r} takes no value (only 'constant' fills with one), got value={value}")
     lengths = _padded_lengths(x, amounts)
     if mode != "constant" and 0 in lengths:  # an empty result: no entry to pick, its gradient 0 for every input entry
         shape = (*x.shape[:x.ndim - len(lengths)], *reversed(lengths))
