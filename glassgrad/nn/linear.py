@@ -32,14 +32,15 @@ from .module import Module
 from .parameter import Parameter
 
 
-def check_size(value: Any, name: str, owner: str, smallest: int = 1) -> int:
+def check_size(value: Any, name: str, owner: str, smallest: int = 1,
+               too_small: type[Exception] = ValueError) -> int:
     """``value`` as an int of at least ``smallest`` (1, or 0 where PyTorch allows an empty layer), or an error that
-    names the argument: a TypeError, as PyTorch's, for what is no int (``Linear(2.5, 3)``, ``'a'``, None), a
-    ValueError for an int too small."""
+    names the argument: a TypeError, as PyTorch's, for what is no int (``Linear(2.5, 3)``, ``'a'``, None),
+    ``too_small`` (ValueError, or the class PyTorch's function raises there) for an int too small."""
     whole = not isinstance(value, bool) and isinstance(value, (int, np.integer))
     if not whole or value < smallest:
         kind = "a positive integer" if smallest == 1 else f"an integer >= {smallest}"
-        raise (ValueError if whole else TypeError)(f"{owner}: {name} must be {kind}, got {shown(value)}")
+        raise (too_small if whole else TypeError)(f"{owner}: {name} must be {kind}, got {shown(value)}")
     return int(value)
 
 

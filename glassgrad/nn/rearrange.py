@@ -32,7 +32,7 @@ from .parameter import Parameter
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(…, C·r², H, W) → (…, C, H·r, W·r)."""
-    x, r = as_tensor(input), check_size(upscale_factor, "upscale_factor", "pixel_shuffle")
+    x, r = as_tensor(input), check_size(upscale_factor, "upscale_factor", "pixel_shuffle", too_small=RuntimeError)
     if x.ndim < 3 or x.shape[-3] % (r * r):
         raise RuntimeError(f"pixel_shuffle: the channels (dim -3) of {shape_text(x.shape)} must divide by "
                            f"upscale_factor² = {r * r}")
@@ -44,7 +44,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(…, C, H·r, W·r) → (…, C·r², H, W)."""
-    x, r = as_tensor(input), check_size(downscale_factor, "downscale_factor", "pixel_unshuffle")
+    x, r = as_tensor(input), check_size(downscale_factor, "downscale_factor", "pixel_unshuffle", too_small=RuntimeError)
     if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
         raise RuntimeError(f"pixel_unshuffle: height and width of {shape_text(x.shape)} must divide by "
                            f"downscale_factor = {r}")
@@ -57,7 +57,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """The channels (dim 1) read as a (groups, C/groups) table and transposed."""
     x = as_tensor(input)
-    groups = check_size(groups, "groups", "channel_shuffle")
+    groups = check_size(groups, "groups", "channel_shuffle", too_small=RuntimeError)
     if x.ndim < 3:
         raise RuntimeError(f"channel_shuffle: expected input (N, C, *) with at least one dim after the channels, as "
                            f"PyTorch, got {shape_text(x.shape)}; add one with x.unsqueeze(-1)")
