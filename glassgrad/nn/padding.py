@@ -153,6 +153,10 @@ class _Pad(Module):
         self.value = float_argument(value, type(self).__name__, "value")
 
     def forward(self, input: Tensor) -> Tensor:
+        if self.mode == "circular" and getattr(input, "ndim", None) not in (self.dims + 1, self.dims + 2):
+            # PyTorch's CircularPad layers check the input first, ValueError (F.pad itself: NotImplementedError)
+            raise ValueError(f"{type(self).__name__}: expected a {self.dims + 1}-D or {self.dims + 2}-D input "
+                             f"(unbatched or batched), got shape {shape_text(as_tensor(input).shape)}")
         return pad(input, self.padding, self.mode, self.value if self.mode == "constant" else None)
 
     def config(self) -> dict[str, Any]:
