@@ -11,7 +11,7 @@ TypeError where PyTorch raises RuntimeError (a grid or batch that does not fit, 
 grid of a size with a 0 (PyTorch: ValueError); ``interpolate``'s antialias misuse (NotImplementedError, PyTorch:
 ValueError) and ``recompute_scale_factor=True`` beside a size (silently ignored); ``F.pad`` ignoring a non-zero
 ``value`` in the reflect, replicate and circular modes; the shuffles' ValueError for a factor of 0 (PyTorch:
-RuntimeError).
+RuntimeError); the CircularPad layers' NotImplementedError for an input of the wrong rank (PyTorch: ValueError).
 Left out of the drawn cases on purpose: ``nearest`` of a 3-D or 5-D input by a factor that is no whole number
 (PyTorch's backward kernel rounds otherwise than its forward; glassgrad's gradient is the forward's derivative, as
 its README says), PyTorch's antialias with an output width of 1 (see the pin below) and circular padding that
@@ -202,6 +202,8 @@ def test_grid_sample_and_affine_grid_misuse_raises_pytorchs_class(torch, call):
     lambda lib: lib.nn.functional.pad(lib.zeros(1, 2, 3), (1, 1), mode="replicate", value=-2.0),
     lambda lib: lib.nn.functional.pad(lib.zeros(1, 2, 3), (1, 1), mode="circular", value=0.5),
     lambda lib: lib.nn.functional.pad(lib.zeros(1, 2, 3), (3, 0), mode="reflect"),
+    lambda lib: lib.nn.CircularPad2d(1)(lib.zeros(2, 3)),
+    lambda lib: lib.nn.CircularPad3d(1)(lib.zeros(2, 2, 2, 2, 2, 2)),
     lambda lib: lib.nn.functional.pixel_shuffle(lib.zeros(1, 4, 2, 2), 0),
     lambda lib: lib.nn.functional.pixel_unshuffle(lib.zeros(1, 4, 2, 2), -1),
     lambda lib: lib.nn.functional.channel_shuffle(lib.zeros(1, 4, 2), 0),
@@ -209,7 +211,8 @@ def test_grid_sample_and_affine_grid_misuse_raises_pytorchs_class(torch, call):
 def test_resizing_padding_and_shuffle_misuse_raises_pytorchs_class(torch, call):
     """antialias with another mode or a non-4-D input raised NotImplementedError, ``recompute_scale_factor=True``
     beside a size and a non-zero ``value`` outside constant padding were silently ignored, a shuffle factor of 0
-    raised ValueError; PyTorch's classes now."""
+    raised ValueError, a CircularPad layer given an input of the wrong rank NotImplementedError (PyTorch's layer:
+    ValueError); PyTorch's classes now."""
     from one_line_errors import assert_raises_as_pytorch
 
     assert_raises_as_pytorch(call, torch)
