@@ -14,8 +14,9 @@ ValueError) and ``recompute_scale_factor=True`` beside a size (silently ignored)
 RuntimeError); the CircularPad layers' NotImplementedError for an input of the wrong rank (PyTorch: ValueError).
 Left out of the drawn cases on purpose: ``nearest`` of a 3-D or 5-D input by a factor that is no whole number
 (PyTorch's backward kernel rounds otherwise than its forward; glassgrad's gradient is the forward's derivative, as
-its README says), PyTorch's antialias with an output width of 1 (see the pin below) and circular padding that
-wraps more than once around what a crop kept (glassgrad refuses; PyTorch reads outside the kept entries).
+its README says), PyTorch's antialias with an output width of 1 and bicubic by a factor that keeps a dim's size
+(PyTorch's backward is not the derivative of its forward; both pinned below), and circular padding that wraps more
+than once around what a crop kept (glassgrad refuses; PyTorch reads outside the kept entries).
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def interpolations(draw):
         options["antialias"] = True
         if "size" in options:  # PyTorch's antialias misreads a shrink to width 1 (test below)
             options["size"] = (*np.broadcast_to(options["size"], 2)[:1].tolist(), 2)
+    if mode == "bicubic" and "scale_factor" in options:  # a kept size: PyTorch's backward is no derivative (below)
+        factors = np.broadcast_to(options["scale_factor"], dims)
+        if any(int(n * f) == n and f != 1 for n, f in zip(shape[2:], factors)):
+            options["recompute_scale_factor"] = True
     return shape, options
 
 
@@ -251,3 +256,19 @@ def test_circular_pad_that_wraps_more_than_what_a_crop_kept_is_refused_in_one_li
 def test_upsampling_layers_match_pytorch(torch, layer, shape):
     _same(torch, lambda F, x: getattr(gg.nn if F is gg.nn.functional else torch.nn, layer)(scale_factor=2)(x),
           [np.random.default_rng(1).standard_normal(shape)])
+
+
+def test_bicubic_by_a_factor_that_keeps_the_size_has_the_gradient_of_its_forward(torch):
+    """A 2-row image scaled by 1.3333 keeps 2 rows, but PyTorch's bicubic forward still resamples them at the
+    factor's positions while its backward copies the gradient through (its own gradcheck fails). glassgrad gives
+    PyTorch's values and the gradient of those values. A PyTorch quirk, pinned."""
+    x = np.random.default_rng(0).standard_normal((1, 1, 2, 5))
+
+    def resize(lib):
+        return lambda t: lib.nn.functional.interpolate(t, scale_factor=(1.3333, 1.0), mode="bicubic",
+                                                       align_corners=False)
+
+    ours = resize(gg)(gg.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, resize(torch)(torch.tensor(x)).numpy(), rtol=1e-12, atol=1e-14)
+    assert gg.autograd.gradcheck(resize(gg), (gg.tensor(x, requires_grad=True),))
+    assert not torch.autograd.gradcheck(resize(torch), (torch.tensor(x, requires_grad=True),), raise_exception=False)
