@@ -176,11 +176,24 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return solve_as(a, b, is_vector(a, b))
 
 
+def batch_shape(name: str, a: Tensor, b: Tensor, vector: bool) -> tuple[int, ...]:
+    """The batch dims of A (…, n, n) and B (…, n, k), or (…, n) when ``vector``, broadcast together; one line (PyTorch's
+    RuntimeError) where they do not broadcast, not NumPy's ValueError from inside the solver."""
+    batch_a, batch_b = a.shape[:-2], b.shape[:-1 if vector else -2]
+    try:
+        return np.broadcast_shapes(batch_a, batch_b)
+    except ValueError:
+        raise RuntimeError(f"{name}: the batch dims of A {shape_text(batch_a)} (shape {shape_text(a.shape)}) and of B "
+                           f"{shape_text(batch_b)} (shape {shape_text(b.shape)}) do not broadcast (aligned from the "
+                           "right, each pair of sizes must be equal or 1)") from None
+
+
 def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
     """``A·X = B`` with B read as a vector (…, n) or as a matrix (…, n, k), as the caller decided."""
     if b.shape[-1 if vector else -2] != a.shape[-1]:
         raise RuntimeError(f"solve: A of shape {shape_text(a.shape)} needs B with {a.shape[-1]} rows, got shape "
                            f"{shape_text(b.shape)}")
+    batch_shape("solve", a, b, vector)
     dtype = np.result_type(a.array, b.array)
     return apply(ops_linalg.SOLVE, (a, b), a.array.astype(dtype, copy=False), b.array.astype(dtype, copy=False),
                  vector)

@@ -36,7 +36,7 @@ from .autograd import note_computed, note_unreplayable
 from .composed_products import _powers, _vandermonde_input
 from .creation import as_tensor
 from .functions import where
-from .linalg import check_same_dtype, inv, matrix_norm, solve
+from .linalg import batch_shape, check_same_dtype, inv, matrix_norm, solve
 from .linalg_decompositions import _matrices, pinv, qr, svdvals, tolerances
 from .ops_linalg import SingularMatrixError, svd_arrays
 from .tensor import Tensor
@@ -85,7 +85,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
                            f"rows too (shape (…, {a.shape[-2]}, k) or (…, {a.shape[-2]})), got shape "
                            f"{shape_text(b.shape)}")
     columns = b.unsqueeze(-1) if vector else b
-    batch = np.broadcast_shapes(a.shape[:-2], columns.shape[:-2])
+    batch = batch_shape("lstsq", a, columns, False)
     a, columns = a.expand(*batch, *a.shape[-2:]), columns.expand(*batch, *columns.shape[-2:])
     rows, width = a.shape[-2:]
     if rcond is None:
