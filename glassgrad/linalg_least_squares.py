@@ -48,7 +48,7 @@ _DRIVERS = ("gelsy", "gels", "gelsd", "gelss")
 
 
 def _singular_values(a: np.ndarray) -> np.ndarray:
-    return svd_arrays(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (0,), a.dtype)
+    return svd_arrays(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (min(a.shape[-2:]),), a.dtype)
 
 
 def _rank(values: np.ndarray, atol: Any, rtol: Any) -> np.ndarray:
