@@ -118,12 +118,13 @@ SignLogDet = namedtuple("SignLogDet", ["sign", "logabsdet"])
 """What ``slogdet`` returns, as in PyTorch: the determinant's sign and ``ln |det|``."""
 
 
-def _square(A: Any, name: str) -> Tensor:
+def _square(A: Any, name: str, integers: bool = False) -> Tensor:
+    """A checked to be a square matrix or a batch of them, of a floating dtype (``integers``: or an integer one)."""
     a = as_tensor(A)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"{name}: expected a square matrix or a batch of them (…, n, n), got shape "
                            f"{shape_text(a.shape)}")
-    if not is_floating(a.array.dtype):
+    if not is_floating(a.array.dtype) and not (integers and a.array.dtype.kind in "iu"):
         raise RuntimeError(f"{name}: needs a floating tensor, got {a.dtype}; use A.double() or A.float() first")
     return a
 
@@ -201,9 +202,10 @@ def solve_as(a: Tensor, b: Tensor, vector: bool) -> Tensor:
 
 def matrix_power(input: Tensor, n: int) -> Tensor:
     """``Aⁿ`` by repeated squaring (``A⁰ = I``; a negative n powers the inverse); a new tensor, in the graph, as
-    PyTorch's: ``A¹`` is a copy of A, and ``A⁰`` has the gradient 0 with respect to A."""
-    a = _square(input, "matrix_power")
+    PyTorch's: ``A¹`` is a copy of A, and ``A⁰`` has the gradient 0 with respect to A. An integer A takes n ≥ 0
+    (products of integers, as PyTorch's); its inverse is refused, as ``inv``'s."""
     n = int_argument(n, "linalg_matrix_power", "n")  # 2.0 or True: PyTorch's TypeError, not one from ``n & 1``
+    a = _square(input, "matrix_power", integers=n >= 0)
     if n < 0:
         a, n = inv(a), -n
     result = None
