@@ -42,8 +42,9 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         raise RuntimeError(f"norm: needs a floating tensor, got {x.dtype}; use x.float() first")
     if isinstance(ord, Tensor) and ord.ndim == 0 and not ord.requires_grad:  # PyTorch reads it as its number
         ord = ord.item()
-    if isinstance(ord, str) or isinstance(ord, bool) or not isinstance(ord, (int, float)):
-        raise RuntimeError(f"vector_norm: ord must be a number (2, 1, inf, −inf, 0, any p), got {ord!r}")
+    if not isinstance(ord, (int, float)):  # True counts as 1, as in PyTorch
+        raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number (2, 1, inf, −inf, 0, any p), not "
+                        f"{type(ord).__name__} ({ord!r}); for a matrix norm ('fro', 'nuc') use linalg.matrix_norm")
     return _reduce(ops_norm.NORM, x, dim, keepdim, None, None, float(ord))
 
 
@@ -95,6 +96,9 @@ def norm(input: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False,
         raise RuntimeError(f"linalg.norm: with ord={ord!r} and no dim the input must be 1-D or 2-D, got shape "
                            f"{shape_text(input.shape)}; give dim")
     dims = (input.ndim - 2, input.ndim - 1) if dim is None and input.ndim == 2 else dim
+    if isinstance(ord, str) and not (isinstance(dims, (tuple, list)) and len(dims) == 2):  # PyTorch's matrix refusal
+        raise RuntimeError(f"linalg.norm: ord={ord!r} is a matrix norm, so it needs a 2-D input or a pair of dims, got "
+                           f"shape {shape_text(input.shape)} and dim={dim!r}; give dim=(rows, columns)")
     if isinstance(dims, (tuple, list)) and len(dims) == 2:
         return matrix_norm(input, "fro" if ord is None else ord, tuple(dims), keepdim, dtype=dtype)
     return vector_norm(input, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
