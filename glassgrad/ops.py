@@ -344,8 +344,9 @@ def with_zero_slope(x: Any, value: Any) -> Any:
     ``up·constant`` would leave the graph and be refused ("does not require grad"). That 0 is PyTorch's
     ``zeros_like(grad)``, a constant whatever the upstream: ``sign``'s gradient, a new zero tensor, gives it (so
     ``∂²L/∂x²`` does not require grad where the first upstream does, a leaf ``v`` in ``Σ v·hardtanh(x)``).
+    The zero is −0.0, the one number that adds to every value, signed zeros too, without changing it.
     """
-    return x.sign().masked_fill(np.ones(tuple(x.shape), dtype=bool), 0.0) + value
+    return x.sign().masked_fill(np.ones(tuple(x.shape), dtype=bool), -0.0) + value
 
 
 def _tied(a, count):

@@ -626,7 +626,8 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
     """``self / other``; ``rounding_mode="floor"`` is ``⌊a/b⌋`` (``//``) and ``"trunc"`` rounds toward 0
     (for integers, in their dtype: ``⌊a/b⌋``, plus 1 where it was rounded down from a negative quotient, so the
     dtype's lowest number, whose ``|a|`` it cannot hold, is divided right: int8 −128 by 3 is −42). A rounded
-    quotient is a step: slope 0."""
+    quotient is a step: slope 0, also where b is 0 or a is ±∞ (PyTorch's zeros; through ``a / b`` the chain
+    rule gave 0·∞ = NaN there)."""
     if rounding_mode is None:
         return _binary(ops.DIV, self, other)
     if rounding_mode == "floor":
@@ -639,7 +640,10 @@ def div(self: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tensor
         a, b = self.to(dtype), other.to(dtype)
         floored = floor_divide(a, b)
         return floored + ((a - floored * b != 0) & ((a < 0) != (b < 0)))  # a remainder (wraps exactly to 0 or not)
-    return (self / other).trunc()
+    quotient = (self / other).trunc()
+    if not quotient._requires_grad:
+        return quotient
+    return ops.with_zero_slope(self, ops.with_zero_slope(other, quotient.detach()))  # 0 for a and b, not 0·(1/b)
 
 
 @method
