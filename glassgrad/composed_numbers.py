@@ -91,8 +91,8 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
     x = as_tensor(input)
     if x.array.dtype.kind != "f":
         raise RuntimeError(f"frexp: expects a float tensor, got {x.array.dtype.name}; convert with .float()")
-    scale, exponent = recorded_call(_frexp_parts, x.array)
-    return FrexpResult(x * Tensor._wrap(scale), _plain_tensor(exponent))
+    scale, rest, exponent = recorded_call(_frexp_parts, x.array)
+    return FrexpResult(x * Tensor._wrap(scale) * Tensor._wrap(rest), _plain_tensor(exponent))
 
 
 FrexpResult = namedtuple("FrexpResult", ["mantissa", "exponent"])
@@ -100,10 +100,13 @@ FrexpResult = namedtuple("FrexpResult", ["mantissa", "exponent"])
 
 
 def _frexp_parts(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``2^(−e)`` (exact, in the array's dtype) and ``e`` (int32) of each entry's ``frexp``: one kernel of a compiled
-    step."""
+    """``2^(−e)`` as two factors (exact, in the array's dtype) and ``e`` (int32) of each entry's ``frexp``: one kernel
+    of a compiled step. Two, because a subnormal's ``2^(−e)`` overflows (float32's 1e-40 is 0.544·2⁻¹³², and 2¹³² is
+    inf in float32: the mantissa was inf); each half of it is finite, and each product exact."""
     _, exponent = np.frexp(array)
-    return np.ldexp(np.ones_like(array), -exponent), exponent.astype(np.int32)
+    half = -exponent // 2
+    ones = np.ones_like(array)
+    return np.ldexp(ones, half), np.ldexp(ones, -exponent - half), exponent.astype(np.int32)
 
 
 @_method
