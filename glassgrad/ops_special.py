@@ -78,7 +78,16 @@ def _scipy(name: str, part: int | None = None) -> Callable[..., Array]:
     return function
 
 
-_gammaln, _psi, _erfinv, _log_ndtr = _scipy("gammaln"), _scipy("psi"), _scipy("erfinv"), _scipy("log_ndtr")
+_gammaln, _psi, _log_ndtr = _scipy("gammaln"), _scipy("psi"), _scipy("log_ndtr")
+_erfinv_of = _scipy("erfinv")
+
+
+def _erfinv(a: Array) -> Array:
+    """``erf⁻¹(a)`` with a's sign, as it is odd: ``erf⁻¹(−0) = −0`` as PyTorch's (SciPy gives +0)."""
+    values = _erfinv_of(a)
+    return np.copysign(values, a, out=values)  # out=: an array also for a 0-d a
+
+
 _ndtri = _scipy("ndtri")
 _i0, _i1, _i0e, _i1e = _scipy("i0"), _scipy("i1"), _scipy("i0e"), _scipy("i1e")
 _j0, _j1, _y0, _y1 = _scipy("j0"), _scipy("j1"), _scipy("y0"), _scipy("y1")
