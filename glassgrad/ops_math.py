@@ -112,8 +112,10 @@ EXPM1 = elementwise("expm1", "out = eᵃ − 1", "eᵃ = {out} + 1", np.expm1, _
 
 
 def _logit(p, eps):
+    """``ln(p/(1 − p))``; with ``eps``, p below ε is ε and above 1 − ε is 1 − ε, in that order, as PyTorch's
+    kernel: with ε > ½ (bounds crossed) p = 0.3 becomes ε, where ``np.clip`` gave 1 − ε (the logit's sign flipped)."""
     if eps is not None:
-        p = np.clip(p, eps, 1 - eps)
+        p = np.where(p < eps, eps, np.where(p > 1 - eps, 1 - eps, p)).astype(p.dtype, copy=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(p / (1 - p))
 
