@@ -72,7 +72,7 @@ def _refuse_outside_the_domain(values: np.ndarray, p: int) -> None:
     """Refuse an entry of ``mvlgamma`` at or below ``(p − 1)/2``, as PyTorch did before 2.13 (through
     :func:`~glassgrad.autograd.recorded_call`, so that a compiled step checks every call's values, not only its
     captures')."""
-    if not np.all(values > (p - 1) / 2):
+    if np.any(values <= (p - 1) / 2):  # NaN is no entry below the domain: it gives NaN, as in PyTorch
         raise RuntimeError(f"mvlgamma: all elements must be greater than (p-1)/2 = {(p - 1) / 2} for p={p}")
 
 
