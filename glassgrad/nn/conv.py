@@ -61,10 +61,12 @@ def kernel_names(dims: int) -> str:
     return ", ".join(f"k{name}" for name in SPATIAL[dims])
 
 
-def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
+def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1,
+          error: type[Exception] = ValueError) -> tuple[int, ...]:
     """``value`` (an int, or one int per spatial dim) as a tuple of ``dims`` ints ≥ ``least``, or a
     one-line error naming the argument: a TypeError, as PyTorch's, for what holds no ints (``2.5``, ``'a'``,
-    None), a ValueError for ints of the wrong count or too small."""
+    None), ``error`` (ValueError unless the caller's PyTorch twin raises another) for ints of the wrong count or
+    too small."""
     whole = (int, np.integer)
     items = (value,) * dims if isinstance(value, whole) and not isinstance(value, bool) else value
     try:
@@ -75,27 +77,46 @@ def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple
         raise TypeError(f"{owner}: {name} must be an integer or {dims} of them, got {shown(value)} "
                         f"({type(value).__name__})")
     if len(items) != dims or not all(v >= least for v in items):
-        raise ValueError(f"{owner}: {name} must be an integer ≥ {least} or {dims} of them, got {value!r}")
+        raise error(f"{owner}: {name} must be an integer ≥ {least} or {dims} of them, got {value!r}")
     return tuple(int(v) for v in items)
 
 
+def conv_sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
+    """A convolution's ``stride``, ``padding``, ``dilation`` or ``output_padding`` read as ATen reads it: a
+    one-element list stands for every spatial dim (``stride=(2,)`` of a 2-d convolution is ``(2, 2)``), and a
+    wrong count or a value too small (``stride=0``, ``padding=-1``) is PyTorch's RuntimeError."""
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) and len(value) == 1:
+        value = value[0]
+    return sizes(value, dims, name, owner, least, error=RuntimeError)
+
+
+def conv_groups(groups: Any, owner: str) -> int:
+    """``groups`` of a functional convolution: a positive int, else PyTorch's RuntimeError ('non-positive groups')
+    for one below 1 (a layer's constructor raises ValueError for it, as ``nn.Conv2d``'s does)."""
+    try:
+        return check_size(groups, "groups", owner)
+    except ValueError as refused:
+        raise RuntimeError(str(refused)) from None
+
+
 def resolve_padding(padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
-                    owner: str) -> tuple[tuple[int, int], ...]:
+                    owner: str, error: type[Exception] = RuntimeError) -> tuple[tuple[int, int], ...]:
     """``padding`` as ``(before, after)`` per spatial dim; ``'valid'`` is none, ``'same'`` keeps the size
-    (its odd extra zero goes after, as in PyTorch; only for stride 1)."""
+    (its odd extra zero goes after, as in PyTorch; only for stride 1). A string other than these, or ``'same'``
+    with a stride, raises ``error``: RuntimeError from ``F.conv2d``, ValueError from a layer's constructor, as
+    PyTorch's; a negative amount is RuntimeError from both (PyTorch's layer meets it in its first call)."""
     dims = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
             return ((0, 0),) * dims
         if padding != "same":
-            raise ValueError(f"{owner}: padding must be 'same', 'valid', an integer or {dims} of them, "
-                             f"got {padding!r}")
+            raise error(f"{owner}: padding must be 'same', 'valid', an integer or {dims} of them, got {padding!r}")
         if any(s != 1 for s in stride):
-            raise ValueError(f"{owner}: padding='same' is not supported for strided convolutions "
-                             f"(stride={stride}); give the padding as numbers instead")
+            raise error(f"{owner}: padding='same' is not supported for strided convolutions "
+                        f"(stride={stride}); give the padding as numbers instead")
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return tuple((total // 2, total - total // 2) for total in totals)
-    return tuple((p, p) for p in sizes(padding, dims, "padding", owner, least=0))
+    return tuple((p, p) for p in conv_sizes(padding, dims, "padding", owner, least=0))
 
 
 def check_fits(owner: str, size: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...],
@@ -115,12 +136,19 @@ def check_weight(weight: Tensor, bias: Tensor | None, dims: int, owner: str, cha
     tensor or None."""
     tensor_argument(weight, owner, "weight", 2)
     tensor_argument(bias, owner, "bias", 3, optional=True)
-    if weight.ndim != dims + 2:
-        raise ValueError(f"{owner}: weight must have shape ({channels}, {kernel_names(dims)}), "
-                         f"got {shape_text(weight.shape)}")
+    if weight.ndim != dims + 2:  # PyTorch's RuntimeError ('expected stride to be … a list of 1 values …')
+        raise RuntimeError(f"{owner}: weight must have shape ({channels}, {kernel_names(dims)}), "
+                           f"got {shape_text(weight.shape)}")
     if 0 in weight.shape:
         raise RuntimeError(f"{owner}: the weight {shape_text(weight.shape)} has a dim of size 0 ({channels}, "
                            f"{kernel_names(dims)}); give every channel count and kernel size at least 1")
+
+
+def check_bias(bias: Tensor | None, outputs: int, owner: str) -> None:
+    """PyTorch's RuntimeError unless ``bias`` is None or has one entry per output channel (``outputs``)."""
+    if bias is not None and bias.shape != (outputs,):
+        raise RuntimeError(f"{owner}: bias must have shape ({outputs},), one per output channel, "
+                           f"got {shape_text(bias.shape)}")
 
 
 def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
@@ -138,23 +166,21 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     owner = f"conv{dims}d"
     x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
     check_weight(weight, bias, dims, owner, "out_channels, in_channels/groups")
-    groups = check_size(groups, "groups", owner)
+    groups = conv_groups(groups, owner)
     out_channels, group_channels = weight.shape[:2]
     if out_channels % groups:
-        raise ValueError(f"{owner}: groups={groups} must divide the weight's out_channels ({out_channels})")
+        raise RuntimeError(f"{owner}: groups={groups} must divide the weight's out_channels ({out_channels})")
     if x.array.shape[1] != group_channels * groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {group_channels * groups} (in_channels = "
                          f"{group_channels} × groups {groups}); fix the layer's in_channels or the input")
-    if bias is not None and bias.shape != (out_channels,):
-        raise ValueError(f"{owner}: bias must have shape ({out_channels},), one per output channel, "
-                         f"got {shape_text(bias.shape)}")
+    check_bias(bias, out_channels, owner)
     if x.dtype != weight.dtype or x.dtype.kind != "f":
         raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
                         f"type; convert the input with .to(gg.{weight.dtype})")
     kernel = tuple(weight.shape[2:])
-    stride = sizes(stride, dims, "stride", owner)
-    dilation = sizes(dilation, dims, "dilation", owner)
+    stride = conv_sizes(stride, dims, "stride", owner)
+    dilation = conv_sizes(dilation, dims, "dilation", owner)
     pads = resolve_padding(padding, kernel, stride, dilation, owner)
     if isinstance(padding, str) and any(before != after for before, after in pads):  # PyTorch's TORCH_WARN_ONCE
         warn_once("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded copy "
@@ -248,10 +274,10 @@ class _ConvNd(ConvolutionLayer):
         owner = type(self).__name__
         self._channels(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
-        self.stride = sizes(stride, self.dims, "stride", owner)
-        self.dilation = sizes(dilation, self.dims, "dilation", owner)
-        resolve_padding(padding, self.kernel_size, self.stride, self.dilation, owner)  # checked now, used per call
-        self.padding = padding if isinstance(padding, str) else sizes(padding, self.dims, "padding", owner, least=0)
+        self.stride = conv_sizes(stride, self.dims, "stride", owner)
+        self.dilation = conv_sizes(dilation, self.dims, "dilation", owner)
+        resolve_padding(padding, self.kernel_size, self.stride, self.dilation, owner, ValueError)  # checked now
+        self.padding = padding if isinstance(padding, str) else conv_sizes(padding, self.dims, "padding", owner, 0)
         self.padding_mode = padding_mode
         self._make_weight_and_bias((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bias, dtype,
                          pick_generator(seed, generator))

@@ -27,8 +27,7 @@ from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
-from .conv import ConvolutionLayer, batched, check_weight, input_shapes, sizes
-from .linear import check_size
+from .conv import ConvolutionLayer, batched, check_bias, check_weight, conv_groups, conv_sizes, input_shapes, sizes
 
 
 def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
@@ -37,7 +36,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     owner = f"conv_transpose{dims}d"
     x, had_batch = batched(as_tensor(input), dims, owner, input_shapes(dims))
     check_weight(weight, bias, dims, owner, "in_channels, out_channels/groups")
-    groups = check_size(groups, "groups", owner)
+    groups = conv_groups(groups, owner)
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {weight.shape[0]} (divisible by groups {groups})")
@@ -45,9 +44,10 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
         raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
                         f"type; convert the input with .to(gg.{weight.dtype})")
     kernel = tuple(weight.shape[2:])
-    stride, dilation = sizes(stride, dims, "stride", owner), sizes(dilation, dims, "dilation", owner)
-    padding = sizes(padding, dims, "padding", owner, least=0)
-    extra = sizes(output_padding, dims, "output_padding", owner, least=0)
+    check_bias(bias, weight.shape[1] * groups, owner)
+    stride, dilation = conv_sizes(stride, dims, "stride", owner), conv_sizes(dilation, dims, "dilation", owner)
+    padding = conv_sizes(padding, dims, "padding", owner, least=0)
+    extra = conv_sizes(output_padding, dims, "output_padding", owner, least=0)
     if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
         raise RuntimeError(f"{owner}: output_padding {extra} must be smaller than the stride {stride} or the "
                            f"dilation {dilation}")
@@ -97,10 +97,10 @@ class _ConvTransposeNd(ConvolutionLayer):
         owner = type(self).__name__
         self._channels(in_channels, out_channels, groups, padding_mode)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
-        self.stride = sizes(stride, self.dims, "stride", owner)
-        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
-        self.output_padding = sizes(output_padding, self.dims, "output_padding", owner, least=0)
-        self.dilation = sizes(dilation, self.dims, "dilation", owner)
+        self.stride = conv_sizes(stride, self.dims, "stride", owner)
+        self.padding = conv_sizes(padding, self.dims, "padding", owner, least=0)
+        self.output_padding = conv_sizes(output_padding, self.dims, "output_padding", owner, least=0)
+        self.dilation = conv_sizes(dilation, self.dims, "dilation", owner)
         self._make_weight_and_bias((self.in_channels, self.out_channels // self.groups, *self.kernel_size), bias, dtype,
                          pick_generator(seed, generator))
 

@@ -27,9 +27,10 @@ from .module import Module
 
 
 def _settings(name: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple:
-    kernel = sizes(kernel_size, 2, "kernel_size", name)
-    return (kernel, sizes(dilation, 2, "dilation", name), tuple((p, p) for p in sizes(padding, 2, "padding", name, 0)),
-            sizes(stride, 2, "stride", name))
+    """The four settings as pairs; a wrong count or a value too small is PyTorch's RuntimeError."""
+    kernel, dilation, padding, stride = (sizes(value, 2, what, name, least, RuntimeError) for value, what, least in (
+        (kernel_size, "kernel_size", 1), (dilation, "dilation", 1), (padding, "padding", 0), (stride, "stride", 1)))
+    return kernel, dilation, tuple((p, p) for p in padding), stride
 
 
 def _window_counts(name: str, size: Any, kernel: tuple, dilation: tuple, pads: tuple, stride: tuple) -> tuple:
@@ -45,8 +46,9 @@ def _window_counts(name: str, size: Any, kernel: tuple, dilation: tuple, pads: t
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Every ``kernel_size`` window of (N, C, H, W) (or (C, H, W)) as a column: (N, C·kh·kw, L)."""
     x = as_tensor(input)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"unfold: expected input of shape (N, C, H, W) or (C, H, W), got {shape_text(x.shape)}")
+    if x.ndim not in (3, 4):  # PyTorch's classes: IndexError (dim 2 out of range) below 3 dims, RuntimeError above
+        raise (IndexError if x.ndim < 3 else RuntimeError)(
+            f"unfold: expected input of shape (N, C, H, W) or (C, H, W), got {shape_text(x.shape)}")
     kernel, dilation, pads, stride = _settings("unfold", kernel_size, dilation, padding, stride)
     _window_counts("unfold", x.shape[-2:], kernel, dilation, pads, stride)
     columns = windows_tensor(x, kernel, stride, dilation, pads)  # (…, C, K, L)
