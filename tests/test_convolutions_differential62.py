@@ -206,6 +206,7 @@ CONV_MISUSE = [
     (lambda lib: lib.nn.functional.unfold(lib.ones(1, 1, 4, 4), (2, 2, 2)), "kernel_size"),
     (lambda lib: lib.nn.functional.unfold(lib.ones(1, 1, 1, 4, 4), 2), "unfold"),
     (lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 9), (4, 4), 2, stride=0), "stride"),
+    (lambda lib: lib.nn.functional.fold(lib.ones(1, 4, 9), (4,), 2), "output_size"),
 ]
 
 

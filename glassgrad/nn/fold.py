@@ -60,7 +60,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     """Columns (N, C·kh·kw, L) added back into an image of ``output_size`` (unfold's adjoint): (N, C, H, W)."""
     x = as_tensor(input)
     kernel, dilation, pads, stride = _settings("fold", kernel_size, dilation, padding, stride)
-    size = sizes(output_size, 2, "output_size", "fold")
+    size = sizes(output_size, 2, "output_size", "fold", error=RuntimeError)
     positions = math.prod(_window_counts("fold", size, kernel, dilation, pads, stride))
     entries = math.prod(kernel)
     if x.ndim not in (2, 3) or x.shape[-2] % entries or x.shape[-1] != positions:
