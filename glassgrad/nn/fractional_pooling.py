@@ -10,7 +10,9 @@ and the output is each window's maximum. It is made of a ``gather`` at the maxim
 is ``gather``'s: each output's ∂L goes to the entry it came from. ``_random_samples`` (shape (N, C, dims), values
 in [0, 1)) fixes the ``u``; PyTorch reads them per dim in the order (W, H) for 2-d inputs and (T, H, W) for 3-d
 ones, and so does glassgrad, so the same samples give the same windows. Every output with ``o + k − 1 ≤ n`` is
-taken; PyTorch 2.13's 3-d pool refuses ``o + k − 1 = n`` (where the last window ends at the last entry).
+taken; PyTorch 2.13's 3-d pool refuses ``o + k − 1 = n`` (where the last window ends at the last entry). As
+PyTorch's scan, a tie goes to the window's first maximum and a NaN is the maximum (the last NaN of the window:
+its index, and its gradient); an output size of 0 (``⌊n·ratio⌋`` of a small input) gives an empty output.
 
 >>> import glassgrad as gg
 >>> x = gg.arange(16.0).reshape(1, 1, 4, 4)
@@ -26,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import sliding
 from ..arguments import shape_text
 from ..autograd import note_unreplayable
 from ..creation import as_tensor, pick_generator
@@ -43,15 +46,15 @@ def _wanted(size: tuple[int, ...], kernel: tuple[int, ...], output_size: Any, ou
     if (output_size is None) == (output_ratio is None):
         raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
     if output_size is not None:
-        wanted = sizes(output_size, dims, "output_size", name)
+        wanted = sizes(output_size, dims, "output_size", name, least=0)
     else:
         ratios = (output_ratio,) * dims if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
         if len(ratios) != dims or not all(isinstance(r, (int, float)) and 0 < r < 1 for r in ratios):
             raise ValueError(f"{name}: output_ratio must be a number in (0, 1) or {dims} of them, got {output_ratio!r}")
         wanted = tuple(int(n * r) for n, r in zip(size, ratios))
-    if any(o < 1 or o + k - 1 > n for n, k, o in zip(size, kernel, wanted)):
-        raise ValueError(f"{name}: an output of size {wanted} with kernel {kernel} needs an input of at least "
-                         f"output + kernel − 1 per dim, got {size}; use a smaller kernel or output")
+    if any(o + k - 1 > n for n, k, o in zip(size, kernel, wanted)):  # an output of size 0 is empty, as PyTorch's
+        raise RuntimeError(f"{name}: an output of size {wanted} with kernel {kernel} needs an input of at least "
+                           f"output + kernel − 1 per dim, got {size}; use a smaller kernel or output")
     return wanted
 
 
@@ -61,7 +64,7 @@ def _starts(samples: np.ndarray, n: int, o: int, k: int) -> np.ndarray:
     alpha = dtype.type(n - k) / dtype.type(max(o - 1, 1))
     steps = np.arange(o - 1, dtype=dtype)
     inner = ((steps + samples[..., None]) * alpha).astype(np.int64) - (samples * alpha).astype(np.int64)[..., None]
-    return np.concatenate([inner, np.full((*samples.shape, 1), n - k, dtype=np.int64)], axis=-1)
+    return np.concatenate([inner, np.full((*samples.shape, 1), n - k, dtype=np.int64)], axis=-1)[..., :o]
 
 
 def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, output_ratio: Any,
@@ -94,7 +97,8 @@ def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, ou
     windows = math.prod(wanted) * math.prod(kernel)
     values = np.take_along_axis(x.array.reshape(*planes, math.prod(size)), flat.reshape(*planes, windows), -1
                                 ).reshape(flat.shape)
-    chosen = np.take_along_axis(flat, values.argmax(-1)[..., None], -1)[..., 0]  # the first maximum on a tie
+    # the first maximum on a tie, the last NaN if the window holds one (PyTorch's scan)
+    chosen = np.take_along_axis(flat, sliding.first_maximum(values)[..., None], -1)[..., 0]
     picks = Tensor._wrap(np.array(chosen.reshape(*planes, math.prod(wanted))))
     out = x.flatten(2).gather(2, picks).reshape(*planes, *wanted)
     if not had_batch:
@@ -143,7 +147,8 @@ class FractionalMaxPool2d(Module):
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         if (output_size is None) == (output_ratio is None):
             raise ValueError(f"{owner}: give exactly one of output_size and output_ratio")
-        self.output_size = None if output_size is None else sizes(output_size, self.dims, "output_size", owner)
+        self.output_size = None if output_size is None else sizes(output_size, self.dims, "output_size", owner,
+                                                                              least=0)
         self.output_ratio = output_ratio
         self.return_indices = bool(return_indices)
         self.register_buffer("_random_samples", None if _random_samples is None else as_tensor(_random_samples))
