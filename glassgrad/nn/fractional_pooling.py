@@ -33,8 +33,9 @@ from ..arguments import shape_text
 from ..autograd import note_unreplayable
 from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
-from .conv import batched, input_shapes, sizes
+from .conv import batched, input_shapes
 from .module import Module
+from .pooling import pool_sizes
 
 SAMPLE_ORDER = {2: (1, 0), 3: (0, 1, 2)}
 """For each spatial dim (in the input's order), which of a sample's numbers places its windows (PyTorch's)."""
@@ -46,7 +47,7 @@ def _wanted(size: tuple[int, ...], kernel: tuple[int, ...], output_size: Any, ou
     if (output_size is None) == (output_ratio is None):
         raise ValueError(f"{name}: give exactly one of output_size and output_ratio")
     if output_size is not None:
-        wanted = sizes(output_size, dims, "output_size", name, least=0)
+        wanted = pool_sizes(output_size, dims, "output_size", name, least=0)
     else:
         ratios = (output_ratio,) * dims if isinstance(output_ratio, (int, float)) else tuple(output_ratio)
         if len(ratios) != dims or not all(isinstance(r, (int, float)) and 0 < r < 1 for r in ratios):
@@ -74,7 +75,7 @@ def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, ou
     x, had_batch = batched(as_tensor(input), dims, name, input_shapes(dims))
     if x.dtype.kind != "f":
         raise TypeError(f"{name}: needs a floating tensor, got {x.dtype}; convert it with .float()")
-    kernel = sizes(kernel_size, dims, "kernel_size", name)
+    kernel = pool_sizes(kernel_size, dims, "kernel_size", name)
     size = x.shape[2:]
     wanted = _wanted(size, kernel, output_size, output_ratio, name)
     planes = x.shape[:2]
@@ -84,8 +85,8 @@ def fractional_max_pooling(input: Tensor, kernel_size: Any, output_size: Any, ou
     else:
         samples = as_tensor(random_samples).array.astype(x.dtype)
         if samples.shape != (*planes, dims):
-            raise ValueError(f"{name}: _random_samples must have shape {shape_text((*planes, dims))} (batch, channels, "
-                             f"one per spatial dim), got {shape_text(samples.shape)}")
+            raise RuntimeError(f"{name}: _random_samples must have shape {shape_text((*planes, dims))} (batch, "
+                               f"channels, one per spatial dim), got {shape_text(samples.shape)}")
     # every window's entries as flat positions in their plane: (N, C, *wanted, *kernel)
     flat = np.zeros((*planes, *(1,) * (2 * dims)), dtype=np.int64)
     for dim, (n, o, k) in enumerate(zip(size, wanted, kernel)):
@@ -144,10 +145,10 @@ class FractionalMaxPool2d(Module):
                  return_indices: bool = False, _random_samples: Any = None) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.kernel_size = pool_sizes(kernel_size, self.dims, "kernel_size", owner)
         if (output_size is None) == (output_ratio is None):
             raise ValueError(f"{owner}: give exactly one of output_size and output_ratio")
-        self.output_size = None if output_size is None else sizes(output_size, self.dims, "output_size", owner,
+        self.output_size = None if output_size is None else pool_sizes(output_size, self.dims, "output_size", owner,
                                                                               least=0)
         self.output_ratio = output_ratio
         self.return_indices = bool(return_indices)

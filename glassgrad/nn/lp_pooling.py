@@ -31,9 +31,8 @@ from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..functions import relu
 from ..tensor import Tensor
-from .conv import sizes
 from .module import Module
-from .pooling import avg_pool1d, avg_pool2d, avg_pool3d
+from .pooling import avg_pool1d, avg_pool2d, avg_pool3d, pool_sizes
 
 
 def _check_real_power(values: np.ndarray, norm_type: float, name: str) -> None:
@@ -56,7 +55,7 @@ def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, c
     if isinstance(norm_type, bool) or not isinstance(norm_type, (int, float)) or not 0 < norm_type < math.inf:
         raise ValueError(f"{name}: norm_type must be a positive finite number, got {norm_type!r} "
                          "(for p = ∞ use max pooling of x.abs())")
-    kernel = sizes(kernel_size, dims, "kernel_size", name)
+    kernel = pool_sizes(kernel_size, dims, "kernel_size", name)
     average = (avg_pool1d, avg_pool2d, avg_pool3d)[dims - 1]
     x = as_tensor(input)
     if norm_type != int(norm_type):  # a compiled step's replays check each batch too
@@ -97,8 +96,8 @@ class LPPool2d(Module):
         super().__init__()
         owner = type(self).__name__
         self.norm_type = norm_type
-        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
-        self.stride = self.kernel_size if stride is None else sizes(stride, self.dims, "stride", owner)
+        self.kernel_size = pool_sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.stride = self.kernel_size if stride is None else pool_sizes(stride, self.dims, "stride", owner)
         self.ceil_mode = bool(ceil_mode)
 
     def forward(self, input: Tensor) -> Tensor:

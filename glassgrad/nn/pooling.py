@@ -44,14 +44,20 @@ from .module import Module
 from .padding import pad
 
 
+def pool_sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
+    """:func:`~glassgrad.nn.conv.sizes` for a pool's settings: ints of the wrong count or too small (a kernel or
+    stride of 0, a negative padding, a pair given to a 1-d pool) raise RuntimeError, PyTorch's class for them."""
+    return sizes(value, dims, name, owner, least, error=RuntimeError)
+
+
 def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1,
                    dims: int = 2) -> tuple[tuple, tuple, tuple, tuple]:
     """Kernel, stride (default: the kernel), padding pairs and dilation, checked as PyTorch checks them."""
-    kernel = sizes(kernel_size, dims, "kernel_size", name)
-    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else sizes(stride, dims,
+    kernel = pool_sizes(kernel_size, dims, "kernel_size", name)
+    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else pool_sizes(stride, dims,
                                                                                                   "stride", name)
-    dilation = sizes(dilation, dims, "dilation", name)
-    pads = sizes(padding, dims, "padding", name, least=0)
+    dilation = pool_sizes(dilation, dims, "dilation", name)
+    pads = pool_sizes(padding, dims, "padding", name, least=0)
     if any(p > k // 2 for p, k in zip(pads, kernel)):
         raise RuntimeError(f"{name}: padding {pads} must be at most half the kernel size {kernel} (a window of "
                          "padding alone has nothing to pool); use a smaller padding")
@@ -150,7 +156,7 @@ def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil
     x, had_batch = _floating(input, name, dims)
     kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
     if divisor_override is not None:
-        divisor_override = sizes(divisor_override, 1, "divisor_override", name)[0]
+        divisor_override = pool_sizes(divisor_override, 1, "divisor_override", name)[0]
     overhangs = _overhangs(x.array.shape[2:], kernel, stride, pads, ones) if ceil_mode else (0,) * dims
     check_fits(name, x.array.shape[2:], kernel, ones, tuple((before, after + more) for (before, after), more
                                                       in zip(pads, overhangs)), x.array.shape)
@@ -181,7 +187,7 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
     As PyTorch's, it pools only volumes at least as large as the kernel before padding (``avg_pool2d`` needs the
     kernel to fit the padded input only)."""
-    x, kernel = as_tensor(input), sizes(kernel_size, 3, "kernel_size", "avg_pool3d")
+    x, kernel = as_tensor(input), pool_sizes(kernel_size, 3, "kernel_size", "avg_pool3d")
     if x.ndim in (4, 5) and any(n < k for n, k in zip(x.shape[-3:], kernel)):
         raise RuntimeError(f"avg_pool3d: the input {shape_text(x.shape)} is smaller than the kernel {kernel} in a "
                          "spatial dim (padding aside); use a smaller kernel_size or a larger input")
@@ -192,10 +198,10 @@ def _adaptive_size(x: Tensor, output_size: Any, name: str, dims: int) -> tuple[i
     """``output_size`` (an int, or one per spatial dim, ``None`` keeping that dim's size) as ``dims`` ints."""
     wanted = (output_size,) * dims if not isinstance(output_size, Sequence) else tuple(output_size)
     if len(wanted) != dims:
-        raise ValueError(f"{name}: output_size must be an int or {'a pair' if dims == 2 else 'a triple'}, "
-                         f"got {output_size!r}")
-    wanted = sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), dims,
-                   "output_size", name, least=0)
+        raise RuntimeError(f"{name}: output_size must be an int or {'a pair' if dims == 2 else 'a triple'}, "
+                           f"got {output_size!r}")
+    wanted = pool_sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), dims,
+                        "output_size", name, least=0)
     if 0 in x.shape[2:]:
         raise RuntimeError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim")
     return wanted
@@ -231,7 +237,7 @@ class MaxPool2d(Module):
         owner = type(self).__name__
         kernel, stride, _, dilation = _pool_settings(owner, kernel_size, stride, padding, dilation, self.dims)
         self.kernel_size, self.stride, self.dilation = kernel, stride, dilation
-        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
+        self.padding = pool_sizes(padding, self.dims, "padding", owner, least=0)
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
     def forward(self, input: Tensor) -> Any:
@@ -254,7 +260,7 @@ class AvgPool2d(Module):
         owner = type(self).__name__
         kernel, stride, _, _ = _pool_settings(owner, kernel_size, stride, padding, dims=self.dims)
         self.kernel_size, self.stride = kernel, stride
-        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
+        self.padding = pool_sizes(padding, self.dims, "padding", owner, least=0)
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
@@ -301,7 +307,7 @@ def _row(value: Any, fill: int, name: str, owner: str, least: int | None = None)
     count and least value (``least``, else ``fill``: 0 for padding, 1 for a kernel, stride, dilation) are checked
     here, so ``max_pool1d(x, (2, 3))`` is refused, not pooled by 2, and ``max_pool1d(x, 2, stride=0)`` names
     max_pool1d and the 0 given, not max_pool2d's ``(1, 0)``."""
-    return (fill, sizes(value, 1, name, owner, least=fill if least is None else least)[0])
+    return (fill, pool_sizes(value, 1, name, owner, least=fill if least is None else least)[0])
 
 
 def _stride(stride: Any, kernel_size: Any) -> Any:
