@@ -93,10 +93,7 @@ def conv_sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> 
 def conv_groups(groups: Any, owner: str) -> int:
     """``groups`` of a functional convolution: a positive int, else PyTorch's RuntimeError ('non-positive groups')
     for one below 1 (a layer's constructor raises ValueError for it, as ``nn.Conv2d``'s does)."""
-    try:
-        return check_size(groups, "groups", owner)
-    except ValueError as refused:
-        raise RuntimeError(str(refused)) from None
+    return check_size(groups, "groups", owner, too_small=RuntimeError)
 
 
 def resolve_padding(padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
