@@ -662,6 +662,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 KL_REDUCTIONS = (*REDUCTIONS, "batchmean")
+KL_MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                   "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                   "'mean' will be changed to behave the same as 'batchmean' in the next major release.")  # PyTorch's
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
@@ -672,7 +675,11 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     ``reduction="batchmean"`` divides the sum by the batch size (the KL divergence per sample,
     what the maths means); ``"mean"`` divides by the number of entries, as PyTorch does.
     Gradient: ``∂L/∂x = −y`` (over the count).
+    ``reduction="mean"`` given as such (not read from ``size_average``/``reduce``) warns, as PyTorch's does, that it
+    is not the per-sample KL ``"batchmean"`` gives.
     """
+    if reduction == "mean" and size_average is None and reduce is None:
+        warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
     reduction = _legacy_reduction(size_average, reduce, reduction, "kl_div")
     reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
     input, target = _float_pair(input, target, "kl_div")
@@ -1034,12 +1041,13 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
                            reduction: str = "mean") -> Tensor:
     """Per sample, ``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C``: every target class kept a margin of
     1 above every other class. ``target`` has the input's shape (C,) or (N, C): each row's class indices, ended
-    by the first −1 (the rest ignored)."""
+    by the first −1 (the rest ignored). A scalar input is one class, as PyTorch reads it (the loss is 0)."""
     name = "multilabel_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     x = _floating(input, name)
-    if x.ndim not in (1, 2) or x.shape[-1] == 0:
-        raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C), got {shape_text(x.shape)}")
+    if x.ndim > 2 or (x.ndim and x.shape[-1] == 0):
+        raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C) (or a scalar, one class), "
+                           f"got {shape_text(x.shape)}")
     labels = np.asarray(as_tensor(target).numpy())
     if labels.shape != x.shape or labels.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: target must be integer class indices of the input's shape {shape_text(x.shape)}, "
