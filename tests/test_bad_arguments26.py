@@ -81,7 +81,7 @@ ERRORS = {
     "Linear(2.5, 3)": (lambda lib: lib.nn.Linear(2.5, 3), TypeError,
                        r"Linear: in_features must be an integer >= 0, got 2.5", True),
     "Embedding(None, 3)": (lambda lib: lib.nn.Embedding(None, 3), TypeError,
-                           r"Embedding: num_embeddings must be a positive integer, got None", True),
+                           r"Embedding: num_embeddings must be an integer >= 0, got None", True),
     "LSTM('a', 3)": (lambda lib: lib.nn.LSTM("a", 3), TypeError, r"LSTM: input_size must be a positive integer", True),
     "Dropout('a')": (lambda lib: lib.nn.Dropout("a"), TypeError, r"dropout probability has to be between 0 and 1",
                      True),

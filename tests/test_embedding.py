@@ -297,7 +297,7 @@ def test_embedding_bag_layer_like_pytorch(torch):
     (lambda: gg.nn.EmbeddingBag(3, 2, mode="median"), "mode must be one of"),
 ])
 def test_embedding_bag_refuses_bad_arguments_in_one_line(call, message):
-    with pytest.raises(ValueError, match=message) as error:
+    with pytest.raises((ValueError, RuntimeError, NotImplementedError), match=message) as error:  # PyTorch's classes
         call()
     assert "\n" not in str(error.value)
 

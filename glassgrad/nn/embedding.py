@@ -43,16 +43,18 @@ def _padding_index(padding_idx: int | None, rows: int, owner: str) -> int | None
     """``padding_idx`` as a row in ``0 … rows − 1`` (a negative one counts from the end), or None."""
     if padding_idx is None:
         return None
-    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
-        raise ValueError(f"{owner}: padding_idx must be a whole number within num_embeddings ({rows}), got "
-                         f"{padding_idx!r}")
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):  # TypeError, as PyTorch's
+        raise TypeError(f"{owner}: padding_idx must be a whole number within num_embeddings ({rows}), got "
+                        f"{padding_idx!r}")
     if not -rows <= padding_idx < rows:  # AssertionError, as PyTorch's (an assert there)
         raise AssertionError(f"{owner}: padding_idx must be within num_embeddings ({rows}), got {padding_idx}")
     return int(padding_idx) % rows
 
 
-def _check_indices(indices: np.ndarray, rows: int) -> None:
-    """Refuse an index of ``embedding`` outside ``0 … rows − 1``.
+def _check_indices(indices: np.ndarray, rows: int, owner: str = "embedding",
+                   error: type[Exception] = IndexError) -> None:
+    """Refuse an index of ``owner`` outside ``0 … rows − 1``, with PyTorch's class: ``embedding``'s IndexError,
+    ``embedding_bag``'s RuntimeError.
 
     Run through :func:`~glassgrad.autograd.recorded_call`: a compiled step used to check only the indices its
     captures met, so a later batch's index -1 read the last row without a word and one of ``rows`` raised NumPy's
@@ -60,12 +62,19 @@ def _check_indices(indices: np.ndarray, rows: int) -> None:
     """
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         bad = indices[(indices < 0) | (indices >= rows)].flat[0]
-        raise IndexError(f"embedding: index {bad} is out of range: the table has {rows} rows (0 … {rows - 1})")
+        raise error(f"{owner}: index {bad} is out of range: the table has {rows} rows (0 … {rows - 1})")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by the integer indices ``input`` (any shape): output ``input.shape + (dim,)``."""
+    return _lookup(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, "embedding")
+
+
+def _lookup(input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None, norm_type: float,
+            scale_grad_by_freq: bool, sparse: bool, owner: str) -> Tensor:
+    """:func:`embedding` for ``owner``: an index out of range raises ``embedding``'s IndexError or
+    ``embedding_bag``'s RuntimeError, as PyTorch's."""
     if sparse:
         raise ValueError("embedding: sparse=True (sparse gradients) is not supported in glassgrad; leave it False "
                          "(the gradient is a dense table)")
@@ -73,11 +82,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if indices.dtype.kind not in "iu":
         raise RuntimeError(f"embedding: indices must be integers (int64), got {indices.dtype}; "
                            "convert them with .long()")
-    if tensor_argument(weight, "embedding", "weight", 2).ndim != 2:
-        raise ValueError(f"embedding: weight must be a table (num_embeddings, embedding_dim), got "
-                         f"{shape_text(weight.shape)}")
+    if tensor_argument(weight, "embedding", "weight", 2).ndim != 2:  # RuntimeError, as PyTorch's ('must be 2-D')
+        raise RuntimeError(f"embedding: weight must be a table (num_embeddings, embedding_dim), got "
+                           f"{shape_text(weight.shape)}")
     rows = weight.shape[0]
-    recorded_call(_check_indices, indices.array, rows)  # a kernel of a compiled step: the indices are read at each call
+    # a kernel of a compiled step: the indices are read at each call
+    recorded_call(_check_indices, indices.array, rows, owner, IndexError if owner == "embedding" else RuntimeError)
     padding_idx = _padding_index(padding_idx, rows, "embedding")
     if max_norm is not None:
         _renormalise_rows(weight, indices.array, max_norm, norm_type)
@@ -86,9 +96,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
 
 def _table_shape(embeddings: Any, owner: str) -> tuple[int, int]:
     """``(num_embeddings, embedding_dim)`` of a table given to ``from_pretrained``, checked."""
-    if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
-        raise ValueError(f"{owner}: embeddings must be a 2-D tensor (num_embeddings, embedding_dim), got "
-                         f"{getattr(embeddings, 'shape', type(embeddings).__name__)}")
+    if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:  # AssertionError, as PyTorch's (an assert there)
+        raise AssertionError(f"{owner}: embeddings must be a 2-D tensor (num_embeddings, embedding_dim), got "
+                             f"{getattr(embeddings, 'shape', type(embeddings).__name__)}")
     if embeddings.dtype.kind != "f":
         raise TypeError(f"{owner}: embeddings must be floating point, got {embeddings.dtype}; convert them with "
                         ".float()")
@@ -150,8 +160,9 @@ class Embedding(Module):
         if sparse:
             raise ValueError(f"{owner}: sparse=True (sparse gradients) is not supported in glassgrad; leave it "
                              "False (the gradient is a dense table)")
-        self.num_embeddings = check_size(num_embeddings, "num_embeddings", owner)
-        self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner)
+        # an empty table (0 rows, or rows of 0 numbers) is allowed, as PyTorch's
+        self.num_embeddings = check_size(num_embeddings, "num_embeddings", owner, smallest=0)
+        self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner, smallest=0)
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings, owner)
         self.max_norm, self.norm_type = max_norm, float_argument(norm_type, type(self).__name__, "norm_type")
         self.scale_grad_by_freq = bool(scale_grad_by_freq)
@@ -161,9 +172,9 @@ class Embedding(Module):
                                     requires_grad=not _freeze)
             self.reset_parameters(pick_generator(seed, generator))
             return
-        if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
-            raise ValueError(f"{owner}: _weight has shape {shape_text(_weight.shape)}, expected "
-                             f"({self.num_embeddings}, {self.embedding_dim}) (num_embeddings, embedding_dim)")
+        if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):  # AssertionError, as PyTorch's
+            raise AssertionError(f"{owner}: _weight has shape {shape_text(_weight.shape)}, expected "
+                                 f"({self.num_embeddings}, {self.embedding_dim}) (num_embeddings, embedding_dim)")
         self.weight = Parameter(_weight, requires_grad=not _freeze)  # the given table itself (no copy), as PyTorch
 
     @classmethod
@@ -215,15 +226,19 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     """
     if mode not in BAG_MODES:
         raise ValueError(f"embedding_bag: mode must be one of {', '.join(map(repr, BAG_MODES))}, got {mode!r}")
-    if per_sample_weights is not None and mode != "sum":
-        raise ValueError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
+    if per_sample_weights is not None and mode != "sum":  # NotImplementedError, as PyTorch's
+        raise NotImplementedError(f"embedding_bag: per_sample_weights is only supported for mode='sum', got "
+                                  f"mode={mode!r}")
     if scale_grad_by_freq and mode == "max":  # a bag's maximum row has no share to scale, as PyTorch refuses
         raise ValueError("embedding_bag: mode='max' does not support scale_grad_by_freq=True (the gradient goes to "
                          "each bag's maximum row); leave it False or use mode='sum' or 'mean'")
+    if tensor_argument(weight, "embedding_bag", "weight", 2).ndim != 2:  # ValueError here, as PyTorch's
+        raise ValueError(f"embedding_bag: weight must be a table (num_embeddings, embedding_dim), got "
+                         f"{shape_text(weight.shape)}")
     indices = as_tensor(input)
     include_last_offset = bool(include_last_offset) and indices.ndim != 2  # a 2-D input's rows are its bags
     flat, marks = _bags(indices, offsets, include_last_offset)
-    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+    rows = _lookup(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, "embedding_bag")
     if per_sample_weights is not None:
         weights = as_tensor(per_sample_weights)
         if weights.shape != indices.shape:
@@ -292,17 +307,18 @@ def _bags(indices: Tensor, offsets: Any, include_last_offset: bool) -> tuple[Ten
 
 
 def _check_offsets(given: np.ndarray, length: int, include_last_offset: bool) -> None:
-    """Refuse offsets that are not bags' starts in an input of ``length``. Run through
+    """Refuse offsets that are not bags' starts in an input of ``length`` (RuntimeError, as PyTorch's; an
+    ``include_last_offset`` end short of the input, which PyTorch takes, ValueError). Run through
     :func:`~glassgrad.autograd.recorded_call`: a compiled step checked only its captures' offsets, and a later
     call's past the end met NumPy's ``repeats may not contain negative values``; now refused at every call."""
     marks = np.asarray(given).reshape(-1)
     if length == 0 and marks.size == include_last_offset and marks.dtype.kind in "iu" and not marks.any():
         return  # an empty batch without bags (offsets [], or [0] the end): no rows, as PyTorch's
     if marks.dtype.kind not in "iu" or marks.size < 1 + include_last_offset or marks[0] != 0 or \
-            (np.diff(marks) < 0).any() or marks[-1] > length:
-        raise ValueError(f"embedding_bag: offsets must be integers from 0, not decreasing, within the input's "
-                         f"length {length}{' (the last one the end)' if include_last_offset else ''}, got "
-                         f"{marks.tolist()}")
+            (np.diff(marks) < 0).any() or marks[-1] > length:  # RuntimeError, as PyTorch's
+        raise RuntimeError(f"embedding_bag: offsets must be integers from 0, not decreasing, within the input's "
+                           f"length {length}{' (the last one the end)' if include_last_offset else ''}, got "
+                           f"{marks.tolist()}")
     if include_last_offset and marks[-1] != length:  # PyTorch's CPU kernels disagree (sum leaves them out)
         raise ValueError(f"embedding_bag: with include_last_offset=True the last offset is the end of the last "
                          f"bag, the input's length {length}; got {int(marks[-1])} (append "
