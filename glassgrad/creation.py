@@ -461,11 +461,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     indices = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
     if indices.dtype.kind not in "iu":
         raise RuntimeError(f"one_hot: the class indices must be integers (gg.int64), got {indices.dtype}")
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < -1:
-        raise RuntimeError(f"one_hot: num_classes must be a whole number (or -1 to infer it), got {num_classes!r}")
+    whole = not isinstance(num_classes, bool) and isinstance(num_classes, (int, np.integer))
+    if not whole or num_classes < -1:
+        raise (RuntimeError if whole else TypeError)(  # TypeError for no int, as PyTorch's argument parser
+            f"one_hot: num_classes must be a whole number (or -1 to infer it), got {num_classes!r}")
+    if num_classes <= 0 and not indices.size:  # PyTorch refuses 0 classes for an empty tensor too
+        raise RuntimeError(f"one_hot: cannot infer num_classes from an empty tensor (got {num_classes}); pass "
+                           "num_classes > 0")
     if num_classes == -1:
-        if not indices.size:
-            raise RuntimeError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
         note_unreplayable("one_hot with num_classes=-1 reads the largest index, so the number of columns depends on "
                           "the values; pass num_classes")
         num_classes = int(indices.max()) + 1

@@ -105,8 +105,8 @@ def index_select(self: Tensor, dim: int, index: Any) -> Tensor:
     """The slices ``index[0], index[1], …`` of dim ``dim`` (``index`` 1-D), in that order; repeats allowed."""
     dim = check_dim(self, dim, "index_select")
     index = _index_array(index, "index_select")
-    if index.ndim > 1:
-        raise RuntimeError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
+    if index.ndim > 1:  # IndexError, as PyTorch's
+        raise IndexError(f"index_select: the index must be 1-D, got shape {shape_text(index.shape)}")
     _check_index_range(index, self.array.shape[dim] if self.ndim else 1, "index_select", dim, IndexError)
     if self.ndim == 0:  # its one entry, 0-d, as in PyTorch
         if index.size != 1:
