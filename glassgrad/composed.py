@@ -764,7 +764,8 @@ def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, devi
 def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, … occurs in a 1-D tensor of non-negative ints; with ``weights`` their sums
     ``out[v] = Σ_{i: input[i] = v} weights[i]``, an ``index_add`` (so ``∂out[v]/∂weights[i]`` is 1 where
-    ``input[i] = v``), in float32 for float32 weights and float64 for any other, as PyTorch."""
+    ``input[i] = v``), in float32 for float32 weights and float64 for any other, as PyTorch. An empty input gives
+    ``minlength`` int64 zeros even with weights, as PyTorch does."""
     note_unreplayable(SIZED_BY_VALUES.format(name="bincount"))
     values = np.asarray(_plain(input))
     if values.dtype.kind not in "iu":  # PyTorch's class: it has no kernel for a bool or float tensor
@@ -776,7 +777,7 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     if minlength < 0:  # refused, as PyTorch (glassgrad counted it as 0)
         raise RuntimeError(f"bincount: minlength must be 0 or more, got {minlength}")
     size = max(int(minlength), int(values.max()) + 1 if values.size else 0)
-    if weights is None:
+    if weights is None or not values.size:  # PyTorch's: no entries give int64 zeros, weights or not
         return _plain_tensor(np.bincount(values, minlength=size).astype(np.int64))
     summed = as_tensor(weights)
     if tuple(summed.shape) != values.shape:
@@ -835,9 +836,24 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
     if sequence.ndim > 1 and sequence.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"searchsorted: the sequence's leading dims {shape_text(sequence.shape[:-1])} and the "
                            f"values' {shape_text(values.shape[:-1])} must match")
+    if order is not None:
+        _check_sorter(order, sequence.shape)
     dtype = np.int32 if out_int32 else np.int64
     return _plain_tensor(recorded_call(_search, sequence, values, order, side or ("right" if right else "left"),
                                        dtype))
+
+
+def _check_sorter(order: np.ndarray, shape: tuple) -> None:
+    """``searchsorted``'s ``sorter``, refused as PyTorch does (RuntimeError) unless it is an int64 tensor of the
+    sequence's shape whose entries lie in ``[0, n)`` (n: the sequence's last dim): a shorter one read only its
+    first entries, silently, and a float or out-of-range one failed deep in NumPy (IndexError)."""
+    if order.dtype != np.int64:
+        raise RuntimeError(f"searchsorted: sorter must be an int64 tensor (argsort's), got {order.dtype}; "
+                           "convert with .long()")
+    if order.shape != shape:
+        raise RuntimeError(f"searchsorted: sorter of shape {shape_text(order.shape)} must have the sorted "
+                           f"sequence's shape {shape_text(shape)}")
+    _check_index_range(order, shape[-1], "searchsorted: sorter", -1)
 
 
 def _search(sequence: np.ndarray, values: np.ndarray, order: np.ndarray | None, side: str,
