@@ -76,3 +76,36 @@ def test_bad_calls_are_one_line_errors(call, message):
     with pytest.raises(RuntimeError) as error:  # as PyTorch
         call()
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+
+ROW_MISFITS = [
+    (lambda lib: lib.nn.functional.max_pool1d(lib.ones(1, 2, 3), 5), "max_pool1d", "kernel (5 with dilation)",
+     "(1, 2, 3)"),
+    (lambda lib: lib.nn.functional.avg_pool1d(lib.ones(2, 3), 5), "avg_pool1d", "kernel (5 with dilation)", "(2, 3)"),
+    (lambda lib: lib.nn.MaxPool1d(5)(lib.ones(2, 3)), "max_pool1d", "padded input (3, ", "(2, 3)"),
+    (lambda lib: lib.nn.AvgPool1d(4, padding=1)(lib.ones(1, 1, 1)), "avg_pool1d", "padded input (3, ", "(1, 1, 1)"),
+]
+
+
+@pytest.mark.parametrize("call, name, setting, shape", [
+    *ROW_MISFITS,  # and a window of padding alone, which PyTorch pools to −∞ (glassgrad refuses it: its docstring)
+    (lambda lib: lib.nn.MaxPool1d(2, padding=1, dilation=3)(lib.ones(1, 1, 2)), "max_pool1d", "dilation (3,)",
+     "(1, 1, 2)"),
+])
+def test_a_1d_pool_that_does_not_fit_is_named_as_called(call, name, setting, shape):
+    """A 1-d pool runs as the 2-d pool of one row; its refusal named max_pool2d with the row's ``1×5`` kernel and
+    a 4-d shape the caller never made. It names the 1-d pool, its settings and the caller's input."""
+    with pytest.raises(RuntimeError) as caught:
+        call(gg)
+    message = str(caught.value)
+    assert message.startswith(f"{name}: ") and setting in message and f"input {shape}" in message
+    assert "×" not in message and "2d" not in message and "\n" not in message
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [case[0] for case in ROW_MISFITS])
+def test_a_1d_pool_that_does_not_fit_is_refused_by_pytorch_too(torch, call):
+    """The same calls on PyTorch raise RuntimeError too (the class is unchanged; only the message is clearer)."""
+    with pytest.raises(RuntimeError):
+        call(torch)

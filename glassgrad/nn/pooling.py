@@ -86,17 +86,28 @@ def _overhangs(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation:
     return tuple(extra)
 
 
+def _as_given(x: Tensor, row_of: tuple | None, *settings: tuple) -> tuple:
+    """``(size, shown, *settings)``: ``x``'s spatial size and shape and the pool's per-dim ``settings``, as the
+    caller gave them, for the checks' messages: a 1-d pool's row (``row_of``: the caller's input shape) without the
+    row dim the 2-d pool sees (its ``1×k``)."""
+    if row_of is None:
+        return (x.array.shape[2:], x.array.shape, *settings)
+    return (x.array.shape[3:], row_of, *(setting[1:] for setting in settings))
+
+
 def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
-                return_indices: bool, dims: int) -> Any:
-    """The checked call behind :func:`max_pool2d` and :func:`max_pool3d` (``dims`` spatial dims)."""
-    name = f"max_pool{dims}d"
+                return_indices: bool, dims: int, row_of: tuple | None = None) -> Any:
+    """The checked call behind :func:`max_pool2d` and :func:`max_pool3d` (``dims`` spatial dims), and behind
+    :func:`max_pool1d` (the 2-d pool of one row, its errors named as max_pool1d's: ``row_of``, the caller's shape)."""
+    name = f"max_pool{1 if row_of is not None else dims}d"
     x, had_batch = _floating(input, name, dims, kinds="fiu")  # integers too, as PyTorch (a mask, a label image)
     kernel, stride, pads, dilation = _pool_settings(name, kernel_size, stride, padding, dilation, dims)
     if ceil_mode:  # the last window may run past the input: as PyTorch, it counts if it starts inside
         pads = tuple((before, after + more) for (before, after), more in
                      zip(pads, _overhangs(x.array.shape[2:], kernel, stride, pads, dilation)))
-    check_fits(name, x.array.shape[2:], kernel, dilation, pads, x.array.shape)
-    _check_every_window_reads_the_input(name, x.array.shape, kernel, stride, pads, dilation)
+    size, shown, *given = _as_given(x, row_of, kernel, stride, pads, dilation)
+    check_fits(name, size, given[0], given[3], given[2], shown)
+    _check_every_window_reads_the_input(name, size, shown, *given)
     out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
         return out if had_batch else out.squeeze(0)
@@ -105,13 +116,13 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
     return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
 
 
-def _check_every_window_reads_the_input(name: str, shape: tuple, kernel: tuple, stride: tuple, pads: tuple,
-                                        dilation: tuple) -> None:
+def _check_every_window_reads_the_input(name: str, size: tuple, shape: tuple, kernel: tuple, stride: tuple,
+                                        pads: tuple, dilation: tuple) -> None:
     """A one-line error when a dilated window's entries ``i·s + u·d − p`` all fall in the padding: it has no maximum.
 
     (PyTorch returns −∞ there with an index outside the input, and its backward writes the gradient at that index,
     outside the input's memory.)"""
-    for n, k, s, (before, after), d in zip(shape[2:], kernel, stride, pads, dilation):
+    for n, k, s, (before, after), d in zip(size, kernel, stride, pads, dilation):
         starts = np.arange(sliding.output_size(n, k, s, d, before, after))[:, None]
         reads = sliding.source(starts, np.arange(k), s, d, before)
         if not ((reads >= 0) & (reads < n)).any(axis=1).all():
@@ -149,17 +160,19 @@ def _max_positions(x: Any, kernel: tuple, stride: tuple, pads: tuple, dilation: 
     return flat
 
 
-def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
-                count_include_pad: bool, divisor_override: int | None, dims: int) -> Tensor:
-    """The checked call behind :func:`avg_pool2d` and :func:`avg_pool3d` (``dims`` spatial dims)."""
-    name, ones = f"avg_pool{dims}d", (1,) * dims
+def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool, count_include_pad: bool,
+                divisor_override: int | None, dims: int, row_of: tuple | None = None) -> Tensor:
+    """The checked call behind :func:`avg_pool2d` and :func:`avg_pool3d` (``dims`` spatial dims), and behind
+    :func:`avg_pool1d` (one row: ``row_of``, as :func:`max_pooling`'s)."""
+    name, ones = f"avg_pool{1 if row_of is not None else dims}d", (1,) * dims
     x, had_batch = _floating(input, name, dims)
     kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
     if divisor_override is not None:
         divisor_override = pool_sizes(divisor_override, 1, "divisor_override", name)[0]
     overhangs = _overhangs(x.array.shape[2:], kernel, stride, pads, ones) if ceil_mode else (0,) * dims
-    check_fits(name, x.array.shape[2:], kernel, ones, tuple((before, after + more) for (before, after), more
-                                                      in zip(pads, overhangs)), x.array.shape)
+    size, shown, fitted, dilated, padded = _as_given(x, row_of, kernel, ones, tuple(
+        (before, after + more) for (before, after), more in zip(pads, overhangs)))
+    check_fits(name, size, fitted, dilated, padded, shown)
     if any(overhangs) and count_include_pad and divisor_override is None:
         x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
         pads, count_include_pad = ((0, 0),) * dims, False  # the zeros are entries now: only the overhang is not
@@ -326,8 +339,16 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Each window's maximum along the last dim (``max_pool2d`` of one row; indices count along the row)."""
     owner = "max_pool1d"
-    pooled = max_pool2d(_one_row(input, owner), *_row_settings(owner, kernel_size, stride, padding, dilation),
-                        ceil_mode, return_indices)
+    return _max_pool_row(input, owner, *_row_settings(owner, kernel_size, stride, padding, dilation), ceil_mode,
+                         return_indices)
+
+
+def _max_pool_row(input: Tensor, owner: str, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
+                  ceil_mode: bool, return_indices: bool) -> Any:
+    """A 1-d max pool (``owner``'s) as the 2-d pool of one row, with the row's settings (:func:`_row_settings`)."""
+    row = _one_row(input, owner)
+    pooled = max_pooling(row, kernel, stride, padding, dilation, ceil_mode, return_indices, 2,
+                         row_of=row.shape[:-2] + row.shape[-1:])
     return tuple(part.squeeze(-2) for part in pooled) if return_indices else pooled.squeeze(-2)
 
 
@@ -335,8 +356,16 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                count_include_pad: bool = True) -> Tensor:
     """Each window's mean along the last dim (``avg_pool2d`` of one row)."""
     owner = "avg_pool1d"
-    return avg_pool2d(_one_row(input, owner), *_row_settings(owner, kernel_size, stride, padding)[:3], ceil_mode,
-                      count_include_pad).squeeze(-2)
+    return _avg_pool_row(input, owner, *_row_settings(owner, kernel_size, stride, padding)[:3], ceil_mode,
+                         count_include_pad)
+
+
+def _avg_pool_row(input: Tensor, owner: str, kernel: tuple, stride: tuple, padding: tuple, ceil_mode: bool,
+                  count_include_pad: bool) -> Tensor:
+    """A 1-d average pool (``owner``'s) as the 2-d pool of one row, with the row's settings."""
+    row = _one_row(input, owner)
+    return avg_pooling(row, kernel, stride, padding, ceil_mode, count_include_pad, None, 2,
+                       row_of=row.shape[:-2] + row.shape[-1:]).squeeze(-2)
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
@@ -354,8 +383,8 @@ class MaxPool1d(MaxPool2d):
                          ceil_mode)
 
     def forward(self, input: Tensor) -> Any:
-        pooled = super().forward(_one_row(input, "MaxPool1d"))
-        return tuple(part.squeeze(-2) for part in pooled) if self.return_indices else pooled.squeeze(-2)
+        return _max_pool_row(input, "MaxPool1d", self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)
 
     def config(self) -> dict[str, Any]:
         return {key: value[1] if isinstance(value, list) else value for key, value in super().config().items()}
@@ -369,7 +398,8 @@ class AvgPool1d(AvgPool2d):
         super().__init__(*_row_settings("AvgPool1d", kernel_size, stride, padding)[:3], ceil_mode, count_include_pad)
 
     def forward(self, input: Tensor) -> Tensor:
-        return super().forward(_one_row(input, "AvgPool1d")).squeeze(-2)
+        return _avg_pool_row(input, "AvgPool1d", self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad)
 
     def config(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size[1], "stride": self.stride[1], "padding": self.padding[1],
