@@ -125,7 +125,7 @@ def _reduction(number: Any) -> str:
 
 def kl_div(input: Any, target: Any, reduction: int = 0, log_target: bool = False) -> Any:
     """``F.kl_div`` with the reduction as a number (1: the mean over every entry)."""
-    return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
+    return F.kl_div_unwarned(input, target, _reduction(reduction), log_target)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, pos_weight: Any = None,

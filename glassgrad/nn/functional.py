@@ -680,7 +680,12 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     """
     if reduction == "mean" and size_average is None and reduce is None:
         warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
-    reduction = _legacy_reduction(size_average, reduce, reduction, "kl_div")
+    return kl_div_unwarned(input, target, _legacy_reduction(size_average, reduce, reduction, "kl_div"), log_target)
+
+
+def kl_div_unwarned(input: Tensor, target: Tensor, reduction: str, log_target: bool) -> Tensor:
+    """:func:`kl_div` without its warning on ``"mean"``: PyTorch's top-level ``torch.kl_div``, whose reduction is a
+    number, does not give it (:mod:`glassgrad.functional_names`)."""
     reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
     input, target = _float_pair(input, target, "kl_div")
     row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
