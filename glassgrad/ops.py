@@ -2150,8 +2150,9 @@ ELU = elementwise(
     _elu, _elu_local,
     kind="activation", written="ELU({a})", symbol="ELU", settings={"alpha": 1.0},
     # recorded: α·e^a below 0 as a where (its slope 0 at a = 0, where clamp's would be 1), so that the second
-    # derivative at exactly 0 is PyTorch's 0 (its double backward masks a < 0)
-    tensor_local=lambda a, alpha: _mask_blend(a > 0, 1, alpha * a.where(a < 0, 0).exp()),
+    # derivative at exactly 0 is PyTorch's 0 (its double backward masks a < 0); the mask "not a ≤ 0" gives a NaN
+    # slope 1, as the plain backward's (create_graph=True gave it α)
+    tensor_local=lambda a, alpha: _mask_blend((a <= 0).logical_not(), 1, alpha * a.where(a < 0, 0).exp()),
 )
 
 
@@ -2199,9 +2200,10 @@ SOFTPLUS = elementwise(
     _softplus, _softplus_local, kind="activation", written="Softplus({a})", symbol="Softplus",
     settings={"beta": 1.0, "threshold": 20.0},
     # recorded: σ(β·a) up to the threshold through a where (its slope 0 at β·a = threshold, where clamp's would be
-    # 1), so that the second derivative there is PyTorch's 0 (its double backward masks β·a < threshold)
-    tensor_local=lambda a, beta, threshold: _mask_blend(a * beta > threshold, 1,
-                                                        (a * beta).where(a * beta < threshold, threshold).sigmoid()),
+    # 1), so that the second derivative there is PyTorch's 0 (its double backward masks β·a < threshold); a NaN
+    # keeps its β·a ("not ≥ threshold"), so its slope is NaN, as the plain backward's (it was σ(threshold))
+    tensor_local=lambda a, beta, threshold: _mask_blend(
+        a * beta > threshold, 1, (a * beta).where((a * beta >= threshold).logical_not(), threshold).sigmoid()),
 )
 
 
