@@ -702,13 +702,34 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805  # the self-no
 
 @takes_inplace
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """``x`` clipped to ``[min_val, max_val]``; slope 1 strictly inside, 0 outside and at the corners."""
-    x = _floating(input, "hardtanh")
+    """``x`` clipped to ``[min_val, max_val]``; slope 1 strictly inside, 0 outside and at the corners.
+
+    An integer input stays integer, as PyTorch's (``relu6`` of an int64 tensor): see :func:`_integer_bounds`.
+    """
+    x = as_tensor(input)
     min_val, max_val = number_argument(min_val, "hardtanh", "min_val"), number_argument(max_val, "hardtanh", "max_val")
     if min_val > max_val:  # PyTorch's check: otherwise every entry would come out max_val
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
                          f"max_val={max_val}")
+    if x.dtype.kind != "f":
+        min_val, max_val = _integer_bounds(x, min_val, max_val)
     return apply(ops.HARDTANH, (x,), x.array, min_val, max_val)
+
+
+def _integer_bounds(x: Tensor, min_val: float, max_val: float) -> tuple[int, int]:
+    """hardtanh's bounds for an integer ``x``, as PyTorch's: truncated to ints (−1.5 → −1), each fitting the dtype,
+    none negative for an unsigned one; a bool ``x`` is refused (``_floating``'s TypeError, as before)."""
+    if x.dtype.kind == "b":
+        _floating(x, "hardtanh")
+    if x.dtype.kind == "u" and min(min_val, max_val) < 0:
+        raise RuntimeError(f"hardtanh: cannot clip an unsigned {x.dtype} tensor to negative limits "
+                           f"(min_val={min_val}); convert it with x.long() or give limits ≥ 0")
+    info = np.iinfo(x.array.dtype)
+    bounds = int(min_val), int(max_val)
+    if not all(info.min <= bound <= info.max for bound in bounds):
+        raise RuntimeError(f"hardtanh: min_val={min_val}, max_val={max_val} do not fit {x.dtype} "
+                           f"([{info.min}, {info.max}])")
+    return bounds
 
 
 @takes_inplace
@@ -758,8 +779,10 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def softsign(input: Tensor) -> Tensor:
-    """``x / (1 + |x|)``."""
-    x = _floating(input, "softsign")
+    """``x / (1 + |x|)`` (an integer ``x`` gives floats, as PyTorch's)."""
+    x = as_tensor(input)
+    if x.dtype.kind == "b":
+        _floating(x, "softsign")
     return x / (x.abs() + 1)
 
 
@@ -770,8 +793,10 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def tanhshrink(input: Tensor) -> Tensor:
-    """``x − tanh(x)``."""
-    x = _floating(input, "tanhshrink")
+    """``x − tanh(x)`` (an integer ``x`` gives floats, as PyTorch's)."""
+    x = as_tensor(input)
+    if x.dtype.kind == "b":
+        _floating(x, "tanhshrink")
     return x - x.tanh()
 
 
