@@ -70,9 +70,9 @@ def test_trace_shows_the_local_derivative_the_engine_used(name, settings):
 
 
 def test_bad_arguments_fail_with_one_clear_line():
-    with pytest.raises(ValueError, match="approximate must be 'none' or 'tanh', got 'erf'"):
+    with pytest.raises(RuntimeError, match="approximate must be 'none' or 'tanh', got 'erf'"):
         F.gelu(gg.ones(2), approximate="erf")
-    with pytest.raises(ValueError, match="approximate must be"):
+    with pytest.raises(RuntimeError, match="approximate must be"):
         gg.nn.GELU("fast")
     with pytest.raises(TypeError, match="silu: needs a floating tensor, got int64"):
         F.silu(gg.tensor([1, 2]))

@@ -161,8 +161,8 @@ def _floating(input: Tensor, name: str, error: type[Exception] = TypeError) -> T
 
 def gelu_approximation(approximate: str) -> str:
     """``approximate`` if it is one GELU knows (``"none"``: exact, with erf; ``"tanh"``), else a ValueError."""
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if approximate not in ("none", "tanh"):  # PyTorch's class (its layer refuses in forward, this one at once)
+        raise RuntimeError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return approximate
 
 
@@ -772,8 +772,8 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     Local derivative 1, or ``e^(x/α)`` at and below 0 (1 at 0, as PyTorch).
     """
     alpha = _finite_number(alpha, "celu", "alpha")
-    if alpha == 0:
-        raise ValueError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
+    if alpha == 0:  # PyTorch's RuntimeError (its ZeroDivisionError, wrapped)
+        raise RuntimeError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
     x = _floating(input, "celu")
     return apply(ops.CELU, (x,), x.array, alpha)
 
@@ -804,6 +804,9 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x − λ·sign(x)`` where ``|x| > λ``, else 0 (one row, ``softshrink``: slope 0 there even for an infinite
     upstream, as PyTorch)."""
     x = _floating(input, "softshrink")
+    if not 0 <= lambd <= np.finfo(x.array.dtype).max:  # PyTorch's check (a NaN too): below 0 the pieces would cross
+        raise RuntimeError(f"softshrink: lambd must be in [0, {np.finfo(x.array.dtype).max:g}] for {x.dtype}, got "
+                           f"{lambd}")
     return apply(ops.SOFTSHRINK, (x,), x.array, lambd)
 
 
