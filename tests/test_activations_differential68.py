@@ -155,6 +155,20 @@ def test_misuse_raises_pytorchs_class_in_one_line(torch, call):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_an_integer_input_to_a_float_only_activation_is_pytorchs_not_implemented_error(torch, dtype):
+    """Defect: glassgrad raised TypeError where PyTorch's float-only kernels raise NotImplementedError; hardtanh and
+    relu6 of bools: RuntimeError, as PyTorch's."""
+    for name in ["gelu", "silu", "elu", "selu", "celu", "softplus", "hardsigmoid", "hardswish", "mish", "logsigmoid",
+                 "softshrink", "hardshrink", "glu", "rrelu", "hardtanh", "relu6"]:
+        if name in ("hardtanh", "relu6") and dtype == "int64":
+            continue
+        with pytest.raises(Exception) as theirs:
+            getattr(torch.nn.functional, name)(torch.ones(4, dtype=getattr(torch, dtype)))
+        with pytest.raises(theirs.type, match=f"^(?:{name}|elu|hardtanh): [^\n]*$"):  # selu, relu6: their rows
+            getattr(F, name)(gg.ones(4, dtype=getattr(gg, dtype)))
+
+
 IN_PLACE = [lambda F, x: F.relu_(x), lambda F, x: F.elu_(x), lambda F, x: F.leaky_relu_(x, 0.2),
             lambda F, x: F.hardtanh_(x), lambda F, x: F.threshold_(x, 0.1, 2.0), lambda F, x: F.celu_(x),
             lambda F, x: F.rrelu_(x), lambda F, x: F.silu(x, inplace=True), lambda F, x: F.mish(x, inplace=True),

@@ -152,11 +152,17 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def _floating(input: Tensor, name: str, error: type[Exception] = TypeError) -> Tensor:
     """``input`` as a tensor, if it holds floats; else ``error``, PyTorch's class for ``name`` (TypeError for most,
-    RuntimeError for ``pdist``)."""
+    RuntimeError for ``pdist``, NotImplementedError for the activations: :func:`_activation_input`)."""
     input = as_tensor(input)
     if input.dtype.kind != "f":
         raise error(f"{name}: needs a floating tensor, got {input.dtype}; convert it with x.float()")
     return input
+
+
+def _activation_input(input: Tensor, name: str) -> Tensor:
+    """``input`` as a tensor for the activation ``name``, if it holds floats; else PyTorch's NotImplementedError (its
+    kernel is built for floating dtypes only: ``"gelu" not implemented for 'Long'``), in :func:`_floating`'s words."""
+    return _floating(input, name, NotImplementedError)
 
 
 def gelu_approximation(approximate: str) -> str:
@@ -168,14 +174,14 @@ def gelu_approximation(approximate: str) -> str:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x·Φ(x)``, Φ the standard normal CDF (``approximate="tanh"``: ½x(1 + tanh(√(2/π)(x + 0.044715x³))))."""
-    input = _floating(input, "gelu")
+    input = _activation_input(input, "gelu")
     return apply(ops.GELU, (input,), input.array, gelu_approximation(approximate))
 
 
 @takes_inplace
 def silu(input: Tensor) -> Tensor:
     """``x·σ(x)`` (also called swish); local derivative ``σ(x)·(1 + x·(1 − σ(x)))``."""
-    input = _floating(input, "silu")
+    input = _activation_input(input, "silu")
     return apply(ops.SILU, (input,), input.array)
 
 
@@ -571,7 +577,7 @@ def _weighted(items: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
 @takes_inplace
 def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """``x`` where ``x > 0``, else ``α·(eˣ − 1)``; local derivative 1, or ``α·eˣ`` (``α`` at the kink x = 0)."""
-    input = _floating(input, "elu")
+    input = _activation_input(input, "elu")
     return apply(ops.ELU, (input,), input.array, _finite_number(alpha, "elu", "alpha"))
 
 
@@ -580,7 +586,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
     Local derivative ``σ(β·x)`` (1 above the threshold).
     """
-    input = _floating(input, "softplus")
+    input = _activation_input(input, "softplus")
     beta = _finite_number(beta, "softplus", "beta")
     if beta == 0:
         raise ValueError("softplus: beta must be nonzero (the curve is (1/beta)·ln(1 + exp(beta·x))); got 0")
@@ -718,9 +724,9 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tens
 
 def _integer_bounds(x: Tensor, min_val: float, max_val: float) -> tuple[int, int]:
     """hardtanh's bounds for an integer ``x``, as PyTorch's: truncated to ints (−1.5 → −1), each fitting the dtype,
-    none negative for an unsigned one; a bool ``x`` is refused (``_floating``'s TypeError, as before)."""
+    none negative for an unsigned one; a bool ``x`` is refused (PyTorch's RuntimeError)."""
     if x.dtype.kind == "b":
-        _floating(x, "hardtanh")
+        _floating(x, "hardtanh", RuntimeError)
     if x.dtype.kind == "u" and min(min_val, max_val) < 0:
         raise RuntimeError(f"hardtanh: cannot clip an unsigned {x.dtype} tensor to negative limits "
                            f"(min_val={min_val}); convert it with x.long() or give limits ≥ 0")
@@ -741,21 +747,21 @@ def relu6(input: Tensor) -> Tensor:
 @takes_inplace
 def hardsigmoid(input: Tensor) -> Tensor:
     """``x/6 + ½`` clipped to ``[0, 1]``: a piecewise-linear σ."""
-    x = _floating(input, "hardsigmoid")
+    x = _activation_input(input, "hardsigmoid")
     return apply(ops.HARDSIGMOID, (x,), x.array)
 
 
 @takes_inplace
 def hardswish(input: Tensor) -> Tensor:
     """``x · hardsigmoid(x)``."""
-    x = _floating(input, "hardswish")
+    x = _activation_input(input, "hardswish")
     return apply(ops.HARDSWISH, (x,), x.array)
 
 
 @takes_inplace
 def mish(input: Tensor) -> Tensor:
     """``x · tanh(softplus(x))``, one row: its slope ``t + x·σ(x)·(1 − t²)`` with ``t = tanh(softplus(x))``."""
-    x = _floating(input, "mish")
+    x = _activation_input(input, "mish")
     return apply(ops.MISH, (x,), x.array)
 
 
@@ -774,7 +780,7 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     alpha = _finite_number(alpha, "celu", "alpha")
     if alpha == 0:  # PyTorch's RuntimeError (its ZeroDivisionError, wrapped)
         raise RuntimeError("celu: alpha must be nonzero (the curve is α·(exp(x/α) − 1) below 0); got 0")
-    x = _floating(input, "celu")
+    x = _activation_input(input, "celu")
     return apply(ops.CELU, (x,), x.array, alpha)
 
 
@@ -788,7 +794,7 @@ def softsign(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``ln σ(x) = −ln(1 + e⁻ˣ)``, one row (no overflow for large |x|); its slope is ``σ(−x)``."""
-    input = _floating(input, "logsigmoid")
+    input = _activation_input(input, "logsigmoid")
     return apply(ops.LOG_SIGMOID, (input,), input.array)
 
 
@@ -803,7 +809,7 @@ def tanhshrink(input: Tensor) -> Tensor:
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x − λ·sign(x)`` where ``|x| > λ``, else 0 (one row, ``softshrink``: slope 0 there even for an infinite
     upstream, as PyTorch)."""
-    x = _floating(input, "softshrink")
+    x = _activation_input(input, "softshrink")
     if not 0 <= lambd <= np.finfo(x.array.dtype).max:  # PyTorch's check (a NaN too): below 0 the pieces would cross
         raise RuntimeError(f"softshrink: lambd must be in [0, {np.finfo(x.array.dtype).max:g}] for {x.dtype}, got "
                            f"{lambd}")
@@ -812,7 +818,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > λ``, else 0."""
-    x = _floating(input, "hardshrink")
+    x = _activation_input(input, "hardshrink")
     return apply(ops.HARDSHRINK, (x,), x.array, lambd)
 
 
@@ -827,7 +833,7 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: the first half of ``dim`` times σ of the second half."""
-    x = _floating(input, "glu")
+    x = _activation_input(input, "glu")
     size = x.shape[check_dim(x, dim, "glu", needs_dims=RuntimeError)]
     if size % 2:
         raise RuntimeError(f"glu: dim {dim} must have an even size to halve, got {size}")
@@ -849,7 +855,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 @takes_inplace
 def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Tensor:
     """Leaky ReLU with a random slope in ``[lower, upper]`` per entry while training, their mean otherwise."""
-    x = _floating(input, "rrelu")
+    x = _activation_input(input, "rrelu")
     if lower > upper:  # PyTorch's check, in training and in eval
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower}, "
                            f"upper={upper}")
