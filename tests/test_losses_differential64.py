@@ -259,3 +259,35 @@ def test_top_level_kl_div_gives_no_mean_warning_as_pytorchs(torch, reduction):
             warnings.simplefilter("error")
             values.append(lib.kl_div(lib.tensor([0.2, 0.8]).log(), lib.tensor([0.5, 0.5]), reduction=reduction))
     np.testing.assert_allclose(values[1].numpy(), values[0].numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.2, 1.0])
+def test_cross_entropy_over_rows_of_zero_weight_is_zero_with_smoothing_too(smoothing):
+    """Rows whose classes all weigh 0 count for nothing, as rows all ``ignore_index`` (README: the mean over them
+    is 0 with gradient 0; PyTorch: NaN). The smoothing term followed another rule: Σ over every class's weighted
+    log-probability divided by 1, 0.5347 here, a number no rule gives. Now it is 0 too, and so is the gradient."""
+    scores = gg.tensor([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]], dtype=gg.float64, requires_grad=True)
+    loss = GF.cross_entropy(scores, gg.tensor([0, 0]), weight=gg.tensor([0.0, 1.0, 2.0], dtype=gg.float64),
+                            label_smoothing=smoothing)
+    loss.backward()
+    assert loss.item() == 0.0
+    np.testing.assert_array_equal(scores.grad.numpy(), np.zeros((2, 3)))
+
+
+@pytest.mark.torch
+@given(smoothing=st.sampled_from([0.0, 0.1, 0.7]), labels=st.lists(st.integers(0, 2), min_size=1, max_size=5))
+def test_cross_entropy_with_some_weight_and_smoothing_is_pytorchs(torch, smoothing, labels):
+    """Where some row weighs more than 0 the mean is PyTorch's, value and gradient (float64)."""
+    if all(label == 0 for label in labels):
+        labels = [*labels[:-1], 1]
+    rng = np.random.default_rng(len(labels))
+    scores = rng.normal(size=(len(labels), 3))
+    found = []
+    for lib in (torch, gg):
+        x = lib.tensor(scores, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(labels), weight=lib.tensor([0.0, 1.0, 2.0],
+                                               dtype=lib.float64), label_smoothing=smoothing)
+        loss.backward()
+        found.append((loss.item(), x.grad.numpy()))
+    np.testing.assert_allclose(found[1][0], found[0][0], rtol=1e-12)
+    np.testing.assert_allclose(found[1][1], found[0][1], rtol=1e-10, atol=1e-14)

@@ -407,9 +407,9 @@ def _composed_cross_entropy(log_probs: Tensor, target: Tensor, weight: Tensor | 
     per_row = where(kept, -(log_probs if weight is None else log_probs * weight).sum(1), 0.0)  # not ·0: −∞·0 is NaN
     if reduction == "sum":
         per_row = per_row.sum()
-    elif reduction == "mean":
+    elif reduction == "mean":  # rows none of which counts (all ignored, or all of classes weighted 0): 0, as _nll's
         counts = kept.to(log_probs.dtype) if weight is None else weight[where(kept, target, 0)] * kept
-        per_row = per_row.sum() / _total(counts)
+        per_row = where(counts.sum() != 0, per_row.sum(), 0.0) / _total(counts)
     return loss * (1 - smoothing) + per_row * (smoothing / classes)
 
 
