@@ -124,7 +124,7 @@ def test_non_tensors_non_leaves_and_duplicates_are_refused():
     optimizer = optim.SGD([w], lr=0.1)
     with pytest.raises(ValueError, match="more than one parameter group"):
         optimizer.add_param_group({"params": [b, w]})
-    with pytest.raises(ValueError, match="needs a 'params' key"):
+    with pytest.raises(KeyError, match="needs a 'params' key"):
         optimizer.add_param_group({"lr": 0.1})
 
 

@@ -247,7 +247,7 @@ class Optimizer:
         if not isinstance(param_group, dict):
             raise TypeError(f"a parameter group must be a dict with a 'params' key, not {type(param_group).__name__}")
         if "params" not in param_group:
-            raise ValueError("a parameter group needs a 'params' key: {'params': [tensors...], 'lr': ...}")
+            raise KeyError("a parameter group needs a 'params' key: {'params': [tensors...], 'lr': ...}")
         params = param_group["params"]
         if isinstance(params, set):
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
