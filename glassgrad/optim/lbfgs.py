@@ -179,7 +179,10 @@ class LBFGS(Optimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
                  history_size: int = 100, line_search_fn: str | None = None) -> None:
         max_iter = check_steps("max_iter", max_iter)  # PyTorch loops `while n_iter < max_iter`: 2.5 runs 3
-        if isinstance(history_size, bool) or not isinstance(history_size, int) or history_size < 1:
+        if isinstance(history_size, bool) or not isinstance(history_size, int):  # PyTorch: TypeError at the step
+            raise TypeError(f"LBFGS: history_size must be an int >= 1, got {type(history_size).__name__} "
+                            f"{history_size!r}; pass int(history_size)")
+        if history_size < 1:
             raise ValueError(f"LBFGS: history_size must be a whole number >= 1, got {history_size!r}")
         max_eval = max_iter * 5 // 4 if max_eval is None else max_eval
         super().__init__(params, {"lr": lr, "max_iter": max_iter, "max_eval": max_eval,
