@@ -108,10 +108,16 @@ def check_eps(value: Any, typical: float) -> float:
                             f"{typical:g}")
 
 
+def check_pair(value: Any, what: str) -> None:
+    """``value`` is a sequence of two entries (``betas``, Rprop's ``etas``/``step_sizes``, Adafactor's ``eps``);
+    otherwise a TypeError whose message ``what`` says what the pair holds, e.g. "betas must be a pair of …"."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{what}, not {shown(value)}")
+
+
 def check_betas(betas: Any) -> tuple[float, float]:
     """``betas`` as a pair of floats in [0, 1) (Adam's family: the decay of the two running averages)."""
-    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-        raise TypeError(f"betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999), not {shown(betas)}")
+    check_pair(betas, "betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999)")
     first, second = (check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
                      for index, beta in enumerate(betas))
     return first, second

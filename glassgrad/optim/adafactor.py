@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_number
+from ._checks import check_number, check_pair
 from .optimizer import Optimizer, count_step, lerp_into, scalar_state, zeros_state
 
 
@@ -70,8 +70,7 @@ class Adafactor(Optimizer):
         options = super()._checked_options(options)
         options["beta2_decay"] = -check_number("beta2_decay (negated, it must be >= 0)", -options["beta2_decay"])
         eps = options["eps"]
-        if isinstance(eps, (str, bytes)) or not hasattr(eps, "__len__") or len(eps) != 2:
-            raise TypeError(f"eps must be a pair (eps1 or None, eps2) such as (None, 1e-3), not {eps!r}")
+        check_pair(eps, "eps must be a pair (eps1 or None, eps2) such as (None, 1e-3)")
         options["eps"] = (None if eps[0] is None else check_number("epsilon1", eps[0]), check_number("epsilon2",
                                                                                                       eps[1]))
         options["d"] = check_number("clipping threshold d", options["d"], 1.0)

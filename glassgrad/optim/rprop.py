@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_number
+from ._checks import check_number, check_pair
 from .optimizer import Optimizer, count_step, scalar_state, zeros_state
 
 
@@ -50,6 +50,8 @@ class Rprop(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
+        check_pair(options["etas"], "etas must be a pair of numbers (etaminus, etaplus) such as (0.5, 1.2)")
+        check_pair(options["step_sizes"], "step_sizes must be a pair of numbers (min, max) such as (1e-6, 50)")
         shrink, grow = (check_number(f"eta at index {i}", eta) for i, eta in enumerate(options["etas"]))
         if not 0 < shrink < 1 < grow:
             raise ValueError(f"Invalid eta values: {shrink}, {grow} (need 0 < etaminus < 1 < etaplus)")
