@@ -213,14 +213,14 @@ class SWALR(LRScheduler):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy!r}")
         if isinstance(anneal_epochs, bool) or not isinstance(anneal_epochs, int) or anneal_epochs < 0:
             raise ValueError(f"anneal_epochs must be equal or greater than 0, got {anneal_epochs}")
-        self.anneal_strategy = anneal_strategy
+        self._anneal_strategy = anneal_strategy  # PyTorch's name: its state dicts carry it, and loading restores it
         self.anneal_epochs = anneal_epochs
         super().__init__(optimizer, last_epoch)
 
     def _alpha(self, step: int) -> float:
         """How far the annealing is at ``step``: α(t) with t = step/anneal_epochs clipped to [0, 1]."""
         t = max(0.0, min(1.0, step / max(1, self.anneal_epochs)))
-        return t if self.anneal_strategy == "linear" else (1 - math.cos(math.pi * t)) / 2
+        return t if self._anneal_strategy == "linear" else (1 - math.cos(math.pi * t)) / 2
 
     def get_lr(self) -> list[float]:
         step = self._step_count - 1
