@@ -112,7 +112,7 @@ def test_swalr_reaches_swa_lr_and_its_state_resumes_it():
     schedule.step()
     assert schedule.get_last_lr() == pytest.approx([1.0 - 0.9 / 4])  # a quarter of the way, linearly
     saved = schedule.state_dict()
-    assert "optimizer" not in saved and saved["anneal_strategy"] == "linear"
+    assert "optimizer" not in saved and saved["_anneal_strategy"] == "linear"  # PyTorch's key
     for _ in range(5):
         schedule.step()
     assert schedule.get_last_lr() == pytest.approx([0.1])
