@@ -243,7 +243,9 @@ class _Keyed(Module):
         return len(self._registry())
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._registry()))
+        """The keys in order, read live, as PyTorch's: adding or removing an entry while looping over them raises
+        ``RuntimeError: dictionary changed size during iteration`` (loop over ``list(d)`` to edit), as :meth:`keys`."""
+        return iter(self.keys())
 
     def __contains__(self, key: object) -> bool:
         return key in self._registry()
