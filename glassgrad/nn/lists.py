@@ -71,6 +71,17 @@ def _replace(holder: Module, registry: dict[str, Any], name: str, value: Any) ->
     object.__setattr__(holder, name, value)
 
 
+class _NotCalled:
+    """What ParameterList and ParameterDict share: they hold parameters and are no layer, so calling one raises
+    PyTorch's RuntimeError (a ModuleList or ModuleDict, as any module without a ``forward``, raises
+    NotImplementedError, as PyTorch's)."""
+
+    _kind = ""
+
+    def forward(self, *inputs: Any) -> Any:
+        raise RuntimeError(f"{self._kind} should not be called.")
+
+
 class _Listed(Module):
     """What ModuleList and ParameterList share: entries named ``"0"``, ``"1"``, … kept in order."""
 
@@ -193,7 +204,7 @@ class ModuleList(_Listed):
         return module
 
 
-class ParameterList(_Listed):
+class ParameterList(_NotCalled, _Listed):
     """A list of parameters, registered as ``"0"``, ``"1"``, …; a plain tensor put in becomes a Parameter."""
 
     _kind = "ParameterList"
@@ -310,7 +321,7 @@ class ModuleDict(_Keyed):
             self.add_module(key, value)
 
 
-class ParameterDict(_Keyed):
+class ParameterDict(_NotCalled, _Keyed):
     """Parameters by name; a plain tensor put in becomes a Parameter."""
 
     _kind = "ParameterDict"
