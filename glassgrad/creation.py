@@ -383,8 +383,17 @@ def drawn(kind: str, seed: int | None, generator: np.random.Generator | Generato
     stream :func:`pick_generator` picks.
 
     One call, which picks the stream itself, so that a compiled step (:mod:`glassgrad.compiler`) replays the draw
-    from the same stream at each call (glassgrad's own after ``gg.manual_seed`` too), as eager draws."""
-    return getattr(_stream(seed, generator), kind)(*params, size=shape).astype(dtype)
+    from the same stream at each call (glassgrad's own after ``gg.manual_seed`` too), as eager draws.
+
+    ``random`` and ``uniform`` draws stay below their exclusive top (1, or ``uniform``'s ``high``) after the cast,
+    as PyTorch's: a float64 draw just under it would round up to it in float16 (1 in ~4,000 draws of [-9, 9)) or
+    float32; such a draw becomes the dtype's largest number below the top."""
+    sample = getattr(_stream(seed, generator), kind)(*params, size=shape).astype(dtype)
+    if kind in ("random", "uniform") and sample.dtype.kind == "f":
+        low, high = (0.0, 1.0) if kind == "random" else params
+        top = np.nextafter(np.asarray(high, sample.dtype), np.asarray(low, sample.dtype))
+        np.minimum(sample, top, out=sample)
+    return sample
 
 
 def sample_of(sample: np.ndarray, parameters: tuple, name: str, differentiable: bool = True) -> Tensor:
