@@ -155,19 +155,19 @@ def test_assert_close_agrees_with_pytorch(torch, actual, expected, kwargs, dtype
             lib.testing.assert_close(make(actual), make(expected), **kwargs)
             return True
         except AssertionError as error:
-            assert "\n" not in str(error) or lib is torch
-            return False
+            return str(error).replace("torch.", "")
 
     assert outcome(gg, dtype) == outcome(torch, dtype)
 
 
 def test_assert_close_names_the_problem():
-    with pytest.raises(AssertionError, match=r"^The values have different shapes: \(2,\) and \(3,\)$"):
+    with pytest.raises(AssertionError, match=r"^The values for attribute 'shape' do not match: Size\(\[2\]\) != "):
         gg.testing.assert_close(gg.ones(2), gg.ones(3))
-    with pytest.raises(AssertionError, match="^The values have different dtypes: float32 and float64$"):
+    with pytest.raises(AssertionError, match="^The values for attribute 'dtype' do not match: float32 != float64.$"):
         gg.testing.assert_close(gg.ones(2), gg.ones(2, dtype=gg.float64))
     gg.testing.assert_close(gg.ones(2), gg.ones(2, dtype=gg.float64), check_dtype=False)
-    with pytest.raises(AssertionError, match=r"^Tensor-likes\[1\] are not close! Mismatched elements: 1 / 2"):
+    mismatch = r"(?s)^Tensor-likes are not close!\n\nMismatched elements: 1 / 2.*item \[1\]$"
+    with pytest.raises(AssertionError, match=mismatch):
         gg.testing.assert_close([gg.ones(2), gg.ones(2)], [gg.ones(2), gg.tensor([1.0, 1.5])])
 
 
