@@ -31,11 +31,17 @@ does glassgrad); ``use_reentrant=False`` (PyTorch's advice) has none. Left out, 
 warning that it should be given (the two differ, as above). Both work with
 ``autograd.grad`` and ``create_graph``. While a trace records (``gg.trace``), the segment runs
 plainly, so that the trace shows its ops; a compiled step containing one runs eagerly.
+
+``context_fn`` (``use_reentrant=False`` only, as PyTorch) is called once per call and returns two context
+managers: the forward runs inside the first, the second run in backward inside the second. ``debug`` is taken and
+changes nothing (the check above already names the problem). With ``use_reentrant=False`` an output the segment did not
+make (an argument returned as it is) comes back as that very tensor, as PyTorch's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -64,8 +70,9 @@ class _Segment:
     """What a checkpointed call keeps: how to run it again, and what the first run gave."""
 
     def __init__(self, function: Callable, args: tuple, kwargs: dict, boundary: tuple, outputs: list,
-                 random_state: Any) -> None:
+                 random_state: Any, recompute_context: AbstractContextManager) -> None:
         self.function, self.args, self.kwargs = function, args, kwargs
+        self.recompute_context = recompute_context  # context_fn's second context: the second run runs inside it
         self.boundary = boundary  # the tensors it reads that require grad, made before it: the node's parents
         self.values = [output.array if isinstance(output, Tensor) else None for output in outputs]
         self.random_state = random_state
@@ -97,7 +104,7 @@ class _Segment:
             with watched_by(None):  # the second run is the engine's own work, not the learner's steps
                 if self.random_state is not None:
                     generator.bit_generator.state = self.random_state
-                with enable_grad():
+                with enable_grad(), self.recompute_context:
                     return _flat(self.function(*self.args, **self.kwargs))
         finally:
             generator.bit_generator.state = now
@@ -143,10 +150,31 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     if use_reentrant and kwargs:
         raise ValueError(f"checkpoint: keyword arguments for the function ({', '.join(kwargs)}) need "
                          "use_reentrant=False, as in PyTorch")
-    if context_fn is not None or debug:
-        raise NotImplementedError("checkpoint: context_fn and debug are not supported in glassgrad; leave them unset")
+    if use_reentrant and (context_fn is not None or debug):
+        raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False (as in PyTorch): "
+                         "pass use_reentrant=False")
     if determinism_check not in ("default", "none"):
         raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got {determinism_check!r}")
+    forward_context, recompute_context = _contexts(context_fn)
+    with forward_context:
+        return _checkpointed(function, args, kwargs, use_reentrant, preserve_rng_state, recompute_context)
+
+
+def _contexts(context_fn: Callable | None) -> tuple[AbstractContextManager, AbstractContextManager]:
+    """``context_fn()``'s two context managers (the forward's, the second run's), checked; two plain ones if None."""
+    if context_fn is None:
+        return nullcontext(), nullcontext()
+    contexts = context_fn()
+    if not (isinstance(contexts, tuple) and len(contexts) == 2
+            and all(hasattr(context, "__enter__") and hasattr(context, "__exit__") for context in contexts)):
+        raise TypeError("checkpoint: context_fn must return a pair of context managers (the forward's, the "
+                        f"recomputation's), got {type(contexts).__name__}: return e.g. (nullcontext(), nullcontext())")
+    return contexts
+
+
+def _checkpointed(function: Callable, args: tuple, kwargs: dict, use_reentrant: bool, preserve_rng_state: bool,
+                  recompute_context: AbstractContextManager) -> Any:
+    """:func:`checkpoint` once its arguments are checked: the segment run, and its outputs' node made."""
     if not is_grad_enabled():
         return function(*args, **kwargs)
     if use_reentrant and not any(isinstance(arg, Tensor) and arg.requires_grad for arg in args):
@@ -166,8 +194,9 @@ def checkpoint(function: Callable, *args: Any, use_reentrant: bool | None = None
     boundary = _boundary([output for output in outputs if isinstance(output, Tensor)], start)
     if not boundary:
         return result
-    segment = _Segment(function, args, kwargs, boundary, outputs, random_state)
-    made = [output if not (isinstance(output, Tensor) and output._requires_grad) else
+    segment = _Segment(function, args, kwargs, boundary, outputs, random_state, recompute_context)
+    made = [output if not (isinstance(output, Tensor) and output._requires_grad)
+            or (not use_reentrant and (output._op is None or output._clock < start)) else  # not the segment's own
             record(output._plain(output.array), CHECKPOINT, boundary, (segment, position), ())
             for position, output in enumerate(outputs)]
     return made[0] if isinstance(result, Tensor) else type(result)(made)
@@ -185,8 +214,14 @@ def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentra
         warn_at_learners_line(f"torch.utils.checkpoint.checkpoint_sequential: the use_reentrant parameter should be "
                               f"passed explicitly. {_REENTRANT_BY_DEFAULT}")
         use_reentrant = True
+    unexpected = set(kwargs) - {"preserve_rng_state", "determinism_check", "context_fn", "debug"}
+    if unexpected:
+        raise ValueError(f"Unexpected keyword arguments: {','.join(sorted(unexpected))} (checkpoint_sequential takes "
+                         "preserve_rng_state and checkpoint's own options, not the functions' keywords)")
     steps = list(functions.children()) if hasattr(functions, "children") else list(functions)
-    if not isinstance(segments, int) or not 1 <= segments <= max(len(steps), 1):
+    if not isinstance(segments, int):
+        raise TypeError(f"checkpoint_sequential: segments must be an int, got {type(segments).__name__}")
+    if not 1 <= segments <= max(len(steps), 1):
         raise ValueError(f"checkpoint_sequential: segments must be a whole number from 1 to the number of "
                          f"functions ({len(steps)}), got {segments!r}")
     size = len(steps) // segments
