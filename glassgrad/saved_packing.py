@@ -7,14 +7,24 @@ and the contexts can both read it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from threading import get_ident
 from typing import Any
 
 import numpy as np
 
 PACKING: dict[int, list] = {}
-"""Per thread (by its id), the active contexts, innermost last: a ``(pack_hook, unpack_hook)`` pair, or the
-message of a ``disable_saved_tensors_hooks``. Empty while no thread has one: then recording a node (the one place
-that reads it, :func:`glassgrad.graph.record`) pays one test."""
+"""Per thread (by its id), the active contexts, innermost last: a ``(pack_hook, unpack_hook)`` pair, the
+message of a ``disable_saved_tensors_hooks``, or None (``outer_hooks_paused``: no packing, hooks allowed inside).
+Empty while no thread has one: then recording a node (the one place that reads it, :func:`glassgrad.graph.record`)
+pays one test."""
+
+def active_hooks() -> tuple | None:
+    """This thread's innermost ``(pack_hook, unpack_hook)``: the hooks that pack what an op saves now, or None."""
+    contexts = PACKING.get(get_ident())
+    if not contexts or type(contexts[-1]) is str:
+        return None  # hooks in another thread, or disable_saved_tensors_hooks here (then no hooks here)
+    return contexts[-1]  # None inside outer_hooks_paused
+
 
 MADE = [0]
 """How many :class:`Packed` were ever made: while none, the backward walk reads it once per pass and tests no

@@ -58,7 +58,7 @@ import numpy as np
 
 from .autograd import GradMode, read_roles, version_of, watched_by
 from .ops import OUT
-from .saved_packing import PACKED_KINDS, PACKING, Hole, Packed
+from .saved_packing import PACKED_KINDS, PACKING, Hole, Packed, active_hooks
 
 
 def unpack_checked(unpack_hook: Callable[[Any], Any], packed: Any, hole: Hole, grad_mode: bool) -> Any:
@@ -76,14 +76,6 @@ def unpack_checked(unpack_hook: Callable[[Any], Any], packed: Any, hole: Hole, g
     return tensor
 
 
-def _active_hooks() -> tuple | None:
-    """This thread's innermost ``(pack_hook, unpack_hook)``, or None."""
-    contexts = PACKING.get(get_ident())
-    if not contexts or type(contexts[-1]) is str:
-        return None  # hooks in another thread, or disable_saved_tensors_hooks here (then no hooks here)
-    return contexts[-1]
-
-
 def pack_saved(saved: Any, op: Any, parents: tuple, result: Any) -> Any:
     """``saved`` (what ``result``'s ``op`` on ``parents`` keeps for backward) packed by this thread's innermost
     hooks: a :class:`Packed`, or ``saved`` itself if no hooks are active here or it holds no array to pack.
@@ -91,7 +83,7 @@ def pack_saved(saved: Any, op: Any, parents: tuple, result: Any) -> Any:
     An input's or the output's own array is packed only if a gradient needs it (:func:`read_roles`: ``x * c``
     with a constant ``c`` packs ``c`` alone, as PyTorch); one the rule keeps needlessly stays as it is.
     """
-    hooks = _active_hooks()
+    hooks = active_hooks()
     if hooks is None:
         return saved
     known = [*enumerate(parents), (OUT, result)]
@@ -104,7 +96,7 @@ def pack_saved(saved: Any, op: Any, parents: tuple, result: Any) -> Any:
 def pack_tensors(tensors: tuple) -> Any:
     """A custom Function's ``ctx.save_for_backward`` tensors packed by this thread's innermost hooks (a
     :class:`Packed` that unpacks to tensors), or ``tensors`` itself if none are active here."""
-    hooks = _active_hooks()
+    hooks = active_hooks()
     if hooks is None or not any(tensor is not None for tensor in tensors):
         return tensors
     packed = [_pack(hooks[0], tensor, tensor) for tensor in tensors if tensor is not None]
@@ -187,6 +179,17 @@ class disable_saved_tensors_hooks(_Context):  # noqa: N801 (PyTorch's name)
     def _check(self, contexts: Any) -> None:
         if any(type(context) is tuple for context in contexts):
             raise RuntimeError(self.entry)
+
+
+class outer_hooks_paused(_Context):  # noqa: N801 (a context, as its neighbours)
+    """``with outer_hooks_paused():`` — ops in the block are not packed by the hooks active around it (hooks entered
+    inside it pack as ever). A checkpointed segment's first run is in one: it keeps none of what its ops save
+    (they are made again in backward), so, as in PyTorch, the hooks around it are not handed those values."""
+
+    entry = None
+
+    def _check(self, contexts: Any) -> None:
+        return None  # a pause is no hook: allowed inside disable_saved_tensors_hooks
 
 
 class save_on_cpu:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import functools
 import sys
-import threading
 import types
 import weakref
 from collections import OrderedDict
@@ -19,7 +18,7 @@ from typing import Any
 from ..anomaly import MODE as ANOMALY
 from ..autograd import STATE, watched_by
 from ..graph import FORWARD_MODE
-from ..saved_packing import PACKING
+from ..saved_packing import PACKING, active_hooks
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from .capture import Capture, CompileRefused, Recorder, _settings_of
@@ -119,7 +118,7 @@ class Compiled:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         grad_enabled, tape = STATE.switches
-        packing = PACKING and PACKING.get(threading.get_ident())
+        packing = PACKING and active_hooks() is not None
         # run every op where a tape records, an outer compiled step captures, anomaly detection checks every rule,
         # saved values are packed, tangents ride along, or set_stance("force_eager") says so
         if tape is not None or ANOMALY[0] or packing or FORWARD_MODE or FORCE_EAGER[0]:

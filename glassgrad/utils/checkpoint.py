@@ -34,8 +34,11 @@ plainly, so that the trace shows its ops; a compiled step containing one runs ea
 
 ``context_fn`` (``use_reentrant=False`` only, as PyTorch) is called once per call and returns two context
 managers: the forward runs inside the first, the second run in backward inside the second. ``debug`` is taken and
-changes nothing (the check above already names the problem). With ``use_reentrant=False`` an output the segment did not
-make (an argument returned as it is) comes back as that very tensor, as PyTorch's.
+changes nothing (the check above already names the problem). ``saved_tensors_hooks`` around a checkpoint are
+not handed what the segment's ops save in its first run (the segment keeps none of it); PyTorch hands them the
+segment's tensor inputs instead (one pack per input), which glassgrad's node keeps as they are, unpacked. With
+``use_reentrant=False`` an output the segment did not make (an argument returned as it is) comes back as that very
+tensor, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from ..creation import default_generator
 from ..gradient_walk import gradients
 from ..graph import record
 from ..ops import Op, register
+from ..saved_tensors import outer_hooks_paused
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 
@@ -188,7 +192,7 @@ def _checkpointed(function: Callable, args: tuple, kwargs: dict, use_reentrant: 
         return function(*args, **kwargs)
     random_state = default_generator.numpy_generator.bit_generator.state if preserve_rng_state else None
     start = next(TICKS)
-    with enable_grad():
+    with enable_grad(), outer_hooks_paused():  # what the run saves is dropped: not for the hooks around it
         result = function(*args, **kwargs)
     outputs = _flat(result)
     boundary = _boundary([output for output in outputs if isinstance(output, Tensor)], start)
