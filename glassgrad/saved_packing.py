@@ -18,6 +18,7 @@ message of a ``disable_saved_tensors_hooks``, or None (``outer_hooks_paused``: n
 Empty while no thread has one: then recording a node (the one place that reads it, :func:`glassgrad.graph.record`)
 pays one test."""
 
+
 def active_hooks() -> tuple | None:
     """This thread's innermost ``(pack_hook, unpack_hook)``: the hooks that pack what an op saves now, or None."""
     contexts = PACKING.get(get_ident())
