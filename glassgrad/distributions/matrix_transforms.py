@@ -17,12 +17,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..arguments import shape_text
 from ..dtypes import finfo
+from ..linalg import _square
 from ..linalg_decompositions import cholesky
 from ..nn.functional import softplus
 from ..nn.padding import pad
@@ -31,9 +32,11 @@ from . import constraints
 from .transform_base import ParameterlessTransform, at_least_a_vector
 
 
-def _with_diagonal(matrix: Tensor, diagonal: Tensor) -> Tensor:
-    """``matrix``'s strict lower triangle with ``diagonal`` on the diagonal (zeros above)."""
-    return matrix.tril(-1) + diagonal.diag_embed()
+def _with_diagonal(matrix: Tensor, diagonal: Callable[[Tensor], Tensor], name: str) -> Tensor:
+    """``matrix``'s strict lower triangle with ``diagonal`` of its diagonal on the diagonal (zeros above); a
+    ``matrix`` that is no square matrix (nor a batch of them) is refused with PyTorch's RuntimeError."""
+    square = _square(matrix, name, integers=True)
+    return square.tril(-1) + diagonal(square.diagonal(dim1=-2, dim2=-1)).diag_embed()
 
 
 class LowerCholeskyTransform(ParameterlessTransform):
@@ -44,10 +47,10 @@ class LowerCholeskyTransform(ParameterlessTransform):
     codomain = constraints.lower_cholesky
 
     def _call(self, x: Tensor) -> Tensor:
-        return _with_diagonal(x, x.diagonal(dim1=-2, dim2=-1).exp())
+        return _with_diagonal(x, Tensor.exp, "LowerCholeskyTransform")
 
     def _inverse(self, y: Tensor) -> Tensor:
-        return _with_diagonal(y, y.diagonal(dim1=-2, dim2=-1).log())
+        return _with_diagonal(y, Tensor.log, "LowerCholeskyTransform.inv")
 
 
 class PositiveDefiniteTransform(ParameterlessTransform):
