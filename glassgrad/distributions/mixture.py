@@ -97,8 +97,11 @@ class MixtureSameFamily(Distribution):
         return x.unsqueeze(self._component_dim())
 
     def log_prob(self, value: Any) -> Tensor:
+        """``ln Σₖ πₖ pₖ(x)`` as ``logsumexp(log_softmax(logits) + ln pₖ(x))``: PyTorch normalises the Categorical's
+        (already normalised) logits once more, so a gradient taken with respect to ``mixture_distribution.logits``
+        itself sums to zero over the components, as PyTorch's does."""
         scores = self.component_distribution.log_prob(self._per_component(self.in_support(value)))
-        return (scores + self.mixture_distribution.logits).logsumexp(-1)
+        return (scores + self.mixture_distribution.logits.log_softmax(-1)).logsumexp(-1)
 
     def cdf(self, value: Any) -> Tensor:
         if self._event:
