@@ -28,6 +28,7 @@ specific registered pair of the two types' classes wins. Each rule is the textbo
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -46,7 +47,12 @@ RULES: dict[tuple[type, type], Rule] = {}
 
 
 def register_kl(type_p: type, type_q: type) -> Callable[[Rule], Rule]:
-    """A decorator: the function it wraps becomes ``kl_divergence``'s rule for ``type_p`` against ``type_q``."""
+    """A decorator: the function it wraps becomes ``kl_divergence``'s rule for ``type_p`` against ``type_q`` (two
+    classes; anything else is PyTorch's TypeError)."""
+    for name, kind in (("type_p", type_p), ("type_q", type_q)):
+        if not isinstance(kind, type):
+            raise TypeError(f"register_kl: {name} must be a Distribution subclass, got {kind!r}; pass the class, "
+                            "e.g. register_kl(Normal, Normal)")
 
     def add(rule: Rule) -> Rule:
         RULES[type_p, type_q] = rule
@@ -55,14 +61,31 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Rule], Rule]:
     return add
 
 
+def _most_specific(type_p: type, type_q: type, q_first: bool = False) -> tuple[type, type] | None:
+    """The registered pair ``(P, Q)`` whose P comes earliest in ``type_p``'s MRO, ties broken by ``type_q``'s
+    (``q_first``: Q's place first, ties broken by P's)."""
+    outer, inner = (type_q, type_p) if q_first else (type_p, type_q)
+    for kind in outer.__mro__:
+        for other in inner.__mro__:
+            pair = (other, kind) if q_first else (kind, other)
+            if pair in RULES:
+                return pair
+    return None
+
+
 def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
-    """``KL(p ‖ q)`` per batch entry, by the rule of the most specific registered pair of ``p``'s and ``q``'s types."""
-    for type_p in type(p).__mro__:
-        for type_q in type(q).__mro__:
-            if (type_p, type_q) in RULES:
-                return RULES[type_p, type_q](p, q)
-    raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} and {type(q).__name__} here; "
-                              "estimate it from samples: (p.log_prob(x) − q.log_prob(x)).mean() for x ~ p")
+    """``KL(p ‖ q)`` per batch entry, by the rule of the most specific registered pair of ``p``'s and ``q``'s types:
+    ``p``'s class first (PyTorch's left order). Where ``q``'s class first (the right order) picks another rule, the
+    pair is ambiguous: the left rule is used with PyTorch's RuntimeWarning asking to register the pair."""
+    left = _most_specific(type(p), type(q))
+    if left is None:
+        raise NotImplementedError(f"kl_divergence: no closed form for {type(p).__name__} and {type(q).__name__} "
+                                  "here; estimate it from samples: (p.log_prob(x) − q.log_prob(x)).mean() for x ~ p")
+    right = _most_specific(type(p), type(q), q_first=True)
+    if RULES[right] is not RULES[left]:
+        warnings.warn(f"Ambiguous kl_divergence({type(p).__name__}, {type(q).__name__}). Please "
+                      f"register_kl({left[0].__name__}, {right[1].__name__})", RuntimeWarning, stacklevel=2)
+    return RULES[left](p, q)
 
 
 @register_kl(Normal, Normal)
