@@ -8,6 +8,10 @@
   request (head and body), or that stays idle :data:`KEEP_ALIVE_SECONDS` between requests, and
   answers at most :data:`MAX_CONNECTIONS` connections at once (503 beyond): a client that sends
   slowly, or opens connections and sends nothing, cannot hold the server.
+* A request that is not well-formed HTTP/1.1 (a Content-Length that is negative, not a number or
+  given twice with different values; a Transfer-Encoding other than chunked; a broken chunk; a
+  request line with a space or a NUL in a header) gets 400 with the playground's one-line JSON
+  ``{"error": ...}`` naming what h11 found wrong, not uvicorn's bare "Invalid HTTP request received.".
   (Bodies over :data:`.safety.MAX_BODY_BYTES` are refused by the app itself: 413.)
 * :data:`GIL_TURN_SECONDS`: requests run in threads side by side, taking turns at Python's GIL.
   ``glassgrad serve`` shortens each turn from Python's 5 ms to 1 ms, so a step-through request
@@ -22,12 +26,13 @@ True
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any
 
 import h11
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
 
 REQUEST_SECONDS = 5.0
 KEEP_ALIVE_SECONDS = 5
@@ -57,13 +62,48 @@ def make_server(app: Any) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+class ProblemKeepingConnection(h11.Connection):
+    """h11's side of one connection that remembers why it refused the client's bytes (:attr:`problem`).
+
+    uvicorn catches h11's ``RemoteProtocolError`` and answers a fixed text; the reason is kept here
+    for :meth:`RequestDeadline.send_400_response` to say.
+    """
+
+    problem = ""
+
+    def next_event(self) -> Any:
+        try:
+            return super().next_event()
+        except h11.RemoteProtocolError as error:
+            self.problem = str(error)
+            raise
+
+
 class RequestDeadline(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, plus a deadline: a request must arrive whole within :data:`REQUEST_SECONDS`.
+    """uvicorn's HTTP/1.1 protocol, plus a deadline: a request must arrive whole within :data:`REQUEST_SECONDS`,
+    and a malformed request is answered with the playground's JSON error, naming what is wrong.
 
     The clock starts when the connection opens, or when the first bytes of a later request come;
     it stops once the client has sent the whole request (h11 says the client's side is no longer
     ``IDLE`` or ``SEND_BODY``), so the time the app takes to answer never counts.
     """
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.conn = ProblemKeepingConnection(h11.SERVER, config.h11_max_incomplete_event_size
+                                             or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE)
+
+    def send_400_response(self, msg: str) -> None:
+        """Answer a request h11 refused: 400, ``{"error": ...}`` with h11's reason on one line, then close."""
+        problem = getattr(self.conn, "problem", "")[:200]
+        body = json.dumps({"error": f"malformed HTTP request ({problem or msg.rstrip('.')}): send one well-formed "
+                                    "HTTP/1.1 request, as a browser does"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                      h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
