@@ -294,15 +294,24 @@ class SecurityHeaders(HttpMiddleware):
 
 
 def parse_json_object(raw: bytes) -> dict:
-    """The body as a JSON object; 400 for anything else (NaN and Infinity literals included)."""
+    """The body as a JSON object; 400 for anything else, 422 for NaN and Infinity literals and for a name
+    given twice in one object (Python's ``json`` would keep the last silently: ``{"steps": 1, "steps": 500}``)."""
     if not raw.strip():
         return {}
 
     def no_constants(name: str) -> None:
         raise ApiError(422, f"{name} is not a number JSON allows: send finite numbers only")
 
+    def no_repeats(pairs: list[tuple[str, Any]]) -> dict:
+        data = dict(pairs)
+        if len(data) < len(pairs):
+            seen: set[str] = set()
+            repeated = next(name for name, _ in pairs if name in seen or seen.add(name))
+            raise ApiError(422, f"field {repeated!r} is given more than once in one JSON object: send each field once")
+        return data
+
     try:
-        data = json.loads(raw, parse_constant=no_constants, parse_int=_json_integer)
+        data = json.loads(raw, parse_constant=no_constants, parse_int=_json_integer, object_pairs_hook=no_repeats)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ApiError(400, f"the request body is not valid JSON ({error})") from None
     if not isinstance(data, dict):
