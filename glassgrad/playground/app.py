@@ -87,14 +87,14 @@ MAX_COMPARE_STEPS = 300
 def _api(handler: Callable[..., Any], query: tuple[str, ...] = ()) -> Callable:
     """Wrap ``handler(app_state, fields, **path_params)``: parse JSON, run it off the event loop, reply.
 
-    ``query`` names URL query parameters read as fields too (whole numbers as numbers).
+    ``query`` names URL query parameters read as fields too (whole numbers as numbers); any other
+    query parameter, or one given twice, is refused (422) as an unknown body field is.
     """
 
     async def endpoint(request: Request) -> Response:
         try:
             data = parse_json_object(await request.body())
-            data.update({name: _query_value(request.query_params[name]) for name in query
-                         if name in request.query_params})
+            data.update(_query_fields(request.query_params.multi_items(), query, data))
             fields = Fields(data)
             result = await run_in_threadpool(handler, request.app.state, fields, **request.path_params)
         except ApiError as error:
@@ -103,6 +103,24 @@ def _api(handler: Callable[..., Any], query: tuple[str, ...] = ()) -> Callable:
                         media_type="application/json")
 
     return endpoint
+
+
+def _query_fields(pairs: list[tuple[str, str]], names: tuple[str, ...], body: dict) -> dict[str, int | str]:
+    """The URL's query parameters as fields: each one of ``names``, given once, and not in the body as well.
+
+    An unknown parameter is refused (422) as an unknown body field is: it is usually a typo
+    (``?sinse=5`` would otherwise answer from event 0).
+    """
+    fields: dict[str, int | str] = {}
+    for name, text in pairs:
+        if name not in names:
+            known = f"it takes only {', '.join(names)}" if names else "this request takes none, leave them out"
+            raise ApiError(422, f"unknown query parameter {name!r} in the URL: {known}")
+        if name in fields or name in body:
+            raise ApiError(422, f"{name} is given twice (in the URL{' and in the body' if name in body else ''}): "
+                                "give it once")
+        fields[name] = _query_value(text)
+    return fields
 
 
 def _query_value(text: str) -> int | str:
@@ -273,9 +291,13 @@ async def _index(request: Request) -> Response:
 
 
 async def _http_error(request: Request, error: HTTPException) -> Response:
-    messages = {404: f"nothing at {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+    """Starlette's 404 and 405 as one-line JSON errors that say what to do; the path, as routed, is quoted."""
+    headers = getattr(error, "headers", None) or {}
+    path = request.scope["path"]  # request.url.path would drop a %0A or %09 silently
+    messages = {404: f"nothing at {path!r}: check the address (the page is /, its API under /api/)",
+                405: f"{request.method} is not allowed on {path!r}: use {headers.get('Allow', 'another method')}"}
     return JSONResponse({"error": messages.get(error.status_code, error.detail)}, status_code=error.status_code,
-                        headers=getattr(error, "headers", None))
+                        headers=headers or None)
 
 
 async def _server_error(request: Request, error: Exception) -> Response:
