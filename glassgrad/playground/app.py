@@ -343,8 +343,9 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
     off = code_runner.UNSUPPORTED if code else CODE_OFF
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(HostAllowList), Middleware(CodeGuard, token=token, off=off),
-                    Middleware(SameOriginOnly), Middleware(BodySizeLimit), Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(HostAllowList), Middleware(CodeGuard, token=token, off=off),
+                    Middleware(SameOriginOnly), Middleware(BodySizeLimit)],  # outermost first: every refusal gets
+                                                                              # the security headers too
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=_lifespan,
     )

@@ -142,9 +142,10 @@ class SameOriginOnly(HttpMiddleware):
       than one ``Origin`` header (a browser sends one), or
       ``Sec-Fetch-Site: cross-site``/``same-site`` (another port of localhost is "same-site").
       A link from another site to the page itself (a GET navigation) is still answered.
-    * 415 for a POST whose body is not declared ``Content-Type: application/json``: without asking the
-      server first (a CORS preflight, which it never grants), another site can send only text, form or
-      multipart bodies (this is Jupyter's defence too).
+    * 415 for more than one ``Content-Type`` header, and for a POST whose body is not declared
+      ``Content-Type: application/json``: without asking the server first (a CORS preflight, which it
+      never grants), another site can send only text, form or multipart bodies (this is Jupyter's
+      defence too).
 
     Both refusals happen before the body is read: a refused request runs nothing.
     """
@@ -172,7 +173,11 @@ class SameOriginOnly(HttpMiddleware):
         if site in ("cross-site", "same-site") and not navigation:
             return 403, {"error": "refused: the browser says this request comes from another site "
                                   f"(Sec-Fetch-Site: {site}); only the playground's own page may use its API"}
-        media_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        media_types = _headers(scope, b"content-type")
+        if len(media_types) > 1:  # which one the body is in is anybody's guess, as with two Origin headers
+            return 415, {"error": f"the request has {len(media_types)} Content-Type headers "
+                                  f"({', '.join(map(repr, media_types))}): send one, Content-Type: application/json"}
+        media_type = (media_types[0] if media_types else "").split(";")[0].strip().lower()
         if scope["method"] == "POST" and media_type != "application/json":
             return 415, {"error": f"the request body must be JSON sent with Content-Type: application/json "
                                   f"(got {media_type or 'no Content-Type'})"}
@@ -270,7 +275,8 @@ class BodySizeLimit(HttpMiddleware):
 
 
 class SecurityHeaders(HttpMiddleware):
-    """ASGI middleware: a Content-Security-Policy that allows only this server (no CDN, no inline script)."""
+    """ASGI middleware: a Content-Security-Policy that allows only this server (no CDN, no inline script),
+    ``nosniff`` and ``no-store``. It is the outermost one, so refusals by the others carry them too."""
 
     HEADERS = [
         (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
