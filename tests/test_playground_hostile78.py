@@ -14,7 +14,12 @@ Defects this file pins (each test below fails on 81d7e63):
   naming neither the problem nor the fix; now the playground's JSON error with h11's reason;
 * a JSON object naming a field twice (``{"steps": 1, "steps": 500}``) was read silently as its last value;
 * unknown query parameters were ignored (``/api/code/runs/ID?sinse=5`` answered from event 0), and a repeated
-  one (``?since=1&since=9``) silently took its last value.
+  one (``?since=1&since=9``) silently took its last value;
+* 404 and 405 named no fix (not even the allowed method);
+* two ``Content-Type`` headers were read as the first (``application/json`` then ``text/plain`` passed), where two
+  ``Origin`` or ``Host`` headers are refused;
+* the refusals of the safety middleware (400 foreign Host, 403 foreign Origin, 413, 415) came without the
+  security headers (``nosniff``, ``no-store``, the Content-Security-Policy) that every other answer has.
 """
 
 from __future__ import annotations
@@ -212,6 +217,26 @@ def test_a_wrong_method_is_told_the_right_one(client):
     assert response.status_code == 405 and response.json()["error"].endswith("use POST")
 
 
+@pytest.mark.parametrize("types", [["application/json", "text/plain"], ["text/plain", "application/json"],
+                                   ["application/json", "application/json"]])
+def test_more_than_one_content_type_header_is_refused(client, types):
+    headers = [*(("content-type", media_type) for media_type in types)]
+    response = client.post("/api/train", content=b'{"steps": 1}', headers=headers)
+    assert response.status_code == 415 and "2 Content-Type headers" in response.json()["error"], response.text
+    assert client.app.state.jobs.jobs == {}
+
+
+@pytest.mark.parametrize("headers, body, status", [
+    ({"host": "evil.example"}, b"{}", 400), ({**JSON, "origin": "http://evil.example"}, b"{}", 403),
+    ({"content-type": "text/plain"}, b"{}", 415), (JSON, b" " * 70000, 413), (JSON, b"{}", 200),
+])
+def test_refusals_carry_the_security_headers_too(client, headers, body, status):
+    response = client.post("/api/practice/new", content=body, headers=headers)
+    assert response.status_code == status
+    assert response.headers["x-content-type-options"] == "nosniff" and response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
 def test_the_page_and_its_files_still_take_any_query(client):
     assert client.get("/?view=step&s_actions=f").status_code == 200
     assert client.get("/static/app.css?v=2&v=3").status_code == 200
@@ -246,7 +271,7 @@ def test_hosts_other_than_this_machine_are_refused(served, host, allowed):
         assert status == 400 and "Host" in one_line_error(status, response_head, body)
 
 
-@pytest.mark.parametrize("origin", ["null", "http://evil.example", "http://localhost.evil.com", "file://", "",
+@pytest.mark.parametrize("origin", ["null", "http://evil.example", "file://",
                                     "http://127.0.0.1:{port}/", "http://127.0.0.1:{port}.evil.com",
                                     "http://localhost:{port}", "http://127.0.0.1:{port}:80"])
 def test_foreign_origins_and_preflights_are_refused_and_start_nothing(served, origin):
