@@ -47,7 +47,17 @@ from . import special as special
 from . import testing as testing
 from . import training as training
 from . import utils as utils
-from .amp import autocast
+from .amp import (
+    autocast,
+    clear_autocast_cache,
+    cpu,
+    get_autocast_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+)
 from .anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from .aten_names import frobenius_norm, nuclear_norm, rsub, scalar_tensor
 from .aten_names import range as range  # PyTorch's deprecated torch.range, kept out of __all__ (Python's own)
@@ -664,6 +674,8 @@ __all__ = [
     "trapezoid", "trapz", "vander",
     # settings, shapes, dtype limits, evaluation mode, mixed precision and testing, by PyTorch's names
     "Size", "amp", "are_deterministic_algorithms_enabled", "func", "autocast", "broadcast_shapes", "broadcast_tensors",
+    "clear_autocast_cache", "cpu", "get_autocast_dtype", "is_autocast_cache_enabled", "is_autocast_enabled",
+    "set_autocast_cache_enabled", "set_autocast_dtype", "set_autocast_enabled",
     "finfo", "get_float32_matmul_precision", "get_num_threads", "iinfo", "inference_mode", "is_inference_mode_enabled",
     "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision", "set_num_threads", "testing",
     "use_deterministic_algorithms", "utils",
