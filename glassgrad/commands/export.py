@@ -13,7 +13,7 @@ from typing import Optional
 import typer
 
 from . import CommandError
-from .output_files import reporting_write_errors
+from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
 
 def export_torch(
@@ -26,6 +26,7 @@ def export_torch(
     import glassgrad as gg
     from glassgrad.torch_export import torch_source
 
+    refuse_overwriting_an_input(weights, "--weights", {"the model file": model_path})
     saved = gg.load(model_path)
     if not isinstance(saved, dict) or not isinstance(saved.get("architecture"), dict) \
             or not isinstance(saved.get("model"), dict):

@@ -14,7 +14,7 @@ from typing import Optional
 import typer
 
 from . import CommandError, switch
-from .output_files import reporting_write_errors
+from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
 
 def learn(
@@ -54,6 +54,7 @@ def learn(
         if export is not None:
             from ..io import write_atomically
 
+            refuse_overwriting_an_input(export, "--export", {"the progress file": progress.path})
             text = json.dumps(progress.export(loaded.id), ensure_ascii=False, indent=1) + "\n"
             with reporting_write_errors(export, "--export"):
                 written = write_atomically(export, text)

@@ -3,7 +3,9 @@
 Every command that writes (``trace --out``, ``export-torch --weights``, ``practice generate --out``,
 ``learn --export``, ``notebook --folder``, ``train --save`` …) reports a write that fails the same way:
 the file the user named (never the temporary file that :func:`glassgrad.io.write_atomically` writes
-first, ``.name.<pid>.<hex>.tmp``), the system's reason, and the option to change.
+first, ``.name.<pid>.<hex>.tmp``), the system's reason, and the option to change. A command that reads
+files refuses, before doing any work, an output that is one of them (:func:`refuse_overwriting_an_input`):
+``export-torch m.safetensors --weights m.safetensors`` would replace the model with its bare weights.
 """
 
 from __future__ import annotations
@@ -29,6 +31,24 @@ def reporting_write_errors(target: Path, option: str = "--out", what: str = "a p
         if str(error).startswith("cannot write"):  # glassgrad.io's own message already names the fix
             raise CommandError(str(error)) from None
         raise CommandError(f"cannot write {target}: {error.strerror or error}; {_fix(option, what)}") from None
+
+
+def refuse_overwriting_an_input(target: Path | None, option: str, inputs: dict[str, object]) -> None:
+    """Refuse an output ``target`` that is the same file as one of ``inputs`` (what each input is, by name:
+    ``{"the model": path}``; ``None`` entries and names that are no path, such as a dataset's, are skipped), so
+    that writing it cannot replace what the command reads; links and other spellings of a path count too."""
+    if target is None:
+        return
+    for what, source in inputs.items():
+        if source is None or not str(source):
+            continue
+        try:
+            same = os.path.samefile(target, source)
+        except OSError:  # either does not exist (yet): they cannot be the same file
+            continue
+        if same:
+            raise CommandError(f"{option} {target} is {what} this command reads: writing it would replace "
+                               f"{what}; give {option} another file name")
 
 
 def output_folder(folder: Path, option: str = "--out") -> Path:

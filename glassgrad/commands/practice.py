@@ -16,7 +16,7 @@ from typing import Optional
 import typer
 
 from . import CommandError
-from .output_files import reporting_write_errors
+from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
 FORMATS = ("json", "md", "html")
 KIND_HELP = ("forward-blank, backward-blank, relu-backward, softmax-ce-gradient, gd-update, "
@@ -126,6 +126,7 @@ def sheet(
     if from_trace is None:
         steps, title = diagonal_flip_steps(seed), f"The diagonal-flip network by hand (sheet {sheet_id(blanks, seed)})"
     else:
+        refuse_overwriting_an_input(out, "--out", {"the --from-trace file": from_trace})
         document = load_trace(from_trace)
         steps, title = steps_from_trace(document), f"By hand: {document.get('title') or from_trace}"
     worksheet = trace_worksheet(steps, blanks, seed, places, title=title)

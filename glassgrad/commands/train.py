@@ -18,7 +18,7 @@ import typer
 from ..nn.architecture import ACTIVATION_NAMES
 from ..training import Callback
 from . import CommandError
-from .output_files import reporting_write_errors
+from .output_files import refuse_overwriting_an_input, reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
     MAX_WIDTH,
@@ -153,6 +153,7 @@ def train(
     if max_parameters < 1:
         raise CommandError(f"--max-parameters must be at least 1, got {max_parameters}")
     check_save_path(save)
+    refuse_overwriting_an_input(save, "--save", {"the --data file": data})
 
     dataset = _load_data(data, target, seed)
     loss, n_outputs = _task(dataset, layers, loss)
