@@ -5,6 +5,7 @@ Command modules import their heavy dependencies inside the command functions, so
 ``glassgrad --help`` stays fast. An unexpected failure (RuntimeError, IndexError, …) is also
 one line, exit code 1, and so is running out of memory (commands check the sizes they are
 asked for before allocating; this is the last resort); ``GLASSGRAD_DEBUG=1`` shows its traceback.
+Ctrl-C is one line too, exit code 130 (files are written atomically, so none is left half-written).
 """
 
 from __future__ import annotations
@@ -62,7 +63,15 @@ def main(argv: list[str] | None = None) -> int:
         if type(error).__name__ == "Abort":
             return _one_line_error("aborted", 1)
         raise
+    if result == INTERRUPTED_CODE:  # Typer turns Ctrl-C into this code, silently; no command returns it itself
+        return _one_line_error(INTERRUPTED, INTERRUPTED_CODE)
     return result if isinstance(result, int) else 0
+
+
+INTERRUPTED_CODE = 130
+"""The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+INTERRUPTED = ("stopped by Ctrl-C before the command finished; files are written whole or not at all, so no file "
+               "was left half-written: run the command again to finish it")
 
 
 def _one_line_error(message: str, code: int) -> int:
