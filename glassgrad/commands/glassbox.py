@@ -147,6 +147,8 @@ def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], see
     if seed is not None:
         if "seed" not in accepted:
             raise CommandError(f"the {name} experiment always starts from the lesson's weights: it takes no --seed")
+        if seed < 0:  # NumPy's own refusal ("expected non-negative integer") names neither the option nor the fix
+            raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
         options["seed"] = seed
     return options
 
