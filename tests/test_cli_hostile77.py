@@ -1,0 +1,206 @@
+"""Round 77: the command line under hostile and careless input (beyond tests/test_cli_hostile_inputs.py).
+
+The standard: bad input gets one clear line on stderr naming the problem and the fix, a non-zero exit code,
+and no data lost. Defects fixed here: an output path equal to an input path replaced the input
+(``export-torch m --weights m`` left a model without its architecture; ``train --data d.csv --save d.csv``
+wrote a model over the data; ``practice sheet --from-trace t.json --out t.json``), Ctrl-C ended with exit
+code 130 and nothing on stderr, and ``experiment depth --seed -1`` printed NumPy's "expected non-negative
+integer". The rest pins cases that already behaved.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import glassgrad as gg
+from glassgrad.cli import main
+
+
+def run(capsys, *argv):
+    code = main([str(part) for part in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def refused(capsys, *argv, code: int = 2) -> str:
+    got, out, err = run(capsys, *argv)
+    assert got == code, (argv, out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("glassgrad: error: "), err
+    assert "Traceback" not in out + err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli77") / "moons.safetensors"
+    assert main(["train", "--data", "moons", "--layers", "2,4,2", "--epochs", "1", "--save", str(path)]) == 0
+    return path
+
+
+def copy_of(path: Path, folder: Path) -> Path:
+    target = folder / path.name
+    target.write_bytes(path.read_bytes())
+    return target
+
+
+# --- defects: an output that is an input ---------------------------------------------------------
+
+
+def test_export_weights_over_the_model_itself_is_refused_and_the_model_kept(capsys, tmp_path, model):
+    mine = copy_of(model, tmp_path)
+    before = mine.read_bytes()
+    err = refused(capsys, "export-torch", mine, "--weights", mine)
+    assert f"--weights {mine} is the model file this command reads" in err and "another file name" in err
+    assert mine.read_bytes() == before
+    assert run(capsys, "evaluate", mine)[0] == 0  # still a whole model
+
+
+def test_the_same_file_by_another_spelling_or_a_link_counts(capsys, tmp_path, model):
+    mine = copy_of(model, tmp_path)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to(mine)
+    before = mine.read_bytes()
+    for target in (tmp_path / "." / mine.name, link):
+        refused(capsys, "export-torch", mine, "--weights", target)
+    assert mine.read_bytes() == before
+
+
+def test_train_save_over_its_own_csv_is_refused_before_training(capsys, tmp_path):
+    data = tmp_path / "points.csv"
+    data.write_text("x1,x2,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
+    before = data.read_bytes()
+    err = refused(capsys, "train", "--data", data, "--epochs", "1", "--save", data)
+    assert f"--save {data} is the --data file this command reads" in err
+    assert data.read_bytes() == before and "training " not in capsys.readouterr().out
+
+
+def test_a_worksheet_over_its_own_trace_is_refused(capsys, tmp_path):
+    trace = tmp_path / "trace.json"
+    assert main(["trace", "diagonal-flip", "--format", "json", "--out", str(trace)]) == 0
+    capsys.readouterr()
+    before = trace.read_bytes()
+    err = refused(capsys, "practice", "sheet", "--from-trace", trace, "--out", trace)
+    assert "is the --from-trace file this command reads" in err
+    assert trace.read_bytes() == before
+
+
+def test_learn_export_over_the_progress_database_is_refused(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLASSGRAD_DATA_DIR", str(tmp_path))
+    assert main(["learn", "--map"]) == 0
+    capsys.readouterr()
+    database = next(tmp_path.glob("progress.*"))
+    before = database.read_bytes()
+    err = refused(capsys, "learn", "--export", database)
+    assert "is the progress file this command reads" in err
+    assert database.read_bytes() == before
+
+
+def test_a_new_or_different_output_is_still_written(capsys, tmp_path, model):
+    out = tmp_path / "weights.safetensors"
+    code, _, err = run(capsys, "export-torch", model, "--weights", out)
+    assert code == 0 and out.exists(), err
+
+
+# --- defect: Ctrl-C ------------------------------------------------------------------------------
+
+
+def test_ctrl_c_while_training_is_one_line_with_exit_130_and_saves_nothing(capsys, tmp_path, monkeypatch, model):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gg, "fit", interrupted)
+    kept = copy_of(model, tmp_path)
+    before = kept.read_bytes()
+    err = refused(capsys, "train", "--data", "moons", "--epochs", "1", "--save", kept, code=130)
+    assert "stopped by Ctrl-C" in err and "run the command again" in err
+    assert kept.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [kept.name]
+
+
+# --- defect: experiment seeds --------------------------------------------------------------------
+
+
+def test_a_negative_experiment_seed_names_the_option(capsys, tmp_path):
+    err = refused(capsys, "experiment", "depth", "--seed", "-1", "--steps", "1", "--out", tmp_path)
+    assert "--seed must be a whole number >= 0, got -1" in err and "non-negative integer" not in err
+    assert not any(tmp_path.iterdir())
+
+
+# --- pinned: cases that already behaved ----------------------------------------------------------
+
+
+def foreign_files(folder: Path, model: Path) -> dict[str, tuple[Path, str]]:
+    raw = model.read_bytes()
+    files = {
+        "truncated": (raw[: len(raw) // 2], "it is truncated"),
+        "empty": (b"", "too few for a header length"),
+        "pickle": (pickle.dumps({"weight": 1}), "never unpickles"),
+        "header": (struct.pack("<Q", 2**62) + raw[8:], "wrong header"),
+        "json": (struct.pack("<Q", 10) + b"{not json}", "not valid JSON"),
+    }
+    written = {name: (folder / f"{name}.safetensors", expected) for name, (_, expected) in files.items()}
+    for name, (path, _) in written.items():
+        path.write_bytes(files[name][0])
+    zipped = folder / "torch.pt"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps({"weight": 1}))
+    written["zip"] = (zipped, "ZIP archive")
+    other = folder / "other.safetensors"
+    gg.save({"fc.weight": gg.zeros(2, 2)}, other, metadata={"source": "another tool"})
+    written["no architecture"] = (other, "no architecture")
+    return written
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict", "export-torch"])
+def test_damaged_and_foreign_model_files_are_one_line(capsys, tmp_path, model, command):
+    extra = ["--input", "1,2"] if command == "predict" else []
+    for name, (path, expected) in foreign_files(tmp_path, model).items():
+        err = refused(capsys, command, path, *extra)
+        assert str(path) in err and expected in err, (name, err)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["train", "--epochs", "0"], "--batch-size and --epochs must be at least 1"),
+    (["train", "--epochs", "abc"], "Invalid value for '--epochs'"),
+    (["train", "--lr", "nan"], "--lr must be a positive finite number, got nan"),
+    (["train", "--lr", "-inf"], "--lr must be a positive finite number"),
+    (["train", "--val-fraction", "nan"], "--val-fraction must be between 0 and 1"),
+    (["train", "--clip", "inf"], "--clip must be a positive finite"),
+    (["train", "--seed", "-1"], "--seed must be a whole number >= 0"),
+    (["train", "--data", "moons", "--layers", "2,-3,2"], "--layers needs"),
+    (["train", "--data", "moons", "--epoch", "1"], "Possible options: --epochs"),
+    (["trian"], "Did you mean 'train'"),
+    (["landscape", "--grid", "4"], "--grid must be between 5 and 201"),
+    (["serve", "--code-time-limit", "nan"], "--code-time-limit nan is out of range"),
+    (["practice", "generate", "--seed", "-1"], "seed must be a whole number from 0 up"),
+])
+def test_bad_option_values_are_one_line(capsys, argv, expected):
+    assert expected in refused(capsys, *argv)
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("x1,x2,label\n1,nan,0\n2,3,1\n", "missing value ('nan')"),
+    ("x1,x2,label\n1,inf,0\n2,3,1\n", "'inf' is not a finite number"),
+    ("x1,x2,label\n1,abc,0\n2,3,1\n", "'abc' is not a number"),
+    ("x1,x2,label\n1,2\n2,3,1\n", "2 cells, but the header"),
+    ("a,b\n1,2\n", "no column named 'label'"),
+    ("x1,x2,label\n", "no data rows"),
+])
+def test_bad_csv_rows_are_one_line_naming_the_place(capsys, tmp_path, model, content, expected):
+    data = tmp_path / "bad.csv"
+    data.write_text(content)
+    for argv in (["train", "--data", data], ["evaluate", model, "--data", data, "--split", "all"]):
+        assert expected in refused(capsys, *argv)
+
+
+def test_writes_into_a_missing_folder_or_onto_a_folder_are_one_line(capsys, tmp_path, model):
+    for argv in (["train", "--data", "moons", "--save", tmp_path / "no" / "m.safetensors"],
+                 ["export-torch", model, "--weights", tmp_path],
+                 ["trace", "diagonal-flip", "--out", tmp_path / "no" / "t.txt"],
+                 ["practice", "generate", "--out", tmp_path]):
+        refused(capsys, *argv)
