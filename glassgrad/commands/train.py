@@ -290,6 +290,7 @@ def _matched(dataset, info: dict, name: str):
     import numpy as np
 
     from glassgrad.data import TensorDataset
+    from glassgrad.data.files import columns_by_name
 
     X, y = (t.array for t in dataset.tensors)
     features, classes = dataset.feature_names, dataset.class_names
@@ -299,7 +300,7 @@ def _matched(dataset, info: dict, name: str):
         if missing:
             listed = ", ".join(map(repr, missing[:3])) + (f" … ({len(missing)} in all)" if len(missing) > 3 else "")
             raise CommandError(f"{name} lacks input column(s) the model was trained with: {listed}")
-        X = X[:, [features.index(column) for column in trained_features]]
+        X = X[:, columns_by_name(name, features, trained_features)]
     if classes and trained_classes and classes != trained_classes:
         unknown = [label for label in classes if label not in trained_classes]
         if unknown:

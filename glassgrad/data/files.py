@@ -218,8 +218,25 @@ def load_csv_features(path: str | os.PathLike, feature_names: Sequence[str] | No
             if missing:
                 raise ValueError(f"{path}: the header has no column named {', '.join(map(repr, missing))}, "
                                  f"which the model takes as input; its columns are: {', '.join(names)}")
-            columns = [names.index(name) for name in feature_names]
+            columns = columns_by_name(path, names, feature_names)
     return _numbers(path, rows, lines, columns, names).astype(np.float32)
+
+
+def columns_by_name(source: str | os.PathLike, names: Sequence[str], wanted: Sequence[str]) -> list[int]:
+    """The positions in ``names`` (a file's header) of the columns ``wanted`` (a model's inputs), in that order.
+
+    The same header as ``wanted`` gives every column as it stands. Otherwise a wanted name that the header
+    repeats is refused (ValueError naming ``source``): picking its first copy twice would feed the model the
+    wrong numbers without a word.
+    """
+    names, wanted = list(names), list(wanted)
+    if names == wanted:
+        return list(range(len(names)))
+    repeated = sorted({name for name in wanted if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{source}: the header names {', '.join(map(repr, repeated))} more than once, so the "
+                         "model's inputs cannot be picked by name; give each column its own name")
+    return [names.index(name) for name in wanted]
 
 
 # --- IDX (the MNIST file format) -------------------------------------------------------------
