@@ -27,7 +27,8 @@ def notebook(
 ) -> None:
     """Open the lesson notebooks in JupyterLab: one per chapter, with exercises graded in the notebook.
     They are copied into --folder first and the copies are what you edit. JupyterLab is optional:
-    pip install "glassgrad[notebook]"."""
+    pip install "glassgrad\\[notebook]"."""
+    # the help is rich markup, where [notebook] would vanish as a tag: \\[ keeps the bracket
     import subprocess
     import sys
 
