@@ -204,3 +204,36 @@ def test_writes_into_a_missing_folder_or_onto_a_folder_are_one_line(capsys, tmp_
                  ["trace", "diagonal-flip", "--out", tmp_path / "no" / "t.txt"],
                  ["practice", "generate", "--out", tmp_path]):
         refused(capsys, *argv)
+
+
+# --- defect: a repeated column name picked the wrong column ----------------------------------------
+
+
+def test_a_repeated_input_column_name_is_refused_not_picked_twice(capsys, tmp_path, model):
+    """The moons model takes x1, x2; a file whose header repeats x1 fed its first x1 twice, silently."""
+    data = tmp_path / "rows.csv"
+    data.write_text("x1,x2,x1\n0.5,0.25,9\n")
+    err = refused(capsys, "predict", model, "--input", data)
+    assert f"{data}: the header names 'x1' more than once" in err and "give each column its own name" in err
+
+
+def test_a_model_trained_on_a_repeated_name_reads_the_same_header_as_it_stands(capsys, tmp_path):
+    """Trained on columns 'x, x', a file with that header gave column 1 twice: the same row answered otherwise
+    from a file than from --input."""
+    data = tmp_path / "train.csv"
+    data.write_text("x,x,label\n" + "".join(f"{i},{(i * 7) % 5},{int((i * 7) % 5 > 2)}\n" for i in range(40)))
+    saved = tmp_path / "m.safetensors"
+    assert main(["train", "--data", str(data), "--epochs", "3", "--save", str(saved)]) == 0
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x,x\n5,0\n")
+    capsys.readouterr()
+    from_file, from_text = (run(capsys, "predict", saved, "--input", given) for given in (rows, "5,0"))
+    assert from_file[0] == from_text[0] == 0 and from_file[1] == from_text[1]
+
+
+def test_notebook_help_shows_the_install_extra(capsys, monkeypatch):
+    """Rich markup read [notebook] as a tag and dropped it: the help said pip install "glassgrad"."""
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["notebook", "--help"]) == 0
+    words = " ".join(capsys.readouterr().out.split())  # the help wraps where the terminal ends
+    assert 'pip install "glassgrad[notebook]"' in words and 'pip install "glassgrad".' not in words
