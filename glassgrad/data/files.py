@@ -40,6 +40,16 @@ EXACT_LABEL_LIMIT = 2**53
 # --- CSV -----------------------------------------------------------------------------------
 
 
+def _first_undecodable(path: Path) -> tuple[int, int]:
+    """The line (counting from 1) and the value of the first byte of ``path`` that is not UTF-8."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return raw.count(b"\n", 0, error.start) + 1, raw[error.start]
+    return 1, 0  # not reached: called only after a decoding error
+
+
 def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[str], list[list[str]], list[int], bool]:
     """Column names, the data rows, their line numbers and whether there was a header row.
 
@@ -50,11 +60,11 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
         reader = csv.reader(handle, delimiter=delimiter)
         try:
             numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-        except UnicodeDecodeError as error:
+        except UnicodeDecodeError:
+            line, byte = _first_undecodable(path)  # the reader decodes in blocks: its line_num lags behind
             raise ValueError(
-                f"{path}, after line {reader.line_num}: the file is not UTF-8 text (byte "
-                f"0x{error.object[error.start]:02x} is not UTF-8); save it as UTF-8 (e.g. 'CSV UTF-8' in a "
-                "spreadsheet, or iconv -f latin1 -t utf-8)") from None
+                f"{path}, line {line}: the file is not UTF-8 text (byte 0x{byte:02x} is not UTF-8); save it as "
+                "UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet, or iconv -f latin1 -t utf-8)") from None
         except csv.Error as error:
             line = reader.line_num
             if "field larger than field limit" in str(error):
