@@ -157,6 +157,9 @@ def load_problem_set(path: str | Path) -> list[Problem]:
     """
     path = Path(path)
     if not path.is_file():
+        if path.is_dir():
+            raise IsADirectoryError(f"the problem-set file {path} is a folder, not a file: give a file written by "
+                                    "`glassgrad practice generate --format json`")
         raise FileNotFoundError(f"no such problem-set file: {path}")
     fix = "give a file written by `glassgrad practice generate --format json`"
     try:
