@@ -237,3 +237,18 @@ def test_notebook_help_shows_the_install_extra(capsys, monkeypatch):
     assert main(["notebook", "--help"]) == 0
     words = " ".join(capsys.readouterr().out.split())  # the help wraps where the terminal ends
     assert 'pip install "glassgrad[notebook]"' in words and 'pip install "glassgrad".' not in words
+
+
+# --- defects: messages that named the wrong place or the wrong problem -------------------------------
+
+
+def test_a_non_utf8_byte_is_named_by_its_line(capsys, tmp_path):
+    """The CSV reader decodes in blocks, so the message said 'after line 0' for a bad byte on line 3."""
+    data = tmp_path / "latin.csv"
+    data.write_bytes(b"x1,x2,label\n1,2,0\ncaf\xe9,3,1\n")
+    assert f"{data}, line 3: the file is not UTF-8 text (byte 0xe9" in refused(capsys, "train", "--data", data)
+
+
+def test_a_folder_given_as_a_problem_set_is_called_a_folder(capsys, tmp_path):
+    err = refused(capsys, "practice", "check", tmp_path, "-a", "1")
+    assert f"{tmp_path} is a folder, not a file" in err and "no such" not in err
