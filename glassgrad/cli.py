@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from .commands import COMMAND_MODULES, CommandError
+from .commands import COMMAND_MODULES, CommandError, CommandFailed
 
 app = typer.Typer(
     name="glassgrad",
@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, ValueError, TypeError, OSError) as error:
         # OSError: a path that cannot be read or written (missing, a folder, no permission)
         return _one_line_error(str(error) or type(error).__name__, 2)
+    except CommandFailed as error:
+        return _one_line_error(str(error), 1)
     except (RuntimeError, IndexError, KeyError, ArithmeticError) as error:
         if os.environ.get("GLASSGRAD_DEBUG"):
             raise

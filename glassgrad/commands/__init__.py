@@ -18,3 +18,11 @@ def switch(name: str, help: str) -> Any:
 
 class CommandError(Exception):
     """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
+class CommandFailed(Exception):
+    """The command ran but did not get its result (training diverged): said in one line, exit code 1.
+
+    The details (the reason, what to try) are printed to standard output first; this line on standard
+    error is what a script or a log filtering errors sees.
+    """

@@ -17,7 +17,7 @@ import typer
 
 from ..nn.architecture import ACTIVATION_NAMES
 from ..training import Callback
-from . import CommandError
+from . import CommandError, CommandFailed
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
@@ -183,7 +183,9 @@ def train(
             print(history.diverged.message)
         if save is not None:
             print(f"nothing was saved to {save}")
-        return 1
+        raise CommandFailed(f"training diverged at epoch {history.diverged.epoch}, step {history.diverged.step} "
+                            f"(the reason is above): lower --lr (now {lr:g}) or add --clip 1.0"
+                            + (f"; nothing was saved to {save}" if save is not None else ""))
     final = _print_summary(model, loss_fn, train_set, val_set, history)
     if len(val_set) < MIN_VALIDATION:
         enough = enough_validation(len(dataset))
