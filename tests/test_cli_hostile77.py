@@ -252,3 +252,16 @@ def test_a_non_utf8_byte_is_named_by_its_line(capsys, tmp_path):
 def test_a_folder_given_as_a_problem_set_is_called_a_folder(capsys, tmp_path):
     err = refused(capsys, "practice", "check", tmp_path, "-a", "1")
     assert f"{tmp_path} is a folder, not a file" in err and "no such" not in err
+
+
+# --- defect: a failed run said nothing on stderr -----------------------------------------------------
+
+
+def test_a_diverging_run_ends_with_one_error_line(capsys, tmp_path):
+    """Exit code 1 came with an empty stderr: a script logging errors saw nothing."""
+    model = tmp_path / "m.safetensors"
+    code, out, err = run(capsys, "train", "--data", "xor", "--optimizer", "sgd", "--lr", "1000", "--save", model)
+    assert code == 1 and "Training stopped at epoch" in out and not model.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("glassgrad: error: training diverged at epoch 1"), err
+    assert "lower --lr (now 1000)" in lines[0] and f"nothing was saved to {model}" in lines[0]
