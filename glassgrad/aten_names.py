@@ -32,7 +32,7 @@ import numpy as np
 
 from . import linalg
 from .arguments import check_alpha, resolve_dtype
-from .creation import _leaf, _real, check_steps, full
+from .creation import _leaf, _real, check_steps, full, tensor_argument
 from .device import check_device
 from .dtypes import get_default_dtype
 from .tensor import Tensor, lift
@@ -76,6 +76,7 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``√(Σ x²)`` over ``dim`` (one or two dims)."""
+    tensor_argument(input, "frobenius_norm", "input", 1)
     dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
     if len(dims) > 2:
         raise ValueError(f"frobenius_norm: dim holds at most 2 dims, got {dims}; use gg.linalg.vector_norm for more")
@@ -85,6 +86,7 @@ def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
 def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The sum of the singular values of the matrices in the two dims ``dim`` (the last two when None); as in
     PyTorch, ``nuclear_norm(x, True)`` means ``keepdim=True``."""
+    tensor_argument(input, "nuclear_norm", "input", 1)
     if isinstance(dim, bool):
         dim, keepdim = None, dim
     dims = (-2, -1) if dim is None else tuple(dim)

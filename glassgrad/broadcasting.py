@@ -31,6 +31,10 @@ def broadcast_shapes(*shapes: Any) -> Size:
 
 
 def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
-    """Each tensor expanded to the shape all of them broadcast to."""
+    """Each tensor expanded to the shape all of them broadcast to (a number among them is PyTorch's TypeError)."""
+    for position, tensor in enumerate(tensors):
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"broadcast_tensors: expected Tensor as element {position} in argument 0, but got "
+                            f"{type(tensor).__name__}")
     shape = broadcast_shapes(*(tensor.shape for tensor in tensors))
     return tuple(tensor.expand(shape) for tensor in tensors)

@@ -1699,7 +1699,13 @@ def _fits(shape: tuple, size: int) -> bool:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product ``input @ other`` with NumPy's rules for 1-D and batched operands."""
     a, b = input, lift(other, input)
-    if a.array.ndim == 0 or b.array.ndim == 0:
+    try:
+        scalar = a.array.ndim == 0 or b.array.ndim == 0
+    except AttributeError:  # gg.matmul(2.5, w): PyTorch's one-line TypeError, where .array failed
+        from .creation import tensor_argument
+        tensor_argument(input, "matmul", "input", 1)
+        raise
+    if scalar:
         raise RuntimeError("matmul: both operands need at least one dimension (use * for scalars)")
     inner_a = a.array.shape[-1]
     inner_b = b.array.shape[-2] if b.array.ndim > 1 else b.array.shape[0]

@@ -166,7 +166,7 @@ def where(self: Tensor, condition: Any, other: Any) -> Tensor:
 
 def adjoint(input: Tensor) -> Tensor:
     """The last two dims swapped (the conjugate transpose, which for real numbers is the transpose ``mT``)."""
-    return last_two_swapped(input, "adjoint()", "Consider using x.conj().")
+    return last_two_swapped(tensor_argument(input, "adjoint", "input", 1), "adjoint()", "Consider using x.conj().")
 
 
 add("where", where)
@@ -219,7 +219,7 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 
 def detach(input: Tensor) -> Tensor:
     """``input.detach()``."""
-    return input.detach()
+    return tensor_argument(input, "detach", "input", 1).detach()
 
 
 def geqrf(input: Tensor) -> tuple[Tensor, Tensor]:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .autograd import bump_version, is_grad_enabled, note_unreplayable
+from .creation import tensor_argument
 from .graph import become, check_in_place, cut, records_tangent
 from .tensor import Tensor, refuse_inference, refuse_no_grad_view
 from .tensor_methods import _in_place_form, add, write_in_place
@@ -105,9 +106,10 @@ add("detach_", detach_)
 
 
 def function_form(name: str) -> Any:
-    """``gg.name(x, …)``: the method ``x.name(…)`` as a function."""
+    """``gg.name(x, …)``: the method ``x.name(…)`` as a function; a number or a list for ``x`` is PyTorch's
+    one-line TypeError naming the argument (``abs_(): argument 'input' (position 1) must be Tensor, not float``)."""
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-        return getattr(input, name)(*args, **kwargs)
+        return getattr(tensor_argument(input, name, "input", 1), name)(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"``gg.{name}(x, …)`` is ``x.{name}(…)``."

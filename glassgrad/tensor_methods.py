@@ -35,7 +35,7 @@ from .arguments import (
     shape_text,
 )
 from .autograd import is_grad_enabled, note_read, recorded_call, recorded_cast
-from .creation import _filled, copied, drawn, sample_of, scaled_draws
+from .creation import _filled, copied, drawn, sample_of, scaled_draws, tensor_argument
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, get_default_dtype, int32
 from .graph import records_tangent
@@ -668,7 +668,11 @@ def write_in_place(tensor: Tensor, compute: Any, name: str = "in-place operation
     refused under grad mode, as in PyTorch). A result that does not fit the dtype (floats into an integer tensor)
     is refused, as in PyTorch, instead of being cut to whole numbers, and so is one that another operand broadcast
     to a larger shape (``x.lerp_(y, w)`` with ``w`` of shape (1, n) for an x of shape (n,)), instead of having
-    its leading 1s dropped by ``copy_`` without a word."""
+    its leading 1s dropped by ``copy_`` without a word. A number or a list where the tensor goes (``gg.abs_(2.5)``,
+    ``F.relu_([x])``, the function forms, which share this) is PyTorch's one-line TypeError naming the argument,
+    where it failed here with an AttributeError."""
+    if not isinstance(tensor, Tensor):
+        tensor_argument(tensor, name, "input", 1)
     # in a graph the op reads a copy of the old numbers, which its backward may need after the tensor changes
     source = tensor.clone() if tensor._requires_grad and (is_grad_enabled() or records_tangent(tensor)) else tensor
     result = compute(source)

@@ -28,7 +28,7 @@ def takes_inplace(function: Callable) -> Callable:
             *args, inplace = args
         if not inplace:
             return function(input, *args, **kwargs)
-        return write_in_place(input, lambda source: function(source, *args, **kwargs))
+        return write_in_place(input, lambda source: function(source, *args, **kwargs), f"{function.__name__}_")
 
     return with_inplace
 
