@@ -76,7 +76,10 @@ def expit(input: Any) -> Tensor:
 
 def logit(input: Any, eps: float | None = None) -> Tensor:
     """``ln(p/(1 − p))``, σ's inverse; ``eps`` first clamps p to ``[eps, 1 − eps]``
-    (a row: :data:`glassgrad.ops_math.LOGIT`)."""
+    (a row: :data:`glassgrad.ops_math.LOGIT`). A negative ``eps`` is none, as in PyTorch (whose None is −1):
+    no clamp, and a gradient of NaN outside [0, 1], where clamping to [−1, 2] gave a finite slope there."""
+    if eps is not None and eps < 0:
+        eps = None
     p = as_tensor(input)
     return apply(ops_math.LOGIT, (p,), _float_data(p), eps)
 
