@@ -142,6 +142,36 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _sharing(array)
 
 
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor sharing memory with an object of Python's buffer protocol (``bytearray``, ``array.array``,
+    ``mmap``): ``count`` entries of ``dtype`` (all that fit when −1) from byte ``offset`` on; the sizes are checked
+    with PyTorch's ValueErrors. A read-only buffer (``bytes``) gives a read-only tensor, with a warning: an in-place
+    change to it raises, where PyTorch's writes into the buffer it calls non-writable."""
+    try:
+        length = memoryview(buffer).nbytes
+    except TypeError:
+        raise ValueError("object does not implement Python buffer protocol.") from None
+    numpy_dtype = resolve_dtype(dtype)
+    size = numpy_dtype.itemsize
+    if length == 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length "
+                         f"({length} bytes) minus 1")
+    if count < 0 and (length - offset) % size:
+        raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a multiple "
+                         f"of element size ({size})")
+    if count > 0 and count * size > length - offset:
+        raise ValueError(f"requested buffer length ({count} * {size} bytes) after offset ({offset} bytes) must not "
+                         f"be greater than actual buffer length ({length} bytes)")
+    array = np.frombuffer(buffer, numpy_dtype, count if count > 0 else -1, offset)
+    if not array.flags.writeable:
+        warn_once("The given buffer is not writable, so neither is the tensor sharing its memory: an in-place "
+                  "change to it raises. You may want to copy the buffer (bytearray(b)) or make it writable before "
+                  "converting it to a tensor. This type of warning will be suppressed for the rest of this program.")
+    return _leaf(array, requires_grad)
+
+
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` itself if it already is a tensor (of that dtype; of another, ``data.to(dtype)``, whose gradient flows
     back to ``data``); a NumPy array of that dtype is shared, as by :func:`from_numpy` (PyTorch's too); else a new
