@@ -34,6 +34,7 @@ import math
 from typing import Any
 
 from . import ops_math, ops_special
+from .arguments import number_argument
 from .autograd import recorded_call
 from .composed import _no_logarithm
 from .composed import xlogy as xlogy
@@ -76,11 +77,12 @@ def expit(input: Any) -> Tensor:
 
 def logit(input: Any, eps: float | None = None) -> Tensor:
     """``ln(p/(1 − p))``, σ's inverse; ``eps`` first clamps p to ``[eps, 1 − eps]``
-    (a row: :data:`glassgrad.ops_math.LOGIT`). A negative ``eps`` is none, as in PyTorch (whose None is −1):
-    no clamp, and a gradient of NaN outside [0, 1], where clamping to [−1, 2] gave a finite slope there."""
-    if eps is not None and eps < 0:
-        eps = None
+    (a row: :data:`glassgrad.ops_math.LOGIT`). As in PyTorch, a negative ``eps`` clamps nothing (it is ``None``:
+    the slope is NaN outside [0, 1], where the value is) and ``eps`` may be a 0-d tensor."""
     p = as_tensor(input)
+    if eps is not None:
+        eps = float(number_argument(eps, "logit", "eps"))
+        eps = None if eps < 0 else eps
     return apply(ops_math.LOGIT, (p,), _float_data(p), eps)
 
 
