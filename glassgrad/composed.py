@@ -443,7 +443,7 @@ def _shared_among_ties(flat: Tensor, position: int) -> Tensor:
     tied entries with every other entry made −∞ (the smallest with +∞, for a −∞ median)."""
     value = flat.array[position]
     if flat.array.dtype.kind != "f":
-        return flat[position]
+        return flat[position].clone()  # a new tensor, as PyTorch's: flat[position] is a view of the input
     ties = _plain_tensor(np.isnan(flat.array) if np.isnan(value) else flat.array == value)
     if value == -np.inf:
         return where(ties, flat, flat.new_tensor(np.inf)).amin()
@@ -526,7 +526,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None, append: 
             raise RuntimeError(f"diff expects {name} to have the shape of input {tuple(x.shape)} except along dim "
                                f"{axis}, got {tuple(part.shape)}")
     if n == 0:
-        return x
+        return x.clone()  # a new tensor, as PyTorch's: x itself let a write to the result change the input
     if len(parts) > 1:
         x = cat(parts, axis)
     for _ in range(n):
