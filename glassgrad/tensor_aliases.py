@@ -242,6 +242,8 @@ def _householder_form(array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from scipy.linalg import lapack  # here, not at the top: `import glassgrad` does not load SciPy
 
     routine = lapack.dgeqrf if array.dtype == np.float64 else lapack.sgeqrf
+    if array.size == 0:  # no matrix, or matrices with no rows or columns: LAPACK is not called, as PyTorch's
+        return array.copy(), np.zeros((*array.shape[:-2], min(array.shape[-2:])), array.dtype)
     matrices = array.astype(np.float64 if array.dtype == np.float64 else np.float32).reshape(-1, *array.shape[-2:])
     parts = [routine(matrix)[:2] for matrix in matrices]
     packed = np.stack([p[0] for p in parts]).reshape(array.shape).astype(array.dtype)
