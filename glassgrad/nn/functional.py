@@ -808,8 +808,9 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x − λ·sign(x)`` where ``|x| > λ``, else 0 (one row, ``softshrink``: slope 0 there even for an infinite
-    upstream, as PyTorch)."""
+    upstream, as PyTorch). λ may be a 0-d tensor, as PyTorch's Scalar."""
     x = _activation_input(input, "softshrink")
+    lambd = float(number_argument(lambd, "softshrink", "lambd"))
     if not 0 <= lambd <= np.finfo(x.array.dtype).max:  # PyTorch's check (a NaN too): below 0 the pieces would cross
         raise RuntimeError(f"softshrink: lambd must be in [0, {np.finfo(x.array.dtype).max:g}] for {x.dtype}, got "
                            f"{lambd}")
@@ -817,8 +818,10 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """``x`` where ``|x| > λ``, else 0."""
+    """``x`` where ``|x| > λ``, else 0. λ may be a 0-d tensor, as PyTorch's Scalar (the backward read it as an
+    array: AttributeError 'astype')."""
     x = _activation_input(input, "hardshrink")
+    lambd = float(number_argument(lambd, "hardshrink", "lambd"))
     return apply(ops.HARDSHRINK, (x,), x.array, lambd)
 
 
