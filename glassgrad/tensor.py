@@ -782,7 +782,10 @@ class Tensor:
         except TypeError:
             if op.refuses_bool and self.array.dtype == bool_:  # mask -= mask: NumPy's TypeError, PyTorch's RuntimeError
                 raise RuntimeError(op.refuses_bool) from None
-            made = ufunc(self.array, value)
+            try:
+                made = ufunc(self.array, value)
+            except ValueError as error:  # int /= a tensor of another shape: NumPy's broadcast ValueError
+                raise _shape_error(name, self, value, error) from None
             if made.shape != self.array.shape:  # uint8 += int8 of more dims: PyTorch's RuntimeError, not NumPy's
                 raise _shape_error(name, self, value, f"the result would have shape {shape_text(made.shape)}") from None
             if not can_cast(made.dtype, self.array.dtype):  # PyTorch's rule: a kind casts within itself (uint8 += int8)
