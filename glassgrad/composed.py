@@ -139,10 +139,12 @@ def equal(input: Tensor, other: Tensor) -> bool:
 
 
 @_method
-def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+def count_nonzero(input: Tensor, dim: Any = None, *more: int) -> Tensor:
     """How many entries are not 0, over ``dim`` (every dim by default, and for ``dim=()``, as PyTorch's sum); a
-    0-d tensor's dim 0 (or -1) is its one entry."""
+    0-d tensor's dim 0 (or -1) is its one entry. The dims may come one by one, ``x.count_nonzero(0, 1)``, as
+    PyTorch's method takes them."""
     x = as_tensor(input)
+    dim = (dim, *more) if more else dim
     axis = _axis_arg(x, dim, None, "count_nonzero", every_if_empty=True)
     if axis is not None and len(set(np.atleast_1d(axis))) != np.size(axis):
         raise RuntimeError(f"count_nonzero: dims {tuple(np.atleast_1d(dim).tolist())} name a dim twice")

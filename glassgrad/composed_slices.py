@@ -51,10 +51,11 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:
 
 
 @_method
-def broadcast_to(input: Tensor, size: Any) -> Tensor:
-    """The tensor stretched to ``size`` as broadcasting would (``expand``; -1 keeps a dim)."""
-    return as_tensor(input).expand(shape_arg(tuple(size) if isinstance(size, (list, tuple)) else (size,),
-                                             "broadcast_to"))
+def broadcast_to(input: Tensor, size: Any, *more: int) -> Tensor:
+    """The tensor stretched to ``size`` as broadcasting would (``expand``; -1 keeps a dim); the sizes may also come
+    one by one, ``x.broadcast_to(2, 3, 4)``, as PyTorch's method takes them."""
+    sizes = (size, *more) if more else tuple(size) if isinstance(size, (list, tuple)) else (size,)
+    return as_tensor(input).expand(shape_arg(sizes, "broadcast_to"))
 
 
 @_method

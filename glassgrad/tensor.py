@@ -1232,8 +1232,11 @@ class Tensor:
         dim = dim if dim >= 0 else dim + self.array.ndim + 1
         return self.reshape(self.array.shape[:dim] + (1,) + self.array.shape[dim:])
 
-    def squeeze(self, dim: int | tuple[int, ...] | None = None) -> Tensor:
-        """The dims of size 1 taken out: all of them, or those among ``dim`` (an int or a tuple)."""
+    def squeeze(self, dim: int | tuple[int, ...] | None = None, *more: int) -> Tensor:
+        """The dims of size 1 taken out: all of them, or those among ``dim`` (an int or a tuple, or the dims one by
+        one, ``x.squeeze(0, 1)``, as PyTorch's method takes them)."""
+        if more:
+            dim = (dim, *more)
         if dim is None:
             return self.reshape(tuple(n for n in self.array.shape if n != 1))
         if self.array.ndim == 0:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
