@@ -312,7 +312,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
     not a number (as PyTorch); ``∂/∂y = x/y``, 0 where x is 0 and y ≤ 0 (PyTorch gives NaN at y = 0). Where x is 0
     and y = ∞ the value is 0 and ``∂/∂x`` is 0 (PyTorch: ∞).
     """
-    x, y = float_operands(input, other)
+    x, y = float_operands(input, other, "xlogy")
     no_log = Tensor._wrap(recorded_call(_no_logarithm, x.array, y.array, 0))  # ln y no number, or 0·∞: NaN there
     return x * where(no_log, y.new_tensor(1.0), y).log()  # ln 1 = 0 there: finite slopes
 
@@ -331,7 +331,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     ``∂/∂a = σ(a − b)``: 1 for a = ∞ > b (``∞ − ∞`` is never formed); where a = b, ±∞ too, the gap is 0 and each
     gets ½ (PyTorch: NaN at ±∞).
     """
-    a, b = float_operands(input, other)
+    a, b = float_operands(input, other, "logaddexp")
     same = _plain_tensor(a.array == b.array)  # ∞ = ∞ too: the gap is 0 there, where ∞ − ∞ would be NaN
     gap = where(same, 0.0, a) - where(same, 0.0, b)
     return a.maximum(b) + (-gap.abs()).exp().log1p()
@@ -341,7 +341,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``√(a² + b²)`` without forming a² (its row, :data:`glassgrad.ops_math.HYPOT`): 3e19 in float32, or 300 in
     float16, would overflow to inf, and 1e-30 squared vanish to 0."""
-    a, b = float_operands(input, other)
+    a, b = float_operands(input, other, "hypot")
     return _broadcasting(ops_math.HYPOT, (a, b), a.array, b.array)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import ops_math
-from .arguments import check_dim, is_floating, shape_text
+from .arguments import broadcast_error, check_dim, is_floating, shape_text
 from .autograd import recorded_call
 from .composed import _computed_tensor, _plain_tensor, logaddexp
 from .creation import as_tensor
@@ -47,10 +47,14 @@ def _float(x: Tensor) -> Tensor:
     return x if is_floating(x.array.dtype) else as_tensor(_float_data(x))
 
 
-def _pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
-    """Two operands as tensors; a number takes the tensor's dtype (as in ``x + 1.0``)."""
+def _pair(input: Any, other: Any, name: str) -> tuple[Tensor, Tensor]:
+    """Two operands of the op ``name`` as tensors; a number takes the tensor's dtype (as in ``x + 1.0``). Shapes
+    that do not broadcast together are PyTorch's RuntimeError (the NumPy mask of ``fmax`` raised NumPy's
+    ValueError)."""
     a = input if isinstance(input, Tensor) else as_tensor(input, dtype=as_tensor(other).dtype)
     b = other if isinstance(other, Tensor) else as_tensor(other, dtype=a.dtype)
+    if (error := broadcast_error(name, a.shape, b.shape)) is not None:
+        raise error
     return a, b
 
 
@@ -109,7 +113,7 @@ def nextafter(input: Tensor, other: Any) -> Tensor:
     """The next number after ``input`` toward ``other`` in the dtype's spacing; ``∂/∂input = 1``, ``∂/∂other = 0``
     (zeros, as PyTorch's, when other requires grad: a ``where`` that takes every entry from the result, over zeros
     of slope 0 in b's graph, so ∂/∂other requires no grad, as PyTorch's), PyTorch 2.13's slopes."""
-    a, b = float_operands(input, other)
+    a, b = float_operands(input, other, "nextafter")
     out = apply(ops_math.NEXTAFTER, (a,), a.array, b.array)
     if b.requires_grad:
         out = where(Tensor._wrap(np.ones(out.shape, dtype=bool)), out, with_zero_slope(b, 0.0))
@@ -121,7 +125,7 @@ def copysign(input: Tensor, other: Any) -> Tensor:
     """``|a|`` with the sign of ``b`` (its sign bit: −0.0 counts as negative); ``∂/∂a = ±1``, ``∂/∂b = 0``: the
     signs ±1 are a function of ``b`` with slope 0 (:func:`glassgrad.ops.with_zero_slope`), so ∂/∂b is zeros when b
     requires grad, and ∂/∂a stays in b's graph, as PyTorch's (a second derivative to b is 0, not ``None``)."""
-    a, b = float_operands(input, other)
+    a, b = float_operands(input, other, "copysign")
     return a.abs() * with_zero_slope(b, Tensor._wrap(recorded_call(_signs, b.array, a.array.dtype)))
 
 
@@ -133,7 +137,7 @@ def _signs(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
 @_method
 def logaddexp2(input: Tensor, other: Any) -> Tensor:
     """``log₂(2ᵃ + 2ᵇ)``, without overflow: ``logaddexp(a·ln 2, b·ln 2)/ln 2``."""
-    a, b = float_operands(input, other)
+    a, b = float_operands(input, other, "logaddexp2")
     return logaddexp(a * LN2, b * LN2) / LN2
 
 
@@ -150,7 +154,7 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 @_method
 def ldexp(input: Tensor, other: Any) -> Tensor:
     """``x·2ᵉ``."""
-    x, exponent = float_operands(input, other)
+    x, exponent = float_operands(input, other, "ldexp")
     return x * 2 ** exponent
 
 
@@ -163,7 +167,7 @@ def _first_unless_nan(pick_first: Any, a: np.ndarray, b: np.ndarray) -> np.ndarr
 
 def _pick_unless_nan(name: str, pick_first: Any) -> Any:
     def function(input: Tensor, other: Any) -> Tensor:
-        a, b = _pair(input, other)
+        a, b = _pair(input, other, name)
         return where(_plain_tensor(recorded_call(_first_unless_nan, pick_first, a.array, b.array)), a, b)
     function.__name__ = function.__qualname__ = name
     return _method(function)

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import linalg, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import (
+    broadcast_error,
     broadcastable,
     broadcasts_to,
     check_dim,
@@ -183,15 +184,19 @@ def _broadcasting(op: Any, parents: tuple, *arrays: np.ndarray) -> Tensor:
     return apply(op, parents, *arrays)
 
 
-def float_operands(input: Any, other: Any) -> tuple[Tensor, Tensor]:
-    """Both operands of an op whose result is a float (``hypot``, ``xlogy``, ``copysign``, …) as tensors in its
-    dtype (:func:`glassgrad.arguments.float_dtype`: bool with float16 is float16, int with int float32); a Python
-    number is lifted as in ``x + 2.0``. The conversions are differentiable."""
+def float_operands(input: Any, other: Any, name: str) -> tuple[Tensor, Tensor]:
+    """Both operands of the op ``name`` whose result is a float (``hypot``, ``xlogy``, ``copysign``, …) as tensors
+    in its dtype (:func:`glassgrad.arguments.float_dtype`: bool with float16 is float16, int with int float32); a
+    Python number is lifted as in ``x + 2.0``. The conversions are differentiable. Shapes that do not broadcast
+    together are PyTorch's RuntimeError here (a NumPy mask worked out from both, before any op, raised NumPy's
+    ValueError)."""
     if not isinstance(input, Tensor):
         if not isinstance(other, Tensor):
             raise TypeError(f"expected a tensor operand, got {type(input).__name__} and {type(other).__name__}")
         input = lift(input, other, exact=True)
     a, b = input, lift(other, input, exact=True)
+    if (error := broadcast_error(name, a.shape, b.shape)) is not None:
+        raise error
     dtype = float_dtype(a.array, b.array)
     return a.to(dtype), b.to(dtype)
 
