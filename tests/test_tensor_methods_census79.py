@@ -20,6 +20,9 @@ Defects fixed this round (each test marked so fails on 9d2dc68):
   forward and failed in backward with a raw ``AttributeError: 'Tensor' object has no attribute 'astype'``.
 * ``x /= y`` (and ``x.div_(y)``) of an integer tensor with a ``y`` of a shape that does not broadcast raised
   NumPy's raw ValueError; PyTorch's RuntimeError now, naming both shapes.
+* ``xlogy``, ``logaddexp``, ``logaddexp2``, ``nextafter``, ``fmax``, ``fmin`` of operands whose shapes do not
+  broadcast raised NumPy's raw ValueError (a mask worked out from both arrays before any op); PyTorch's
+  RuntimeError now.
 * ``x.broadcast_to(2, 3, 4)``, ``x.squeeze(0, 1)``, ``x.count_nonzero(0, 1)``: PyTorch's methods take an int list
   one by one too; glassgrad's raised TypeError (too many positional arguments).
 """
@@ -120,6 +123,16 @@ def test_integer_true_division_in_place_by_a_wrong_shape_is_runtime_error(torch,
     with pytest.raises(RuntimeError, match="shape"):
         update(g, gg.tensor(y_array))
     assert g.tolist() == x_array.tolist()
+
+
+@pytest.mark.parametrize("name", ["xlogy", "logaddexp", "logaddexp2", "nextafter", "fmax", "fmin", "hypot",
+                                  "copysign"])
+def test_binary_float_ops_of_shapes_that_do_not_broadcast_are_runtime_error(torch, name):
+    """Fails on 9d2dc68 (all but hypot, copysign): NumPy's raw ValueError."""
+    for lib in (torch, gg):
+        with pytest.raises(RuntimeError):
+            getattr(lib.ones(3, 4), name)(lib.ones(4, 3))
+    assert getattr(gg.ones(3, 4), name)(gg.ones(4)).shape == getattr(torch.ones(3, 4), name)(torch.ones(4)).shape
 
 
 @pytest.mark.parametrize("call", [
