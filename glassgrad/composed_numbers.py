@@ -208,8 +208,11 @@ def _angles(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
 @_method
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """A copy with the entries at the flat positions ``index`` (of the tensor read as one row) set to ``source``
-    (``accumulate=True``: added to)."""
+    (``accumulate=True``: added to). The index must be int64, as PyTorch's: a bool index was taken as a mask."""
     x, index, source = as_tensor(input), as_tensor(index), as_tensor(source)
+    if index.array.dtype != np.int64:
+        raise RuntimeError(f"put: expected a long (int64) tensor for index, but got {index.array.dtype.name}; "
+                           "convert it (index.long())")
     if index.numel() != source.numel():  # one source entry per index, as PyTorch (index_put would broadcast one)
         raise IndexError(f"put: the index has {index.numel()} entries but source has {source.numel()}; give one "
                          "source entry per index")
