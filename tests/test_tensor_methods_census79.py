@@ -23,6 +23,8 @@ Defects fixed this round (each test marked so fails on 9d2dc68):
 * ``xlogy``, ``logaddexp``, ``logaddexp2``, ``nextafter``, ``fmax``, ``fmin`` of operands whose shapes do not
   broadcast raised NumPy's raw ValueError (a mask worked out from both arrays before any op); PyTorch's
   RuntimeError now.
+* ``x.put(mask, source)`` with a bool index (two True entries, two source entries) silently put through the mask;
+  PyTorch refuses any index but int64 with RuntimeError, as glassgrad now does (a float index was IndexError).
 * ``x.broadcast_to(2, 3, 4)``, ``x.squeeze(0, 1)``, ``x.count_nonzero(0, 1)``: PyTorch's methods take an int list
   one by one too; glassgrad's raised TypeError (too many positional arguments).
 """
@@ -133,6 +135,16 @@ def test_binary_float_ops_of_shapes_that_do_not_broadcast_are_runtime_error(torc
         with pytest.raises(RuntimeError):
             getattr(lib.ones(3, 4), name)(lib.ones(4, 3))
     assert getattr(gg.ones(3, 4), name)(gg.ones(4)).shape == getattr(torch.ones(3, 4), name)(torch.ones(4)).shape
+
+
+@pytest.mark.parametrize("index", [[True, False, True, False], [1.0, 2.0]], ids=["bool", "float"])
+@pytest.mark.parametrize("name", ["put", "put_"])
+def test_put_takes_only_an_int64_index(torch, name, index):
+    """Fails on 9d2dc68: the bool index was a mask (a silent result), the float one IndexError."""
+    for lib in (torch, gg):
+        with pytest.raises(RuntimeError):
+            getattr(lib.zeros(4), name)(lib.tensor(index), lib.tensor([5.0, 6.0]))
+    assert gg.zeros(4).put(gg.tensor([1, 2]), gg.tensor([5.0, 6.0])).tolist() == [0.0, 5.0, 6.0, 0.0]
 
 
 @pytest.mark.parametrize("call", [
