@@ -309,7 +309,7 @@ def shape_arg(shape: tuple, name: str) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for position, n in enumerate(shape):
-        if getattr(n, "ndim", None) == 0 and n.dtype.kind in "iu":
+        if getattr(n, "ndim", None) == 0 and not isinstance(n, np.dtype) and n.dtype.kind in "iu":  # a dtype has ndim
             continue  # a 0-d integer tensor (or array) counts as its number, as in PyTorch
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(

@@ -31,7 +31,7 @@ from .autograd import SIZED_BY_VALUES, note_unreplayable
 from .composed import _plain_tensor, _unique_dim
 from .composed_joins import tensor_split
 from .composed_picks import scatter_reduce
-from .creation import as_tensor
+from .creation import as_tensor, tensor_argument
 from .functions import cat
 from .ops_index import diagonal_index
 from .tensor import Tensor
@@ -47,7 +47,7 @@ def _method(function: Any) -> Any:
 @_method
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     """``input.reshape(other.shape)``."""
-    return as_tensor(input).reshape(tuple(other.shape))
+    return as_tensor(input).reshape(tuple(tensor_argument(other, "reshape_as", "other").shape))
 
 
 @_method

@@ -1267,7 +1267,12 @@ class Tensor:
         return view_of(self, ops.EXPAND, target)
 
     def expand_as(self, other: Tensor) -> Tensor:
-        return self.expand(other.shape)
+        shape = getattr(other, "shape", None)
+        if shape is None:  # a number or a tuple: PyTorch's TypeError, not a raw AttributeError
+            from .creation import tensor_argument  # here: creation imports this module
+
+            tensor_argument(other, "expand_as", "other")
+        return self.expand(shape)
 
     def __getitem__(self, index: Any) -> Tensor:
         index, advanced = _plain_index(index)

@@ -260,6 +260,9 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
     """``other`` multiplied by the whole m×m Q of ``geqrf``'s ``(a, tau)``: ``Q·C`` (``left=False``: ``C·Q``;
     ``transpose=True``: Qᵀ). Q is ``householder_product`` of the reflectors padded to m columns."""
     a, taus, c = as_tensor(input), as_tensor(tau), as_tensor(other)
+    if a.ndim < 2 or taus.ndim < 1:  # a.shape[-2] was a raw IndexError
+        raise RuntimeError(f"ormqr: input must have at least 2 dims and tau at least 1, got shapes "
+                           f"{tuple(a.shape)} and {tuple(taus.shape)}")
     rows, reflectors = a.shape[-2], taus.shape[-1]
     columns = a[..., :reflectors]
     if reflectors < rows:

@@ -313,7 +313,7 @@ def type_dtype(dtype: Any) -> Any:
 @method
 def type_as(self: Tensor, other: Tensor) -> Tensor:
     """``self.to(other.dtype)``."""
-    return self.to(other.dtype)
+    return self.to(tensor_argument(other, "type_as", "other").dtype)
 
 
 @method
@@ -501,7 +501,7 @@ add("mT", property(last_two_swapped, doc="The last two dims swapped (a batch of 
 @method
 def view_as(self: Tensor, other: Tensor) -> Tensor:
     """``self.view(other.shape)``."""
-    return self.view(other.shape)
+    return self.view(tensor_argument(other, "view_as", "other").shape)
 
 
 @method
