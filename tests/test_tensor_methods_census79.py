@@ -25,6 +25,10 @@ Defects fixed this round (each test marked so fails on 9d2dc68):
   RuntimeError now.
 * ``x.put(mask, source)`` with a bool index (two True entries, two source entries) silently put through the mask;
   PyTorch refuses any index but int64 with RuntimeError, as glassgrad now does (a float index was IndexError).
+* ``x.view_as((2, 3))``, ``reshape_as``, ``expand_as``, ``type_as`` of a number or tuple raised a raw
+  AttributeError ('tuple' object has no attribute 'shape'); ``x.reshape(gg.float32)`` (a dtype among the sizes) a raw
+  AttributeError from the size check (a NumPy dtype has ``ndim``); ``ormqr`` of a 0-d tensor a raw IndexError. Each
+  is PyTorch's class now (TypeError, TypeError, RuntimeError).
 * ``x.broadcast_to(2, 3, 4)``, ``x.squeeze(0, 1)``, ``x.count_nonzero(0, 1)``: PyTorch's methods take an int list
   one by one too; glassgrad's raised TypeError (too many positional arguments).
 """
@@ -145,6 +149,20 @@ def test_put_takes_only_an_int64_index(torch, name, index):
         with pytest.raises(RuntimeError):
             getattr(lib.zeros(4), name)(lib.tensor(index), lib.tensor([5.0, 6.0]))
     assert gg.zeros(4).put(gg.tensor([1, 2]), gg.tensor([5.0, 6.0])).tolist() == [0.0, 5.0, 6.0, 0.0]
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda lib, x: x.view_as((2, 3)), TypeError), (lambda lib, x: x.reshape_as(3), TypeError),
+    (lambda lib, x: x.expand_as((2, 3)), TypeError), (lambda lib, x: x.type_as(2.0), TypeError),
+    (lambda lib, x: x.reshape(lib.float32), TypeError), (lambda lib, x: x.expand(2, lib.float32), TypeError),
+    (lambda lib, x: x[0, 0].ormqr(x[0, 0], x[0, 0]), RuntimeError),
+], ids=["view_as", "reshape_as", "expand_as", "type_as", "reshape_dtype", "expand_dtype", "ormqr_0d"])
+def test_misused_arguments_raise_pytorchs_class(torch, call, error):
+    """Fails on 9d2dc68: raw AttributeError / IndexError from inside glassgrad."""
+    with pytest.raises(error):
+        call(torch, torch.ones(2, 3))
+    with pytest.raises(error):
+        call(gg, gg.ones(2, 3))
 
 
 @pytest.mark.parametrize("call", [
