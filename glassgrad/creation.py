@@ -44,7 +44,7 @@ from .generator import Generator, moved_to
 from .memory_formats import check_memory_format
 from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
-from .tensor import Tensor, apply, int64, numbers_array, untracked
+from .tensor import Tensor, apply, int64, numbers_array, tensor_argument, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -186,17 +186,6 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
         refuse_backward_strides(data)
         return _sharing(data)
     return copied(data, dtype, False, None)
-
-
-def tensor_argument(value: Any, function: str, name: str, position: int | None = None, optional: bool = False) -> Any:
-    """``value`` itself when it is a tensor (or None, for an ``optional`` one); else PyTorch's one-line TypeError
-    naming the argument: ``linear(): argument 'weight' (position 2) must be Tensor, not int``. For the arguments
-    PyTorch takes only as tensors (a layer's weight, bias, running statistics), where a number, a list or a NumPy
-    array failed deep inside with an AttributeError."""
-    if isinstance(value, Tensor) or optional and value is None:
-        return value
-    where = "" if position is None else f" (position {position})"
-    raise TypeError(f"{function}(): argument '{name}'{where} must be Tensor, not {type(value).__name__}")
 
 
 def _sharing(array: np.ndarray) -> Tensor:

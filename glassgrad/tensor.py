@@ -1269,8 +1269,6 @@ class Tensor:
     def expand_as(self, other: Tensor) -> Tensor:
         shape = getattr(other, "shape", None)
         if shape is None:  # a number or a tuple: PyTorch's TypeError, not a raw AttributeError
-            from .creation import tensor_argument  # here: creation imports this module
-
             tensor_argument(other, "expand_as", "other")
         return self.expand(shape)
 
@@ -1707,13 +1705,23 @@ def _fits(shape: tuple, size: int) -> bool:
     return known > 0 and size % known == 0 if -1 in shape else known == size
 
 
+def tensor_argument(value: Any, function: str, name: str, position: int | None = None, optional: bool = False) -> Any:
+    """``value`` itself when it is a tensor (or None, for an ``optional`` one); else PyTorch's one-line TypeError
+    naming the argument: ``linear(): argument 'weight' (position 2) must be Tensor, not int``. For the arguments
+    PyTorch takes only as tensors (a layer's weight, bias, running statistics), where a number, a list or a NumPy
+    array failed deep inside with an AttributeError."""
+    if isinstance(value, Tensor) or optional and value is None:
+        return value
+    where = "" if position is None else f" (position {position})"
+    raise TypeError(f"{function}(): argument '{name}'{where} must be Tensor, not {type(value).__name__}")
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product ``input @ other`` with NumPy's rules for 1-D and batched operands."""
     a, b = input, lift(other, input)
     try:
         scalar = a.array.ndim == 0 or b.array.ndim == 0
     except AttributeError:  # gg.matmul(2.5, w): PyTorch's one-line TypeError, where .array failed
-        from .creation import tensor_argument
         tensor_argument(input, "matmul", "input", 1)
         raise
     if scalar:

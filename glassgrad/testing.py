@@ -34,6 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from . import creation
+from .arguments import Size
+from .creation import tensor
+from .dtypes import finfo, iinfo, promote_types
+from .tensor import Tensor
+
 TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
               np.dtype(np.float64): (1e-7, 1e-7), np.dtype(np.complex64): (1.3e-6, 1e-5),
               np.dtype(np.complex128): (1e-7, 1e-7)}
@@ -122,7 +128,6 @@ def _pairs(actual: Any, expected: Any, where: tuple[Any, ...], options: dict[str
 
 
 def _leaf(actual: Any, expected: Any, where: tuple[Any, ...], options: dict[str, Any]) -> Callable[[], None]:
-    from .tensor import Tensor
 
     def fail(message: str) -> None:
         raise _Failure(AssertionError, message, where)
@@ -173,7 +178,6 @@ def _isnan(value: Any) -> bool:
 
 def _compare_tensors(actual: Any, expected: Any, rtol: float, atol: float, options: dict[str, Any],
                      fail: Callable[[str], None]) -> None:
-    from .arguments import Size
 
     a, e = (value if isinstance(value, np.ndarray) else value.array for value in (actual, expected))
     if a.shape != e.shape:
@@ -186,7 +190,6 @@ def _compare_tensors(actual: Any, expected: Any, rtol: float, atol: float, optio
     if a.dtype != e.dtype:
         if options["check_dtype"]:
             fail(f"The values for attribute 'dtype' do not match: {a.dtype} != {e.dtype}.")
-        from .dtypes import promote_types
         common = promote_types(a.dtype, e.dtype)
         a, e = a.astype(common), e.astype(common)
     matches = _isclose(a, e, rtol, atol, options["equal_nan"])
@@ -262,8 +265,6 @@ def assert_allclose(actual: Any, expected: Any, rtol: float | None = None, atol:
     """Deprecated (a ``FutureWarning``, as PyTorch's): ``assert_close`` with NaN equal to NaN, dtypes promoted and
     looser defaults (float16: 1e-3 and 1e-3; float32: 1e-4 and 1e-5; float64: 1e-5 and 1e-8); a non-tensor is
     made a tensor first (``expected`` of ``actual``'s dtype)."""
-    from .creation import tensor
-    from .tensor import Tensor
 
     warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future "
                   "release. Please use `torch.testing.assert_close()` instead.", FutureWarning, stacklevel=2)
@@ -288,8 +289,6 @@ def make_tensor(*shape: Any, dtype: Any, device: Any = None, low: float | None =
     of a tensor twice as long in the last dim; ``exclude_zero`` replaces zeros by 1 (integers) or the dtype's
     smallest normal number (floats).
     """
-    from . import creation
-    from .dtypes import finfo, iinfo
 
     dtype = np.dtype(dtype)
     if len(shape) == 1 and isinstance(shape[0], Sequence):
