@@ -265,3 +265,24 @@ def test_a_diverging_run_ends_with_one_error_line(capsys, tmp_path):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("glassgrad: error: training diverged at epoch 1"), err
     assert "lower --lr (now 1000)" in lines[0] and f"nothing was saved to {model}" in lines[0]
+
+
+# --- an empty entry in a comma-separated option (after round 77) ---------------------------------
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["train", "--data", "moons", "--layers", "2,,2", "--epochs", "1"], "--layers"),
+    (["train", "--data", "moons", "--layers", "2,8,", "--epochs", "1"], "--layers"),
+    (["experiment", "learning-rate", "--lrs", "0.1,,1"], "--lrs"),
+])
+def test_an_empty_entry_between_commas_is_refused_not_skipped(capsys, argv, option):
+    """``--layers 2,,2`` trained a 2-2 network and ``--lrs 0.1,,1`` ran two rates: a number left out was
+    skipped without a word, so another network or experiment ran than the one written. Now one line names the
+    option, the example and what was given."""
+    err = refused(capsys, *argv)
+    assert f"{option} must be comma-separated" in err and repr(argv[argv.index(option) + 1]) in err
+
+
+def test_an_empty_entry_in_a_predicted_row_is_refused(capsys, model):
+    err = refused(capsys, "predict", model, "--input", "0.5,")
+    assert "--input must be comma-separated numbers or a .csv path, got '0.5,'" in err

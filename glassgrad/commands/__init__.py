@@ -4,6 +4,7 @@ Keep imports at the top of these modules light: load NumPy-heavy or plotting cod
 inside the command functions.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox", "learn", "landscape", "notebook", "export"]
@@ -18,6 +19,19 @@ def switch(name: str, help: str) -> Any:
 
 class CommandError(Exception):
     """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
+def comma_separated(text: str, kind: Callable[[str], Any], refusal: str) -> list:
+    """``text``'s comma-separated entries read by ``kind`` (``int``, ``float``), or the one-line ``refusal``. An
+    empty entry (``64,,10``, a trailing comma) is refused, not skipped: it is usually a number left out, and
+    skipping it would run something else than was meant."""
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        if "" in parts:
+            raise ValueError(text)
+        return [kind(part) for part in parts]
+    except ValueError:
+        raise CommandError(f"{refusal}, got {text!r}") from None
 
 
 class CommandFailed(Exception):

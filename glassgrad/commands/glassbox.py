@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from . import CommandError, switch
+from . import CommandError, comma_separated, switch
 from .output_files import output_folder, reporting_write_errors
 
 OUTPUT = Path("glassgrad-output")
@@ -140,10 +140,8 @@ def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], see
     if lrs is not None:
         if name != "learning-rate":
             raise CommandError("--lrs belongs to the learning-rate experiment")
-        try:
-            options["learning_rates"] = [float(part) for part in lrs.split(",") if part.strip()]
-        except ValueError:
-            raise CommandError(f"--lrs must be comma-separated numbers such as 0.001,0.1,1,10, got {lrs!r}") from None
+        options["learning_rates"] = comma_separated(lrs, float,
+                                                    "--lrs must be comma-separated numbers such as 0.001,0.1,1,10")
     if seed is not None:
         if "seed" not in accepted:
             raise CommandError(f"the {name} experiment always starts from the lesson's weights: it takes no --seed")

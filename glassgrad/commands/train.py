@@ -17,7 +17,7 @@ import typer
 
 from ..nn.architecture import ACTIVATION_NAMES
 from ..training import Callback
-from . import CommandError, CommandFailed
+from . import CommandError, CommandFailed, comma_separated
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
@@ -394,10 +394,7 @@ def _input_rows(text: str, feature_names: Optional[list]):
 
     if Path(text).suffix.lower() == ".csv":
         return load_csv_features(text, feature_names)
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        raise CommandError(f"--input must be comma-separated numbers or a .csv path, got {text!r}") from None
+    values = comma_separated(text, float, "--input must be comma-separated numbers or a .csv path")
     with np.errstate(over="ignore"):
         row = np.array([values], dtype=np.float32)
     for position, (value, stored) in enumerate(zip(values, row[0]), 1):

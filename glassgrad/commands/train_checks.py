@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from . import CommandError
+from . import CommandError, comma_separated
 
 MAX_WIDTH = 100_000
 """Neurons in one layer (and classes of a task) that ``train`` accepts."""
@@ -26,10 +26,7 @@ def parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[i
     """The --layers sizes from input to output (left out: one hidden layer of 256), each checked."""
     if text is None:
         return [n_features, 256, n_outputs]
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise CommandError(f"--layers must be comma-separated integers such as 64,128,10, got {text!r}") from None
+    sizes = comma_separated(text, int, "--layers must be comma-separated integers such as 64,128,10")
     if len(sizes) < 2 or min(sizes) < 1:
         raise CommandError(f"--layers needs at least an input and an output size, all >= 1, got {text!r}")
     if max(sizes) > MAX_WIDTH:
