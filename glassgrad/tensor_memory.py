@@ -34,7 +34,7 @@ from .arguments import shape_arg, shape_text
 from .autograd import OTHER_MEMORY, _memory_owner, bump_version, note_unreplayable
 from .creation import as_tensor
 from .ops_index import AS_STRIDED
-from .tensor import Tensor, refuse_inference, view_of
+from .tensor import Tensor, refuse_inference, tensor_argument, view_of
 from .tensor_methods import add, method
 
 
@@ -110,8 +110,8 @@ def resize_(self: Tensor, *size: Any) -> Tensor:
 
 @method
 def resize_as_(self: Tensor, other: Tensor) -> Tensor:
-    """``resize_(other.shape)``."""
-    return resize_(self, tuple(other.shape))
+    """``resize_(other.shape)``; ``other`` must be a tensor (PyTorch's TypeError names it ``the_template``)."""
+    return resize_(self, tuple(tensor_argument(other, "resize_as_", "the_template", 1).shape))
 
 
 def _strided_places(x: Tensor, name: str, size: Any, stride: Any, storage_offset: int | None) -> np.ndarray:

@@ -465,7 +465,9 @@ def t(self: Tensor) -> Tensor:
 @method
 def mm(self: Tensor, mat2: Tensor) -> Tensor:
     """Matrix product of two matrices (2-D only; ``@``/``matmul`` also broadcasts)."""
-    if self.ndim != 2 or getattr(mat2, "ndim", 0) != 2:
+    if getattr(self, "ndim", None) != 2 or getattr(mat2, "ndim", 0) != 2:
+        tensor_argument(self, "mm", "input", 1)  # gg.spmm(2.5, x), x.mm([[…]]): PyTorch's TypeError
+        tensor_argument(mat2, "mm", "mat2", 1)
         raise RuntimeError(f"mm: both operands must be matrices (2-D), got shapes {shape_text(self.shape)} and "
                            f"{shape_text(np.shape(_plain(mat2)))}; use @ for other shapes")
     return matmul(self, mat2)

@@ -396,3 +396,18 @@ def test_frombuffer_shares_the_buffer_and_checks_sizes_as_pytorch(torch):
     with pytest.warns(UserWarning, match="not writable"):
         read_only = gg.frombuffer(b"abcd", dtype=gg.uint8)
     assert read_only.tolist() == [97, 98, 99, 100]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.ones(2).resize_as_(2.5),
+    lambda lib: lib.spmm(2.5, lib.ones(2, 2)),
+    lambda lib: lib.ones(2, 2).mm([[1.0, 0.0], [0.0, 1.0]]),
+], ids=["resize_as_ of a number", "spmm of a number", "mm of a list"])
+def test_the_census_leftovers_raise_pytorchs_type_error(torch, call):
+    """Left by round 80: ``resize_as_(x, 2.5)`` and ``spmm(2.5, x)`` failed with a raw AttributeError ('float'
+    has no 'shape'/'ndim'); PyTorch's TypeError names the argument, and so does glassgrad's now."""
+    with pytest.raises(TypeError):
+        call(torch)
+    with pytest.raises(TypeError, match=r"argument '\w+' \(position 1\) must be Tensor, not (float|list)$"):
+        call(gg)
