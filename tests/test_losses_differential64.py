@@ -291,3 +291,16 @@ def test_cross_entropy_with_some_weight_and_smoothing_is_pytorchs(torch, smoothi
         found.append((loss.item(), x.grad.numpy()))
     np.testing.assert_allclose(found[1][0], found[0][0], rtol=1e-12)
     np.testing.assert_allclose(found[1][1], found[0][1], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(3, 0), (0,), (2, 0, 4)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_over_no_class_is_refused_in_one_line(torch, shape, smoothing):
+    """Scores with no class (dim 1 of size 0) and probability targets: PyTorch's loss is NaN, glassgrad raised a
+    raw ZeroDivisionError from inside its fused row (rows of width 0). Now one line names the shape and the fix,
+    rather than a NaN loss (the project's rule: never a silent NaN)."""
+    assert torch.isnan(torch.nn.functional.cross_entropy(torch.zeros(shape), torch.zeros(shape),
+                                                         label_smoothing=smoothing))
+    with pytest.raises(RuntimeError, match=r"^cross_entropy: the scores \(.*\) have no class .* at least one class$"):
+        GF.cross_entropy(gg.zeros(*shape), gg.zeros(*shape), label_smoothing=smoothing)

@@ -357,7 +357,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
         raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
-    logits, target, shape = _class_layout(_floating(input, name), target, name)
+    scores = _floating(input, name)
+    if scores.ndim and scores.shape[min(1, scores.ndim - 1)] == 0:  # no class: PyTorch's loss is NaN; here rows
+        # of width 0 raised ZeroDivisionError, and (N, 0, d) a reshape's refusal
+        raise RuntimeError(f"{name}: the scores {shape_text(scores.shape)} have no class (their class dim is 0): "
+                           "there is nothing to score; give the scores at least one class")
+    logits, target, shape = _class_layout(scores, target, name)
     ignore_index = int_argument(ignore_index, name, "ignore_index")  # never 1.5 cut to 1
     target = _class_targets(logits, target, name, ignore_index)
     if target.dtype.kind == "f" and target.array.dtype != logits.array.dtype:  # float32 scores, float64 probabilities
