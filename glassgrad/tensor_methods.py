@@ -237,14 +237,16 @@ def isclose(self: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08, 
     if not broadcastable(self.shape, np.shape(other)):  # PyTorch's RuntimeError, not NumPy's ValueError
         raise RuntimeError(f"isclose: shapes {shape_text(self.shape)} and {shape_text(np.shape(other))} do not "
                            "broadcast together")
-    return Tensor._wrap(recorded_call(_close, self.array, other, rtol, atol, equal_nan,
+    return Tensor._wrap(recorded_call(close_entries, self.array, other, rtol, atol, equal_nan,
                                       get_default_dtype()))  # a compiled step's kernel
 
 
-def _close(a: np.ndarray, b: Any, rtol: float, atol: float, equal_nan: bool, float_dtype: np.dtype) -> np.ndarray:
-    """``isclose``'s entries. Integers and bools are compared as PyTorch compares them: exactly equal ones are
-    close, and with zero tolerances only those (int64 ids past 2⁵³ stay apart); else both are read in the default
-    float dtype (float32 unless set) and measured there, as PyTorch casts them."""
+def close_entries(a: np.ndarray, b: Any, rtol: float, atol: float, equal_nan: bool,
+                  float_dtype: np.dtype) -> np.ndarray:
+    """``isclose``'s entries (``testing.assert_close``'s too, with float64). Integers and bools are compared as
+    PyTorch compares them: exactly equal ones are close, and with zero tolerances only those (int64 ids past 2⁵³
+    stay apart); else both are read in ``float_dtype`` (``isclose``: the default float dtype, float32 unless set)
+    and measured there, as PyTorch casts them."""
     if a.dtype.kind in "biu" and np.asarray(b).dtype.kind in "biu":
         equal = np.asarray(a == b)
         if rtol == 0 and atol == 0:

@@ -39,6 +39,7 @@ from .arguments import Size
 from .creation import tensor
 from .dtypes import finfo, iinfo, promote_types
 from .tensor import Tensor
+from .tensor_methods import close_entries
 
 TOLERANCES = {np.dtype(np.float16): (1e-3, 1e-5), np.dtype(np.float32): (1.3e-6, 1e-5),
               np.dtype(np.float64): (1e-7, 1e-7), np.dtype(np.complex64): (1.3e-6, 1e-5),
@@ -192,29 +193,13 @@ def _compare_tensors(actual: Any, expected: Any, rtol: float, atol: float, optio
             fail(f"The values for attribute 'dtype' do not match: {a.dtype} != {e.dtype}.")
         common = promote_types(a.dtype, e.dtype)
         a, e = a.astype(common), e.astype(common)
-    matches = _isclose(a, e, rtol, atol, options["equal_nan"])
+    matches = close_entries(a, e, rtol, atol, options["equal_nan"], np.dtype(np.float64))  # isclose's rule;
+    # integers with a tolerance are measured in float64 here (PyTorch's assert_close upcasts them)
     if matches.all():
         return
     if a.ndim == 0:
         fail(_scalar_message(a.item(), e.item(), rtol, atol))
     fail(_tensor_message(a, e, matches, rtol, atol))
-
-
-def _isclose(a: np.ndarray, e: np.ndarray, rtol: float, atol: float, equal_nan: bool) -> np.ndarray:
-    """PyTorch's ``isclose``: equal, or both NaN with ``equal_nan``, or a finite difference within the tolerance
-    computed in the dtype (integers and bools in float64)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        close = a == e
-        floating = a.dtype.kind in "fc"
-        if equal_nan and floating:
-            close |= np.isnan(a) & np.isnan(e)
-        if rtol == 0 and atol == 0:
-            return close
-        if not floating:
-            a, e = a.astype(np.float64), e.astype(np.float64)
-        error = np.abs(a - e)
-        allowed = atol + np.abs(rtol * e)
-        return close | (np.isfinite(error) & (error <= allowed))
 
 
 def _mismatch_message(identifier: str, extra: str, diffs: list[tuple[str, Any, Any, float]], rtol: float,
