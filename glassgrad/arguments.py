@@ -139,6 +139,12 @@ def shape_text(shape: tuple) -> str:
     return "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
 
 
+def counted(count: int, word: str) -> str:
+    """A count with its noun, singular for one: ``counted(1, "step")`` → ``1 step``, ``counted(1200, "step")`` →
+    ``1,200 steps``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def is_floating(dtype: np.dtype) -> bool:
     """True for float16/32/64: the dtypes that can require grad."""
     return dtype.kind == "f"

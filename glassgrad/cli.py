@@ -26,6 +26,23 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    """``glassgrad --version``: print the installed version and stop before any command runs."""
+    if asked:
+        from .version import __version__
+
+        typer.echo(f"glassgrad {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", help="Print glassgrad's version and exit.", is_eager=True,
+                                 callback=_print_version),
+) -> None:
+    """Backpropagation you can see through: train networks and inspect every number."""
+
+
 def _register_commands() -> None:
     """Add every area's commands to ``app``, once per process (``main`` may run many times in tests)."""
     from importlib import import_module

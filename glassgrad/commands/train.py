@@ -42,15 +42,20 @@ MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
 
 
-def _load_data(data: str, target: Optional[str], seed: int):
+def _load_data(data: str, target: Optional[str], seed: int, saved_target: Optional[str] = None):
+    """The dataset ``--data`` names; ``--target`` (else the column a saved model was trained on) for a .csv."""
     from glassgrad import data as gg_data
 
     if Path(data).suffix.lower() == ".csv":
+        target = saved_target if target is None else target
         column: str | int = "label" if target is None else (int(target) if target.lstrip("-").isdigit() else target)
         return gg_data.load_csv(data, target=column)
     if data not in gg_data.DATASETS:
         known = ", ".join(gg_data.DATASETS)
         raise CommandError(f"unknown --data {data!r}: use one of {known}, or a path to a .csv file")
+    if target is not None:
+        raise CommandError(f"--target picks a column of a .csv file, but --data {data} is a built-in dataset with its "
+                           "own targets: leave --target out, or give a .csv file")
     return gg_data.load_dataset(data, seed=seed)
 
 
@@ -330,7 +335,7 @@ def evaluate(
         raise CommandError("say which data to evaluate on with --data")
     seed = int(info.get("seed", 0))
     loss = info.get("loss", "cross-entropy")
-    dataset = _matched(_load_data(name, target or info.get("target"), seed), info, name)
+    dataset = _matched(_load_data(name, target, seed, saved_target=info.get("target")), info, name)
     if dataset.tensors[0].shape[1] != n_inputs:
         raise CommandError(f"{name} has {dataset.tensors[0].shape[1]} input features but the model in {model_path} "
                            f"takes {n_inputs}")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import counted
 from ..io import write_atomically
 from ..trace import counting
 from ..trace.numbers import PRECISION_NOTE, format_number
@@ -100,17 +101,18 @@ def classify(losses: Sequence[float]) -> tuple[str, str]:
     if not finite:
         return "diverging", "the loss was not a finite number from the start"
     if len(finite) < len(values):
-        return "diverging", f"the loss became {values[len(finite)]} after {len(finite)} steps"
+        return "diverging", f"the loss became {values[len(finite)]} after {counted(len(finite), 'step')}"
     if finite[-1] > finite[0]:
         start, end = (format_number(value, signed=False) for value in (finite[0], finite[-1]))  # as traces write
         return "diverging", f"the loss ended higher than it started ({start} → {end})"
     rises = [(b - a) / a if a > 0 else 0.0 for a, b in zip(finite, finite[1:])]
     jumps = sum(r > 0 for r in rises)
     if max(rises, default=0.0) > 0.05 or jumps > len(rises) / 4:
-        return "oscillating", f"the loss rose in {jumps} of {len(rises)} steps (largest rise {max(rises):.0%})"
+        return "oscillating", (f"the loss rose in {jumps} of {counted(len(rises), 'step')} "
+                               f"(largest rise {max(rises):.0%})")
     drop = (finite[0] - finite[-1]) / finite[0] if finite[0] > 0 else 0.0
     if drop < 0.5:
-        return "slow", f"the loss fell by only {drop:.0%} in {len(rises)} steps"
+        return "slow", f"the loss fell by only {drop:.0%} in {counted(len(rises), 'step')}"
     return "converging", f"the loss fell steadily, by {drop:.0%}"
 
 
@@ -123,9 +125,9 @@ def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list
                if diverged is not None and diverged.parameter else "")
     instead = (f" Here η = {', '.join(f'{value:g}' for value in stable)} did not diverge." if stable else "")
     return (f"η = {lr:g} diverged: the loss grew {growth} until it passed the largest float32 number "
-            f"({FLOAT32_MAX:.3g}) and became {losses[len(finite)]} after {len(finite)} updates{culprit}. Each step "
-            "overshot the minimum by more than it corrected, so the error grew geometrically; training stopped "
-            "there rather than go on with NaN. The cure is smaller steps: lower the learning rate, or clip the "
+            f"({FLOAT32_MAX:.3g}) and became {losses[len(finite)]} after {counted(len(finite), 'update')}{culprit}. "
+            "Each step overshot the minimum by more than it corrected, so the error grew geometrically; training "
+            "stopped there rather than go on with NaN. The cure is smaller steps: lower the learning rate, or clip the "
             f"gradients.{instead}")
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import resolve_dtype
+from ..arguments import counted, resolve_dtype
 from ..autograd import call_recorder, zero_gradient
 from ..device import is_placeholder, placeholder
 from ..handles import add_hook
@@ -72,10 +72,6 @@ def _check_target(target: Any, method: str) -> None:
 
 REPR_COUNT_COLUMN = 60
 """``repr`` aligns the parameter counts at this column (longer lines put theirs right after)."""
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 class _Members(OrderedDict):
@@ -679,7 +675,7 @@ class Module(SavedState):
             if count:
                 frozen = count - owner.num_parameters(trainable_only=True)
                 note = "" if not frozen else " (all frozen)" if frozen == count else f" ({frozen:,} frozen)"
-                text = f"{text.ljust(width)}  # {_plural(count, 'parameter')}{note}"
+                text = f"{text.ljust(width)}  # {counted(count, 'parameter')}{note}"
             out.append(text.rstrip())
         if self._modules:
             total = self.num_parameters()
