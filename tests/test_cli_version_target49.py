@@ -79,3 +79,18 @@ def test_a_curve_that_diverged_after_one_step_says_one_step():
     behaviour, why = classify([0.5, math.nan])
     assert behaviour == "diverging" and why == "the loss became nan after 1 step"
     assert classify([0.5, 0.2, 0.3, 0.25])[1].startswith("the loss rose in ")
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "course.json"])
+def test_learn_course_given_a_file_says_it_is_a_file(capsys, tmp_path, monkeypatch, name):
+    """``learn --course FILE`` said "no such course folder" of a file that exists; now it says it is a file, and for
+    a course.json names the folder to give instead."""
+    monkeypatch.setenv("GLASSGRAD_DATA_DIR", str(tmp_path / "data"))
+    given = tmp_path / name
+    given.write_text("{}")
+    code, _, err = run(capsys, "learn", "--course", given)
+    assert code == 2
+    line = err.strip()
+    assert "\n" not in line and f"{given}: a file, not a course folder" in line
+    if name == "course.json":
+        assert line.endswith(f"give the folder that holds it, {tmp_path}")

@@ -161,6 +161,10 @@ def quiz_bank_ids() -> list[str]:
 def load_course(folder: str | Path | None = None) -> Course:
     """The course in ``folder`` (the packaged course when None), every chapter checked."""
     folder = packaged_folder() if folder is None else Path(folder)
+    if folder.is_file():
+        holder = f": give the folder that holds it, {folder.parent}" if folder.name == COURSE_FILE else \
+            "; give a folder holding course.json and chapter files"
+        raise CourseError(f"{folder}: a file, not a course folder{holder}")
     if not folder.is_dir():
         raise CourseError(f"{folder}: no such course folder; give a folder holding course.json and chapter files")
     manifest_path = folder / COURSE_FILE
