@@ -58,9 +58,14 @@ from .tensor import Tensor
 
 FORMAT = "glassgrad"
 RESERVED_METADATA = ("format", "glassgrad_version", "dtypes")
-SAVABLE_DTYPES = {np.dtype(name) for name in (
-    "bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float16", "float32", "float64",
-)}
+SAFETENSORS_DTYPES = {
+    "BOOL": "bool", "U8": "uint8", "I8": "int8", "U16": "uint16", "I16": "int16", "U32": "uint32", "I32": "int32",
+    "U64": "uint64", "I64": "int64", "F16": "float16", "F32": "float32", "F64": "float64",
+}
+"""safetensors' dtype codes that glassgrad saves and loads, with the NumPy dtype of each. Others that safetensors
+has (``BF16``, ``C64``, ``F8_E4M3``, …) are refused when loading: NumPy has no bfloat16 or 8-bit floats, and
+glassgrad's tensors hold no complex numbers."""
+SAVABLE_DTYPES = {np.dtype(name) for name in SAFETENSORS_DTYPES.values()}
 MAX_HEADER_BYTES = 100_000_000
 """safetensors refuses headers longer than this; a bigger length means the first 8 bytes are not one."""
 PICKLE_PROTOCOLS = (b"\x02", b"\x03", b"\x04", b"\x05")
@@ -490,7 +495,9 @@ def _read_header(path: Path | str, raw: bytes) -> dict:
 
     A safetensors file is: 8 bytes (little-endian length N), N bytes of JSON, then the data.
     Each tensor's entry is checked (``data_offsets``: two whole numbers, begin ≤ end) before
-    any number in it is used.
+    any number in it is used, and its dtype is one of :data:`SAFETENSORS_DTYPES` (a bfloat16 or complex file from
+    another tool is refused naming the tensor and the fix, not called corrupted, nor loaded as a tensor that fails
+    later).
     """
     framed = raw[8:9] == b"{"  # a real header length can start with any byte, pickle's 0x80 included
     if not framed and raw[:4] == b"PK\x03\x04":
@@ -527,6 +534,13 @@ def _read_header(path: Path | str, raw: bytes) -> dict:
                 and 0 <= offsets[0] <= offsets[1]):
             raise _refuse(path, f"its header is corrupted (tensor {name[:40]!r} lacks valid data_offsets: two whole "
                                 "numbers, begin <= end)")
+        dtype = entry.get("dtype")
+        if dtype not in SAFETENSORS_DTYPES:
+            raise ModelFileError(
+                f"cannot load {path}: tensor {name[:40]!r} has dtype {str(dtype)[:20]!r}, which glassgrad's tensors "
+                f"cannot hold (they hold {', '.join(SAFETENSORS_DTYPES)}; NumPy has no bfloat16 or 8-bit floats); "
+                "convert the tensors to float32 where the file was written (in PyTorch: {k: v.float() for k, v in "
+                "state.items()}) and save it again")
         data_size = max(data_size, offsets[1])
     found = len(raw) - 8 - header_size
     if found < data_size:
