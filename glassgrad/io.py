@@ -239,8 +239,10 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _unique_name(name: str, taken: dict) -> str:
+    """``name``, or ``name#1``, ``name#2``, … when a saved tensor has it already, or when it is ``__metadata__``,
+    the header's own entry in a safetensors file (a tensor under that name made a file no reader could load)."""
     candidate, number = name, 1
-    while candidate in taken:
+    while candidate in taken or candidate == "__metadata__":
         candidate, number = f"{name}#{number}", number + 1
     return candidate
 
