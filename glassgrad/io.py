@@ -16,7 +16,9 @@ What a file holds:
   optimizer's hyper-parameters) in the header's ``__metadata__``, which maps strings to
   strings: ``"format": "glassgrad"``, ``"glassgrad_version"``, and ``"glassgrad"``, one JSON
   string with the nested layout (so ``load`` rebuilds the same structure, int keys,
-  tuples and shapes (``gg.Size``) included), each tensor's dtype and the ``metadata=`` you passed;
+  tuples, shapes (``gg.Size``) and OrderedDicts included: a state dict loads as an OrderedDict with its
+  ``_metadata``, the layout versions ``load_state_dict`` hands its hooks, as from ``torch.load``), each tensor's
+  dtype and the ``metadata=`` you passed;
 * which saved tensors share memory (tied weights, a tensor and its view), so that ``load`` gives tensors that
   share it again, as ``torch.load`` does: a change through one shows in the other. Each tensor still keeps
   its own bytes under its own name (any safetensors reader sees every name); the note says which tensor's
@@ -45,6 +47,7 @@ import stat
 import struct
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -279,7 +282,12 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None,
                 raise TypeError(f"key {key!r} at {'.'.join(map(str, where)) or 'the top level'} is a "
                                 f"{type(key).__name__}; saved dicts need str or int keys")
             entries.append([key, _encode(item, [*where, key], tensors, originals)])
-        return {"dict": entries}
+        if not isinstance(value, OrderedDict):
+            return {"dict": entries}
+        node = {"ordered_dict": entries}  # loaded as an OrderedDict again, as by torch.load (a state dict is one)
+        if hasattr(value, "_metadata"):  # a state dict's layout versions, which load_state_dict hands its hooks
+            node["_metadata"] = _encode(value._metadata, [*where, "_metadata"], None)
+        return node
     if isinstance(value, Size):
         return {"size": list(value)}
     if isinstance(value, (list, tuple)):
@@ -294,6 +302,14 @@ def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
     """The inverse of :func:`_encode`: a layout node back to values, with arrays as Tensors."""
     if "tensor" in node:
         return _decode_tensor(node, tensors)
+    if "ordered_dict" in node:
+        if not set(node) <= {"ordered_dict", "_metadata"}:
+            raise ValueError(f"unknown entries {sorted(set(node) - {'ordered_dict', '_metadata'})} in an OrderedDict's "
+                             "layout")
+        ordered = OrderedDict((key, _decode(item, tensors)) for key, item in node["ordered_dict"])
+        if "_metadata" in node:
+            ordered._metadata = _decode(node["_metadata"], {})
+        return ordered
     (kind, content), = node.items()
     if kind not in ("value", "dict", "list", "tuple", "size"):
         raise ValueError(f"unknown layout entry {kind!r}")
