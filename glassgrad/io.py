@@ -119,7 +119,9 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     as it would have. Stale temporary files of the same target, left by killed writers, are
     removed first. Text is written as UTF-8. Returns the path written.
 
-    A symbolic link stays a link: the file it points to is the one replaced. A target that is neither a file nor a
+    A read-only target is refused (PermissionError), as ``open(path, "w")`` refuses it: the rename alone would
+    replace it, since it needs only the folder's write permission. A symbolic link stays a link: the file it points
+    to is the one replaced. A target that is neither a file nor a
     folder (a pipe, a device such as ``/dev/stdout`` or ``/dev/full``) is written straight into, as ``open`` writes:
     a replace would put a plain file in its place, and a full device's error would go unseen.
     """
@@ -140,10 +142,17 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
         raise MissingFolderError(f"cannot write {path}: the folder {folder} does not exist; create it first")
     if path.is_dir():
         raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name inside it")
+    if mode is not None and not os.access(path, os.W_OK):  # the rename would replace a file open() may not write
+        raise PermissionError(f"cannot write {path}: the file is read-only; make it writable (chmod u+w) or save "
+                              "under another name")
     remove_stale_temporaries(path)
     temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
     with _sigterm_unwinds():
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except PermissionError:
+            raise PermissionError(f"cannot write {path}: the folder {folder} is not writable; save somewhere "
+                                  "else or make it writable") from None
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(payload)
