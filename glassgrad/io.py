@@ -38,6 +38,7 @@ message names the file, what is wrong and what the file should be.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -109,6 +110,21 @@ class MissingFolderError(RuntimeError, FileNotFoundError):
     FileNotFoundError (an OSError), as the code that catches failed writes expects."""
 
 
+class FolderTargetError(RuntimeError, IsADirectoryError):
+    """A file to write whose name is a folder's: a RuntimeError, as ``torch.save`` raises, and an IsADirectoryError."""
+
+
+class UnwritableTargetError(RuntimeError, PermissionError):
+    """A file to write that is read-only, or in a folder that is: a RuntimeError, as ``torch.save`` raises, and a
+    PermissionError with ``errno`` EACCES and ``strerror`` "Permission denied", as ``open`` raises."""
+
+    __str__ = RuntimeError.__str__  # the message, not OSError's "[Errno 13] Permission denied"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errno, self.strerror = errno.EACCES, os.strerror(errno.EACCES)
+
+
 def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
 
@@ -119,11 +135,11 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     as it would have. Stale temporary files of the same target, left by killed writers, are
     removed first. Text is written as UTF-8. Returns the path written.
 
-    A read-only target is refused (PermissionError), as ``open(path, "w")`` refuses it: the rename alone would
-    replace it, since it needs only the folder's write permission. A symbolic link stays a link: the file it points
-    to is the one replaced. A target that is neither a file nor a
-    folder (a pipe, a device such as ``/dev/stdout`` or ``/dev/full``) is written straight into, as ``open`` writes:
-    a replace would put a plain file in its place, and a full device's error would go unseen.
+    A read-only target is refused (:class:`UnwritableTargetError`), as ``open(path, "w")`` refuses it: the rename
+    alone would replace it, since it needs only the folder's write permission. A symbolic link stays a link: the
+    file it points to is the one replaced. A target that is neither a file nor a folder (a pipe, a device such as
+    ``/dev/stdout`` or ``/dev/full``) is written straight into, as ``open`` writes: a replace would put a plain file
+    in its place, and a full device's error would go unseen.
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
@@ -141,18 +157,18 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     if not folder.is_dir():
         raise MissingFolderError(f"cannot write {path}: the folder {folder} does not exist; create it first")
     if path.is_dir():
-        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name inside it")
+        raise FolderTargetError(f"cannot write {path}: it is a folder; give a file name inside it")
     if mode is not None and not os.access(path, os.W_OK):  # the rename would replace a file open() may not write
-        raise PermissionError(f"cannot write {path}: the file is read-only; make it writable (chmod u+w) or save "
-                              "under another name")
+        raise UnwritableTargetError(f"cannot write {path}: the file is read-only; make it writable "
+                                    "(chmod u+w) or save under another name")
     remove_stale_temporaries(path)
     temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
     with _sigterm_unwinds():
         try:
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         except PermissionError:
-            raise PermissionError(f"cannot write {path}: the folder {folder} is not writable; save somewhere "
-                                  "else or make it writable") from None
+            raise UnwritableTargetError(f"cannot write {path}: the folder {folder} is not writable; "
+                                        "save somewhere else or make it writable") from None
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(payload)
