@@ -115,8 +115,9 @@ class FolderTargetError(RuntimeError, IsADirectoryError):
 
 
 class UnwritableTargetError(RuntimeError, PermissionError):
-    """A file to write that is read-only, or in a folder that is: a RuntimeError, as ``torch.save`` raises, and a
-    PermissionError with ``errno`` EACCES and ``strerror`` "Permission denied", as ``open`` raises."""
+    """A file to write that is read-only: a RuntimeError, as ``torch.save`` raises, and a PermissionError with
+    ``errno`` EACCES and ``strerror`` "Permission denied", as ``open`` raises (what the callers that name the file
+    themselves print)."""
 
     __str__ = RuntimeError.__str__  # the message, not OSError's "[Errno 13] Permission denied"
 
@@ -164,11 +165,7 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     remove_stale_temporaries(path)
     temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp"
     with _sigterm_unwinds():
-        try:
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        except PermissionError:
-            raise UnwritableTargetError(f"cannot write {path}: the folder {folder} is not writable; "
-                                        "save somewhere else or make it writable") from None
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(payload)
