@@ -17,8 +17,9 @@ What a file holds:
   strings: ``"format": "glassgrad"``, ``"glassgrad_version"``, and ``"glassgrad"``, one JSON
   string with the nested layout (so ``load`` rebuilds the same structure, int keys,
   tuples, shapes (``gg.Size``) and OrderedDicts included: a state dict loads as an OrderedDict with its
-  ``_metadata``, the layout versions ``load_state_dict`` hands its hooks, as from ``torch.load``), each tensor's
-  dtype and the ``metadata=`` you passed;
+  ``_metadata``, the layout versions ``load_state_dict`` hands its hooks, as from ``torch.load``; the paths of the
+  OrderedDicts are noted beside the layout, which earlier versions read as plain dicts), each tensor's dtype and
+  the ``metadata=`` you passed;
 * which saved tensors share memory (tied weights, a tensor and its view), so that ``load`` gives tensors that
   share it again, as ``torch.load`` does: a change through one shows in the other. Each tensor still keeps
   its own bytes under its own name (any safetensors reader sees every name); the note says which tensor's
@@ -273,9 +274,10 @@ def _unique_name(name: str, taken: dict) -> str:
 
 
 def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None,
-            originals: dict[str, np.ndarray] | None = None) -> dict:
-    """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here), and each
-    array as it sits in memory into ``originals`` (for :func:`shared_memory`)."""
+            originals: dict[str, np.ndarray] | None = None, ordered: list | None = None) -> dict:
+    """``value`` as a JSON layout node; arrays go into ``tensors`` (None: arrays are not allowed here), each
+    array as it sits in memory into ``originals`` (for :func:`shared_memory`), and each OrderedDict's path with its
+    ``_metadata`` node (or None) into ``ordered`` (None: saved as plain dicts)."""
     if isinstance(value, (Tensor, np.ndarray)):
         array = value.array if isinstance(value, Tensor) else value
         name = ".".join(str(part) for part in where) or "tensor"  # a tensor saved on its own: "tensor"
@@ -303,35 +305,27 @@ def _encode(value: Any, where: list, tensors: dict[str, np.ndarray] | None,
             if isinstance(key, bool) or not isinstance(key, (str, int)):
                 raise TypeError(f"key {key!r} at {'.'.join(map(str, where)) or 'the top level'} is a "
                                 f"{type(key).__name__}; saved dicts need str or int keys")
-            entries.append([key, _encode(item, [*where, key], tensors, originals)])
-        if not isinstance(value, OrderedDict):
-            return {"dict": entries}
-        node = {"ordered_dict": entries}  # loaded as an OrderedDict again, as by torch.load (a state dict is one)
-        if hasattr(value, "_metadata"):  # a state dict's layout versions, which load_state_dict hands its hooks
-            node["_metadata"] = _encode(value._metadata, [*where, "_metadata"], None)
-        return node
+            entries.append([key, _encode(item, [*where, key], tensors, originals, ordered)])
+        if isinstance(value, OrderedDict) and ordered is not None:  # a state dict's layout versions are its _metadata
+            layouts = getattr(value, "_metadata", None)
+            ordered.append([where, None if layouts is None else _encode(layouts, [*where, "_metadata"], None)])
+        return {"dict": entries}
     if isinstance(value, Size):
         return {"size": list(value)}
     if isinstance(value, (list, tuple)):
-        items = [_encode(item, [*where, position], tensors, originals) for position, item in enumerate(value)]
+        items = [_encode(item, [*where, position], tensors, originals, ordered) for position, item in enumerate(value)]
         return {"tuple" if isinstance(value, tuple) else "list": items}
     hint = "; save module.state_dict() instead" if hasattr(value, "state_dict") else ""
     raise TypeError(f"cannot save {'.'.join(map(str, where)) or 'the object'}: its type {type(value).__name__} is "
                     f"neither a tensor/array nor a JSON value (number, string, bool, None, list, dict){hint}")
 
 
-def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
-    """The inverse of :func:`_encode`: a layout node back to values, with arrays as Tensors."""
+def _decode(node: dict, tensors: dict[str, np.ndarray], ordered: dict[tuple, dict | None] | None = None,
+            where: tuple = ()) -> Any:
+    """The inverse of :func:`_encode`: a layout node back to values, with arrays as Tensors, and the dict at each path
+    ``where`` that ``ordered`` holds as an OrderedDict, with the ``_metadata`` noted there."""
     if "tensor" in node:
         return _decode_tensor(node, tensors)
-    if "ordered_dict" in node:
-        if not set(node) <= {"ordered_dict", "_metadata"}:
-            raise ValueError(f"unknown entries {sorted(set(node) - {'ordered_dict', '_metadata'})} in an OrderedDict's "
-                             "layout")
-        ordered = OrderedDict((key, _decode(item, tensors)) for key, item in node["ordered_dict"])
-        if "_metadata" in node:
-            ordered._metadata = _decode(node["_metadata"], {})
-        return ordered
     (kind, content), = node.items()
     if kind not in ("value", "dict", "list", "tuple", "size"):
         raise ValueError(f"unknown layout entry {kind!r}")
@@ -340,8 +334,14 @@ def _decode(node: dict, tensors: dict[str, np.ndarray]) -> Any:
     if kind == "size":
         return Size(content)
     if kind == "dict":
-        return {key: _decode(item, tensors) for key, item in content}
-    items = [_decode(item, tensors) for item in content]
+        mapping = {key: _decode(item, tensors, ordered, (*where, key)) for key, item in content}
+        if not ordered or where not in ordered:
+            return mapping
+        mapping = OrderedDict(mapping)
+        if ordered[where] is not None:
+            mapping._metadata = OrderedDict(_decode(ordered[where], {}))
+        return mapping
+    items = [_decode(item, tensors, ordered, (*where, position)) for position, item in enumerate(content)]
     return tuple(items) if kind == "tuple" else items
 
 
@@ -502,15 +502,18 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None, p
         raise ValueError(f"metadata keys {clashes} are reserved for glassgrad's own entries; rename them")
     tensors: dict[str, np.ndarray] = {}
     originals: dict[str, np.ndarray] = {}
+    ordered: list = []
     description = {
         "version": __version__,
-        "layout": _encode(obj, [], tensors, originals),
+        "layout": _encode(obj, [], tensors, originals, ordered),
         "dtypes": {name: array.dtype.name for name, array in tensors.items()},
         "metadata": _encode(metadata or {}, [], None),
     }
     shared = shared_memory(originals)
     if shared:  # left out when nothing is shared: such files are as before
         description["shared"] = shared
+    if ordered:  # beside the layout, which stays as before, so that earlier glassgrad versions read the file
+        description["ordered_dicts"] = ordered
     header = {"format": FORMAT, "glassgrad_version": __version__, FORMAT: json.dumps(description)}
     data = safetensors.numpy.save(tensors, metadata=header)
     if hasattr(f, "write"):
@@ -632,7 +635,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
         return (obj, {**stored, "dtypes": dtypes}) if return_metadata else obj
     try:
         description = json.loads(stored[FORMAT])
-        obj = _decode(description["layout"], _share_memory(description.get("shared", {}), arrays))
+        ordered = {tuple(where): layouts for where, layouts in description.get("ordered_dicts", [])}
+        obj = _decode(description["layout"], _share_memory(description.get("shared", {}), arrays), ordered)
         extra = _decode(description["metadata"], {})
     except (AttributeError, KeyError, TypeError, ValueError) as error:
         raise _refuse(path, f"its glassgrad metadata is corrupted ({type(error).__name__}: {error})") from None
