@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import io
+import json
 import math
 import os
 import struct
@@ -171,6 +172,26 @@ def test_a_batchnorm_state_dict_missing_num_batches_tracked_is_refused_after_a_f
     del state["num_batches_tracked"]
     with pytest.raises(RuntimeError, match='Missing key.*"num_batches_tracked"'):
         library.nn.BatchNorm1d(2).load_state_dict(round_trip(library, state))
+
+
+@pytest.mark.parametrize("note", [5, [[1]], [[["model"], {"bogus": 1}]], [[[["model"]], None]],
+                                  [[["model"], {"value": 5}]], [[["model"], {"tensor": "model.weight"}]]])
+def test_a_damaged_ordered_dict_note_is_refused(tmp_path, note):
+    """The OrderedDicts' paths are noted beside the layout (so that earlier glassgrad versions, which read only the
+    layout, still load the file, as plain dicts); a damaged note is refused like any damaged metadata."""
+    path = gg.save({"model": gg.nn.Linear(1, 1).state_dict()}, tmp_path / "m.safetensors")
+    raw = path.read_bytes()
+    (length,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + length])
+    description = json.loads(header["__metadata__"]["glassgrad"])
+    assert description["ordered_dicts"] == [[["model"], {"dict": [["", {"dict": [["version", {"value": 1}]]}]]}]]
+    assert description["layout"]["dict"][0][1]["dict"][0][0] == "weight"  # a plain dict node, as before
+    description["ordered_dicts"] = note
+    header["__metadata__"]["glassgrad"] = json.dumps(description)
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + raw[8 + length:])
+    with pytest.raises(ModelFileError, match="its glassgrad metadata is corrupted"):
+        gg.load(path)
 
 
 def test_a_tensor_saved_under_the_name___metadata___loads(torch, tmp_path):
