@@ -13,7 +13,6 @@ from typing import Any
 
 from ..arguments import shape_text
 from ..tensor import Tensor
-from .lists import without_positions
 from .module import Module
 
 
@@ -81,9 +80,6 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
-
-    def __dir__(self) -> list[str]:
-        return without_positions(super().__dir__())
 
     def append(self, layer: Module) -> Sequential:
         """Add ``layer`` at the end (named by its position); returns the Sequential."""

@@ -59,12 +59,6 @@ def _position(index: Any, count: int, holder: str) -> int:
     return index % count
 
 
-def without_positions(names: Iterable[str]) -> list[str]:
-    """``dir()`` of a holder whose entries are named by position (``"0"``, ``"1"``, …): those names left out, as
-    PyTorch's ``Sequential``, ``ModuleList`` and ``ParameterList`` leave them out (they are reached by indexing)."""
-    return [name for name in names if not name.isdigit()]
-
-
 def _replace(holder: Module, registry: dict[str, Any], name: str, value: Any) -> None:
     """Put ``value`` under an existing ``name`` keeping its place in the order (as PyTorch does)."""
     registry[name] = value
@@ -128,9 +122,6 @@ class _Listed(Module):
         else:
             del entries[_position(index, len(entries), self._kind)]
         self._renumber(entries)
-
-    def __dir__(self) -> list[str]:
-        return without_positions(super().__dir__())
 
     def append(self, value: Any) -> _Listed:
         """Add ``value`` at the end (named by its position); returns the list."""

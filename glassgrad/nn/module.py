@@ -177,6 +177,12 @@ class Module(SavedState):
                                  "layers, and before the module is used")
         raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
+    def __dir__(self) -> list[str]:
+        """The names ``module.<name>`` can reach, as PyTorch lists them: a name that starts with a digit (a
+        Sequential's ``"0"``, a child registered as ``"1x"``) is left out, since Python cannot spell it after a dot
+        (it is reached by ``getattr``, or indexing a container)."""
+        return sorted(name for name in super().__dir__() if not name[:1].isdigit())
+
     def __init__(self) -> None:
         set_plain = object.__setattr__
         set_plain(self, "training", True)
