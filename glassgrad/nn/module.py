@@ -305,17 +305,17 @@ class Module(SavedState):
         elif isinstance(value, Module):
             self._make_room(name, self._modules)
             self.add_module(name, value)
+        elif name in self._modules:  # before the buffers, as in PyTorch: an nn.Buffer is no layer either
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                                "(gg.nn.Module or None expected)")
+            self.add_module(name, None)
         elif isinstance(value, Buffer):  # PyTorch 2.x: nn.Buffer(t) marks t to be registered as a buffer
             self._make_room(name, self._buffers)
             self.register_buffer(name, Tensor._wrap(value.array, value.requires_grad), value.persistent)
         elif isinstance(value, UninitializedBuffer):  # a lazy module's buffer, registered as PyTorch does
             self._make_room(name, self._buffers)
             self.register_buffer(name, value)
-        elif name in self._modules:
-            if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
-                                "(gg.nn.Module or None expected)")
-            self.add_module(name, None)
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
