@@ -419,8 +419,9 @@ class Module(SavedState):
         """The parameter at dotted path ``target`` (``"encoder.0.weight"``)."""
         return self._get_member(target, "_parameters", "parameter")
 
-    def get_buffer(self, target: str) -> Tensor:
-        """The buffer at dotted path ``target`` (``"norm.running_mean"``)."""
+    def get_buffer(self, target: str) -> Tensor | None:
+        """The buffer at dotted path ``target`` (``"norm.running_mean"``); ``None`` for a buffer slot registered
+        empty (``register_buffer("mask", None)``), as PyTorch's (a parameter slot left ``None`` is no parameter)."""
         return self._get_member(target, "_buffers", "buffer")
 
     def _get_member(self, target: str, registry: str, kind: str) -> Any:
@@ -428,7 +429,7 @@ class Module(SavedState):
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         members = getattr(module, registry)
-        if members.get(name) is None:  # a None in the registry (Linear(bias=False).bias) is none, as in PyTorch
+        if name not in members or (members[name] is None and kind == "parameter"):  # Linear(bias=False).bias
             raise AttributeError(f"{type(module).__name__} has no {kind} `{name}`; it has "
                                  f"{', '.join(key for key, value in members.items() if value is not None) or 'none'}")
         return members[name]
