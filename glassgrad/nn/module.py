@@ -438,12 +438,13 @@ class Module(SavedState):
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """Every module in the tree, this one first (named ``""``), with dotted names: each once, or, with
         ``remove_duplicate=False``, once under every name it is registered as. ``memo``, as in PyTorch: a set of
-        modules to leave out, to which each module given is added."""
+        modules to leave out (with ``remove_duplicate=False`` too), to which each module given is added (with
+        ``remove_duplicate=True``)."""
         seen = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if remove_duplicate and module in seen:
+            if module in seen:  # seen before, or left out by the caller's memo (remove_duplicate=False too)
                 continue
             if remove_duplicate:
                 seen.add(module)
