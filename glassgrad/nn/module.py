@@ -603,8 +603,8 @@ class Module(SavedState):
                 tensor.array = (np.empty(0, dtype) if isinstance(tensor, UninitializedTensorMixin)  # as PyTorch's)
                                 else placeholder(tensor.shape, dtype) if is_placeholder(tensor.array)  # still 'meta'
                                 else tensor.array.astype(dtype))
-                if tensor.grad is not None:
-                    tensor.grad = Tensor._wrap(tensor.grad.array.astype(dtype))
+                if tensor.grad is not None:  # the gradient object is kept, as PyTorch's (grad.data = converted)
+                    tensor.grad.array = tensor.grad.array.astype(dtype)
         return self
 
     def double(self) -> Module:
