@@ -317,10 +317,10 @@ class SavedState:
                 _check_entry(key, target, state_dict[key], plan)
             elif name not in self._may_be_missing or (local_metadata.get("version") or 0) >= self._version:
                 missing_keys.append(key)
-        for key in state_dict:
-            if key.startswith(prefix):
+        for key in state_dict:  # a key under a child slot left None (Inception's AuxLogits = None) is not unexpected,
+            if key.startswith(prefix):  # nor missing, as in PyTorch: that child is not loaded
                 head, dot, _ = key[len(prefix):].partition(".")
-                if (self._modules.get(head) is None) if dot else head not in own:
+                if (head not in self._modules) if dot else head not in own:
                     unexpected_keys.append(key)
         if alone and not error_msgs:
             self._copy_planned(plan)
