@@ -253,12 +253,7 @@ class SavedState:
             self._plan_load(local, "", plan)
         finally:
             _LOADING.plan = outer
-        key_errors = []
-        if strict and plan.missing:
-            key_errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in plan.missing) + ".")
-        if strict and plan.unexpected:
-            key_errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in plan.unexpected)
-                              + ".")
+        key_errors = _key_errors(plan.missing, plan.unexpected) if strict else []
         post_hooks = any(module._load_state_dict_post_hooks for module, _, _ in plan.visited)
         if plan.errors or (key_errors and not post_hooks):
             _refuse_load(self, key_errors + plan.errors, NOTHING_LOADED if plan.errors else KEYS_ONLY)
@@ -274,10 +269,9 @@ class SavedState:
                     raise AssertionError("a load_state_dict post-hook must return None: edit incompatible_keys in "
                                          "place instead")
         if strict and (keys.missing_keys or keys.unexpected_keys):
-            _refuse_load(self, [f"Missing key(s) in state_dict: {keys.missing_keys}; unexpected key(s): "
-                                f"{keys.unexpected_keys} (left after the load_state_dict post-hooks)"],
-                         "(the values were copied before the post-hooks ran, as in PyTorch; strict=False returns the "
-                         "keys instead of raising)")
+            _refuse_load(self, _key_errors(keys.missing_keys, keys.unexpected_keys),
+                         "(left after the load_state_dict post-hooks; the values were copied before they ran, as in "
+                         "PyTorch; strict=False returns the keys instead of raising)")
         return keys
 
     def _plan_load(self, state_dict: dict, prefix: str, plan: LoadPlan) -> None:
@@ -418,6 +412,16 @@ KEYS_ONLY = ("(nothing was loaded; load_state_dict(state_dict, strict=False) loa
              "returns the missing and unexpected keys)")
 NOTHING_LOADED = ("(nothing was loaded; strict=False ignores missing and unexpected keys, but shapes must match: "
                   "build the model with the same layer sizes as the saved one)")
+
+
+def _key_errors(missing: list[str], unexpected: list[str]) -> list[str]:
+    """A strict load's lines for the keys it missed and did not use, as PyTorch writes them (none for none)."""
+    lines = []
+    if missing:
+        lines.append("Missing key(s) in state_dict: " + ", ".join(f'"{key}"' for key in missing) + ".")
+    if unexpected:
+        lines.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{key}"' for key in unexpected) + ".")
+    return lines
 
 
 def _refuse_load(module: SavedState, errors: list[str], hint: str) -> None:
