@@ -361,6 +361,19 @@ def test_a_checkpoint_keys_under_a_child_left_none_are_neither_loaded_nor_unexpe
     assert seen[gg][0] == "<All keys matched successfully>"
 
 
+def test_keys_a_post_hook_leaves_are_refused_in_pytorchs_lines(torch):
+    """A strict load whose post-hook adds an unexpected key wrote ``Missing key(s) in state_dict: []; unexpected
+    key(s): ['zz']``; now PyTorch's line for each kind of key there is, and none for an empty one."""
+    lines = []
+    for lib in (torch, gg):
+        model = lib.nn.Linear(1, 1)
+        model.register_load_state_dict_post_hook(lambda module, keys: keys.unexpected_keys.append("zz"))
+        with pytest.raises(RuntimeError) as refused:
+            model.load_state_dict(model.state_dict())
+        lines.append(str(refused.value).split("\n")[1].strip())
+    assert lines[1] == lines[0] == 'Unexpected key(s) in state_dict: "zz".'
+
+
 # --- pinning: what already behaved --------------------------------------------------------------------------------
 
 
