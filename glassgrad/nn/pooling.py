@@ -41,6 +41,7 @@ from ..creation import as_tensor
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, input_shapes, sizes
 from .module import Module
+from .module_utils import _single
 from .padding import pad
 
 
@@ -240,50 +241,63 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
 
 
 class MaxPool2d(Module):
-    """Max pooling over ``kernel_size`` windows (``stride`` defaults to the kernel: windows side by side)."""
+    """Max pooling over ``kernel_size`` windows (``stride`` defaults to the kernel: windows side by side).
+
+    The settings are kept as given, as PyTorch keeps them (``MaxPool2d(2).kernel_size`` is 2, its ``stride`` 2),
+    checked here and made tuples where the pool reads them."""
 
     dims = 2
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
-        owner = type(self).__name__
-        kernel, stride, _, dilation = _pool_settings(owner, kernel_size, stride, padding, dilation, self.dims)
-        self.kernel_size, self.stride, self.dilation = kernel, stride, dilation
-        self.padding = pool_sizes(padding, self.dims, "padding", owner, least=0)
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
+        self._settings()  # checked now
+
+    def _settings(self) -> tuple[tuple, tuple, tuple, tuple]:
+        """Kernel, stride, padding pairs and dilation as tuples (:func:`_pool_settings`)."""
+        return _pool_settings(type(self).__name__, self.kernel_size, self.stride, self.padding, self.dilation,
+                              self.dims)
 
     def forward(self, input: Tensor) -> Any:
         return max_pooling(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                            self.return_indices, self.dims)
 
     def config(self) -> dict[str, Any]:
-        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
-                "dilation": list(self.dilation), "return_indices": self.return_indices, "ceil_mode": self.ceil_mode}
+        kernel, stride, pads, dilation = self._settings()
+        return {"kernel_size": list(kernel), "stride": list(stride), "padding": [before for before, _ in pads],
+                "dilation": list(dilation), "return_indices": self.return_indices, "ceil_mode": self.ceil_mode}
 
 
 class AvgPool2d(Module):
-    """Average pooling over ``kernel_size`` windows (``stride`` defaults to the kernel)."""
+    """Average pooling over ``kernel_size`` windows (``stride`` defaults to the kernel); the settings kept as
+    given, as :class:`MaxPool2d`'s."""
 
     dims = 2
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True, divisor_override: int | None = None) -> None:
         super().__init__()
-        owner = type(self).__name__
-        kernel, stride, _, _ = _pool_settings(owner, kernel_size, stride, padding, dims=self.dims)
-        self.kernel_size, self.stride = kernel, stride
-        self.padding = pool_sizes(padding, self.dims, "padding", owner, least=0)
+        self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
+        self.padding = padding
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
+        self._settings()  # checked now
+
+    def _settings(self) -> tuple[tuple, tuple, tuple]:
+        """Kernel, stride and padding pairs as tuples (:func:`_pool_settings`)."""
+        return _pool_settings(type(self).__name__, self.kernel_size, self.stride, self.padding, dims=self.dims)[:3]
 
     def forward(self, input: Tensor) -> Tensor:
         return avg_pooling(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                            self.divisor_override, self.dims)
 
     def config(self) -> dict[str, Any]:
-        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride), "padding": list(self.padding),
+        kernel, stride, pads = self._settings()
+        return {"kernel_size": list(kernel), "stride": list(stride), "padding": [before for before, _ in pads],
                 "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
                 "divisor_override": self.divisor_override}
 
@@ -295,13 +309,13 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
-        self.output_size = output_size if not isinstance(output_size, Sequence) else list(output_size)
+        self.output_size = output_size  # as given, as PyTorch keeps it
 
     def forward(self, input: Tensor) -> Tensor:
         return adaptive_avg_pooling(input, self.output_size, self.dims)
 
     def config(self) -> dict[str, Any]:
-        return {"output_size": self.output_size}
+        return {"output_size": list(self.output_size) if isinstance(self.output_size, Sequence) else self.output_size}
 
 
 
@@ -375,35 +389,41 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
 
 
 class MaxPool1d(MaxPool2d):
-    """Max pooling over windows of the last dim of (N, C, L)."""
+    """Max pooling over windows of the last dim of (N, C, L); the settings kept as given (``MaxPool1d(2)``'s
+    ``kernel_size`` is 2), as PyTorch's."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-                 return_indices: bool = False, ceil_mode: bool = False) -> None:
-        super().__init__(*_row_settings("MaxPool1d", kernel_size, stride, padding, dilation), return_indices,
-                         ceil_mode)
+    def _settings(self) -> tuple[tuple, tuple, tuple, tuple]:
+        """The 2-d settings of a single row (:func:`_row_settings`)."""
+        return _row_settings("MaxPool1d", self.kernel_size, self.stride, self.padding, self.dilation)
 
     def forward(self, input: Tensor) -> Any:
-        return _max_pool_row(input, "MaxPool1d", self.kernel_size, self.stride, self.padding, self.dilation,
-                             self.ceil_mode, self.return_indices)
+        return _max_pool_row(input, "MaxPool1d", *self._settings(), self.ceil_mode, self.return_indices)
 
     def config(self) -> dict[str, Any]:
-        return {key: value[1] if isinstance(value, list) else value for key, value in super().config().items()}
+        kernel, stride, padding, dilation = self._settings()
+        return {"kernel_size": kernel[1], "stride": stride[1], "padding": padding[1], "dilation": dilation[1],
+                "return_indices": self.return_indices, "ceil_mode": self.ceil_mode}
 
 
 class AvgPool1d(AvgPool2d):
-    """Average pooling over windows of the last dim of (N, C, L)."""
+    """Average pooling over windows of the last dim of (N, C, L); PyTorch keeps its settings as 1-tuples
+    (``AvgPool1d(3).kernel_size`` is ``(3,)``), and so does this."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
-        super().__init__(*_row_settings("AvgPool1d", kernel_size, stride, padding)[:3], ceil_mode, count_include_pad)
+        super().__init__(_single(kernel_size), _single(kernel_size if stride is None else stride), _single(padding),
+                         ceil_mode, count_include_pad)
+
+    def _settings(self) -> tuple[tuple, tuple, tuple]:
+        """The 2-d settings of a single row (:func:`_row_settings`)."""
+        return _row_settings("AvgPool1d", self.kernel_size, self.stride, self.padding)[:3]
 
     def forward(self, input: Tensor) -> Tensor:
-        return _avg_pool_row(input, "AvgPool1d", self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                             self.count_include_pad)
+        return _avg_pool_row(input, "AvgPool1d", *self._settings(), self.ceil_mode, self.count_include_pad)
 
     def config(self) -> dict[str, Any]:
-        return {"kernel_size": self.kernel_size[1], "stride": self.stride[1], "padding": self.padding[1],
-                "ceil_mode": self.ceil_mode,
+        kernel, stride, padding = self._settings()
+        return {"kernel_size": kernel[1], "stride": stride[1], "padding": padding[1], "ceil_mode": self.ceil_mode,
                 "count_include_pad": self.count_include_pad}  # the one row's settings (no divisor_override in 1-d)
 
 

@@ -30,6 +30,7 @@ from ..creation import as_tensor
 from ..tensor import Tensor
 from .conv import sizes
 from .module import Module
+from .module_utils import _ntuple
 from .pooling import _floating, _one_row, _pool_settings, _row, _stride
 
 
@@ -104,16 +105,17 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
 
 
 class MaxUnpool2d(Module):
-    """Puts each maximum back where ``MaxPool2d(..., return_indices=True)`` found it, zeros elsewhere."""
+    """Puts each maximum back where ``MaxPool2d(..., return_indices=True)`` found it, zeros elsewhere. The
+    settings are kept as n-tuples, as PyTorch keeps them (``MaxUnpool2d(2).kernel_size`` is ``(2, 2)``)."""
 
     dims = 2
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        owner = type(self).__name__
-        kernel, stride, _, _ = _pool_settings(owner, kernel_size, stride, padding, dims=self.dims)
-        self.kernel_size, self.stride = kernel, stride
-        self.padding = sizes(padding, self.dims, "padding", owner, least=0)
+        as_tuple = _ntuple(self.dims)
+        kernel, stride, pads, _ = _pool_settings(type(self).__name__, kernel_size, stride, padding, dims=self.dims)
+        self.kernel_size, self.stride = as_tuple(kernel), as_tuple(stride)
+        self.padding = as_tuple(tuple(before for before, _ in pads))
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return max_unpooling(input, indices, self.kernel_size, self.stride, self.padding, output_size, self.dims)
@@ -131,13 +133,10 @@ class MaxUnpool3d(MaxUnpool2d):
 class MaxUnpool1d(MaxUnpool2d):
     """Puts each maximum back where ``MaxPool1d(..., return_indices=True)`` found it, zeros elsewhere."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
-        owner = "MaxUnpool1d"
-        super().__init__(_row(kernel_size, 1, "kernel_size", owner),
-                         _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner))
+    dims = 1
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
-        return max_unpool1d(input, indices, self.kernel_size[1], self.stride[1], self.padding[1], output_size)
+        return max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def config(self) -> dict[str, Any]:
-        return {key: value[1] for key, value in super().config().items()}
+        return {key: value[0] for key, value in super().config().items()}
