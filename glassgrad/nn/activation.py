@@ -164,8 +164,9 @@ class Softplus(Module):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
-        self.beta = _finite_number(beta, "Softplus", "beta")
-        self.threshold = _finite_number(threshold, "Softplus", "threshold")
+        for name, value in (("beta", beta), ("threshold", threshold)):
+            _finite_number(value, "Softplus", name)
+        self.beta, self.threshold = beta, threshold  # as given (an int stays one), as PyTorch keeps them
         if self.beta == 0:
             raise ValueError("Softplus: beta must be nonzero (the curve is (1/beta)·ln(1 + exp(beta·z))); got 0")
 
@@ -213,7 +214,19 @@ def _ordered_bounds(values: dict[str, Any]) -> None:
 
 Hardtanh = _layer("Hardtanh", F.hardtanh, "``z`` clipped to ``[min_val, max_val]``.", check=_ordered_bounds,
                   min_val=-1.0, max_val=1.0, inplace=False)
-ReLU6 = _layer("ReLU6", F.relu6, "``min(max(0, z), 6)``.", inplace=False)
+
+
+class ReLU6(Hardtanh):  # type: ignore[misc,valid-type]
+    """``min(max(0, z), 6)``: ``Hardtanh(0.0, 6.0)``, as PyTorch's (a Hardtanh, its ``min_val`` and ``max_val``
+    readable)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def config(self) -> dict[str, Any]:
+        return {"inplace": True} if self.inplace else {}
+
+
 Hardsigmoid = _layer("Hardsigmoid", F.hardsigmoid, "``(z + 3)/6`` clipped to ``[0, 1]``.", inplace=False)
 Hardswish = _layer("Hardswish", F.hardswish, "``z · hardsigmoid(z)``.", inplace=False)
 Mish = _layer("Mish", F.mish, "``z · tanh(softplus(z))``.", inplace=False)

@@ -276,6 +276,7 @@ class _ConvNd(ConvolutionLayer):
         resolve_padding(padding, self.kernel_size, self.stride, self.dilation, owner, ValueError)  # checked now
         self.padding = padding if isinstance(padding, str) else conv_sizes(padding, self.dims, "padding", owner, 0)
         self.padding_mode = padding_mode
+        self.transposed, self.output_padding = False, (0,) * self.dims  # PyTorch's _ConvNd keeps both
         self._make_weight_and_bias((self.out_channels, self.in_channels // self.groups, *self.kernel_size), bias, dtype,
                          pick_generator(seed, generator))
 

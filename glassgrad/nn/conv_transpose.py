@@ -101,6 +101,7 @@ class _ConvTransposeNd(ConvolutionLayer):
         self.padding = conv_sizes(padding, self.dims, "padding", owner, least=0)
         self.output_padding = conv_sizes(output_padding, self.dims, "output_padding", owner, least=0)
         self.dilation = conv_sizes(dilation, self.dims, "dilation", owner)
+        self.transposed, self.padding_mode = True, padding_mode  # PyTorch's _ConvNd keeps both ('zeros' only here)
         self._make_weight_and_bias((self.in_channels, self.out_channels // self.groups, *self.kernel_size), bias, dtype,
                          pick_generator(seed, generator))
 

@@ -165,7 +165,7 @@ class Embedding(Module):
         self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner, smallest=0)
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings, owner)
         self.max_norm, self.norm_type = max_norm, float_argument(norm_type, type(self).__name__, "norm_type")
-        self.scale_grad_by_freq = bool(scale_grad_by_freq)
+        self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False  # sparse: refused above
         if _weight is None:
             dtype = float_dtype(dtype, owner)
             self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype),

@@ -75,50 +75,51 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
 
 class _Factor(Module):
+    """A layer of one size setting, kept under PyTorch's name for it (``setting``: ``PixelShuffle(2)
+    .upscale_factor``), which ``function`` takes."""
+
     function: Any = None
+    setting = ""
 
     def __init__(self, factor: int) -> None:
         super().__init__()
-        self.factor = check_size(factor, "factor", type(self).__name__)
+        setattr(self, self.setting, check_size(factor, self.setting, type(self).__name__))
 
     def forward(self, input: Tensor) -> Tensor:
-        return type(self).function(input, self.factor)
+        return type(self).function(input, getattr(self, self.setting))
+
+    def config(self) -> dict[str, Any]:
+        return {self.setting: getattr(self, self.setting)}
 
 
 class PixelShuffle(_Factor):
     """(N, C·r², H, W) → (N, C, H·r, W·r) (``upscale_factor`` r)."""
 
     function = staticmethod(pixel_shuffle)
+    setting = "upscale_factor"
 
     def __init__(self, upscale_factor: int) -> None:
         super().__init__(upscale_factor)
-
-    def config(self) -> dict[str, Any]:
-        return {"upscale_factor": self.factor}
 
 
 class PixelUnshuffle(_Factor):
     """(N, C, H·r, W·r) → (N, C·r², H, W) (``downscale_factor`` r)."""
 
     function = staticmethod(pixel_unshuffle)
+    setting = "downscale_factor"
 
     def __init__(self, downscale_factor: int) -> None:
         super().__init__(downscale_factor)
-
-    def config(self) -> dict[str, Any]:
-        return {"downscale_factor": self.factor}
 
 
 class ChannelShuffle(_Factor):
     """The channels shuffled across ``groups`` (``F.channel_shuffle``)."""
 
     function = staticmethod(channel_shuffle)
+    setting = "groups"
 
     def __init__(self, groups: int) -> None:
         super().__init__(groups)
-
-    def config(self) -> dict[str, Any]:
-        return {"groups": self.factor}
 
 
 class Bilinear(Module):
