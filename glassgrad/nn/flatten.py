@@ -35,10 +35,12 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size: Any) -> None:
         super().__init__()
-        self.dim, self.unflattened_size = int_argument(dim, "Unflatten", "dim"), tuple(int(n) for n in unflattened_size)
+        for size in unflattened_size:  # checked now; kept as given (a list stays one), as PyTorch keeps it
+            int(size)
+        self.dim, self.unflattened_size = int_argument(dim, "Unflatten", "dim"), unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:
-        return as_tensor(input).unflatten(self.dim, self.unflattened_size)
+        return as_tensor(input).unflatten(self.dim, tuple(self.unflattened_size))
 
     def config(self) -> dict[str, Any]:
         return {"dim": self.dim, "unflattened_size": list(self.unflattened_size)}

@@ -35,6 +35,7 @@ from ..creation import as_tensor, pick_generator
 from ..tensor import Tensor
 from .conv import batched, input_shapes
 from .module import Module
+from .module_utils import _ntuple
 from .pooling import pool_sizes
 
 SAMPLE_ORDER = {2: (1, 0), 3: (0, 1, 2)}
@@ -150,7 +151,7 @@ class FractionalMaxPool2d(Module):
             raise ValueError(f"{owner}: give exactly one of output_size and output_ratio")
         self.output_size = None if output_size is None else pool_sizes(output_size, self.dims, "output_size", owner,
                                                                               least=0)
-        self.output_ratio = output_ratio
+        self.output_ratio = None if output_ratio is None else _ntuple(self.dims)(output_ratio)  # as PyTorch keeps it
         self.return_indices = bool(return_indices)
         self.register_buffer("_random_samples", None if _random_samples is None else as_tensor(_random_samples))
 
@@ -161,7 +162,8 @@ class FractionalMaxPool2d(Module):
     def config(self) -> dict[str, Any]:
         return {"kernel_size": list(self.kernel_size),
                 "output_size": None if self.output_size is None else list(self.output_size),
-                "output_ratio": self.output_ratio, "return_indices": self.return_indices}
+                "output_ratio": None if self.output_ratio is None else list(self.output_ratio),
+                "return_indices": self.return_indices}
 
 
 class FractionalMaxPool3d(FractionalMaxPool2d):

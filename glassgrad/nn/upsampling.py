@@ -248,12 +248,18 @@ def _listed(value: Any) -> Any:
 
 
 class Upsample(Module):
-    """``F.interpolate`` as a layer: resize to ``size`` or by ``scale_factor`` with ``mode``."""
+    """``F.interpolate`` as a layer: resize to ``size`` or by ``scale_factor`` with ``mode``. As PyTorch, ``size``
+    is kept as given and ``scale_factor`` as floats (``Upsample(scale_factor=2).scale_factor`` is 2.0, a tuple
+    of them for a tuple)."""
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                  align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
-        self.size, self.scale_factor, self.mode = _listed(size), _listed(scale_factor), mode
+        if isinstance(scale_factor, tuple):
+            scale_factor = tuple(float(factor) for factor in scale_factor)
+        elif scale_factor:
+            scale_factor = float(scale_factor)
+        self.size, self.scale_factor, self.mode = size, scale_factor or None, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:
@@ -261,7 +267,7 @@ class Upsample(Module):
                            self.recompute_scale_factor)
 
     def config(self) -> dict[str, Any]:
-        return {"size": self.size, "scale_factor": self.scale_factor, "mode": self.mode,
+        return {"size": _listed(self.size), "scale_factor": _listed(self.scale_factor), "mode": self.mode,
                 "align_corners": self.align_corners, "recompute_scale_factor": self.recompute_scale_factor}
 
 
@@ -272,7 +278,7 @@ class UpsamplingNearest2d(Upsample):
         super().__init__(size, scale_factor, "nearest")
 
     def config(self) -> dict[str, Any]:
-        return {"size": self.size, "scale_factor": self.scale_factor}
+        return {"size": _listed(self.size), "scale_factor": _listed(self.scale_factor)}
 
 
 class UpsamplingBilinear2d(Upsample):
@@ -282,4 +288,4 @@ class UpsamplingBilinear2d(Upsample):
         super().__init__(size, scale_factor, "bilinear", True)
 
     def config(self) -> dict[str, Any]:
-        return {"size": self.size, "scale_factor": self.scale_factor}
+        return {"size": _listed(self.size), "scale_factor": _listed(self.scale_factor)}
