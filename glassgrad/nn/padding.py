@@ -30,6 +30,8 @@ copied into the border sends its border gradients back to itself (they add up).
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -146,10 +148,14 @@ class _Pad(Module):
 
     def __init__(self, padding: Any, value: float = 0.0) -> None:
         super().__init__()
-        amounts = (padding,) * (2 * self.dims) if isinstance(padding, int) else tuple(padding)
-        if len(amounts) != 2 * self.dims:
-            raise ValueError(f"{type(self).__name__}: padding must be an int or {2 * self.dims} ints, got {padding!r}")
-        self.padding = tuple(int(p) for p in amounts)
+        owner, count = type(self).__name__, 2 * self.dims
+        amounts = (padding,) * count if isinstance(padding, Integral) else padding
+        if isinstance(amounts, str) or not isinstance(amounts, Sequence) or not all(
+                isinstance(amount, Integral) for amount in amounts):  # 2.5 is not truncated to 2
+            raise TypeError(f"{owner}: padding must be an int or {count} ints, got {padding!r}")
+        if len(amounts) != count:
+            raise ValueError(f"{owner}: padding must be an int or {count} ints, got {padding!r}")
+        self.padding = tuple(int(amount) for amount in amounts)
         self.value = float_argument(value, type(self).__name__, "value")
 
     def forward(self, input: Tensor) -> Tensor:
