@@ -69,7 +69,7 @@ MISSING = [
     ("EmbeddingBag", (5, 3), {"mode": "sum"}), ("Softplus", (), {"beta": 1}), ("Unflatten", (1, [2, 3]), {}),
     ("Upsample", (), {"scale_factor": 2}), ("Upsample", (), {"size": (3, 4), "mode": "bilinear"}),
     ("Upsample", (), {"scale_factor": (2, 3), "mode": "nearest"}), ("UpsamplingNearest2d", (), {"scale_factor": 3}),
-    ("UpsamplingBilinear2d", (), {"size": (4, 5)}),
+    ("UpsamplingBilinear2d", (), {"size": (4, 5)}), ("HuberLoss", (), {"delta": 2}), ("SmoothL1Loss", (), {"beta": 2}),
 ]
 
 
@@ -78,7 +78,7 @@ def test_a_layer_has_the_settings_pytorch_gives_it(torch, name, args, kwargs):
     """6fe28c5: PixelShuffle(3).upscale_factor, ChannelShuffle.groups, Conv2d.transposed/output_padding,
     ConvTranspose2d.padding_mode, Embedding.sparse and ReLU6.min_val were missing (AttributeError);
     Upsample(scale_factor=2).scale_factor was the int 2 (PyTorch: 2.0), Upsample(size=(3, 4)).size a list,
-    Unflatten(1, [2, 3]).unflattened_size a tuple, Softplus(beta=1).beta 1.0."""
+    Unflatten(1, [2, 3]).unflattened_size a tuple, Softplus(beta=1).beta 1.0, HuberLoss(delta=2).delta 2.0."""
     assert_same_settings(getattr(torch.nn, name)(*args, **kwargs), getattr(gg.nn, name)(*args, **kwargs), torch)
 
 
@@ -118,6 +118,8 @@ def test_a_padding_layer_refuses_amounts_that_are_not_ints(padding):
 
 
 def test_a_padding_layer_takes_numpy_ints_and_lists(torch):
+    """6fe28c5: ZeroPad2d(np.int64(2)) (a size computed with NumPy) raised the raw "'numpy.int64' object is not
+    iterable"."""
     assert gg.nn.ZeroPad2d(np.int64(2)).padding == torch.nn.ZeroPad2d(2).padding == (2, 2, 2, 2)
     assert gg.nn.ZeroPad2d([1, 0, 2, 1]).padding == torch.nn.ZeroPad2d([1, 0, 2, 1]).padding == (1, 0, 2, 1)
     with pytest.raises(ValueError, match="ZeroPad2d: padding must be an int or 4 ints, got \\(1, 2\\)"):

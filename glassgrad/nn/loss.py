@@ -145,7 +145,8 @@ class SmoothL1Loss(_Loss):
     def __init__(self, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                  beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
-        self.beta = F._finite_number(beta, "SmoothL1Loss", "beta")
+        F._finite_number(beta, "SmoothL1Loss", "beta")
+        self.beta = beta  # as given (an int stays one), as PyTorch keeps it
         if self.beta < 0:
             raise RuntimeError(f"SmoothL1Loss: beta must be >= 0, got {self.beta:g}")
 
@@ -161,7 +162,8 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
-        self.delta = F._finite_number(delta, "HuberLoss", "delta")
+        F._finite_number(delta, "HuberLoss", "delta")
+        self.delta = delta  # as given (an int stays one), as PyTorch keeps it
         if self.delta <= 0:
             raise RuntimeError(f"HuberLoss: delta must be > 0, got {self.delta:g}")
 
