@@ -17,10 +17,11 @@ the mask zeroes:
 * :func:`custom_from_mask`: a mask you give; :func:`identity`: a mask of ones.
 
 ``amount`` is a whole number of entries (slices for the structured methods) or a fraction in [0, 1] of them,
-rounded to the nearest whole number. Pruning the same parameter again prunes what is still kept: the new
-method sees only the entries (slices) the mask keeps, and the masks multiply (a :class:`PruningContainer`
-holds the methods in order). :func:`remove` makes it permanent: ``w_mask ⊙ w_orig`` becomes the parameter
-``w`` again (the same Parameter object as ``w_orig``), and the mask and the hook go.
+rounded to the nearest whole number (a Python or a NumPy number: ``np.int64(3)`` is 3 entries, as in PyTorch).
+Pruning the same parameter again prunes what is still kept: the new method sees only the entries (slices) the
+mask keeps, and the masks multiply (a :class:`PruningContainer` holds the methods in order). :func:`remove` makes
+it permanent: ``w_mask ⊙ w_orig`` becomes the parameter ``w`` again (the same Parameter object as
+``w_orig``), and the mask and the hook go.
 
 Where several entries tie for the smallest, the one that comes first in the flat order is pruned first
 (glassgrad's ``topk``); PyTorch does not promise an order among ties. A layer with a pruning hook inside a
@@ -42,6 +43,7 @@ tensor([[1., 0.],
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -235,8 +237,7 @@ class _ByAmount(BasePruningMethod):
     """A method that prunes ``amount`` entries; a subclass says which (``chosen``)."""
 
     def __init__(self, amount: int | float) -> None:
-        _check_amount(amount)
-        self.amount = amount
+        self.amount = _check_amount(amount)
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         count = _count_to_prune(self.amount, t.numel())
@@ -279,8 +280,7 @@ class _BySlices(BasePruningMethod):
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount: int | float, dim: int = -1) -> None:
-        _check_amount(amount)
-        self.amount, self.dim = amount, dim
+        self.amount, self.dim = _check_amount(amount), dim
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         dim = _dim_of(t, self.dim)
@@ -451,16 +451,23 @@ def is_pruned(module: Module) -> bool:
 
 # --- amounts and dims ----------------------------------------------------------------------------
 
-def _check_amount(amount: Any) -> None:
-    """An amount is a whole number ≥ 0 or a fraction in [0, 1]."""
-    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
+def _check_amount(amount: Any) -> int | float:
+    """An amount is a whole number ≥ 0 or a fraction in [0, 1]; returned as a Python int or float.
+
+    As PyTorch (``numbers.Integral``/``numbers.Real``), a NumPy number counts: ``np.int64(2)`` is a whole
+    number of entries and ``np.float32(0.5)`` a fraction. A bool is refused (PyTorch fails on it later).
+    """
+    if isinstance(amount, bool) or not isinstance(amount, numbers.Real):
         raise TypeError(f"Invalid type for amount: {amount}. Must be int or float.")
+    amount = int(amount) if isinstance(amount, numbers.Integral) else float(amount)
     if (isinstance(amount, int) and amount < 0) or (isinstance(amount, float) and not 0.0 <= amount <= 1.0):
         raise ValueError(f"amount={amount} should either be a float in the range [0, 1] or a non-negative integer")
+    return amount
 
 
 def _count_to_prune(amount: int | float, size: int) -> int:
-    """How many of ``size`` entries (slices) ``amount`` prunes: an int as it is, a fraction rounded."""
+    """How many of ``size`` entries (slices) ``amount`` (checked by :func:`_check_amount`) prunes: an int as it
+    is, a fraction rounded."""
     if isinstance(amount, int) and amount > size:
         raise ValueError(f"amount={amount} should be smaller than the number of parameters to prune={size}")
     return amount if isinstance(amount, int) else round(amount * size)
