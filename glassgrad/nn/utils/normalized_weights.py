@@ -30,11 +30,13 @@ the hook's settings (``n_power_iterations``, ``eps``) are guarded as a layer's a
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from typing import Any
 
 import numpy as np
 
+from ...arguments import check_dim
 from ...autograd import bump_version, no_grad, recorded_call
 from ...tensor import Tensor
 from ..hooks import bind_weight, replayed_hook
@@ -121,6 +123,12 @@ class _WeightNorm:
         bind_weight(module, self.name, self.weight(module))
 
 
+def length_dim(weight: Tensor, dim: int | None) -> int | None:
+    """The dim of ``weight`` that keeps one length per slice, from 0 (both weight norms' ``dim``): None for None
+    or −1 (as PyTorch: one length for the whole weight); out of range, PyTorch's IndexError; not an int, TypeError."""
+    return None if dim is None or (not isinstance(dim, bool) and dim == -1) else check_dim(weight, dim, "weight_norm")
+
+
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """Learn ``module.<name>`` as a length ``<name>_g`` and a direction ``<name>_v``: ``w = g · v / ‖v‖``.
 
@@ -131,9 +139,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
                   "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
     weight = _weight_parameter(module, name, "weight_norm")
-    if dim is not None and dim != -1 and not -weight.ndim <= dim < weight.ndim:
-        raise ValueError(f"weight_norm: dim must be within the weight's {weight.ndim} dims, or None, got {dim}")
-    hook = _WeightNorm(name, None if dim in (None, -1) else dim % weight.ndim)
+    hook = _WeightNorm(name, length_dim(weight, dim))
     delattr(module, name)
     module.register_parameter(name + "_g", Parameter(hook.lengths(weight.array)))
     module.register_parameter(name + "_v", Parameter(weight))  # the weight's own memory, as PyTorch's weight.data
@@ -154,18 +160,24 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
 
 # --- spectral norm -----------------------------------------------------------------------------
 
-def spectral_dim(module: Module, dim: int | None) -> int:
-    """The dim of the output channels: ``dim`` when given, else 1 for transposed convolutions and 0 for the rest."""
+def spectral_dim(module: Module, weight: Tensor, dim: int | None) -> int:
+    """The dim of the output channels, from 0: ``dim`` when given (out of range: PyTorch's IndexError, as its
+    parametrization raises; not an int: TypeError), else 1 for transposed convolutions and 0 for the rest."""
     from ..conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 
     if dim is not None:
-        return dim
-    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+        return check_dim(weight, dim, "spectral_norm")
+    return 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) and weight.ndim > 1 else 0
 
 
-def check_power_iterations(n_power_iterations: Any) -> None:
-    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, int) or n_power_iterations < 1:
+def check_power_iterations(n_power_iterations: Any) -> int:
+    """``n_power_iterations`` as a Python int: a whole number (a NumPy one too, as PyTorch takes) ≥ 1."""
+    if isinstance(n_power_iterations, bool) or not isinstance(n_power_iterations, numbers.Integral):
+        raise TypeError(f"spectral_norm: n_power_iterations must be a whole number ≥ 1, got "
+                        f"{type(n_power_iterations).__name__} {n_power_iterations!r}")
+    if n_power_iterations < 1:
         raise ValueError(f"spectral_norm: n_power_iterations must be a whole number ≥ 1, got {n_power_iterations!r}")
+    return int(n_power_iterations)
 
 
 class _SpectralNorm:
@@ -223,8 +235,7 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     from ...creation import default_generator
 
     weight = _weight_parameter(module, name, "spectral_norm")
-    check_power_iterations(n_power_iterations)
-    hook = _SpectralNorm(name, n_power_iterations, spectral_dim(module, dim) % weight.ndim, eps)
+    hook = _SpectralNorm(name, check_power_iterations(n_power_iterations), spectral_dim(module, weight, dim), eps)
     rows, columns = hook.matrix(weight.array).shape
     generator = default_generator.numpy_generator
     u = hook.unit(generator.standard_normal(rows).astype(weight.dtype))

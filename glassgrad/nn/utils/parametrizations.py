@@ -39,7 +39,7 @@ from ...linalg_exp import matrix_exp
 from ...tensor import Tensor
 from ..functional import normalize
 from ..module import Module
-from .normalized_weights import check_power_iterations, direction_lengths, spectral_dim, unit, weight_matrix
+from .normalized_weights import check_power_iterations, direction_lengths, length_dim, spectral_dim, unit, weight_matrix
 from .parametrize import register_parametrization
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
@@ -74,10 +74,7 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     ``dim``: the dim that keeps one length per slice (0: per output row); None or −1 (as PyTorch): one length.
     """
     weight = _tensor(module, name, "weight_norm")
-    if dim is not None and dim != -1 and not -weight.ndim <= dim < weight.ndim:
-        raise ValueError(f"weight_norm: dim must be within the weight's {weight.ndim} dims, or None, got {dim}")
-    register_parametrization(module, name, _WeightNorm(None if dim in (None, -1) else dim % weight.ndim),
-                             unsafe=True)
+    register_parametrization(module, name, _WeightNorm(length_dim(weight, dim)), unsafe=True)
     module._register_load_state_dict_pre_hook(functools.partial(_old_weight_norm_keys, name))
     return module
 
@@ -114,7 +111,7 @@ class _SpectralNorm(Module):
 
     def __init__(self, weight: Tensor, n_power_iterations: int, dim: int, eps: float) -> None:
         super().__init__()
-        self.dim = dim % weight.ndim if weight.ndim else 0
+        self.dim = dim
         self.n_power_iterations, self.eps = n_power_iterations, eps
         if weight.ndim > 1:
             matrix = weight_matrix(weight.array, self.dim)
@@ -148,8 +145,8 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     defaults to 0, and to 1 for transposed convolutions.
     """
     weight = _tensor(module, name, "spectral_norm")
-    check_power_iterations(n_power_iterations)
-    register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, spectral_dim(module, dim), eps))
+    register_parametrization(module, name, _SpectralNorm(weight, check_power_iterations(n_power_iterations),
+                                                         spectral_dim(module, weight, dim), eps))
     return module
 
 
