@@ -76,8 +76,9 @@ def _weight_parameter(module: Module, name: str, owner: str) -> Parameter:
             raise RuntimeError(f"{owner}: {name!r} of this {type(module).__name__} is normalised already")
     weight = module._parameters.get(name)
     if weight is None:
+        held = ", ".join(key for key, value in module._parameters.items() if value is not None)
         raise ValueError(f"{owner}: {type(module).__name__} has no parameter {name!r} to normalise; name one it has "
-                         f"({', '.join(module._parameters) or 'none'})")
+                         f"({held or 'none'})")
     return weight
 
 

@@ -264,10 +264,13 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
         parametrizations.append(parametrization)
         parametrizations.unsafe |= unsafe
         return module
-    if tensor_name not in module._parameters and tensor_name not in module._buffers:
+    if module._parameters.get(tensor_name) is None and module._buffers.get(tensor_name) is None:
+        # (a parameter or buffer registered as None, such as Linear(bias=False)'s bias, has nothing to parametrize)
+        held = [name for name, value in [*module._parameters.items(), *module._buffers.items()] if value is not None]
         raise ValueError(f"register_parametrization: {type(module).__name__} has no parameter, buffer or "
-                         f"parametrized tensor {tensor_name!r}; it has "
-                         f"{', '.join([*module._parameters, *module._buffers]) or 'none'}")
+                         f"parametrized tensor {tensor_name!r}"
+                         f"{' (it is None)' if hasattr(module, tensor_name) else ''}; it has "
+                         f"{', '.join(held) or 'none'}")
     original = getattr(module, tensor_name)
     parametrizations = ParametrizationList([parametrization], original, unsafe=unsafe)
     delattr(module, tensor_name)
