@@ -111,8 +111,8 @@ class BasePruningMethod:
             importance_scores = original
         elif tuple(importance_scores.shape) != tuple(original.shape):  # PyTorch's class: its check is an assert
             raise AssertionError(f"importance_scores should have the same shape as parameter {name} of "
-                             f"{type(module).__name__}, got {tuple(importance_scores.shape)} vs "
-                             f"{tuple(original.shape)}")
+                                 f"{type(module).__name__}, got {tuple(importance_scores.shape)} vs "
+                                 f"{tuple(original.shape)}")
         default_mask = ones_like(original) if earlier is None else getattr(module, name + "_mask").detach().clone()
         with no_grad():
             mask = method.compute_mask(importance_scores.detach(), default_mask=default_mask)
@@ -348,8 +348,8 @@ class CustomFromMask(BasePruningMethod):
 
     def compute_mask(self, t: Tensor, default_mask: Tensor) -> Tensor:
         if tuple(default_mask.shape) != tuple(self.mask.shape):  # PyTorch's class: its check is an assert
-            raise AssertionError(f"custom_from_mask: the mask has shape {tuple(self.mask.shape)} but the parameter has "
-                             f"shape {tuple(default_mask.shape)}; give a mask of the parameter's shape")
+            raise AssertionError(f"custom_from_mask: the mask has shape {tuple(self.mask.shape)} but the parameter "
+                                 f"has shape {tuple(default_mask.shape)}; give a mask of the parameter's shape")
         return default_mask * self.mask.to(dtype=default_mask.dtype)
 
     @classmethod
