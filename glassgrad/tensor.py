@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import operator
 import warnings
 from collections import namedtuple
@@ -607,7 +608,27 @@ class Tensor:
         return self.array.shape[0]
 
     def __iter__(self):
-        return (self[i] for i in range(len(self)))
+        """The tensor's entries along dim 0 (``for row in x``, ``a, b = x``): views, in the graph."""
+        shape = self.array.shape
+        if not shape:
+            raise TypeError("iteration over a 0-d tensor: it holds one number, t.item(); reshape it to iterate "
+                            "(t.reshape(1))")
+        return (self[i] for i in range(shape[0]))
+
+    def __reversed__(self) -> Tensor:
+        """``reversed(t)``, as PyTorch's: a tensor, ``t.flip(0)`` (in the graph), not an iterator; a 0-d tensor
+        is itself."""
+        return self if not self.array.ndim else self.flip(0)
+
+    def __contains__(self, element: Any) -> bool:
+        """``element in t``, as PyTorch's: whether ``element == t`` anywhere (a number, or a tensor compared by
+        broadcasting: ``row in matrix`` asks whether any entry of ``row == matrix`` holds, not whether a row is
+        equal). Anything else (a string, None, a list, an array) is refused, as there. Without it Python iterated
+        ``t`` and took each row's truth value, refused for a tensor of more than one dim (0-d: not iterable)."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                               f"{type(element).__name__}; convert it first (torch.tensor(value) in t)")
+        return bool((self == element).any())
 
     __hash__ = object.__hash__
 
