@@ -930,6 +930,10 @@ class Tensor:
         return _binary(ops.MUL, self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
+        """``other * self``; a list, tuple or string is left to Python, which repeats it ``int(self)`` times
+        (``[pad] * (n - length)``, ``"#" * count``), as PyTorch leaves it."""
+        if type(other) in _REPEATED:
+            return NotImplemented
         return _binary(ops.MUL, lift(other, self), self)
 
     def __truediv__(self, other: Any) -> Tensor:
@@ -1640,6 +1644,9 @@ def _bound(value: Any, array: np.ndarray) -> Any:
         return recorded_call(promote, array, bound)[1]  # a kernel of a compiled step: cast at each call
     return written_number(bound, array.dtype, "clamp")
 
+
+_REPEATED = frozenset((list, tuple, str, bytes))
+"""The types Python repeats with ``*`` by an integer (``[0] * n``): ``Tensor.__rmul__`` leaves them to it."""
 
 _LIFTED: dict[tuple[float, np.dtype], Tensor] = {}
 
