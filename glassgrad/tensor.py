@@ -67,6 +67,7 @@ from .arguments import (
     resolve_dtype,
     shape_arg,
     shape_text,
+    shown,
     written_number,
 )
 from .autograd import (
@@ -904,8 +905,8 @@ class Tensor:
             if not self.array.flags.writeable:
                 raise _shared_places_error(name)
             self.array[index] = value
-        except ValueError as error:  # NumPy's words for a value that does not fit: PyTorch's type, and ours
-            raise _unfitting_value_error(name, self, index, value) or error from None
+        except (ValueError, TypeError) as error:  # NumPy's words for a value that does not fit (or is no number,
+            raise _unfitting_value_error(name, self, index, value) or error from None  # x[0] = ...): PyTorch's type
         except IndexError as error:  # an index that does not fit: PyTorch's words, as t[index] says them
             raise ops.indexing_error(self.array.shape, error) from None
         bump_version(self.array)
@@ -1560,15 +1561,37 @@ def _check_bool_operand(op: ops.Op, dtype: np.dtype, other: Any) -> None:
         raise RuntimeError(op.refuses_bool)
 
 
-def _unfitting_value_error(name: str, tensor: Tensor, index: Any, value: Any) -> RuntimeError | None:
+def _unfitting_value_error(name: str, tensor: Tensor, index: Any, value: Any) -> Exception | None:
     """The error for ``tensor[index] = value`` (or ``copy_``) where ``value``'s shape does not broadcast to the
-    part it writes, RuntimeError as in PyTorch; None where it does (the ValueError had another cause)."""
+    part it writes, RuntimeError as in PyTorch; where it is no number (:func:`_unwritable_value_error`), or a list
+    NumPy writes without dropping its leading 1s (``x[0] = [1]``; PyTorch refuses every list), TypeError as
+    PyTorch's; None where it does fit (the ValueError had another cause)."""
+    if (unwritable := _unwritable_value_error(name, tensor, value)) is not None:
+        return unwritable
     part, given = np.shape(tensor.array[index]), np.shape(_data(value))
     extra = max(0, len(given) - len(part))  # leading 1s of the value are dropped, as in PyTorch
     if all(size == 1 for size in given[:extra]) and broadcasts_to(given[extra:], part):
+        if extra and isinstance(value, (list, tuple)):
+            return TypeError(f"{name}: a {type(value).__name__} of shape {shape_text(given)} cannot be written to a "
+                             f"part of shape {shape_text(part)}; give a number or a tensor (torch.tensor(value)), "
+                             "whose leading 1s are dropped")
         return None
     return RuntimeError(f"{name}: a value of shape {shape_text(given)} does not fit the part it writes, of shape "
                         f"{shape_text(part)} (it must broadcast to it)")
+
+
+def _unwritable_value_error(name: str, tensor: Tensor, value: Any) -> TypeError | None:
+    """PyTorch's TypeError for ``tensor[index] = value`` where ``value`` holds no numbers glassgrad writes
+    (``...``, a complex number, strings in a list or an array, a ragged list), in one line instead of NumPy's
+    words from its conversion; None for a value of numbers (the error had another cause)."""
+    try:
+        kind = np.asarray(_data(value)).dtype.kind
+    except (ValueError, TypeError):  # a ragged list
+        kind = "O"
+    if kind in "biuf":
+        return None
+    return TypeError(f"{name}: can't assign {shown(value)} to a {tensor.array.dtype} tensor; give a number, a "
+                     "tensor, or numbers in an array or a rectangular list")
 
 
 def _shape_error(name: str, tensor: Tensor, value: Any, reason: Any) -> RuntimeError:
