@@ -244,13 +244,16 @@ class Tensor:
     and its gradient would silently leave it out."""
 
     def __getstate__(self) -> tuple:
-        """What ``copy.deepcopy`` (and pickle) keep: the fields that are set, except the links between a view and
-        its tensor; the copy's memory is its own, so it is no view, and the views of the original are not its. The
+        """What pickle and ``copy.copy`` keep (and ``copy.deepcopy``, which adds ``.grad``): the fields that are
+        set, except the links between a view and its tensor, and ``.grad``, as PyTorch's (a copy or an unpickled
+        tensor starts without one: ``copy.copy`` shared the original's, into which a backward of either added);
+        the copy's memory is its own, so it is no view, and the views of the original are not its. The
         pickled copy of a graph tensor is a leaf with the same ``requires_grad`` (as PyTorch's; the graph's rules
         are code, not data); ``deepcopy`` refuses one (:meth:`__deepcopy__`). The copy is an inference tensor when
         made inside ``inference_mode()``, whatever the original was (PyTorch's)."""
         fields = {name: getattr(self, name) for name in Tensor.__slots__
                   if name not in _NOT_COPIED and hasattr(self, name)}
+        fields["_grad"] = None
         if self._op is not None:
             fields.update(_op=None, _parents=(), _ctx=None, _retains_grad=False)
             for name in _NODE_ONLY:
@@ -263,9 +266,10 @@ class Tensor:
         return attributes or None, fields  # (the attributes a program set on it, the slots)
 
     def __deepcopy__(self, memo: dict) -> Tensor:
-        """``copy.deepcopy``: a tensor of its own holding what pickle keeps (:meth:`__getstate__`), copied. As in
-        PyTorch, only a leaf is copied: a tensor made by an op in a graph (a forward's output kept as a model's
-        attribute, the weight the old ``nn.utils.weight_norm`` computes) is refused, naming the way out."""
+        """``copy.deepcopy``: a tensor of its own holding what pickle keeps (:meth:`__getstate__`) and a copy of
+        ``.grad``, as PyTorch's. As in PyTorch, only a leaf is copied: a tensor made by an op in a graph (a
+        forward's output kept as a model's attribute, the weight the old ``nn.utils.weight_norm`` computes) is
+        refused, naming the way out."""
         if self._op is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                                f"protocol: this one was made by {self._op.name} in a graph; copy t.detach() instead "
@@ -279,6 +283,8 @@ class Tensor:
                 setattr(copied, name, value)
             if attributes:
                 copied.__dict__.update(attributes)
+        if self._grad is not None:
+            copied._grad = copy.deepcopy(self._grad, memo)
         return copied
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
