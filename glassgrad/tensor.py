@@ -243,6 +243,10 @@ class Tensor:
     (:func:`refuse_no_grad_view`), as in PyTorch: the change would be made to a tensor of the graph behind its back,
     and its gradient would silently leave it out."""
 
+    __array_priority__ = 1000
+    """PyTorch's: above an ndarray's, so that NumPy leaves ``array ⊕ t`` to the tensor (here
+    :meth:`__array_ufunc__` already does)."""
+
     def __getstate__(self) -> tuple:
         """What pickle and ``copy.copy`` keep (and ``copy.deepcopy``, which adds ``.grad``): the fields that are
         set, except the links between a view and its tensor, and ``.grad``, as PyTorch's (a copy or an unpickled
@@ -487,8 +491,10 @@ class Tensor:
             note_unreplayable(OTHER_MEMORY.format(how="t.data = …"))  # p.grad.data = g * 0.5 (p.data += v: its own)
         self.array = value.array
 
-    def numpy(self) -> np.ndarray:
-        """The underlying NumPy array (shared, not copied); also ``t.array``."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied); also ``t.array``. ``force=True`` is PyTorch's way to
+        get the numbers of a tensor that requires grad (its ``numpy()`` refuses one); glassgrad's ``numpy()`` gives
+        them anyway (a deliberate difference, see the README), so ``force`` changes nothing: the array is shared."""
         if STATE.switches[1] is not None:
             note_read(".numpy()")
         return self.array
