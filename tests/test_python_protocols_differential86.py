@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -147,14 +147,14 @@ _PROTOCOLS = {
     "sum list": lambda t: sum([t, t]), "max": max, "sorted": sorted, "reversed list": lambda t: list(reversed(t)),
     "[0] * t": lambda t: [0] * t, "np.float64 *": lambda t: np.float64(2) * t,
     "* np.float32": lambda t: t * np.float32(2),
-    "np.int64 +": lambda t: np.int64(3) + t, "np.exp": np.exp, "np.add": lambda t: np.add(t, 1),
+    "np.int64 +": lambda t: np.int64(3) + t, "np.exp": np.exp,
     "copy": copy.copy, "deepcopy": copy.deepcopy, "pickle": lambda t: pickle.loads(pickle.dumps(t)),
     "numpy force": lambda t: t.numpy(force=True), "x[...] = 2": lambda t: _set(t.detach().clone(), ..., 2),
     "x[...] = tensor": lambda t: _set(t.detach().clone(), ..., t.new_zeros(t.shape)),
 }
 """Each protocol's answer is the same on both libraries for every dtype, shape and ``requires_grad`` drawn (the
 round-86 fuzzer's list, less what glassgrad documents as its own: ``np.asarray`` of a tensor that requires grad,
-``abs`` of a bool tensor, NumPy arrays as operands)."""
+``abs`` of a bool tensor, NumPy arrays as operands, ``np.add(t, 1)`` being ``t + 1`` in the graph)."""
 
 
 def _set(t, index, value):
@@ -204,6 +204,7 @@ def _cases(draw):
 @given(_cases())
 def test_protocols_answer_as_pytorch(torch, case):
     name, numbers, requires_grad = case
+    assume(not (name == "abs" and numbers.dtype == bool))  # taken by glassgrad, as its README says; not by PyTorch
     assert _outcome(gg, name, numbers, requires_grad) == _outcome(torch, name, numbers, requires_grad), name
 
 
