@@ -1033,14 +1033,28 @@ class Tensor:
         return self._compare(np.greater_equal, other)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self == other``, a bool tensor; for an object that is no number, no tensor and no array of numbers
+        (None, a string, a module, a dict) NotImplemented, so that Python compares identities: ``x == None`` is
+        False, as in PyTorch (``x in [module, x]`` and ``list.index`` compare a tensor with anything)."""
         if other is None or isinstance(other, (str, bytes)):
-            return NotImplemented  # Python then compares identities: `x == None` is False, as in PyTorch
-        return self._compare(np.equal, other)
+            return NotImplemented
+        try:
+            return self._compare(np.equal, other)
+        except TypeError:  # lift's refusal of an object that is no number: not for a number or an array
+            if isinstance(other, _COMPARED):
+                raise
+            return NotImplemented
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self != other``; True for an object that is no number (:meth:`__eq__`)."""
         if other is None or isinstance(other, (str, bytes)):
-            return NotImplemented  # `x != None` is True
-        return self._compare(np.not_equal, other)
+            return NotImplemented
+        try:
+            return self._compare(np.not_equal, other)
+        except TypeError:
+            if isinstance(other, _COMPARED):
+                raise
+            return NotImplemented
 
     def __index__(self) -> int:
         """A one-number integer tensor used as a Python index (``data[i:i + n]`` for each ``i`` of a tensor)."""
@@ -1679,6 +1693,9 @@ def _bound(value: Any, array: np.ndarray) -> Any:
         return recorded_call(promote, array, bound)[1]  # a kernel of a compiled step: cast at each call
     return written_number(bound, array.dtype, "clamp")
 
+
+_COMPARED = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
+"""What ``==`` compares entry by entry, refusing it when it holds no numbers (:meth:`Tensor.__eq__`)."""
 
 _REPEATED = frozenset((list, tuple, str, bytes))
 """The types Python repeats with ``*`` by an integer (``[0] * n``): ``Tensor.__rmul__`` leaves them to it."""
