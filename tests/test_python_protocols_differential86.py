@@ -81,6 +81,18 @@ def test_a_sequence_times_a_tensor_is_repeated_as_pytorch(torch):
         assert (2 * lib.tensor([1, 2])).tolist() == [2, 4]  # numbers still multiply
 
 
+def test_equality_with_an_object_that_is_no_number_is_an_identity_as_pytorch(torch):
+    """``t == object()``, ``t == module`` raised "data of dtype object is not numeric", and so did ``[module,
+    t].index(t)`` and ``t in [module, t]``, which compare a tensor with each entry; PyTorch answers False (True for
+    ``!=``), as for None. What holds no numbers is still refused by ``<`` (a TypeError in both)."""
+    for lib in (gg, torch):
+        t, module = lib.tensor([1.0, 2.0]), lib.nn.Linear(1, 1)
+        assert (t == object()) is False and (t != {}) is True and (t == module) is False and (module == t) is False
+        assert [module, t].index(t) == 1 and t in [module, t] and t not in [module, {}]
+        with pytest.raises(TypeError):
+            t < object()  # noqa: B015
+
+
 def test_numpy_force_and_array_priority_as_pytorch(torch):
     """``t.numpy(force=True)`` (PyTorch's way to read a tensor that requires grad) was a TypeError; glassgrad's
     ``numpy()`` gives the shared array either way. ``__array_priority__`` was missing."""
