@@ -355,7 +355,7 @@ class Transformer(Module):
                 tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Tensor:
         src, tgt = as_tensor(src), as_tensor(tgt)
         batch_dim = 0 if self.batch_first else 1
-        if src.ndim == 3 and tgt.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+        if src.ndim == 3 and src.shape[batch_dim:batch_dim + 1] != tgt.shape[batch_dim:batch_dim + 1]:
             raise RuntimeError(f"Transformer: the batch number of src {shape_text(src.shape)} and tgt "
                                f"{shape_text(tgt.shape)} must be equal (dim {batch_dim})")
         if src.shape[-1:] != (self.d_model,) or tgt.shape[-1:] != (self.d_model,):
