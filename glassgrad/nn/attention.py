@@ -254,10 +254,12 @@ def _extra_keys(key: Tensor, value: Tensor, bias_k: Tensor | None, bias_v: Tenso
     return key, value
 
 
-def _batched(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any, owner: str) -> bool:
+def _batched(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, attn_mask: Any, num_heads: int,
+             owner: str) -> bool:
     """Whether the call is batched (a 3-D query) or not (2-D), and that the other inputs agree: key and value of
-    the query's dims, a padding mask of one dim fewer, an attn_mask of 2 or 3. AssertionError otherwise, as
-    PyTorch's ``_mha_shape_check`` (asserts there)."""
+    the query's dims, a padding mask of one dim fewer, an attn_mask of 2 or 3 (a 3-D one beside an unbatched
+    query of shape (num_heads, L, S)). AssertionError otherwise, as PyTorch's ``_mha_shape_check`` (asserts
+    there)."""
     if query.ndim not in (2, 3):
         raise AssertionError(f"{owner}: query should be unbatched 2D or batched 3D tensor but received "
                              f"{query.ndim}-D query tensor")
@@ -272,6 +274,10 @@ def _batched(query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any, a
     if attn_mask is not None and as_tensor(attn_mask).ndim not in (2, 3):
         raise AssertionError(f"{owner}: for a {kind}, expected attn_mask to be None, 2-D or 3-D but found "
                              f"{as_tensor(attn_mask).ndim}-D tensor instead")
+    heads_mask, given = (num_heads, query.shape[0], key.shape[0]), None if attn_mask is None else as_tensor(attn_mask)
+    if not batched and given is not None and given.ndim == 3 and given.shape != heads_mask:
+        raise AssertionError(f"{owner}: for an unbatched (2-D) query, expected a 3-D attn_mask of shape "
+                             f"{shape_text(heads_mask)} (num_heads, L, S), got {shape_text(given.shape)}")
     return batched
 
 
@@ -285,7 +291,7 @@ def _multi_head_attention(query: Any, key: Any, value: Any, num_heads: int, in_p
     keys, attend (:func:`_attend`), join the heads and project out. ``own_weights``: W_Q, W_K, W_V of their own
     widths (else rows of ``in_proj_weight``)."""
     query, key, value = as_tensor(query), as_tensor(key), as_tensor(value)
-    unbatched = not _batched(query, key, value, key_padding_mask, attn_mask, owner)
+    unbatched = not _batched(query, key, value, key_padding_mask, attn_mask, num_heads, owner)
     if is_causal and attn_mask is None:  # RuntimeError, as PyTorch's
         raise RuntimeError(f"{owner}: is_causal=True is a hint about attn_mask; pass the causal attn_mask too (True "
                            "above the diagonal, e.g. nn.Transformer.generate_square_subsequent_mask(L))")
