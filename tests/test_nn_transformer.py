@@ -282,7 +282,7 @@ def test_a_trace_shows_the_attention_inside_the_layer():
      "the batch number of src \\(3, 2, 8\\) and tgt \\(4, 3, 8\\) must be equal"),
     (lambda: gg.nn.Transformer(8, 2, 1, 1, 16)(gg.zeros(3, 2, 8), gg.zeros(4, 2, 6)),
      "must be equal to d_model = 8"),
-    (lambda: gg.nn.Transformer.generate_square_subsequent_mask(-1), "sz must be an integer >= 0"),
+    (lambda: gg.nn.Transformer.generate_square_subsequent_mask(-1), "sizes must be non-negative"),
     (lambda: gg.nn.Transformer.generate_square_subsequent_mask(3, device="cuda"), "cuda"),
     (lambda: gg.nn.TransformerEncoderLayer(8, 2)(gg.zeros(3, 2, 8), src_mask=gg.zeros(2, 2)),
      "attn_mask must have shape \\(3, 3\\)"),

@@ -23,15 +23,16 @@ Size([3, 5, 8])
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..arguments import float_argument, resolve_dtype, shape_text
+from ..arguments import float_argument, shape_text
 from ..autograd import is_grad_enabled, recorded_call
-from ..creation import as_tensor, pick_generator
+from ..creation import as_tensor, full, pick_generator
 from ..device import check_device
 from ..tensor import Tensor
 from . import functional as F
@@ -370,10 +371,9 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
         """The causal mask for ``sz`` positions: 0 on and below the diagonal, −∞ above (position i sees 0…i);
-        with ``dtype=bool`` False and True (the −∞ cast to bool, as PyTorch's), a bool mask the layers take."""
-        check_device(device)
-        size = check_size(sz, "sz", "generate_square_subsequent_mask", smallest=0)
-        if resolve_dtype(dtype) == np.bool_:  # PyTorch's −∞ cast to bool: True above the diagonal
-            return Tensor._wrap(np.triu(np.ones((size, size), dtype=bool), 1))
-        dtype = float_dtype(dtype, "generate_square_subsequent_mask")
-        return Tensor._wrap(np.triu(np.full((size, size), -np.inf, dtype=dtype), 1))
+        with ``dtype=bool`` False and True (the −∞ cast to bool, as PyTorch's), a bool mask the layers take.
+
+        PyTorch's ``triu(full((sz, sz), −∞, dtype=dtype, device=device), diagonal=1)``, so ``full`` reads the
+        arguments as PyTorch's does: ``sz`` an int or a 0-d integer tensor (RuntimeError below 0), ``dtype``
+        the default float dtype when None (an integer dtype, which cannot hold −∞, a RuntimeError)."""
+        return full((sz, sz), -math.inf, dtype=dtype, device=device).triu(1)
