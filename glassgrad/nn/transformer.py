@@ -229,8 +229,9 @@ class TransformerEncoder(Module):
     ``forward(src, mask=None, src_key_padding_mask=None, is_causal=None)`` passes the masks to every layer.
     glassgrad has no nested tensors; ``enable_nested_tensor=True`` (the default) with a layer PyTorch would not
     run on them warns as PyTorch does, saying why (``batch_first=False``, ``norm_first=True``, …). Where PyTorch's
-    would run on them (evaluation with nothing requiring grad, a padding mask alone, each row's padding at its end)
-    the padded positions come out 0 before ``norm``, as PyTorch's nested tensors give them.
+    would run on them (evaluation with neither ``src`` nor the first layer requiring grad, a padding mask alone,
+    each row's padding at its end) the padded positions come out 0 before ``norm``, as PyTorch's nested tensors
+    give them.
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int, norm: Module | None = None,
@@ -263,13 +264,15 @@ class TransformerEncoder(Module):
     def _nested_padding(self, src: Tensor, mask: Any, padding_mask: Any) -> Tensor | None:
         """Where PyTorch's encoder would run on nested tensors, the padded positions (N, S, 1), which come out 0;
         else None. Its conditions: the layers PyTorch takes (:attr:`use_nested_tensor`), evaluation, a batch
-        (N, S, E), a padding mask and no other, and nothing requiring grad while grad mode is on; then each row's
-        padding at its end (``mask_check``), looked at in a kernel (:func:`_trailing_padding`: none are zeroed
-        where it fails), so that a compiled step replays it with each call's mask."""
+        (N, S, E), a padding mask and no other, and while grad mode is on neither ``src`` nor the first layer's
+        parameters requiring grad (PyTorch looks at those only: a trainable final ``norm`` or later layer does not
+        stop it); then each row's padding at its end (``mask_check``), looked at in a kernel
+        (:func:`_trailing_padding`: none are zeroed where it fails), so that a compiled step replays it with each
+        call's mask."""
         if (not self.use_nested_tensor or self.layers[0].training or src.ndim != 3 or padding_mask is None
                 or mask is not None):
             return None
-        if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.parameters())):
+        if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.layers[0].parameters())):
             return None
         given = padding_mask.array if isinstance(padding_mask, Tensor) else np.asarray(padding_mask)
         return Tensor._wrap(recorded_call(_trailing_padding, given, self.mask_check))
