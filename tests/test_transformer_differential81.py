@@ -473,3 +473,34 @@ def test_translation_tutorial_trains_and_decodes_as_pytorch(torch):
                        + [p.grad.numpy() for p in module.parameters()])
         results[-1].append(ys.numpy().astype(np.float64))
     _compare(*results)
+
+
+def test_nested_path_looks_at_the_first_layers_grad_only_as_pytorch(torch):
+    """Evaluation with grad on, the encoder frozen but its final ``norm`` trainable: PyTorch checks only ``src``
+    and the first layer's parameters, so it takes the nested path and padded positions come out 0 before
+    ``norm`` (its bias after it). glassgrad looked at every parameter and computed them: other numbers, silently.
+    With the last layer trainable instead PyTorch raises an AssertionError from its nested tensors; glassgrad
+    runs (padded positions 0, gradients for the last layer)."""
+    ours, theirs = _pair(torch, "TransformerEncoder", 8, 2, 16, "relu", num_layers=2, final_norm=True,
+                         dropout=0.1, batch_first=True, enable_nested_tensor=True)
+    x = np.random.default_rng(10).normal(size=(2, 4, 8))
+    padding = np.array([[False, False, True, True], [False, False, False, False]])
+    outs = []
+    for library, module in ((gg, ours), (torch, theirs)):
+        module.eval()
+        for name, parameter in module.named_parameters():
+            parameter.requires_grad_(name.startswith("norm"))
+        out = module(library.tensor(x), src_key_padding_mask=library.tensor(padding))
+        out.square().sum().backward()
+        outs.append([out.detach().numpy()] + [p.grad.numpy() for p in module.parameters() if p.requires_grad])
+    _compare(*outs)
+    np.testing.assert_allclose(outs[0][0][0, 2:], np.broadcast_to(ours.norm.bias.numpy(), (2, 8)), atol=1e-12)
+    for module in (ours, theirs):
+        for name, parameter in module.named_parameters():
+            parameter.requires_grad_(name.startswith("layers.1"))
+    with pytest.raises(AssertionError, match="NestedTensor"):
+        theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(padding))
+    ours.norm = None
+    out = ours(gg.tensor(x), src_key_padding_mask=gg.tensor(padding))
+    out.sum().backward()
+    assert np.all(out.detach().numpy()[padding] == 0) and ours.layers[1].linear1.weight.grad is not None
