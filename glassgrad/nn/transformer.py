@@ -241,6 +241,7 @@ class TransformerEncoder(Module):
         self.num_layers = len(self.layers)
         self.norm = _check_norm(norm, "TransformerEncoder")
         reason = _no_fast_path_reason(encoder_layer)
+        self.enable_nested_tensor = enable_nested_tensor  # as given, as PyTorch keeps it; use_nested_tensor decides
         self.use_nested_tensor, self.mask_check = bool(enable_nested_tensor and not reason), bool(mask_check)
         if enable_nested_tensor and reason:  # glassgrad has no nested tensors; PyTorch's warning, word for word
             warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason}",
