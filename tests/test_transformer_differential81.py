@@ -504,3 +504,17 @@ def test_nested_path_looks_at_the_first_layers_grad_only_as_pytorch(torch):
     out = ours(gg.tensor(x), src_key_padding_mask=gg.tensor(padding))
     out.sum().backward()
     assert np.all(out.detach().numpy()[padding] == 0) and ours.layers[1].linear1.weight.grad is not None
+
+
+@pytest.mark.parametrize("options", [{}, {"batch_first": True}, {"batch_first": True, "norm_first": True}])
+@pytest.mark.parametrize("enable_nested_tensor", [True, False])
+def test_encoder_keeps_pytorchs_settings(torch, options, enable_nested_tensor):
+    """``enable_nested_tensor`` as given (PyTorch keeps it; glassgrad had no such attribute), ``use_nested_tensor``
+    (whether the nested path may run), ``mask_check`` and ``num_layers`` as PyTorch's encoder has them."""
+    settings = []
+    for library in (torch, gg):
+        encoder = library.nn.TransformerEncoder(library.nn.TransformerEncoderLayer(8, 2, 16, **options), 2,
+                                                enable_nested_tensor=enable_nested_tensor, mask_check=False)
+        settings.append((encoder.enable_nested_tensor, encoder.use_nested_tensor, encoder.mask_check,
+                         encoder.num_layers))
+    assert settings[1] == settings[0]
