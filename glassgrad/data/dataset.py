@@ -126,9 +126,31 @@ class StackDataset(Dataset):
             return {name: dataset[index] for name, dataset in self.datasets.items()}
         return tuple(dataset[index] for dataset in self.datasets)
 
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """Samples ``indices`` at once (what a ``DataLoader`` asks for a batch), as PyTorch's: a dataset with a
+        ``__getitems__`` of its own gives its part of them in one call, the others sample by sample."""
+        named = isinstance(self.datasets, dict)
+        columns = []
+        for dataset in (self.datasets.values() if named else self.datasets):
+            column = samples_at(dataset, indices)
+            if len(column) != len(indices):
+                raise ValueError(f"StackDataset: Nested dataset's output size mismatch. Expected {len(indices)}, "
+                                 f"got {len(column)}: its __getitems__ must give one sample per index")
+            columns.append(column)
+        if named:
+            return [dict(zip(self.datasets, sample)) for sample in zip(*columns)]
+        return [tuple(sample) for sample in zip(*columns)]
+
     def __len__(self) -> int:
         first = next(iter(self.datasets.values())) if isinstance(self.datasets, dict) else self.datasets[0]
         return len(first)
+
+
+def samples_at(dataset: Any, indices: list[int]) -> list[Any]:
+    """``dataset``'s samples ``indices``: by its ``__getitems__`` where it has one (a batch in one call, as PyTorch's
+    fetcher asks), else one ``dataset[i]`` each."""
+    fetch_batch = getattr(dataset, "__getitems__", None)
+    return fetch_batch(indices) if callable(fetch_batch) else [dataset[i] for i in indices]
 
 
 class TensorDataset(Dataset):
@@ -197,6 +219,15 @@ class Subset(Dataset):
         if isinstance(index, list):  # several samples at once, as PyTorch's Subset takes them
             return self.dataset[[int(self.indices[i]) for i in index]]
         return self.dataset[int(self.indices[index])]
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """Samples ``indices`` of the subset at once, as PyTorch's: through the dataset's own ``__getitems__`` where
+        it has one, so a ``DataLoader`` over a split still fetches each batch in one call. A subclass with a
+        ``__getitem__`` of its own gives its samples one by one (PyTorch refuses such a subclass without a
+        ``__getitems__``)."""
+        if type(self).__getitem__ is not Subset.__getitem__:
+            return [self[i] for i in indices]
+        return samples_at(self.dataset, [int(self.indices[i]) for i in indices])
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -29,7 +29,7 @@ from ..arguments import as_array, joined_dtype
 from ..creation import default_generator
 from ..functions import stack
 from ..tensor import Tensor
-from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from .dataset import Dataset, IterableDataset, Subset, TensorDataset, samples_at
 from .samplers import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -229,10 +229,8 @@ class DataLoader:
 
     def _collated_batches(self, batches: Iterator[np.ndarray]) -> Iterator[Any]:
         combine = self.collate_fn
-        fetch_batch = getattr(self.dataset, "__getitems__", None)  # a batch in one call (PyTorch's; HF datasets)
-        for chosen in batches:
-            numbers = [int(i) for i in chosen]
-            yield combine(fetch_batch(numbers) if fetch_batch is not None else [self.dataset[i] for i in numbers])
+        for chosen in batches:  # a dataset's __getitems__ gives a batch in one call (PyTorch's; HF datasets)
+            yield combine(samples_at(self.dataset, [int(i) for i in chosen]))
 
     def _streamed_batches(self) -> Iterator[Any]:
         combine = self.collate_fn
