@@ -60,7 +60,9 @@ class DataLoader:
       PyTorch's does on a machine without a GPU.
 
     An :class:`~glassgrad.data.dataset.IterableDataset` is read as a stream: its samples in the order it
-    yields them, ``batch_size`` at a time (no ``shuffle`` or ``sampler``: the stream decides the order).
+    yields them, ``batch_size`` at a time (no ``shuffle`` or ``sampler``: the stream decides the order). Once
+    ``len(loader)`` has read a stream's ``__len__``, each later epoch warns at every batch past that length, as
+    PyTorch's does (it counts batches against the dataset's length, so with batches it warns only far past it).
 
     ``len(loader)`` is the number of batches per epoch: ⌈n / batch_size⌉, or
     ⌊n / batch_size⌋ with ``drop_last``. For a :class:`TensorDataset` (or a
@@ -131,6 +133,7 @@ class DataLoader:
         self.pin_memory_device, self.in_order, self.generator = pin_memory_device, in_order, generator
         self._generator = generator if generator is not None else (
             np.random.default_rng(seed) if seed is not None else None)
+        self._stream_length: int | None = None  # a stream's len(dataset) once len(loader) read it (PyTorch's check)
 
     @property
     def collate_fn(self) -> Callable[[Any], Any]:
@@ -170,6 +173,8 @@ class DataLoader:
             raise TypeError("DataLoader: this IterableDataset has no __len__, so the number of batches is not known "
                             "before the stream ends; count them while iterating")
         samples = len(self._sampler) if self._sampler is not None else len(self.dataset)  # type: ignore[arg-type]
+        if isinstance(self.dataset, IterableDataset):
+            self._stream_length = samples  # each epoch begun after this warns past it, as PyTorch's
         if self.batch_size is None:
             return samples
         if self.drop_last:
@@ -180,10 +185,11 @@ class DataLoader:
         if self.pin_memory:  # PyTorch's warning on a machine without a GPU: here there never is one
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", UserWarning, stacklevel=2)
+        if isinstance(self.dataset, IterableDataset):
+            batches = self._samples() if self.batch_size is None else self._streamed_batches()
+            return _Epoch(batches if self._stream_length is None else self._counted(batches, self._stream_length), self)
         if self.batch_size is None and self._batch_sampler is None:
             return _Epoch(self._samples(), self)
-        if isinstance(self.dataset, IterableDataset):
-            return _Epoch(self._streamed_batches(), self)
         stored = _stored_rows(self.dataset) if self._collate_fn is None else None
         batches = self._index_batches()
         if stored is not None:
@@ -217,6 +223,17 @@ class DataLoader:
             return
         for chosen in self._index_batches():
             yield change(self.dataset[int(chosen[0])])
+
+    def _counted(self, batches: Iterator[Any], promised: int) -> Iterator[Any]:
+        """A stream's batches, warning at each one past ``promised`` (its ``len(dataset)`` when ``len(loader)`` was
+        read), as PyTorch's loader does: it compares the batches yielded with the dataset's length, not the loader's,
+        so with ``batch_size`` > 1 it warns only once the stream is far longer than it said."""
+        for count, batch in enumerate(batches, 1):
+            if count > promised:
+                warnings.warn(f"Length of IterableDataset {self.dataset} was reported to be {promised} (when accessing "
+                              f"len(dataloader)), but {count} samples have been fetched: make its __len__ count what "
+                              "its __iter__ yields", UserWarning, stacklevel=3)
+            yield batch
 
     def _array_batches(self, arrays: tuple[np.ndarray, ...], rows: np.ndarray | None,
                        batches: Iterator[np.ndarray]) -> Iterator[list[Tensor]]:
