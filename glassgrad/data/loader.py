@@ -30,7 +30,7 @@ from ..creation import default_generator
 from ..functions import stack
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset, samples_at
-from .samplers import BatchSampler, RandomSampler, SequentialSampler
+from .samplers import BatchSampler, RandomSampler, SequentialSampler, _flag
 
 
 class DataLoader:
@@ -55,9 +55,12 @@ class DataLoader:
     * ``collate_fn``: turns a list of samples into a batch (default :func:`collate`).
     * ``num_workers``, ``pin_memory``, ``timeout``, ``worker_init_fn``, ``multiprocessing_context``,
       ``prefetch_factor``, ``persistent_workers``, ``pin_memory_device``, ``in_order``: accepted so
-      PyTorch code runs; glassgrad loads every batch in the calling process (PyTorch's
-      ``num_workers=0``), which gives the same batches. ``pin_memory=True`` warns at each epoch's start, as
-      PyTorch's does on a machine without a GPU.
+      PyTorch code runs, and refused where PyTorch's are (a ``timeout``, ``multiprocessing_context``,
+      ``prefetch_factor`` or ``persistent_workers`` without workers, a ``prefetch_factor`` ≤ 0, a ``drop_last``
+      that is no bool); glassgrad loads every batch in the calling process (PyTorch's ``num_workers=0``), which
+      gives the same batches (``get_worker_info()`` is None there, so an IterableDataset is read once where
+      PyTorch's workers would each read a copy of one that does not shard itself). ``pin_memory=True`` warns at
+      each epoch's start, as PyTorch's does on a machine without a GPU.
 
     An :class:`~glassgrad.data.dataset.IterableDataset` is read as a stream: its samples in the order it
     yields them, ``batch_size`` at a time (no ``shuffle`` or ``sampler``: the stream decides the order). Once
@@ -107,9 +110,23 @@ class DataLoader:
                              f"multiprocessing (got {num_workers!r})")
         if not timeout >= 0:
             raise ValueError(f"timeout option should be non-negative (got {timeout!r})")
+        if timeout and num_workers == 0:  # PyTorch's single-process iterator asserts it
+            raise AssertionError(f"timeout={timeout!r} needs worker processes (num_workers > 0): it is how long to "
+                                 "wait for a worker's batch; leave it 0 when loading in this process")
+        if multiprocessing_context is not None and num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                             "but got num_workers=0; leave it None")
+        if batch_size is not None and batch_sampler is None:
+            _flag(drop_last, "BatchSampler", "drop_last")  # PyTorch's loader makes its BatchSampler here, which checks
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("prefetch_factor option could only be specified in multiprocessing: let num_workers > 0 "
                              "to enable multiprocessing, otherwise set prefetch_factor to None")
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError(f"prefetch_factor option should be non-negative (got {prefetch_factor!r}): it is how many "
+                             "batches each worker loads ahead; leave it None for PyTorch's 2")
+        if prefetch_factor == 0:  # PyTorch's worker iterator asserts it
+            raise AssertionError("prefetch_factor must be greater than 0 for multi-process loading (got 0): each "
+                                 "worker loads at least one batch ahead; leave it None for PyTorch's 2")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if generator is not None and not hasattr(generator, "permutation"):
