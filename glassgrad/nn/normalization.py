@@ -378,7 +378,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                   momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Standardise each sample's channel over its positions, then ``γ·x̂ + β`` per channel. With running
     statistics, training moves them toward the batch's average of the instances' mean and (unbiased) variance;
-    ``use_input_stats=False`` normalises with them instead (both must be given)."""
+    ``use_input_stats=False`` normalises with them instead (both must be given). With ``eps=0`` a constant channel
+    (σ² = 0) gives 0, as PyTorch's kernel, which takes 1/√(σ² + ε) as 0 there."""
     x = _floating_input("instance_norm", input)
     if x.ndim < 3:
         raise RuntimeError(f"instance_norm: expected an input (N, C, L…) with positions to normalise over, got "
@@ -402,6 +403,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
     if running_var is not None:
         recorded_call(_update_running, running_var.array, var.array, momentum, channels, count)
+    if eps == 0:  # PyTorch's kernel takes 1/√σ² as 0 where σ² = 0: a constant channel gives 0 (slope 0), not 0/0
+        var = var.masked_fill(var == 0, math.inf)
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
 
 
