@@ -1974,9 +1974,10 @@ def _cross_entropy_back(up, saved):
     else:
         grad = probs.copy()
         grad.reshape(-1)[positions] -= 1  # − onehot(target)
-        if kept is not None:  # an ignored row: +0 whatever the upstream, as PyTorch's (times a 0 mask gave −0, or NaN)
-            grad = _times_scale(grad, _loss_upstream(up, reduction, _counted(kept), probs.shape))
-            return _plus_zero_where(~kept.reshape(-1, 1), grad, grad.dtype), None
+        if kept is not None:  # an ignored row: +0 whatever the upstream, as PyTorch's (times a 0 mask gave −0, or NaN),
+            grad = _times_scale(grad, _loss_upstream(up, reduction, _counted(kept), probs.shape))  # but NaN where its
+            zeroed = ~kept & ~np.isnan(probs[:, 0])  # softmax is (all −inf, a +inf: then the whole row), as PyTorch's
+            return _plus_zero_where(zeroed.reshape(-1, 1), grad, grad.dtype), None  # log_softmax backward: 0 − NaN·0
     return _times_scale(grad, _loss_upstream(up, reduction, len(probs), probs.shape)), None
 
 
