@@ -1891,7 +1891,8 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
     ``−(shifted[i, yᵢ] − log Σⱼ e^shifted[i, j])``, the same numbers as the full table gives.
     A row whose class is ``ignore_index`` counts for nothing: its loss and gradient are 0 and the
     mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
-    gradients are 0 in both). A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
+    gradients are 0 in both), except that an ignored row whose softmax is NaN (all −inf, a +inf) has the
+    gradient NaN, as PyTorch's. A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
     """
     numbers, starts = _rows_of(*logits.shape)
     # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
