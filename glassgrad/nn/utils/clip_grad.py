@@ -46,8 +46,11 @@ def _non_negative(value: float | Tensor, what: str, name: str) -> float:
 
 
 def _norm(values: np.ndarray, norm_type: float) -> float:
-    """The p-norm of the entries of ``values``, in float64, as PyTorch's ``vector_norm``: max |v| for p = ∞, min |v|
-    for p = −∞, the number of entries that are not 0 for p = 0, else (Σ |v|ᵖ)^(1/p)."""
+    """The p-norm of the entries of ``values``, worked out in float64 with the range of PyTorch's ``vector_norm``:
+    max |v| for p = ∞, min |v| for p = −∞, the number of entries that are not 0 for p = 0, else (Σ |v|ᵖ)^(1/p),
+    ∞ where Σ |v|ᵖ passes the largest number of the dtype PyTorch sums in (float32 for float16 and float32 values:
+    a float32 gradient past ~1.8e19 has the norm ∞ there, so ``error_if_nonfinite`` raises), or where the norm
+    passes that of ``values``' dtype (65504 for float16)."""
     flat = np.abs(values.ravel().astype(np.float64, copy=False))
     if flat.size == 0:
         return 0.0
@@ -57,10 +60,16 @@ def _norm(values: np.ndarray, norm_type: float) -> float:
         return float(flat.min())
     if norm_type == 0:
         return float(np.count_nonzero(flat))
+    dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
+    largest = float(np.finfo(np.promote_types(dtype, np.float32)).max)
     if norm_type == 2:
-        return math.sqrt(float(np.dot(flat, flat)))
-    with np.errstate(divide="ignore"):  # a negative p of a 0 entry: |0|ᵖ = ∞, and the norm 0
-        return float(np.sum(flat**norm_type) ** (1 / norm_type))
+        total = float(np.dot(flat, flat))
+        norm = math.inf if total > largest else math.sqrt(total)
+    else:
+        with np.errstate(divide="ignore", over="ignore"):  # a negative p of a 0 entry: |0|ᵖ = ∞, and the norm 0
+            total = np.sum(flat**norm_type)
+            norm = math.inf if total > largest and norm_type > 0 else float(total ** (1 / norm_type))
+    return math.inf if norm > np.finfo(dtype).max else norm
 
 
 def clip_grad_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Tensor, norm_type: float = 2.0,
@@ -99,10 +108,11 @@ clip_grad_norm = renamed(clip_grad_norm_, "gg.nn.utils.clip_grad_norm", "gg.nn.u
 
 
 def _total_norm(arrays: list[np.ndarray], norm_type: float) -> float:
-    """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms, of the arrays with entries (an
-    empty one adds none; its norm, 0, made the −∞ and negative-order totals 0; PyTorch refuses an empty gradient
-    for those orders and for ∞)."""
-    return _norm(np.array([_norm(a, norm_type) for a in arrays if a.size]), norm_type)
+    """The p-norm of all entries of ``arrays`` together: the p-norm of their p-norms (each in its array's dtype, as
+    PyTorch stacks them), of the arrays with entries (an empty one adds none; its norm, 0, made the −∞ and
+    negative-order totals 0; PyTorch refuses an empty gradient for those orders and for ∞)."""
+    norms = [_norm(a, norm_type) for a in arrays if a.size]
+    return _norm(np.array(norms, dtype=joined_dtype(a.dtype for a in arrays) if norms else np.float64), norm_type)
 
 
 def _norm_tensor(total: float, arrays: list[np.ndarray]) -> Tensor:
