@@ -14,6 +14,9 @@ Defects fixed this round (each test in the first section fails on e4d5a58):
 
 * ``instance_norm(eps=0)`` of a constant channel gave 0/0 = NaN (and NumPy's warning); PyTorch's kernel takes
   1/√σ² as 0 there, so the output and its gradient are 0.
+* ``clip_grad_norm_``/``get_total_norm`` worked the norm out in float64, so float32 gradients whose Σ g² passes
+  float32's range (exploding gradients past ~1.8e19) had a finite total and were clipped, where PyTorch's total is
+  ∞ and ``error_if_nonfinite=True`` raises (the user's guard against a diverged step).
 * ``cross_entropy`` with ``ignore_index`` gave an ignored row of all ``-inf`` (a masked padding position) the
   gradient 0; PyTorch's log_softmax backward gives NaN there (0 − NaN·0), which a user must see to fix the mask.
 
@@ -94,6 +97,26 @@ def test_cross_entropy_gives_an_ignored_row_of_all_minus_inf_a_nan_gradient_as_p
     finite = gg.tensor(logits[:1].repeat(2, 0), dtype=getattr(gg, dtype), requires_grad=True)
     gg.nn.functional.cross_entropy(finite, gg.tensor([1, -100])).backward()
     assert finite.grad.numpy()[1].tolist() == [0.0, 0.0, 0.0]  # an ignored finite row: still exactly 0
+
+
+@pytest.mark.parametrize("grads", [[[1e20, 1e20], [1.0]], [[1.5e19], [1.5e19]], [[3e4, 4e4], [1.0]]])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0])
+def test_clip_grad_norm_of_float32_gradients_past_float32_range_is_inf_and_refused_as_pytorch(torch, grads,
+                                                                                               norm_type):
+    found = []
+    for lib in (torch, gg):
+        params = [lib.nn.Parameter(lib.zeros(len(g))) for g in grads]
+        for param, g in zip(params, grads):
+            param.grad = lib.tensor(g)  # float32: Σ g² passes 3.4e38 (PyTorch sums in float32)
+        total = lib.nn.utils.get_total_norm([p.grad for p in params], norm_type)
+        try:
+            lib.nn.utils.clip_grad_norm_(params, 1.0, norm_type, error_if_nonfinite=True)
+            refused = None
+        except RuntimeError:
+            refused = RuntimeError
+        found.append((total.item(), str(total.dtype).replace("torch.", ""), refused))
+    np.testing.assert_allclose(found[1][0], found[0][0], rtol=1e-6)
+    assert found[1][1:] == found[0][1:]
 
 
 # --- the fuzzer's core -----------------------------------------------------------------------------------------
