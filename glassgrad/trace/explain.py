@@ -62,8 +62,9 @@ class Writer:
     factor: Callable[[float], str]
     result: Callable[[float], str]
     rounds: Callable[[float], bool] | None = None
-    """Whether ``factor`` writes a number rounded (a worksheet's numbers): an entry whose plugged numbers are rounded
-    ends ``≈ value``, since the written arithmetic need not give the engine's value to the last digit shown."""
+    """Whether ``factor`` (or ``result``) writes a number rounded (a worksheet's numbers): an entry whose plugged
+    numbers or whose value are rounded ends ``≈ value``, since the written arithmetic need not give the value shown
+    (``(-0.3)·0.5 + 0.2·0 + 0.5·0.2 + (-0.2)`` is -0.25, shown at one place as -0.2)."""
 
     def entry(self, symbol: str, index: Sequence) -> str:
         """``W₁[1,3]`` for the engine's index ``(0, 2)``; a scalar has no index; a letter (``j``) stays as it is."""
@@ -107,7 +108,8 @@ class Entry:
         parts = [self.label, self.formula + (f"  ({self.note})" if self.note else "")]
         if self.plugged:
             parts.append(self.plugged)
-        rounded = writer.rounds is not None and self.plugged and any(writer.rounds(term.value) for term in self.terms)
+        rounded = writer.rounds is not None and bool(self.plugged) and (
+            writer.rounds(self.value) or any(writer.rounds(term.value) for term in self.terms))
         return " = ".join(parts) + (" ≈ " if rounded else " = ") + writer.result(self.value)
 
 
