@@ -103,8 +103,11 @@ def load_bank() -> list[QuizQuestion]:
 
 
 def build_quiz(count: int, seed: int) -> list[QuizQuestion]:
-    """``count`` questions: about one in four from a live model, the rest from the bank (no repeats),
-    in a seeded order with shuffled options."""
+    """``count`` questions: about one in four from a live model, the rest from the bank, no question twice,
+    in a seeded order with shuffled options.
+
+    Live question i comes from :func:`live_question` (seed·1000 + i); one whose text an earlier one already
+    asked (two seeds can draw the same small integers) is passed over for the next seed."""
     bank = load_bank()
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
@@ -114,7 +117,13 @@ def build_quiz(count: int, seed: int) -> list[QuizQuestion]:
     rng = seeded(seed)
     live_count = max(count // LIVE_SHARE, count - len(bank))
     picked = [bank[int(i)] for i in rng.choice(len(bank), size=count - live_count, replace=False)]
-    picked += [live_question(seed * 1000 + i) for i in range(live_count)]
+    live: dict[str, QuizQuestion] = {}  # by text: a repeat is passed over
+    number = seed * 1000
+    while len(live) < live_count:
+        question = live_question(number)
+        live.setdefault(question.question, question)
+        number += 1
+    picked += live.values()
     return [picked[int(i)].shuffled(rng) for i in rng.permutation(len(picked))]
 
 
