@@ -879,7 +879,9 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     read-add-store), so no contribution is lost. A stored gradient never shares memory with another
     ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already stored during
     this pass) nor is a read-only view, so in-place edits such as gradient clipping touch exactly one
-    tensor. Written out in one loop: it runs for every leaf of every backward.
+    tensor; a new one has its tensor's layout (:func:`_copy_in_grad_layout`: the strides of a transposed leaf).
+    Written out in one loop: it runs for every leaf of every backward (a gradient whose strides are its tensor's,
+    as nearly always, costs one comparison of two tuples more).
     """
     if kept is None:
         kept = set()
@@ -894,7 +896,33 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
                     bump_version(total)
                     continue
                 grad = total + grad
-            elif id(grad) in kept or grad.base is not None:  # shared, or a view of another array
-                grad = grad.copy()
+            elif id(grad) in kept or grad.base is not None or grad.strides != tensor.array.strides:
+                grad = _copy_in_grad_layout(grad, tensor)  # shared, a view of another array, or laid out otherwise
             kept.add(id(grad))
             tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter
+
+
+def _copy_in_grad_layout(grad: np.ndarray, tensor: Any) -> np.ndarray:
+    """A copy of ``grad`` to be ``tensor``'s new ``.grad``, laid out as PyTorch lays it out: for a leaf whose entries
+    fill their memory without gaps or repeats, in some order (a transposed leaf, ``nn.Parameter(w.t())``), with the
+    leaf's strides, so that ``p.grad.stride() == p.stride()`` and an optimizer's step walks both alike (PyTorch's
+    AccumulateGrad, its "layout contract"); for any other tensor (a sliced or expanded leaf, a non-leaf that
+    ``retain_grad()``), row-major (contiguous)."""
+    like = tensor.array
+    if tensor._op is None and not like.flags.c_contiguous and _gapless(like):
+        laid_out = np.ndarray(like.shape, grad.dtype, np.empty(like.size, grad.dtype), strides=like.strides)
+        laid_out[...] = grad
+        return laid_out
+    return grad.copy()  # row-major
+
+
+def _gapless(array: np.ndarray) -> bool:
+    """Whether ``array``'s entries fill its memory with no gap and no entry twice, from its first address on: its
+    strides, sorted, are a row-major array's of its dims so sorted (dims of size 1 count not). PyTorch's
+    "non-overlapping and dense"."""
+    expected = array.itemsize
+    for step, size in sorted((step, size) for step, size in zip(array.strides, array.shape) if size != 1):
+        if step != expected:
+            return False
+        expected *= size
+    return array.size > 0
