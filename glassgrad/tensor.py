@@ -413,6 +413,8 @@ class Tensor:
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad must be a Tensor or None, not {type(value).__name__}")
+            if value is self:  # the next backward would add its gradient into the tensor's own values
+                raise RuntimeError("can't assign a tensor as its own grad: assign a copy, t.grad = t.detach().clone()")
             if value.array.shape != self.array.shape:
                 raise RuntimeError(
                     f"assigned grad has shape {shape_text(value.shape)} but the tensor has shape "
