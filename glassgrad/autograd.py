@@ -879,9 +879,10 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     read-add-store), so no contribution is lost. A stored gradient never shares memory with another
     ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already stored during
     this pass) nor is a read-only view, so in-place edits such as gradient clipping touch exactly one
-    tensor; a new one has its tensor's layout (:func:`_copy_in_grad_layout`: the strides of a transposed leaf).
-    Written out in one loop: it runs for every leaf of every backward (a gradient whose strides are its tensor's,
-    as nearly always, costs one comparison of two tuples more).
+    tensor; a new one has its tensor's layout (:func:`_copy_in_grad_layout`: the strides of a transposed leaf; the
+    strides are compared only for a tensor on another's memory, a view, as a transposed leaf is: one that owns its
+    memory is row-major, as a fresh gradient is, and pays one test of ``array.base``). Written out in one loop: it
+    runs for every leaf of every backward.
     """
     if kept is None:
         kept = set()
@@ -896,7 +897,8 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
                     bump_version(total)
                     continue
                 grad = total + grad
-            elif id(grad) in kept or grad.base is not None or grad.strides != tensor.array.strides:
+            elif id(grad) in kept or grad.base is not None or (
+                    tensor.array.base is not None and grad.strides != tensor.array.strides):
                 grad = _copy_in_grad_layout(grad, tensor)  # shared, a view of another array, or laid out otherwise
             kept.add(id(grad))
             tensor._grad = tensor._plain(grad)  # a plain Tensor, even for a subclass such as nn.Parameter
