@@ -15,7 +15,9 @@ or a new gradient of the same shape and dtype, which takes the old one's place:
 Several hooks run in the order they were added, each on the one before's result (a module's backward hooks on
 its output last: :class:`NodeHook`). A hook is
 given its own copy of the gradient (the engine's array may be shared with another tensor's), so
-changing it in place (``grad.mul_(2)``) changes this tensor's gradient only, as in PyTorch.
+changing it in place (``grad.mul_(2)``) changes this tensor's gradient only. (PyTorch hands the hook the buffer
+itself, which an op may have passed to several tensors, ``a`` and ``b`` of ``a + b``: there the change can reach
+the others' gradients too, or raise when the buffer is an expand.)
 A hook registered before an in-place change of ``t`` sees the gradient of ``t``'s value before the
 change (:func:`move_hooks`). ``t.register_post_accumulate_grad_hook(hook)`` (leaves only) calls
 ``hook(t)`` after ``.grad`` was added to, e.g. to update that parameter at once.
