@@ -880,9 +880,10 @@ def _store_grads(stored: dict, kept: set[int] | None = None) -> None:
     ``.grad`` (an ``add`` hands the same array to both inputs; ``kept``: the arrays already stored during
     this pass) nor is a read-only view, so in-place edits such as gradient clipping touch exactly one
     tensor; a new one has its tensor's layout (:func:`_copy_in_grad_layout`: the strides of a transposed leaf; the
-    strides are compared only for a tensor on another's memory, a view, as a transposed leaf is: one that owns its
-    memory is row-major, as a fresh gradient is, and pays one test of ``array.base``). Written out in one loop: it
-    runs for every leaf of every backward.
+    strides are compared only for a tensor on another's memory, a view, as a transposed leaf is, so that one that
+    owns its memory pays one test of ``array.base``; such a leaf is taken as row-major, as a fresh gradient is, which
+    ``nn.Parameter(w.t().clone())`` is not: its ``.grad`` stays row-major, where PyTorch's takes its strides). Written
+    out in one loop: it runs for every leaf of every backward.
     """
     if kept is None:
         kept = set()
