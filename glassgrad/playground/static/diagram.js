@@ -4,16 +4,18 @@
 import { clear, s } from "./dom.js";
 
 const WIDTH = 640;
-const RADIUS = 27;
+const RADIUS = 31; // 7 characters at 12 units (+1.0000: 52 units) with 4 units clear of the outline each side
 const ROW = 84; // vertical room per neuron: the circle and its gradient underneath, clear of the next circle
 const FITS = 7; // characters that fit in a circle at the diagram's font size
 
-/** A number short enough for its circle: -61080.6055 is drawn -6.1e4 (the matrices and the explanation
- *  keep the full text), 1234.5678 is drawn +1234.57; the sign stays written. */
+/** A number short enough for its circle (at most FITS characters): -61080.6055 is drawn -6.1e4 (the matrices
+ *  and the explanation keep the full text), 1234.5678 is drawn +1234.6, 12.3456 +12.35; the sign stays written. */
 function short(text, value) {
   if (text.length <= FITS || typeof value !== "number") return text;
   const size = Math.abs(value);
-  const digits = size >= 1e4 || size < 1e-2 ? value.toExponential(1).replace("e+", "e") : value.toFixed(2);
+  // the bounds are where rounding adds a digit: 9999.96 would be 10000.0, 999.996 1000.00
+  const digits = size >= 9999.95 || size < 1e-2 ? value.toExponential(1).replace("e+", "e")
+    : value.toFixed(size >= 999.995 ? 1 : 2);
   return value > 0 ? `+${digits}` : digits;
 }
 
