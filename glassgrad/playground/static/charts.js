@@ -6,9 +6,11 @@ import { clear, h, keepTicksReadable, s } from "./dom.js";
 const DASHES = ["", "7 4", "2 3", "10 3 2 3", "1 5"];
 const BOX = { left: 72, right: 14, top: 14, bottom: 32, width: 480, height: 260 };
 
-/** Draw curves [{values, label, dash}] scaled to 0…yMax.value; points above yMax are clipped to the top. A curve
- *  whose loss stops being a number (null: the run diverged there) climbs to the top at that step and ends in a
- *  dot, so that a run which blows up at once is still seen, not a line hidden on the axis or no line at all. */
+/** Draw curves [{values, label, dash}] scaled to 0…yMax.value. A curve that goes above yMax leaves through the top
+ *  where it crosses it (and comes back in where it falls below): drawn along the top edge, it would read as a loss
+ *  that stays at yMax. A curve whose loss stops being a number (null: the run diverged there) climbs to the top at
+ *  that step and ends in a dot, so that a run which blows up at once is still seen, not a line hidden on the axis
+ *  or no line at all. */
 export function drawCurves(svg, curves, yMax, stepsLabel) {
   clear(svg, [...svg.querySelectorAll(":scope > title, :scope > desc")]);
   const plotWidth = BOX.width - BOX.left - BOX.right;
@@ -35,11 +37,20 @@ export function drawCurves(svg, curves, yMax, stepsLabel) {
       points = [];
     };
     const x = (step) => (BOX.left + (step / (longest - 1)) * plotWidth).toFixed(1);
+    const y = (value) => (BOX.top + plotHeight * (1 - value / yMax.value)).toFixed(1);
     const diverged = curve.values.indexOf(null); // not a finite number: the run diverged at this step
     const drawn = diverged < 0 ? curve.values.length : diverged;
+    let before = null; // the step drawn last, and its loss
     for (let step = 0; step < drawn; step += stride) {
-      const py = BOX.top + plotHeight * (1 - Math.min(curve.values[step] / yMax.value, 1));
-      points.push(`${x(step)},${py.toFixed(1)}`);
+      const value = curve.values[step];
+      const above = value > yMax.value;
+      if (before && above !== before.value > yMax.value) { // it crosses the top edge between the two steps
+        const at = before.step + ((yMax.value - before.value) / (value - before.value)) * (step - before.step);
+        points.push(`${x(at)},${BOX.top}`);
+        if (above) flush();
+      }
+      if (!above) points.push(`${x(step)},${y(value)}`);
+      before = { step, value };
     }
     if (diverged >= 0) {
       points.push(`${x(diverged)},${BOX.top}`);

@@ -272,8 +272,10 @@ export class TrainView {
     const words = data.runs.map((run, index) => {
       const diverged = run.status === "diverged";
       const status = run.status === "ok" || diverged ? "" : ` (${run.status})`;
-      const text = diverged ? `η = ${run.lr}: diverged at step ${run.step} (loss ${run.final.text})`
-        : `η = ${run.lr}: final loss ${run.final.text}${status}`;
+      const leaves = run.losses.findIndex((loss) => loss !== null && loss > data.y_max.value);
+      const off = leaves < 0 ? "" : `; above the chart's top (${data.y_max.text}) from step ${leaves}`;
+      const text = diverged ? `η = ${run.lr}: diverged at step ${run.step} (loss ${run.final.text})${off}`
+        : `η = ${run.lr}: final loss ${run.final.text}${status}${off}`;
       legend.append(h("li", { title: run.message }, legendSample(index, diverged), " ", text));
       return text;
     });
