@@ -59,9 +59,13 @@ class Problem:
     @property
     def hint(self) -> str:
         """A nudge for a second try that gives no number away: the rule the worked solution starts from,
-        or, when the solution is one line (which holds the answer), the relation to use entry by entry."""
+        or, when the solution is one line (which holds the answer), the relation to use entry by entry.
+
+        The solution's first line may end in a colon that introduces the lines after it ("First ∂L/∂A₁,
+        entry by entry:"); shown alone, it ends in a full stop, so that it does not read as cut off."""
         if len(self.solution) > 1:
-            return self.solution[0]
+            first = self.solution[0]
+            return f"{first[:-1]}." if first.endswith(":") else first
         return f"Use {self.equation}: write out the sum for {self.blank_label} term by term, then add."
 
     def check(self, text: str) -> Verdict:
