@@ -8,9 +8,9 @@ const BOX = { left: 72, right: 14, top: 14, bottom: 32, width: 480, height: 260 
 
 /** Draw curves [{values, label, dash}] scaled to 0…yMax.value. A curve that goes above yMax leaves through the top
  *  where it crosses it (and comes back in where it falls below): drawn along the top edge, it would read as a loss
- *  that stays at yMax. A curve whose loss stops being a number (null: the run diverged there) climbs to the top at
- *  that step and ends in a dot, so that a run which blows up at once is still seen, not a line hidden on the axis
- *  or no line at all. */
+ *  that stays at yMax. A curve whose loss stops being a number (null: the run diverged there) climbs from its last
+ *  point inside the chart to the top at that step and ends in a dot, so that a run which blows up at once is still
+ *  seen, not a line hidden on the axis or no line at all. */
 export function drawCurves(svg, curves, yMax, stepsLabel) {
   clear(svg, [...svg.querySelectorAll(":scope > title, :scope > desc")]);
   const plotWidth = BOX.width - BOX.left - BOX.right;
@@ -40,8 +40,11 @@ export function drawCurves(svg, curves, yMax, stepsLabel) {
     const y = (value) => (BOX.top + plotHeight * (1 - value / yMax.value)).toFixed(1);
     const diverged = curve.values.indexOf(null); // not a finite number: the run diverged at this step
     const drawn = diverged < 0 ? curve.values.length : diverged;
+    let inside = drawn - 1; // a diverged run's last step inside the chart: from there it climbs to its dot
+    while (diverged >= 0 && inside >= 0 && curve.values[inside] > yMax.value) inside -= 1;
     let before = null; // the step drawn last, and its loss
     for (let step = 0; step < drawn; step += stride) {
+      if (diverged >= 0 && step > inside) break;
       const value = curve.values[step];
       const above = value > yMax.value;
       if (before && above !== before.value > yMax.value) { // it crosses the top edge between the two steps

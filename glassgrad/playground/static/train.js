@@ -273,7 +273,10 @@ export class TrainView {
       const diverged = run.status === "diverged";
       const status = run.status === "ok" || diverged ? "" : ` (${run.status})`;
       const leaves = run.losses.findIndex((loss) => loss !== null && loss > data.y_max.value);
-      const off = leaves < 0 ? "" : `; above the chart's top (${data.y_max.text}) from step ${leaves}`;
+      const above = run.losses.filter((loss) => loss !== null && loss > data.y_max.value).length;
+      const back = run.losses.slice(leaves).some((loss) => loss !== null && loss <= data.y_max.value);
+      const off = leaves < 0 ? "" : `; above the chart's top (${data.y_max.text}) from step ${leaves}` +
+        (back ? `, ${above} step${above === 1 ? "" : "s"} in all` : " on");
       const text = diverged ? `η = ${run.lr}: diverged at step ${run.step} (loss ${run.final.text})${off}`
         : `η = ${run.lr}: final loss ${run.final.text}${status}${off}`;
       legend.append(h("li", { title: run.message }, legendSample(index, diverged), " ", text));
