@@ -147,6 +147,27 @@ def test_no_hint_ends_in_a_colon():
             assert hint and not hint.rstrip().endswith(":"), (kind, seed, hint)
 
 
+def test_play_and_pause_leave_the_buttons_beside_them_where_they_are(server, seen):  # noqa: F811
+    """Play became Pause, 13.7 px wider, and Step and Reset jumped sideways under the pointer each time."""
+    seen.goto(f"{server}/?view=train&t_dataset=moons")
+    expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+
+    def places() -> list[dict]:
+        return [seen.locator(button).bounding_box() for button in ("#btn-play", "#btn-step", "#btn-train-reset")]
+
+    before = places()
+    seen.locator("#btn-play").click()
+    expect(seen.locator("#btn-play")).to_have_attribute("aria-pressed", "true")
+    expect(seen.locator("#btn-play")).to_contain_text("Pause")
+    during = places()
+    seen.locator("#btn-play").click()
+    expect(seen.locator("#btn-play")).to_have_attribute("aria-pressed", "false")
+    for name, one, other in zip(("Play", "Step", "Reset"), before, during):
+        assert abs(one["x"] - other["x"]) < 0.5 and abs(one["width"] - other["width"]) < 0.5, \
+            f"{name} moved from x = {one['x']:.1f} ({one['width']:.1f} wide) to {other['x']:.1f} ({other['width']:.1f})"
+    assert_seen(seen.locator("#btn-play"), "the Play button")
+
+
 AUDIT = """() => {
   const width = document.documentElement.clientWidth, found = [];
   const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
