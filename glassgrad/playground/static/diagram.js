@@ -5,7 +5,7 @@ import { clear, s } from "./dom.js";
 
 const WIDTH = 640;
 const RADIUS = 31; // 7 characters at 12 units (+1.0000: 52 units) with 4 units clear of the outline each side
-const ROW = 84; // vertical room per neuron: the circle and its gradient underneath, clear of the next circle
+const ROW = 90; // vertical room per neuron: the circle and its gradient underneath, 10 units clear of the next circle
 const FITS = 7; // characters that fit in a circle at the diagram's font size
 
 /** A number short enough for its circle (at most FITS characters): -61080.6055 is drawn -6.1e4 (the matrices
