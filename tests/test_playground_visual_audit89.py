@@ -67,6 +67,43 @@ def test_every_neurons_value_clears_its_circles_outline(server, seen, link):  # 
     screenshot(seen, "audit89-diagram")
 
 
+GAPS = """() => {
+  const circles = [...document.querySelectorAll("#diagram circle")].map((circle) => circle.getBBox());
+  return [...document.querySelectorAll("#diagram .node-grad")].map((grad) => {
+    const box = grad.getBBox(), below = circles.filter((c) => Math.abs(c.x - box.x - box.width / 2 + c.width / 2) < 1
+                                                         && c.y > box.y);
+    return {text: grad.textContent, gap: below.length ? Math.min(...below.map((c) => c.y)) - (box.y + box.height) : 99};
+  });
+}"""
+"""Each gradient under a neuron: how far its text ends above the next circle of its column (SVG units)."""
+
+
+def test_eight_neurons_a_column_keep_their_gradients_clear_of_the_next_circle(server, seen):  # noqa: F811
+    """The larger circles (radius 31) need the rows to grow with them: at the old 84 units a row, a gradient's
+    text ended 3 units above the next circle; the rows are 90 units now."""
+    seen.goto(f"{server}/?view=step&s_example=custom&s_sizes=8,8,8&s_actions=f+b+b")
+    seen.wait_for_selector('#diagram .node-grad[data-cell="dZ1[7]"]')
+    gaps = seen.evaluate(GAPS)
+    assert len(gaps) == 16, gaps
+    for grad in gaps:
+        assert grad["gap"] >= 6, f"{grad['text']} ends {grad['gap']:.1f} units above the next circle"
+
+
+def test_an_eight_by_eight_weight_matrix_scrolls_in_its_card_not_the_page(server, seen):  # noqa: F811
+    """Layer sizes 8,8,8: W₂ and ∂L/∂W₂ are 8×8 tables of +0.1234, 570 px wide, and the phone's page was 607 px
+    wide. Now each layer's card scrolls sideways; its far column is reached and read there."""
+    seen.goto(f"{server}/?view=step&s_example=custom&s_sizes=8,8,8&s_actions=f+b+b")
+    far = seen.locator('#step-matrices [data-cell="dW2[7,7]"]')
+    expect(far).to_be_visible()
+    assert_no_sideways_scroll(seen, "the step-through with 8 neurons a layer")
+    far.focus()  # as Tab brings it: the card scrolls to it
+    assert_seen(far, "the last entry of ∂L/∂W₂")
+    far.click()
+    expect(seen.locator("#explain-text")).to_contain_text("∂L/∂W₂[8,8]")
+    assert_no_sideways_scroll(seen, "the step-through with 8 neurons a layer")
+    screenshot(seen, "audit89-eight-neurons")
+
+
 def test_a_problem_with_a_control_far_down_the_page_is_shown_on_the_screen(server, refused):  # noqa: F811
     """Learning rates "abc" and Compare: the server's answer was written at the top of the page; on a phone,
     where Compare is 1,400 px down, the message was 1,165 px above the screen and the button seemed dead."""
