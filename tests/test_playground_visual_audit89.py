@@ -9,7 +9,12 @@ wrong, errors shown), screenshotted and looked at. The tests below hold what was
   above the screen: the learner pressed Compare and saw nothing happen;
 * a learning rate whose loss goes above the comparison chart's top ran flat along the top edge, which reads as a
   loss that stays at the top value (2.5356 where the run ended at 41.4554), and nothing said so;
-* the practice hint for a chain-rule problem read "First ∂L/∂A₁, entry by entry:" and stopped there.
+* the practice hint for a chain-rule problem read "First ∂L/∂A₁, entry by entry:" and stopped there;
+* Play became Pause, 13.7 px wider, and Step and Reset jumped sideways under the pointer;
+* with 8 neurons a layer, the 8×8 weight matrices made the phone's page 607 px wide.
+
+(The weights' lines that ran through the gradients' text under the neurons now stop at a halo round it: seen on
+the screenshots, not asserted here.)
 
 A last test walks every view at both sizes and checks what any page must hold: no sideways scroll, no text
 under 12 px, no text outside the screen, and text that contrasts with its background (WCAG AA).
