@@ -31,6 +31,11 @@ EXACT_PLACES = 6
 CLOSE = 1e-9
 """How far (relative) a float64 result may sit from the exact decimal it stands for."""
 
+FLOAT_NOISE = 1e-12
+"""How far (relative) a float64 result may sit from a short decimal and still be read as that decimal's float noise
+when rounding it for display (a few float64 roundings are ~1e-15): -3.8594999989 is no noise around -3.8595, so at
+three places it shows -3.859 (with :data:`CLOSE` it showed -3.86)."""
+
 
 def seeded(seed: int, stream: int = 0) -> np.random.Generator:
     """The random generator of an exercise: the same seed, the same numbers. Seeds are whole numbers from 0 up.
@@ -49,15 +54,15 @@ def engine_tensor(values: object, requires_grad: bool = False) -> Tensor:
 def rounded(value: float, places: int) -> Fraction:
     """``value`` rounded to ``places`` decimal places (half to even), as an exact fraction.
 
-    A float that stands for a short decimal (within 1e-9) is rounded as that decimal, so the
-    engine's 0.11499999999999999 for 0.115 shows as 0.12 at two places.
+    A float that stands for a short decimal (within float noise, :data:`FLOAT_NOISE`) is rounded as that decimal,
+    so the engine's 0.11499999999999999 for 0.115 shows as 0.12 at two places.
 
     >>> rounded(0.123456, 3)
     Fraction(123, 1000)
     """
     decimal = Decimal(repr(float(value)))
     snapped = decimal.quantize(Decimal(1).scaleb(-EXACT_PLACES), rounding=ROUND_HALF_EVEN)
-    if abs(float(snapped) - float(value)) <= CLOSE * max(1.0, abs(float(value))):
+    if abs(float(snapped) - float(value)) <= FLOAT_NOISE * max(1.0, abs(float(value))):
         decimal = snapped  # float noise around a short decimal (0.11499999999999999): round the decimal itself
     return Fraction(decimal.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
 
