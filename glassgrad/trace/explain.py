@@ -225,6 +225,18 @@ def _sum_of_products(out: Operand, index: tuple, pairs: Sequence[tuple[tuple[Ope
                  float(out.values[index]), terms, note)
 
 
+def broadcast_from(shape: tuple, index: tuple, broadcast: tuple) -> list[tuple]:
+    """The entries of an array of shape ``broadcast`` that entry ``index`` of an array of ``shape`` was broadcast
+    to (axes aligned from the right, as NumPy broadcasts; an axis of length 1, or one ``shape`` lacks, is repeated).
+
+    >>> broadcast_from((3,), (1,), (2, 3)), broadcast_from((2, 1), (1, 0), (2, 2))
+    ([(0, 1), (1, 1)], [(1, 0), (1, 1)])
+    """
+    lead = len(broadcast) - len(shape)
+    return [at for at in np.ndindex(*broadcast)
+            if all(size == 1 or at[lead + axis] == index[axis] for axis, size in enumerate(shape) if lead + axis >= 0)]
+
+
 def _padding_note(skipped: int) -> str:
     return f"{skipped} product{'s' if skipped > 1 else ''} with the zero padding left out" if skipped else ""
 
@@ -357,7 +369,8 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
     the step names: an affine layer's output is a weighted sum along a row of its ``weight``; the
     gradient of its ``input`` one along a column; of its ``weight`` an outer product; of its
     ``bias`` a copy. An elementwise op's gradient is the upstream gradient times the local
-    derivative the step carries. Any other step whose inputs are shaped like its output is read
+    derivative the step carries, summed over the entries a broadcast input was repeated to
+    (``∂L/∂b[2] = ∂L/∂Z[1,2]·∂Z/∂b[1,2] + ∂L/∂Z[2,2]·∂Z/∂b[2,2]`` for ``Z = X + b``, ``X`` 2×3). Any other step whose inputs are shaped like its output is read
     entry by entry through the step's formula, and the rest whole (a loss, a softmax).
     ``parameters``: the symbols of tensors that are no sample (kept whole, even when 1×n).
     """
@@ -385,8 +398,14 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
         return weighted_sum(out, index, other, upstream, writer, along="column")
     local = step.get("local")
     if local is not None and upstream is not None:  # ∂L/∂a = ∂L/∂out ⊙ ∂out/∂a, the local derivative as numbers
-        return product(out, index, [(upstream, index), (_operand(local, parameters), index)], writer,
-                       note=f"{local['symbol']} = {local['formula']}")
+        slope = _operand(local, parameters)
+        note = f"{local['symbol']} = {local['formula']}"
+        if upstream.shape == out.shape:
+            return product(out, index, [(upstream, index), (slope, index)], writer, note=note)
+        # a broadcast input: its entry met every output entry it was broadcast to, and its gradient sums them
+        return _sum_of_products(out, index, [((upstream, at), (slope, at)) for at in broadcast_from(out.shape, index,
+                                                                                                 upstream.shape)],
+                                writer, note=note)
     if all(operand.shape in (out.shape, ()) for operand in inputs) and out.shape:
         return entrywise(out, index, right, inputs, writer, note=note)
     if kind == "loss" and phase == "forward":
