@@ -2039,7 +2039,9 @@ CROSS_ENTROPY = register(Op(
 LOSS_EPSILON = float(np.float32(1e-12))
 """The floor PyTorch keeps binary_cross_entropy's denominator ``p(1 − p)`` above, and adds to the squared lengths
 in cosine_embedding_loss: its 1e-12 is a float, so it is 1e-12 rounded to float32, 9.99999996e-13 (with 1e-12 itself
-a saturated ``p`` had its float64 gradient 4e-9 off, 1e12 where PyTorch's is 1000000003995.8)."""
+a saturated ``p`` had its float64 gradient 4e-9 off, 1e12 where PyTorch's is 1000000003995.8). The row's written
+gradient shows the floor, ``max(p·(1 − p), 10⁻¹²)``: a trace of a saturated σ then reads the engine's number off its
+formula (written without it, ``(p − y)/(p·(1 − p))`` gave −0.125 where the step showed −5.6e-05)."""
 
 
 def _clamped_logs(probs):
@@ -2074,13 +2076,13 @@ def _bce_vjp(up, inputs, out, saved):
 
 BCE = register(Op(
     "binary_cross_entropy", "L = −mean(y·log p + (1 − y)·log(1 − p))",
-    ("{up}·({probabilities} − {target})/({probabilities}·(1 − {probabilities}))/n",
+    ("{up}·({probabilities} − {target})/max({probabilities}·(1 − {probabilities}), 10⁻¹²)/n",
      "{up}·(log(1 − {probabilities}) − log {probabilities})/n"), _bce, _bce_back,
     kind="loss", roles=("probabilities", "target"), settings=("reduction", "needs"),
     loss=LossForm("[{target}·log {probabilities} + (1 − {target})·log(1 − {probabilities})]",
-                  "({probabilities} − {target})/({probabilities}·(1 − {probabilities}))",
+                  "({probabilities} − {target})/max({probabilities}·(1 − {probabilities}), 10⁻¹²)",
                   lambda p, y: y * np.log(p) + (1 - y) * np.log(1 - p),
-                  lambda p, y: (p - y) / (p * (1 - p)), negated=True), saves=((0, 1), (0,)),
+                  lambda p, y: (p - y) / np.maximum(p * (1 - p), LOSS_EPSILON), negated=True), saves=((0, 1), (0,)),
     vjp_tensors=_bce_vjp,
 ))
 

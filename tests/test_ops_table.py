@@ -85,6 +85,7 @@ NOTATION = [  # the trace's notation → Python, applied in order
     (r"\(1/(\w)\) Σᵢ? (.*)$", r"(1/\1)*total(\2)"),
     (r"^(−?)Σᵢ? (.*)$", r"\1total(\2)"),
     (r"\[", "("), (r"\]", ")"),
+    ("10⁻¹²", "1e-12"),  # binary_cross_entropy's floor, max(p·(1 − p), 10⁻¹²)
     ("σ", "sigmoid"), ("−", "-"), ("·", "*"), ("²", "**2"), (r"(\d)\(", r"\1*("), (r"\)\(", ")*("),
 ]
 
@@ -100,7 +101,7 @@ def evaluate(formula: str, shown: dict[str, np.ndarray]) -> np.ndarray:
         right = right.replace(symbol, f"v{number}")
     for pattern, replacement in NOTATION:
         right = re.sub(pattern, replacement, right)
-    space = {"abs": np.abs, "sign": np.sign, "exp": np.exp,  # |d|, L1's gradient, KL with log targets
+    space = {"abs": np.abs, "sign": np.sign, "exp": np.exp, "max": np.maximum,  # |d|, L1's gradient, KL with log targets
              "log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
              "pick": lambda values, classes: values[np.arange(len(values)), classes.astype(int)],
              "rows": lambda values: values.sum(axis=1), "mass": lambda values: values.sum(axis=1, keepdims=True),

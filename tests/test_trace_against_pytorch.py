@@ -30,7 +30,7 @@ def _pipelines(torch):
         "binary_cross_entropy": (
             lambda z: F.binary_cross_entropy(z.sigmoid(), gg.tensor(LABELS)),
             lambda z: _with(z.sigmoid(), lambda a: tf.binary_cross_entropy(a, torch.tensor(LABELS))),
-            "∂L/∂A₁ = (A₁ − y)/(A₁·(1 − A₁))/6"),
+            "∂L/∂A₁ = (A₁ − y)/max(A₁·(1 − A₁), 10⁻¹²)/6"),
         "binary_cross_entropy_with_logits": (
             lambda z: F.binary_cross_entropy_with_logits(z, gg.tensor(LABELS)),
             lambda z: (None, tf.binary_cross_entropy_with_logits(z, torch.tensor(LABELS))),
