@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import format_number, matrix_cells, shape_text
+from .numbers import PRECISION_NOTE, format_number, matrix_cells, shape_text
 
 CHAR_WIDTH = 7.2
 LINE_HEIGHT = 15
@@ -176,8 +176,8 @@ def place(nodes: dict[str, Node]) -> tuple[float, float]:
 def graph_svg(document: dict, level: str = "layer", fit: bool = True) -> str:
     """The graph of ``document`` (a described trace) as SVG text; ``fit=False`` keeps it full size (to scroll)."""
     nodes, width, height = placed_nodes(document, level)
-    return draw_svg(nodes, width, height, f"computational graph ({level} level): value and gradient in each box",
-                    fit=fit)
+    return draw_svg(nodes, width, height, f"computational graph ({level} level): value and gradient in each box; "
+                    f"{PRECISION_NOTE}", fit=fit)
 
 
 def draw_svg(nodes: dict[str, Node], width: float, height: float, caption: str, fit: bool = True) -> str:

@@ -44,7 +44,7 @@ import numpy as np
 from ..ops import RULES
 from . import counting
 from .graph import Node, draw_svg, gradients_by_symbol, place
-from .numbers import format_number
+from .numbers import PRECISION_NOTE, format_number
 
 MAX_PARAMETERS = 40
 MAX_BOXES = 400
@@ -244,7 +244,8 @@ def scalar_document(document: dict) -> dict:
     boxes = scalar_boxes(document)
     return {"format": "glassgrad-scalar-graph", "version": 2,  # 2: names count from 1, each entry has a label
             "title": f"{document.get('title', 'trace')}: every number a box",
-            "note": f"each box: a value and ∂L/∂ of it (— for data, which gets no gradient). {counting.CONVENTION}",
+            "note": (f"each box: a value and ∂L/∂ of it (— for data, which gets no gradient); {PRECISION_NOTE}. "
+                     f"{counting.CONVENTION}"),
             "boxes": [box.as_json() for box in boxes]}
 
 
@@ -280,10 +281,10 @@ def render_scalar(document: dict, format: str) -> str:
     if format not in FORMATS:
         raise ValueError(f"the scalar view is drawn as {', '.join(FORMATS)}, not {format!r}")
     scalar = scalar_document(document)
-    if format == "json":
-        import json
+    if format == "json":  # written as the trace's JSON writes numbers: a non-finite one as "nan", "inf" or "-inf"
+        from .render_json import render_json
 
-        return json.dumps(scalar, ensure_ascii=False, allow_nan=False, indent=1)
+        return render_json(scalar)
     return scalar_svg(scalar) if format == "svg" else scalar_html(scalar)
 
 
