@@ -237,6 +237,28 @@ def broadcast_from(shape: tuple, index: tuple, broadcast: tuple) -> list[tuple]:
             if all(size == 1 or at[lead + axis] == index[axis] for axis, size in enumerate(shape) if lead + axis >= 0)]
 
 
+def _batch_affine(out: Operand, index: tuple, roles: dict[str, Operand], writer: Writer) -> Entry:
+    """``Z[n,i] = Σⱼ W[i,j]·X[n,j] + b[i]``: one entry of an affine layer's output for a batch (a row per sample)."""
+    n, i = index
+    weight, x, bias = roles["weight"], roles["input"], roles.get("bias")
+    pairs = [((weight, (i, j)), (x, (n, j))) for j in range(weight.shape[1])]
+    return _sum_of_products(out, index, pairs, writer, (bias, (i,)) if bias is not None else None)
+
+
+def _batch_affine_gradient(out: Operand, index: tuple, role: str, upstream: Operand, other: Operand | None,
+                           writer: Writer) -> Entry:
+    """One entry of an affine layer's gradient for a batch, ``∂L/∂Z`` a row per sample: ``∂L/∂W[i,j] =
+    Σₙ ∂L/∂Z[n,i]·X[n,j]``, ``∂L/∂b[i] = Σₙ ∂L/∂Z[n,i]`` (the samples add up), ``∂L/∂X[n,j] = Σᵢ W[i,j]·∂L/∂Z[n,i]``."""
+    samples, outputs = upstream.shape
+    if role == "bias":
+        return _sum_of_products(out, index, [((upstream, (n, index[0])),) for n in range(samples)], writer)
+    if role == "weight":
+        i, j = index
+        return _sum_of_products(out, index, [((upstream, (n, i)), (other, (n, j))) for n in range(samples)], writer)
+    n, j = index
+    return _sum_of_products(out, index, [((other, (i, j)), (upstream, (n, i))) for i in range(outputs)], writer)
+
+
 def _padding_note(skipped: int) -> str:
     return f"{skipped} product{'s' if skipped > 1 else ''} with the zero padding left out" if skipped else ""
 
@@ -328,16 +350,27 @@ def given(out: Operand, index: tuple, source: str, writer: Writer) -> Entry:
 
 
 def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, rule: str, writer: Writer,
-           note: str = "") -> Entry:
+           note: str = "", gradient_label: str | None = None) -> Entry:
     """One entry of an optimizer's update, by the rule it recorded (``W₁ ← W₁ − η·∂L/∂W₁``).
 
-    The rule's right-hand side is read entry by entry with the value before the step, the
-    learning rate η and the gradient the optimizer used.
+    The rule's last line (the parameter's own ``←``) is read entry by entry with the value before the
+    step, the learning rate η and the gradient the optimizer used (``gradient_label``: how the rule names
+    it, ``∂L/∂W₁`` unless given, e.g. a trace step's ``gradient_label``). A rule of several lines keeps a
+    state the record does not hold (momentum's ``b``, Adam's ``m̂`` and ``v̂``): its earlier lines, with the
+    gradient's number in, go to the note, and the state stays a letter, so no plugged arithmetic claims a
+    number it does not have; where an earlier line already changed the parameter (AdamW's decay), its value
+    before the step is not plugged into the last line either.
     """
-    right = rule.split("←", 1)[-1].strip()
-    operands = [Operand(out.symbol, np.full(out.shape, old)), Operand("η", np.asarray(lr)),
-                Operand(f"∂L/∂{out.symbol}", np.full(out.shape, gradient))]
-    return entrywise(out, index, right, operands, writer, note)
+    *state, last = [line for line in rule.splitlines() if line.strip()] or [rule]
+    target, _, right = last.rpartition("←")
+    right = right.strip()
+    changed = any(line.partition("←")[0].strip() == target.strip() for line in state)
+    operands = [Operand("η", np.asarray(lr)), Operand(gradient_label or f"∂L/∂{out.symbol}", np.full(out.shape, gradient))]
+    defined = [entrywise(out, index, line, operands, writer) for line in state]
+    if not changed:
+        operands.insert(0, Operand(out.symbol, np.full(out.shape, old)))
+    notes = [entry.plugged or line for entry, line in zip(defined, state)]
+    return entrywise(out, index, right, operands, writer, "; ".join(filter(None, [note, *notes])))
 
 
 # --- trace steps ------------------------------------------------------------------------------
@@ -368,7 +401,7 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
     The pattern follows the kind of the step's op row (``RULES[step["op"]].kind``) and the roles
     the step names: an affine layer's output is a weighted sum along a row of its ``weight``; the
     gradient of its ``input`` one along a column; of its ``weight`` an outer product; of its
-    ``bias`` a copy. An elementwise op's gradient is the upstream gradient times the local
+    ``bias`` a copy (for a batch, a row per sample: sums over the samples, written out). An elementwise op's gradient is the upstream gradient times the local
     derivative the step carries, summed over the entries a broadcast input was repeated to
     (``∂L/∂b[2] = ∂L/∂Z[1,2]·∂Z/∂b[1,2] + ∂L/∂Z[2,2]·∂Z/∂b[2,2]`` for ``Z = X + b``, ``X`` 2×3). Any other step whose inputs are shaped like its output is read
     entry by entry through the step's formula, and the rest whole (a loss, a softmax).
@@ -387,10 +420,14 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
             return entry
     if kind == "affine" and phase == "forward":
         roles = {item.get("role"): operand for item, operand in zip(step["inputs"], inputs)}
+        if len(index) == 2:
+            return _batch_affine(out, index, roles, writer)
         return weighted_sum(out, index, roles["weight"], roles["input"], writer, roles.get("bias"))
     upstream = _operand(step["upstream"], parameters) if "upstream" in step else None
     if kind == "affine":
         other = next((operand for operand in inputs if operand.symbol != upstream.symbol), None)
+        if len(upstream.shape) == 2:
+            return _batch_affine_gradient(out, index, step["role"], upstream, other, writer)
         if step["role"] == "bias":
             return copy(out, index, upstream, writer)
         if step["role"] == "weight":  # ∂L/∂W = ∂L/∂Z·Xᵀ: one entry is one product
