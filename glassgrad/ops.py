@@ -1121,8 +1121,7 @@ def _sigmoid_back(up, out):
 
 def _sigmoid_local(out):
     """``σ·(1 − σ)``, as the row writes it and in the order of :func:`_sigmoid_back`, so the local slope a trace shows,
-    times the upstream, is the gradient the engine computed (``σ − σ²`` cancelled near σ = 1: a saturated σ's slope
-    was 1e-6 off, relative)."""
+    times the upstream, is the gradient the engine computed (``σ − σ²`` rounded otherwise, off by 1 − σ relative)."""
     return (_ONES.get(out.dtype, 1) - out) * out
 
 def _tanh_local(out):
