@@ -101,7 +101,8 @@ def evaluate(formula: str, shown: dict[str, np.ndarray]) -> np.ndarray:
         right = right.replace(symbol, f"v{number}")
     for pattern, replacement in NOTATION:
         right = re.sub(pattern, replacement, right)
-    space = {"abs": np.abs, "sign": np.sign, "exp": np.exp, "max": np.maximum,  # |d|, L1's gradient, KL with log targets
+    space = {"abs": np.abs, "sign": np.sign, "exp": np.exp,  # |d|, L1's gradient, KL with log targets
+             "max": np.maximum,
              "log": np.log, "softmax": _softmax, "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "total": np.sum,
              "pick": lambda values, classes: values[np.arange(len(values)), classes.astype(int)],
              "rows": lambda values: values.sum(axis=1), "mass": lambda values: values.sum(axis=1, keepdims=True),

@@ -365,7 +365,8 @@ def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, r
     target, _, right = last.rpartition("←")
     right = right.strip()
     changed = any(line.partition("←")[0].strip() == target.strip() for line in state)
-    operands = [Operand("η", np.asarray(lr)), Operand(gradient_label or f"∂L/∂{out.symbol}", np.full(out.shape, gradient))]
+    operands = [Operand("η", np.asarray(lr)),
+                Operand(gradient_label or f"∂L/∂{out.symbol}", np.full(out.shape, gradient))]
     defined = [entrywise(out, index, line, operands, writer) for line in state]
     if not changed:
         operands.insert(0, Operand(out.symbol, np.full(out.shape, old)))
@@ -401,10 +402,12 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
     The pattern follows the kind of the step's op row (``RULES[step["op"]].kind``) and the roles
     the step names: an affine layer's output is a weighted sum along a row of its ``weight``; the
     gradient of its ``input`` one along a column; of its ``weight`` an outer product; of its
-    ``bias`` a copy (for a batch, a row per sample: sums over the samples, written out). An elementwise op's gradient is the upstream gradient times the local
-    derivative the step carries, summed over the entries a broadcast input was repeated to
-    (``∂L/∂b[2] = ∂L/∂Z[1,2]·∂Z/∂b[1,2] + ∂L/∂Z[2,2]·∂Z/∂b[2,2]`` for ``Z = X + b``, ``X`` 2×3). Any other step whose inputs are shaped like its output is read
-    entry by entry through the step's formula, and the rest whole (a loss, a softmax).
+    ``bias`` a copy (for a batch, a row per sample: sums over the samples, written out). An
+    elementwise op's gradient is the upstream gradient times the local derivative the step
+    carries, summed over the entries a broadcast input was repeated to (``∂L/∂b[2] =
+    ∂L/∂Z[1,2]·∂Z/∂b[1,2] + ∂L/∂Z[2,2]·∂Z/∂b[2,2]`` for ``Z = X + b``, ``X`` 2×3). Any other step
+    whose inputs are shaped like its output is read entry by entry through the step's formula,
+    and the rest whole (a loss, a softmax).
     ``parameters``: the symbols of tensors that are no sample (kept whole, even when 1×n).
     """
     out, inputs = step_operands(step, parameters)

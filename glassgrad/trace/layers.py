@@ -310,7 +310,8 @@ class _Description:
         return step
 
     def loss_backward(self, record: BackwardRecord) -> dict:
-        """``∂L/∂p = (p − y)/max(p·(1 − p), 10⁻¹²)/4``: the loss row's written gradient, divided as its reduction says."""
+        """``∂L/∂p = (p − y)/max(p·(1 − p), 10⁻¹²)/4``: the loss row's written gradient, divided as its reduction
+        says."""
         forward = self.producer(record.node)
         form = self.loss_form(forward)
         count = form.items(forward.input_values[0]) if forward.reduction == "mean" else 1
