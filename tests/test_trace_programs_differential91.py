@@ -435,6 +435,16 @@ def test_the_scalar_view_and_the_graph_state_their_rounding():
     assert PRECISION_NOTE in tape.graph()
 
 
+def test_the_graph_writes_a_norm_without_a_sign():
+    """A large tensor's box shows its norm, never negative: written unsigned, as a loss is (it was ‖·‖ = +5.1196)."""
+    weight = gg.tensor(np.full((1, 1, 3, 3), 0.5), dtype=gg.float64, requires_grad=True)
+    with gg.trace() as tape:
+        F.conv2d(gg.tensor(np.ones((1, 1, 5, 5)), dtype=gg.float64), weight).sum().backward()
+    svg = tape.graph()
+    assert "‖·‖ = +" not in svg
+    assert "‖·‖ = 5.0000" in svg  # the 5×5 input of ones (25 entries; up to 16 are listed)
+
+
 def test_the_scalar_views_json_writes_an_infinite_value_as_the_trace_does():
     """JSON has no infinity: the trace writes "inf"; the scalar view raised ValueError."""
     from glassgrad.trace.scalar import render_scalar

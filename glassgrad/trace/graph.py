@@ -70,7 +70,8 @@ class Node:
 def _value_lines(prefix: str, values: Any, style: str) -> list[tuple[str, str]]:
     array = np.asarray(values, dtype=np.float64)
     if array.size > MAX_LISTED:
-        return [(f"{prefix} {shape_text(array.shape)}, ‖·‖ = {format_number(np.linalg.norm(array))}", style)]
+        norm = format_number(np.linalg.norm(array), signed=False)  # never negative: a sign would tell nothing
+        return [(f"{prefix} {shape_text(array.shape)}, ‖·‖ = {norm}", style)]
     cells, _ = matrix_cells(array)
     rows = [" ".join(row) for row in cells]
     return [(f"{prefix} {rows[0]}", style)] + [(" " * (len(prefix) + 1) + row, style) for row in rows[1:]]
