@@ -337,6 +337,18 @@ def test_a_batch_through_a_linear_layer_is_explained_entry_by_entry():
     assert entry.formula == "W[2,1]·X[3,1] + W[2,2]·X[3,2] + b[2]"  # counting from 1: row 3 of X, row 2 of W
 
 
+def test_a_batchs_cross_entropy_plugs_its_logits_in_row_by_row():
+    """softmax is taken per row: the 2×3 logits are written [[…], […]], not one flat list of 6 (a softmax of 6)."""
+    z = gg.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]], dtype=gg.float64, requires_grad=True)
+    with gg.trace() as tape:
+        tape.name(z, "Z")
+        F.cross_entropy(z, gg.tensor([2, 0])).backward()
+    writer = explain.Writer(factor=lambda value: f"{value:g}", result=lambda value: f"{value:.4f}")
+    entry = explain.trace_entry(tape.describe()["forward"][0], "forward", (), writer)
+    assert "log softmax([[0.5, -1, 2], [1, 0, -0.5]])ᵢ[yᵢ+1]" in entry.plugged
+    assert len(entry.terms) == 6 and entry.value == pytest.approx(0.35284, abs=1e-5)
+
+
 def test_a_saturated_sigmoids_bce_gradient_follows_its_written_formula():
     """The written gradient carries the engine's floor: max(p·(1 − p), 10⁻¹²). Without it the formula's numbers
     gave −0.125 where the step shows PyTorch's −5.6e-05 (σ(36.7) = 1 − 4e-16 in float64)."""

@@ -194,7 +194,8 @@ def entrywise(out: Operand, index: tuple, formula: str, operands: Sequence[Opera
 
 
 def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand], writer: Writer) -> Entry:
-    """``out = f(U, V)`` where one entry reads every entry (a loss): each tensor is plugged in whole."""
+    """``out = f(U, V)`` where one entry reads every entry (a loss): each tensor is plugged in whole, a matrix
+    row by row (``softmax([[0.5, -1], [2, 0]])``: the flat list read as one softmax of 4)."""
     plugged, terms = formula, []
     for operand in sorted(operands, key=lambda o: -len(o.symbol)):
         pattern = _symbol_pattern(operand.symbol)
@@ -202,10 +203,18 @@ def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand],
             continue
         entries = [_term(writer, operand, where) for where in np.ndindex(operand.shape)]
         terms += entries
-        vector = ("[" + ", ".join(writer.factor(t.value) for t in entries) + "]" if len(entries) > 1
-                  else writer.factor(entries[0].value))
-        plugged = _put(pattern, vector, plugged)
+        numbers = [writer.factor(t.value) for t in entries]
+        plugged = _put(pattern, _nested(numbers, operand.shape) if len(entries) > 1 else numbers[0], plugged)
     return Entry(writer.entry(out.symbol, index), formula, plugged if terms else "", float(out.values[index]), terms)
+
+
+def _nested(numbers: list[str], shape: tuple) -> str:
+    """Written numbers (in NumPy's order) as a tensor of ``shape`` is written, a row in brackets:
+    ``[[0.5, -1], [2, 0]]`` for a 2×2, so that a row-wise softmax reads its rows."""
+    if len(shape) <= 1:
+        return "[" + ", ".join(numbers) + "]"
+    size = len(numbers) // shape[0]
+    return "[" + ", ".join(_nested(numbers[k * size:(k + 1) * size], shape[1:]) for k in range(shape[0])) + "]"
 
 
 def _sum_of_products(out: Operand, index: tuple, pairs: Sequence[tuple[tuple[Operand, tuple], ...]],
