@@ -575,6 +575,15 @@ def _version(array: np.ndarray) -> _Version | None:
     return _VERSIONS.get(id(_memory_owner(array)))
 
 
+def memories_changed_since(tick: int) -> dict[int, _Version]:
+    """The version records of the memories changed in place after ``tick`` (a clock reading, ``CLOCK[NOW]``), by
+    ``id`` of the memory's owner: a scan of every record, for rare checks (:func:`glassgrad.batching.vmap`)."""
+    if CLOCK[NOW] <= tick:
+        return {}
+    return {key: version for key, version in _VERSIONS.copy().items()  # a copy: a freed memory's record leaves
+            if version.count and version.ticks[(version.count - 1) % KEPT_TICKS] > tick}  # it at any allocation
+
+
 def version_of(array: np.ndarray) -> int:
     """How many in-place changes ``array``'s memory has had (PyTorch's ``t._version``)."""
     version = _version(array)

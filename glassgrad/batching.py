@@ -24,10 +24,17 @@ dims count from the end; keyword arguments are never mapped. ``out_dims`` is an 
 when the items' values differ. ``randomness``: ``"error"`` refuses a draw from glassgrad's random generator
 inside ``f`` (seen after the call, by the generator having moved), ``"different"`` lets each item draw its own
 numbers, ``"same"`` gives every item the same draws. An in-place change of an argument that is not mapped
-is refused after the first item (a second item would change it again). ``chunk_size`` is checked and changes
-nothing (the items are computed one at a time already). A mapped dimension of size 0 is refused: there would be
-no call to learn the output's shape from. A ``backward()`` inside ``f`` is refused, as PyTorch refuses it in every
-``torch.func`` transform (:class:`glassgrad.autograd.running_transform`): it would fill ``.grad`` once per item.
+is refused after the first item (a second item would change it again); one of a tensor made outside ``f`` (a
+counter, a buffer ``f`` reads from its closure) is refused when the first two items both made it, where PyTorch
+changes it once (or refuses a batched value); batch norm's update of running statistics that vmap does not map is
+refused as PyTorch refuses it (:func:`refuse_unmapped_update`; an ensemble's stacked buffers, mapped, are each
+item's own). Writing an item's values into a tensor made inside ``f`` (``torch.zeros(3).copy_(x)``) works, where
+PyTorch refuses a batched value written into an unbatched tensor. Items whose outputs differ in shape (a boolean
+mask, ``nonzero``) or structure (control flow on values) are refused with PyTorch's RuntimeError. ``chunk_size``
+is checked and changes nothing (the items are computed one at a time already). A mapped dimension of size 0 is
+refused: there would be no call to learn the output's shape from. A ``backward()`` inside ``f`` is refused, as
+PyTorch refuses it in every ``torch.func`` transform (:class:`glassgrad.autograd.running_transform`): it would
+fill ``.grad`` once per item.
 """
 
 from __future__ import annotations
@@ -38,13 +45,16 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import running_transform
+from .autograd import CLOCK, NOW, _memory_owner, _Version, memories_changed_since, running_transform
 from .creation import default_generator
 from .functions import stack
 from .pytree import broadcast_prefix, describe, flatten, unflatten
 from .tensor import Tensor
 
 RANDOMNESS = ("error", "different", "same")
+_MAPPED: list[set[int]] = []
+"""One entry per vmap running (innermost last): the ``id`` of the memory owner of each tensor it maps, whose
+items are views of it (:func:`refuse_unmapped_update`)."""
 
 
 def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error", *,
@@ -65,19 +75,34 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         start = default_generator.numpy_generator.bit_generator.state
         unmapped = [(arg, arg._version) for arg, dim in zip(flat_args, flat_dims)
                     if dim is None and isinstance(arg, Tensor)]
-        results = []
-        for item in range(size):
-            if randomness == "same":
-                default_generator.numpy_generator.bit_generator.state = start
-            before = default_generator.numpy_generator.bit_generator.state
-            item_args = unflatten([piece if dim is None else piece[item] for piece, dim in zip(pieces, flat_dims)],
-                                  structure)
-            with running_transform("vmap"):
-                results.append(func(*item_args, **kwargs))
-            if randomness == "error" and default_generator.numpy_generator.bit_generator.state != before:
-                raise RuntimeError(f"vmap({name}, ...): {name} drew random numbers while randomness='error'; pass "
-                                   "randomness='different' (each item its own draws) or 'same', or draw outside vmap")
-            _check_unchanged(name, unmapped)
+        mapped_memory = {id(_memory_owner(arg.array)) for arg, dim in zip(flat_args, flat_dims) if dim is not None}
+        results: list = []
+        first_changes: dict[int, _Version] = {}
+        _MAPPED.append(mapped_memory)
+        try:
+            for item in range(size):
+                if randomness == "same":
+                    default_generator.numpy_generator.bit_generator.state = start
+                before = default_generator.numpy_generator.bit_generator.state
+                item_args = unflatten([piece if dim is None else piece[item] for piece, dim in zip(pieces, flat_dims)],
+                                      structure)
+                tick = CLOCK[NOW]
+                with running_transform("vmap"):
+                    results.append(func(*item_args, **kwargs))
+                if randomness == "error" and default_generator.numpy_generator.bit_generator.state != before:
+                    raise RuntimeError(f"vmap({name}, ...): {name} drew random numbers while randomness='error'; pass "
+                                       "randomness='different' (each item its own draws) or 'same', or draw outside "
+                                       "vmap")
+                _check_unchanged(name, unmapped)
+                if item < 2:  # the first two items show a change of memory from outside that each item repeats
+                    changes = {key: version for key, version in memories_changed_since(tick).items()
+                               if key not in mapped_memory}
+                    if item == 0:
+                        first_changes = changes
+                    else:
+                        _check_not_repeated(name, first_changes, changes)
+        finally:
+            _MAPPED.pop()
         return _stacked(name, results, out_dims)
 
     return mapped
@@ -91,6 +116,33 @@ def _check_unchanged(name: str, unmapped: list[tuple[Tensor, int]]) -> None:
             raise RuntimeError(f"vmap({name}, ...): {name} changed an argument it does not map (in_dims None, shape "
                                f"{tuple(tensor.shape)}) in place, and each item would change it again (the first "
                                "one did); change a copy inside (w = w.clone()), or map it (in_dims 0)")
+
+
+def _check_not_repeated(name: str, first: dict[int, _Version], second: dict[int, _Version]) -> None:
+    """Refuse a change in place, by both of the first two items, of one memory that vmap does not map: a tensor made
+    outside ``func`` (a counter, a buffer it reads from its closure). PyTorch's one batched call changes it once
+    (or refuses a batched value); one call per item changed it once per item, without a word."""
+    for key, version in second.items():
+        owner = version.owner()
+        if first.get(key) is version and owner is not None:
+            raise RuntimeError(f"vmap({name}, ...): {name} changed in place a tensor that vmap does not map (made "
+                               f"outside it, memory of shape {tuple(owner.shape)}), and each item changes it again "
+                               "(the first two did); change it outside vmap, change a copy inside (w = w.clone()), "
+                               "or pass it as an argument mapped with in_dims 0")
+
+
+def refuse_unmapped_update(op: str, *tensors: Tensor | None) -> None:
+    """Inside vmap, refuse ``op``'s update in place of state (batch norm's running statistics) that the innermost vmap
+    does not map, as PyTorch refuses a batched value written into an unbatched tensor: the items would update it
+    once each. A view of a mapped tensor (an ensemble's stacked buffers, in_dims 0) is each item's own."""
+    if not _MAPPED:
+        return
+    for tensor in tensors:
+        if tensor is not None and id(_memory_owner(tensor.array)) not in _MAPPED[-1]:
+            raise RuntimeError(f"{op} inside vmap: its running statistics, which training updates in place, are not "
+                               "mapped by vmap, so each item would update them once; call "
+                               "gg.func.replace_all_batch_norm_modules_(model) or build the layer with "
+                               "track_running_stats=False, use model.eval(), or map the buffers (in_dims 0)")
 
 
 def _name(func: Callable) -> str:
@@ -161,8 +213,9 @@ def _stacked(name: str, results: list, out_dims: Any) -> Any:
     for result in results[1:]:
         leaves, other = flatten(result)
         if other != structure:
-            raise ValueError(f"vmap({name}, ...): {name} returned {describe(other)} for one item and "
-                             f"{describe(structure)} for another; it must return the same structure every time")
+            raise RuntimeError(f"vmap({name}, ...): {name} returned {describe(other)} for one item and "
+                               f"{describe(structure)} for another (control flow on the items' values, which "
+                               "PyTorch's vmap refuses); it must return the same structure every time")
         flat_results.append(leaves)
     return unflatten([_stack_one(name, call, [leaves[position] for leaves in flat_results], dim)
                       for position, dim in enumerate(flat_dims)], structure)
@@ -187,8 +240,10 @@ def _stack_one(name: str, call: str, items: list, dim: Any) -> Any:
                          "set out_dims to None for an output that is not a tensor")
     if any(item.shape != items[0].shape for item in items):
         shapes = sorted({tuple(item.shape) for item in items})
-        raise ValueError(f"vmap({name}, ...): {name} returned tensors of shapes {shapes} for different items; "
-                         "every item's output must have the same shape to be stacked")
+        raise RuntimeError(f"vmap({name}, ...): {name} returned tensors of shapes {shapes} for different items, "
+                           "a shape that depends on the values (a boolean mask, nonzero, unique), which PyTorch's "
+                           "vmap refuses; every item's output must have one shape (use torch.where(mask, x, 0) "
+                           "instead of x[mask])")
     rank = items[0].dim() + 1
     if not -rank <= dim < rank:
         raise IndexError(f"{call}: out_dim={dim} is out of range for an output with {rank} dimensions (the "

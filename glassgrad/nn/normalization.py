@@ -33,6 +33,7 @@ import numpy as np
 
 from ..arguments import float_argument, is_floating, shape_arg, shape_text
 from ..autograd import recorded_call
+from ..batching import refuse_unmapped_update
 from ..creation import as_tensor, tensor_argument
 from ..device import check_device
 from ..functions import cat
@@ -121,6 +122,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         else:
             mean = x.mean(axes, keepdim=True)
             var = x.var(axes, keepdim=True, correction=0)
+            refuse_unmapped_update("batch_norm", running_mean, running_var)
             if running_mean is not None:
                 recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
             if running_var is not None:
@@ -399,6 +401,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
                          f"{shape_text(x.shape)}: give each channel 2 or more positions, or normalise with running "
                          f"statistics (track_running_stats=True and model.eval())")
     mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    refuse_unmapped_update("instance_norm", running_mean, running_var)
     if running_mean is not None:
         recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
     if running_var is not None:
