@@ -29,7 +29,8 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   writes down every kernel: each op's forward, each backward rule in the walk's order, the
   sums over broadcast axes, the additions where gradients meet, the store into ``.grad``, and
   library calls taken whole (``optimizer.step()`` with its step hooks, a learner's optimizer's own ``step`` too,
-  ``zero_grad()``, ``clip_grad_norm_``, ``scheduler.step()``, ``AveragedModel.update_parameters``, a dropout mask's
+  ``zero_grad()``, ``clip_grad_norm_`` (and its halves ``get_total_norm``, ``clip_grads_with_norm_``),
+  ``scheduler.step()``, ``AveragedModel.update_parameters``, a dropout mask's
   draw, BatchNorm's running statistics). Two captures that agree make the program
   (:mod:`glassgrad.compiler.program`): replay starts with the third call.
 * **Replay.** Tensor arguments are the program's inputs; parameters, buffers, ``.grad`` and the

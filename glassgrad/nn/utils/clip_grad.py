@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ...arguments import joined_dtype
-from ...autograd import call_recorder
+from ...autograd import call_recorder, recorded_call
 from ...dtypes import get_default_dtype
 from ...renamed import renamed
 from ...tensor import Tensor
@@ -155,9 +155,17 @@ def clip_grad_value_(parameters: Iterable[Tensor] | Tensor, clip_value: float | 
 
 def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, error_if_nonfinite: bool = False,
                    foreach: bool | None = None) -> Tensor:
-    """``‖·‖_p`` of all entries of ``tensors`` together (the norm :func:`clip_grad_norm_` measures)."""
+    """``‖·‖_p`` of all entries of ``tensors`` together (the norm :func:`clip_grad_norm_` measures).
+
+    Measured from the tensors' arrays in one kernel (:func:`~glassgrad.autograd.recorded_call`), so a compiled step
+    measures each call's gradients (a ``p.grad`` is new at each step), not the captures' norm ever after."""
     arrays = [t.array for t in parameter_list(tensors, "get_total_norm")]
-    total = _total_norm(arrays, float(norm_type))
+    return recorded_call(_total_norm_of, arrays, float(norm_type), error_if_nonfinite)
+
+
+def _total_norm_of(arrays: list[np.ndarray], norm_type: float, error_if_nonfinite: bool) -> Tensor:
+    """:func:`get_total_norm` of the tensors' arrays."""
+    total = _total_norm(arrays, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"get_total_norm: the total norm is {total}; pass error_if_nonfinite=False to allow it")
     return _norm_tensor(total, arrays)
@@ -166,10 +174,19 @@ def get_total_norm(tensors: Iterable[Tensor] | Tensor, norm_type: float = 2.0, e
 def clip_grads_with_norm_(parameters: Iterable[Tensor] | Tensor, max_norm: float | Tensor, total_norm: Any,
                           foreach: bool | None = None) -> None:
     """Scale every gradient by ``max_norm / (total_norm + 10⁻⁶)`` when that is below 1 (the second half of
-    :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`)."""
-    total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    :func:`clip_grad_norm_`, with a norm measured elsewhere, e.g. by :func:`get_total_norm`).
+
+    One kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`), which reads a tensor ``total_norm``'s
+    array at each call, as ``get_total_norm``'s result is new at each step."""
+    recorded_call(_clip_with_norm, parameters, max_norm, total_norm.array if isinstance(total_norm, Tensor) else
+                  total_norm)
+
+
+def _clip_with_norm(parameters: Iterable[Tensor] | Tensor, max_norm: float | Tensor, total_norm: Any) -> None:
+    """:func:`clip_grads_with_norm_` with a tensor ``total_norm`` given as its array."""
+    total = float(total_norm)
     dtype = np.dtype(np.float64)  # a Python number; a tensor's own dtype, an integer one's + 1e-6 the default dtype
-    if isinstance(total_norm, Tensor):
-        dtype = total_norm.array.dtype if total_norm.dtype.kind == "f" else np.dtype(get_default_dtype())
+    if isinstance(total_norm, np.ndarray):
+        dtype = total_norm.dtype if total_norm.dtype.kind == "f" else np.dtype(get_default_dtype())
     grads = [p.grad for p in parameter_list(parameters, "clip_grads_with_norm_") if p.grad is not None]
     _scale(grads, _non_negative(max_norm, "max_norm", "clip_grads_with_norm_"), total, dtype)
