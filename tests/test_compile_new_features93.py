@@ -10,9 +10,10 @@ calls; ``model.double()``/``half()`` between calls; the Transformer encoder's ne
 masks; ``instance_norm(eps=0)`` of constant channels; ``x.grad = x``; ``in``, ``reversed(t)`` and ``[pad] * t``;
 DataLoaders over ``Subset``/``StackDataset`` fetching by ``__getitems__``.
 
-The defect found: ``get_total_norm`` made its tensor outside any kernel, so a replay returned the norm of the
+The defects found: ``get_total_norm`` made its tensor outside any kernel, so a replay returned the norm of the
 captures where the two agreed (the same batch twice), and every use of it (``g / (norm + 1)``) was silently stale;
-now it is one kernel, and so is ``clip_grads_with_norm_`` (refused before for its ``.item()``).
+now it is one kernel, and so is ``clip_grads_with_norm_`` (refused before for its ``.item()``). And a step that
+assigns ``p.grad = zeros`` before its backward was captured again at every call, never replayed, without a word.
 """
 
 from __future__ import annotations
@@ -236,6 +237,30 @@ def test_transposed_leaf_grad_values_and_strides_replay(how, dtype):
     assert m2.v.grad.stride() == m2.v.stride() == (1, 12, 4)
     assert _replays(compiled) == 23
     compiled.explain()
+
+
+@pytest.mark.parametrize("start", ["zeros", "transposed zeros"])
+def test_grad_assigned_before_backward_replays(start):
+    """p.grad = zeros at the step's top, backward adding into it: each call after the first captured again (the guard
+    'p.grad still None, as at capture' failed, the step having left its own .grad there), never replayed, silently;
+    the step sets .grad itself, so what it held when the call began is not read: it replays, .grad's strides too."""
+    def make():
+        w = nn.Parameter(gg.tensor(np.arange(15.0).reshape(5, 3) / 10, dtype=gg.float32).t())
+
+        def step(x):
+            w.grad = gg.zeros(3, 5) if start == "zeros" else gg.zeros(5, 3).t()
+            (x @ w).tanh().sum().backward()
+            with gg.no_grad():
+                w.sub_(0.1 * w.grad)
+            return w.grad.stride(), w.grad * 1, w.detach() * 1
+        return step
+
+    eager, compiled = make(), gg.compile(make())
+    for (x,) in _batches(8, (4, 3), dtype=gg.float32, seed=16):
+        (s1, g1, w1), (s2, g2, w2) = eager(x), compiled(x)
+        assert s1 == s2 == ((5, 1) if start == "zeros" else (1, 3))
+        assert g1.tolist() == g2.tolist() and w1.tolist() == w2.tolist()
+    assert _replays(compiled) == 6
 
 
 def test_transposed_leaf_grad_strides_as_pytorchs(torch):

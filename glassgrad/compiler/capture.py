@@ -229,7 +229,8 @@ class Recorder:
         self.rebasing: Tensor | None = None  # a tensor changed in place, until its new node is recorded
         self.following: str | None = None  # the next re-base follows a change through shared memory: why, if refused
         self.follows = False  # the re-base under way (self.rebasing) is such a follow
-        self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set to None (and nothing since)
+        self.cleared: set[int] = set()  # id(leaf) whose .grad a kernel of the step set (None, or p.grad = g) and
+        # nothing since: its .grad at the call's start is not read
         self.new_leaves: set[int] = set()  # the store kernels into a leaf the step made
         self.outside: list[OutsideWalk] = []  # the walks of a forward whose backward runs outside (walk_outside)
         self.computed: dict[int, np.ndarray] = {}  # arrays worked out from tensor values outside any kernel
@@ -690,10 +691,11 @@ class Recorder:
         return result
 
     def _note_cleared(self, function: Any, args: tuple) -> None:
-        """Follow which leaves' ``.grad`` the step set to None: ``p.grad = None``, ``zero_grad()`` (of an optimizer or
-        a module; ``set_to_none=False`` leaves a None ``.grad`` None and fills the others), ``p.grad = g``."""
+        """Follow which leaves' ``.grad`` the step set itself: ``p.grad = None``, ``zero_grad()`` (of an optimizer or
+        a module; ``set_to_none=False`` leaves a None ``.grad`` None and fills the others), and ``p.grad = g`` (a
+        backward then adds into g, on every call, whatever ``.grad`` held when the call began)."""
         if function is ASSIGN_GRAD:
-            (self.cleared.add if args[1] is None else self.cleared.discard)(id(args[0]))
+            self.cleared.add(id(args[0]))
         elif (getattr(function, "__module__", None), getattr(function, "__qualname__", None)) in ZERO_GRADS and args[1]:
             owner = args[0]
             params = (param for group in owner.param_groups for param in group["params"]) if hasattr(
