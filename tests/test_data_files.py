@@ -54,7 +54,7 @@ def test_csv_cells_may_have_spaces_around_them(tmp_path):
     data = load_csv(write(tmp_path, "s.csv", " a , b ,label\n 1 , 2.5 , cat \n3,4,dog\n"))
     np.testing.assert_array_equal(data.tensors[0].array, [[1, 2.5], [3, 4]])
     assert data.feature_names == ["a", "b"] and data.class_names == ["cat", "dog"]
-    with pytest.raises(ValueError, match=r"line 2, column 'b' \(column 1\): missing value \(empty cell\)"):
+    with pytest.raises(ValueError, match=r"line 2, column 2 'b' \(index 1 in code\): missing value \(empty cell\)"):
         load_csv(write(tmp_path, "m.csv", "a,b,label\n1,   ,0\n"))
 
 
@@ -83,12 +83,12 @@ def test_csv_round_trips_float32_tables(tmp_path_factory, values):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("a,b,label\n1,2,0\n3,,1\n", r"line 3, column 'b' \(column 1\): missing value \(empty cell\)"),
-    ("a,b,label\n1,2,0\n3,NA,1\n", r"line 3, column 'b' \(column 1\): missing value \('NA'\)"),
-    ("a,b,label\n1,2,0\n3,4,\n", r"line 3, target column 'label': missing value"),
-    ("a,b,label\n1,2,0\n3,abc,1\n", r"line 3, column 'b' \(column 1\): 'abc' is not a number"),
-    ("a,b,label\n1,nan,0\n", r"line 2, column 'b' \(column 1\): missing value \('nan'\)"),
-    ("a,b,label\n1,inf,0\n", r"line 2, column 'b' \(column 1\): 'inf' is not a finite number"),
+    ("a,b,label\n1,2,0\n3,,1\n", r"line 3, column 2 'b' \(index 1 in code\): missing value \(empty cell\)"),
+    ("a,b,label\n1,2,0\n3,NA,1\n", r"line 3, column 2 'b' \(index 1 in code\): missing value \('NA'\)"),
+    ("a,b,label\n1,2,0\n3,4,\n", r"line 3, target column 3 'label' \(index 2 in code\): missing value"),
+    ("a,b,label\n1,2,0\n3,abc,1\n", r"line 3, column 2 'b' \(index 1 in code\): 'abc' is not a number"),
+    ("a,b,label\n1,nan,0\n", r"line 2, column 2 'b' \(index 1 in code\): missing value \('nan'\)"),
+    ("a,b,label\n1,inf,0\n", r"line 2, column 2 'b' \(index 1 in code\): 'inf' is not a finite number"),
     ("a,b,label\n1,2,0\n3,4\n", r"line 3: 2 cells, but the header \(line 1\) has 3; every row needs the same"),
     ("a,b,label\n1,2,0\n3,4,5,6\n", r"line 3: 4 cells, but the header \(line 1\) has 3"),
     ("a,b,c\n1,2,0\n", r"the header has no column named 'label'; its columns are: a, b, c; pass target="),
@@ -198,10 +198,10 @@ def test_csv_features_for_prediction_with_or_without_a_header(tmp_path):
     np.testing.assert_array_equal(load_csv_features(other, feature_names=["a", "b"]), [[1, 2]])
     with pytest.raises(ValueError, match=r"the header has no column named 'b', which the model takes as input"):
         load_csv_features(write(tmp_path, "m.csv", "a,c\n1,2\n"), feature_names=["a", "b"])
-    with pytest.raises(ValueError, match=r"line 2, column 'column 1' \(column 1\): 'x' is not a number"):
+    with pytest.raises(ValueError, match=r"line 2, column 2 \(index 1 in code\): 'x' is not a number"):
         load_csv_features(write(tmp_path, "x.csv", "1,2\n3,x\n"))
 
 
 def test_values_beyond_float32_are_refused_not_turned_into_inf(tmp_path):
-    with pytest.raises(ValueError, match=r"line 2, column 'b' \(column 1\): '1e39' is too large for float32"):
+    with pytest.raises(ValueError, match=r"line 2, column 2 'b' \(index 1 in code\): '1e39' is too large for float32"):
         load_csv(write(tmp_path, "big.csv", "a,b,label\n1,1e39,0\n"))

@@ -25,10 +25,15 @@ from pathlib import Path
 import numpy as np
 
 from ..io import existing_file
+from ..trace.counting import ordinal_with_code
 from .dataset import TensorDataset
 
 MISSING_MARKERS = {"", "na", "n/a", "nan", "null", "none", "?"}
 """Cells read as "no value here" (case-insensitive, after stripping spaces)."""
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
+"""Separators a spreadsheet or script writes: a row with none of ``delimiter`` but one of these is refused."""
+BOOLEANS = {"true", "false", "yes", "no"}
+GZIP_MAGIC = b"\x1f\x8b"
 
 TASKS = ("auto", "classification", "regression")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -61,6 +66,10 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
         try:
             numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
         except UnicodeDecodeError:
+            with open(path, "rb") as raw:
+                if raw.read(2) == GZIP_MAGIC:
+                    raise ValueError(f"{path}: the file is gzip-compressed, not CSV text; decompress it first "
+                                     "(gunzip, or open it in a spreadsheet and save as CSV)") from None
             line, byte = _first_undecodable(path)  # the reader decodes in blocks: its line_num lags behind
             raise ValueError(
                 f"{path}, line {line}: the file is not UTF-8 text (byte 0x{byte:02x} is not UTF-8); save it as "
@@ -75,9 +84,11 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
     if not numbered:
         raise ValueError(f"{path}: the file is empty; expected {'a header row and ' if header else ''}rows of numbers")
     first_line, first = numbered[0]
+    if len(first) == 1:
+        _refuse_other_separator(path, first_line, first[0], delimiter)
     if header is None:
         header = all(_cell_problem(cell) is not None for cell in first)
-    names = [name.strip() for name in first] if header else [f"column {k}" for k in range(len(first))]
+    names = [name.strip() for name in first] if header else [""] * len(first)  # no names: columns by number
     rows = numbered[1:] if header else numbered
     if not rows:
         raise ValueError(f"{path}: there is a header (line {first_line}) but no data rows below it")
@@ -89,6 +100,23 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
                 f"(check for a missing or extra {delimiter!r})"
             )
     return names, [row for _, row in rows], [line for line, _ in rows], header
+
+
+def _refuse_other_separator(path: Path, line: int, cell: str, delimiter: str) -> None:
+    """Refuse a row that is one cell holding another separator: a semicolon- or tab-separated file read with commas."""
+    for separator, word in SEPARATORS.items():
+        if separator != delimiter and separator in cell:
+            shown = cell if len(cell) <= 40 else cell[:40] + "…"
+            raise ValueError(
+                f"{path}, line {line}: the row {shown!r} has no {delimiter!r} between its values but "
+                f"{cell.count(separator)} {word}(s): the file looks {word}-separated; read it with "
+                f"delimiter={separator!r}" + (" or save it comma-separated (what glassgrad's commands read)"
+                                             if separator != "," else ""))
+
+
+def _column(k: int, names: list[str]) -> str:
+    """Column ``k`` as a learner reads it, counting from 1 with its header name: ``column 2 'b' (index 1 in code)``."""
+    return ordinal_with_code("column", k, names[k])
 
 
 def _target_position(path: Path, names: list[str], target: str | int, header: bool) -> int:
@@ -118,14 +146,34 @@ def _cell_problem(cell: str) -> str | None:
     """Why ``cell`` is not a usable number, or None if it is one."""
     cell = cell.strip()
     if cell.lower() in MISSING_MARKERS:
-        return f"missing value ({cell!r}); fill it in or remove the row" if cell else "missing value (empty cell)"
+        return f"missing value ({repr(cell) if cell else 'empty cell'}); fill it in or remove the row"
     try:
         value = float(cell)
     except ValueError:
-        return f"{cell!r} is not a number"
+        return f"{cell!r} is not a number{_number_hint(cell)}"
     if not np.isfinite(value):
-        return f"{cell!r} is not a finite number"
+        return f"{cell!r} is not a finite number; write a finite number or remove the row"
     return None if abs(value) <= FLOAT32_MAX else f"{cell!r} is too large for float32 (at most ±{FLOAT32_MAX:.3g})"
+
+
+def _number_hint(cell: str) -> str:
+    """How to write ``cell`` (not a number as written) as one, where a spreadsheet's format explains it."""
+    if "," in cell:
+        return ("; write numbers with a decimal point and no thousands separator (1234.5, not 1,234.5 or 1234,5), "
+                "e.g. by saving with an English number format")
+    if cell.endswith("%"):
+        return "; write a percentage as a plain number (50% as 50 or 0.5)"
+    if cell.lower() in BOOLEANS:
+        return f"; write {cell!r} as 1 or 0"
+    return ""
+
+
+def _as_float(cell: str) -> float | None:
+    """``cell`` as ``float`` reads it, finite or not (``inf``, ``1e999``), or None when it is text."""
+    try:
+        return float(cell)
+    except ValueError:
+        return None
 
 
 def _numbers(path: Path, rows: list[list[str]], lines: list[int], columns: list[int], names: list[str]) -> np.ndarray:
@@ -140,7 +188,7 @@ def _numbers(path: Path, rows: list[list[str]], lines: list[int], columns: list[
             for k, cell in zip(columns, row):
                 problem = _cell_problem(cell)
                 if problem:
-                    raise ValueError(f"{path}, line {line}, column {names[k]!r} (column {k}): {problem}")
+                    raise ValueError(f"{path}, line {line}, {_column(k, names)}: {problem}")
         values = np.array([[float(cell) for cell in row] for row in cells])
     return values.reshape(len(rows), len(columns))
 
@@ -179,8 +227,13 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
       regression when some target has a fractional part.
 
     Blank lines are skipped. An empty cell (or NA, NaN, null, ?) is a missing value and is
-    refused, as are text in a feature column, rows with the wrong number of cells and
-    targets that name no column; each error says the file, line and column.
+    refused, as are text in a feature column (a decimal comma, a thousands separator, a
+    percentage or true/false are named with the way to write them), a target that reads as a
+    number but is not a finite float32 (``inf``, ``1e999``: no class name either), rows with
+    the wrong number of cells, a file whose rows are one cell holding another separator (a
+    semicolon- or tab-separated file read with ``delimiter=","``) and targets that name no
+    column; each error says the file, the line and the column, both counting from 1 as a
+    text editor and a spreadsheet do (``line 3, column 2 'b' (index 1 in code)``).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
@@ -189,15 +242,16 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
     target_column = _target_position(path, names, target, header)
     features = [k for k in range(len(names)) if k != target_column]
     if not features:
-        raise ValueError(f"{path}: the only column is the target {names[target_column]!r}; there are no inputs")
+        raise ValueError(f"{path}: the only column is the target {names[target_column]!r}; there are no inputs: "
+                         "add input columns, or check the delimiter")
     X = _numbers(path, rows, lines, features, names).astype(np.float32)
     labels = [row[target_column].strip() for row in rows]
-    for line, label in zip(lines, labels):
-        if label.lower() in MISSING_MARKERS:
-            raise ValueError(f"{path}, line {line}, target column {names[target_column]!r}: "
-                             f"{_cell_problem(label)}")
-    numeric = all(_cell_problem(label) is None for label in labels)
-    fractional = numeric and not all(float(label).is_integer() for label in labels)
+    values = [_as_float(label) for label in labels]
+    for line, label, value in zip(lines, labels, values):
+        if label.lower() in MISSING_MARKERS or (value is not None and not math.isfinite(value)):  # inf: no class
+            raise ValueError(f"{path}, line {line}, target {_column(target_column, names)}: {_cell_problem(label)}")
+    numeric = all(value is not None for value in values)  # 1e300 too: refused below, as a class or a quantity
+    fractional = numeric and not all(value.is_integer() for value in values)
     if task == "regression" or (task == "auto" and fractional):
         y, class_names = _numbers(path, rows, lines, [target_column], names).astype(np.float32), None
     elif fractional:

@@ -90,9 +90,11 @@ def ordinal(noun: str, index: int) -> str:
     return f"{noun} {number(index)}"
 
 
-def ordinal_with_code(noun: str, index: int) -> str:
-    """``ordinal_with_code("class", 1)`` → ``"class 2 (index 1 in code)"``."""
-    return f"{ordinal(noun, index)} (index {int(index)} in code)"
+def ordinal_with_code(noun: str, index: int, name: str = "") -> str:
+    """``ordinal_with_code("class", 1)`` → ``"class 2 (index 1 in code)"``; with a ``name`` (a CSV header's),
+    ``ordinal_with_code("column", 1, "b")`` → ``"column 2 'b' (index 1 in code)"``."""
+    named = f" {name!r}" if name else ""
+    return f"{ordinal(noun, index)}{named} (index {int(index)} in code)"
 
 
 def span(noun: str, first: int, stop: int, total: int) -> str:
