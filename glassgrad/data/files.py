@@ -321,6 +321,8 @@ MAX_IDX_BYTES = 2**30
 MAX_DEFLATE_RATIO = 1032
 """Deflate (gzip's compression) turns one byte into at most 1032: a bound on what a .gz file can expand to."""
 READ_CHUNK = 1 << 20
+MAX_IDX_DIMS = 32
+"""The most dimensions an IDX header may declare: NumPy's arrays hold at most 32 (64 from NumPy 2 on)."""
 
 
 def _idx_problem(path: Path, problem: str) -> ValueError:
@@ -348,6 +350,9 @@ def _read_idx(path: Path, handle, compressed: bool, max_bytes: int) -> np.ndarra
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{k:02X}" for k in IDX_DTYPES)
         raise _idx_problem(path, f"unknown IDX type code 0x{code:02X}; known codes are {known}")
+    if ndim > MAX_IDX_DIMS:
+        raise _idx_problem(path, f"the IDX header declares {ndim} dimensions, more than the {MAX_IDX_DIMS} an array "
+                                 "can have: the file is damaged or not an IDX file (MNIST's images have 3, labels 1)")
     sizes = handle.read(4 * ndim)
     if len(sizes) < 4 * ndim:
         raise _idx_problem(path, f"truncated IDX header: {ndim} dimension sizes need {4 * ndim} bytes after the "
@@ -408,6 +413,8 @@ def load_idx_dataset(images_path: str | os.PathLike, labels_path: str | os.PathL
 
     Each image is flattened to one row (28×28 → 784); unsigned-byte pixels are scaled to
     [0, 1] (pixel / 255), other types are converted to float32 as they are. Labels become int64.
+    Refused, naming the image or label (counting from 1): a negative label, and a float value
+    that is NaN, ±inf or beyond float32's range.
     """
     images = load_idx(images_path)
     labels = load_idx(labels_path)
@@ -418,7 +425,20 @@ def load_idx_dataset(images_path: str | os.PathLike, labels_path: str | os.PathL
                          f"{len(labels)} labels; they must match one to one")
     if labels.dtype.kind == "f":
         raise ValueError(f"{labels_path}: labels must be whole numbers, but the file stores {labels.dtype.name}")
-    X = images.reshape(len(images), -1).astype(np.float32)
+    negative = np.flatnonzero(labels < 0)
+    if negative.size:
+        first = int(negative[0])
+        raise ValueError(f"{labels_path}: {ordinal_with_code('label', first)} is {labels[first]}; class labels are "
+                         "numbers 0, 1, 2, … (a negative one picks no class): renumber the classes from 0")
+    X = images.reshape(len(images), -1)
+    if X.dtype.kind == "f":  # NaN, ±inf or beyond float32 would reach training without a word
+        bad = np.flatnonzero(~(np.abs(X) <= FLOAT32_MAX).all(axis=1))
+        if bad.size:
+            first = int(bad[0])
+            value = X[first][~(np.abs(X[first]) <= FLOAT32_MAX)][0]
+            raise ValueError(f"{images_path}: {ordinal_with_code('image', first)} holds {value}, not a finite "
+                             f"float32 number (at most ±{FLOAT32_MAX:.3g}); fix or remove that image")
+    X = X.astype(np.float32)
     if images.dtype == np.uint8:
         X /= 255.0
     return TensorDataset(X, labels.astype(np.int64))
