@@ -48,7 +48,7 @@ def _load_data(data: str, target: Optional[str], seed: int, saved_target: Option
 
     if Path(data).suffix.lower() == ".csv":
         target = saved_target if target is None else target
-        column: str | int = "label" if target is None else (int(target) if target.lstrip("-").isdigit() else target)
+        column: str | int = "label" if target is None else _column_index(target)
         return gg_data.load_csv(data, target=column)
     if data not in gg_data.DATASETS:
         known = ", ".join(gg_data.DATASETS)
@@ -57,6 +57,14 @@ def _load_data(data: str, target: Optional[str], seed: int, saved_target: Option
         raise CommandError(f"--target picks a column of a .csv file, but --data {data} is a built-in dataset with its "
                            "own targets: leave --target out, or give a .csv file")
     return gg_data.load_dataset(data, seed=seed)
+
+
+def _column_index(target: str) -> str | int:
+    """``--target``: a whole number (``2``, ``-1``) is a column index, anything else a column name."""
+    try:
+        return int(target)
+    except ValueError:  # '²' passes str.isdigit but not int(): a name
+        return target
 
 
 def _task(dataset, sizes_hint: Optional[str], loss: str) -> tuple[str, int]:
