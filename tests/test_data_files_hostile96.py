@@ -19,6 +19,8 @@ Defects found and fixed (each test below failed on 03e12ab):
   way out named, and an empty cell gave no fix at all;
 * positions counted columns from 0 ("column 'b' (column 1)" for the second column) where the
   README's "Counting positions" counts from 1: now "column 2 'b' (index 1 in code)";
+* a quote left open (``1,"cat``) swallowed every row below it into one cell (one sample of
+  class 'cat\\n2,dog\\n…'), and ``1, "2.5"`` (a space before a quoted cell) was not a number;
 * ``glassgrad train --target ²`` answered "invalid literal for int() with base 10: '²'";
 * IDX: a header declaring 255 dimensions gave NumPy's "maximum supported dimension…" without the
   file; NaN, ±inf or 1e300 float images went into the dataset (and training) without a word, and
@@ -261,6 +263,22 @@ def test_line_numbers_count_lines_as_an_editor_does_whatever_the_line_ends(tmp_p
     for end in ("\n", "\r\n", "\r"):
         path = write(tmp_path, "e.csv", end.join(["\ufeffa,label", "", "1,0", "", "x,1"]))
         assert "line 5, column 1 'a' (index 0 in code): 'x' is not a number" in one_line_error(load_csv, path)
+
+
+def test_a_quote_left_open_is_refused_not_swallowing_the_rows_below(tmp_path):
+    """Before: 1,"cat then three rows loaded as ONE sample of class 'cat\\n2,dog\\n3,cat\\n4,dog': rows lost."""
+    path = write(tmp_path, "q.csv", 'a,label\n1,"cat\n2,dog\n3,cat\n4,dog\n')
+    message = one_line_error(load_csv, path)
+    assert f"{path}, line 2: a quoted cell runs on to line 5" in message and "close it where the cell ends" in message
+    inner = write(tmp_path, "i.csv", 'a,label\n1,cat\n2,"dog\nhouse"\n3,cat\n')
+    assert f"{inner}, line 3: a quoted cell runs on to line 4" in one_line_error(load_csv, inner)
+
+
+def test_spaces_before_a_quoted_cell_are_skipped(tmp_path):
+    """Before: 1, "2.5" was the cell ' "2.5"', refused as '"2.5"' is not a number."""
+    data = load_csv(write(tmp_path, "s.csv", 'a, b ,label\n1, "2.5", "cat"\n2, "-1e-3" ,dog\n'))
+    np.testing.assert_array_equal(data.tensors[0].array, np.float32([[1, 2.5], [2, -1e-3]]))
+    assert data.class_names == ["cat", "dog"] and data.feature_names == ["a", "b"]
 
 
 # --- files that are not CSV text ------------------------------------------------------------------

@@ -58,13 +58,23 @@ def _first_undecodable(path: Path) -> tuple[int, int]:
 def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[str], list[list[str]], list[int], bool]:
     """Column names, the data rows, their line numbers and whether there was a header row.
 
-    Blank lines are skipped and ragged rows refused. ``header=None`` decides from the first row:
-    it is a header when none of its cells is a number.
+    Blank lines are skipped and ragged rows refused, as is a data row running over several lines
+    (a quoted cell with a line break: a quote left open swallows the rows below it). A row's line
+    is the one it starts on. Spaces before a quoted cell are skipped (``1, "2.5"``).
+    ``header=None`` decides from the first row: it is a header when none of its cells is a number.
     """
     with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
+        numbered: list[tuple[int, list[str]]] = []
+        last_lines: dict[int, int] = {}  # first line → last line, for the rows that run over several
+        start = 1
         try:
-            numbered = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+            for row in reader:
+                if any(cell.strip() for cell in row):
+                    numbered.append((start, row))
+                    if reader.line_num > start:
+                        last_lines[start] = reader.line_num
+                start = reader.line_num + 1
         except UnicodeDecodeError:
             with open(path, "rb") as raw:
                 if raw.read(2) == GZIP_MAGIC:
@@ -93,6 +103,10 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
     if not rows:
         raise ValueError(f"{path}: there is a header (line {first_line}) but no data rows below it")
     for line, row in rows:
+        if line in last_lines:
+            raise ValueError(
+                f"{path}, line {line}: a quoted cell runs on to line {last_lines[line]}; a table's cells hold no "
+                "line break, so a quote is left open here: close it where the cell ends (or remove it)")
         if len(row) != len(names):
             raise ValueError(
                 f"{path}, line {line}: {len(row)} cells, but {'the header' if header else 'the first row'} "
