@@ -21,6 +21,7 @@ Defects found and fixed (each test below failed on 03e12ab):
   README's "Counting positions" counts from 1: now "column 2 'b' (index 1 in code)";
 * a quote left open (``1,"cat``) swallowed every row below it into one cell (one sample of
   class 'cat\\n2,dog\\n…'), and ``1, "2.5"`` (a space before a quoted cell) was not a number;
+* ``predict --input`` with the training header ``x,2020`` read the header as data ("'x' is not a number");
 * ``glassgrad train --target ²`` answered "invalid literal for int() with base 10: '²'";
 * IDX: a header declaring 255 dimensions gave NumPy's "maximum supported dimension…" without the
   file; NaN, ±inf or 1e300 float images went into the dataset (and training) without a word, and
@@ -279,6 +280,15 @@ def test_spaces_before_a_quoted_cell_are_skipped(tmp_path):
     data = load_csv(write(tmp_path, "s.csv", 'a, b ,label\n1, "2.5", "cat"\n2, "-1e-3" ,dog\n'))
     np.testing.assert_array_equal(data.tensors[0].array, np.float32([[1, 2.5], [2, -1e-3]]))
     assert data.class_names == ["cat", "dog"] and data.feature_names == ["a", "b"]
+
+
+def test_a_header_with_a_number_like_name_is_a_header_for_the_models_inputs(tmp_path):
+    """Before: trained on columns 'x, 2020', predict --input with that very header read it as data: "'x' is not a
+    number" (a header was a row with no number in it)."""
+    path = write(tmp_path, "p.csv", "2020,label,x\n2,0,1\n4,1,3\n")
+    np.testing.assert_array_equal(load_csv_features(path, ["x", "2020"]), np.float32([[1, 2], [3, 4]]))
+    bare = write(tmp_path, "b.csv", "1,2\n3,4\n")
+    np.testing.assert_array_equal(load_csv_features(bare, ["x", "2020"]), np.float32([[1, 2], [3, 4]]))
 
 
 # --- files that are not CSV text ------------------------------------------------------------------

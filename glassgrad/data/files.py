@@ -55,13 +55,15 @@ def _first_undecodable(path: Path) -> tuple[int, int]:
     return 1, 0  # not reached: called only after a decoding error
 
 
-def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[str], list[list[str]], list[int], bool]:
+def _read_rows(path: Path, header: bool | None, delimiter: str,
+               known_names: Sequence[str] = ()) -> tuple[list[str], list[list[str]], list[int], bool]:
     """Column names, the data rows, their line numbers and whether there was a header row.
 
     Blank lines are skipped and ragged rows refused, as is a data row running over several lines
     (a quoted cell with a line break: a quote left open swallows the rows below it). A row's line
     is the one it starts on. Spaces before a quoted cell are skipped (``1, "2.5"``).
-    ``header=None`` decides from the first row: it is a header when none of its cells is a number.
+    ``header=None`` decides from the first row: it is a header when none of its cells is a number,
+    or when it holds every one of ``known_names`` (a model's inputs, which may be named ``2020``).
     """
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
@@ -97,7 +99,8 @@ def _read_rows(path: Path, header: bool | None, delimiter: str) -> tuple[list[st
     if len(first) == 1:
         _refuse_other_separator(path, first_line, first[0], delimiter)
     if header is None:
-        header = all(_cell_problem(cell) is not None for cell in first)
+        header = all(_cell_problem(cell) is not None for cell in first) or (
+            bool(known_names) and set(known_names) <= {cell.strip() for cell in first})
     names = [name.strip() for name in first] if header else [""] * len(first)  # no names: columns by number
     rows = numbered[1:] if header else numbered
     if not rows:
@@ -281,14 +284,15 @@ def load_csv_features(path: str | os.PathLike, feature_names: Sequence[str] | No
                       delimiter: str = ",") -> np.ndarray:
     """Input rows for a trained model from a CSV file, with or without a header row: float32 (rows, columns).
 
-    The first row is a header when none of its cells is a number. When the header holds
+    The first row is a header when none of its cells is a number, or when it names every one of
+    ``feature_names`` (a header such as ``x,2020``). When the header holds
     ``feature_names`` (the model's inputs, as :func:`load_csv` named them in training), those
     columns are taken in that order, so the file may also hold the target or other columns,
     in any order; otherwise every column is taken as it stands. Cells are checked as in
     :func:`load_csv`: a missing or non-numeric cell is refused with its line and column.
     """
     path = existing_file(path, "CSV file")
-    names, rows, lines, has_header = _read_rows(path, None, delimiter)
+    names, rows, lines, has_header = _read_rows(path, None, delimiter, feature_names or ())
     columns = list(range(len(names)))
     if has_header and feature_names:
         missing = [name for name in feature_names if name not in names]
