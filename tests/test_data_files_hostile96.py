@@ -14,6 +14,7 @@ Defects found and fixed (each test below failed on 03e12ab):
 * a semicolon- or tab-separated file read with the default comma gave "the header has no column
   named 'label'; its columns are: a;b;label" (or "the only column is the target 'a;b;label'"):
   now it names the separator and the fix;
+* ``delimiter=""``, ``"\\n"`` or ``'"'``: csv's own words, or the whole row read as one cell;
 * a gzip'd CSV named .csv was called "not UTF-8 text (byte 0x8b…)", the fix offered being iconv;
 * cells such as ``1,5`` (a decimal comma), ``1,234``, ``50%``, ``true`` were "not a number" with no
   way out named, and an empty cell gave no fix at all;
@@ -225,6 +226,14 @@ def test_semicolon_and_tab_files_read_with_their_delimiter(tmp_path):
     assert tab.tensors[0].array.tolist() == [[1], [2]] and tab.class_names == ["cat", "dog"]
     comma = write(tmp_path, "c.csv", "a,label\n1,0\n")
     assert "looks comma-separated; read it with delimiter=','" in one_line_error(load_csv, comma, delimiter=";")
+
+
+@pytest.mark.parametrize("delimiter", ["", ";;", "\n", '"', None])
+def test_a_delimiter_that_cannot_separate_cells_is_refused_naming_good_ones(tmp_path, delimiter):
+    """Before: csv's '"delimiter" must be a 1-character string', and '\\n' or '"' read the table as one column."""
+    path = write(tmp_path, "c.csv", "a,label\n1,0\n")
+    with pytest.raises(TypeError, match="delimiter must be one character other than a quote or a line break, such as"):
+        load_csv(path, delimiter=delimiter)
 
 
 def test_the_command_line_names_the_separator(capsys, tmp_path):

@@ -65,6 +65,9 @@ def _read_rows(path: Path, header: bool | None, delimiter: str,
     ``header=None`` decides from the first row: it is a header when none of its cells is a number,
     or when it holds every one of ``known_names`` (a model's inputs, which may be named ``2020``).
     """
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise TypeError(f"delimiter must be one character other than a quote or a line break, such as ',', ';' "
+                        f"or '\\t', got {delimiter!r}")
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True)
         numbered: list[tuple[int, list[str]]] = []
