@@ -15,6 +15,7 @@ Defects found and fixed (each test below failed on 03e12ab):
   named 'label'; its columns are: a;b;label" (or "the only column is the target 'a;b;label'"):
   now it names the separator and the fix;
 * ``delimiter=""``, ``"\\n"`` or ``'"'``: csv's own words, or the whole row read as one cell;
+* an unnamed header column (pandas' ``df.to_csv()`` writes its index so) became an input named '';
 * a gzip'd CSV named .csv was called "not UTF-8 text (byte 0x8b…)", the fix offered being iconv;
 * cells such as ``1,5`` (a decimal comma), ``1,234``, ``50%``, ``true`` were "not a number" with no
   way out named, and an empty cell gave no fix at all;
@@ -298,6 +299,13 @@ def test_a_header_with_a_number_like_name_is_a_header_for_the_models_inputs(tmp_
     np.testing.assert_array_equal(load_csv_features(path, ["x", "2020"]), np.float32([[1, 2], [3, 4]]))
     bare = write(tmp_path, "b.csv", "1,2\n3,4\n")
     np.testing.assert_array_equal(load_csv_features(bare, ["x", "2020"]), np.float32([[1, 2], [3, 4]]))
+
+
+def test_an_unnamed_column_such_as_pandas_index_is_refused_not_made_an_input(tmp_path):
+    """Before: df.to_csv()'s header ',a,label' trained on the row number 0, 1, 2, … as an input named ''."""
+    path = write(tmp_path, "pd.csv", ",a,label\n0,1.5,0\n1,2.5,1\n")
+    message = one_line_error(load_csv, path)
+    assert f"{path}: the header gives column 1 (index 0 in code) no name" in message and "index=False" in message
 
 
 # --- files that are not CSV text ------------------------------------------------------------------

@@ -246,19 +246,24 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
       (rows, 1). ``task="auto"`` chooses classification for text or whole-number targets and
       regression when some target has a fractional part.
 
-    Blank lines are skipped. An empty cell (or NA, NaN, null, ?) is a missing value and is
-    refused, as are text in a feature column (a decimal comma, a thousands separator, a
-    percentage or true/false are named with the way to write them), a target that reads as a
-    number but is not a finite float32 (``inf``, ``1e999``: no class name either), rows with
-    the wrong number of cells, a file whose rows are one cell holding another separator (a
-    semicolon- or tab-separated file read with ``delimiter=","``) and targets that name no
-    column; each error says the file, the line and the column, both counting from 1 as a
-    text editor and a spreadsheet do (``line 3, column 2 'b' (index 1 in code)``).
+    Every column needs a name in the header: an unnamed one is refused (pandas' ``to_csv`` writes
+    its row index as one, which would become an input). Blank lines are skipped. An empty cell
+    (or NA, NaN, null, ?) is a missing value and is refused, as are text in a feature column
+    (a decimal comma, a thousands separator, a percentage or true/false are named with the way
+    to write them), a target that reads as a number but is not a finite float32 (``inf``,
+    ``1e999``: no class name either), rows with the wrong number of cells, a file whose rows
+    are one cell holding another separator (a semicolon- or tab-separated file read with
+    ``delimiter=","``) and targets that name no column; each error says the file, the line
+    and the column, both counting from 1 as a text editor and a spreadsheet do (``line 3,
+    column 2 'b' (index 1 in code)``).
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     path = existing_file(path, "CSV file")
     names, rows, lines, _ = _read_rows(path, header, delimiter)
+    if header and "" in names:  # pandas' index (df.to_csv()) or a spreadsheet's row numbers would become an input
+        raise ValueError(f"{path}: the header gives {_column(names.index(''), names)} no name; name it, or remove "
+                         "the column if it only numbers the rows (pandas: df.to_csv(..., index=False))")
     target_column = _target_position(path, names, target, header)
     features = [k for k in range(len(names)) if k != target_column]
     if not features:
