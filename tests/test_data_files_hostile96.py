@@ -137,7 +137,7 @@ def tables(draw):
     if draw(st.booleans()):
         text = "\ufeff" + text
     target = draw(st.sampled_from(["label", position, position - n_features - 1]))
-    return text, target
+    return text, target, position, end
 
 
 def check_against_oracle(folder, text: str, target) -> None:
@@ -155,7 +155,28 @@ def check_against_oracle(folder, text: str, target) -> None:
 @given(tables())
 def test_drawn_spreadsheet_csvs_load_as_csv_and_numpy_read_them(tmp_path_factory, table):
     """Every drawn table loads to the oracle's X, y and names, bit for bit: no row dropped, no cell changed."""
-    check_against_oracle(tmp_path_factory.mktemp("drawn"), *table)
+    check_against_oracle(tmp_path_factory.mktemp("drawn"), *table[:2])
+
+
+BAD_CELLS = ("", "NA", "nan", "abc", '"1,5"', "50%", "inf", "-inf", "1e39", "true")
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables(), st.data())
+def test_a_bad_cell_anywhere_is_named_by_its_line_and_column(tmp_path_factory, table, data):
+    """One feature cell of a drawn table spoiled: the error names the line an editor shows and the column a
+    spreadsheet shows (counting from 1, whatever the line ends, blank lines or BOM), never a NaN or a dropped row."""
+    text, target, position, end = table
+    lines = text.split(end)
+    rows = [k for k, line in enumerate(lines) if line.strip() and k > 0]
+    row = data.draw(st.sampled_from(rows))
+    cells = lines[row].split(",")
+    column = data.draw(st.sampled_from([k for k in range(len(cells)) if k != position]))
+    cells[column] = data.draw(st.sampled_from(BAD_CELLS))
+    lines[row] = ",".join(cells)
+    path = write(tmp_path_factory.mktemp("bad"), "bad.csv", end.join(lines))
+    message = one_line_error(load_csv, path, target=target)
+    assert f"{path}, line {row + 1}, column {column + 1} 'f" in message and f"(index {column} in code): " in message
 
 
 @pytest.mark.parametrize("text, target", [
