@@ -15,6 +15,7 @@ Defects found and fixed (each test below failed on 03e12ab):
   named 'label'; its columns are: a;b;label" (or "the only column is the target 'a;b;label'"):
   now it names the separator and the fix;
 * ``delimiter=""``, ``"\\n"`` or ``'"'``: csv's own words, or the whole row read as one cell;
+* a headerless file read with ``target=-1`` (or ``train --target -1``) lost its first row as the names;
 * an unnamed header column (pandas' ``df.to_csv()`` writes its index so) became an input named '';
 * a gzip'd CSV named .csv was called "not UTF-8 text (byte 0x8b…)", the fix offered being iconv;
 * cells such as ``1,5`` (a decimal comma), ``1,234``, ``50%``, ``true`` were "not a number" with no
@@ -327,6 +328,17 @@ def test_an_unnamed_column_such_as_pandas_index_is_refused_not_made_an_input(tmp
     path = write(tmp_path, "pd.csv", ",a,label\n0,1.5,0\n1,2.5,1\n")
     message = one_line_error(load_csv, path)
     assert f"{path}: the header gives column 1 (index 0 in code) no name" in message and "index=False" in message
+
+
+def test_a_first_row_of_numbers_is_not_taken_as_the_header(tmp_path, capsys):
+    """Before: a file without a header, read with target=-1, lost its first row as the names '1', '2', '0'."""
+    path = write(tmp_path, "bare.csv", "1,2,0\n3,4,1\n5,6,0\n")
+    message = one_line_error(load_csv, path, target=-1)
+    assert f"{path}: the first row, 1, 2, 0, is all numbers, so it is data, not a header" in message
+    assert "header=False" in message
+    assert len(load_csv(path, target=-1, header=False)) == 3
+    err = refused(capsys, "train", "--data", path, "--target", "-1", "--epochs", "1")
+    assert "is all numbers, so it is data" in err
 
 
 # --- files that are not CSV text ------------------------------------------------------------------

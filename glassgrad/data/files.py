@@ -246,8 +246,9 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
       (rows, 1). ``task="auto"`` chooses classification for text or whole-number targets and
       regression when some target has a fractional part.
 
-    Every column needs a name in the header: an unnamed one is refused (pandas' ``to_csv`` writes
-    its row index as one, which would become an input). Blank lines are skipped. An empty cell
+    Every column needs a name in the header: an unnamed one is refused (pandas' ``to_csv``
+    writes its row index as one, which would become an input), as is a first row of numbers
+    only (data, which would be lost as column names). Blank lines are skipped. An empty cell
     (or NA, NaN, null, ?) is a missing value and is refused, as are text in a feature column
     (a decimal comma, a thousands separator, a percentage or true/false are named with the way
     to write them), a target that reads as a number but is not a finite float32 (``inf``,
@@ -261,6 +262,10 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
         raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
     path = existing_file(path, "CSV file")
     names, rows, lines, _ = _read_rows(path, header, delimiter)
+    if header and all(_cell_problem(name) is None for name in names):  # its first row would be lost as names
+        raise ValueError(f"{path}: the first row, {', '.join(names[:4])}{', …' if len(names) > 4 else ''}, is all "
+                         "numbers, so it is data, not a header naming the columns; add a header row (e.g. x1,x2,label)"
+                         " or pass load_csv(..., header=False) with target as a column index")
     if header and "" in names:  # pandas' index (df.to_csv()) or a spreadsheet's row numbers would become an input
         raise ValueError(f"{path}: the header gives {_column(names.index(''), names)} no name; name it, or remove "
                          "the column if it only numbers the rows (pandas: df.to_csv(..., index=False))")
