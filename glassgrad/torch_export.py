@@ -28,7 +28,7 @@ model.eval()
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 RESIDUAL_CLASS = '''
@@ -54,6 +54,10 @@ def _layer_source(description: Mapping[str, Any], depth: int) -> str:
     kind = settings.pop("type")
     if kind == "Sequential":
         inner = INDENT * (depth + 1)
+        if "names" in settings:  # Sequential(OrderedDict(...)): the same names, so the state dict's keys agree
+            lines = [f"{inner}({name!r}, {_layer_source(layer, depth + 1)}),"
+                     for name, layer in zip(settings["names"], settings["layers"])]
+            return "nn.Sequential(OrderedDict([\n" + "\n".join(lines) + f"\n{INDENT * depth}]))"
         lines = [f"{inner}{_layer_source(layer, depth + 1)}," for layer in settings["layers"]]
         return "nn.Sequential(\n" + "\n".join(lines) + f"\n{INDENT * depth})"
     if kind == "Residual":
@@ -62,11 +66,12 @@ def _layer_source(description: Mapping[str, Any], depth: int) -> str:
     return f"nn.{kind}({arguments})"
 
 
-def _uses_residual(description: Mapping[str, Any]) -> bool:
-    if description.get("type") == "Residual":
+def _uses(description: Mapping[str, Any], found: Callable[[Mapping[str, Any]], bool]) -> bool:
+    """Whether ``found`` holds for the layer ``description`` or any layer inside it."""
+    if found(description):
         return True
     children = description.get("layers", []) + ([description["block"]] if "block" in description else [])
-    return any(_uses_residual(child) for child in children)
+    return any(_uses(child, found) for child in children)
 
 
 def torch_source(architecture: Mapping[str, Any], weights: str, prefix: str = "model.") -> str:
@@ -77,8 +82,11 @@ def torch_source(architecture: Mapping[str, Any], weights: str, prefix: str = "m
     """
     model = architecture["model"]
     lines = ["import torch", "from safetensors.torch import load_file", "from torch import nn"]
-    if _uses_residual(model):
-        lines.append(RESIDUAL_CLASS.rstrip("\n"))
+    if _uses(model, lambda layer: layer.get("type") == "Sequential" and "names" in layer):
+        lines.insert(0, "from collections import OrderedDict")
+        lines.insert(1, "")
+    if _uses(model, lambda layer: layer.get("type") == "Residual"):
+        lines += [RESIDUAL_CLASS.rstrip("\n"), ""]  # PEP 8's two blank lines after a class
     lines += ["", f"model = {_layer_source(model, 0)}"]
     if architecture.get("dtype", "float32") != "float32":
         lines.append(f"model = model.to(torch.{architecture['dtype']})")

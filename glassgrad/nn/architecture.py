@@ -163,8 +163,11 @@ def _describe_layer(layer: Module, where: str) -> dict[str, Any]:
             "can be saved as an architecture. Save model.state_dict() and rebuild the model in code instead."
         )
     if isinstance(layer, Sequential):
-        return {"type": kind, "layers": [_describe_layer(child, f"{where}[{name}]")
-                                         for name, child in layer.named_children()]}
+        names = [name for name, _ in layer.named_children()]
+        layers = [_describe_layer(child, f"{where}[{name}]") for name, child in layer.named_children()]
+        if names == [str(i) for i in range(len(names))]:
+            return {"type": kind, "layers": layers}
+        return {"type": kind, "layers": layers, "names": names}  # Sequential(OrderedDict(...)): its own names
     if isinstance(layer, Residual):
         return {"type": kind, "block": _describe_layer(layer.block, f"{where}.block")}
     return {"type": kind, **layer.config()}
@@ -175,6 +178,9 @@ def architecture(model: Module) -> dict[str, Any]:
 
     ``{"glassgrad_architecture": 1, "dtype": "float32", "model": {"type": "Sequential",
     "layers": [{"type": "Linear", "in_features": 4, "out_features": 3, "bias": true}, …]}}``
+
+    A ``Sequential`` built from an ``OrderedDict`` also lists its layers' ``"names"`` (the
+    state dict's ``encoder.weight``, not ``0.weight``), so its weights still fit the description.
     """
     dtypes = [p.array.dtype for p in model.parameters() if p.array.dtype.kind == "f"]
     return {
@@ -195,9 +201,17 @@ def _parts(description: Any, where: str) -> tuple[str, dict[str, Any], list[tupl
         raise ValueError(f"from_architecture: unknown layer type {kind!r} at {where}; known types: {', '.join(LAYERS)}")
     if kind == "Sequential":
         layers = settings.pop("layers", None)
+        names = settings.pop("names", None)
         if not isinstance(layers, list) or settings:
-            raise ValueError(f"from_architecture: Sequential at {where} needs exactly a 'layers' list")
-        return kind, settings, [(str(i), layer) for i, layer in enumerate(layers)]
+            raise ValueError(f"from_architecture: Sequential at {where} needs exactly a 'layers' list "
+                             "(and, for named layers, a 'names' list)")
+        if names is None:
+            names = [str(i) for i in range(len(layers))]
+        elif (not isinstance(names, list) or len(names) != len(layers) or len(set(names)) != len(names)
+              or not all(isinstance(name, str) and name and "." not in name for name in names)):
+            raise ValueError(f"from_architecture: Sequential at {where} needs one distinct name without a '.' "
+                             f"per layer in 'names', got {names!r}")
+        return kind, settings, list(zip(names, layers))
     if kind == "Residual":
         if set(settings) != {"block"}:
             raise ValueError(f"from_architecture: Residual at {where} needs exactly a 'block' entry")
@@ -212,8 +226,8 @@ def _child_where(kind: str, where: str, name: str) -> str:
 def _build_layer(description: Any, where: str) -> Module:
     kind, settings, children = _parts(description, where)
     if children is not None:
-        built = [_build_layer(child, _child_where(kind, where, name)) for name, child in children]
-        return Sequential(*built) if kind == "Sequential" else Residual(built[0])
+        built = {name: _build_layer(child, _child_where(kind, where, name)) for name, child in children}
+        return Sequential(built) if kind == "Sequential" else Residual(built["block"])
     try:
         return LAYERS[kind](**settings)
     except (TypeError, ValueError) as error:
