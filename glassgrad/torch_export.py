@@ -8,7 +8,8 @@ same description written as code. Its state dict has PyTorch's names too (``0.we
 top level of the file, and glassgrad's own entries live in the header's metadata, which
 PyTorch's loader ignores. A checkpoint (``{"model": ..., "architecture": ..., ...}``, what
 ``glassgrad train --save`` writes) holds the model's tensors under ``model.``; the source
-printed for it strips that prefix when it loads them.
+printed for it strips that prefix when it loads them. A ``Sequential`` built from an ``OrderedDict``
+keeps its layers' names (``encoder.weight``): the source builds ``nn.Sequential(OrderedDict([...]))``.
 
 >>> import glassgrad as gg
 >>> model = gg.nn.Sequential(gg.nn.Linear(4, 3), gg.nn.ReLU(), gg.nn.Linear(3, 2))
