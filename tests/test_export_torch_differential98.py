@@ -103,6 +103,13 @@ def test_a_description_with_unusable_names_is_one_clear_error(names):
         gg.nn.from_architecture(description)
 
 
+def test_a_description_naming_a_layer_as_a_sequential_attribute_is_a_value_error():
+    """A hand-edited 'names': ['training'] raised a raw KeyError from deep inside the build."""
+    description = {"model": {"type": "Sequential", "layers": [{"type": "ReLU"}], "names": ["training"]}}
+    with pytest.raises(ValueError, match="cannot name a layer of the Sequential at model so: attribute 'training'"):
+        gg.nn.from_architecture(description)
+
+
 # ---- property: drawn models, forwards, backwards and one optimizer step ----------------------------------------
 
 

@@ -227,7 +227,13 @@ def _build_layer(description: Any, where: str) -> Module:
     kind, settings, children = _parts(description, where)
     if children is not None:
         built = {name: _build_layer(child, _child_where(kind, where, name)) for name, child in children}
-        return Sequential(built) if kind == "Sequential" else Residual(built["block"])
+        if kind == "Residual":
+            return Residual(built["block"])
+        try:
+            return Sequential(built)
+        except KeyError as error:  # a name Sequential itself holds ('training', 'forward'), as in PyTorch
+            raise ValueError(f"from_architecture: cannot name a layer of the Sequential at {where} so: "
+                             f"{error.args[0]}") from None
     try:
         return LAYERS[kind](**settings)
     except (TypeError, ValueError) as error:
