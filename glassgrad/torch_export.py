@@ -29,6 +29,8 @@ model.eval()
 
 from __future__ import annotations
 
+import keyword
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -49,6 +51,29 @@ class Residual(nn.Module):
 INDENT = "    "
 
 
+def _literal(value: Any) -> str:
+    """``value`` (a number, string, bool, None or a list of them, as JSON holds them) as Python source:
+    ``repr``, except that ±∞ and NaN, whose ``repr`` (``inf``) is no Python name, are written
+    ``float('inf')`` (a ``ConstantPad1d(1, -float('inf'))`` before max pooling)."""
+    if isinstance(value, float) and math.isnan(value):
+        return "float('nan')"
+    if isinstance(value, float) and math.isinf(value):
+        return "float('inf')" if value > 0 else "-float('inf')"
+    if isinstance(value, (list, tuple)):
+        items = ", ".join(_literal(item) for item in value)
+        return f"[{items}]" if isinstance(value, list) else f"({items}{',' if len(value) == 1 else ''})"
+    return repr(value)
+
+
+def _argument_name(name: Any, kind: str) -> str:
+    """A setting's name, refused unless it is a plain Python name: the source is run, and a checkpoint's
+    description must not be able to write code into it (``nn.Identity`` takes any keyword)."""
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"torch_source: the {kind} layer's setting {name!r} is not a Python name; "
+                         "this architecture was not written by gg.nn.architecture")
+    return name
+
+
 def _layer_source(description: Mapping[str, Any], depth: int) -> str:
     """One layer as PyTorch source: ``nn.Linear(in_features=4, …)``, containers over several lines."""
     settings = dict(description)
@@ -63,7 +88,7 @@ def _layer_source(description: Mapping[str, Any], depth: int) -> str:
         return "nn.Sequential(\n" + "\n".join(lines) + f"\n{INDENT * depth})"
     if kind == "Residual":
         return f"Residual({_layer_source(settings['block'], depth)})"
-    arguments = ", ".join(f"{name}={value!r}" for name, value in settings.items())
+    arguments = ", ".join(f"{_argument_name(name, kind)}={_literal(value)}" for name, value in settings.items())
     return f"nn.{kind}({arguments})"
 
 

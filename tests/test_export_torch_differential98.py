@@ -272,3 +272,30 @@ def test_a_weights_path_that_is_a_folder_or_the_input_is_refused(tmp_path, capsy
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and ("folder" in error or "the model file" in error)
     assert path.read_bytes() == before
+
+
+@pytest.mark.torch
+def test_a_minus_infinity_pad_exports_as_runnable_source(torch, tmp_path, capsys, monkeypatch):
+    """Before: ``value=-inf`` in the script, a NameError in PyTorch (−∞ padding before max pooling)."""
+    model = gg.nn.Sequential(gg.nn.ConstantPad1d(1, -float("inf")), gg.nn.MaxPool1d(2), gg.nn.Flatten(),
+                             gg.nn.Linear(6, 2)).eval()
+    source = _export(capsys, _save(tmp_path, model))
+    assert "value=-float('inf')" in source
+    theirs = _run(source, tmp_path, monkeypatch)
+    x = -np.abs(np.random.default_rng(4).normal(size=(3, 2, 5))).astype(np.float32)
+    np.testing.assert_allclose(theirs(torch.tensor(x)).detach().numpy(), model(gg.tensor(x)).array, rtol=1e-6)
+
+
+def test_a_checkpoint_cannot_write_code_into_the_exported_source(tmp_path, capsys):
+    """Before: a setting named ``a=print('INJECTED')) or nn.Identity(b`` (Identity takes any keyword) was
+    printed as code, run by whoever ran the script; now export-torch refuses it in one line and writes nothing."""
+    model = gg.nn.Sequential(gg.nn.Linear(2, 2))
+    description = gg.nn.architecture(model)
+    description["model"]["layers"].append({"type": "Identity", "a=print('INJECTED')) or nn.Identity(b": 1})
+    path = tmp_path / "evil.safetensors"
+    gg.save({"model": model.state_dict(), "architecture": description}, path)
+    capsys.readouterr()
+    assert main(["export-torch", str(path), "--weights", str(tmp_path / "w.safetensors")]) == 2
+    captured = capsys.readouterr()
+    assert "INJECTED" not in captured.out and not (tmp_path / "w.safetensors").exists()
+    assert "is not a Python name" in captured.err and captured.err.strip().count("\n") == 0

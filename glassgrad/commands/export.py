@@ -33,16 +33,16 @@ def export_torch(
         raise CommandError(f"{model_path} holds no architecture next to its weights: save it with `glassgrad train "
                            "--save` or gg.save({'model': model.state_dict(), 'architecture': "
                            "gg.nn.architecture(model)}, path)")
-    try:  # the description and the weights must agree before any source is written for them
+    try:  # the description and the weights must agree, and the source be written, before any file is
         gg.nn.from_architecture(saved["architecture"], saved["model"])
+        source = torch_source(saved["architecture"], str(model_path if weights is None else weights),
+                              prefix="model." if weights is None else "")
     except (ValueError, RuntimeError) as error:
         raise CommandError(f"{model_path}: {str(error).splitlines()[0]}") from None
     if weights is not None:
         with reporting_write_errors(weights, "--weights"):
             gg.save(saved["model"], weights)
-        print(torch_source(saved["architecture"], str(weights), prefix=""))
-    else:
-        print(torch_source(saved["architecture"], str(model_path), prefix="model."))
+    print(source)
     return 0
 
 
