@@ -34,6 +34,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
+from .arguments import resolve_dtype
+
 RESIDUAL_CLASS = '''
 
 class Residual(nn.Module):
@@ -114,8 +118,9 @@ def torch_source(architecture: Mapping[str, Any], weights: str, prefix: str = "m
     if _uses(model, lambda layer: layer.get("type") == "Residual"):
         lines += [RESIDUAL_CLASS.rstrip("\n"), ""]  # PEP 8's two blank lines after a class
     lines += ["", f"model = {_layer_source(model, 0)}"]
-    if architecture.get("dtype", "float32") != "float32":
-        lines.append(f"model = model.to(torch.{architecture['dtype']})")
+    dtype = resolve_dtype(architecture.get("dtype", "float32"))  # NumPy's spelling: 'float' is float64, as here
+    if dtype != np.float32:
+        lines.append(f"model = model.to(torch.{dtype.name})")
     if prefix:
         lines += [f"weights = load_file({weights!r})",
                   f"model.load_state_dict({{name[{len(prefix)}:]: tensor for name, tensor in weights.items() "

@@ -299,3 +299,16 @@ def test_a_checkpoint_cannot_write_code_into_the_exported_source(tmp_path, capsy
     captured = capsys.readouterr()
     assert "INJECTED" not in captured.out and not (tmp_path / "w.safetensors").exists()
     assert "is not a Python name" in captured.err and captured.err.strip().count("\n") == 0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("spelling", ["float", "f8", "double", "float64"])
+def test_the_dtype_is_written_in_pytorch_spelling(torch, tmp_path, capsys, monkeypatch, spelling):
+    """Before: a description's dtype was copied as written: 'float' (float64 to glassgrad, as to NumPy) became
+    torch.float, which is float32 (a silent 1e-7 difference), and 'f8' became torch.f8 (an AttributeError)."""
+    model = gg.nn.Sequential(gg.nn.Linear(3, 2)).double()
+    description = gg.nn.architecture(model) | {"dtype": spelling}
+    path = tmp_path / "model.safetensors"
+    gg.save({"model": model.state_dict(), "architecture": description}, path)
+    theirs = _run(_export(capsys, path), tmp_path, monkeypatch)
+    assert theirs[0].weight.dtype == torch.float64
