@@ -42,6 +42,20 @@ def _arrow(axes: Any, point: dict, window: tuple[float, float, float, float], co
     axes.annotate("", xy=(u + du, v + dv), xytext=(u, v), arrowprops={"arrowstyle": "->", "color": colour, "lw": 1.6})
 
 
+def _contour_levels(loss: np.ndarray) -> np.ndarray:
+    """16 log-spaced contour heights from the map's lowest loss to its highest.
+
+    A flat map (a slice through weights that do not reach the output, such as a weight of the
+    switched-off hidden unit: ``L`` is the same at every grid point) has no range to split; it is
+    drawn in one colour between heights 0.1% either side of its one value, with no contour lines
+    inside (matplotlib refuses levels that do not increase).
+    """
+    low, high = float(loss.min()), float(loss.max())
+    if not high > low:
+        low, high = low * 0.999, high * 1.001
+    return np.geomspace(low, high, 16)
+
+
 def figure(data: dict) -> Any:
     """The landscape as a matplotlib Figure: the map with the four walks, the 1-D slice, and L per step."""
     from matplotlib.colors import LogNorm
@@ -53,7 +67,7 @@ def figure(data: dict) -> Any:
     figure.subplots_adjust(left=0.05, right=0.98, bottom=0.12, top=0.86, wspace=0.28)
     grid = data["grid"]
     loss = np.asarray(grid["loss"])
-    levels = np.geomspace(loss.min(), loss.max(), 16)
+    levels = _contour_levels(loss)
     filled = map_axes.contourf(grid["x"], grid["y"], loss, levels=levels, norm=LogNorm(), cmap="viridis")
     map_axes.contour(grid["x"], grid["y"], loss, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
     figure.colorbar(filled, ax=map_axes, label="loss L (log scale)", format="%.2g")
@@ -85,7 +99,8 @@ def figure(data: dict) -> Any:
         shown = [p for p in path["points"] if line_window[0] <= p["weights"][0] <= line_window[1]]
         line_axes.plot([p["weights"][0] for p in shown], [p["loss"] for p in shown], "-o", color=colour,
                        markersize=3.5, linewidth=0.8, label=f"η = {path['learning_rate']:g}: {path['label']}")
-    line_axes.set_ylim(low - 0.05 * (high - low), high + 0.05 * (high - low))
+    margin = 0.05 * (high - low) or 0.001 * abs(high) or 1.0  # a flat slice: a band around its one value
+    line_axes.set_ylim(low - margin, high + margin)
     line_axes.set_xlabel(f"{line['label']}, everything else fixed")
     line_axes.set_ylabel("loss L")
     line_axes.set_title(f"1-D slice: the slope under your feet is ∂L/∂{line['symbol']}", fontsize=10)
