@@ -204,6 +204,26 @@ def test_learning_rate_experiment_equals_pytorch_in_float32(torch):
     assert [row[4] for row in experiment.tables[0]["rows"]] == ["slow", "converging", "oscillating", "diverging"]
 
 
+@pytest.mark.parametrize("name", ["learning-rate", "zero-grad"])
+def test_experiment_writes_the_full_numbers_its_rounded_table_points_to(tmp_path, capsys, name):
+    """The table's note says 'values rounded to 4 decimals …; full in JSON', but the command wrote
+    only PNG, SVG and HTML: the full numbers were nowhere. Now NAME.json holds them, and each number
+    printed is the JSON's number rounded to 4 decimals (or 2 significant digits when tiny or huge)."""
+    assert cli.main(["experiment", name, "--steps", "3", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "full in JSON" in printed and f"{name}.json" in printed
+    document = json.loads((tmp_path / f"{name}.json").read_text())
+    numbers = [value for row in document["tables"][0]["rows"] for value in row if isinstance(value, float)]
+    assert numbers
+    for value in numbers:
+        text = f"{value:.1e}" if not (1e-4 <= abs(value) < 1e4) else f"{value:.4f}"
+        assert text in printed, (value, text)
+    if name == "learning-rate":
+        for row in document["tables"][0]["rows"]:
+            run = document["experiment"]["runs"][str(float(row[0]))]
+            assert row[1:4] == [run["losses"][0], run["losses"][-1], min(run["losses"])]
+
+
 def test_optimizers_experiment_equals_pytorch_in_float32(torch):
     """SGD, momentum and Adam from the same mlp([2, 16, 16, 2], seed=0) weights on the moons data:
     each loss and the final accuracy are PyTorch's (float32; the accuracy is of the last step's

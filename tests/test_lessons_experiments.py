@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import xml.etree.ElementTree as ET
 
@@ -61,8 +62,9 @@ SMALL = {"depth": {"layers": 3, "width": 8, "epochs": 1, "clip_epochs": 1},
 def test_each_experiment_explains_tabulates_and_saves_its_plot(name, tmp_path):
     result = run_experiment(name, **SMALL[name])
     assert result.explanation and result.tables and all(table["rows"] for table in result.tables)
-    png, svg = result.save(tmp_path)
+    png, svg, saved = result.save(tmp_path)
     assert png.read_bytes().startswith(PNG) and ET.fromstring(svg.read_bytes()) is not None
+    assert saved.name == f"{result.name}.json" and json.loads(saved.read_text())["tables"]
     document = result.document()
     assert document["figures"][0]["svg"].startswith("<svg")
 

@@ -153,12 +153,13 @@ def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], see
 
 def experiment(
     name: str = typer.Argument(..., help="learning-rate, depth, optimizers, batch-size or zero-grad"),
-    out: Path = typer.Option(OUTPUT / "experiments", "--out", "-o", help="folder for the PNG, SVG and HTML files"),
+    out: Path = typer.Option(OUTPUT / "experiments", "--out", "-o",
+                             help="folder for the PNG, SVG, JSON and HTML files"),
     steps: Optional[int] = typer.Option(None, "--steps", help="training steps (or epochs) per run"),
     lrs: Optional[str] = typer.Option(None, "--lrs", help="learning rates to compare, e.g. 0.001,0.1,1,10"),
     seed: Optional[int] = typer.Option(None, "--seed", help="seed of the data and the initial weights"),
 ) -> None:
-    """Run an experiment: a table, an explanation and a plot (PNG and SVG) of what it shows."""
+    """Run an experiment: a table, an explanation, a plot (PNG and SVG) and its full numbers (JSON)."""
     from ..io import write_atomically
     from ..lessons import EXPERIMENTS, run_experiment
     from ..trace.render_html import render_html

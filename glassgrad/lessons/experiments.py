@@ -57,10 +57,17 @@ class Experiment:
         return self._rendered[format]
 
     def save(self, folder: str | Path) -> list[Path]:
-        """Write ``NAME.png`` and ``NAME.svg`` into ``folder`` (created if needed); returns the paths."""
+        """Write ``NAME.png``, ``NAME.svg`` and ``NAME.json`` into ``folder`` (created if needed); returns the paths.
+
+        The JSON is :meth:`document` without the figure, every number at full precision: the
+        tables round for display and their note ("full in JSON") points here.
+        """
+        from ..trace.render_json import render_json
+
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        return [write_atomically(folder / f"{self.name}.{kind}", self.figure_bytes(kind)) for kind in ("png", "svg")]
+        files = [write_atomically(folder / f"{self.name}.{kind}", self.figure_bytes(kind)) for kind in ("png", "svg")]
+        return files + [write_atomically(folder / f"{self.name}.json", render_json(self.document(figure=False)))]
 
     def document(self, figure: bool = True) -> dict:
         """The experiment as a document for the trace renderers (text, Markdown, HTML, JSON)."""
