@@ -358,3 +358,50 @@ def test_tour_loss_and_first_update_equal_the_hand_computation(torch):
     assert numbers["steps_to_target"] == len(after) == 19
     assert numbers["final_loss"] == pytest.approx(after[-1], rel=1e-12)
     assert math.isclose(numbers["loss"], 3.585 / 4, rel_tol=1e-15)
+
+
+def test_batch_size_experiment_full_batch_row_equals_pytorch(torch):
+    """The full-batch row: 1 update per epoch, the loss on all 200 samples after each epoch is
+    PyTorch's (float32); the mini-batch and stochastic rows count ⌈200/32⌉ = 7 and 200 updates."""
+    from glassgrad.data import make_moons
+    from glassgrad.nn import mlp
+
+    epochs = 3
+    experiment = experiments.batch_size(epochs=epochs)
+    x, y = make_moons(n_samples=200, noise=0.2, seed=0).tensors
+    inputs, targets = torch.tensor(x.array), torch.tensor(y.array)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+    model.load_state_dict({name: torch.tensor(v.array) for name, v in mlp([2, 16, 2], seed=0).state_dict().items()})
+    optimizer, losses = torch.optim.SGD(model.parameters(), lr=0.1), []
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(inputs), targets).backward()
+        optimizer.step()
+        with torch.no_grad():
+            losses.append(torch.nn.functional.cross_entropy(model(inputs), targets).item())
+    np.testing.assert_allclose(experiment.data["curves"]["batch (batch 200)"]["losses"], losses, rtol=2e-6)
+    rows = experiment.tables[0]["rows"]
+    assert [row[1:3] for row in rows] == [["1", "3"], ["7", "21"], ["200", "600"]]
+    assert rows[0][3] == experiment.data["curves"]["batch (batch 200)"]["losses"][-1]
+
+
+def test_landscape_one_dimensional_slice_equals_pytorch(torch):
+    """The 1-D slice through the first weight (the second kept at the lesson's value): each loss is
+    PyTorch's, and each walk along it is PyTorch's SGD on that one weight."""
+    data = landscape_module.landscape(steps=4, grid_points=7)
+    line, weight = data["slice_1d"], data["weights"][0]
+    key = (weight["parameter"], tuple(weight["index"]))
+    for u, loss in zip(line["x"], line["loss"]):
+        assert loss == pytest.approx(_torch_loss(torch, _torch_parameters(torch, {key: u})).item(), rel=1e-12)
+    for path in line["paths"]:
+        value = weight["start"]
+        for point in path["points"]:
+            parameters = _torch_parameters(torch, {key: value})
+            parameters[weight["parameter"]].requires_grad_(True)
+            loss = _torch_loss(torch, parameters)
+            loss.backward()
+            slope = parameters[weight["parameter"]].grad[key[1]].item()
+            assert point["weights"] == pytest.approx([value], rel=1e-12)
+            assert point["loss"] == pytest.approx(loss.item(), rel=1e-12)
+            assert point["gradient"] == pytest.approx([slope], rel=1e-12, abs=1e-15)
+            value -= path["learning_rate"] * slope
