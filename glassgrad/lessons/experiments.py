@@ -1,8 +1,8 @@
 """Experiments: what the learning rate, the optimizer, the batch size and zeroing gradients do.
 
 Each experiment trains small networks with glassgrad and returns an :class:`Experiment`: a
-table, an explanation in plain words and a matplotlib figure, saved as PNG and SVG by
-:meth:`Experiment.save`. ``glassgrad experiment NAME`` runs one from the command line.
+table, an explanation in plain words and a matplotlib figure, saved as PNG and SVG (and every
+number whole as JSON) by :meth:`Experiment.save`. ``glassgrad experiment NAME`` runs one from the command line.
 
 * ``learning-rate``: one network, one start, η ∈ {0.001, 0.1, 1, 10}; each loss curve is
   labelled slow / converging / oscillating / diverging (:func:`classify`);
