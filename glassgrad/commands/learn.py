@@ -2,7 +2,8 @@
 
 Answers are read line by line from standard input, so a session can be piped:
 ``printf '\\n3\\nB\\nq\\n' | glassgrad learn``. Progress lives in SQLite in the user's data
-directory (``GLASSGRAD_DATA_DIR`` overrides it); ``--export`` writes it as JSON for a teacher.
+directory (``GLASSGRAD_DATA_DIR`` overrides it); ``--export`` writes it as JSON for a teacher, and refuses
+the progress file itself and SQLite's files beside it (``-wal``, ``-shm``) as targets.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def learn(
     from ..course import CourseError, load_course
     from ..course.chapter_map import ChapterMap
     from ..course.progress import Progress
-    from ..course.terminal import run_course, starting_chapter
+    from ..course.terminal import gone_chapters_note, run_course, starting_chapter
 
     chosen = [name for name, given in (("--reset", reset), ("--export", export is not None), ("--map", show_map),
                                        ("--chapter", chapter is not None)) if given]
@@ -54,7 +55,9 @@ def learn(
         if export is not None:
             from ..io import write_atomically
 
-            refuse_overwriting_an_input(export, "--export", {"the progress file": progress.path})
+            sidecars = {f"the progress file's {suffix[1:].upper()} file": Path(f"{progress.path}{suffix}")
+                        for suffix in ("-wal", "-shm")}  # SQLite's own files beside it, holding recent writes
+            refuse_overwriting_an_input(export, "--export", {"the progress file": progress.path, **sidecars})
             text = json.dumps(progress.export(loaded.id), ensure_ascii=False, indent=1) + "\n"
             with reporting_write_errors(export, "--export"):
                 written = write_atomically(export, text)
@@ -62,6 +65,9 @@ def learn(
             return
         if show_map:
             typer.echo(ChapterMap(loaded, progress.completed(loaded.id)).text())
+            note = gone_chapters_note(loaded, progress)
+            if note:
+                typer.echo(note)
             typer.echo(f"Next: chapter {(start or starting_chapter(loaded, progress)).number}.")
             return
         try:

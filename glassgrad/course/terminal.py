@@ -8,8 +8,10 @@ again). Every graded answer is stored as it is given. A chapter whose practice a
 reach the course's pass mark is complete, its part of the map fills in, and the course moves on.
 
 ``q`` (or the end of the input, or Ctrl-C) stops at any question or pause; the next run starts at
-the same chapter. Prompts go to ``output`` and answers come line by line from ``input``, so the
-whole course can be driven by piped text.
+the same chapter. A chapter with stored progress that the course no longer has (its file removed, or its
+id changed) is named in one line first (:func:`gone_chapters_note`): its progress is kept, not shown.
+Prompts go to ``output`` and answers come line by line from ``input``, so the whole course can be driven
+by piped text.
 """
 
 from __future__ import annotations
@@ -63,6 +65,18 @@ def starting_chapter(course: Course, progress: Progress) -> Chapter:
         return course.chapter(position)
     completed = progress.completed(course.id)
     return next((c for c in course.chapters if c.id not in completed), course.chapters[-1])
+
+
+def gone_chapters_note(course: Course, progress: Progress) -> str | None:
+    """A line naming the chapters with stored progress that ``course`` no longer has (a chapter file removed, or
+    its id changed): their progress is kept, not shown; None when there are none."""
+    gone = sorted(progress.chapters(course.id) - {chapter.id for chapter in course.chapters})
+    if not gone:
+        return None
+    completed = progress.completed(course.id)
+    names = ", ".join(f"{chapter!r}" + (" (complete)" if chapter in completed else "") for chapter in gone)
+    return (f"Note: the course {course.id!r} no longer has {'this chapter' if len(gone) == 1 else 'these chapters'} "
+            f"with stored progress: {names}; that progress is kept (a chapter file with the same id brings it back)")
 
 
 def _pause(message: str, input: TextIO, output: TextIO) -> bool:
@@ -129,6 +143,9 @@ def run_chapter(chapter: Chapter, course: Course, progress: Progress, input: Tex
 def run_course(course: Course, progress: Progress, input: TextIO, output: TextIO,
                start: Chapter | None = None) -> None:
     """Run the course from ``start`` (where the learner stopped when None) until the learner quits or finishes."""
+    note = gone_chapters_note(course, progress)
+    if note:
+        output.write(f"{note}\n")
     chapter = start or starting_chapter(course, progress)
     while True:
         progress.move_to(course.id, chapter.id)
