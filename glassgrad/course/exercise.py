@@ -83,13 +83,29 @@ def _answer_text(answer: Any) -> str | None:
 
 def _expected_value(expected: Any) -> Fraction:
     """The engine's number as a fraction: a float rounded to :data:`EXPECTED_PLACES` decimals, by its shortest
-    decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0)."""
+    decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0).
+
+    A tensor of more than one number (a cell above changed so that the value became a vector) cannot be graded
+    against: said like a ``nan``. Anything else that is no number is the exercise's own mistake: TypeError.
+    """
     if hasattr(expected, "item"):
+        size = int(np.prod(getattr(expected, "shape", ())))
+        if size != 1:
+            raise NoNumberToGrade(f"the engine's value here is {size} numbers (shape {tuple(expected.shape)}), not "
+                                  "one: run the notebook's cells again from the top, as they were written")
         expected = _in_its_precision(expected)
     if isinstance(expected, float) and not math.isfinite(expected):
         raise NoNumberToGrade(f"the engine's value here is {expected}, not a number (a step above overflowed or "
                               "divided by 0): run the notebook's cells again from the top, as they were written")
-    return Fraction(repr(round(expected, EXPECTED_PLACES) + 0.0)) if isinstance(expected, float) else Fraction(expected)
+    if isinstance(expected, float):
+        return Fraction(repr(round(expected, EXPECTED_PLACES) + 0.0))
+    try:
+        if isinstance(expected, bool):
+            raise TypeError(expected)
+        return Fraction(expected)  # an int, a Fraction, a decimal's text ("0.25")
+    except (TypeError, ValueError):
+        raise TypeError(f"check(answer, expected): expected must be the engine's number (a float, a one-number "
+                        f"tensor) or a practice Problem, not {expected!r}") from None
 
 
 def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked:
@@ -107,13 +123,22 @@ def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked
         if isinstance(expected, Problem):
             verdict = expected.check(text)
         else:
-            allowed = DEFAULT_TOLERANCE if tolerance is None else Fraction(str(tolerance))
+            allowed = DEFAULT_TOLERANCE if tolerance is None else _tolerance(tolerance)
             verdict = check_answer(text, _expected_value(expected), allowed)
     except AnswerError as error:
         return Checked("unreadable", f"Cannot read your answer: {error}")
     except NoNumberToGrade as error:
         return Checked("unreadable", f"Cannot grade yet: {error}")
     return Checked("right" if verdict.correct else "wrong", verdict.feedback)
+
+
+def _tolerance(tolerance: Any) -> Fraction:
+    """The exercise's ``tolerance`` as a fraction; a negative one would call every answer wrong, so it is refused."""
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, Fraction)) or not (
+            math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"check(..., tolerance={tolerance!r}): the tolerance must be a number ≥ 0, e.g. 0.001 to "
+                         "accept an answer rounded to three decimals")
+    return Fraction(str(tolerance))
 
 
 def _in_its_precision(value: Any) -> Any:
