@@ -444,3 +444,36 @@ def test_a_refused_commit_ends_its_transaction_and_the_next_write_works(folder):
     progress.close()
     with Progress(path) as again:
         assert again.position(COURSE.id) == "softmax-cross-entropy" and again.completed(COURSE.id) == {"gradient"}
+
+
+# --- an exercise cell graded in a notebook ------------------------------------------------------------------------
+
+def test_a_notebook_value_that_became_a_vector_is_reported_not_a_numpy_error():
+    """DEFECT: ``check(0.5, tensor([0.5, 1.0]))`` (a cell above changed so the engine's value is a vector) raised
+    NumPy's 'cannot reshape array of size 2 into shape ()'; it is reported like a nan."""
+    import glassgrad as gg
+    from glassgrad.course import check
+
+    for value, count in ((gg.tensor([0.5, 1.0]), 2), (gg.zeros(0), 0)):
+        outcome = check(0.5, value)
+        assert outcome.status == "unreadable" and f"the engine's value here is {count} numbers" in str(outcome)
+    assert check(0.5, gg.tensor([0.5])).correct
+
+
+@pytest.mark.parametrize("tolerance", [-1, -0.001, float("nan"), float("inf"), "0.1", True])
+def test_a_bad_tolerance_is_refused_not_every_answer_wrong(tolerance):
+    """DEFECT: ``check(0.5, 0.5, tolerance=-1)`` said 'Not quite: you answered 0.5, the answer is 0.5', and a nan
+    tolerance raised 'Invalid literal for Fraction'."""
+    from glassgrad.course import check
+
+    with pytest.raises(ValueError, match=r"the tolerance must be a number ≥ 0, e.g. 0.001"):
+        check(0.5, 0.5, tolerance)
+    assert check(0.5, 0.6, 0.2).correct and check(0.5, 0.5, 0).correct
+
+
+@pytest.mark.parametrize("expected", ["abc", None, True, [0.5], "nan"])
+def test_an_expected_value_that_is_no_number_names_the_mistake(expected):
+    from glassgrad.course import check
+
+    with pytest.raises(TypeError, match=r"expected must be the engine's number .* or a practice Problem, not"):
+        check(0.5, expected)
