@@ -85,9 +85,13 @@ def _expected_value(expected: Any) -> Fraction:
     """The engine's number as a fraction: a float rounded to :data:`EXPECTED_PLACES` decimals, by its shortest
     decimal (0.44, not 0.44000000000000000222…; 0, not the float64 rounding noise -2.8e-17 of a sum that is 0).
 
-    A tensor of more than one number (a cell above changed so that the value became a vector) cannot be graded
-    against: said like a ``nan``. Anything else that is no number is the exercise's own mistake: TypeError.
+    A tensor of more than one number (a cell above changed so that the value became a vector), or None (a gradient
+    read before its backward() ran) cannot be graded against: said like a ``nan``. Anything else that is no
+    number is the exercise's own mistake: TypeError.
     """
+    if expected is None:  # w.grad before a backward() ran: the cells above were skipped or run out of order
+        raise NoNumberToGrade("the engine's value here is None, not computed yet (a gradient is None until backward() "
+                              "runs): run the notebook's cells again from the top, in order")
     if hasattr(expected, "item"):
         size = int(np.prod(getattr(expected, "shape", ())))
         if size != 1:
