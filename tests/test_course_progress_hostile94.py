@@ -22,8 +22,10 @@ two writers, odd answers.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -481,3 +483,36 @@ def test_an_expected_value_that_is_no_number_names_the_mistake(expected):
 
     with pytest.raises(TypeError, match=r"expected must be the engine's number .* or a practice Problem, not"):
         check(0.5, expected)
+
+
+NOTEBOOK_COPIER = """
+import resource, signal, sys
+import glassgrad.notebooks as notebooks
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a file may not grow past 4000 bytes: as a disk that fills up
+resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))
+try:
+    notebooks.copy_notebooks(sys.argv[1])
+except OSError as error:
+    print(type(error).__name__, error.errno)
+"""
+
+
+def test_a_notebook_copy_cut_short_leaves_no_half_notebook(tmp_path):
+    """DEFECT: ``glassgrad notebook`` whose copy was cut short (the disk full, the process killed) left a
+    half-written .ipynb, which every later run kept 'as it is' (a notebook JupyterLab cannot open). A child
+    process whose files may not grow past 4000 bytes copies: every .ipynb left is whole, and the next run copies
+    the rest."""
+    import subprocess
+
+    from glassgrad.notebooks import copy_notebooks, notebook_paths
+
+    folder = tmp_path / "copies"
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-c", NOTEBOOK_COPIER, str(folder)], capture_output=True, text=True,
+                            env=environment, timeout=120)
+    assert result.stdout.split() == ["OSError", "27"], result.stderr  # EFBIG: a copy past 4000 bytes was cut short
+    sources = {path.name: path.read_bytes() for path in notebook_paths()}
+    left = {path.name: path.read_bytes() for path in folder.iterdir()}
+    assert left and all(left[name] == sources[name] for name in left)  # only whole copies, no half one
+    copy_notebooks(folder)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == sources

@@ -12,7 +12,6 @@ the copies in JupyterLab. Each exercise cell grades the typed answer with
 
 from __future__ import annotations
 
-import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -38,7 +37,13 @@ def find_notebook(name: str) -> Path:
 
 def copy_notebooks(folder: str | Path) -> tuple[list[Path], list[Path]]:
     """Copy every packaged notebook into ``folder`` (made if missing); a notebook already there is kept
-    as it is. Returns (copied, kept)."""
+    as it is. Returns (copied, kept).
+
+    Each copy is written whole or not at all (:func:`glassgrad.io.write_atomically`): a copy cut short (the
+    process killed, the disk full) would be kept as it is by every later run, a notebook JupyterLab cannot open.
+    """
+    from ..io import write_atomically
+
     target = Path(folder).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
@@ -47,6 +52,6 @@ def copy_notebooks(folder: str | Path) -> tuple[list[Path], list[Path]]:
         if destination.exists():
             kept.append(destination)
         else:
-            shutil.copyfile(source, destination)
+            write_atomically(destination, source.read_bytes())
             copied.append(destination)
     return copied, kept
