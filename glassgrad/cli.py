@@ -16,6 +16,7 @@ import sys
 import typer
 
 from .commands import COMMAND_MODULES, CommandError, CommandFailed
+from .version import __version__
 
 app = typer.Typer(
     name="glassgrad",
@@ -29,8 +30,6 @@ app = typer.Typer(
 def _print_version(asked: bool) -> None:
     """``glassgrad --version``: print the installed version and stop before any command runs."""
     if asked:
-        from .version import __version__
-
         typer.echo(f"glassgrad {__version__}")
         raise typer.Exit()
 

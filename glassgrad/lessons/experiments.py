@@ -31,6 +31,7 @@ from ..arguments import counted
 from ..io import write_atomically
 from ..trace import counting
 from ..trace.numbers import PRECISION_NOTE, format_number
+from ..trace.render_json import render_json
 
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -62,8 +63,6 @@ class Experiment:
         The JSON is :meth:`document` without the figure, every number at full precision: the
         tables round for display and their note ("full in JSON") points here.
         """
-        from ..trace.render_json import render_json
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         files = [write_atomically(folder / f"{self.name}.{kind}", self.figure_bytes(kind)) for kind in ("png", "svg")]

@@ -45,6 +45,7 @@ from ..ops import RULES
 from . import counting
 from .graph import Node, draw_svg, gradients_by_symbol, place
 from .numbers import PRECISION_NOTE, format_number
+from .render_json import render_json
 
 MAX_PARAMETERS = 40
 MAX_BOXES = 400
@@ -282,8 +283,6 @@ def render_scalar(document: dict, format: str) -> str:
         raise ValueError(f"the scalar view is drawn as {', '.join(FORMATS)}, not {format!r}")
     scalar = scalar_document(document)
     if format == "json":  # written as the trace's JSON writes numbers: a non-finite one as "nan", "inf" or "-inf"
-        from .render_json import render_json
-
         return render_json(scalar)
     return scalar_svg(scalar) if format == "svg" else scalar_html(scalar)
 
