@@ -15,6 +15,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from ..io import write_atomically
+
 
 def notebook_paths() -> list[Path]:
     """The packaged notebooks, in chapter order."""
@@ -42,8 +44,6 @@ def copy_notebooks(folder: str | Path) -> tuple[list[Path], list[Path]]:
     Each copy is written whole or not at all (:func:`glassgrad.io.write_atomically`): a copy cut short (the
     process killed, the disk full) would be kept as it is by every later run, a notebook JupyterLab cannot open.
     """
-    from ..io import write_atomically
-
     target = Path(folder).expanduser()
     target.mkdir(parents=True, exist_ok=True)
     copied, kept = [], []
