@@ -234,16 +234,25 @@ def _sum_of_products(out: Operand, index: tuple, pairs: Sequence[tuple[tuple[Ope
                  float(out.values[index]), terms, note)
 
 
+def broadcast_index(shape: tuple[int, ...], out_shape: tuple[int, ...], index: tuple[int, ...]) -> tuple[int, ...]:
+    """The entry of an input of ``shape`` that broadcasting pairs with the output entry ``index`` (axes aligned from
+    the right, as NumPy broadcasts; along an axis of length 1 it is entry 0).
+
+    >>> broadcast_index((3,), (2, 3), (1, 2)), broadcast_index((2, 1), (2, 2), (1, 1))
+    ((2,), (1, 0))
+    """
+    offset = len(out_shape) - len(shape)
+    return tuple(0 if n == 1 else index[offset + k] for k, n in enumerate(shape))
+
+
 def broadcast_from(shape: tuple, index: tuple, broadcast: tuple) -> list[tuple]:
     """The entries of an array of shape ``broadcast`` that entry ``index`` of an array of ``shape`` was broadcast
-    to (axes aligned from the right, as NumPy broadcasts; an axis of length 1, or one ``shape`` lacks, is repeated).
+    to: those :func:`broadcast_index` pairs with it.
 
     >>> broadcast_from((3,), (1,), (2, 3)), broadcast_from((2, 1), (1, 0), (2, 2))
     ([(0, 1), (1, 1)], [(1, 0), (1, 1)])
     """
-    lead = len(broadcast) - len(shape)
-    return [at for at in np.ndindex(*broadcast)
-            if all(size == 1 or at[lead + axis] == index[axis] for axis, size in enumerate(shape) if lead + axis >= 0)]
+    return [at for at in np.ndindex(*broadcast) if broadcast_index(shape, broadcast, at) == tuple(index)]
 
 
 def _batch_affine(out: Operand, index: tuple, roles: dict[str, Operand], writer: Writer) -> Entry:

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..ops import RULES
 from . import counting
+from .explain import broadcast_index
 from .graph import Node, draw_svg, gradients_by_symbol, place
 from .numbers import PRECISION_NOTE, format_number
 from .render_json import render_json
@@ -156,17 +157,11 @@ def _affine(boxes: _Boxes, step: dict) -> None:
             boxes.output(out, z_index, f"{z_name} = +", "+", [total, summands[-1]] if len(summands) > 1 else [total])
 
 
-def _broadcast_index(shape: tuple[int, ...], out_shape: tuple[int, ...], index: tuple[int, ...]) -> tuple[int, ...]:
-    """The entry of an input of ``shape`` that broadcasting pairs with the output entry ``index``."""
-    offset = len(out_shape) - len(shape)
-    return tuple(0 if n == 1 else index[offset + k] for k, n in enumerate(shape))
-
-
 def _elementwise(boxes: _Boxes, step: dict, rule: Any) -> None:
     out = step["output"]
     z = boxes.tensor(out)
     for index in np.ndindex(*z.shape):
-        names = [boxes.entry(entry, _broadcast_index(boxes.tensor(entry).shape, z.shape, index))
+        names = [boxes.entry(entry, broadcast_index(boxes.tensor(entry).shape, z.shape, index))
                  for entry in step["inputs"]]
         written = rule.written.format(**dict(zip(rule.roles, names)))
         name = entry_name(out["symbol"], z.shape, index)
