@@ -1034,29 +1034,27 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(np.greater_equal, other)
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        """``self == other``, a bool tensor; for an object that is no number, no tensor and no array of numbers
-        (None, a string, a module, a dict) NotImplemented, so that Python compares identities: ``x == None`` is
-        False, as in PyTorch (``x in [module, x]`` and ``list.index`` compare a tensor with anything)."""
+    def _equality(self, ufunc: np.ufunc, other: Any) -> Any:
+        """``==`` or ``!=`` (``ufunc``) as :meth:`_compare`; for an object that is no number, no tensor and no array of
+        numbers (None, a string, a module, a dict) NotImplemented, so that Python compares identities: ``x == None``
+        is False and ``x != None`` True, as in PyTorch (``x in [module, x]`` and ``list.index`` compare a tensor
+        with anything)."""
         if other is None or isinstance(other, (str, bytes)):
             return NotImplemented
         try:
-            return self._compare(np.equal, other)
+            return self._compare(ufunc, other)
         except TypeError:  # lift's refusal of an object that is no number: not for a number or an array
             if isinstance(other, _COMPARED):
                 raise
             return NotImplemented
 
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self == other``, a bool tensor (:meth:`_equality`)."""
+        return self._equality(np.equal, other)
+
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        """``self != other``; True for an object that is no number (:meth:`__eq__`)."""
-        if other is None or isinstance(other, (str, bytes)):
-            return NotImplemented
-        try:
-            return self._compare(np.not_equal, other)
-        except TypeError:
-            if isinstance(other, _COMPARED):
-                raise
-            return NotImplemented
+        """``self != other``, a bool tensor (:meth:`_equality`)."""
+        return self._equality(np.not_equal, other)
 
     def __index__(self) -> int:
         """A one-number integer tensor used as a Python index (``data[i:i + n]`` for each ``i`` of a tensor)."""
