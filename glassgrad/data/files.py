@@ -167,9 +167,8 @@ def _cell_problem(cell: str) -> str | None:
     cell = cell.strip()
     if cell.lower() in MISSING_MARKERS:
         return f"missing value ({repr(cell) if cell else 'empty cell'}); fill it in or remove the row"
-    try:
-        value = float(cell)
-    except ValueError:
+    value = _as_float(cell)
+    if value is None:
         return f"{cell!r} is not a number{_number_hint(cell)}"
     if not np.isfinite(value):
         return f"{cell!r} is not a finite number; write a finite number or remove the row"
