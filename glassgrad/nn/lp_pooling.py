@@ -94,19 +94,21 @@ class LPPool2d(Module):
 
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
         super().__init__()
-        owner = type(self).__name__
-        pool_sizes(kernel_size, self.dims, "kernel_size", owner)  # checked now
-        if stride is not None:
-            pool_sizes(stride, self.dims, "stride", owner)
         self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride  # as given, as PyTorch
         self.ceil_mode = bool(ceil_mode)
+        self._settings()  # checked now
+
+    def _settings(self) -> tuple[tuple, tuple]:
+        """Kernel and stride as tuples of ``dims`` sizes (the stride the kernel's when None), each checked."""
+        kernel = pool_sizes(self.kernel_size, self.dims, "kernel_size", type(self).__name__)
+        return kernel, kernel if self.stride is None else pool_sizes(self.stride, self.dims, "stride",
+                                                                     type(self).__name__)
 
     def forward(self, input: Tensor) -> Tensor:
         return lp_pooling(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode, self.dims)
 
     def config(self) -> dict[str, Any]:
-        kernel = pool_sizes(self.kernel_size, self.dims, "kernel_size", type(self).__name__)
-        stride = kernel if self.stride is None else pool_sizes(self.stride, self.dims, "stride", type(self).__name__)
+        kernel, stride = self._settings()
         return {"norm_type": self.norm_type, "kernel_size": list(kernel), "stride": list(stride),
                 "ceil_mode": self.ceil_mode}
 
