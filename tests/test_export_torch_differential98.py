@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_export_torch import _run_source  # exec of the printed source, the model it builds
 
 import glassgrad as gg
 import glassgrad.nn.functional as F
@@ -51,13 +52,6 @@ def _export(capsys, path, *flags):
     capsys.readouterr()
     assert main(["export-torch", str(path), *flags]) == 0
     return capsys.readouterr().out
-
-
-def _run(source, folder, monkeypatch):
-    monkeypatch.chdir(folder)
-    space: dict = {}
-    exec(compile(source, "exported.py", "exec"), space)  # noqa: S102 (the source export-torch just printed)
-    return space["model"]
 
 
 def _named_model():
@@ -89,7 +83,7 @@ def test_a_named_sequential_exports_with_the_same_names(torch, tmp_path, capsys,
     model = _named_model().eval()
     source = _export(capsys, _save(tmp_path, model))
     assert "nn.Sequential(OrderedDict([" in source and "('é_couche', nn.Linear(" in source
-    theirs = _run(source, tmp_path, monkeypatch)
+    theirs = _run_source(source, tmp_path, monkeypatch)
     assert list(theirs.state_dict()) == list(model.state_dict())
     x = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
     np.testing.assert_allclose(theirs(torch.tensor(x)).detach().numpy(), model(gg.tensor(x)).array,
@@ -281,7 +275,7 @@ def test_a_minus_infinity_pad_exports_as_runnable_source(torch, tmp_path, capsys
                              gg.nn.Linear(6, 2)).eval()
     source = _export(capsys, _save(tmp_path, model))
     assert "value=-float('inf')" in source
-    theirs = _run(source, tmp_path, monkeypatch)
+    theirs = _run_source(source, tmp_path, monkeypatch)
     x = -np.abs(np.random.default_rng(4).normal(size=(3, 2, 5))).astype(np.float32)
     np.testing.assert_allclose(theirs(torch.tensor(x)).detach().numpy(), model(gg.tensor(x)).array, rtol=1e-6)
 
@@ -310,5 +304,5 @@ def test_the_dtype_is_written_in_pytorch_spelling(torch, tmp_path, capsys, monke
     description = gg.nn.architecture(model) | {"dtype": spelling}
     path = tmp_path / "model.safetensors"
     gg.save({"model": model.state_dict(), "architecture": description}, path)
-    theirs = _run(_export(capsys, path), tmp_path, monkeypatch)
+    theirs = _run_source(_export(capsys, path), tmp_path, monkeypatch)
     assert theirs[0].weight.dtype == torch.float64
