@@ -17,7 +17,9 @@ import io
 import json
 import math
 import os
+import pathlib
 import struct
+import tempfile
 
 import numpy as np
 import pytest
@@ -241,15 +243,52 @@ def test_a_read_only_file_is_refused_and_kept_as_open_would(tmp_path, monkeypatc
     assert target.read_bytes() == b"precious" and os.listdir(tmp_path) == ["kept.safetensors"]
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write a read-only file")
-def test_a_read_only_file_is_refused_for_a_user_as_by_torch_save(torch, tmp_path):
-    for library in (torch, gg):
-        target = tmp_path / f"{library.__name__}.pt"
-        target.write_bytes(b"precious")
-        target.chmod(0o444)
-        with pytest.raises(RuntimeError):
-            library.save({"w": library.ones(2)}, target)
-        assert target.read_bytes() == b"precious"
+def _as_a_user(action) -> None:
+    """Run ``action()`` as the user who runs the tests or, for root (who may write any file), in a forked child that
+    has dropped to ``nobody`` first: the child's exception comes back here as a RuntimeError if it was one (its
+    class named in the message), else as an AssertionError."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        action()
+        return
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: drop root, act, report through the pipe, and never return into pytest
+        outcome = None
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            action()
+        except BaseException as error:  # noqa: BLE001 (reported to the parent, which raises it)
+            outcome = [isinstance(error, RuntimeError), f"{type(error).__name__}: {error}"]
+        os.write(write, json.dumps(outcome).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        outcome = json.loads(pipe.read())
+    os.waitpid(child, 0)
+    if outcome is not None:
+        raise (RuntimeError if outcome[0] else AssertionError)(outcome[1])
+
+
+def test_a_read_only_file_is_refused_for_a_user_as_by_torch_save(torch):
+    """A file made read-only (0444) in a folder its user may write: torch.save's open() refuses it, and so must
+    gg.save, whose rename onto the file needs only the folder's permission; the file keeps its bytes. Run as a user
+    who is not root (root may write any file)."""
+    with tempfile.TemporaryDirectory() as name:  # under /tmp, where any user may reach a folder made 0777
+        folder = pathlib.Path(name)
+        folder.chmod(0o777)
+        for library in (torch, gg):
+            target = folder / f"{library.__name__}.pt"
+            target.write_bytes(b"precious")
+            target.chmod(0o444)
+
+            def save(library=library, target=target):
+                assert os.access(target, os.R_OK), "the user cannot reach the file: the test would prove nothing"
+                library.save({"w": library.ones(2)}, target)
+
+            with pytest.raises(RuntimeError, match="read-only|Permission denied"):
+                _as_a_user(save)
+            assert target.read_bytes() == b"precious"
 
 
 def test_saving_onto_a_folder_or_into_a_missing_one_raises_torch_saves_runtime_error(torch, tmp_path):
