@@ -256,25 +256,28 @@ def broadcast_from(shape: tuple, index: tuple, broadcast: tuple) -> list[tuple]:
 
 
 def _batch_affine(out: Operand, index: tuple, roles: dict[str, Operand], writer: Writer) -> Entry:
-    """``Z[n,i] = Σⱼ W[i,j]·X[n,j] + b[i]``: one entry of an affine layer's output for a batch (a row per sample)."""
-    n, i = index
+    """``Z[…,i] = Σⱼ W[i,j]·X[…,j] + b[i]``: one entry of an affine layer's output for a batch (a row per sample,
+    or any leading dimensions ``…``: a batch of sequences)."""
+    *lead, i = index
     weight, x, bias = roles["weight"], roles["input"], roles.get("bias")
-    pairs = [((weight, (i, j)), (x, (n, j))) for j in range(weight.shape[1])]
+    pairs = [((weight, (i, j)), (x, (*lead, j))) for j in range(weight.shape[1])]
     return _sum_of_products(out, index, pairs, writer, (bias, (i,)) if bias is not None else None)
 
 
 def _batch_affine_gradient(out: Operand, index: tuple, role: str, upstream: Operand, other: Operand | None,
                            writer: Writer) -> Entry:
-    """One entry of an affine layer's gradient for a batch, ``∂L/∂Z`` a row per sample: ``∂L/∂W[i,j] =
-    Σₙ ∂L/∂Z[n,i]·X[n,j]``, ``∂L/∂b[i] = Σₙ ∂L/∂Z[n,i]`` (the samples add up), ``∂L/∂X[n,j] = Σᵢ W[i,j]·∂L/∂Z[n,i]``."""
-    samples, outputs = upstream.shape
+    """One entry of an affine layer's gradient for a batch, ``∂L/∂Z`` a row per sample (``…``: every leading
+    index, a sample's or a sequence position's): ``∂L/∂W[i,j] = Σ_… ∂L/∂Z[…,i]·X[…,j]``, ``∂L/∂b[i] =
+    Σ_… ∂L/∂Z[…,i]`` (the rows add up), ``∂L/∂X[…,j] = Σᵢ W[i,j]·∂L/∂Z[…,i]``."""
+    *leading, outputs = upstream.shape
+    rows = list(np.ndindex(*leading))
     if role == "bias":
-        return _sum_of_products(out, index, [((upstream, (n, index[0])),) for n in range(samples)], writer)
+        return _sum_of_products(out, index, [((upstream, (*row, index[0])),) for row in rows], writer)
     if role == "weight":
         i, j = index
-        return _sum_of_products(out, index, [((upstream, (n, i)), (other, (n, j))) for n in range(samples)], writer)
-    n, j = index
-    return _sum_of_products(out, index, [((other, (i, j)), (upstream, (n, i))) for i in range(outputs)], writer)
+        return _sum_of_products(out, index, [((upstream, (*row, i)), (other, (*row, j))) for row in rows], writer)
+    *lead, j = index
+    return _sum_of_products(out, index, [((other, (i, j)), (upstream, (*lead, i))) for i in range(outputs)], writer)
 
 
 def _padding_note(skipped: int) -> str:
@@ -441,13 +444,13 @@ def trace_entry(step: dict, phase: str, index: tuple, writer: Writer,
             return entry
     if kind == "affine" and phase == "forward":
         roles = {item.get("role"): operand for item, operand in zip(step["inputs"], inputs)}
-        if len(index) == 2:
+        if len(index) >= 2:
             return _batch_affine(out, index, roles, writer)
         return weighted_sum(out, index, roles["weight"], roles["input"], writer, roles.get("bias"))
     upstream = _operand(step["upstream"], parameters) if "upstream" in step else None
     if kind == "affine":
         other = next((operand for operand in inputs if operand.symbol != upstream.symbol), None)
-        if len(upstream.shape) == 2:
+        if len(upstream.shape) >= 2:
             return _batch_affine_gradient(out, index, step["role"], upstream, other, writer)
         if step["role"] == "bias":
             return copy(out, index, upstream, writer)
