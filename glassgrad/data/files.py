@@ -212,6 +212,21 @@ def _numbers(path: Path, rows: list[list[str]], lines: list[int], columns: list[
     return values.reshape(len(rows), len(columns))
 
 
+def _refuse_mixed_labels(path: Path, labels: list[str], values: list[float | None], lines: list[int],
+                         column: str) -> None:
+    """Refuse a target column of numbers and text mixed (``3, 1, x, 2``), naming the first cell of the fewer kind:
+    read as text classes, every number would silently become a class name ('1', '3') and lose its id."""
+    text = [k for k, value in enumerate(values) if value is None]
+    if not text or len(text) == len(values):
+        return
+    numbers = len(values) - len(text)
+    stray = text[0] if len(text) <= numbers else next(k for k, value in enumerate(values) if value is not None)
+    kind, others = ("text", "numbers") if values[stray] is None else ("a number", "text")
+    raise ValueError(f"{path}, line {lines[stray]}, target {column}: {labels[stray]!r} is {kind}, but "
+                     f"{max(numbers, len(text))} of the {len(values)} labels are {others}; class labels must be all "
+                     f"numbers or all text: correct this cell (or remove its row)")
+
+
 def _class_ids(path: Path, labels: list[str], lines: list[int]) -> tuple[np.ndarray, list[str] | None]:
     """Class labels as int64 ids: whole numbers >= 0 stay as they are, anything else is numbered in sorted order."""
     try:
@@ -279,6 +294,8 @@ def load_csv(path: str | os.PathLike, target: str | int = "label", header: bool 
     for line, label, value in zip(lines, labels, values):
         if label.lower() in MISSING_MARKERS or (value is not None and not math.isfinite(value)):  # inf: no class
             raise ValueError(f"{path}, line {line}, target {_column(target_column, names)}: {_cell_problem(label)}")
+    if task != "regression":  # a regression target's text cell is named by _numbers, below
+        _refuse_mixed_labels(path, labels, values, lines, _column(target_column, names))
     numeric = all(value is not None for value in values)  # 1e300 too: refused below, as a class or a quantity
     fractional = numeric and not all(value.is_integer() for value in values)
     if task == "regression" or (task == "auto" and fractional):
