@@ -5,7 +5,7 @@ table, an explanation in plain words and a matplotlib figure, saved as PNG and S
 number whole as JSON) by :meth:`Experiment.save`. ``glassgrad experiment NAME`` runs one from the command line.
 
 * ``learning-rate``: one network, one start, η ∈ {0.001, 0.1, 1, 10}; each loss curve is
-  labelled slow / converging / oscillating / diverging (:func:`classify`);
+  labelled not moving / slow / converging / oscillating / diverging (:func:`classify`);
 * ``depth`` (:mod:`.depth`): vanishing and exploding gradients, and gradient clipping;
 * ``optimizers``: SGD, SGD with momentum and Adam from the same start;
 * ``batch-size``: batch, mini-batch and stochastic gradient descent on the same data;
@@ -30,7 +30,7 @@ import numpy as np
 from ..arguments import counted
 from ..io import write_atomically
 from ..trace import counting
-from ..trace.numbers import PRECISION_NOTE, format_number
+from ..trace.numbers import PRECISION_NOTE, format_number, rounded_text
 from ..trace.render_json import render_json
 
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
@@ -93,14 +93,20 @@ def new_figure(columns: int = 1, width: float = 6.0) -> tuple[Any, list[Any]]:
     return figure, list(np.atleast_1d(axes))
 
 
-def classify(losses: Sequence[float]) -> tuple[str, str]:
-    """Label a loss curve ``slow``, ``converging``, ``oscillating`` or ``diverging``, with the reason.
+def classify(losses: Sequence[float], gradients: Sequence[float] | None = None) -> tuple[str, str]:
+    """Label a loss curve ``not moving``, ``slow``, ``converging``, ``oscillating`` or ``diverging``, with the reason.
 
     * diverging: the loss became inf/NaN, or ended higher than it started;
+    * not moving: the loss never changed (or there is one loss, no step to judge); where ``gradients``
+      (the gradient's size ‖∇L‖ at each loss) says it was 0 at the start, that is why: θ − η·0 = θ;
     * oscillating: it went down overall, but rose by more than 5% in some step, or rose in
       more than a quarter of the steps (the steps overshoot the valley);
     * slow: it went down steadily, but by less than half of its first value;
     * converging: it went down steadily, by half or more.
+
+    >>> classify([0.5, 0.5, 0.5], gradients=[0.0, 0.0, 0.0])
+    ('not moving', 'the gradient was 0 at the start (a minimum, or a flat stretch), so each step θ ← θ − η·0 left the \
+weights where they were')
     """
     values = [float(v) for v in losses]
     finite = [v for v in values if math.isfinite(v)]
@@ -111,15 +117,23 @@ def classify(losses: Sequence[float]) -> tuple[str, str]:
     if finite[-1] > finite[0]:
         start, end = (format_number(value, signed=False) for value in (finite[0], finite[-1]))  # as traces write
         return "diverging", f"the loss ended higher than it started ({start} → {end})"
+    steps = counted(len(finite) - 1, "step")
+    if len(finite) == 1:
+        return "not moving", "one loss and no step after it: there is nothing to compare"
+    if gradients is not None and gradients[0] == 0:
+        return "not moving", ("the gradient was 0 at the start (a minimum, or a flat stretch), so each step "
+                              "θ ← θ − η·0 left the weights where they were")
+    if all(value == finite[0] for value in finite):
+        return "not moving", f"the loss did not change in {steps}: the steps moved nothing the loss can show"
     rises = [(b - a) / a if a > 0 else 0.0 for a, b in zip(finite, finite[1:])]
     jumps = sum(r > 0 for r in rises)
     if max(rises, default=0.0) > 0.05 or jumps > len(rises) / 4:
-        return "oscillating", (f"the loss rose in {jumps} of {counted(len(rises), 'step')} "
-                               f"(largest rise {max(rises):.0%})")
+        return "oscillating", (f"the loss rose in {jumps} of {steps} "
+                               f"(largest rise {rounded_text(max(rises), 0, '%')})")
     drop = (finite[0] - finite[-1]) / finite[0] if finite[0] > 0 else 0.0
     if drop < 0.5:
-        return "slow", f"the loss fell by only {drop:.0%} in {counted(len(rises), 'step')}"
-    return "converging", f"the loss fell steadily, by {drop:.0%}"
+        return "slow", f"the loss fell by only {rounded_text(drop, 0, '%')} in {steps}"
+    return "converging", f"the loss fell steadily, by {rounded_text(drop, 0, '%')}"
 
 
 def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list[float]) -> str:
@@ -301,7 +315,7 @@ def zero_grad(steps: int = 60, lr: float = 0.5, seed: int = 0) -> Experiment:
                                            for p in model.parameters())))
                 optimizer.step()
         label = "with zero_grad()" if zeroing else "without zero_grad()"
-        results[label] = {"losses": losses, "grad_norms": norms, "behaviour": classify(losses)[0]}
+        results[label] = {"losses": losses, "grad_norms": norms, "behaviour": classify(losses, norms)[0]}
         axes[0].plot(range(1, steps + 1), losses, label=label)
         axes[1].plot(range(1, steps + 1), norms, label=label)
     axes[0].set(xlabel="step", ylabel="loss", title="loss")

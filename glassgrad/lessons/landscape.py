@@ -259,7 +259,8 @@ def _labelled(learning_rate: float, points: list[dict], steps: int, floor: float
     """One walk, labelled by :func:`.experiments.classify` on its height above ``floor`` (the lowest loss
     seen on the slice), so that "slow" means: got less than halfway down to the valley floor."""
     stopped = [math.inf] if len(points) <= steps else []
-    label, why = classify([point["loss"] - floor for point in points] + stopped)
+    label, why = classify([point["loss"] - floor for point in points] + stopped,
+                          [max(map(abs, point["gradient"])) for point in points] + stopped)
     if label == "diverging":
         why = classify([point["loss"] for point in points] + stopped)[1]
     else:
