@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pytest
@@ -107,11 +108,15 @@ def test_landscape_grid_and_walks_equal_pytorch(torch, pair, steps):
 
 
 def _assert_rounded(value: float, text: str) -> None:
-    """``text`` is ``value`` to 4 decimals, or (tiny or huge) to 2 significant digits in e-notation."""
+    """``text`` is ``value`` to 4 decimals, or (tiny or huge) to 2 significant digits in e-notation, an exact half
+    rounded away from zero (round 100: -0.40625 is -0.4063), as Decimal's ROUND_HALF_UP rounds the exact value."""
+    exact = Decimal(value)
     if "e" in text:
-        assert text == f"{value:.1e}" or text == f"{value:+.1e}", (value, text)
+        mantissa, exponent = text.split("e")
+        digits = exact.scaleb(-int(exponent)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        assert Decimal(mantissa) == digits, (value, text)
     else:
-        assert float(text) == float(f"{value:.4f}"), (value, text)
+        assert Decimal(text) == exact.quantize(Decimal("0.0001"), ROUND_HALF_UP), (value, text)
 
 
 def test_landscape_default_walks_labels_follow_their_rule(torch):

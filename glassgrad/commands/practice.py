@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import secrets
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from ..trace.numbers import rounded_text
 from . import CommandError
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
@@ -101,7 +103,7 @@ def check(
         print(f"{number}. {problem.kind}: {feedback}")
         if not correct:
             print("\n".join(f"     {line}" for line in problem.solution))
-    print(f"Score: {right} of {len(problems)} right ({100 * right / len(problems):.0f}%).")
+    print(f"Score: {right} of {len(problems)} right ({rounded_text(Fraction(right, len(problems)), 0, '%')}).")
 
 
 def sheet(

@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from ..nn.architecture import ACTIVATION_NAMES
+from ..trace.numbers import rounded_text
 from ..training import Callback
 from . import CommandError, CommandFailed, comma_separated
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
@@ -222,8 +223,8 @@ class EpochPrinter(Callback):
 
     def on_epoch_end(self, state) -> None:
         record = state.history.last
-        parts = [f"epoch {record['epoch']:3d}", f"train loss {record['train_loss']:.4f}"]
-        parts += [f"{key.replace('_', ' ')} {record[key]:.4f}" for key in
+        parts = [f"epoch {record['epoch']:3d}", f"train loss {rounded_text(record['train_loss'], 4)}"]
+        parts += [f"{key.replace('_', ' ')} {rounded_text(record[key], 4)}" for key in
                   ("train_accuracy", "val_loss", "val_accuracy") if key in record]
         print("  ".join(parts), flush=True)
 
@@ -245,7 +246,8 @@ def _print_summary(model, loss_fn, train_set, val_set, history) -> dict[str, flo
     for label, subset in (("train", train_set), ("validation", val_set)):
         results[label] = evaluate_model(model, loss_fn, DataLoader(subset, batch_size=256))
         accuracy = results[label].get("accuracy")
-        table.add_row(label, f"{results[label]['loss']:.4f}", "—" if accuracy is None else f"{accuracy:.2%}")
+        table.add_row(label, rounded_text(results[label]['loss'], 4),
+                      "—" if accuracy is None else rounded_text(accuracy, 2, "%"))
     Console().print(table)
     return results["validation"]
 
@@ -260,9 +262,9 @@ def _warn_if_chance_level(accuracy: Optional[float], val_set, lr: float) -> None
     _, counts = np.unique(labels.reshape(len(labels), -1), axis=0, return_counts=True)
     share = counts.max() / len(labels)
     if accuracy <= share:
-        print(f"note: validation accuracy {accuracy:.2%} is no better than always answering the most common class "
-              f"({share:.2%}): the network has not learned. If the loss jumped up early, the learning rate "
-              f"({lr:g}) is too large; otherwise train longer or raise it.")
+        print(f"note: validation accuracy {rounded_text(accuracy, 2, '%')} is no better than always answering the "
+              f"most common class ({rounded_text(share, 2, '%')}): the network has not learned. If the loss jumped up "
+              f"early, the learning rate ({lr:g}) is too large; otherwise train longer or raise it.")
 
 
 def _load_model(path: Path):
@@ -363,8 +365,8 @@ def evaluate(
         dataset = val_set if split == "val" else train_set
     result = evaluate_model(model, _loss_module(loss), DataLoader(dataset, batch_size=256))
     accuracy = result.get("accuracy")
-    print(f"{model_path} on {name} ({split}, {len(dataset)} samples): loss {result['loss']:.4f}"
-          + ("" if accuracy is None else f", accuracy {accuracy:.2%}"))
+    print(f"{model_path} on {name} ({split}, {len(dataset)} samples): loss {rounded_text(result['loss'], 4)}"
+          + ("" if accuracy is None else f", accuracy {rounded_text(accuracy, 2, '%')}"))
     return 0
 
 
@@ -389,13 +391,15 @@ def predict(
         if loss == "cross-entropy":
             probs = gg.tensor(values).softmax(-1).array
             best = int(np.argmax(probs))
-            print(f"class {names[best] if names else best}  probabilities " + " ".join(f"{p:.3f}" for p in probs))
+            shown = " ".join(rounded_text(p, 3) for p in probs)
+            print(f"class {names[best] if names else best}  probabilities {shown}")
         elif loss == "bce":
             probability = float(gg.tensor(values).sigmoid().item())
             best = int(probability > 0.5)
-            print(f"class {names[best] if names else best}  P(class {names[1] if names else 1}) = {probability:.3f}")
+            chance = rounded_text(probability, 3)
+            print(f"class {names[best] if names else best}  P(class {names[1] if names else 1}) = {chance}")
         else:
-            print("prediction " + " ".join(f"{v:.4f}" for v in values))
+            print("prediction " + " ".join(rounded_text(v, 4) for v in values))
     return 0
 
 

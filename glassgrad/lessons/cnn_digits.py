@@ -39,6 +39,7 @@ from ..optim.lr_scheduler import CosineAnnealingLR
 from ..trace import trace
 from ..trace.counting import entry, span
 from ..trace.explain import Entry, Writer, trace_entry
+from ..trace.numbers import rounded_text
 
 SEED = 1
 EPOCHS = 12
@@ -141,8 +142,9 @@ def run(epochs: int = EPOCHS, seed: int = SEED) -> dict:
         {"label": f"{entry('∂L/∂W₁', weight_index)} (sum over the 64 positions)", "value": weight_gradient.value},
     ]
     document["explanation"] = [
-        f"Training: {epochs} epochs of Adam on mini-batches of {BATCH} reach {history[-1]:.1%} validation "
-        "accuracy. A convolution layer has few weights (16 kernels of 3×3 here), each used at every position.",
+        f"Training: {epochs} epochs of Adam on mini-batches of {BATCH} reach {rounded_text(history[-1], 1, '%')} "
+        "validation accuracy. A convolution layer has few weights (16 kernels of 3×3 here), each used at every "
+        "position.",
         "Forward, one cell: " + cell.text(WRITER),
         "Each output entry is the sum of one window's products (its receptive field times the kernel) plus "
         "the bias: the same 9 weights slide over all 64 positions.",

@@ -25,6 +25,7 @@ import numpy as np
 import glassgrad as gg
 import glassgrad.nn.functional as F
 from glassgrad.trace import counting
+from glassgrad.trace.numbers import rounded_text
 
 from . import bridge
 from .display import json_number, shown, subscript
@@ -252,7 +253,7 @@ class TrainingJob:
             "losses": {"start": since, "values": [json_number(v) for v in self.losses[since:]]},
             "loss": _number(loss),
             "curve_max": _number(max((v for v in self.losses if np.isfinite(v)), default=0.0)),
-            "accuracy": {"value": accuracy, "text": f"{100 * accuracy:.1f}%"},
+            "accuracy": {"value": accuracy, "text": rounded_text(accuracy, 1, "%")},
             "grad_norms": [{"name": name, "label": f"‖∂L/∂{layer_label(name)}‖", "value": json_number(norm),
                             "text": shown(norm, signed=False)} for name, norm in self.grad_norms],
             "clipped": (f"Gradient clipped: its norm {shown(self.clipped_from, False)} was scaled down to "

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Protocol, TextIO
 
+from ..trace.numbers import rounded_text
 from .answers import AnswerError, Verdict
 from .problem import Problem
 from .render import problem_text
@@ -67,7 +69,7 @@ class Score:
 
     def summary(self) -> str:
         answered = self.right + self.wrong
-        percent = f" ({100 * self.right / answered:.0f}%)" if answered else ""
+        percent = f" ({rounded_text(Fraction(self.right, answered), 0, '%')})" if answered else ""
         parts = [f"Score: {self.right} of {answered} answered right{percent}"]
         if self.skipped:
             parts.append(f"{self.skipped} skipped")

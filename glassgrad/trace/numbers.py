@@ -7,11 +7,18 @@ JSON trace, and every rendered trace says so (:data:`PRECISION_NOTE`).
 
 >>> format_number(0.1), format_number(-0.05), format_number(0.0), format_number(3e-9)
 ('+0.1000', '-0.0500', '0', '+3.0e-09')
+
+Every number shown, here and in the commands' lines (a loss, an accuracy in %), is written by
+:func:`rounded_text`, which rounds an exact half away from zero, as a learner rounds by hand:
+``0.53125`` is ``0.5313`` and 17 of 32 right is ``53.13%`` (Python's own format rounds the exact
+binary value half to even: ``0.5312``, ``53.12%``).
 """
 
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -20,12 +27,43 @@ from ..arguments import shape_text  # noqa: F401  (re-exported for the renderers
 
 DECIMALS = 4
 PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display (tiny or huge: 2 digits, 3.0e-09); full in JSON"
+HALF_AWAY_FROM_ZERO = Context(prec=1100, rounding=ROUND_HALF_UP)
+"""Decimal arithmetic exact for any float64 (its exact decimal value has at most 767 significant digits), rounding
+an exact half away from zero (Decimal's ROUND_HALF_UP)."""
 SIGN_COLOURS = {"positive": "#1d4ed8", "negative": "#c2410c"}
 """The one colour scheme for signs (blue and orange, told apart with red-green colour blindness too):
 the terminal, the HTML trace and the playground (``--positive``/``--negative`` in its app.css) use it."""
 MAX_ROWS = 8
 MAX_COLUMNS = 8
 """Larger matrices are shown cut to this many rows and columns (the JSON keeps them whole)."""
+
+
+def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = False) -> str:
+    """``value`` written as ``format(value, ".{decimals}{notation}")`` does (``notation`` "f", "e" or "%",
+    ``signed``: a ``+`` before a positive number), but an exact half rounded away from zero.
+
+    The digits come from the float's exact value, so only a value exactly halfway between two
+    shown numbers (a binary fraction: 0.53125, 0.125) can round otherwise than Python's format does.
+    A :class:`~fractions.Fraction` (a count of right answers over a count of questions) is read exactly
+    too, so ``Fraction(3, 200)`` is ``2%``, where the float ``3 / 200`` lies just below 1.5%:
+
+    >>> rounded_text(0.53125, 4), rounded_text(17 / 32, 2, "%"), rounded_text(-2.5, 0), f"{0.53125:.4f}"
+    ('0.5313', '53.13%', '-3', '0.5312')
+    >>> rounded_text(Fraction(3, 200), 0, "%"), rounded_text(3 / 200, 0, "%")
+    ('2%', '1%')
+    """
+    spec = f"{'+' if signed else ''}.{decimals}{notation}"
+    with localcontext(HALF_AWAY_FROM_ZERO):  # a fraction whose decimals end (k/2ᵃ5ᵇ) is exact in 1100 digits
+        if isinstance(value, Fraction):
+            exact = Decimal(value.numerator) / Decimal(value.denominator)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                return format(value, spec)
+            exact = Decimal(value)
+        text = format(exact, spec)
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent):+03d}" if e else text  # 1.3e+06, as Python writes it (Decimal: 1.3e+6)
 
 
 def format_number(value: Any, signed: bool = True) -> str:
@@ -36,16 +74,15 @@ def format_number(value: Any, signed: bool = True) -> str:
     (for a quantity that is never negative: a loss, an accuracy, a norm, where a sign tells nothing).
     """
     value = float(value)
-    plus = "+" if signed else ""
     if math.isnan(value):
         return "nan"
     if math.isinf(value):
-        return f"{plus}inf" if value > 0 else "-inf"
+        return ("+inf" if signed else "inf") if value > 0 else "-inf"
     if value == 0:
         return "0"
     if abs(value) < 0.5 * 10**-DECIMALS or abs(value) >= 1e6:
-        return f"{value:{plus}.1e}"
-    return f"{value:{plus}.{DECIMALS}f}"
+        return rounded_text(value, 1, "e", signed)
+    return rounded_text(value, DECIMALS, "f", signed)
 
 
 def as_matrix(values: Any) -> np.ndarray:
