@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -193,3 +194,60 @@ def test_train_command_says_it_in_one_line(tmp_path, capsys):
     assert cli.main(["train", "--data", str(path), "--epochs", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "line 4" in err and "'x' is text" in err, err
+
+
+# --- 4. the state an optimizer keeps, in its update's explanation ---------------------------------------------------
+
+STATEFUL = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}, {"b": "momentum_buffer"}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.1}, {"b": "momentum_buffer"}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}, {"b": "momentum_buffer"}),
+    ("Adam", {"lr": 0.1}, {"m": "exp_avg", "v": "exp_avg_sq"}),
+    ("Adam", {"lr": 0.1, "amsgrad": True}, {"m": "exp_avg", "v": "exp_avg_sq", "v_max": "max_exp_avg_sq"}),
+    ("AdamW", {"lr": 0.1, "weight_decay": 0.1}, {"m": "exp_avg", "v": "exp_avg_sq"}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.5, "centered": True},
+     {"v": "square_avg", "ḡ": "grad_avg", "b": "momentum_buffer"}),
+    ("RMSprop", {"lr": 0.01}, {"v": "square_avg"}),
+]
+
+
+@pytest.mark.parametrize("name, options, letters", STATEFUL)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_update_shows_the_state_it_used_with_pytorchs_numbers(torch, name, options, letters, seed):
+    """Three steps of the same problem in glassgrad (the last one traced) and PyTorch: the trace's state for each
+    letter of the rule is PyTorch's optimizer.state after the step (and after the step before), the note says
+    it, and where the last line reads a kept letter (W ← W − η·b) its arithmetic gives PyTorch's new weight."""
+    rng = np.random.default_rng(seed)
+    start, targets = rng.normal(size=(2, 3)), rng.normal(size=(3, 2, 3))
+    w, tw = gg.tensor(start, requires_grad=True), torch.tensor(start, requires_grad=True)
+    mine, theirs = getattr(gg.optim, name)([w], **options), getattr(torch.optim, name)([tw], **options)
+    before = {}
+    for step, target in enumerate(targets):
+        theirs.zero_grad()
+        ((tw - torch.tensor(target)) ** 3).sum().backward()
+        if step == len(targets) - 1:
+            before = {key: theirs.state[tw][key].clone().numpy() for key in letters.values()}
+        theirs.step()
+        with gg.trace() as tape:
+            tape.name(w, "W")
+            mine.zero_grad()
+            ((w - gg.tensor(target)) ** 3).sum().backward()
+            mine.step()
+    update = tape.describe()["updates"][0]
+    assert {letter: kept["key"] for letter, kept in update["state"].items()} == letters
+    for letter, key in letters.items():
+        np.testing.assert_allclose(update["state"][letter]["after"], theirs.state[tw][key].numpy(), rtol=1e-12)
+        np.testing.assert_allclose(update["state"][letter]["before"], before[key], rtol=1e-12)
+    np.testing.assert_allclose(update["new"], tw.detach().numpy(), rtol=1e-12)
+    reads_state = update["rule"].splitlines()[-1].rstrip().endswith("η·b")
+    for index in np.ndindex(2, 3):
+        entry = explain.update(explain.Operand("W", np.asarray(update["new"])), index, float(update["old"][index]),
+                               update["lr"], float(update["gradient"][index]), update["rule"], FULL,
+                               gradient_label=update["gradient_label"], kept=update["state"])
+        for letter, key in letters.items():
+            shown = re.search(rf"(?<!\w){re.escape(letter)} = (\S+) after this step, (\S+) before", entry.note)
+            assert shown, (letter, entry.note)
+            assert float(shown[1]) == pytest.approx(theirs.state[tw][key].numpy()[index], rel=1e-12)
+            assert float(shown[2]) == pytest.approx(before[key][index], rel=1e-12)
+        if reads_state:
+            assert _value_of(entry.plugged) == pytest.approx(tw.detach().numpy()[index], rel=1e-12), entry.text(FULL)

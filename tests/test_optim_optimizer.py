@@ -331,7 +331,7 @@ class FakeTape:
     def on_backward(self, *args):
         pass
 
-    def on_update(self, optimizer_name, formula, param, old_value, grad, lr, new_value):
+    def on_update(self, optimizer_name, formula, param, old_value, grad, lr, new_value, state=None):
         self.updates.append((optimizer_name, formula, param, old_value, grad, lr, new_value))
 
 

@@ -97,6 +97,8 @@ class Adam(Optimizer):
         options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options
 
+    state_symbols = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"}
+
     def formula_for(self, group: dict[str, Any]) -> str:
         decay, maximize = group["weight_decay"], group["maximize"]
         if group["decoupled_weight_decay"]:

@@ -201,6 +201,9 @@ class Optimizer:
     _scalar_state: tuple[str, ...] = ()
     """The names of the 0-d tensors in a parameter's state (:func:`scalar_state`); a state dict saved before they
     were tensors (a Python number there) is loaded as one."""
+    state_symbols: dict[str, str] = {}
+    """The letter :meth:`formula_for` writes for each state tensor it keeps, by PyTorch's key (SGD's
+    ``{"momentum_buffer": "b"}``): a trace shows each one's numbers beside the rule under that letter."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -407,9 +410,15 @@ class Optimizer:
 
     def _update_and_record(self, tape: Any, param: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
         old_value, grad_value = param.array.copy(), grad.copy()
+        kept = self.state.get(param) or {}
+        before = {key: kept[key].array.copy() for key in self.state_symbols if kept.get(key) is not None}
         self._update(param, grad, group)
+        kept = self.state.get(param) or {}  # each letter's numbers before and after the step (before: None at first)
+        state = {letter: (key, before.get(key), kept[key].array.copy())
+                 for key, letter in self.state_symbols.items() if kept.get(key) is not None}
         tape.on_update(
-            type(self).__name__, self.formula_for(group), param, old_value, grad_value, group["lr"], param.array.copy()
+            type(self).__name__, self.formula_for(group), param, old_value, grad_value, group["lr"], param.array.copy(),
+            state
         )
 
     def _update_group_at_once(self, group: dict[str, Any]) -> bool:

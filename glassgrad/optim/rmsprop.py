@@ -83,6 +83,8 @@ class RMSprop(Optimizer):
         options["centered"] = bool(options["centered"])
         return options
 
+    state_symbols = {"square_avg": "v", "grad_avg": "ḡ", "momentum_buffer": "b"}
+
     def formula_for(self, group: dict[str, Any]) -> str:
         lines = [*gradient_formula(group["weight_decay"], group["maximize"]), "v ← α·v + (1 − α)·g²"]
         if group["centered"]:

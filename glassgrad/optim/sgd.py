@@ -83,6 +83,8 @@ class SGD(Optimizer):
         options["nesterov"] = bool(options["nesterov"])
         return options
 
+    state_symbols = {"momentum_buffer": "b"}
+
     def formula_for(self, group: dict[str, Any]) -> str:
         lines = gradient_formula(group["weight_decay"], group["maximize"])
         momentum = group["momentum"]

@@ -153,7 +153,7 @@ def copy(out: Operand, index: tuple, source: Operand, writer: Writer, note: str 
 
 def _symbol_pattern(symbol: str) -> re.Pattern:
     """``symbol`` as a whole tensor name: not inside ``∂L/∂Z₁``, ``Z₁₂`` or ``XY``."""
-    return re.compile(rf"(?<![\w∂/]){re.escape(symbol)}(?![\w₀-₉'′(\[])")
+    return re.compile(rf"(?<![\w∂/]){re.escape(symbol)}(?![\w₀-₉'′(\[\u0300-\u036f])")  # nor v in v̂
 
 
 def _put(pattern: re.Pattern, replacement: str, text: str) -> str:
@@ -371,16 +371,22 @@ def given(out: Operand, index: tuple, source: str, writer: Writer) -> Entry:
 
 
 def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, rule: str, writer: Writer,
-           note: str = "", gradient_label: str | None = None) -> Entry:
+           note: str = "", gradient_label: str | None = None, kept: dict | None = None) -> Entry:
     """One entry of an optimizer's update, by the rule it recorded (``W₁ ← W₁ − η·∂L/∂W₁``).
 
     The rule's last line (the parameter's own ``←``) is read entry by entry with the value before the
     step, the learning rate η and the gradient the optimizer used (``gradient_label``: how the rule names
     it, ``∂L/∂W₁`` unless given, e.g. a trace step's ``gradient_label``). A rule of several lines keeps a
-    state the record does not hold (momentum's ``b``, Adam's ``m̂`` and ``v̂``): its earlier lines, with the
-    gradient's number in, go to the note, and the state stays a letter, so no plugged arithmetic claims a
-    number it does not have; where an earlier line already changed the parameter (AdamW's decay), its value
-    before the step is not plugged into the last line either.
+    state (momentum's ``b``, Adam's ``m``, ``v``, ``m̂`` and ``v̂``): its earlier lines, with the gradient's
+    number in, go to the note; where an earlier line already changed the parameter (AdamW's decay), its
+    value before the step is not plugged into the last line.
+
+    ``kept`` (a trace step's ``state``: ``{"b": {"key": "momentum_buffer", "before": …, "after": …}}``) holds
+    the numbers of the state the optimizer keeps, its own, before and after the step: each letter's entry goes
+    to the note, and its number after the step into the last line (``W ← W − η·b`` read with b's number),
+    where the letter is not the parameter's own name. A state the optimizer does not keep (Adam's ``m̂``,
+    ``v̂``: its step folds them into two constants) stays a letter, so no plugged arithmetic claims a number
+    it does not have.
     """
     *state, last = [line for line in rule.splitlines() if line.strip()] or [rule]
     target, _, right = last.rpartition("←")
@@ -392,6 +398,13 @@ def update(out: Operand, index: tuple, old: float, lr: float, gradient: float, r
     if not changed:
         operands.insert(0, Operand(out.symbol, np.full(out.shape, old)))
     notes = [entry.plugged or line for entry, line in zip(defined, state)]
+    for letter, numbers in (kept or {}).items():
+        after, before = np.asarray(numbers["after"]), numbers["before"]
+        was = "" if before is None else f", {writer.result(float(np.asarray(before)[index]))} before"
+        notes.append(f"{letter} = {writer.result(float(after[index]))} after this step{was} "
+                     f"(optimizer.state[{out.symbol}]['{numbers['key']}'])")
+        if letter != out.symbol:
+            operands.append(Operand(letter, after))
     return entrywise(out, index, right, operands, writer, "; ".join(filter(None, [note, *notes])))
 
 

@@ -480,6 +480,9 @@ class _Description:
         step = {"parameter": self.symbols.name(record.parameter), "symbol": symbol, "optimizer": record.optimizer,
                 "rule": formula, "lr": record.lr, "old": record.old, "gradient": record.gradient,
                 "gradient_label": gradient, "new": record.new}
+        if record.state:  # the numbers of the rule's letters: momentum's b, Adam's m and v (before: None at first)
+            step["state"] = {letter: {"key": key, "before": before, "after": after}
+                             for letter, (key, before, after) in record.state.items()}
         if not own:
             step["note"] = (f"{symbol}.grad, which the optimizer read, is not this pass's {self.d(symbol)}: it was "
                             "changed after backward (clipped, say) or still holds an earlier pass's gradient "

@@ -6,7 +6,7 @@ when the event happened.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,9 @@ class UpdateRecord:
     gradient: np.ndarray
     lr: float
     new: np.ndarray
+    state: dict = field(default_factory=dict)
+    """The optimizer's state by the rule's letter: ``{"b": ("momentum_buffer", before, after)}`` (before: None on
+    the parameter's first step)."""
 
 
 @dataclass

@@ -148,7 +148,9 @@ def update_rows(document: dict) -> list[Row]:
     rows = []
     for update in document["updates"]:
         label = update.get("gradient_label", f"∂L/∂{update['symbol']}")
-        values = [(f"old {update['symbol']}", update["old"]), (label, update["gradient"]),
+        kept = [(f"{letter} ({numbers['key']}) after", numbers["after"])  # the state the rule read
+                for letter, numbers in update.get("state", {}).items()]
+        values = [(f"old {update['symbol']}", update["old"]), (label, update["gradient"]), *kept,
                   (f"new {update['symbol']}", update["new"])]
         rule = update["rule"].replace("\n", "; ")
         rows.append(Row(f"{update['symbol']} ({update['optimizer']}, η = {update['lr']:g})", rule, values,

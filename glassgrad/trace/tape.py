@@ -6,8 +6,9 @@ While a tape is active (``with gg.trace() as tape:``) the engine reports to it t
 * ``on_forward(op, parents, result, args)`` after each op: what went in, what came out;
 * ``on_backward(node, upstream, contributions)`` for each node during ``backward()``: the
   upstream gradient ``∂L/∂out`` and each input's contribution ``∂L/∂out · ∂out/∂input``;
-* ``on_update(optimizer, formula, param, old, grad, lr, new)`` for each parameter an
-  optimizer changes: ``θ_new = θ_old − η·∂L/∂θ`` (or the optimizer's own rule).
+* ``on_update(optimizer, formula, param, old, grad, lr, new, state)`` for each parameter an
+  optimizer changes: ``θ_new = θ_old − η·∂L/∂θ`` (or the optimizer's own rule), with the state
+  the rule keeps (momentum's ``b``, Adam's ``m`` and ``v``) before and after, by the rule's letter.
 
 The tape copies every value (later in-place updates cannot change the record) and keeps
 the tensors it saw alive, so each tensor keeps its identity. With no tape active the engine
@@ -210,13 +211,14 @@ class Tape:
         ))
 
     def on_update(self, optimizer_name: str, formula: str, param: Any, old_value: np.ndarray,
-                  grad: np.ndarray, lr: float, new_value: np.ndarray) -> None:
-        """Called by optimizers for each parameter they change."""
+                  grad: np.ndarray, lr: float, new_value: np.ndarray, state: dict | None = None) -> None:
+        """Called by optimizers for each parameter they change (``state``: the state the rule keeps, by its letter:
+        ``{"b": ("momentum_buffer", before, after)}``)."""
         self._enter_phase("update")
         self.updates.append(UpdateRecord(
             index=self._next_index(), pass_index=max(self.passes - 1, 0), optimizer=optimizer_name,
             formula=formula, parameter=self._keep(param), old=_snapshot(old_value), gradient=_snapshot(grad),
-            lr=float(lr), new=_snapshot(new_value),
+            lr=float(lr), new=_snapshot(new_value), state=dict(state or {}),
         ))
 
     def _module_starts(self, module: Any, inputs: tuple) -> None:
