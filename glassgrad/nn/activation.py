@@ -262,7 +262,7 @@ class RReLU(_InPlace):
 class PReLU(Module):
     """``z`` where ``z > 0``, else ``a·z``, the slope ``a`` learned: one for all channels or one per channel."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None, device: Any = None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
         check_device(device)
         super().__init__()
         self.init = float_argument(init, type(self).__name__, "init")

@@ -41,7 +41,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
     ``(output, loss)``, :meth:`log_prob` every class's log-probability, :meth:`predict` the likeliest class."""
 
     def __init__(self, in_features: int, n_classes: int, cutoffs: Sequence[int], div_value: float = 4.0,
-                 head_bias: bool = False, dtype: Any = None, device: Any = None) -> None:
+                 head_bias: bool = False, device: Any = None, dtype: Any = None) -> None:
         check_device(device)
         super().__init__()
         self.in_features = check_size(in_features, "in_features", "AdaptiveLogSoftmaxWithLoss")

@@ -402,8 +402,8 @@ class MultiheadAttention(Module):
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
-                 vdim: int | None = None, batch_first: bool = False, dtype: Any = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 vdim: int | None = None, batch_first: bool = False, device: Any = None, dtype: Any = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         self.embed_dim = check_size(embed_dim, "embed_dim", "MultiheadAttention")

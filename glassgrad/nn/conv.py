@@ -264,8 +264,8 @@ class _ConvNd(ConvolutionLayer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Padding = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         owner = type(self).__name__

@@ -90,8 +90,8 @@ class _ConvTransposeNd(ConvolutionLayer):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         owner = type(self).__name__

@@ -152,8 +152,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         owner = type(self).__name__
@@ -332,8 +332,8 @@ class EmbeddingBag(Embedding):
     def __init__(self, num_embeddings: int, embedding_dim: int, max_norm: float | None = None,
                  norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                  _weight: Tensor | None = None, include_last_offset: bool = False, padding_idx: int | None = None,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         if mode not in BAG_MODES:
             raise ValueError(f"EmbeddingBag: mode must be one of {', '.join(map(repr, BAG_MODES))}, got {mode!r}")

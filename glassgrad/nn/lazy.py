@@ -124,8 +124,8 @@ class LazyLinear(LazyModuleMixin, Linear):
     cls_to_become = Linear
     in_name = "in_features"
 
-    def __init__(self, out_features: int, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+    def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         self._become_lazy(1, out_features=out_features, bias=bias, dtype=dtype, seed=seed, generator=generator)
 
@@ -139,8 +139,8 @@ class _LazyConvNd(LazyModuleMixin):
     """The lazy convolutions: ``in_channels`` is the channel dim of the first input (dim 1, or 0 unbatched)."""
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Padding = 0, dilation: Any = 1,
-                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         self._become_lazy(groups, out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,
                           dilation=dilation, groups=groups, bias=bias, padding_mode=padding_mode, dtype=dtype,
@@ -170,8 +170,8 @@ class _LazyConvTransposeNd(LazyModuleMixin):
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
-                 padding_mode: str = "zeros", dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         self._become_lazy(groups, out_channels=out_channels, kernel_size=kernel_size, stride=stride, padding=padding,
                           output_padding=output_padding, groups=groups, bias=bias, dilation=dilation,
@@ -203,7 +203,7 @@ class _LazyNorm(LazyModuleMixin):
     in_name = "num_features"
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, device: Any = None, *,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         check_device(device)
         self._become_lazy(1, eps=eps, momentum=momentum, affine=affine, track_running_stats=track_running_stats,

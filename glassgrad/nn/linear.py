@@ -61,8 +61,8 @@ class Linear(Module):
     (:func:`glassgrad.manual_seed`), or from ``generator=``, or from a fresh ``seed=``.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         owner = type(self).__name__

@@ -228,7 +228,7 @@ class BatchNorm1d(Module):
     PyTorch's does."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None, device: Any = None, *,
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         check_device(device)
         super().__init__()
@@ -301,7 +301,7 @@ class LayerNorm(Module):
     """
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, dtype: Any = None, device: Any = None) -> None:
+                 bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
@@ -447,7 +447,7 @@ class GroupNorm(Module):
     """``F.group_norm`` with a learned γ (ones) and β (zeros, unless ``bias=False``) per channel when ``affine``."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 dtype: Any = None, device: Any = None, *, bias: bool = True) -> None:
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
         check_device(device)
         super().__init__()
         self.num_groups = check_size(num_groups, "num_groups", "GroupNorm")
@@ -474,7 +474,7 @@ class RMSNorm(Module):
     """``F.rms_norm`` over the last dims ``normalized_shape``, with a learned γ (ones) when ``elementwise_affine``."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None,
-                 elementwise_affine: bool = True, dtype: Any = None, device: Any = None) -> None:
+                 elementwise_affine: bool = True, device: Any = None, dtype: Any = None) -> None:
         check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
@@ -508,7 +508,7 @@ class InstanceNorm1d(Module):
     _may_be_missing = BatchNorm1d._may_be_missing
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, dtype: Any = None, device: Any = None, *,
+                 track_running_stats: bool = False, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         check_device(device)
         super().__init__()

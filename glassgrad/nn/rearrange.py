@@ -126,8 +126,8 @@ class Bilinear(Module):
     """``y = x₁ᵀ·A·x₂ + b`` with ``weight`` A (out, in1, in2) and ``bias`` (out,), both ``U(±1/√in1)`` at the start,
     as PyTorch."""
 
-    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         sizes = [check_size(n, name, "Bilinear") for n, name in ((in1_features, "in1_features"),

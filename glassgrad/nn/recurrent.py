@@ -211,9 +211,9 @@ class RNNBase(Module):
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, proj_size: int = 0,
-                 device: Any = None) -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         owner = type(self).__name__
@@ -481,12 +481,12 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
-                 device: Any = None, proj_size: Any = None) -> None:
+                 proj_size: Any = None, device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         _no_projection(proj_size, "RNN")
         super().__init__(_rnn_mode(nonlinearity, "RNN"), input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype, seed, generator)
+                         dropout, bidirectional, dtype=dtype, seed=seed, generator=generator)
         self.nonlinearity = nonlinearity
 
     def config(self) -> dict[str, Any]:
@@ -505,11 +505,11 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, seed, generator, proj_size)
+                         proj_size, dtype=dtype, seed=seed, generator=generator)
 
     def get_expected_cell_size(self, input: Tensor, batch_sizes: Any) -> tuple[int, int, int]:
         """The shape of ``c_0``: (D·num_layers, N, hidden_size), even with ``proj_size``."""
@@ -535,13 +535,13 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None,
-                 proj_size: Any = None) -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: Any = None, device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         _no_projection(proj_size, "GRU")
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype, seed, generator)
+                         dtype=dtype, seed=seed, generator=generator)
 
 
 class RNNCellBase(Module):
@@ -594,8 +594,8 @@ class RNNCell(RNNCellBase):
     """``h′ = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or ReLU with ``nonlinearity="relu"``)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         mode = _rnn_mode(nonlinearity, "RNNCell")
         super().__init__(input_size, hidden_size, bias, STEPS[mode][0], dtype=dtype, seed=seed, generator=generator)
@@ -610,8 +610,8 @@ class LSTMCell(RNNCellBase):
 
     mode = "LSTM"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__(input_size, hidden_size, bias, STEPS[self.mode][0], dtype=dtype, seed=seed,
                          generator=generator)
@@ -622,8 +622,8 @@ class GRUCell(RNNCellBase):
 
     mode = "GRU"
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None,
-                 seed: int | None = None, generator: np.random.Generator | None = None, device: Any = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__(input_size, hidden_size, bias, STEPS[self.mode][0], dtype=dtype, seed=seed,
                          generator=generator)

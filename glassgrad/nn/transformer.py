@@ -137,8 +137,8 @@ class TransformerEncoderLayer(TransformerLayerBase):
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                          bias, dtype, seed, generator, cross_attention=False)
@@ -169,8 +169,8 @@ class TransformerDecoderLayer(TransformerLayerBase):
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: Any = "relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
-                 norm_first: bool = False, bias: bool = True, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None, device: Any = None) -> None:
+                 norm_first: bool = False, bias: bool = True, device: Any = None, dtype: Any = None,
+                 seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first,
                          bias, dtype, seed, generator, cross_attention=True)
@@ -327,8 +327,8 @@ class Transformer(Module):
                  dim_feedforward: int = 2048, dropout: float = 0.1, activation: Any = "relu",
                  custom_encoder: Module | None = None, custom_decoder: Module | None = None,
                  layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
         generator = pick_generator(seed, generator)
