@@ -864,13 +864,14 @@ class Tensor:
     def mul_(self, other: Any) -> Tensor:
         return self._in_place("mul_", np.multiply, ops.MUL, other)
 
-    def copy_(self, source: Any, non_blocking: bool = False) -> Tensor:
-        """``self[...] = source``, broadcasting ``source`` to this shape (``non_blocking`` has no effect: one CPU). A
-        source with more dims than ``self`` is refused, as in PyTorch, rather than having its leading 1s dropped."""
-        if isinstance(source, (Tensor, np.ndarray)) and source.ndim > self.ndim and broadcastable(self.shape,
-                                                                                                  source.shape):
-            raise grown_shape_error("copy_", self.shape, np.broadcast_shapes(self.shape, source.shape))
-        self._set("copy_", ..., False, source)
+    def copy_(self, other: Any, non_blocking: bool = False) -> Tensor:
+        """``self[...] = other``, broadcasting ``other`` to this shape (``other`` is PyTorch's keyword, its docs'
+        ``src``; ``non_blocking`` has no effect: one CPU). A source with more dims than ``self`` is refused, as in
+        PyTorch, rather than having its leading 1s dropped."""
+        if (isinstance(other, (Tensor, np.ndarray)) and other.ndim > self.ndim
+                and broadcastable(self.shape, other.shape)):
+            raise grown_shape_error("copy_", self.shape, np.broadcast_shapes(self.shape, other.shape))
+        self._set("copy_", ..., False, other)
         return self
 
     def fill_(self, value: float) -> Tensor:

@@ -19,8 +19,9 @@ from ..tensor_methods import write_in_place
 
 def takes_inplace(function: Callable) -> Callable:
     """``function`` with PyTorch's last argument ``inplace`` (by keyword, or by position after the others)."""
-    before = sum(parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-                 for parameter in inspect.signature(function).parameters.values()) - 1  # after the input
+    signature = inspect.signature(function)
+    parameters = list(signature.parameters.values())
+    before = sum(parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD for parameter in parameters) - 1
 
     @functools.wraps(function)
     def with_inplace(input: Any, *args: Any, inplace: bool = False, **kwargs: Any) -> Any:
@@ -30,6 +31,10 @@ def takes_inplace(function: Callable) -> Callable:
             return function(input, *args, **kwargs)
         return write_in_place(input, lambda source: function(source, *args, **kwargs), f"{function.__name__}_")
 
+    # what inspect.signature and help() show: PyTorch's, with inplace after the other positional parameters
+    inplace = inspect.Parameter("inplace", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False, annotation=bool)
+    with_inplace.__signature__ = signature.replace(parameters=[*parameters[:before + 1], inplace,
+                                                               *parameters[before + 1:]])
     return with_inplace
 
 
