@@ -311,6 +311,7 @@ from .functional_names import (
     margin_ranking_loss,
     max_pool1d_with_indices,
     poisson_nll_loss,
+    rrelu,
     triplet_margin_loss,
 )
 from .functions import (
@@ -704,7 +705,7 @@ __all__ = [
     "isreal", "put", "real", "vdot", "conj", "conj_physical", "resolve_conj", "resolve_neg",
     "binary_cross_entropy_with_logits", "constant_pad_nd", "cosine_embedding_loss", "ctc_loss",
     "hinge_embedding_loss", "kl_div", "layer_norm", "group_norm", "margin_ranking_loss", "max_pool1d_with_indices",
-    "poisson_nll_loss",
+    "poisson_nll_loss", "rrelu",
     "triplet_margin_loss", *functional_names.IN_PLACE, "binomial", "index_reduce",
     "geqrf", "orgqr", "ormqr", "convolution", "feature_dropout",
 

@@ -7,8 +7,9 @@ cudnn_enabled)``, ``torch.instance_norm(input, weight, bias, running_mean, runni
 momentum, eps, cudnn_enabled)``, ``torch.embedding(weight, indices, padding_idx=-1, …)`` (the table first; −1:
 no padding row), ``torch.layer_norm``/``torch.group_norm`` (with a last ``cudnn_enable(d)``, ignored),
 ``torch.convolution(…, transposed, output_padding, groups)`` (the convolution the weight's dims
-call for) and ``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``,
-``feature_dropout``: whole channels).
+call for), ``torch.rrelu(input, lower, upper, training, generator)`` (``F.rrelu`` has ``inplace`` there) and
+``torch.dropout(input, p, train)`` (also ``alpha_dropout``, ``feature_alpha_dropout``, ``feature_dropout``: whole
+channels).
 ``x.hardshrink(λ)`` and ``x.prelu(weight)`` are Tensor methods as well. The top-level losses take the reduction
 as a number (0: none, 1: mean, 2: sum); ``torch.max_pool1d_with_indices`` returns the indices too;
 ``torch.celu_(x)`` … (:data:`IN_PLACE`) write the result into x.
@@ -28,7 +29,7 @@ from .tensor_methods import add, write_in_place
 SAME = {name: getattr(F, name) for name in (
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "bilinear",
     "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-    "prelu", "hardshrink", "celu", "selu", "rrelu", "threshold", "rms_norm",
+    "prelu", "hardshrink", "celu", "selu", "threshold", "rms_norm",
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "pdist")}
 """The functions whose top-level form takes the same arguments as ``nn.functional``'s."""
 add("hardshrink", F.hardshrink)  # x.hardshrink(0.5), x.prelu(weight): Tensor methods in PyTorch too
@@ -193,6 +194,12 @@ def _in_place(name: str, function: Any) -> Any:
     return in_place
 
 
+def rrelu(input: Any, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False,
+          generator: Any = None) -> Any:
+    """``F.rrelu`` with PyTorch's top-level ``generator`` in the place where ``nn.functional``'s has ``inplace``."""
+    return F.rrelu(input, lower, upper, training, generator=generator)
+
+
 def _dropout_in_place(name: str, function: Any) -> Any:
     """A dropout's in-place form: outside training, or with p = 0, the input is left as it is (not even counted as
     changed), as in PyTorch."""
@@ -207,7 +214,7 @@ def _dropout_in_place(name: str, function: Any) -> Any:
 
 
 IN_PLACE = {f"{function.__name__}_": _in_place(f"{function.__name__}_", function)
-            for function in (F.celu, F.selu, F.rrelu, F.threshold)}
+            for function in (F.celu, F.selu, rrelu, F.threshold)}
 IN_PLACE.update({f"{function.__name__}_": _dropout_in_place(f"{function.__name__}_", function)
                  for function in (dropout, alpha_dropout, feature_alpha_dropout, feature_dropout)})
 """``torch.celu_(x)``, ``torch.dropout_(x, p, train)`` …"""

@@ -861,15 +861,17 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
 
 
 @takes_inplace
-def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False) -> Tensor:
-    """Leaky ReLU with a random slope in ``[lower, upper]`` per entry while training, their mean otherwise."""
+def rrelu(input: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False, *,
+          generator: Any = None) -> Tensor:
+    """Leaky ReLU with a random slope in ``[lower, upper]`` per entry while training, their mean otherwise (the
+    slopes drawn from ``generator``, a ``gg.Generator`` or NumPy's, else from glassgrad's stream)."""
     x = _activation_input(input, "rrelu")
     if lower > upper:  # PyTorch's check, in training and in eval
         raise RuntimeError(f"rrelu: Lower bound should be less than or equal to the upper bound, got lower={lower}, "
                            f"upper={upper}")
     if not training:
         return leaky_relu(x, (lower + upper) / 2)
-    slopes = recorded_call(drawn, "uniform", None, None, x.array.shape, x.array.dtype, lower, upper)  # a kernel
+    slopes = recorded_call(drawn, "uniform", None, generator, x.array.shape, x.array.dtype, lower, upper)  # a kernel
     return x.relu() - (-x).relu() * Tensor._wrap(slopes)
 
 
