@@ -131,3 +131,20 @@ def test_inplace_by_position_is_shown_and_taken(torch, name, args):
     got = gg.tensor(data)
     assert getattr(gg.nn.functional, name)(got, *args, True) is got
     np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=0, atol=1e-12)
+
+
+def test_top_level_rrelu_takes_pytorchs_generator_by_position(torch):
+    """torch.rrelu(input, lower, upper, training, generator): a generator given fifth was F.rrelu's ``inplace``
+    here, so the input was overwritten (PyTorch leaves it) and the draws ignored the generator."""
+    data = -np.linspace(1.0, 3.0, 50)
+    reference = torch.tensor(data)
+    torch.rrelu(reference, 0.1, 0.3, True, torch.Generator().manual_seed(0))
+    x = gg.tensor(data)
+    first = gg.rrelu(x, 0.1, 0.3, True, gg.Generator().manual_seed(3))
+    np.testing.assert_array_equal(x.numpy(), reference.numpy())  # neither input written
+    second = gg.nn.functional.rrelu(x, 0.1, 0.3, True, generator=gg.Generator().manual_seed(3))
+    np.testing.assert_array_equal(first.numpy(), second.numpy())
+    slopes = first.numpy() / data
+    assert ((slopes >= 0.1) & (slopes <= 0.3)).all()
+    written = gg.rrelu_(gg.tensor(data), 0.1, 0.3, True, gg.Generator().manual_seed(3))
+    np.testing.assert_array_equal(written.numpy(), first.numpy())
