@@ -19,10 +19,24 @@ from . import tensor_methods as tensor_methods  # and these too
 from .arguments import check_dim, joined_dtype, promote, shape_text, written_number
 from .autograd import recorded_call
 from .creation import as_tensor, tensor_argument
+from .numpy_keywords import write_out
 from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
 
 _NUMBERS = (int, float, np.generic)
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, out: Tensor | None = None,
+         dtype: Any = None) -> Tensor:
+    """``torch.norm``: ``input.norm(p, dim, keepdim, dtype)``, written into ``out`` where given. PyTorch's top-level
+    form takes ``out`` fifth, where the method takes ``dtype``.
+
+    >>> import glassgrad as gg
+    >>> gg.norm(gg.tensor([[3.0, 4.0]]), 2, 1).tolist()
+    [5.0]
+    """
+    result = as_tensor(input).norm(p, dim, keepdim, dtype)
+    return result if out is None else write_out("norm", result, out)
 
 
 def _function_form(name: str) -> Callable[..., Any]:
@@ -99,7 +113,7 @@ sort, argsort, topk = (_function_form(n) for n in ("sort", "argsort", "topk"))
 cumsum, cumprod, logcumsumexp, prod = (_function_form(n) for n in ("cumsum", "cumprod", "logcumsumexp", "prod"))
 roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "flip", "tril", "triu", "diag",
                                                                        "diagonal"))
-norm, amax, amin, erf = (_function_form(n) for n in ("norm", "amax", "amin", "erf"))
+amax, amin, erf = (_function_form(n) for n in ("amax", "amin", "erf"))
 remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
 unflatten, chunk = (_function_form(n) for n in ("unflatten", "chunk"))
 unbind = _function_form("unbind")
