@@ -148,3 +148,18 @@ def test_top_level_rrelu_takes_pytorchs_generator_by_position(torch):
     assert ((slopes >= 0.1) & (slopes <= 0.3)).all()
     written = gg.rrelu_(gg.tensor(data), 0.1, 0.3, True, gg.Generator().manual_seed(3))
     np.testing.assert_array_equal(written.numpy(), first.numpy())
+
+
+def test_top_level_norm_takes_out_fifth_and_dtype_sixth(torch):
+    """torch.norm(input, p, dim, keepdim, out, dtype): gg.norm was x.norm's form, whose fifth is dtype, so an out
+    tensor given by position was taken for a dtype and left unwritten."""
+    data = np.arange(6.0).reshape(2, 3) - 2.5
+    expected_out, got_out = torch.zeros(2, dtype=torch.float64), gg.zeros(2, dtype=gg.float64)
+    expected = torch.norm(torch.tensor(data), 2, 1, False, expected_out)
+    got = gg.norm(gg.tensor(data), 2, 1, False, got_out)
+    np.testing.assert_allclose(got_out.numpy(), expected_out.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12)
+    widened = gg.norm(gg.tensor(data, dtype=gg.float32), "fro", None, False, None, gg.float64)
+    reference = torch.norm(torch.tensor(data, dtype=torch.float32), "fro", None, False, None, torch.float64)
+    assert widened.dtype == gg.float64
+    np.testing.assert_allclose(widened.numpy(), reference.numpy(), rtol=1e-12)
