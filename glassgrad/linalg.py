@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import ops_decompositions, ops_linalg, ops_norm
-from .arguments import check_dim, int_argument, is_floating, shape_text
+from .arguments import check_dim, int_argument, is_floating, resolve_dtype, shape_text
 from .autograd import note_computed
 from .creation import as_tensor
 from .ops_linalg import LinAlgError as LinAlgError
@@ -36,16 +36,29 @@ from .tensor import Tensor, _reduce, apply
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """``‖x‖_ord = (Σ |xᵢ|^ord)^(1/ord)`` over ``dim`` (all entries when None); ``ord`` ±inf: the largest /
     smallest ``|xᵢ|``; 0: how many are not zero. A 0-d tensor ``ord`` counts as its number, as in PyTorch."""
-    if dtype is not None:
-        x = x.to(dtype)
-    if not is_floating(x.array.dtype):
-        raise RuntimeError(f"norm: needs a floating tensor, got {x.dtype}; use x.float() first")
+    x = _in_norm_dtype(x, dtype, "linalg.vector_norm")
     if isinstance(ord, Tensor) and ord.ndim == 0 and not ord.requires_grad:  # PyTorch reads it as its number
         ord = ord.item()
     if not isinstance(ord, (int, float)):  # True counts as 1, as in PyTorch
         raise TypeError(f"linalg.vector_norm(): argument 'ord' must be a number (2, 1, inf, −inf, 0, any p), not "
                         f"{type(ord).__name__} ({ord!r}); for a matrix norm ('fro', 'nuc') use linalg.matrix_norm")
     return _reduce(ops_norm.NORM, x, dim, keepdim, None, None, float(ord))
+
+
+def _in_norm_dtype(x: Tensor, dtype: Any, name: str) -> Tensor:
+    """``x`` as a norm reads it: a floating tensor, converted to ``dtype`` where given, which must be a floating dtype
+    that ``x``'s converts to without narrowing (float32 → float64, not float64 → float32), as PyTorch checks."""
+    if not is_floating(x.array.dtype):
+        raise RuntimeError(f"{name}: needs a floating tensor, got {x.dtype}; use x.float() first")
+    wanted = resolve_dtype(dtype)
+    if wanted is None or wanted == x.array.dtype:
+        return x
+    if not is_floating(wanted):
+        raise RuntimeError(f"{name}: dtype must be a floating dtype, got {wanted}; give gg.float32 or gg.float64")
+    if wanted.itemsize < x.array.dtype.itemsize:
+        raise RuntimeError(f"{name}: dtype={wanted} would narrow the input's {x.array.dtype}; give a dtype at least "
+                           f"as wide, or convert the input first (x.to(gg.{wanted}))")
+    return x.to(wanted)
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False, *,
@@ -62,19 +75,17 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     if check_dim(A, dim[0], "linalg.matrix_norm") == check_dim(A, dim[1], "linalg.matrix_norm"):
         raise RuntimeError(f"linalg.matrix_norm: dims must be different, got dim={tuple(dim)!r}; give two different "
                            "dims (the matrices' rows and columns)")
+    A = _in_norm_dtype(A, dtype, "linalg.matrix_norm")
     if ord == "fro":
-        return vector_norm(A, 2, tuple(dim), keepdim, dtype=dtype)
+        return vector_norm(A, 2, tuple(dim), keepdim)
     if ord in (1, -1, math.inf, -math.inf):
         summed, kept = (dim[0], dim[1]) if abs(ord) == 1 else (dim[1], dim[0])  # columns: sum down the rows
-        sums = vector_norm(A, 1, summed, True, dtype=dtype)
+        sums = vector_norm(A, 1, summed, True)
         largest = _largest(sums, kept, keepdim=True) if ord > 0 else sums.amin(dim=kept, keepdim=True)
         return largest if keepdim else largest.squeeze(tuple(sorted(d % A.ndim for d in dim)))
     if ord in (2, -2, "nuc"):
-        a = A if dtype is None else A.to(dtype)
-        if not is_floating(a.array.dtype):
-            raise RuntimeError(f"norm: needs a floating tensor, got {a.dtype}; use x.float() first")
-        first, second = sorted(check_dim(a, d, "matrix_norm") for d in dim)
-        moved = a.movedim((first, second), (-2, -1))
+        first, second = sorted(check_dim(A, d, "matrix_norm") for d in dim)
+        moved = A.movedim((first, second), (-2, -1))
         values = apply(ops_decompositions.SVD_S, (moved,), moved.array, False)
         found = _largest(values, -1) if ord == 2 else values.amin(-1) if ord == -2 else values.sum(-1)
         return found.unsqueeze(first).unsqueeze(second) if keepdim else found
