@@ -50,6 +50,7 @@ from .custom_function import tangents_by_jvp
 from .functions import stack
 from .gradient_walk import Outputs
 from .jacobians import _inputs, _jacobian_of, _product, _tangents
+from .nn.utils.parametrize import is_parametrized
 from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
 
@@ -147,6 +148,11 @@ def _place(module: Any, name: str, value: Tensor | None) -> tuple[Any, str, Tens
     for registry in (owner._parameters, owner._buffers):
         if attribute in registry:
             return registry, attribute, value, registry[attribute]
+    if is_parametrized(owner, attribute):
+        where = f"{path}.parametrizations.{attribute}" if path else f"parametrizations.{attribute}"
+        raise RuntimeError(f"functional_call: {name!r} is computed by a parametrization of {type(owner).__name__}, so "
+                           f"no tensor can stand in for it; pass {where}.original (original0, original1, ... for "
+                           "several), which the parametrization is applied to")
     if attribute not in vars(owner):
         raise AttributeError(f"functional_call: {type(module).__name__} has no parameter, buffer or tensor attribute "
                              f"{name!r}; its names are those of named_parameters() and named_buffers() (glassgrad "
