@@ -83,12 +83,20 @@ def _kept_dtype(value: Tensor, original: Tensor) -> Tensor:
     return value
 
 
-def _checked_tensor(value: Any, like: Tensor, what: str, unsafe: bool) -> Tensor:
+def _returned_tensor(value: Any, what: str) -> Tensor:
     if not isinstance(value, Tensor):
         raise ValueError(f"{what} must return a tensor, got {type(value).__name__}")
-    if not unsafe and (value.dtype != like.dtype or value.shape != like.shape):
+    return value
+
+
+def _checked_tensor(value: Any, like: Tensor, what: str, unsafe: bool,
+                    shape: Sequence[int] | None = None) -> Tensor:
+    """``value``, a tensor of ``like``'s dtype and shape (``shape`` when given: the one ``like`` had) unless
+    ``unsafe``."""
+    value, shape = _returned_tensor(value, what), like.shape if shape is None else shape
+    if not unsafe and (value.dtype != like.dtype or value.shape != shape):
         raise ValueError(f"{what} may not change the tensor's shape or dtype unless unsafe=True: "
-                         f"{tuple(like.shape)} {like.dtype} became {tuple(value.shape)} {value.dtype}")
+                         f"{tuple(shape)} {like.dtype} became {tuple(value.shape)} {value.dtype}")
     return value
 
 
@@ -103,6 +111,7 @@ class ParametrizationList(ModuleList):
             raise ValueError("ParametrizationList needs at least one parametrization")
         super().__init__(modules)
         self.unsafe = unsafe
+        shape = original.shape  # a right_inverse returning one tensor may change the original's shape, not the value's
         with no_grad():
             value = self._inverted(original, registering=True)
         self.is_tensor = isinstance(value, Tensor)
@@ -119,7 +128,7 @@ class ParametrizationList(ModuleList):
                     part = Parameter(part.detach(), requires_grad=original.requires_grad)
                 _put(self, f"original{number}", part)
         if not unsafe:
-            _checked_tensor(self(), original, "registering a parametrization", unsafe)
+            _checked_tensor(self(), original, "registering a parametrization", unsafe, shape)
 
     def _inverted(self, value: Any, registering: bool = False) -> Any:
         """``value`` taken back through every ``right_inverse``, last parametrization first.
@@ -151,7 +160,9 @@ class ParametrizationList(ModuleList):
             original.array = value.array.copy()
 
     def right_inverse(self, value: Tensor) -> None:
-        """``module.<name> = value``: set the original(s) so that the parametrization gives ``value`` back."""
+        """``module.<name> = value``: set the original(s) so that the parametrization gives ``value`` back.
+
+        As in PyTorch, only the dtype is checked: an original may take another shape (``unsafe`` or not)."""
         missing = [type(p).__name__ for p in self if getattr(p, "right_inverse", None) is None]
         if missing:
             raise RuntimeError(f"cannot assign to a parametrized tensor: parametrization {missing[0]} does not "
@@ -159,15 +170,13 @@ class ParametrizationList(ModuleList):
         with no_grad():
             value = self._inverted(value)
             if self.is_tensor:
-                checked = _checked_tensor(value, self.original, "right_inverse", self.unsafe)
-                self._overwrite(self.original, _kept_dtype(checked, self.original))
+                self._overwrite(self.original, _kept_dtype(_returned_tensor(value, "right_inverse"), self.original))
                 return
             if not isinstance(value, Sequence) or len(value) != self.ntensors:
                 raise ValueError(f"right_inverse must return {self.ntensors} tensors, as at registration")
             for number, part in enumerate(value):
                 original = getattr(self, f"original{number}")
-                checked = _checked_tensor(part, original, "right_inverse", self.unsafe)
-                self._overwrite(original, _kept_dtype(checked, original))
+                self._overwrite(original, _kept_dtype(_returned_tensor(part, "right_inverse"), original))
 
     def forward(self) -> Tensor:
         if self.is_tensor:
@@ -255,10 +264,10 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
     parametrization.train(module.training)
     if is_parametrized(module, tensor_name):
         if not unsafe:
-            current = getattr(module, tensor_name)
-            _checked_tensor(parametrization(current), current, "registering a parametrization", unsafe)
-            with no_grad():
-                _checked_tensor(ParametrizationList._inverted([parametrization], current, registering=True),
+            current = getattr(module, tensor_name)  # P and its right_inverse must each keep its shape and dtype:
+            value = _checked_tensor(parametrization(current), current, "registering a parametrization", unsafe)
+            with no_grad():  # right_inverse is given P's output, a value P can give, as in PyTorch
+                _checked_tensor(ParametrizationList._inverted([parametrization], value, registering=True),
                                 current, "right_inverse", unsafe)
         parametrizations = module.parametrizations[tensor_name]
         parametrizations.append(parametrization)
@@ -294,6 +303,8 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
 
     ``leave_parametrized=True``: it keeps the value the parametrizations give now (in the original
     parameter object, so an optimizer holding it goes on working); ``False``: it becomes ``original``.
+    A tensor made from several originals keeps its value in a new parameter when that value requires grad (the
+    originals do and grad mode is on), else in a buffer, as in PyTorch.
     """
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"remove_parametrizations: {type(module).__name__} has no parametrization on "
@@ -308,10 +319,8 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
         if not leave_parametrized:
             raise ValueError("remove_parametrizations: a tensor made from several originals cannot go back to "
                              "them (leave_parametrized=False); keep leave_parametrized=True")
-        with no_grad():
-            value = parametrizations()
-        first = parametrizations.original0
-        original = Parameter(value, first.requires_grad) if isinstance(first, Parameter) else value
+        value = parametrizations()  # with grad mode as it is: PyTorch's test of whether the result is learned
+        original = Parameter(value.detach()) if value.requires_grad else value
     del module.parametrizations[tensor_name]
     if not module.parametrizations:
         delattr(module, "parametrizations")
