@@ -388,7 +388,7 @@ def _make_row(described: _Described, is_tensor: tuple[bool, ...], joint: bool) -
         return tuple(None if grad is None else grad.array for grad in grads)
 
     def vjp_tensors(upstream: Any, inputs: tuple, out: Tensor, saved: tuple) -> tuple:
-        if TANGENTS and described.has_jvp:
+        if ops.TANGENTS and described.has_jvp:
             upstreams = upstream if joint else [upstream]
             return _ThroughJvp.apply((described, is_tensor, saved, joint), *upstreams)
         return _call_backward(described, is_tensor, saved, upstream)  # recorded: the caller has gradients on
@@ -398,19 +398,16 @@ def _make_row(described: _Described, is_tensor: tuple[bool, ...], joint: bool) -
                   joint=joint)
 
 
-TANGENTS: list[bool] = []
-"""Not empty while a first backward pass of the double-backward trick runs (:func:`tangents_by_jvp`)."""
-
-
 @contextlib.contextmanager
 def tangents_by_jvp() -> Iterator[None]:
     """Around the first backward pass of the double-backward trick (``J·v``: forward mode, ``jvp``): a Function with
-    a ``jvp`` gives its ``uᵀJ`` as :class:`_ThroughJvp`, so the second pass meets the class's own ``jvp``."""
-    TANGENTS.append(True)
+    a ``jvp`` gives its ``uᵀJ`` as :class:`_ThroughJvp`, so the second pass meets the class's own ``jvp``, and a row
+    whose forward-mode rule is not its backward's transpose gives that rule's (:data:`glassgrad.ops.TANGENTS`)."""
+    ops.TANGENTS.append(True)
     try:
         yield
     finally:
-        TANGENTS.pop()
+        ops.TANGENTS.pop()
 
 
 class _ThroughJvp(Function):

@@ -129,6 +129,13 @@ def _open(level: int | None, name: str) -> int:
     return 0 if level is None else level
 
 
+def check_floating(tensor: Tensor, role: str, caller: str) -> None:
+    """Refuse a primal or a tangent that is not floating point (it has no derivative), with PyTorch's ValueError."""
+    if tensor.dtype.kind != "f":
+        raise ValueError(f"Expected {role} to be floating point, but got: {tensor.dtype} ({caller}; convert it with "
+                         ".float())")
+
+
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
     """The dual tensor ``tensor + ε·tangent``: its value is ``tensor``'s; what is computed from it carries
     ``J·tangent``, read with :func:`unpack_dual`."""
@@ -142,12 +149,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     if tangent.shape != tensor.shape:
         raise RuntimeError(f"make_dual: the tangent's shape {tuple(tangent.shape)} differs from the primal's "
                            f"{tuple(tensor.shape)}; give one tangent entry per entry of the primal")
-    if tensor.dtype.kind != "f":
-        raise ValueError(f"Expected primal to be floating point, but got: {tensor.dtype} (make_dual; convert it "
-                         "with .float())")
-    if tangent.dtype.kind != "f":
-        raise ValueError(f"Expected tangent to be floating point, but got: {tangent.dtype} (make_dual; convert it "
-                         "with .float())")
+    check_floating(tensor, "primal", "make_dual")
+    check_floating(tangent, "tangent", "make_dual")
     if any(dual is tensor for dual, _ in duals):
         raise RuntimeError("Making a dual Tensor based on a Tensor that already has a forward gradient at the same "
                            "level is not supported: make the dual of its primal, unpack_dual(t).primal")
@@ -177,6 +180,10 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     reached = [(row, tangent) for row, (_, tangent) in zip(back, duals) if row is not None]
     if not reached:
         return UnpackedDualTensor(tensor, None)
+    # a row that does not depend on the seed is a constant zero (a step: floor, sign, round): its tangent is 0
+    reached = [(row, tangent) for row, tangent in reached if row.requires_grad]
+    if not reached:
+        return UnpackedDualTensor(tensor, zeros_like(tensor))
     # recorded (grad mode on): the tangent is a function of the primal, the weights and the tangents given, through
     # which a loss on it (a JVP penalty) backpropagates, as PyTorch's
     (product,) = grad(tuple(row for row, _ in reached), (seed,), tuple(tangent for _, tangent in reached),

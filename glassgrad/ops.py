@@ -318,6 +318,24 @@ everywhere, so its recorded gradient is a new tensor of zeros, outside the graph
 (a second derivative through it alone is refused: "does not require grad")."""
 
 
+TANGENTS: list[bool] = []
+"""Not empty while a first backward pass of the double-backward trick runs (forward mode's ``J·v``: ``forward_ad``,
+``func.jvp``; :func:`glassgrad.custom_function.tangents_by_jvp`). That pass's values are never read, only their
+derivative with respect to the upstream, which is then the transpose of the op's forward-mode rule: a row whose
+PyTorch forward-mode rule is not the transpose of its backward (a write at a repeated index: the last one wins in
+the forward, every one gets the gradient in the backward; ``embedding``'s ``padding_idx``) gives that transpose
+while it is not empty, custom Functions with a ``jvp`` their own."""
+
+
+def last_writes(positions: Array) -> Array:
+    """Which of the writes to ``positions`` (flat places, any shape) is the last to its place, the one a write at a
+    repeated index keeps (NumPy's and PyTorch's CPU kernels: the last wins), as a mask of ``positions``' shape."""
+    flat = np.asarray(positions).reshape(-1)
+    kept = np.zeros(flat.size, dtype=bool)
+    kept[flat.size - 1 - np.unique(flat[::-1], return_index=True)[1]] = True
+    return kept.reshape(np.shape(positions))
+
+
 def register(op: Op) -> Op:
     """Add ``op`` to :data:`RULES` (the table ``glassgrad rules`` prints) and return it."""
     RULES[op.name] = op
@@ -1665,9 +1683,14 @@ def _setitem_back(up, index):
     return kept, up[index]
 
 def _setitem_vjp(up, inputs, out, index):
+    """Forward mode (:data:`TANGENTS`): the value's tangent is written as its entries are, the last write to a
+    repeated place kept, so only that write's upstream reaches it (PyTorch's ``index_put`` of the tangent)."""
     kept = np.ones(up.shape, dtype=bool)
     kept[index] = False  # the old entries there were overwritten
-    return (up.masked_fill(~kept, 0.0) if inputs[0].requires_grad else None), up[index]  # +0 even under an ∞
+    picked = up[index]
+    if TANGENTS:
+        picked = picked.masked_fill(~last_writes(np.arange(up.numel()).reshape(up.shape)[index]), 0.0)
+    return (up.masked_fill(~kept, 0.0) if inputs[0].requires_grad else None), picked  # +0 even under an ∞
 
 SETITEM = register(Op(
     "setitem", "out = a with out[index] = v",
@@ -2783,9 +2806,9 @@ def _embedding_vjp(up, inputs, out, saved):
     indices, shape, padding_idx, scale_grad_by_freq = saved
     flat = indices.reshape(-1)
     rows = up.reshape(len(flat), shape[1])
-    if scale_grad_by_freq:
+    if scale_grad_by_freq and not TANGENTS:  # forward mode's tangent is the lookup of W's: neither applies there
         rows = rows / up.new_tensor(np.bincount(flat, minlength=shape[0])[flat, None])
-    if padding_idx is not None:
+    if padding_idx is not None and not TANGENTS:
         rows = rows * up.new_tensor((flat != padding_idx)[:, None])
     index = np.broadcast_to(flat[:, None], (len(flat), shape[1]))
     return None, rows.new_zeros(shape).scatter_add(0, index, rows)

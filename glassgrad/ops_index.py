@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from .ops import OUT, Op, _add_at, _reduced_like, register, row_major, with_zero_slope
+from .ops import OUT, TANGENTS, Op, _add_at, _reduced_like, last_writes, register, row_major, with_zero_slope
 
 
 def along(index: np.ndarray, dim: int) -> tuple:
@@ -206,9 +206,12 @@ def _src_grad(up, where, index_shape, src_shape):
     grad_src[_leading(index_shape)] = up[where]
     return grad_src
 
-def _src_grad_tensor(up, where, index_shape, src_shape, dim):
-    """:func:`_src_grad` on tensors (recorded): ``up.gather`` at the index, in the corner of zeros of src's shape."""
+def _src_grad_tensor(up, where, index_shape, src_shape, dim, last_only=False):
+    """:func:`_src_grad` on tensors (recorded): ``up.gather`` at the index, in the corner of zeros of src's shape;
+    with ``last_only``, 0 for a write that a later one to the same place overwrote."""
     picked = up.gather(dim, where[dim])
+    if last_only:
+        picked = picked.masked_fill(~last_writes(np.ravel_multi_index(np.broadcast_arrays(*where), up.shape)), 0.0)
     if tuple(src_shape) == tuple(index_shape):
         return picked
     grad_src = up.new_zeros(src_shape)
@@ -222,8 +225,10 @@ def _scatter_back(up, saved):
     return grad_a, _src_grad(up, where, index_shape, src_shape)
 
 def _scatter_vjp(up, inputs, out, saved):
+    """Forward mode (:data:`~glassgrad.ops.TANGENTS`): src's tangent is scattered as src is, the last write to a
+    repeated place kept (PyTorch's ``a_t.scatter(dim, index, src_t)``), so only that write's upstream reaches it."""
     where, _, _, dim = saved
-    return up.scatter(dim, where[dim], value=0.0), _src_grad_tensor(up, *saved)
+    return up.scatter(dim, where[dim], value=0.0), _src_grad_tensor(up, *saved, last_only=bool(TANGENTS))
 
 SCATTER = register(Op(
     "scatter", "out = a, with out[i][index[i][j]] = src[i][j]  (index along dim)",
