@@ -6,11 +6,12 @@
   afterwards, also when the call raises.
 * ``grad(f)(x, …)`` is ``∂f/∂args[argnums]`` for an ``f`` giving one number, made by one backward pass
   (:func:`glassgrad.autograd.grad`); ``grad_and_value`` also returns ``f``'s value.
-* ``jacrev(f)(x)`` and ``jacfwd(f)(x)``: every ``∂yᵢ/∂xⱼ``, shape ``y.shape + x.shape``, one backward pass per
-  entry of ``y`` (:mod:`glassgrad.jacobians`). glassgrad has no forward mode: ``jacfwd`` is computed in reverse
-  mode too, so its numbers are ``jacrev``'s: PyTorch's forward mode's wherever the function is differentiable, but
-  not always at a point where it is not (``sqrt(x·x)`` at an entry x₀ = 0: PyTorch's forward mode gives NaN along
-  the Jacobian's row 0, reverse mode down its column 0).
+* ``jacrev(f)(x)`` and ``jacfwd(f)(x)``: every ``∂yᵢ/∂xⱼ``, shape ``y.shape + x.shape``: ``jacrev`` one backward
+  pass per entry of ``y`` (rows ``eᵢᵀJ``), ``jacfwd`` one column ``J·eⱼ`` per entry of ``x`` by the double-backward
+  trick (:mod:`glassgrad.jacobians`), so each gives PyTorch's numbers also where the function is not
+  differentiable (``sqrt(x·x)`` at an entry x₀ = 0: forward mode gives NaN along the Jacobian's row 0, reverse
+  mode down its column 0) and where forward mode's rule is not the backward's transpose (a write at a repeated
+  index).
 * ``hessian(f)(x)``: ``∂²f/∂xᵢ∂xⱼ``, the Jacobian of the Jacobian (``jacfwd(jacrev(f))``, as in PyTorch).
 * ``vjp(f, x)`` gives ``(f(x), vjp_fn)`` with ``vjp_fn(v) = (vᵀJ,)``; ``jvp(f, (x,), (v,))`` gives
   ``(f(x), J·v)`` (by the double-backward trick of :func:`glassgrad.jacobians.jvp`).
@@ -47,9 +48,10 @@ from .autograd import enable_grad, is_grad_enabled, running_transform, topologic
 from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
 from .custom_function import tangents_by_jvp
+from .forward_ad import check_floating
 from .functions import stack
 from .gradient_walk import Outputs
-from .jacobians import _inputs, _jacobian_of, _product, _tangents
+from .jacobians import _inputs, _jacobian_of, _product, _tangents, jacobian_by_columns
 from .nn.utils.parametrize import is_parametrized
 from .pytree import describe, flatten, unflatten
 from .tensor import Tensor
@@ -265,9 +267,11 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
 
 def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False, *,
            randomness: str = "error") -> Callable:
-    """:func:`jacrev`'s Jacobian under PyTorch's forward-mode name: glassgrad has no forward mode, so it is
-    computed in reverse mode (one backward pass per output entry, where PyTorch pushes one tangent per input entry
-    forward); the numbers are the same. ``randomness`` is checked as ``vmap`` does and changes nothing."""
+    """A function returning ``∂f/∂args[argnums]`` as forward mode builds it, one column ``J·eᵢ`` per input entry
+    (:func:`glassgrad.jacobians.jacobian_by_columns`: by the double-backward trick, one shared first pass, then one
+    pass per input entry), so forward mode's rules give the numbers where they are not the backward's transpose (a
+    write at a repeated index: the last wins), as in PyTorch. ``randomness`` is checked as ``vmap`` does and
+    changes nothing."""
     if randomness not in RANDOMNESS:
         raise RuntimeError(f"jacfwd: randomness must be 'error', 'different' or 'same', got {randomness!r}")
     return _jacobian(func, argnums, has_aux, "jacfwd")
@@ -325,6 +329,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
             isinstance(tangent, Tensor) for tangent in flat_tangents):
         raise RuntimeError(f"jvp: tangents must be a tuple of Tensors shaped like primals, {describe(structure)}; "
                            f"got {describe(given) if isinstance(tangents, tuple) else type(tangents).__name__}")
+    for tangent in flat_tangents:
+        check_floating(tangent, "tangent", "jvp")
     tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
     leaves = _inputs(tuple(flat_primals), "jvp", tracked, forward=True)[1]
     with enable_grad(), running_transform("jvp"):
@@ -352,6 +358,10 @@ def linearize(func: Callable, *primals: Any) -> tuple:
     output = jvp(func, primals, at_zero)[0]  # checks the primals as jvp does
 
     def jvp_fn(*tangents: Any) -> Any:
+        for position, (primal, tangent) in enumerate(zip(flat_primals, flatten(tangents)[0])):
+            if isinstance(tangent, Tensor) and tangent.dtype != primal.dtype:  # PyTorch's RuntimeError
+                raise RuntimeError(f"linearize: tangent {position} has dtype {tangent.dtype}, its primal "
+                                   f"{primal.dtype}; give tangents of the primals' dtypes (tangent.to(primal.dtype))")
         return jvp(func, primals, tangents)[1]
 
     return output, jvp_fn
@@ -406,8 +416,9 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
             output, aux = _split(func(*inputs, **kwargs), has_aux, name)
             flat_outputs, structure = _outputs(output, name)
         tracked = _recorded(flat_outputs, leaves, tracked)
-        blocks = [_regrouped(_jacobian_of(out, tuple(leaves), tracked, False, name), groups,
-                             isinstance(argnums, int)) for out in flat_outputs]
+        blocks = [_regrouped(jacobian_by_columns(out, tuple(leaves), tracked, name) if name == "jacfwd" else
+                             _jacobian_of(out, tuple(leaves), tracked, False, name), groups, isinstance(argnums, int))
+                  for out in flat_outputs]
         jacobians = unflatten(blocks, structure)
         return (jacobians, _kept(aux, tracked)) if has_aux else jacobians
 

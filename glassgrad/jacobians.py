@@ -29,8 +29,9 @@ result that does not depend on the inputs (the Jacobian of a linear function: it
 0). ``vectorize=True`` is accepted and changes nothing (rows are computed one by one, as ``gg.vmap`` computes
 its items). They differentiate with grad mode on, inside ``no_grad()`` too, as PyTorch's.
 ``strategy="forward-mode"`` (``outer_jacobian_strategy`` of ``hessian``) is accepted where PyTorch accepts it
-(with ``vectorize=True``, without ``create_graph`` or ``strict``) and gives the same numbers, computed in
-reverse mode, as :func:`glassgrad.func.jacfwd` does: glassgrad has no forward mode.
+(with ``vectorize=True``, without ``create_graph`` or ``strict``) and builds the Jacobian by columns ``J·eᵢ``
+(:func:`jacobian_by_columns`), as :func:`glassgrad.func.jacfwd` does: forward mode's numbers, where a rule's
+differ from its backward's transpose (a write at a repeated index), by the double-backward trick.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import numpy as np
 
 from .autograd import enable_grad
 from .creation import ones_like, zeros_like
+from .custom_function import tangents_by_jvp
 from .functions import stack
 from .gradients import grad
 from .tensor import Tensor
@@ -75,7 +77,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     _check_strategy(strategy, vectorize, create_graph, strict, "jacobian")
     single_in, inputs = _inputs(inputs, "jacobian", create_graph)
     single_out, outputs = _outputs(func(*inputs), "jacobian")
-    blocks = [_jacobian_of(output, inputs, create_graph, strict, "jacobian") for output in outputs]
+    blocks = [jacobian_by_columns(output, inputs, False, "jacobian") if strategy == "forward-mode" else
+              _jacobian_of(output, inputs, create_graph, strict, "jacobian") for output in outputs]
     if single_out:
         return _shaped(blocks[0], single_in, create_graph)
     return tuple(_shaped(row, single_in, create_graph) for row in blocks)
@@ -88,7 +91,8 @@ def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: boo
     _check_strategy(outer_jacobian_strategy, vectorize, create_graph, strict, "hessian")
     single_in, inputs = _inputs(inputs, "hessian", True)
     gradients = _product(_one_number(func, inputs, "hessian"), inputs, None, True, strict, "hessian")
-    blocks = [_jacobian_of(gradient, inputs, create_graph, strict, "hessian") for gradient in gradients]
+    blocks = [jacobian_by_columns(gradient, inputs, False, "hessian") if outer_jacobian_strategy == "forward-mode"
+              else _jacobian_of(gradient, inputs, create_graph, strict, "hessian") for gradient in gradients]
     if single_in:
         return _detached(blocks[0][0], create_graph)
     return tuple(tuple(_detached(block, create_graph) for block in row) for row in blocks)
@@ -228,9 +232,31 @@ def _jacobian_of(output: Tensor, inputs: tuple, create_graph: bool, strict: bool
             for position, (tensor, shape) in enumerate(zip(inputs, shapes))]
 
 
+def jacobian_by_columns(output: Tensor, inputs: tuple, create_graph: bool, name: str) -> list:
+    """``∂output/∂input`` for each input, shaped ``output.shape + input.shape``, as forward mode builds it: one
+    column ``J·eᵢ`` per entry ``i`` of the inputs, each the derivative of ``uᵀJ`` (one first backward pass with a
+    seed ``u``, shared by all) along ``eᵢ``: forward mode's own rules where they are not the backward's transpose
+    (:data:`glassgrad.ops.TANGENTS`), and a custom Function's ``jvp``, as PyTorch's ``jacfwd``."""
+    if output.dtype.kind != "f":  # no tangent: zeros of its dtype, as PyTorch's
+        return [output.new_zeros(tuple(output.shape) + tuple(tensor.shape)) for tensor in inputs]
+    seed = jvp_seed(output)
+    with tangents_by_jvp():
+        back = _product((output,), inputs, (seed,), True, False, name)
+    blocks = []
+    for tensor, row in zip(inputs, back):
+        columns = []
+        for entry in range(tensor.numel()):
+            basis = np.zeros(tensor.numel(), dtype=tensor.dtype)
+            basis[entry] = 1
+            columns.append(_product((row,), (seed,), (Tensor._wrap(basis.reshape(tensor.shape)),), create_graph,
+                                    False, name)[0])
+        shape = tuple(output.shape) + tuple(tensor.shape)
+        blocks.append(stack(columns, -1).reshape(shape) if columns else output.new_zeros(shape))
+    return blocks
+
+
 def _check_strategy(strategy: str, vectorize: bool, create_graph: bool, strict: bool, name: str) -> None:
-    """Refuse what PyTorch refuses of a Jacobian's strategy, with its exception types; the numbers never depend
-    on it (both strategies are computed in reverse mode here)."""
+    """Refuse what PyTorch refuses of a Jacobian's strategy, with its exception types."""
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(f"{name}: the strategy must be 'forward-mode' or 'reverse-mode', got {strategy!r}")
     if strategy == "reverse-mode":
