@@ -39,6 +39,7 @@ names its pattern per rule. Both write with a :class:`Writer` (how numbers and i
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -154,6 +155,40 @@ def copy(out: Operand, index: tuple, source: Operand, writer: Writer, note: str 
 def _symbol_pattern(symbol: str) -> re.Pattern:
     """``symbol`` as a whole tensor name: not inside ``∂L/∂Z₁``, ``Z₁₂`` or ``XY``."""
     return re.compile(rf"(?<![\w∂/]){re.escape(symbol)}(?![\w₀-₉'′(\[\u0300-\u036f])")  # nor v in v̂
+
+
+def _letter_pattern(letter: str, written_from: bool = True) -> re.Pattern:
+    """``letter`` in an optimizer's rule, squared too (``g²``), never inside ``max`` or ``∂L/∂m``; with
+    ``written_from``, also where a letter is written from it: ``m`` in ``m̂``, ``v`` in ``v_max``."""
+    after = r"[^\W_²³]|[₀-₉'′(\[]" if written_from else r"[^\W²³]|[₀-₉'′(\[\u0300-\u036f]"
+    return re.compile(rf"(?<![\w∂/]){re.escape(letter)}(?!{after})")
+
+
+def letter_apart(rule: str, symbol: str) -> dict[str, str]:
+    """A new name for the letter of an optimizer's ``rule`` that a parameter named ``symbol`` would share.
+
+    ``rule`` writes the parameter ``w`` (:meth:`~glassgrad.optim.Optimizer.formula_for`). For a bias named ``b``,
+    SGD's momentum rule would read ``b ← μ·b + g; b ← b − η·b``, two b's no reader tells apart; its buffer is
+    written with the letter's other case instead (``B``), or, where that is in the rule too, with a prime (``b′``).
+    Returns ``{letter: new}`` (``{}``: no letter of the rule is ``symbol``); :func:`renamed` writes the rule, and
+    each state letter, with it.
+
+    >>> letter_apart("b ← μ·b + g\\nw ← w − η·b", "b"), letter_apart("m ← β₁·m + (1 − β₁)·g\\nw ← w − η·m̂", "W")
+    ({'b': 'B'}, {})
+    """
+    if symbol == "w" or not _letter_pattern(symbol, written_from=False).search(rule):
+        return {}
+    other_case = [symbol.swapcase()] if symbol.isascii() and symbol.isalpha() else []
+    primed = (symbol + "′" * count for count in itertools.count(1))
+    return {symbol: next(new for new in itertools.chain(other_case, primed) if not _letter_pattern(new).search(rule))}
+
+
+def renamed(text: str, renaming: dict[str, str]) -> str:
+    """``text`` with each letter of ``renaming`` (:func:`letter_apart`) and the letters written from it renamed:
+    ``M̂ ← M / (1 − β₁ᵗ)`` for ``m̂ ← m / (1 − β₁ᵗ)`` with ``{"m": "M"}``."""
+    for letter, new in renaming.items():
+        text = _letter_pattern(letter).sub(lambda match, new=new: new, text)
+    return text
 
 
 def _put(pattern: re.Pattern, replacement: str, text: str) -> str:

@@ -19,8 +19,11 @@ The step document (``"version": 2``). Top level: ``format`` (``"glassgrad-trace"
 ``version``, ``title``, ``precision``, ``pass``, ``passes``, ``parameters`` / ``symbols`` /
 ``gradients`` (by parameter name), ``loss`` (``{name, symbol, value, reduction}``: ``value`` one number, or each
 item's with ``reduction="none"``), ``forward`` and ``backward`` (lists of steps), ``updates`` (each ``{parameter,
-symbol, optimizer, rule, lr, old, gradient, gradient_label, new}``, and a ``note`` where the ``.grad`` it read is
-not this pass's ∂L/∂W: ``gradient_label`` is then ``W₁.grad``), ``ops`` (the op-by-op record) and ``notes``.
+symbol, optimizer, rule, lr, old, gradient, gradient_label, new}``, a ``state`` ``{letter: {key, before, after}}``
+where the rule keeps one, and a ``note`` where the ``.grad`` it read is not this pass's ∂L/∂W: ``gradient_label`` is
+then ``W₁.grad``; a letter of the rule that is the parameter's own name is written apart, in the rule and the
+state alike: ``B ← μ·B + ∂L/∂b; b ← b − η·B`` for a bias ``b`` with momentum), ``ops`` (the op-by-op record) and
+``notes``.
 
 An *entry* (a tensor shown with a step) is ``{"symbol", "shape", "values"}`` plus, when known,
 ``"name"`` (the parameter's name), ``"role"`` (the row's role of that input: ``a``/``b``,
@@ -55,6 +58,7 @@ import numpy as np
 
 from ..ops import LossForm
 from . import counting, local
+from .explain import letter_apart, renamed
 from .grouping import Group, assign_symbols, group_records, op_formula
 from .numbers import PRECISION_NOTE
 from .records import BackwardRecord, ForwardRecord, UpdateRecord
@@ -469,19 +473,21 @@ class _Description:
 
     def update_step(self, record: UpdateRecord) -> dict:
         symbol = self.symbols.of.get(record.parameter) or self.symbols.give_input(record.parameter)
-        formula = re.sub(r"\bw\b", symbol, record.formula)
+        renaming = letter_apart(record.formula, symbol)  # a bias b with momentum: the buffer is B, not b
+        formula = re.sub(r"\bw\b", symbol, renamed(record.formula, renaming))
         # the optimizer reads .grad: this pass's ∂L/∂W, unless something changed it since (clipping) or an earlier
         # pass's gradient is still in it (no zero_grad); then it is written as what it is, W.grad
         this_pass = self._pass_gradients.get(record.parameter)
         own = this_pass is not None and np.array_equal(this_pass, record.gradient)
         gradient = self.d(symbol) if own else f"{symbol}.grad"
-        if not re.search(r"^g ←", formula, re.MULTILINE):  # g is the plain gradient: write it as ∂L/∂W
-            formula = re.sub(r"\bg(²)?(?!\w)", lambda m: f"({gradient})²" if m.group(1) else gradient, formula)
+        g = re.escape(renaming.get("g", "g"))
+        if not re.search(rf"^{g} ←", formula, re.MULTILINE):  # g is the plain gradient: write it as ∂L/∂W
+            formula = re.sub(rf"\b{g}(²)?(?!\w)", lambda m: f"({gradient})²" if m.group(1) else gradient, formula)
         step = {"parameter": self.symbols.name(record.parameter), "symbol": symbol, "optimizer": record.optimizer,
                 "rule": formula, "lr": record.lr, "old": record.old, "gradient": record.gradient,
                 "gradient_label": gradient, "new": record.new}
         if record.state:  # the numbers of the rule's letters: momentum's b, Adam's m and v (before: None at first)
-            step["state"] = {letter: {"key": key, "before": before, "after": after}
+            step["state"] = {renamed(letter, renaming): {"key": key, "before": before, "after": after}
                              for letter, (key, before, after) in record.state.items()}
         if not own:
             step["note"] = (f"{symbol}.grad, which the optimizer read, is not this pass's {self.d(symbol)}: it was "
