@@ -37,6 +37,7 @@ from .autograd import no_grad, recorded_call
 from .cores import usable_cores
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
+from .trace.numbers import rounded_text
 
 BLOWUP_FACTOR = 1e3
 """A gradient 'blew up' when its norm reached this multiple of its norm at the first step (or inf/NaN)."""
@@ -477,7 +478,7 @@ class _Steps:
             for callback in self.callbacks:
                 callback.on_batch_end(state)
             if self.bar is not None:
-                self.bar.update(self.bar.task_ids[0], advance=1, epoch=state.epoch, loss=f"{loss_value:.4f}")
+                self.bar.update(self.bar.task_ids[0], advance=1, epoch=state.epoch, loss=rounded_text(loss_value, 4))
             if state.stop_training:
                 break
         return tally
@@ -490,7 +491,8 @@ class _Steps:
             self.first_loss = loss_value
         limit = self.max_loss_growth
         if limit is not None and loss_value > limit * self.first_loss > 0:
-            return (f"the loss rose from {self.first_loss:.4g} at step 1 to {loss_value:.4g}, more than "
+            return (f"the loss rose from {rounded_text(self.first_loss, 4, 'g')} at step 1 to "
+                    f"{rounded_text(loss_value, 4, 'g')}, more than "
                     f"{limit:g} times its first value")
         return None
 

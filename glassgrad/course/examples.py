@@ -22,20 +22,22 @@ import numpy as np
 from ..creation import tensor
 from ..tensor import float64
 from ..trace import counting
+from ..trace.numbers import rounded_text
 
 VALLEY = 3.0
 """The minimum of the one-weight loss L(w) = (w − 3)² used by the first chapters."""
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
 PRECISION = "Numbers: glassgrad's own, rounded for display to at most 6 significant digits."
-"""What a learner is told about the examples' numbers: every one is written with ``:.6g`` or fewer digits."""
+"""What a learner is told about the examples' numbers: every one is written with 6 significant digits or fewer
+(:func:`~glassgrad.trace.numbers.rounded_text`: an exact half rounded away from zero, 0.53125 as 0.5313)."""
 
 
 def _number(value: float) -> str:
-    return f"{value:.6g}"
+    return rounded_text(value, 6, "g")
 
 
 def _vector(values: Any) -> str:
-    return "[" + ", ".join(f"{v:.4g}" for v in np.asarray(values, dtype=float).ravel()) + "]"
+    return "[" + ", ".join(rounded_text(v, 4, "g") for v in np.asarray(values, dtype=float).ravel()) + "]"
 
 
 def _valley_slope(w: float) -> tuple[float, float]:
@@ -123,7 +125,7 @@ def diagonal_flip() -> dict:
     return {"title": "The diagonal flip, x = [1, 0, 1, 1] → y = [1, 1, 0, 1] (counting from 1)", "rows": [
         ["A₁ = ReLU(W₁·x + b₁)", _vector(hidden.numpy())],
         ["ŷ = W₂·A₁ + b₂", _vector(prediction.numpy())],
-        ["L = mean((ŷ − y)²) over the 4 outputs (mse_loss)", f"{loss.item():.4f}"],
+        ["L = mean((ŷ − y)²) over the 4 outputs (mse_loss)", rounded_text(loss.item(), 4)],
         ["∂L/∂ŷ = 2·(ŷ − y)/4", _vector(2 * (prediction.numpy() - y.numpy()) / 4)],
         ["∂L/∂b₂ (backward)", _vector(last.bias.grad.numpy())],
         ["switched-off hidden units (A₁ = 0)", ", ".join(counting.ordinal("unit", i) for i in dead) or "none"],
@@ -143,7 +145,7 @@ def gradient_check() -> dict:
         ["parameters", str(count)],
         ["finite differences", f"{report.forward_passes} forward passes (2 per parameter)"],
         ["backprop", "1 forward + 1 backward pass"],
-        ["largest |backprop − numerical|", f"{report.max_error:.1e}"],
+        ["largest |backprop − numerical|", rounded_text(report.max_error, 1, "e")],
         ["verdict", "they agree" if report.ok else "they DISAGREE"],
     ]}
 
@@ -159,10 +161,10 @@ def softmax_gradient() -> dict:
     target = np.array([0.0, 1.0, 0.0])
     return {"title": "Scores z = [1, 2, 0.5], the right class is the 2nd (y = [0, 1, 0])", "rows": [
         ["ŷ = softmax(z)", _vector(probabilities)],
-        ["L = −log ŷ₂", f"{loss.item():.4f}"],
+        ["L = −log ŷ₂", rounded_text(loss.item(), 4)],
         ["ŷ − y", _vector(probabilities - target)],
         ["glassgrad's backward pass: ∂L/∂z", _vector(scores.grad.numpy())],
-        ["Σ ∂L/∂z (0 up to rounding)", f"{float(scores.grad.numpy().sum()):.1g}"],
+        ["Σ ∂L/∂z (0 up to rounding)", rounded_text(float(scores.grad.numpy().sum()), 1, "g")],
     ]}
 
 
@@ -218,12 +220,13 @@ def deep_gradients() -> dict:
         model = network(sizes, seed=0, he_init=activation == "relu", activation=activation).to(float64)
         norms = layer_gradient_norms(model, inputs, targets)
         rows.append([f"{activation}: ‖∂L/∂W‖ first / last layer",
-                     f"{norms[0]:.2e} / {norms[-1]:.2e} (ratio {norms[0] / norms[-1]:.2g})"])
+                     f"{rounded_text(norms[0], 2, 'e')} / {rounded_text(norms[-1], 2, 'e')} "
+                     f"(ratio {rounded_text(norms[0] / norms[-1], 2, 'g')})"])
     gradient = tensor([3.0, 4.0], dtype=float64, requires_grad=True)
     (gradient * gradient / 2).sum().backward()
     before = clip_grad_norm_([gradient], max_norm=1.0)
     rows.append(["clip_grad_norm_(max_norm=1) on g = [3, 4]",
-                 f"norm {float(before):g} → {_vector(gradient.grad.numpy())}"])
+                 f"norm {_number(float(before))} → {_vector(gradient.grad.numpy())}"])
     return {"title": "Gradients through 9 layers, and clipping", "rows": rows}
 
 
@@ -249,10 +252,10 @@ def frozen_layer() -> dict:
         optimizer.step()
         losses.append(loss.item())
     return {"title": "A 2→3→1 network with its first layer frozen, 20 SGD steps (η = 0.05)", "rows": [
-        ["loss, first → last step", f"{losses[0]:.4f} → {losses[-1]:.4f}"],
+        ["loss, first → last step", f"{rounded_text(losses[0], 4)} → {rounded_text(losses[-1], 4)}"],
         ["first layer's gradient", "None (requires_grad = False)" if first.weight.grad is None else "computed"],
-        ["first layer's largest change", f"{np.abs(first.weight.numpy() - before_first).max():g}"],
-        ["last layer's largest change", f"{np.abs(last.weight.numpy() - before_last).max():.4g}"],
+        ["first layer's largest change", _number(np.abs(first.weight.numpy() - before_first).max())],
+        ["last layer's largest change", rounded_text(np.abs(last.weight.numpy() - before_last).max(), 4, "g")],
     ]}
 
 

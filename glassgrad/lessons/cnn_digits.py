@@ -47,8 +47,8 @@ BATCH = 32
 LEARNING_RATE = 0.003
 SHIFT = 1
 """Each mini-batch is moved by up to this many pixels in each direction (the same shift for the batch)."""
-WRITER = Writer(factor=lambda v: f"{v + 0.0:.4g}" if v >= 0 else f"({v:.4g})",  # + 0.0: no "-0"
-                result=lambda v: f"{v:.6g}")
+WRITER = Writer(factor=lambda v: rounded_text(v + 0.0, 4, "g") if v >= 0 else f"({rounded_text(v, 4, 'g')})",
+                result=lambda v: rounded_text(v, 6, "g"))  # + 0.0: no "-0"
 
 
 def digits_split() -> dict[str, np.ndarray]:

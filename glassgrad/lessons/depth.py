@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..trace.numbers import rounded_text
 from .experiments import Experiment, new_figure
 
 ARCHITECTURES = {
@@ -63,7 +64,7 @@ def layer_gradient_norms(model: Any, inputs: Any, targets: Any) -> list[float]:
 
 def _times(ratio: float) -> str:
     """A gradient ratio in words: ``0.031 times``."""
-    return f"{ratio:.2g} times"
+    return f"{rounded_text(ratio, 2, 'g')} times"
 
 
 def depth(layers: int = 8, width: int = 32, epochs: int = 3, clip: float = 1.0, clip_lr: float = 1.0,
@@ -89,7 +90,7 @@ def depth(layers: int = 8, width: int = 32, epochs: int = 3, clip: float = 1.0, 
                       DataLoader(data, batch_size=64, shuffle=True, seed=seed), epochs=epochs, progress=False)
         found[name] = {"norms": norms, "loss": history["train_loss"]}
         found[name]["ratio"] = norms[0] / norms[-1] if norms[-1] else math.inf
-        rows.append([name, norms[0], norms[-1], f"{found[name]['ratio']:.2g}", history["train_loss"][-1]])
+        rows.append([name, norms[0], norms[-1], rounded_text(found[name]["ratio"], 2, "g"), history["train_loss"][-1]])
         axes[0].plot(range(1, len(norms) + 1), np.maximum(norms, 1e-30), marker="o", label=name)
     axes[0].set(yscale="log", xlabel="layer (1 = next to the input)", ylabel="‖∂L/∂W‖ at the start",
                 title=f"{layers} hidden layers of {width}: gradient per layer")

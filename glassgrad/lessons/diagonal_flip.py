@@ -36,7 +36,7 @@ from ..nn.functional import linear, mse_loss
 from ..optim import SGD
 from ..tensor import Tensor, float64
 from ..trace import counting
-from ..trace.numbers import PRECISION_NOTE
+from ..trace.numbers import PRECISION_NOTE, rounded_text
 from .worked_step import traced_step
 
 INPUT = [1.0, 0.0, 1.0, 1.0]
@@ -117,7 +117,7 @@ def run(learning_rate: float = LEARNING_RATE, target_loss: float = TARGET_LOSS) 
         *loss_rows(prediction.array[0], squared_errors, loss.item()),
         {"label": f"loss after one update (η = {learning_rate:g})", "value": new_loss},
         {"label": f"updates until L < {target_loss:g}", "value": str(steps) if reached else
-         f"not reached in {MAX_STEPS} steps (last loss {losses[-1]:.4g})"},
+         f"not reached in {MAX_STEPS} steps (last loss {rounded_text(losses[-1], 4, 'g')})"},
     ]
     document["explanation"] = [
         "The forward pass computes Z₁ = W₁·X + b₁, switches off the negative hidden unit with ReLU, "
@@ -132,7 +132,7 @@ def run(learning_rate: float = LEARNING_RATE, target_loss: float = TARGET_LOSS) 
         f"{counting.entry('X', (ZERO_PIXEL,))} = 0: for example "
         f"{counting.entry_with_code('∂L/∂W₁', (OFF_UNIT, 0))} = 0.",
         f"Gradient descent then moves every parameter against its gradient, θ ← θ − η·∂L/∂θ with η = "
-        f"{learning_rate:g}: the loss drops from {loss.item():.4f} to {new_loss:.4f}.",
+        f"{learning_rate:g}: the loss drops from {rounded_text(loss.item(), 4)} to {rounded_text(new_loss, 4)}.",
     ]
     return document
 
@@ -146,7 +146,8 @@ def loss_rows(prediction: Any, squared_errors: Any, loss: float) -> list[dict]:
         {"label": "squared errors (ŷ − y)²", "value": squared_errors},
         {"label": "loss L = mean((ŷ − y)²), PyTorch's mse_loss", "value": loss},
         {"label": "the same, to 6 significant digits",
-         "value": f"{float(squared_errors.sum()):.6g} / {squared_errors.size} = {loss:.6g}"},
+         "value": f"{rounded_text(float(squared_errors.sum()), 6, 'g')} / {squared_errors.size} = "
+                  f"{rounded_text(loss, 6, 'g')}"},
     ]
 
 
@@ -228,7 +229,7 @@ def gradient_check_document(check: dict[str, Any] | None = None) -> dict:
             {"label": "backprop was faster by",
              "value": f"×{check['numerical_seconds'] / check['backprop_seconds']:.1f} (shortest of {TIMING_REPEATS} "
                       "runs each; the gap grows with the number of parameters)"},
-            {"label": "largest |backprop − numerical|", "value": f"{check['max_error']:.2e}"},
+            {"label": "largest |backprop − numerical|", "value": rounded_text(check["max_error"], 2, "e")},
             {"label": "verdict", "value": "they agree" if check["ok"] else "they DISAGREE"},
         ],
         "tables": [{"title": "Per parameter", "intro": "∂L/∂θ by backprop and by central differences",

@@ -140,7 +140,7 @@ def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list
     """When and why a run diverged: how fast the loss grew, where float32 ran out, what to do instead."""
     finite = [v for v in losses if math.isfinite(v)]
     ratios = [b / a for a, b in zip(finite, finite[1:]) if a > 0]
-    growth = f"about ×{float(np.median(ratios)):.3g} per step" if ratios else "at once"
+    growth = f"about ×{rounded_text(float(np.median(ratios)), 3, 'g')} per step" if ratios else "at once"
     culprit = (f"; the gradient of '{diverged.parameter}' was the first to blow up"
                if diverged is not None and diverged.parameter else "")
     instead = (f" Here η = {', '.join(f'{value:g}' for value in stable)} did not diverge." if stable else "")

@@ -37,7 +37,7 @@ from ..ops import softmax_array
 from ..optim import SGD
 from ..tensor import Tensor, float64, int64
 from ..trace import counting, trace
-from ..trace.numbers import DECIMALS
+from ..trace.numbers import DECIMALS, rounded_text
 from .worked_step import traced_step
 
 SIZES = [4, 4, 4, 3]
@@ -149,7 +149,7 @@ def real_network(learning_rate: float = LEARNING_RATE) -> dict:
     document = tape.describe(title="mlp3: the real network, softmax and cross-entropy, traced")
     probabilities = softmax_array(scores.numpy(), 1)[0]
     document["lesson"] = {"scores": scores.numpy()[0].tolist(), "probabilities": probabilities.tolist(),
-                          "rounded": np.round(probabilities, DECIMALS).tolist(), "loss": loss.item(),
+                          "rounded": [float(rounded_text(p, DECIMALS)) for p in probabilities], "loss": loss.item(),
                           "new_loss": new_loss}
     return document
 

@@ -39,8 +39,9 @@ MAX_COLUMNS = 8
 
 
 def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = False) -> str:
-    """``value`` written as ``format(value, ".{decimals}{notation}")`` does (``notation`` "f", "e" or "%",
-    ``signed``: a ``+`` before a positive number), but an exact half rounded away from zero.
+    """``value`` written as ``format(value, ".{decimals}{notation}")`` does (``notation`` "f", "e", "%" or "g",
+    ``signed``: a ``+`` before a positive number), but an exact half rounded away from zero; with "g",
+    ``decimals`` counts significant digits and trailing zeros go, as Python's "g" writes them.
 
     The digits come from the float's exact value, so only a value exactly halfway between two
     shown numbers (a binary fraction: 0.53125, 0.125) can round otherwise than Python's format does.
@@ -51,6 +52,8 @@ def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = 
     ('0.5313', '53.13%', '-3', '0.5312')
     >>> rounded_text(Fraction(3, 200), 0, "%"), rounded_text(3 / 200, 0, "%")
     ('2%', '1%')
+    >>> rounded_text(0.53125, 4, "g"), rounded_text(0.5, 4, "g"), rounded_text(0.125, 2, "g"), f"{0.53125:.4g}"
+    ('0.5313', '0.5', '0.13', '0.5312')
     """
     spec = f"{'+' if signed else ''}.{decimals}{notation}"
     with localcontext(HALF_AWAY_FROM_ZERO):  # a fraction whose decimals end (k/2ᵃ5ᵇ) is exact in 1100 digits
@@ -61,6 +64,8 @@ def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = 
             if not math.isfinite(value):
                 return format(value, spec)
             exact = Decimal(value)
+        if notation == "g":  # the digits rounded here; Python's "g" writes them (no trailing zeros, its exponents)
+            return format(float(Context(prec=max(decimals, 1), rounding=ROUND_HALF_UP).create_decimal(exact)), spec)
         text = format(exact, spec)
     mantissa, e, exponent = text.partition("e")
     return f"{mantissa}e{int(exponent):+03d}" if e else text  # 1.3e+06, as Python writes it (Decimal: 1.3e+6)
