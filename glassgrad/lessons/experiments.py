@@ -104,6 +104,11 @@ def classify(losses: Sequence[float], gradients: Sequence[float] | None = None) 
     * slow: it went down steadily, but by less than half of its first value;
     * converging: it went down steadily, by half or more.
 
+    Rises and the drop are shares of the size of the loss they start from, ``(b − a)/|a|``, so a negative loss
+    (a log-likelihood, a loss shifted by a floor) that falls from −1 to −3 fell by 200%, and one that crosses 0
+    (1 → −1) by 200% too. A share of 0 means nothing: a change from a loss of exactly 0 is measured against the
+    curve's largest size, ``max |L|``, and the reason says so.
+
     >>> classify([0.5, 0.5, 0.5], gradients=[0.0, 0.0, 0.0])
     ('not moving', 'the gradient was 0 at the start (a minimum, or a flat stretch), so each step θ ← θ − η·0 left the \
 weights where they were')
@@ -125,15 +130,24 @@ weights where they were')
                               "θ ← θ − η·0 left the weights where they were")
     if all(value == finite[0] for value in finite):
         return "not moving", f"the loss did not change in {steps}: the steps moved nothing the loss can show"
-    rises = [(b - a) / a if a > 0 else 0.0 for a, b in zip(finite, finite[1:])]
+    largest = max(abs(value) for value in finite)  # > 0: the loss changed
+
+    def share(change: float, start: float) -> float:
+        return change / (abs(start) or largest)
+
+    def of(start: float) -> str:
+        return "" if start else f" of the largest |loss|, {format_number(largest, signed=False)}, as it was 0"
+
+    rises = [share(b - a, a) for a, b in zip(finite, finite[1:])]
     jumps = sum(r > 0 for r in rises)
-    if max(rises, default=0.0) > 0.05 or jumps > len(rises) / 4:
+    if max(rises) > 0.05 or jumps > len(rises) / 4:
+        worst = rises.index(max(rises))
         return "oscillating", (f"the loss rose in {jumps} of {steps} "
-                               f"(largest rise {rounded_text(max(rises), 0, '%')})")
-    drop = (finite[0] - finite[-1]) / finite[0] if finite[0] > 0 else 0.0
+                               f"(largest rise {rounded_text(rises[worst], 0, '%')}{of(finite[worst])})")
+    drop = share(finite[0] - finite[-1], finite[0])
     if drop < 0.5:
-        return "slow", f"the loss fell by only {rounded_text(drop, 0, '%')} in {steps}"
-    return "converging", f"the loss fell steadily, by {rounded_text(drop, 0, '%')}"
+        return "slow", f"the loss fell by only {rounded_text(drop, 0, '%')}{of(finite[0])} in {steps}"
+    return "converging", f"the loss fell steadily, by {rounded_text(drop, 0, '%')}{of(finite[0])}"
 
 
 def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list[float]) -> str:
