@@ -100,10 +100,21 @@ ELEMENTWISE_KINDS = ("elementwise", "activation")
 
 
 def setting_text(value: Any) -> str:
-    """A setting as a formula shows it: ``0.01``, ``mean``."""
-    if isinstance(value, float):
-        return f"{value:g}"
+    """A setting as a formula shows it: ``0.01``, ``mean``; a float in full, as its shortest exact text (``repr``),
+    since the formula states the very number the op used (a slope of 0.0123456789 is not ``0.0123457``), and
+    without a bare ``.0`` (``a^2``).
+
+    >>> setting_text(0.0123456789), setting_text(2.0), setting_text(np.float64(1e-05)), setting_text("mean")
+    ('0.0123456789', '2', '1e-05', 'mean')
+    """
+    if isinstance(value, float):  # np.float64 too: written as the float it is, not np.float64(…)
+        return repr(float(value)).removesuffix(".0")
     return str(value)
+
+
+def _word_or_count(value: Any) -> bool:
+    """A setting that is a word (gelu's ``approximate``) or a whole number (polygamma's ``n``), not a bool."""
+    return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -282,8 +293,11 @@ class Op:
         text = self.derivatives[min(position, len(self.derivatives) - 1)]
         fill = {role: role for role in self.roles} | {"out": "out",
                                                       "up": "∂L/∂out₁, ∂L/∂out₂, …" if self.joint else "∂L/∂out"}
-        fill |= {name: name for name in self.settings}
-        if self.window is not None:  # the cheat sheet shows a window with its default settings
+        # the cheat sheet writes a setting by its name (slope·a), but a mode or a count as a call without it gets it
+        # (approximate='none', n = 1: not approximate='approximate', n = n), and a window with its default settings
+        given = dict(zip(self.settings, self.defaults))
+        fill |= {name: setting_text(given[name]) if _word_or_count(given.get(name)) else name for name in self.settings}
+        if self.window is not None:
             fill |= self.window.text(self.defaults)
         if settings is not None:
             fill |= self.setting_values(settings)
