@@ -54,6 +54,12 @@ def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = 
     ('2%', '1%')
     >>> rounded_text(0.53125, 4, "g"), rounded_text(0.5, 4, "g"), rounded_text(0.125, 2, "g"), f"{0.53125:.4g}"
     ('0.5313', '0.5', '0.13', '0.5312')
+
+    A negative number that rounds to zero is written ``0`` (``signed``: ``-0``, keeping the sign it has), where
+    Python's format writes ``-0``:
+
+    >>> rounded_text(-0.25, 0), rounded_text(-0.00004, 2, "%"), f"{-0.25:.0f}"
+    ('0', '0.00%', '-0')
     """
     spec = f"{'+' if signed else ''}.{decimals}{notation}"
     with localcontext(HALF_AWAY_FROM_ZERO):  # a fraction whose decimals end (k/2ᵃ5ᵇ) is exact in 1100 digits
@@ -65,10 +71,13 @@ def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = 
                 return format(value, spec)
             exact = Decimal(value)
         if notation == "g":  # the digits rounded here; Python's "g" writes them (no trailing zeros, its exponents)
-            return format(float(Context(prec=max(decimals, 1), rounding=ROUND_HALF_UP).create_decimal(exact)), spec)
-        text = format(exact, spec)
+            text = format(float(Context(prec=max(decimals, 1), rounding=ROUND_HALF_UP).create_decimal(exact)), spec)
+        else:
+            text = format(exact, spec)
     mantissa, e, exponent = text.partition("e")
-    return f"{mantissa}e{int(exponent):+03d}" if e else text  # 1.3e+06, as Python writes it (Decimal: 1.3e+6)
+    if not signed and mantissa.startswith("-") and not mantissa.strip("-0.%"):  # -0.25 shown as 0, not -0
+        mantissa = mantissa[1:]
+    return f"{mantissa}e{int(exponent):+03d}" if e else mantissa  # 1.3e+06, as Python writes it (Decimal: 1.3e+6)
 
 
 def format_number(value: Any, signed: bool = True) -> str:
