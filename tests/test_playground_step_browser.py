@@ -10,6 +10,8 @@ are saved under ``test-artifacts/screenshots/`` at 1280×800 and 390×844.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from browser import SCREENSHOTS, chromium, playground, require_playwright
@@ -136,7 +138,7 @@ def test_the_traced_2_4_4_3_network_steps_through_and_explains_itself(server, br
         expect(text).to_contain_text("∂L/∂Z₁[3] = ∂L/∂A₁[3] · tanh'(Z₁)[3]")  # the cell dZ1[2], counting from 1
         assert float(text.get_attribute("data-value")) == pytest.approx(expected["dz1"][2], rel=1e-4, abs=1e-7)
         shown = text.inner_text()  # every number plugged in is the one worked out here
-        upstream, local = (float(part) for part in shown.split(" = ")[-2].replace("(", "").replace(")", "")
+        upstream, local = (float(part) for part in re.split(" [=≈] ", shown)[-2].replace("(", "").replace(")", "")
                            .split(" · "))
         assert upstream == pytest.approx(expected["da1"][2], abs=6e-5)
         assert local == pytest.approx(1 - expected["a1"][2] ** 2, abs=6e-5)

@@ -162,7 +162,7 @@ def test_a_clicked_number_is_explained_with_the_engines_numbers():
     assert data["value"] == pytest.approx(values(second["dW"])[1, 0], rel=1e-12)
     assert data["value"] == pytest.approx(gradient * activation, rel=1e-12)
     assert [term["value"] for term in data["terms"]] == pytest.approx([gradient, activation], rel=1e-12)
-    assert data["text"] == f"{data['label']} = {data['formula']} = {data['plugged']} = {data['result']}"
+    assert data["text"] == f"{data['label']} = {data['formula']} = {data['plugged']} ≈ {data['result']}"  # rounded
     assert data["label"] == "∂L/∂W₂[2,1]" and "·" in data["formula"] and data["dtype"] == "float64"
     # an updated weight: its update, W ← W − η·∂L/∂W, with the gradient it used
     reply = ask(widget, "/api/step/explain", lr=0.5, actions="f b b u", cell="W2[1,0]")["data"]

@@ -23,12 +23,12 @@ from glassgrad.trace import counting
 from glassgrad.trace import explain as entries
 from glassgrad.trace.explain import Entry, Operand
 
-from .display import PRECISION_NOTE, operand, shown
+from .display import PRECISION_NOTE, operand, rounded, shown
 from .safety import ApiError
 from .stepper import Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
-WRITER = entries.Writer(factor=operand, result=shown)
+WRITER = entries.Writer(factor=operand, result=shown, rounds=rounded)
 GIVEN = ("x", "y", "W", "b")
 LAYERED = ("W", "b", "Z", "A", "dZ", "dW", "db")
 
