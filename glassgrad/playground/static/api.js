@@ -45,14 +45,25 @@ export async function api(path, body = null, method = body === null ? "GET" : "P
 /** The page's channel to the engine, for views that also run in a notebook widget (step.js). */
 export const server = { request: (path, body) => api(path, body) };
 
+let returnFocus = null; // where the learner was when a problem was shown: dismissing it goes back there
+
 /** Show a problem to the user in the page's alert region (or clear it with null). */
 export function showError(error) {
   const box = $("error");
   if (!error) {
     box.hidden = true;
-    box.textContent = "";
+    $("error-text").textContent = "";
     return;
   }
-  box.textContent = error.message || String(error);
+  if (box.hidden) returnFocus = document.activeElement;
+  $("error-text").textContent = error.message || String(error);
   box.hidden = false;
+}
+
+/** The learner closes the message (its × button, or Esc inside it); the keyboard goes back where it was. */
+export function dismissError() {
+  const hadFocus = $("error").contains(document.activeElement);
+  showError(null);
+  if (hadFocus && returnFocus && returnFocus.isConnected && returnFocus !== document.body) returnFocus.focus();
+  returnFocus = null;
 }

@@ -1,6 +1,6 @@
 // Start-up: read the state from the URL, build the views, tabs, keyboard shortcuts, sharing.
 
-import { api, server, showError, takeToken } from "./api.js";
+import { api, dismissError, server, showError, takeToken } from "./api.js";
 import { CodeView } from "./code.js";
 import { CourseView } from "./course.js";
 import { $, clear, h, isHidden, isTyping } from "./dom.js";
@@ -13,6 +13,8 @@ import { stepMarkup } from "./step_markup.js";
 import { TrainView } from "./train.js";
 
 takeToken(); // before anything writes the address bar
+$("error-dismiss").addEventListener("click", dismissError);
+$("error").addEventListener("keydown", (event) => { if (event.key === "Escape") dismissError(); });
 const state = readState();
 const save = () => {
   writeState(state);

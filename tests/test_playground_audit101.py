@@ -1,0 +1,165 @@
+"""Round 101's audit of the playground as a learner: rounded arithmetic written with "=", and an error box
+that could not be closed.
+
+* Clicking a number explained it as ``(-0.5500) · 0.5000 = -0.2750``: the numbers are the engine's float32
+  values shown to 4 decimals, so the written arithmetic need not give the value shown (``0.1885·1.0000 +
+  (-0.1000)·0 + 0.0885·1.0000 + 0.1885·1.0000 + (-0.0115) = +0.4540``). The trace package's explainer writes
+  ``≈`` when a number is rounded (practice sheets already asked it to); the playground's writer did not say
+  which of its numbers are rounded. The Landscape view's step (``b₂[4] ← w − η·(g) = w'``) had the same ``=``.
+* The page's one error box (Compare with learning rates "abc", a refused link) had no way to close it: it
+  stayed, sticky at the top of a phone's screen, over the view, until another request succeeded.
+
+Playwright drives Debian's Chromium with no network, at 1280×800 and 390×844; screenshots go to
+``test-artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser import VIEWPORTS, assert_no_sideways_scroll, assert_seen, offline_page, require_playwright
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_playground_browser import browser, server  # noqa: F401  (fixtures shared with those tests)
+from test_playground_seen import screenshot
+
+from glassgrad.lessons.landscape import landscape
+from glassgrad.playground import create_app
+from glassgrad.trace.numbers import format_number
+
+starlette_testclient = pytest.importorskip("starlette.testclient")
+sync_api = require_playwright()
+expect = sync_api.expect
+
+RELATION = re.compile(r" ([=≈]) (\S+)$")
+"""The explanation's last relation and the result it writes."""
+
+
+def read_back(text: str) -> float:
+    """A number as the page writes it (``+0.5000``, ``(-0.3000)``, ``1.6e-05``), as a float."""
+    return float(text.strip("()"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**16), st.sampled_from(["relu", "tanh", "sigmoid"]), st.sampled_from(["mse", "cross_entropy"]),
+       st.sampled_from(["Z1[0]", "Z2[1]", "A1[2]", "dW1[1,2]", "dW2[0,1]", "dZ1[0]", "dA1[1]", "loss", "W1[0,0]"]))
+def test_an_explanation_writes_equals_only_where_no_number_is_rounded(seed, activation, loss, cell):
+    """The explanation's text ends ``= result`` only when every number it plugs in and its result are shown
+    exactly as the engine holds them; otherwise ``≈ result``. A given number (``W₁[1,1] = +0.1000: a weight``)
+    has no arithmetic and keeps its ``=``."""
+    body = {"example": "custom", "sizes": [3, 4, 3], "activation": activation, "loss": loss, "seed": seed,
+            "actions": "f b b u f b b", "cell": cell}
+    with starlette_testclient.TestClient(create_app(output_dir="/nonexistent-never-written"),
+                                         base_url="http://localhost") as client:
+        response = client.post("/api/step/explain", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    if not data["plugged"]:
+        assert " ≈ " not in data["text"]
+        return
+    relation, result = RELATION.search(data["text"]).groups()
+    assert result == data["result"]
+    numbers = [(term["value"], term["text"]) for term in data["terms"]] + [(data["value"], data["result"])]
+    rounded = any(value is None or read_back(text) != value for value, text in numbers)
+    assert relation == ("≈" if rounded else "="), (data["text"], numbers)
+
+
+def test_a_rounded_product_is_written_approximately_in_the_page(server, browser):  # noqa: F811
+    """The learner clicks ∂L/∂W₂[2,1] after Forward, Backward, Backward: (-0.5500) · 0.5000 ≈ -0.2750, where the
+    engine's float32 factors are -0.550000011920929 and 0.5 (the page said "=")."""
+    with offline_page(browser, VIEWPORTS["phone"]) as page:
+        page.goto(f"{server}/?view=step&s_example=diagonal-flip&s_actions=f+b+b")
+        page.locator('[data-cell="dW2[1,0]"]').first.click()
+        text = page.locator("#explain-text")
+        expect(text).to_contain_text("(-0.5500) · 0.5000 ≈ -0.2750")
+        assert_seen(text, "the explanation")
+        assert_no_sideways_scroll(page, "the step-through")
+        screenshot(page, "audit101-explain-approx")
+
+
+STEP = re.compile(r"(\S+) ← (\S+) − ([\d.e+-]+)·\((\S+)\) ([=≈]) ([^;\s]+)")
+
+
+@pytest.mark.parametrize("rate, at", [(0.1, 1), (10, 3)])
+def test_the_landscapes_step_writes_equals_only_where_no_number_is_rounded(server, browser, rate, at):  # noqa: F811
+    """"The step": ``b₂[4] ← +0.0500 − 0.1·(+0.6500) = -0.0150`` was written with "=" whatever the rounding;
+    each weight's update now says ``≈`` where one of its shown numbers is not the engine's own."""
+    walk = next(p for p in landscape()["paths"] if p["learning_rate"] == rate)["points"]
+    here, after = walk[at], walk[at + 1]
+    with offline_page(browser, VIEWPORTS["wide"]) as page:
+        page.goto(f"{server}/?view=landscape&l_rate={rate}&l_at={at}")
+        page.wait_for_selector("#landscape-map .walk.chosen circle")
+        fact = page.locator("#landscape-info dt:text-is('The step') + dd")
+        updates = STEP.findall(fact.inner_text())
+        assert len(updates) == 2, fact.inner_text()
+        relations = []
+        for k, (_, old, _, gradient, relation, new) in enumerate(updates):
+            numbers = [(here["weights"][k], old), (here["gradient"][k], gradient), (after["weights"][k], new)]
+            assert [text for _, text in numbers] == [format_number(value) for value, _ in numbers]
+            rounded = any(read_back(text) != value for value, text in numbers)
+            assert relation == ("≈" if rounded else "="), (fact.inner_text(), numbers)
+            relations.append(relation)
+        assert "≈" in relations
+        assert_seen(fact, "the step's numbers")
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def refused(request, browser, server):  # noqa: F811
+    """A page at one of the two sizes where the server refuses a request (its 422 is shown in words)."""
+    with offline_page(browser, VIEWPORTS[request.param], ignore=lambda text: "status of 422" in text) as tab:
+        yield tab
+
+
+def compare_refused(page, url: str):
+    """Learning rates "abc" and Compare: the page's error box says what is wrong."""
+    page.goto(f"{url}/?view=train&t_dataset=moons")
+    expect(page.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
+    page.fill("#compare-rates", "abc")
+    page.locator("#btn-compare").click()
+    error = page.locator("#error")
+    expect(error).to_contain_text("rates must be a list of 2 to 5 numbers")
+    return error
+
+
+def test_the_error_box_has_a_dismiss_button_a_person_can_see_and_reach(server, refused):  # noqa: F811
+    """The box had no way to close it. Now its × button has a name, is on the screen beside the message (a
+    target of at least 24×24 px), is reached by Tab right after the controls above it, and Enter closes the
+    box and takes the keyboard back to Compare, where the learner was."""
+    page = refused
+    error = compare_refused(page, server)
+    dismiss = page.get_by_role("button", name="Dismiss this message")
+    expect(dismiss).to_be_visible()
+    height, width = page.viewport_size["height"], page.viewport_size["width"]
+    for part, what in ((error, "the message box"), (dismiss, "its dismiss button")):
+        box = part.bounding_box()  # where it is now, without scrolling to it (the box is sticky at the top)
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, \
+            f"{what} is at y = {box['y']:.0f}…{box['y'] + box['height']:.0f} px, off the {height} px screen"
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width, f"{what} is outside the {width} px screen"
+    button = dismiss.bounding_box()
+    assert button["width"] >= 24 and button["height"] >= 24, f"the × button is {button} px, under 24×24"
+    assert_seen(page.locator("#error-text"), "the message")
+    assert_no_sideways_scroll(page, "the Train view")
+    screenshot(page, "audit101-error-dismiss")
+    page.locator("#share-toggle").focus()  # the last control before the message, in the page's order
+    page.keyboard.press("Tab")
+    expect(dismiss).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(error).to_be_hidden()
+    expect(page.locator("#btn-compare")).to_be_focused()
+
+
+def test_escape_or_a_click_closes_the_error_box_and_a_new_problem_shows_it_again(server, refused):  # noqa: F811
+    page = refused
+    error = compare_refused(page, server)
+    page.get_by_role("button", name="Dismiss this message").click()
+    expect(error).to_be_hidden()
+    page.locator("#btn-compare").click()  # the same problem again: said again
+    expect(error).to_be_visible()
+    page.get_by_role("button", name="Dismiss this message").focus()
+    page.keyboard.press("Escape")
+    expect(error).to_be_hidden()
+    page.fill("#compare-rates", "0.01, 0.1")  # a good request after a dismissed one: no empty box comes back
+    page.locator("#btn-compare").click()
+    expect(page.locator("#compare-legend li")).to_have_count(2, timeout=60_000)
+    expect(error).to_be_hidden()
