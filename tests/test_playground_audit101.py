@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_playground_browser import browser, server  # noqa: F401  (fixtures shared with those tests)
 from test_playground_seen import screenshot
+from test_playground_visual_audit89 import compare_refused, refused  # noqa: F401  (a refused Compare, both sizes)
 
 from glassgrad.lessons.landscape import landscape
 from glassgrad.playground import create_app
@@ -102,24 +103,6 @@ def test_the_landscapes_step_writes_equals_only_where_no_number_is_rounded(serve
             relations.append(relation)
         assert "≈" in relations
         assert_seen(fact, "the step's numbers")
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def refused(request, browser, server):  # noqa: F811
-    """A page at one of the two sizes where the server refuses a request (its 422 is shown in words)."""
-    with offline_page(browser, VIEWPORTS[request.param], ignore=lambda text: "status of 422" in text) as tab:
-        yield tab
-
-
-def compare_refused(page, url: str):
-    """Learning rates "abc" and Compare: the page's error box says what is wrong."""
-    page.goto(f"{url}/?view=train&t_dataset=moons")
-    expect(page.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
-    page.fill("#compare-rates", "abc")
-    page.locator("#btn-compare").click()
-    error = page.locator("#error")
-    expect(error).to_contain_text("rates must be a list of 2 to 5 numbers")
-    return error
 
 
 def test_the_error_box_has_a_dismiss_button_a_person_can_see_and_reach(server, refused):  # noqa: F811

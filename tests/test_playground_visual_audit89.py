@@ -109,16 +109,22 @@ def test_an_eight_by_eight_weight_matrix_scrolls_in_its_card_not_the_page(server
     screenshot(seen, "audit89-eight-neurons")
 
 
-def test_a_problem_with_a_control_far_down_the_page_is_shown_on_the_screen(server, refused):  # noqa: F811
-    """Learning rates "abc" and Compare: the server's answer was written at the top of the page; on a phone,
-    where Compare is 1,400 px down, the message was 1,165 px above the screen and the button seemed dead."""
-    page = refused
-    page.goto(f"{server}/?view=train&t_dataset=moons")
+def compare_refused(page, url: str):
+    """Learning rates "abc" and Compare, on the Train view at ``url``: the page's error box says what is wrong."""
+    page.goto(f"{url}/?view=train&t_dataset=moons")
     expect(page.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
     page.fill("#compare-rates", "abc")
     page.locator("#btn-compare").click()
     error = page.locator("#error")
     expect(error).to_contain_text("rates must be a list of 2 to 5 numbers")
+    return error
+
+
+def test_a_problem_with_a_control_far_down_the_page_is_shown_on_the_screen(server, refused):  # noqa: F811
+    """Learning rates "abc" and Compare: the server's answer was written at the top of the page; on a phone,
+    where Compare is 1,400 px down, the message was 1,165 px above the screen and the button seemed dead."""
+    page = refused
+    error = compare_refused(page, server)
     box = error.bounding_box()  # where it is now, without scrolling to it
     height = page.viewport_size["height"]
     assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, \
