@@ -66,6 +66,29 @@ def test_an_explanation_writes_equals_only_where_no_number_is_rounded(seed, acti
     assert relation == ("≈" if rounded else "="), (data["text"], numbers)
 
 
+def explained(cell: str, **body) -> tuple[dict, dict]:
+    """The step view and one cell's explanation, for the same request body."""
+    with starlette_testclient.TestClient(create_app(output_dir="/nonexistent-never-written"),
+                                         base_url="http://localhost") as client:
+        view = client.post("/api/step", json=body)
+        data = client.post("/api/step/explain", json={**body, "cell": cell})
+    assert view.status_code == data.status_code == 200, (view.text, data.text)
+    return view.json(), data.json()
+
+
+@pytest.mark.parametrize("lr, updates", [(0.1, 1), (100, 12)])
+def test_the_loss_is_explained_as_the_loss_line_writes_it_and_an_overflow_is_said(lr, updates):
+    """The loss line read ``Loss L = 0.5635`` (a loss is never negative: no sign) while its explanation ended
+    ``= +0.5635``; after 12 updates at η = 100 the float32 loss overflows and the explanation ended ``+inf``
+    with nothing under it. Now it ends with the loss line's own text and says why the number is not finite."""
+    view, data = explained("loss", example="diagonal-flip", lr=lr, actions=" ".join(["f b b u"] * updates) + " f")
+    assert data["result"] == view["loss"]["text"] and data["text"].endswith(f" ≈ {view['loss']['text']}")
+    if view["loss"]["value"] is None:  # ±inf or NaN travel as null
+        assert view["loss"]["text"] == "inf" and "not a finite number" in data["meaning"], data
+    else:
+        assert data["meaning"] == ""
+
+
 def test_a_rounded_product_is_written_approximately_in_the_page(server, browser):  # noqa: F811
     """The learner clicks ∂L/∂W₂[2,1] after Forward, Backward, Backward: (-0.5500) · 0.5000 ≈ -0.2750, where the
     engine's float32 factors are -0.550000011920929 and 0.5 (the page said "=")."""

@@ -29,6 +29,8 @@ from .stepper import Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
 WRITER = entries.Writer(factor=operand, result=shown, rounds=rounded)
+LOSS_WRITER = entries.Writer(factor=operand, result=lambda value: shown(value, signed=False), rounds=rounded)
+"""The loss's explanation: its value without a ``+``, as the page's loss line writes it (a loss is never negative)."""
 GIVEN = ("x", "y", "W", "b")
 LAYERED = ("W", "b", "Z", "A", "dZ", "dW", "db")
 
@@ -48,9 +50,10 @@ def explain(walk: Walkthrough, cell: str) -> dict:
         raise ApiError(422, f"cell {cell!r} does not exist in this network ({depth} layers)")
     entry = Cell(walk, name, layer, index, cell).entry()
     is_class = name == "y" and walk.network.y.dtype.kind != "f"
-    result = str(int(entry.value)) if is_class else shown(entry.value)
+    writer = LOSS_WRITER if name == "loss" else WRITER
+    result = str(int(entry.value)) if is_class else writer.result(entry.value)
     if entry.formula:
-        text = entry.text(WRITER)
+        text = entry.text(writer)
     else:  # a given number: say where it comes from
         text = f"{entry.label} = {result}: {entry.note}"
     dtype = walk.network.layers[0][0].array.dtype  # the model's: float32 on the page, float64 in a notebook maybe
@@ -79,7 +82,7 @@ class Cell:
         if self.name.startswith("d"):
             return self.gradient()
         if self.name == "loss":
-            return entries.trace_entry(self.numbers.loss_step, "forward", self.checked((), ()), WRITER,
+            return entries.trace_entry(self.numbers.loss_step, "forward", self.checked((), ()), LOSS_WRITER,
                                        self.numbers.parameters)
         if self.name == "yhat":
             return self.prediction()
@@ -148,7 +151,8 @@ class Cell:
 
 def _meaning(name: str, label: str, value: float) -> str:
     if not name.startswith("d"):
-        return ""
+        return "" if np.isfinite(value) else (f"{label} is not a finite number: the numbers it is made from grew "
+                                              f"past the largest number its float type holds.")
     target = label.split("∂L/∂", 1)[1]
     if not np.isfinite(value):
         return "This gradient is not a finite number: the numbers upstream overflowed."
