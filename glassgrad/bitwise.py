@@ -24,12 +24,15 @@ from .autograd import recorded_call
 from .composed import _plain_tensor
 from .composed_math import result_type
 from .creation import as_tensor
-from .tensor import Tensor
+from .tensor import Tensor, sequence_error
 from .tensor_methods import add
 
 
 def _whole(name: str, *values: Any, error: type[Exception] = NotImplementedError) -> None:
-    """Refuse float operands in one line, with PyTorch's exception class (its functions have no float kernel)."""
+    """Refuse float operands in one line, with PyTorch's exception class (its functions have no float kernel), and a
+    list or tuple, as PyTorch refuses ``t & [1, 2]``."""
+    for sequence in (value for value in values if isinstance(value, (list, tuple))):
+        raise sequence_error(sequence)
     for value in values:
         dtype = value.array.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
         if dtype.kind not in "biu":

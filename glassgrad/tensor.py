@@ -810,6 +810,8 @@ class Tensor:
                 _check_bool_operand(op, self.array.dtype, value)
         else:
             value = other
+            if isinstance(value, (list, tuple)):  # x += [1, 2]: NumPy would broadcast it
+                raise sequence_error(value)
             if op.refuses_bool:  # x -= True
                 _check_bool_operand(op, self.array.dtype, value)
         change = _change_in_place
@@ -943,7 +945,14 @@ class Tensor:
         return _binary(ops.SUB, lift(other, self), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(ops.MUL, self, other)
+        """``self * other``; a list or tuple is left to Python (:func:`sequence_error`), which repeats it
+        ``int(self)`` times, as PyTorch leaves it."""
+        try:  # free unless raised: not a cost on this hot path
+            return _binary(ops.MUL, self, other)
+        except TypeError:
+            if type(other) in _REPEATED:
+                return NotImplemented
+            raise
 
     def __rmul__(self, other: Any) -> Tensor:
         """``other * self``; a list, tuple or string is left to Python, which repeats it ``int(self)`` times
@@ -998,7 +1007,9 @@ class Tensor:
         _check_bool_operand(ops.SUB, self.array.dtype, other)
         return _binary(ops.SUB, self, _scaled("sub", self, other, alpha))
 
-    mul = __mul__
+    def mul(self, other: Any) -> Tensor:
+        return _binary(ops.MUL, self, other)
+
     pow = __pow__
     neg = __neg__
     matmul = __matmul__
@@ -1037,9 +1048,9 @@ class Tensor:
 
     def _equality(self, ufunc: np.ufunc, other: Any) -> Any:
         """``==`` or ``!=`` (``ufunc``) as :meth:`_compare`; for an object that is no number, no tensor and no array of
-        numbers (None, a string, a module, a dict) NotImplemented, so that Python compares identities: ``x == None``
-        is False and ``x != None`` True, as in PyTorch (``x in [module, x]`` and ``list.index`` compare a tensor
-        with anything)."""
+        numbers (None, a string, a module, a dict, a list or a tuple) NotImplemented, so that Python compares
+        identities: ``x == None`` and ``x == [1, 2]`` are False and ``x != None`` True, as in PyTorch (``x in [module,
+        x]`` and ``list.index`` compare a tensor with anything)."""
         if other is None or isinstance(other, (str, bytes)):
             return NotImplemented
         try:
@@ -1695,8 +1706,17 @@ def _bound(value: Any, array: np.ndarray) -> Any:
     return written_number(bound, array.dtype, "clamp")
 
 
-_COMPARED = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
+_COMPARED = (Tensor, numbers.Number, np.ndarray, np.generic)
 """What ``==`` compares entry by entry, refusing it when it holds no numbers (:meth:`Tensor.__eq__`)."""
+
+def sequence_error(value: list | tuple) -> TypeError:
+    """PyTorch's refusal of a Python list or tuple where a tensor's operand goes: its operators leave it to Python
+    (``t == [1, 2]`` is False and ``t != [1, 2]`` True, identities compared; ``t + [1, 2]`` and ``t < (1, 2)`` raise
+    TypeError; ``n * [0]`` with a one-number integer ``n`` repeats the list), its functions refuse it
+    (``t.add([1, 2])``)."""
+    return TypeError(f"a tensor cannot be combined with a {type(value).__name__}, as in PyTorch; make it a tensor "
+                     "first: gg.tensor(values)")
+
 
 _REPEATED = frozenset((list, tuple, str, bytes))
 """The types Python repeats with ``*`` by an integer (``[0] * n``): ``Tensor.__rmul__`` leaves them to it."""
@@ -1716,7 +1736,8 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
     Otherwise an int stays an exact int64 0-d tensor, which :func:`promote` casts for ``+``; ``exact``: the op's
     result is a float (a true division), which takes the int as it is (0-d uint8 / 256 divides by 256). A tuple or
     list holding tensors is refused, as PyTorch refuses it: it is most often ``x.max(dim)``'s (values, indices)
-    where ``.values`` was meant, which NumPy would otherwise stack into a tensor with a dim too many.
+    where ``.values`` was meant, which NumPy would otherwise stack into a tensor with a dim too many. Any other tuple
+    or list is refused too (:func:`sequence_error`), as PyTorch refuses ``t + [1, 2]`` and ``t.add([1, 2])``.
 
     A number becomes a read-only constant leaf, made once per number and dtype and then shared
     (``p - lr * p.grad`` every step makes no new tensor for ``lr``). Zero is made afresh each
@@ -1749,10 +1770,12 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
         return lifted
     if isinstance(value, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch (np.int64(3)
         return lift(value.item(), like, exact)  # does not raise an int16 tensor to int64, nor np.float32 an int one)
-    if isinstance(value, (tuple, list)) and any(isinstance(item, Tensor) for item in value):
-        raise TypeError(f"a tensor cannot be combined with a {type(value).__name__} of tensors; x.max(dim), "
-                        "x.min(dim), x.sort() and x.topk(k) give (values, indices): take .values, as in "
-                        "x.max(1, keepdim=True).values")
+    if isinstance(value, (tuple, list)):
+        if any(isinstance(item, Tensor) for item in value):
+            raise TypeError(f"a tensor cannot be combined with a {type(value).__name__} of tensors; x.max(dim), "
+                            "x.min(dim), x.sort() and x.topk(k) give (values, indices): take .values, as in "
+                            "x.max(1, keepdim=True).values")
+        raise sequence_error(value)
     if type(value) is np.ndarray:  # x * mask: one kernel of a compiled step, which copies the array as it is then
         return Tensor._wrap(recorded_call(as_array, value, None))
     return Tensor._wrap(as_array(value, None))
