@@ -353,7 +353,9 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     ``index_fill``, ``scatter``, a ``clamp`` bound) as PyTorch converts it: a float in the dtype's range is cut to
     an int, and into an unsigned dtype an int down to −max wraps around (−1 into uint8 is 255); anything else
     (NaN, ±inf, a number out of range) is refused in one line (NumPy raised OverflowError or wrapped -2.7 to 254).
-    A bool, a number written into a float or bool tensor, or a tensor is returned as it is. What is no number
+    Into a float dtype a finite number beyond its largest is refused too (1e40 into float32, 70000 into float16: NumPy
+    gave inf), but in ``x[i] = v`` of float16, which PyTorch rounds (to inf past 65520).
+    A bool, another number written into a float or bool tensor, or a tensor is returned as it is. What is no number
     (None, a string, a dict; a list but in ``x[i] = [...]``) is refused in one line, a TypeError as PyTorch's (NumPy
     filled NaN for None, wrote a list's entries across a masked_fill, or failed deep inside on a string)."""
     if isinstance(value, np.generic):  # a NumPy number is the Python number it holds, as in PyTorch
@@ -361,15 +363,18 @@ def written_number(value: Any, dtype: np.dtype, name: str) -> Any:
     if value is None or isinstance(value, (str, bytes, dict, set)) or (
             isinstance(value, (list, tuple)) and name != "item assignment"):
         raise TypeError(f"{name}: the value must be a number (or a 0-d tensor), not {type(value).__name__}")
-    if type(value) not in (int, float) or dtype.kind not in "iu":
+    if type(value) not in (int, float) or dtype.kind not in "iuf":
         return value
-    limits = np.iinfo(dtype)
+    if dtype.kind == "f" and (not math.isfinite(value) or dtype == np.float16 and name == "item assignment"):
+        return value  # ±inf and NaN are floats; PyTorch's x[i] = v into float16 rounds past 65504 to inf
+    lowest, highest = dtype_range(dtype)
     wraps = dtype.kind == "u" and type(value) is int
-    lowest = -int(limits.max) if wraps else int(limits.min)
-    if not lowest <= value <= limits.max:
+    lowest = -highest if wraps else lowest
+    if not lowest <= value <= highest:
         raise RuntimeError(f"{name}: {value} cannot be written to a {dtype} tensor without overflow (it takes "
-                           f"{lowest} to {limits.max}); convert the tensor to a wider dtype first, e.g. .long()")
-    return value % (int(limits.max) + 1) if wraps else value
+                           f"{lowest} to {highest}); convert the tensor to a wider dtype first, e.g. "
+                           f"{'.double()' if dtype.kind == 'f' else '.long()'}")
+    return value % (highest + 1) if wraps else value
 
 
 @functools.cache  # NumPy's finfo costs microseconds at each call; a random fill reads it twice

@@ -36,6 +36,7 @@ from .arguments import (
     shape_arg,
     shape_text,
     unsupported_array,
+    written_number,
 )
 from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
@@ -226,11 +227,15 @@ def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def _filled(size: tuple, value: Any, dtype: Any, requires_grad: bool, name: str, device: Any = None,
-            keyword: Any = None) -> Tensor:
+            keyword: Any = None, given: bool = False) -> Tensor:
+    """A new tensor of ``value``; a ``given`` value (the learner's, as in ``full``) is refused in a float dtype it
+    overflows (1e40 in float32), as PyTorch refuses it (:func:`written_number`)."""
     check_device(device)
     dtype = resolve_dtype(dtype) or get_default_dtype()
     if dtype.kind in "iu":  # PyTorch's conversion of the number: refused if it does not fit (−1 wraps to 255 in uint8)
         value = fitting_integers(np.asarray(value), dtype, name)
+    elif given and dtype.kind == "f":
+        value = written_number(value, dtype, name)
     # a kernel of a compiled step: a new array at each replay, which the step may write into (outputs[t] = h)
     return _leaf(recorded_call(np.full, _sized(size, name, keyword), value, dtype), requires_grad)
 
@@ -264,7 +269,7 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
     if dtype is None:  # as PyTorch: a bool gives bool, a whole number (a NumPy int32 too) int64, others the default
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             int64 if isinstance(fill_value, numbers.Integral) else None)
-    return _filled((size,), fill_value, dtype, requires_grad, "full", device)
+    return _filled((size,), fill_value, dtype, requires_grad, "full", device, given=True)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -291,7 +296,7 @@ def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any =
     """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
     check_memory_format(memory_format, "full_like", tensor_argument(input, "full_like", "input", 1).ndim)
     fill_value = _fill_number(fill_value, "full_like")
-    return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device)
+    return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device, given=True)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

@@ -907,9 +907,11 @@ class Tensor:
         if self._inference:
             refuse_inference(name)
         value = written_number(value, self.array.dtype, name)
-        if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype and not (
-                value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
-            raise written_dtype_error(name, value.array.dtype, self.array.dtype)
+        if advanced and isinstance(value, Tensor) and value.array.dtype != self.array.dtype:
+            if not (value.array.size == 1 and _mask_alone(index)):  # PyTorch's index put; a mask and one value fill
+                raise written_dtype_error(name, value.array.dtype, self.array.dtype)
+            if not value._requires_grad:  # the fill reads the one value as a number, checked as one (300. into uint8)
+                value = written_number(value.item(), self.array.dtype, f"{name} through a mask")
         grad_enabled, tape = STATE.switches
         if grad_enabled and self._no_grad_view:
             refuse_no_grad_view(self, name)

@@ -397,7 +397,7 @@ def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device
     """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
     if isinstance(fill_value, Tensor):  # its number (.item(), which a compiled step is told of: a replay kept it)
         fill_value = fill_value.item()
-    return _filled((size,), fill_value, dtype or self.dtype, requires_grad, "new_full", device)
+    return _filled((size,), fill_value, dtype or self.dtype, requires_grad, "new_full", device, given=True)
 
 
 @method
