@@ -29,6 +29,12 @@ import numpy as np
 from .ops import Op, narrowed, register, widened
 
 
+_CLOSE = 2.0 ** -14
+"""(2¹⁶ ε)² of float32: a slice whose σ² + ε is below it times μ² has its float32 mean corrected once, by the mean
+of x − μ (a constant slice's x − μ becomes exactly 0 and its output β, as PyTorch's Welford mean gives; the rounded
+μ gave x̂ up to ±1 at ε = 1e-12). float64's rounding is 2⁻²⁹ of float32's: not corrected, no cost."""
+
+
 def _layer_norm(x, weight, bias, dims, eps, needs):
     """``γ·(x − μ)/σ + β`` over the last ``dims`` dims (γ, β skipped when None); ``needs``: which of x, γ, β
     need a gradient."""
@@ -38,8 +44,13 @@ def _layer_norm(x, weight, bias, dims, eps, needs):
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty slice: nothing to normalise
         # row-major whatever x's order, as PyTorch's result (NumPy would keep a transposed x's order, γ's product
         # too, and out.view(…) then failed where PyTorch's works); a row-major x costs nothing more
-        centred = np.subtract(wide, np.add.reduce(wide, axis=axes, keepdims=True) / count, order="C")
-        std = np.sqrt((centred * centred).sum(axis=axes, keepdims=True) / count + eps)
+        mean = np.add.reduce(wide, axis=axes, keepdims=True) / count
+        centred = np.subtract(wide, mean, order="C")
+        spread = (centred * centred).sum(axis=axes, keepdims=True) / count + eps
+        if wide.dtype == np.float32 and spread.size and spread.min() < _CLOSE * np.abs(mean).max() ** 2:
+            centred -= np.add.reduce(centred, axis=axes, keepdims=True) / count  # μ's rounding: corrected
+            spread = (centred * centred).sum(axis=axes, keepdims=True) / count + eps
+        std = np.sqrt(spread)
     normed = centred / std
     out = normed if weight is None else normed * weight
     if bias is not None:

@@ -141,3 +141,31 @@ def test_one_value_of_another_dtype_through_a_mask_as_pytorch(torch, dtype):
                 return lambda: (t.__setitem__(lib.tensor([True, False, True, False]), value), t)[1]
 
             assert _outcome(make(gg)) == _outcome(make(torch)), (number, value_dtype, shape)
+
+
+# --- layer norm of a constant slice in float32 ----------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(value=st.floats(-1e4, 1e4, allow_subnormal=False, width=32), width=st.integers(2, 1000),
+       eps=st.sampled_from([1e-5, 1e-12, 1e-3]), kind=st.sampled_from(["layer_norm", "LayerNorm", "group_norm"]))
+def test_constant_float32_slice_normalizes_to_zero_as_pytorch(torch, value, width, eps, kind):
+    """PyTorch's Welford mean of equal entries is the entry itself: x − μ = 0 and the output is β (0 here); glassgrad's
+    float32 mean rounded and gave up to ±1 at ε = 1e-12. The gradient is then (g − mean g)/√ε, worked out in float64."""
+    upstream = np.random.default_rng(width).standard_normal((2, width)).astype(np.float32)
+
+    def run(lib):
+        x = lib.full((2, width), value, dtype=lib.float32, requires_grad=True)
+        if kind == "layer_norm":
+            y = lib.nn.functional.layer_norm(x, (width,), eps=eps)
+        elif kind == "LayerNorm":
+            y = lib.nn.LayerNorm(width, eps=eps)(x)
+        else:
+            y = lib.nn.functional.group_norm(x.reshape(2, 1, width), 1, eps=eps).reshape(2, width)
+        y.backward(lib.tensor(upstream))
+        return y.detach().numpy().astype(np.float64), x.grad.numpy().astype(np.float64)
+
+    (theirs, _), (ours, ours_grad) = run(torch), run(gg)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    up = upstream.astype(np.float64)
+    expected = (up - up.mean(1, keepdims=True)) / np.sqrt(np.float64(np.float32(eps)))
+    np.testing.assert_allclose(ours_grad, expected, rtol=2e-5, atol=2e-5 * np.abs(expected).max())
