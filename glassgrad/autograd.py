@@ -69,6 +69,7 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.switches: tuple[bool, Any] = (True, None)
         self.inference = False  # inside inference_mode() (read by is_inference_mode_enabled only)
+        self.inference_grad = False  # the grad mode set inside inference_mode(), where nothing records whatever it is
         self.transform: str | None = None  # the torch.func transform running the user's function (running_transform)
 
 
@@ -281,6 +282,30 @@ BACKWARD_PASS = typed_array("q", [0])
 nodes share one gradient buffer (:mod:`glassgrad.ops_pieces`) tells a pass from an earlier one broken off."""
 
 
+def switch_grad_mode(mode: bool) -> Any:
+    """Set this thread's grad mode to ``mode``; give the mode before, for :func:`restore_grad_mode`. Inside
+    ``inference_mode()`` nothing records whatever the grad mode (PyTorch's inference mode wins over
+    ``enable_grad``: its results have no ``grad_fn``); the mode is kept apart there, for :func:`is_grad_enabled`
+    (and the mode before is a pair: recording, and that mode)."""
+    state = STATE
+    recording, tape = state.switches
+    if state.inference:
+        before = (recording, state.inference_grad)
+        state.inference_grad, mode = mode, False
+    else:
+        before = recording
+    state.switches = (mode, tape)
+    return before
+
+
+def restore_grad_mode(before: Any) -> None:
+    """Back to the grad mode ``before`` (:func:`switch_grad_mode`'s, in the same inference mode)."""
+    state = STATE
+    if state.inference:
+        before, state.inference_grad = before
+    state.switches = (before, state.switches[1])
+
+
 class GradMode:
     """A switch of gradient recording: on or off inside a ``with`` block (or a decorated function)."""
 
@@ -288,17 +313,13 @@ class GradMode:
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self.previous: list[bool] = []
+        self.previous: list[Any] = []
 
     def __enter__(self) -> None:
-        state = STATE
-        previous, tape = state.switches
-        self.previous.append(previous)
-        state.switches = (self.mode, tape)
+        self.previous.append(switch_grad_mode(self.mode))
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        state = STATE
-        state.switches = (self.previous.pop(), state.switches[1])
+        restore_grad_mode(self.previous.pop())
 
     def fresh(self) -> GradMode:
         """A new switch of this mode: one per call of a decorated function (safe for recursion and threads)."""
@@ -347,10 +368,7 @@ class set_grad_enabled(GradMode):
 
     def __init__(self, mode: bool) -> None:
         super().__init__(mode)
-        state = STATE
-        self.before: bool | None
-        self.before, tape = state.switches
-        state.switches = (self.mode, tape)
+        self.before: Any = switch_grad_mode(self.mode)
 
     def __enter__(self) -> None:
         super().__enter__()
@@ -359,7 +377,8 @@ class set_grad_enabled(GradMode):
 
     def __call__(self, function: Callable) -> Callable:
         if self.before is not None:  # as a decorator it switches only while the function runs
-            STATE.switches, self.before = (self.before, STATE.switches[1]), None
+            restore_grad_mode(self.before)
+            self.before = None
         return super().__call__(function)
 
 
@@ -393,15 +412,15 @@ class inference_mode(GradMode):
 
     def __enter__(self) -> None:
         self.mode = not self.inference
-        super().__enter__()
         self.was_inference.append(STATE.inference)
-        STATE.inference = self.inference
+        STATE.inference = self.inference  # first: the grad mode is switched for the mode entered
+        super().__enter__()
         if self.inference and not INFERENCE_USED:
             INFERENCE_USED.append(True)
 
     def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        super().__exit__(exc_type, exc, traceback)  # first: in the mode entered, as the switch was made
         STATE.inference = self.was_inference.pop()
-        super().__exit__(exc_type, exc, traceback)
 
     def fresh(self) -> inference_mode:
         return inference_mode(self.inference)
@@ -663,8 +682,10 @@ def reroute(node) -> tuple:
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record a graph for ``backward``."""
-    return STATE.switches[0]
+    """Whether grad mode is on: ops record a graph for ``backward``, but inside ``inference_mode()``, where
+    ``enable_grad`` turns the mode on and nothing records, as in PyTorch."""
+    state = STATE
+    return state.inference_grad if state.inference else state.switches[0]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:

@@ -28,7 +28,6 @@ import numpy as np
 
 from .ops import Op, narrowed, register, widened
 
-
 _CLOSE = 2.0 ** -14
 """(2¹⁶ ε)² of float32: a slice whose σ² + ε is below it times μ² has its float32 mean corrected once, by the mean
 of x − μ (a constant slice's x − μ becomes exactly 0 and its output β, as PyTorch's Welford mean gives; the rounded

@@ -169,3 +169,72 @@ def test_constant_float32_slice_normalizes_to_zero_as_pytorch(torch, value, widt
     up = upstream.astype(np.float64)
     expected = (up - up.mean(1, keepdims=True)) / np.sqrt(np.float64(np.float32(eps)))
     np.testing.assert_allclose(ours_grad, expected, rtol=2e-5, atol=2e-5 * np.abs(expected).max())
+
+
+# --- grad mode inside inference_mode --------------------------------------------------------------------------------
+
+def _grad_modes(lib):
+    """What each step of nested switches tells and records: (step, is_grad_enabled, is_inference_mode_enabled,
+    (x * 2).requires_grad, has grad_fn, is_inference)."""
+    seen = []
+    x = lib.ones(2, requires_grad=True)
+
+    def note(step):
+        y = x * 2
+        seen.append((step, lib.is_grad_enabled(), lib.is_inference_mode_enabled(), y.requires_grad,
+                     y.grad_fn is not None, y.is_inference()))
+
+    @lib.enable_grad()
+    def enabled(step):
+        note(step)
+
+    @lib.enable_grad
+    def enabled_bare(step):
+        note(step)
+
+    @lib.inference_mode()
+    def inferring(step):
+        with lib.enable_grad():
+            note(step)
+
+    with lib.inference_mode():
+        note("inference")
+        with lib.enable_grad():
+            note("enable_grad in inference")
+            with lib.no_grad():
+                note("no_grad in that")
+            with lib.inference_mode(False):
+                note("inference_mode(False) in that")
+        with lib.set_grad_enabled(True):
+            note("set_grad_enabled(True) in inference")
+        enabled("@enable_grad() in inference")
+        enabled_bare("@enable_grad in inference")
+        lib.set_grad_enabled(True)
+        note("set_grad_enabled(True) called in inference")
+        with lib.set_grad_enabled(False):
+            note("set_grad_enabled(False) block in that")
+        note("after that block")
+    note("after inference")
+    inferring("@inference_mode() with enable_grad inside")
+    with lib.no_grad():
+        with lib.inference_mode():
+            with lib.enable_grad():
+                note("enable_grad in inference in no_grad")
+        note("back in no_grad")
+    with lib.enable_grad():
+        with lib.no_grad():
+            note("no_grad in enable_grad")
+    lib.set_grad_enabled(True)
+    return seen
+
+
+def test_inference_mode_wins_over_enable_grad_as_pytorch(torch):
+    """PyTorch: inside inference_mode, enable_grad turns grad mode on (is_grad_enabled() is True) but nothing
+    records: the results are inference tensors without grad_fn. glassgrad recorded a graph there."""
+    assert _grad_modes(gg) == _grad_modes(torch)
+    for lib in (gg, torch):
+        x = lib.ones(2, requires_grad=True)
+        with lib.inference_mode(), lib.enable_grad():
+            y = (x * 2).sum()
+        with pytest.raises(RuntimeError):
+            y.backward()
