@@ -90,7 +90,7 @@ from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtyp
 from .grad_fn import Node
 from .graph import FORWARD_MODE, as_view, check_in_place, rebase, record, records_tangent
 from .handles import RemovableHandle
-from .memory_formats import check_memory_format
+from .memory_formats import check_memory_format, contiguous_format, dims_inner_first, preserve_format, relaid
 from .number_first import number_first
 from .printing import array_text, edges_hidden, with_settings
 from .settings import warn_at_learners_line, warn_once
@@ -713,10 +713,15 @@ class Tensor:
     def contiguous(self, memory_format: Any = None) -> Tensor:
         """This tensor if its entries already sit in row-major order (:meth:`is_contiguous`), else a row-major copy
         that stays in the graph (gradient flows back unchanged), as in PyTorch: an in-place change of the copy
-        leaves the original alone."""
+        leaves the original alone. ``memory_format=torch.channels_last`` (``_3d``): in that order instead."""
         check_memory_format(memory_format, "contiguous", self.ndim)
-        if self.is_contiguous():
+        if self.is_contiguous(memory_format):
             return self
+        if memory_format is preserve_format:  # a copy in the order it has: PyTorch's RuntimeError
+            raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator (as in "
+                               "PyTorch); pass torch.contiguous_format or torch.channels_last")
+        if memory_format is not None and memory_format is not contiguous_format:  # a channels-last order
+            return relaid(self, dims_inner_first(memory_format, self.ndim))
         return apply(ops.CONTIGUOUS, (self,), self.array)
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import linalg, ops, ops_index, ops_math, ops_special, sampling
+from . import linalg, memory_formats, ops, ops_index, ops_math, ops_special, sampling
 from .arguments import (
     broadcast_error,
     broadcastable,
@@ -348,14 +348,14 @@ def stride(self: Tensor, dim: int | None = None) -> Any:
 
 @method
 def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
-    """Whether the entries sit in memory in row-major order with no gaps (False for a transposed or sliced view).
-    glassgrad's ``view`` works on any layout; ``contiguous()`` copies a tensor for which this is False."""
-    strides, expected = _strides(self), 1
-    for size, step in zip(reversed(self.array.shape), reversed(strides)):
-        if size != 1 and step != expected:
-            return False
-        expected *= max(size, 1)  # as the strides of a tensor with no entries count a size of 0
-    return True
+    """Whether the entries sit in memory in row-major order with no gaps (False for a transposed or sliced view),
+    or in ``memory_format``'s order (``torch.channels_last``: N, H, W, C; False for a tensor of another rank), as
+    PyTorch reads the strides. ``contiguous()`` copies a tensor for which this is False."""
+    if memory_format is not None and not isinstance(memory_format, memory_formats.memory_format):
+        raise TypeError(f"is_contiguous(): argument 'memory_format' must be torch.memory_format, not "
+                        f"{type(memory_format).__name__}")
+    return memory_formats.dense_in_order(self.array.shape, _strides(self),
+                                         memory_formats.dims_inner_first(memory_format, self.ndim))
 
 
 add("nbytes", property(lambda self: self.array.nbytes, doc="Bytes the entries take: ``numel() · itemsize``."))

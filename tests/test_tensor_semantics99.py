@@ -238,3 +238,63 @@ def test_inference_mode_wins_over_enable_grad_as_pytorch(torch):
             y = (x * 2).sum()
         with pytest.raises(RuntimeError):
             y.backward()
+
+
+# --- memory formats -------------------------------------------------------------------------------------------------
+
+FORMATS = ["channels_last", "channels_last_3d", "contiguous_format", "preserve_format"]
+
+
+def _layout(lib, shape, permutation, fmt_in, fmt_asked):
+    """is_contiguous in each format of a (permuted) tensor, and of it made contiguous in ``fmt_in``: strides too."""
+    t = lib.arange(float(np.prod(shape))).reshape(shape).permute(*permutation)
+    made = _outcome(lambda: t.contiguous(memory_format=getattr(lib, fmt_in)))
+    seen = [t.is_contiguous(memory_format=getattr(lib, name)) for name in FORMATS] + [t.is_contiguous()]
+    if made[0] == "value":
+        u = t.contiguous(memory_format=getattr(lib, fmt_in))
+        seen += [u.stride(), u.tolist(), u.is_contiguous(), u.is_contiguous(memory_format=getattr(lib, fmt_asked))]
+    return seen, made[0] if made[0] == "value" else made
+
+
+@settings(max_examples=80, deadline=None)
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=5), seed=st.integers(0, 2**16),
+       fmt_in=st.sampled_from(FORMATS), fmt_asked=st.sampled_from(FORMATS))
+def test_memory_format_contiguity_and_strides_as_pytorch(torch, shape, seed, fmt_in, fmt_asked):
+    """is_contiguous(memory_format=torch.channels_last) was True for every tensor; contiguous(memory_format=...)
+    kept row-major strides; contiguous(memory_format=torch.preserve_format) of a strided tensor copied where PyTorch
+    raises RuntimeError. A channels-last format of another rank is refused by contiguous (RuntimeError) and False
+    for is_contiguous, as in PyTorch."""
+    permutation = tuple(np.random.default_rng(seed).permutation(len(shape)).tolist())
+    assert _layout(gg, tuple(shape), permutation, fmt_in, fmt_asked) == _layout(torch, tuple(shape), permutation,
+                                                                                 fmt_in, fmt_asked)
+
+
+def test_channels_last_copy_passes_the_gradient_and_refuses_a_string(torch):
+    for lib in (gg, torch):
+        x = lib.arange(120.0).reshape(2, 3, 4, 5).requires_grad_()
+        y = x.contiguous(memory_format=lib.channels_last)
+        assert y.stride() == (60, 1, 15, 3) and y.is_contiguous(memory_format=lib.channels_last)
+        (y * lib.arange(120.0).reshape(2, 3, 4, 5)).sum().backward()
+        assert x.grad.tolist() == lib.arange(120.0).reshape(2, 3, 4, 5).tolist()
+        with pytest.raises(TypeError):
+            x.is_contiguous(memory_format="channels_last")
+
+
+# --- dtype limits (already as PyTorch's: pinned) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["float16", "float32", "float64", "bfloat16", "uint8", "int8", "int16", "int32",
+                                  "int64", "bool"])
+def test_finfo_and_iinfo_fields_as_pytorch(torch, name):
+    def fields(lib):
+        seen = {}
+        for kind, names in (("finfo", ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution")),
+                            ("iinfo", ("bits", "max", "min"))):
+            try:
+                info = getattr(lib, kind)(getattr(lib, name))
+            except Exception as error:  # noqa: BLE001 - the class is what is compared
+                seen[kind] = type(error).__name__
+                continue
+            seen[kind] = [repr(float(getattr(info, field))) for field in names]
+        return seen
+
+    assert fields(gg) == fields(torch)
