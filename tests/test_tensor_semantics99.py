@@ -298,3 +298,20 @@ def test_finfo_and_iinfo_fields_as_pytorch(torch, name):
         return seen
 
     assert fields(gg) == fields(torch)
+
+
+# --- logsumexp at infinities (already as PyTorch's: pinned) ---------------------------------------------------------
+
+@pytest.mark.parametrize("rows", [[[-np.inf, -np.inf, -np.inf], [0.0, 1.0, 2.0]], [[-np.inf, np.inf, 1.0]],
+                                  [[np.inf, np.inf]], [[np.nan, 1.0]], [[np.nan, -np.inf]], [[-np.inf]],
+                                  [[-np.inf, -np.inf], [-np.inf, 0.0]]])
+@pytest.mark.parametrize("dim", [0, 1, (0, 1)])
+def test_logsumexp_at_infinities_as_pytorch(torch, rows, dim):
+    def run(lib):
+        x = lib.tensor(rows, dtype=lib.float64, requires_grad=True)
+        y = lib.logsumexp(x, dim)
+        y.backward(lib.ones_like(y))
+        return y.detach().numpy(), x.grad.numpy()
+
+    for ours, theirs in zip(run(gg), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
