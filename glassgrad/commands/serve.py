@@ -60,10 +60,14 @@ def serve(
     if not no_code:  # the page keeps the token and takes it out of the address bar
         url += f"?token={app.state.code_token}"
     print(f"glassgrad playground: {url}  (Ctrl+C to stop)", flush=True)
-    print("The Code view is off (--no-code)." if no_code else "The Code view runs Python code typed in that page on "
-          "this computer, with your rights; only that URL (with its token) can. Turn it off with --no-code.",
-          flush=True)
-    _run(app, listener, url, open_browser=not no_browser)
+    print("The Code view is off (--no-code)." if no_code else "The Code view runs Python code on this computer, with "
+          "your rights (--no-code\nturns it off); only the page at that URL, with its token, can send it code.",
+          flush=True)  # two lines of at most 80 columns
+    try:
+        _run(app, listener, url, open_browser=not no_browser)
+    except KeyboardInterrupt:  # Ctrl+C is how the playground stops (the line above says so), not a failure:
+        # uvicorn shuts down, then raises the signal again
+        print("\nglassgrad playground stopped", flush=True)  # after the ^C the terminal echoed
 
 
 def _listen(host: str, port: int) -> socket.socket:
