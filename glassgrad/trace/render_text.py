@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import numpy as np
@@ -157,10 +158,20 @@ def renderables(document: dict, ops: bool = False, width: int | None = None) -> 
     return parts
 
 
-def render_text(document: dict, width: int = 120, ops: bool = False) -> str:
-    """``document`` as plain text (no colour codes), as the terminal shows it at ``width`` columns."""
+FILE_WIDTH = 120
+"""The columns of a text trace made where there is no terminal to fit (a pipe, a file, a notebook)."""
+
+
+def render_text(document: dict, width: int | None = None, ops: bool = False) -> str:
+    """``document`` as plain text (no colour codes), as the terminal shows it at ``width`` columns.
+
+    ``width`` None: the terminal's own width (``COLUMNS`` if set), so that ``print(tape.render("text"))`` fits
+    the window it is printed in; :data:`FILE_WIDTH` where there is no terminal.
+    """
     from rich.console import Console
 
+    if width is None:
+        width = shutil.get_terminal_size((FILE_WIDTH, 24)).columns
     console = Console(width=width, record=True, file=_Discard(), color_system=None, force_terminal=False)
     for part in renderables(document, ops=ops, width=width):
         console.print(part)
