@@ -14,6 +14,7 @@ import typer
 
 from . import CommandError
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
+from .training_record import load_model_file
 
 
 def export_torch(
@@ -27,7 +28,7 @@ def export_torch(
     from glassgrad.torch_export import torch_source
 
     refuse_overwriting_an_input(weights, "--weights", {"the model file": model_path})
-    saved = gg.load(model_path)
+    saved = load_model_file(model_path)
     if not isinstance(saved, dict) or not isinstance(saved.get("architecture"), dict) \
             or not isinstance(saved.get("model"), dict):
         raise CommandError(f"{model_path} holds no architecture next to its weights: save it with `glassgrad train "

@@ -32,7 +32,7 @@ from .train_checks import (
     parse_layers,
 )
 from .training_record import LOSSES as RECORDED_LOSSES
-from .training_record import read_training_record
+from .training_record import load_model_file, read_training_record
 
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "adamw": 0.003, "rmsprop": 0.001,
               "adagrad": 0.05}
@@ -183,8 +183,8 @@ def train(
     model = gg.nn.mlp(sizes, activation=activation, seed=seed)
     loss_fn = _loss_module(loss)
     opt = _optimizer(optimizer, model.parameters(), lr)
-    print(f"training {' → '.join(map(str, sizes))} ({activation}, {loss}, {optimizer} lr={lr:g}, "
-          f"batch {batch_size}) on {data}: {len(train_set)} train / {len(val_set)} validation samples")
+    print(f"training {' → '.join(map(str, sizes))} ({activation}, {loss}, {optimizer} lr={lr:g}, batch {batch_size})\n"
+          f"on {data}: {len(train_set)} train / {len(val_set)} validation samples")  # two lines: 80 columns each
     interactive = sys.stdout.isatty()  # a progress bar in a terminal, one line per epoch otherwise
     history = gg.fit(
         model, loss_fn, opt, DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed), epochs=epochs,
@@ -277,7 +277,7 @@ def _load_model(path: Path):
 
     import glassgrad as gg
 
-    saved = gg.load(path)
+    saved = load_model_file(path)
     if not isinstance(saved, dict) or "architecture" not in saved or "model" not in saved:
         raise CommandError(f"{path} holds weights but no architecture: save it with `glassgrad train --save`")
     if not isinstance(saved["model"], dict):

@@ -12,6 +12,8 @@ import math
 from pathlib import Path
 from typing import Any, Callable
 
+from . import CommandError
+
 LOSSES = ("cross-entropy", "bce", "mse")
 """The losses ``train`` records (``--loss auto`` is recorded as the one it chose)."""
 
@@ -44,14 +46,28 @@ ENTRIES: dict[str, tuple[Callable[[Any], bool], str]] = {
 """Each entry the commands read: a test of its value (``None`` or absent always passes) and what it should be."""
 
 
+def load_model_file(path: Path) -> Any:
+    """What ``gg.load`` reads from the model file of ``evaluate``, ``predict`` or ``export-torch``.
+
+    A file that is not there is refused in one line that also says how to make one, since a learner trying
+    ``glassgrad evaluate model.safetensors`` first has none.
+    """
+    import glassgrad as gg  # NumPy and the engine load only when a command runs (see commands/__init__.py)
+
+    try:
+        return gg.load(path)
+    except FileNotFoundError as error:
+        if Path(path).exists():  # a folder: the message already says so
+            raise
+        raise CommandError(f"{error}; `glassgrad train --data digits --save {path}` makes one") from None
+
+
 def read_training_record(saved: dict, path: Path, n_outputs: int) -> dict:
     """The checked training record of the model file at ``path`` (``{}`` when it has none).
 
     ``n_outputs`` is the model's number of outputs: a class name is needed for each (two for ``bce``).
     Raises :class:`~glassgrad.commands.CommandError` naming the file and the damaged entry.
     """
-    from . import CommandError
-
     record = saved.get("training")
     if record is None:
         return {}
