@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from . import CommandError, comma_separated, switch
-from .output_files import output_folder, reporting_write_errors
+from .output_files import output_folder, reporting_write_errors, say_written
 
 OUTPUT = Path("glassgrad-output")
 EXPERIMENT_LENGTH = {"learning-rate": "steps", "optimizers": "epochs", "batch-size": "epochs", "zero-grad": "steps",
@@ -36,7 +36,7 @@ def _write(path: Path, data: str) -> None:
 
     with reporting_write_errors(path):
         write_atomically(path, data)
-    typer.echo(f"wrote {path}")
+    say_written([path])
 
 
 def _show(document: dict, format: str, out: Optional[Path], ops: bool = False) -> None:
@@ -173,7 +173,7 @@ def experiment(
     with reporting_write_errors(folder):
         files = result.save(folder)
         files.append(write_atomically(folder / f"{name}.html", render_html(result.document())))
-    typer.echo("wrote " + ", ".join(str(path) for path in files))
+    say_written(files)
 
 
 def tour(

@@ -12,7 +12,7 @@ import typer
 
 from . import CommandError, switch
 from .glassbox import OUTPUT
-from .output_files import output_folder, reporting_write_errors
+from .output_files import output_folder, reporting_write_errors, say_written
 
 
 def landscape(
@@ -44,7 +44,7 @@ def landscape(
                    f"{last['text']['loss']} after {last['step']} steps")  # each loss as the engine writes it
     with reporting_write_errors(folder):
         files = save(data, folder)
-    typer.echo("wrote " + ", ".join(str(path) for path in files))
+    say_written(files)
 
 
 def register(app: typer.Typer) -> None:

@@ -51,6 +51,12 @@ def refuse_overwriting_an_input(target: Path | None, option: str, inputs: dict[s
                                f"{what}; give {option} another file name")
 
 
+def say_written(files: list[Path]) -> None:
+    """One ``wrote PATH`` line per file, so that a terminal 80 columns wide shows each path whole."""
+    for path in files:
+        print(f"wrote {path}")
+
+
 def output_folder(folder: Path, option: str = "--out") -> Path:
     """``folder``, created if needed; a one-line error naming ``option`` if it is a file or cannot be written."""
     if folder.exists() and not folder.is_dir():
