@@ -4,8 +4,11 @@ Keep imports at the top of these modules light: load NumPy-heavy or plotting cod
 inside the command functions.
 """
 
+import shutil
+import sys
+import textwrap
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox", "learn", "landscape", "notebook", "export"]
 
@@ -40,3 +43,43 @@ class CommandFailed(Exception):
     The details (the reason, what to try) are printed to standard output first; this line on standard
     error is what a script or a log filtering errors sees.
     """
+
+
+class ProseOutput:
+    """A terminal for the prose of ``practice``, ``quiz`` and ``learn``: a line wider than the terminal is broken
+    between words, its continuation indented as the line (unbroken, the terminal would cut words in two).
+
+    A line with a run of spaces inside it is a layout (a matrix, the chapter map) and passes as written; so does
+    text not ended by a newline, a prompt, when it is flushed.
+    """
+
+    def __init__(self, stream: TextIO, width: int) -> None:
+        self.stream, self.width, self.pending = stream, width, ""
+
+    def write(self, text: str) -> int:
+        lines = (self.pending + text).split("\n")
+        self.pending = lines.pop()
+        for line in lines:
+            self.stream.write(self._fitted(line) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.write(self.pending)
+        self.pending = ""
+        self.stream.flush()
+
+    def _fitted(self, line: str) -> str:
+        body = line.lstrip(" ")
+        if len(line) <= self.width or "  " in body:
+            return line
+        indent = line[:len(line) - len(body)]
+        return textwrap.fill(body, self.width, initial_indent=indent, subsequent_indent=indent,
+                             break_long_words=False, break_on_hyphens=False)
+
+
+def prose_output() -> TextIO | ProseOutput:
+    """Standard output for a session's prose: :class:`ProseOutput` at the terminal's width in a terminal, else
+    ``sys.stdout`` itself (a pipe or a file keeps each paragraph on one line)."""
+    if not sys.stdout.isatty():
+        return sys.stdout
+    return ProseOutput(sys.stdout, shutil.get_terminal_size().columns)

@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from . import CommandError, switch
+from . import CommandError, prose_output, switch
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
 
@@ -71,7 +71,7 @@ def learn(
             typer.echo(f"Next: chapter {(start or starting_chapter(loaded, progress)).number}.")
             return
         try:
-            run_course(loaded, progress, sys.stdin, sys.stdout, start)
+            run_course(loaded, progress, sys.stdin, prose_output(), start)
         except KeyboardInterrupt:  # Ctrl-C while an example computes: every answer given is already stored
             typer.echo("\nStopped (Ctrl-C). Your progress is saved: 'glassgrad learn' continues at this chapter.")
 

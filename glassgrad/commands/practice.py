@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from ..trace.numbers import rounded_text
-from . import CommandError
+from . import CommandError, prose_output
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
 FORMATS = ("json", "md", "html")
@@ -41,7 +41,7 @@ def practice(
 
     seed = _seed(seed)
     problems = generate_set(kind, count, seed, size, difficulty)
-    run_session([ProblemExercise(p) for p in problems], sys.stdin, sys.stdout, title=f"Practice (seed {seed})")
+    run_session([ProblemExercise(p) for p in problems], sys.stdin, prose_output(), title=f"Practice (seed {seed})")
 
 
 def generate(
@@ -144,7 +144,7 @@ def quiz(
 
     seed = _seed(seed)
     questions = build_quiz(count, seed)
-    run_session([QuizExercise(q) for q in questions], sys.stdin, sys.stdout, title=f"Quiz (seed {seed})")
+    run_session([QuizExercise(q) for q in questions], sys.stdin, prose_output(), title=f"Quiz (seed {seed})")
 
 
 def _seed(seed: Optional[int]) -> int:
