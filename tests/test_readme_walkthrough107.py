@@ -134,3 +134,47 @@ def test_each_written_file_is_named_on_its_own_line(capsys, tmp_path, argv, name
     wrote = [line for line in capsys.readouterr().out.splitlines() if line.startswith("wrote ")]
     assert wrote == [f"wrote {folder / name}" for name in names]
     assert all((folder / name).is_file() for name in names)
+
+
+def _in_an_80_column_terminal(argv: list[str], answers: str) -> str:
+    """What ``glassgrad ARGV`` shows in a terminal 80 columns wide (a pseudo-terminal), given ``answers``."""
+    import fcntl  # POSIX only, as the pseudo-terminal
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    ran = subprocess.Popen([*CLI, *argv], stdin=subprocess.PIPE, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    ran.communicate(answers.encode(), timeout=120)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end is closed: everything was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert ran.returncode == 0, shown
+    return shown.decode().replace("\r\n", "\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX's")
+@pytest.mark.parametrize("argv", [["practice", "--seed", "457169", "--count", "2"],
+                                  ["quiz", "--seed", "1", "--count", "2"], ["learn"]])
+def test_practice_quiz_and_learn_break_prose_between_words_in_an_80_column_terminal(argv, tmp_path, monkeypatch):
+    """Their questions, solutions and chapter texts are paragraphs of up to 200 columns: a terminal cut words in
+    two. Layouts (the chapter map's rows, aligned by runs of spaces) are left as they are."""
+    monkeypatch.setenv("GLASSGRAD_DATA_DIR", str(tmp_path))
+    answers = "skip\nquit\n" if argv[0] != "learn" else "q\n"
+    shown = _in_an_80_column_terminal(argv, answers)
+    assert ("Score:" if argv[0] != "learn" else "Stopped.") in shown
+    wide = [line for line in shown.splitlines() if _columns(line) > 80]
+    assert all("  " in line.strip() and argv == ["learn"] for line in wide), wide
+    piped = subprocess.run([*CLI, *argv], input=answers, capture_output=True, text=True, timeout=120).stdout
+    assert max(map(_columns, piped.splitlines())) > 100  # a pipe keeps each paragraph on one line
+    assert shown.split() == piped.split()  # the same words, only the line breaks differ
