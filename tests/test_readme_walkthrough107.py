@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 
 from glassgrad.cli import main
+from glassgrad.lessons import lesson
+from glassgrad.trace.render_text import render_text
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 CLI = [sys.executable, "-c", "from glassgrad.cli import entry_point; entry_point()"]
@@ -178,3 +180,12 @@ def test_practice_quiz_and_learn_break_prose_between_words_in_an_80_column_termi
     piped = subprocess.run([*CLI, *argv], input=answers, capture_output=True, text=True, timeout=120).stdout
     assert max(map(_columns, piped.splitlines())) > 100  # a pipe keeps each paragraph on one line
     assert shown.split() == piped.split()  # the same words, only the line breaks differ
+
+
+def test_a_wrapped_paragraph_of_a_text_trace_keeps_its_indent():
+    """``glassgrad tour`` and ``glassgrad trace`` at 80 columns: a paragraph's second line began at column 0,
+    under the heading it belongs to ("Notes", "What this shows")."""
+    text = render_text(lesson("diagonal-flip"), width=80)
+    notes = text[text.rindex("\nNotes\n") + len("\nNotes\n"):].splitlines()
+    assert len(notes) >= 4 and notes[1].strip() == "full in JSON"  # the first note took two lines
+    assert all(line.startswith("  ") and not line.startswith("   ") for line in notes if line.strip())

@@ -138,17 +138,21 @@ def renderables(document: dict, ops: bool = False, width: int | None = None) -> 
     ``width`` (the console's columns): when given and wide enough, each matrix row stays on one
     line and the formulas wrap instead.
     """
+    from rich.padding import Padding
     from rich.rule import Rule
     from rich.text import Text
+
+    def indented(text: Text) -> Padding:  # a paragraph's wrapped lines keep its indent
+        return Padding(text, (0, 0, 0, 2), expand=False)
 
     parts: list[Any] = [Rule(f"[bold]{_escape(document.get('title', 'trace'))}")]
     for block in blocks(document, ops=ops):
         if isinstance(block, Paragraphs):
             parts.append(Text(block.title, style="bold"))
-            parts += [Text("  " + paragraph) for paragraph in block.paragraphs]
+            parts += [indented(Text(paragraph)) for paragraph in block.paragraphs]
         elif isinstance(block, Summary):
             parts.append(Text(block.title, style="bold"))
-            parts += [Text.from_markup(f"  {_escape(label)}: {_escape(value)}") for label, value in block.items]
+            parts += [indented(Text.from_markup(f"{_escape(label)}: {_escape(value)}")) for label, value in block.items]
         elif isinstance(block, Steps):
             parts.append(_steps_table(block, width))
         elif isinstance(block, Table):
