@@ -71,6 +71,7 @@ class _State(threading.local):
         self.inference = False  # inside inference_mode() (read by is_inference_mode_enabled only)
         self.inference_grad = False  # the grad mode set inside inference_mode(), where nothing records whatever it is
         self.transform: str | None = None  # the torch.func transform running the user's function (running_transform)
+        self.twice: str | None = None  # the outermost transform that differentiates its function's graph twice
 
 
 STATE = _State()
@@ -94,6 +95,26 @@ class running_transform:  # noqa: N801 (used as a with-statement, like no_grad)
 
     def __exit__(self, *exc: Any) -> None:
         STATE.transform = self.outer
+
+
+class differentiated_twice:  # noqa: N801 (used as a with-statement, like no_grad)
+    """``with differentiated_twice("jacfwd"):`` around the call of the user's function by a transform that then
+    differentiates its graph twice: forward mode's double-backward trick (``func.jvp``, ``jacfwd``, so ``hessian``;
+    ``autograd.functional.jvp``, ``hvp``, and the ``"forward-mode"`` strategy of ``jacobian``) or a second derivative
+    (``autograd.functional.hessian``, ``vhp``). A compiled function called there runs eagerly
+    (:class:`glassgrad.compiler.Compiled`): a replayed backward builds no graph to differentiate again, and
+    PyTorch's compiled functions give these transforms their numbers. ``STATE.twice`` names the outermost;
+    ``when=False``: nothing (a strategy that differentiates once)."""
+
+    def __init__(self, name: str, when: bool = True) -> None:
+        self.name = name if when else None
+
+    def __enter__(self) -> None:
+        self.outer = STATE.twice
+        STATE.twice = self.outer or self.name
+
+    def __exit__(self, *exc: Any) -> None:
+        STATE.twice = self.outer
 
 
 def refuse_backward_in_transform() -> None:

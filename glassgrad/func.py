@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 
-from .autograd import enable_grad, is_grad_enabled, running_transform, topological_order
+from .autograd import differentiated_twice, enable_grad, is_grad_enabled, running_transform, topological_order
 from .batching import RANDOMNESS, vmap
 from .creation import zeros_like
 from .custom_function import tangents_by_jvp
@@ -333,7 +333,7 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, has_aux: bool = Fals
         check_floating(tangent, "tangent", "jvp")
     tracked = is_grad_enabled() and any(tensor.requires_grad for tensor in (*flat_primals, *flat_tangents))
     leaves = _inputs(tuple(flat_primals), "jvp", tracked, forward=True)[1]
-    with enable_grad(), running_transform("jvp"):
+    with enable_grad(), running_transform("jvp"), differentiated_twice("jvp"):
         output, aux = _split(func(*unflatten(list(leaves), structure)), has_aux, "jvp")
         flat_outputs, out_structure = _outputs(output, "jvp")
     tracked = _recorded(flat_outputs, leaves, tracked)
@@ -412,7 +412,7 @@ def _jacobian(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callabl
     """``jacrev``/``jacfwd``'s function: per output, ``∂output/∂args[argnums]`` in the arguments' structure."""
     def transformed(*args: Any, **kwargs: Any) -> Any:
         inputs, leaves, groups, tracked = _leaves_for(args, argnums, name)
-        with enable_grad(), running_transform(name):
+        with enable_grad(), running_transform(name), differentiated_twice(name, name == "jacfwd"):
             output, aux = _split(func(*inputs, **kwargs), has_aux, name)
             flat_outputs, structure = _outputs(output, name)
         tracked = _recorded(flat_outputs, leaves, tracked)

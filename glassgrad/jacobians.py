@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import enable_grad
+from .autograd import differentiated_twice, enable_grad
 from .creation import ones_like, zeros_like
 from .custom_function import tangents_by_jvp
 from .functions import stack
@@ -65,7 +65,8 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(f(inputs), J·v)``: the Jacobian-vector product, by differentiating ``uᵀJ`` with respect to ``u``."""
     single_in, inputs = _inputs(inputs, "jvp", create_graph)
-    single_out, outputs = _outputs(func(*inputs), "jvp")
+    with differentiated_twice("jvp"):
+        single_out, outputs = _outputs(func(*inputs), "jvp")
     products = _tangents(outputs, inputs, v, create_graph, strict)
     return _shaped(outputs, single_out, create_graph), _shaped(products, single_out, create_graph)
 
@@ -76,7 +77,8 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     """Every ``∂yᵢ/∂xⱼ``: shape ``y.shape + x.shape`` for each output and input, one backward pass per entry of y."""
     _check_strategy(strategy, vectorize, create_graph, strict, "jacobian")
     single_in, inputs = _inputs(inputs, "jacobian", create_graph)
-    single_out, outputs = _outputs(func(*inputs), "jacobian")
+    with differentiated_twice("jacobian", strategy == "forward-mode"):
+        single_out, outputs = _outputs(func(*inputs), "jacobian")
     blocks = [jacobian_by_columns(output, inputs, False, "jacobian") if strategy == "forward-mode" else
               _jacobian_of(output, inputs, create_graph, strict, "jacobian") for output in outputs]
     if single_out:
@@ -155,7 +157,9 @@ def _outputs(result: Any, name: str) -> tuple[bool, tuple]:
 
 
 def _one_number(func: Callable, inputs: tuple, name: str) -> tuple:
-    _, outputs = _outputs(func(*inputs), name)
+    """``func(*inputs)``, one number, whose graph ``name`` (a Hessian's product) differentiates twice."""
+    with differentiated_twice(name):
+        _, outputs = _outputs(func(*inputs), name)
     if len(outputs) != 1 or outputs[0].numel() != 1:
         shapes = ", ".join(str(tuple(output.shape)) for output in outputs)
         raise RuntimeError(f"{name}: the function must return one Tensor with a single element (a loss), got "

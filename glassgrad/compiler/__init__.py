@@ -136,7 +136,10 @@ Semantics (eager stays the reference; a compiled call changes nothing but the cl
   from then on (same results); ``fullgraph=True`` raises :class:`CompileRefused` instead.
   While a tape records (``gg.trace``) calls run eagerly, so that it sees every step (one warning); so
   do they while anomaly detection is on (:mod:`glassgrad.anomaly`), so that every backward rule is checked,
-  and inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent. A step
+  inside a forward-mode dual level (:mod:`glassgrad.forward_ad`), so that every op carries its tangent, and while a
+  transform that differentiates the call's graph twice runs it (``func.jvp``, ``jacfwd``, ``hessian``;
+  ``autograd.functional``'s ``jvp``, ``hvp``, ``vhp``, ``hessian``, forward-mode ``jacobian``:
+  :class:`glassgrad.autograd.differentiated_twice`), which a replayed backward cannot be. A step
   that switches anomaly detection on itself (``with detect_anomaly(): loss.backward()``) runs eagerly too, saying so,
   and so does one that leaves a process-wide switch other than it found it (``gg.set_grad_enabled(False)`` called,
   not a with-block; ``set_detect_anomaly(True)``, ``gg.set_default_dtype``, ``use_deterministic_algorithms``): a

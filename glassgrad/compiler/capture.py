@@ -37,7 +37,7 @@ from ..anomaly import MODE as ANOMALY
 from ..autograd import FREED, STATE, _memory_owner, _run_backward, reroute, run_backward, watched_by
 from ..dtypes import _default
 from ..nn.hooks import is_replayed_hook
-from ..ops import SETITEM
+from ..ops import SETITEM, TANGENTS
 from ..saved_packing import Packed
 from ..settings import _settings
 from ..tensor import Tensor, private_copy
@@ -504,7 +504,10 @@ class Recorder:
         outputs at once are refused."""
         if self.refusal is not None:
             return
-        if create_graph:
+        if create_graph and TANGENTS:  # the first pass of the double-backward trick
+            self.refuse("forward mode inside the step (func.jvp, jacfwd, a dual level's unpack_dual) takes its "
+                        "tangents by differentiating a gradient (create_graph=True), whose own ops are not captured")
+        elif create_graph:
             self.refuse("gg.autograd.grad(…, create_graph=True) inside the step (a gradient penalty, a second "
                         "derivative): the gradient's own ops are not captured")
         elif len(outputs) != 1:

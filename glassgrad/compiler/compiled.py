@@ -120,8 +120,9 @@ class Compiled:
         grad_enabled, tape = STATE.switches
         packing = PACKING and active_hooks() is not None
         # run every op where a tape records, an outer compiled step captures, anomaly detection checks every rule,
-        # saved values are packed, tangents ride along, or set_stance("force_eager") says so
-        if tape is not None or ANOMALY[0] or packing or FORWARD_MODE or FORCE_EAGER[0]:
+        # saved values are packed, tangents ride along, a transform differentiates the result twice, or
+        # set_stance("force_eager") says so
+        if tape is not None or ANOMALY[0] or packing or FORWARD_MODE or STATE.twice or FORCE_EAGER[0]:
             if FORCE_EAGER[0]:
                 return self.function(*args, **kwargs)
             if not self.warned_about_tape and not isinstance(tape, Recorder):
@@ -130,7 +131,9 @@ class Compiled:
                        if tape is not None else
                        "anomaly detection is on, so that every backward rule is checked" if ANOMALY[0] else
                        "saved_tensors_hooks is active, so that its hooks see every value the ops save" if packing else
-                       "a forward-mode dual level is open, so that every op carries its tangent")
+                       "a forward-mode dual level is open, so that every op carries its tangent" if FORWARD_MODE else
+                       f"{STATE.twice} differentiates the call's graph twice (forward mode's double-backward trick, a "
+                       "Hessian), which a replayed backward cannot be")
                 warn_at_learners_line(f"gg.compile({self.__name__}): {why}; running it eagerly meanwhile")
             return self.function(*args, **kwargs)
         key, inputs = ((grad_enabled,), args) if not args and not kwargs else _signature(args, kwargs, grad_enabled)
