@@ -35,6 +35,7 @@ from ..functions import tanh as tanh
 from ..functions import where
 from ..numpy_keywords import write_out
 from ..tensor import Tensor, apply
+from ..tensor_methods import TYPE_NAMES
 from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
 from .adaptive_max_pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
 from .adaptive_max_pooling import adaptive_max_pool2d as adaptive_max_pool2d
@@ -120,7 +121,8 @@ def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUC
 
 def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
     """``input`` (floating) and ``target`` of its shape, both in one dtype: the input's, or a floating target's
-    where it is wider (float32 scores and float64 targets: float64, as PyTorch's arithmetic promotes them)."""
+    where it is wider (float32 scores and float64 targets: float64, as PyTorch's arithmetic promotes them;
+    ``binary_cross_entropy`` refuses such a pair first, as PyTorch's kernel: :func:`_target_in_the_inputs_dtype`)."""
     input = _floating(input, name)
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
     if target.array.shape != input.array.shape:
@@ -487,6 +489,17 @@ def _floating_target(target: object, name: str) -> None:
                            f"{target.dtype}; convert it with y.float()")
 
 
+def _target_in_the_inputs_dtype(input: object, target: object, name: str) -> None:
+    """PyTorch's ``binary_cross_entropy`` kernel takes a floating target only in the input's dtype (the other losses,
+    ``binary_cross_entropy_with_logits`` among them, promote the pair): float32 probabilities with float64 labels
+    (``torch.from_numpy(y)``) raise its 'Found dtype Double but expected Float'."""
+    if (isinstance(input, Tensor) and isinstance(target, Tensor) and input.dtype.kind == target.dtype.kind == "f"
+            and input.dtype != target.dtype):
+        found, expected = (TYPE_NAMES.get(t.dtype.name, t.dtype.name) for t in (target, input))
+        raise RuntimeError(f"{name}: Found dtype {found} but expected {expected}: the target is {target.dtype} and "
+                           f"the input {input.dtype}; convert the target with y.to(p.dtype)")
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``, one fused op as in PyTorch.
@@ -499,6 +512,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _legacy_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     reduction = _check_reduction(reduction, "binary_cross_entropy")
     _floating_target(target, "binary_cross_entropy")
+    _target_in_the_inputs_dtype(input, target, "binary_cross_entropy")
     probs, target = _float_pair(input, target, "binary_cross_entropy")
     recorded_call(_check_probabilities, probs.array, target.array)  # a kernel of a compiled step: read at each call
     _refuse_a_gradient(weight, "binary_cross_entropy", "weight")
