@@ -20,11 +20,15 @@ What glassgrad did differently, found by these programs, is tested below them.
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_learner_programs import assert_pytorchs_numbers
+from test_learner_programs import HERE, assert_pytorchs_numbers
 
 import glassgrad as gg
 
@@ -1753,6 +1757,28 @@ def test_a_course_program_gives_pytorchs_numbers_classes_and_warnings(name, torc
     program = tmp_path / f"{name}.py"
     program.write_text(PRELUDE + PROGRAMS[name])
     assert_pytorchs_numbers(program, same_warnings=True)
+
+
+def _where_it_fails(program, *flags: str) -> tuple[str, str]:
+    """The program's line where it stopped and the exception's class."""
+    done = subprocess.run([sys.executable, str(HERE / "run_one.py"), *flags, str(program)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0, f"{program.name} {' '.join(flags)} ran through"
+    line = re.findall(rf'File "{re.escape(str(program))}", line (\d+)', done.stderr)[-1]
+    return line, re.findall(r"^(\w+): ", done.stderr, re.M)[-1]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["fastai_foundations_learner", "cs224n_word2vec_negative_sampling",
+                                  "cs224n_dependency_parser", "raschka_cnn_and_sentiment_lstm",
+                                  "cs224n_nmt_attention_and_char_cnn"])
+def test_the_program_in_float32_with_float64_numpy_data_fails_where_and_as_pytorch(name, torch, tmp_path):
+    """The learner's commonest mistake: the same program without ``set_default_dtype(torch.float64)``, so NumPy's
+    float64 data meets float32 layers (a conv, a matmul, index_add_, an RNN): both stop at the same line with the
+    same exception class."""
+    program = tmp_path / f"{name}_float32.py"
+    program.write_text(PRELUDE.replace("torch.set_default_dtype(torch.float64)\n", "") + PROGRAMS[name])
+    assert _where_it_fails(program, "--glassgrad") == _where_it_fails(program)
 
 
 DTYPE_PAIRS = [("float32", "float64"), ("float64", "float32"), ("float32", "float16"), ("float16", "float32"),
