@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any
 
@@ -40,11 +41,40 @@ STYLE = """
   font-size: 0.85rem; border-left: 2px solid #444; border-right: 2px solid #444; margin: 0.1rem 0 0.4rem; }
 .gg-trace table.matrix td { padding: 0 0.35rem; text-align: right; }
 .gg-trace .pos { color: POSITIVE; } .gg-trace .neg { color: NEGATIVE; } .gg-trace .zero { color: #666; }
+.gg-trace table.matrix td, .gg-trace .pos, .gg-trace .neg, .gg-trace .zero, .gg-trace .number { white-space: nowrap; }
+/* a number never breaks inside (-0.5500 and 1.0e-07 have a hyphen a browser may break after): its table scrolls */
 .gg-trace .label { font-size: 0.85rem; }
 .gg-trace figure { margin: 0.5rem 0; } .gg-trace figure svg { max-width: 100%; height: auto; }
-.gg-trace figure.scrolls { overflow-x: auto; max-width: 100%; } .gg-trace figure.scrolls svg { max-width: none; }
-/* a drawing too wide to shrink legibly keeps its size and scrolls sideways in its own box */
+.gg-trace figure.scrolls { overflow-x: auto; max-width: 100%; container-type: scroll-state;
+  background: linear-gradient(to left, #fff 40%, #fff0) right / 3rem 100% no-repeat local,
+    linear-gradient(to left, #0004, #0000) right / 1.5rem 100% no-repeat scroll; }
+.gg-trace figure.scrolls svg { max-width: none; }
+.gg-trace figure.scrolls .scroll-hint { display: none; position: sticky; left: 0; width: max-content; }
+@container scroll-state(scrollable: inline-end) { .gg-trace figure.scrolls .scroll-hint { display: block; } }
+/* a drawing too wide to shrink legibly keeps its size and scrolls sideways in its own box; while more of it is to
+   the right, its right edge is shaded (the white cover at the content's far end hides the shade once scrolled
+   there, or when nothing overflows) and, where the browser can tell (scroll-state queries), a line says so */
 """.replace("POSITIVE", SIGN_COLOURS["positive"]).replace("NEGATIVE", SIGN_COLOURS["negative"])
+
+
+SIGNED_NUMBER = re.compile(r"(?<![\w.])(?:[-−]\d+(?:\.\d+)?(?:e[-+]\d+)?|\+?\d+(?:\.\d+)?e-\d+)%?(?![\w.])")
+"""A number written with a hyphen or minus, one a browser may break after (``-0.5500``, ``1.0e-07``)."""
+
+
+def prose(text: str) -> str:
+    """``text`` escaped for HTML, each number in it with a hyphen or minus (:data:`SIGNED_NUMBER`) kept whole on
+    its line (escaping adds no digits a number could take: ``&#x27;`` follows an ``x``).
+
+    >>> prose("fell from -0.5500 to 1.0e-07 (3%)")
+    'fell from <span class="number">-0.5500</span> to <span class="number">1.0e-07</span> (3%)'
+    """
+    return SIGNED_NUMBER.sub(r'<span class="number">\g<0></span>', escape(text))
+
+
+def scrolling_figure(svg: str, what: str) -> str:
+    """``svg`` at its own size in a box that scrolls sideways, with a visible cue while more is to the right."""
+    return (f'<figure class="scrolls">{svg}<figcaption class="note scroll-hint">scroll sideways to see the whole '
+            f'{escape(what)} →</figcaption></figure>')
 
 
 def _sign_class(text: str) -> str:
@@ -71,7 +101,7 @@ def _steps(block: Steps) -> str:
     rows = []
     for row in block.rows:
         values = "".join(f'<div class="label">{escape(label)}</div>{matrix_html(array)}' for label, array in row.values)
-        note = f'<div class="note">{escape(row.note)}</div>' if row.note else ""
+        note = f'<div class="note">{prose(row.note)}</div>' if row.note else ""
         rows.append(f'<tr><td>{escape(row.step)}</td><td><span class="formula">{escape(row.formula)}</span>{note}</td>'
                     f"<td>{values}</td></tr>")
     return (f'<p class="note">{escape(block.intro)}</p><table class="steps"><thead><tr><th>step</th><th>formula</th>'
@@ -80,7 +110,7 @@ def _steps(block: Steps) -> str:
 
 def _cell(value: Any) -> str:
     if isinstance(value, str) or value is None:
-        return f"<td>{escape(value or '')}</td>"
+        return f"<td>{prose(value or '')}</td>"
     return f"<td>{matrix_html(value)}</td>"
 
 
@@ -97,7 +127,7 @@ def _graph(document: dict) -> str:
     from .graph import graph_svg
 
     return ('<h2>Computational graph</h2><p class="note">each box: the value (top) and ∂L/∂ of it (bottom)</p>'
-            f'<figure class="scrolls">{graph_svg(document, fit=False)}</figure>')
+            + scrolling_figure(graph_svg(document, fit=False), "graph"))
 
 
 def html_fragment(document: dict, ops: bool = False, graph: bool = True, style: bool = True) -> str:
@@ -109,9 +139,9 @@ def html_fragment(document: dict, ops: bool = False, graph: bool = True, style: 
         if not isinstance(block, Figure):  # a figure has its caption instead
             parts.append(f"<h2>{escape(block.title)}</h2>")
         if isinstance(block, Paragraphs):
-            parts += [f"<p>{escape(paragraph)}</p>" for paragraph in block.paragraphs]
+            parts += [f"<p>{prose(paragraph)}</p>" for paragraph in block.paragraphs]
         elif isinstance(block, Summary):
-            items = "".join(f"<li><strong>{escape(label)}</strong>: <code>{escape(value)}</code></li>"
+            items = "".join(f"<li><strong>{escape(label)}</strong>: <code>{prose(value)}</code></li>"
                             for label, value in block.items)
             parts.append(f"<ul>{items}</ul>")
         elif isinstance(block, Steps):

@@ -286,9 +286,8 @@ def scalar_html(scalar: dict) -> str:
     """A standalone page: the title, what a box shows, and the scalar graph (scrolls sideways in its own box)."""
     from html import escape
 
-    from .render_html import html_page
+    from .render_html import html_page, scrolling_figure
 
     body = (f'<div class="gg-trace"><h1>{escape(scalar["title"])}</h1><p class="note">{escape(scalar["note"])}</p>'
-            f'<figure class="scrolls">{scalar_svg(scalar, fit=False)}'
-            "</figure></div>")
+            f'{scrolling_figure(scalar_svg(scalar, fit=False), "drawing")}</div>')
     return html_page(scalar["title"], body)
