@@ -29,7 +29,7 @@ from glassgrad.lessons import diagonal_flip, mlp3
 from glassgrad.lessons.experiments import classify
 from glassgrad.ops import RULES
 from glassgrad.trace import explain
-from glassgrad.trace.numbers import rounded_text
+from glassgrad.trace.numbers import percent_text
 
 HALF = 0.53125
 """An exact binary half at the 5th decimal: Python's format writes 0.5312 (half to even), a learner 0.5313."""
@@ -259,7 +259,7 @@ def test_a_steadily_falling_curve_drops_by_its_share_of_the_first_size(first, de
     label, why = classify(losses)
     drop = (losses[0] - losses[-1]) / (abs(losses[0]) or max(map(abs, losses)))
     assert label == ("slow" if drop < 0.5 else "converging"), (losses, label, why)
-    assert rounded_text(drop, 0, "%") in why
+    assert percent_text(drop) in why  # round 113: a nonzero share is never "0%"
 
 
 # --- 4. the rule cheat sheet and the settings a formula states --------------------------------------------------------

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from ..arguments import counted
+from ..autograd import no_grad
 from ..io import write_atomically
 from ..trace import counting
-from ..trace.numbers import PRECISION_NOTE, format_number, rounded_text
+from ..trace.numbers import PRECISION_NOTE, format_number, percent_text, rounded_text
 from ..trace.render_json import render_json
 
 LEARNING_RATES = (0.001, 0.1, 1.0, 10.0)
@@ -143,11 +144,11 @@ weights where they were')
     if max(rises) > 0.05 or jumps > len(rises) / 4:
         worst = rises.index(max(rises))
         return "oscillating", (f"the loss rose in {jumps} of {steps} "
-                               f"(largest rise {rounded_text(rises[worst], 0, '%')}{of(finite[worst])})")
+                               f"(largest rise {percent_text(rises[worst])}{of(finite[worst])})")
     drop = share(finite[0] - finite[-1], finite[0])
     if drop < 0.5:
-        return "slow", f"the loss fell by only {rounded_text(drop, 0, '%')}{of(finite[0])} in {steps}"
-    return "converging", f"the loss fell steadily, by {rounded_text(drop, 0, '%')}{of(finite[0])}"
+        return "slow", f"the loss fell by only {percent_text(drop)}{of(finite[0])} in {steps}"
+    return "converging", f"the loss fell steadily, by {percent_text(drop)}{of(finite[0])}"
 
 
 def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list[float]) -> str:
@@ -163,6 +164,13 @@ def _divergence_note(lr: float, losses: list[float], diverged: Any, stable: list
             "Each step overshot the minimum by more than it corrected, so the error grew geometrically; training "
             "stopped there rather than go on with NaN. The cure is smaller steps: lower the learning rate, or clip the "
             f"gradients.{instead}")
+
+
+def _loss_now(model: Any, loss_function: Any, batch: Any) -> float:
+    """``model``'s loss on ``(inputs, targets)`` as it is now (after training's last step)."""
+    inputs, targets = batch
+    with no_grad():
+        return loss_function(model(inputs), targets).item()
 
 
 def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int = 100) -> Experiment:
@@ -183,7 +191,9 @@ def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int =
         with np.errstate(over="ignore", invalid="ignore"):
             history = fit(model, MSELoss(), SGD(model.parameters(), lr=lr), DataLoader(data, batch_size=len(data)),
                           epochs=steps, progress=False, compile=True)
-        losses = history["train_loss"] + ([history.diverged.loss] if history.diverged else [])
+        # the loss before each step (fit's record), then after the last one: steps + 1 losses, steps between them
+        losses = history["train_loss"] + [history.diverged.loss if history.diverged else
+                                          _loss_now(model, MSELoss(), data[:])]
         label, why = classify(losses)
         finite = [v for v in losses if math.isfinite(v)]
         runs[lr] = {"losses": losses, "label": label, "why": why}
@@ -208,7 +218,9 @@ def learning_rate(learning_rates: Sequence[float] = LEARNING_RATES, steps: int =
     return Experiment(
         "learning-rate", "Learning rate: too small, right, too large",
         [f"The same 4→3→4 network, from the same lesson weights, trained for {steps} steps of full-batch "
-         "gradient descent on the 16 diagonal-flip images, once per learning rate η.",
+         "gradient descent on the 16 diagonal-flip images, once per learning rate η. Its loss is measured before "
+         f"the first step and after each one, so a run's first and last losses are {steps} steps apart where it "
+         "finishes.",
          "A tiny η barely moves the weights (slow); a moderate η brings the loss down steadily (converging); "
          "a large η takes steps that overshoot the valley, so the loss jumps up and down (oscillating) or grows "
          "each step until the numbers overflow (diverging). An × marks the last finite loss of a run that "

@@ -99,6 +99,37 @@ def format_number(value: Any, signed: bool = True) -> str:
     return rounded_text(value, DECIMALS, "f", signed)
 
 
+def percent_text(share: float) -> str:
+    """``share`` (0.16 for 16%) in whole percent, :func:`rounded_text`'s way; a nonzero share that would read
+    ``0%`` gets two significant digits instead, so a small change never looks like none:
+
+    >>> percent_text(0.76), percent_text(0.0016), percent_text(0.000025), percent_text(0.0)
+    ('76%', '0.16%', '0.0025%', '0%')
+    """
+    text = rounded_text(share, 0, "%")
+    if share == 0 or not math.isfinite(share) or text.lstrip("+-") != "0%":
+        return text
+    return rounded_text(share, 1 - math.floor(math.log10(abs(share) * 100)), "%")
+
+
+def written_rounded(value: float) -> bool:
+    """Whether :func:`format_number` writes ``value`` rounded (its text read back is not the value): an
+    explanation whose numbers are rounded writes ``≈`` before its result, since the written arithmetic need not
+    give the value shown (``0.1235·0.4568 = 0.056415…``, shown ``0.0564``). NaN and ±∞ are written as they are.
+
+    >>> written_rounded(0.5), written_rounded(0.123456), written_rounded(float("nan"))
+    (False, True, False)
+    """
+    value = float(value)
+    return math.isfinite(value) and float(format_number(value)) != value
+
+
+def relation(*values: float) -> str:
+    """``≈`` between a written calculation and its result when any of its ``values`` is written rounded
+    (:func:`written_rounded`), else ``=``: ``relation(0.5, 0.25)`` is ``=``, ``relation(0.5, 1 / 3)`` is ``≈``."""
+    return "≈" if any(written_rounded(value) for value in values) else "="
+
+
 def as_matrix(values: Any) -> np.ndarray:
     """``values`` as a 2-D array for display: a scalar is 1×1, a vector one row, higher dims flattened."""
     array = np.asarray(values, dtype=np.float64)
