@@ -62,7 +62,7 @@ from ..nn.functional import mse_loss
 from ..optim import SGD
 from ..trace import counting
 from ..trace.grouping import subscript
-from ..trace.numbers import DECIMALS, format_number
+from ..trace.numbers import DECIMALS, format_number, relation
 from .diagonal_flip import lesson_model, sample
 from .experiments import LEARNING_RATES, classify
 
@@ -174,7 +174,9 @@ def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list
     """Gradient descent on ``weights`` alone, from the lesson's start: one point per step.
 
     Each point is ``{"step", "weights", "loss", "gradient", "text"}`` at the weights *before* that
-    step's update (``text``: those numbers' display text, :func:`point_text`). The walk stops early
+    step's update (``text``: those numbers' display text, :func:`point_text`). A point with a step after
+    it also has ``relation``, per weight ``=`` or ``≈``: whether ``w − η·g`` written with the shown numbers
+    equals the next shown ``w`` or only nearly (:func:`~glassgrad.trace.numbers.relation`). The walk stops early
     when the loss or a weight stops being a finite number.
     """
     model = lesson_model()
@@ -195,6 +197,9 @@ def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list
             break
         loss.backward()
         gradient = [parameters[w.parameter].grad.numpy()[w.index].item() for w in weights]
+        if points:  # the step from the point before to this one, written w − η·g = w' or ≈ w'
+            before = points[-1]
+            before["relation"] = [relation(*numbers) for numbers in zip(before["weights"], before["gradient"], values)]
         points.append({"step": step, "weights": values, "loss": loss.item(), "gradient": gradient,
                        "text": point_text(values, loss.item(), gradient)})
         if step == steps:

@@ -33,18 +33,6 @@ def shown(value: float, signed: bool = True) -> str:
     return format_number(value, signed)
 
 
-def rounded(value: float) -> bool:
-    """Whether :func:`shown` writes ``value`` rounded (its text read back is not the value): an explanation
-    whose numbers are rounded writes ``≈`` before its result, since the written arithmetic need not give the
-    value shown (``0.1235·0.4568 = 0.056415…``, shown ``0.0564``). NaN and ±∞ are written as they are.
-
-    >>> rounded(0.5), rounded(0.123456), rounded(float("nan"))
-    (False, True, False)
-    """
-    value = float(value)
-    return math.isfinite(value) and float(shown(value)) != value
-
-
 def texts(values: Any, signed: bool = True) -> Any:
     """The display text of every number in ``values`` (a number, or nested lists/an array of any shape),
     nested like it: ``texts([[0.5, -1e-7]])`` → ``[["+0.5000", "-1.0e-07"]]``. NaN and ±∞ (which the JSON

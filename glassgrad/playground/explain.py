@@ -22,14 +22,15 @@ import numpy as np
 from glassgrad.trace import counting
 from glassgrad.trace import explain as entries
 from glassgrad.trace.explain import Entry, Operand
+from glassgrad.trace.numbers import written_rounded
 
-from .display import PRECISION_NOTE, operand, rounded, shown
+from .display import PRECISION_NOTE, operand, shown
 from .safety import ApiError
 from .stepper import Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
-WRITER = entries.Writer(factor=operand, result=shown, rounds=rounded)
-LOSS_WRITER = entries.Writer(factor=operand, result=lambda value: shown(value, signed=False), rounds=rounded)
+WRITER = entries.Writer(factor=operand, result=shown, rounds=written_rounded)
+LOSS_WRITER = entries.Writer(factor=operand, result=lambda value: shown(value, signed=False), rounds=written_rounded)
 """The loss's explanation: its value without a ``+``, as the page's loss line writes it (a loss is never negative)."""
 GIVEN = ("x", "y", "W", "b")
 LAYERED = ("W", "b", "Z", "A", "dZ", "dW", "db")

@@ -39,9 +39,6 @@ function scale(frame, [x0, x1], [y0, y1]) {
 
 /** A position on the slice as an axis mark: a coordinate of the drawing, not a number the engine computed. */
 const positionMark = (value) => value.toFixed(2);
-/** ``≈`` where a number of the arithmetic is shown rounded ([value, its text] pairs: the text read back is not the
- *  value), as the server's explanations write it (glassgrad/playground/display.py's ``rounded``); else ``=``. */
-const relationOf = (pairs) => (pairs.some(([value, text]) => Number(text) !== value) ? "≈" : "=");
 
 /** Axes with marks: ``xs``/``ys`` are [value, text] pairs. */
 function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
@@ -348,11 +345,10 @@ export class LandscapeView {
     const following = path.points[at + 1];
     if (following) {
       const next = following.text;
-      const relation = (k) => relationOf([[point.weights[k], here.weights[k]], [point.gradient[k], here.gradient[k]],
-                                          [following.weights[k], next.weights[k]]]);
-      rows.push(["The step", `${first.symbol} ← ${here.weights[0]} − ${rate}·(${here.gradient[0]}) ${relation(0)} ` +
-        `${next.weights[0]}; ${second.symbol} ← ${here.weights[1]} − ${rate}·(` +
-        `${here.gradient[1]}) ${relation(1)} ${next.weights[1]}`]);
+      // "=" or "≈" per weight, as the server's rule has it (glassgrad.trace.numbers.relation)
+      rows.push(["The step", `${first.symbol} ← ${here.weights[0]} − ${rate}·(${here.gradient[0]}) ` +
+        `${point.relation[0]} ${next.weights[0]}; ${second.symbol} ← ${here.weights[1]} − ${rate}·(` +
+        `${here.gradient[1]}) ${point.relation[1]} ${next.weights[1]}`]);
       rows.push(["After it", `L = ${next.loss} (${following.loss < point.loss ? "lower: downhill" :
         "higher: the stride overshot the valley"})`]);
     } else {
