@@ -278,8 +278,9 @@ def test_the_rule_cheat_sheet_writes_a_mode_and_a_count_as_a_call_gets_them(monk
 
 
 @pytest.mark.parametrize("slope", [0.0123456789, 1 / 3, 0.01])
-def test_a_traced_formula_states_a_float_setting_in_full(torch, slope):
+def test_a_traced_formula_states_a_float_setting_in_full(torch, slope, monkeypatch):
     """leaky_relu with slope 1/3: the traced rule says the very slope the engine used, and it is PyTorch's."""
+    monkeypatch.setenv("COLUMNS", "1000")  # each rule on one line (the text trace fits the terminal's width)
     x = gg.tensor([[-1.0, 2.0]], dtype=gg.float64, requires_grad=True)
     with gg.trace() as tape:
         F.leaky_relu(x, slope).sum().backward()
