@@ -625,7 +625,7 @@ __all__ = [
     "randint_like", "randn_like", "reciprocal", "repeat_interleave", "roll", "rsqrt", "scatter", "scatter_add",
     "set_default_dtype", "set_printoptions", "short", "sign", "sinh", "sort", "split", "square", "t", "tan", "topk",
     "tril", "triu", "trunc", "uint8", "unflatten",
-    # PyTorch's memory formats (glassgrad.memory_formats): accepted, every one row-major here
+    # PyTorch's memory formats (glassgrad.memory_formats): PyTorch's strides for a tensor made in one
     "channels_last", "channels_last_3d", "contiguous_format", "memory_format", "preserve_format",
     # cut into pieces with one gradient buffer (glassgrad.ops_pieces)
     "unbind",

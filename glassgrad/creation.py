@@ -42,7 +42,7 @@ from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, moved_to
-from .memory_formats import check_memory_format
+from .memory_formats import check_memory_format, copy_strides, laid_copy, preserve_format, strides_of
 from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
 from .tensor import Tensor, apply, int64, numbers_array, tensor_argument, untracked
@@ -250,9 +250,26 @@ def ones(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, r
     return _filled(shape, 1.0, dtype, requires_grad, "ones", device, size)
 
 
-def empty(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ``size`` to be filled later. Unlike PyTorch's (whatever the memory held), it holds zeros."""
-    return _filled(shape, 0.0, dtype, requires_grad, "empty", device, size)
+def empty(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          memory_format: Any = None) -> Tensor:
+    """A tensor of ``size`` to be filled later, laid out in ``memory_format`` (``torch.channels_last``: PyTorch's
+    strides). Unlike PyTorch's (whatever the memory held), it holds zeros."""
+    if memory_format is preserve_format:
+        raise RuntimeError("empty: unsupported memory format torch.preserve_format (as PyTorch's: a new tensor has no "
+                           "layout to keep); pass torch.contiguous_format or torch.channels_last")
+    result = _filled(shape, 0.0, dtype, requires_grad, "empty", device, size)
+    check_memory_format(memory_format, "empty", result.ndim)
+    return laid_like(result, result, memory_format)
+
+
+def laid_like(result: Tensor, input: Tensor, memory_format: Any) -> Tensor:
+    """``result`` (a new leaf of ``input``'s shape) laid out as PyTorch lays out a tensor made like ``input`` in
+    ``memory_format`` (None: ``preserve_format``, the default of the ``*_like`` factories): a copy where that is
+    not how ``result`` sits (a kernel of a compiled step), else ``result`` itself."""
+    strides = copy_strides(input.array, memory_format)
+    if strides is None or strides == strides_of(result.array):
+        return result
+    return _leaf(recorded_call(laid_copy, result.array, result.array.dtype, strides), result.requires_grad)
 
 
 def _fill_number(fill_value: Any, name: str) -> Any:
@@ -275,20 +292,23 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     check_memory_format(memory_format, "zeros_like", tensor_argument(input, "zeros_like", "input", 1).ndim)
-    return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "zeros_like", device)
+    return laid_like(_filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "zeros_like", device), input,
+                     memory_format)
 
 
 def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     check_memory_format(memory_format, "ones_like", tensor_argument(input, "ones_like", "input", 1).ndim)
-    return _filled((input.shape,), 1.0, dtype or input.dtype, requires_grad, "ones_like", device)
+    return laid_like(_filled((input.shape,), 1.0, dtype or input.dtype, requires_grad, "ones_like", device), input,
+                     memory_format)
 
 
 def empty_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     """A tensor of ``input``'s shape and dtype to be filled later (zeros here; see :func:`empty`)."""
     check_memory_format(memory_format, "empty_like", tensor_argument(input, "empty_like", "input", 1).ndim)
-    return _filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "empty_like", device)
+    return laid_like(_filled((input.shape,), 0.0, dtype or input.dtype, requires_grad, "empty_like", device), input,
+                     memory_format)
 
 
 def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
@@ -296,7 +316,8 @@ def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any =
     """A tensor of ``input``'s shape (and dtype, unless ``dtype`` is given) filled with ``fill_value``."""
     check_memory_format(memory_format, "full_like", tensor_argument(input, "full_like", "input", 1).ndim)
     fill_value = _fill_number(fill_value, "full_like")
-    return _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device, given=True)
+    filled = _filled((input.shape,), fill_value, dtype or input.dtype, requires_grad, "full_like", device, given=True)
+    return laid_like(filled, input, memory_format)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

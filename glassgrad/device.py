@@ -180,22 +180,23 @@ accelerator = _Namespace(
 
 
 def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | None = None,
-                 meta: bool = False) -> tuple[Any, bool, bool]:
-    """``(dtype, copy, to_meta)`` from the arguments of PyTorch's ``.to``, after checking the device (and the memory
-    format, for a tensor of ``ndim`` dims); ``'meta'`` is taken where ``meta`` is True (a module's ``to``), and
-    ``to_meta`` says it was asked for.
+                 meta: bool = False) -> tuple[Any, bool, bool, Any]:
+    """``(dtype, copy, to_meta, memory_format)`` from the arguments of PyTorch's ``.to``, after checking the device
+    (and the memory format, for a tensor of ``ndim`` dims); ``'meta'`` is taken where ``meta`` is True (a module's
+    ``to``), and ``to_meta`` says it was asked for.
 
     Accepted: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype), each followed by
     ``non_blocking`` and ``copy`` given by position, and the keywords ``device``, ``dtype``, ``non_blocking`` and
-    ``memory_format`` (no effect here: one CPU, and row-major arrays whatever the format,
-    :mod:`glassgrad.memory_formats`) and ``copy``. ``dtype`` is None when none was asked for.
+    ``memory_format`` (:mod:`glassgrad.memory_formats`) and ``copy``. ``dtype`` and ``memory_format`` are None when
+    none was asked for.
     """
     from .memory_formats import check_memory_format
 
     options = dict(kwargs)
     where, dtype = options.pop("device", None), options.pop("dtype", None)
     options.pop("non_blocking", None)
-    check_memory_format(options.pop("memory_format", None), f"{owner}.to", ndim)
+    memory_format = options.pop("memory_format", None)
+    check_memory_format(memory_format, f"{owner}.to", ndim)
     copy = bool(options.pop("copy", False))
     if options:
         raise TypeError(f"{owner}.to() got unexpected keyword argument(s): {', '.join(options)}")
@@ -216,9 +217,9 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | No
     if rest:
         raise TypeError(f"{owner}.to() takes a device and/or a dtype; got also {rest!r}")
     if meta and is_meta(where):
-        return dtype, copy, True
+        return dtype, copy, True, memory_format
     check_device(where)
-    return dtype, copy, False
+    return dtype, copy, False, memory_format
 
 
 def get_default_device() -> device:

@@ -92,6 +92,7 @@ import numpy as np
 from . import sliding
 from .dtypes import get_default_dtype
 from .float_errors import quiet
+from .memory_formats import laid_copy
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -1299,15 +1300,16 @@ CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: i
 ))
 
 
-def _cast(a, dtype):  # in a's order, as PyTorch's preserve_format; an expanded a's (strides 0) row-major, as PyTorch's
-    return a.astype(dtype, order="C" if 0 in a.strides else "K"), a.dtype
+def _cast(a, dtype, strides=None):  # with PyTorch's strides for the copy (memory_formats.copy_strides)
+    return laid_copy(a, dtype, strides), a.dtype
 
 def _cast_back(up, dtype):
     return (up.astype(dtype),)
 
 CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dtype of {a})",), _cast, _cast_back,
-                   local=lambda i, out, s: [np.ones_like(out)], settings=("dtype",), defaults=(np.float64,),
-                   vjp_tensors=lambda up, inputs, out, dtype: (up.to(dtype),)))
+                   local=lambda i, out, s: [np.ones_like(out)], settings=("dtype", "strides"),
+                   defaults=(np.float64, None),
+                   vjp_tensors=lambda up, inputs, out, dtype, strides=None: (up.to(dtype),)))
 
 
 # --- reductions --------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from .creation import (
     _sized,
     _stream,
     drawn,
+    laid_like,
     rand,
     randint,
     randn,
@@ -45,8 +46,8 @@ def rand_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gra
     """Uniform samples on [0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
     without a float ``dtype`` is refused, as in PyTorch)."""
     check_memory_format(memory_format, "rand_like", tensor_argument(input, "rand_like", "input", 1).ndim)
-    return rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
-                seed=seed, generator=generator)
+    return laid_like(rand(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
+                          seed=seed, generator=generator), input, memory_format)
 
 
 def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -54,8 +55,8 @@ def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gr
     """Standard normal samples N(0, 1) in ``input``'s shape and dtype, unless ``dtype`` is given (an integer input
     without a float ``dtype`` is refused, as in PyTorch)."""
     check_memory_format(memory_format, "randn_like", tensor_argument(input, "randn_like", "input", 1).ndim)
-    return randn(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
-                 seed=seed, generator=generator)
+    return laid_like(randn(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad,
+                           seed=seed, generator=generator), input, memory_format)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: Any = None, device: Any = None,

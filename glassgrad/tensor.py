@@ -90,7 +90,7 @@ from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtyp
 from .grad_fn import Node
 from .graph import FORWARD_MODE, as_view, check_in_place, rebase, record, records_tangent
 from .handles import RemovableHandle
-from .memory_formats import check_memory_format, contiguous_format, dims_inner_first, preserve_format, relaid
+from .memory_formats import check_memory_format, copy_strides, laid_copy, preserve_format, strides_of, suggested
 from .number_first import number_first
 from .printing import array_text, edges_hidden, with_settings
 from .settings import warn_at_learners_line, warn_once
@@ -655,10 +655,10 @@ class Tensor:
         return detached
 
     def clone(self, memory_format: Any = None) -> Tensor:
-        """A copy that stays in the graph (gradient flows back unchanged); any ``memory_format`` gives a row-major
-        copy (see :mod:`glassgrad.memory_formats`)."""
+        """A copy that stays in the graph (gradient flows back unchanged), laid out in ``memory_format`` with
+        PyTorch's strides (by default this tensor's: :func:`glassgrad.memory_formats.new_strides`)."""
         check_memory_format(memory_format, "clone", self.ndim)
-        return apply(ops.CAST, (self,), self.array, self.array.dtype)  # astype always copies
+        return apply(ops.CAST, (self,), self.array, self.array.dtype, copy_strides(self.array, memory_format))
 
     def _tied_to(self, *others: Tensor) -> Tensor:
         """This tensor's numbers, recorded as made from ``others`` too, which get no gradient from it
@@ -679,13 +679,16 @@ class Tensor:
         """
         from .device import to_arguments
 
-        dtype, copy, _ = to_arguments("Tensor", args, kwargs, self.ndim)
+        dtype, copy, _, memory_format = to_arguments("Tensor", args, kwargs, self.ndim)
         dtype = self.array.dtype if dtype is None else resolve_dtype(dtype)
-        if dtype == self.array.dtype:
-            return self.clone() if copy else self
-        if not is_floating(dtype):  # no gradient: a kernel of a compiled step (a mask's count: mask.long().sum())
-            return Tensor._wrap(recorded_call(np.ndarray.astype, self.array, dtype))
-        return apply(ops.CAST, (self,), self.array, dtype)
+        if dtype == self.array.dtype and not copy and (  # PyTorch's rule: itself unless another layout is asked for
+                memory_format in (None, preserve_format)
+                or suggested(self.array.shape, strides_of(self.array)) == memory_format.name):
+            return self
+        strides = copy_strides(self.array, memory_format)
+        if dtype != self.array.dtype and not is_floating(dtype):  # no gradient: a kernel of a compiled step
+            return Tensor._wrap(recorded_call(laid_copy, self.array, dtype, strides))  # (a mask's count: mask.long())
+        return apply(ops.CAST, (self,), self.array, dtype, strides)
 
     def float(self, memory_format: Any = None) -> Tensor:
         return self.to(float32, memory_format=memory_format)
@@ -720,8 +723,8 @@ class Tensor:
         if memory_format is preserve_format:  # a copy in the order it has: PyTorch's RuntimeError
             raise RuntimeError("contiguous: preserve memory format is unsupported by the contiguous operator (as in "
                                "PyTorch); pass torch.contiguous_format or torch.channels_last")
-        if memory_format is not None and memory_format is not contiguous_format:  # a channels-last order
-            return relaid(self, dims_inner_first(memory_format, self.ndim))
+        if memory_format is not None and memory_format.name.startswith("channels_last"):
+            return self.clone(memory_format)
         return apply(ops.CONTIGUOUS, (self,), self.array)
 
     def __repr__(self) -> str:

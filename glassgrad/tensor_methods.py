@@ -327,22 +327,11 @@ def element_size(self: Tensor) -> int:
 add("nelement", Tensor.numel)
 
 
-def _strides(self: Tensor) -> tuple:
-    """Entries (not bytes) between neighbours along each dim; a flipped view (negative strides, which PyTorch
-    never makes: its ``flip`` copies) counts as the contiguous copy PyTorch would hold, and so does a tensor
-    with no entries, whose strides PyTorch works out with each size of 0 counted as 1 (``zeros(2, 0, 3)``:
-    ``(3, 3, 1)``)."""
-    array = self.array
-    if array.size == 0 or any(step < 0 for step in array.strides):
-        return tuple(math.prod(max(n, 1) for n in array.shape[d + 1:]) for d in range(array.ndim))
-    return tuple(step // array.itemsize for step in array.strides)
-
-
 @method
 def stride(self: Tensor, dim: int | None = None) -> Any:
     """How many entries apart in memory neighbours along each dim sit (``x.t().stride()`` is ``(1, n)``: a view
     of the same memory, as in PyTorch; ``expand`` gives 0); with ``dim``, that dim's only."""
-    strides = _strides(self)
+    strides = memory_formats.strides_of(self.array)
     return strides if dim is None else strides[check_dim(self, dim, "stride")]
 
 
@@ -354,7 +343,7 @@ def is_contiguous(self: Tensor, memory_format: Any = None) -> bool:
     if memory_format is not None and not isinstance(memory_format, memory_formats.memory_format):
         raise TypeError(f"is_contiguous(): argument 'memory_format' must be torch.memory_format, not "
                         f"{type(memory_format).__name__}")
-    return memory_formats.dense_in_order(self.array.shape, _strides(self),
+    return memory_formats.dense_in_order(self.array.shape, memory_formats.strides_of(self.array),
                                          memory_formats.dims_inner_first(memory_format, self.ndim))
 
 
@@ -364,10 +353,10 @@ add("itemsize", property(lambda self: self.array.itemsize, doc="Bytes per entry 
 
 @method
 def cpu(self: Tensor, memory_format: Any = None) -> Tensor:
-    """The tensor itself: it already lives on the CPU, glassgrad's only device (a ``memory_format`` is checked, as
-    ``.to`` checks it)."""
+    """The tensor itself: it already lives on the CPU, glassgrad's only device (with a ``memory_format``, as
+    ``self.to(memory_format=memory_format)``: a copy in that layout unless it has it, as PyTorch's)."""
     check_memory_format(memory_format, "Tensor.cpu", self.ndim)
-    return self
+    return self if memory_format is None else self.to(memory_format=memory_format)
 
 
 @method

@@ -561,13 +561,16 @@ class Module(SavedState):
         """Convert floating parameters and buffers to ``dtype`` in place (e.g. ``gg.float64``).
 
         Called as in PyTorch: ``model.to("cpu")`` (glassgrad's only device: nothing to move),
-        ``model.to("cpu", gg.float64)``, ``model.to(dtype=gg.float64)``.
+        ``model.to("cpu", gg.float64)``, ``model.to(dtype=gg.float64)``; ``memory_format=torch.channels_last`` lays
+        out each 4-d (and 5-d) parameter, buffer and gradient so, as ``tensor.to(memory_format=...)``.
         """
         from ..device import to_arguments
 
-        dtype, _, to_meta = to_arguments("Module", args, kwargs, meta=True)
+        dtype, _, to_meta, memory_format = to_arguments("Module", args, kwargs, meta=True)
         if to_meta:
             move_to_meta(self)
+        if memory_format is not None:
+            self._laid_out(memory_format)
         if dtype is None:
             return self
         dtype = resolve_dtype(dtype)
@@ -594,6 +597,14 @@ class Module(SavedState):
         check_device(device)
         give_memory(self)
         return self
+
+    def _laid_out(self, memory_format: Any) -> None:
+        """Every 4-d and 5-d parameter and buffer (and gradient) laid out in ``memory_format`` in place, as PyTorch's
+        ``Module.to(memory_format=...)`` (a 5-d one and ``torch.channels_last``: its RuntimeError)."""
+        for tensor in itertools.chain(self.parameters(), self.buffers()):
+            if tensor.ndim in (4, 5) and not is_placeholder(tensor.array):
+                for held in (tensor, tensor.grad) if tensor.grad is not None else (tensor,):
+                    held.array = held.detach().to(memory_format=memory_format).array
 
     def _converted(self, dtype: np.dtype, kinds: str) -> Module:
         """The parameters and buffers whose dtype is of one of ``kinds`` (``"f"``: the floating ones) converted to
