@@ -60,13 +60,15 @@ def randn_like(input: Tensor, dtype: Any = None, device: Any = None, requires_gr
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False, seed: int | None = None, generator: Any = None) -> Tensor:
+                 requires_grad: bool = False, seed: int | None = None, generator: Any = None,
+                 memory_format: Any = None) -> Tensor:
     """Integers from ``[low, high)`` in ``input``'s shape and dtype; ``randint_like(x, high)`` starts at 0."""
     if high is None:
         low, high = 0, low
-    shape = tensor_argument(input, "randint_like", "input", 1).shape
-    return randint(low, high, shape, seed=seed, generator=generator, dtype=resolve_dtype(dtype) or input.dtype,
-                   device=device, requires_grad=requires_grad)
+    check_memory_format(memory_format, "randint_like", tensor_argument(input, "randint_like", "input", 1).ndim)
+    return laid_like(randint(low, high, input.shape, seed=seed, generator=generator,
+                             dtype=resolve_dtype(dtype) or input.dtype, device=device, requires_grad=requires_grad),
+                     input, memory_format)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator: Any = None,

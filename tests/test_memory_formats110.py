@@ -110,7 +110,7 @@ def test_the_like_factories_lay_out_each_format_as_torch(torch, layout, name):
     if g.stride() != t.stride() and name == "preserve_format":  # strides NumPy keeps not: nothing to preserve
         return
     for like, args in [("zeros_like", ()), ("ones_like", ()), ("empty_like", ()), ("full_like", (2.5,)),
-                       ("rand_like", ()), ("randn_like", ())]:
+                       ("rand_like", ()), ("randn_like", ()), ("randint_like", (5,))]:
         try:
             expected = getattr(torch, like)(t, *args, memory_format=tf)
         except RuntimeError:
@@ -119,7 +119,7 @@ def test_the_like_factories_lay_out_each_format_as_torch(torch, layout, name):
             continue
         got = getattr(gg, like)(g, *args, memory_format=gf)
         assert got.stride() == expected.stride(), like
-        assert got.dtype == gg.float64
+        assert got.dtype == gg.float64, like
         if like in ("zeros_like", "ones_like", "full_like"):
             np.testing.assert_array_equal(got.numpy(), expected.numpy())
 
@@ -178,6 +178,10 @@ def test_module_to_channels_last_lays_out_4d_weights_and_refuses_5d_ones_as_torc
         torch.nn.Conv3d(2, 2, 1).to(memory_format=torch.channels_last)
     with pytest.raises(RuntimeError, match="rank 4"):
         gg.nn.Conv3d(2, 2, 1).to(memory_format=gg.channels_last)
+    with pytest.raises(ValueError):
+        torch.nn.LazyConv2d(4, 3).to(memory_format=torch.channels_last)
+    with pytest.raises(ValueError, match="example input"):
+        gg.nn.LazyConv2d(4, 3).to(memory_format=gg.channels_last)
     conv3 = gg.nn.Conv3d(2, 2, 1).to(memory_format=gg.channels_last_3d)
     assert conv3.weight.is_contiguous(memory_format=gg.channels_last_3d)
 
@@ -192,6 +196,7 @@ def test_a_channels_last_model_trains_to_torchs_numbers(torch):
             theirs.copy_(torch.from_numpy(ours.detach().numpy().copy()))
     model.to(memory_format=gg.channels_last)
     reference.to(memory_format=torch.channels_last)
+    assert model[0].weight.stride() == reference[0].weight.stride() == (27, 1, 9, 3)
     out = model(gg.tensor(data).to(memory_format=gg.channels_last))
     out_t = reference(torch.tensor(data).to(memory_format=torch.channels_last))
     np.testing.assert_allclose(out.detach().numpy(), out_t.detach().numpy(), rtol=1e-12, atol=1e-12)
@@ -199,6 +204,7 @@ def test_a_channels_last_model_trains_to_torchs_numbers(torch):
     out_t.square().sum().backward()
     for ours, theirs in zip(model.parameters(), reference.parameters()):
         np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10, atol=1e-10)
+        assert ours.grad.stride() == theirs.grad.stride()
 
 
 @pytest.mark.parametrize("op", ["relu", "add", "mul", "sigmoid"])

@@ -600,8 +600,12 @@ class Module(SavedState):
 
     def _laid_out(self, memory_format: Any) -> None:
         """Every 4-d and 5-d parameter and buffer (and gradient) laid out in ``memory_format`` in place, as PyTorch's
-        ``Module.to(memory_format=...)`` (a 5-d one and ``torch.channels_last``: its RuntimeError)."""
+        ``Module.to(memory_format=...)`` (a 5-d one and ``torch.channels_last``: its RuntimeError; a lazy module's
+        parameter with no shape yet: its ValueError)."""
         for tensor in itertools.chain(self.parameters(), self.buffers()):
+            if isinstance(tensor, UninitializedTensorMixin):
+                raise ValueError("Module.to: memory_format lays out parameters by their dims, and this lazy module's "
+                                 "have none yet; call it on an example input first, then .to(memory_format=...)")
             if tensor.ndim in (4, 5) and not is_placeholder(tensor.array):
                 for held in (tensor, tensor.grad) if tensor.grad is not None else (tensor,):
                     held.array = held.detach().to(memory_format=memory_format).array
