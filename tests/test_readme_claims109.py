@@ -75,8 +75,11 @@ def integer_inputs_refused(torch) -> None:
     assert error(lambda: F.dropout(i, 0.5, training=False)) is not None
     assert torch.nn.functional.dropout(ti, 0.5, training=False).dtype == torch.int64
     assert error(lambda: F.avg_pool1d(i, 2)) is not None and torch.nn.functional.avg_pool1d(ti, 2).dtype == torch.int64
-    assert error(F.mse_loss, i, gg.ones(1, 1, 4)) is not None  # an integer input beside a float target
-    assert torch.nn.functional.mse_loss(ti, torch.ones(1, 1, 4)).item() == 0.0
+    assert error(lambda: F.lp_pool1d(i, 2, 2)) is not None
+    assert torch.nn.functional.lp_pool1d(ti, 2, 2).dtype == torch.float32
+    assert error(lambda: F.dropout(i, 0.5, training=True)) is not None  # PyTorch refuses it in training too
+    assert error(lambda: torch.nn.functional.dropout(ti, 0.5, training=True)) is not None
+    assert F.mse_loss(i, gg.ones(1, 1, 4)).item() == 0.0  # round 111: computed, as PyTorch
 
 
 def normal_with_tensor_mean(torch) -> None:
@@ -254,7 +257,8 @@ CLAIMS = [  # (README phrase, or None where the sentence was removed; its probe)
     ("(`gg.maximum(x, 0)`); functions PyTorch requires to share one dtype", isclose_of_two_dtypes),
     ("(`F.linear`'s bias, `einsum`, `cross`, `layer_norm`/`batch_norm` parameters, `meshgrid`, an SDPA mask, "
      "int32 `one_hot` indices) promote or take them instead", one_dtype_functions),
-    ("while `dropout`, `avg_pool` and `mse_loss` refuse integer inputs PyTorch computes with", integer_inputs_refused),
+    ("while `dropout` (PyTorch computes it only in eval mode or at p = 0 or 1) and int64 `avg_pool` (so "
+     "`lp_pool`'s int64 and bool) refuse integer inputs PyTorch computes with", integer_inputs_refused),
     (None, normal_with_tensor_mean),
     (None, bernoulli_and_poisson_draws),
     ("(a leaf's `.grad` is added to in place, and under `create_graph` replaced by the sum, as PyTorch's)",

@@ -28,6 +28,7 @@ from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_ca
 from ..composed_products import _row_distances
 from ..creation import _stream, arange, as_tensor, drawn, tensor_argument, zeros_like
 from ..creation import one_hot as one_hot
+from ..dtypes import get_default_dtype
 from ..functions import linear as linear
 from ..functions import relu as _relu
 from ..functions import sigmoid as sigmoid
@@ -119,11 +120,19 @@ def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUC
     raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
 
 
-def _float_pair(input: Tensor, target: object, name: str) -> tuple[Tensor, Tensor]:
+def _float_pair(input: Tensor, target: object, name: str, error: type[Exception] = TypeError,
+                promotes: str = "") -> tuple[Tensor, Tensor]:
     """``input`` (floating) and ``target`` of its shape, both in one dtype: the input's, or a floating target's
     where it is wider (float32 scores and float64 targets: float64, as PyTorch's arithmetic promotes them;
-    ``binary_cross_entropy`` refuses such a pair first, as PyTorch's kernel: :func:`_target_in_the_inputs_dtype`)."""
-    input = _floating(input, name)
+    ``binary_cross_entropy`` refuses such a pair first, as PyTorch's kernel: :func:`_target_in_the_inputs_dtype`).
+
+    An input of the NumPy kinds in ``promotes`` (``'b'`` bool, ``'i'``/``'u'`` integers) against a floating target
+    tensor is taken in the target's dtype, as PyTorch computes it (``l1_loss`` of int64 scores and float32 targets is
+    float32); any other non-floating input is ``error``, PyTorch's class for ``name``.
+    """
+    if isinstance(target, Tensor) and target.dtype.kind == "f" and as_tensor(input).dtype.kind in promotes:
+        input = as_tensor(input).to(target.dtype)
+    input = _floating(input, name, error)
     target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
     if target.array.shape != input.array.shape:
         raise ValueError(
@@ -149,13 +158,21 @@ relu = takes_inplace(_relu)
 
 @takes_inplace
 def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return as_tensor(input).leaky_relu(negative_slope)
+    """``x`` where x ≥ 0, ``negative_slope·x`` below; a floating input only, as PyTorch (an integer one's
+    ``−5·0.01`` was cut to 0 in its own dtype)."""
+    return _activation_input(input, "leaky_relu").leaky_relu(negative_slope)
 
 
-def _floating(input: Tensor, name: str, error: type[Exception] = TypeError) -> Tensor:
+def _floating(input: Tensor, name: str, error: type[Exception] = TypeError, computes: str = "") -> Tensor:
     """``input`` as a tensor, if it holds floats; else ``error``, PyTorch's class for ``name`` (TypeError for most,
-    RuntimeError for ``pdist``, NotImplementedError for the activations: :func:`_activation_input`)."""
+    RuntimeError for ``pdist``, NotImplementedError for the activations: :func:`_activation_input`).
+
+    An input of the NumPy kinds in ``computes`` (``'b'`` bool, ``'i'``/``'u'`` integers) is taken in the default
+    float dtype, where PyTorch's arithmetic promotes it so (``poisson_nll_loss``'s ``eˣ`` of int64 x is float32).
+    """
     input = as_tensor(input)
+    if input.dtype.kind in computes:
+        input = input.to(get_default_dtype())
     if input.dtype.kind != "f":
         raise error(f"{name}: needs a floating tensor, got {input.dtype}; convert it with x.float()")
     return input
@@ -196,7 +213,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "mse_loss")
     reduction = _check_reduction(reduction, "mse_loss")
-    input, target = _float_pair(input, target, "mse_loss")
+    input, target = _float_pair(input, target, "mse_loss", NotImplementedError, "biu")
     if weight is None:
         return apply(ops.MSE_LOSS, (input, target), input.array, target.array, reduction, _needs(input, target))
     items = apply(ops.MSE_LOSS, (input, target), input.array, target.array, "none", _needs(input, target))
@@ -359,7 +376,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     smoothing = _finite_number(label_smoothing, name, "label_smoothing")
     if not 0 <= smoothing <= 1:
         raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
-    scores = _floating(input, name)
+    scores = _floating(input, name, NotImplementedError)
     if scores.ndim and scores.shape[min(1, scores.ndim - 1)] == 0:  # no class: PyTorch's loss is NaN; here rows
         # of width 0 raised ZeroDivisionError, and (N, 0, d) a reshape's refusal
         raise RuntimeError(f"{name}: the scores {shape_text(scores.shape)} have no class (their class dim is 0): "
@@ -470,7 +487,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     name = "nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
-    log_probs, target, shape = _class_layout(input, target, name)
+    log_probs, target, shape = _class_layout(_floating(input, name, NotImplementedError), target, name)
     if as_tensor(target).dtype.kind == "f":
         raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
                         "convert them with y.long()")
@@ -513,7 +530,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _check_reduction(reduction, "binary_cross_entropy")
     _floating_target(target, "binary_cross_entropy")
     _target_in_the_inputs_dtype(input, target, "binary_cross_entropy")
-    probs, target = _float_pair(input, target, "binary_cross_entropy")
+    probs, target = _float_pair(input, target, "binary_cross_entropy", RuntimeError)
     recorded_call(_check_probabilities, probs.array, target.array)  # a kernel of a compiled step: read at each call
     _refuse_a_gradient(weight, "binary_cross_entropy", "weight")
     if weight is None:
@@ -551,8 +568,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
+    _floating(input, name, NotImplementedError)  # the scores first, as PyTorch checks them
     _floating_target(target, name)
-    logits, target = _float_pair(input, target, name)
+    logits, target = _float_pair(input, target, name, NotImplementedError)
     _refuse_a_gradient(weight, name, "weight")
     _refuse_a_gradient(pos_weight, name, "pos_weight")
     if weight is None and pos_weight is None:
@@ -631,7 +649,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "l1_loss")
     reduction = _check_reduction(reduction, "l1_loss")
-    input, target = _float_pair(input, target, "l1_loss")
+    input, target = _float_pair(input, target, "l1_loss", RuntimeError, "iu")
     if weight is None:
         return _pair_loss(ops.L1_LOSS, input, target, reduction)
     return _weight_averaged(_pair_loss(ops.L1_LOSS, input, target, "none"),
@@ -656,7 +674,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     """
     reduction = _legacy_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     reduction = _check_reduction(reduction, "smooth_l1_loss")
-    input, target = _float_pair(input, target, "smooth_l1_loss")
+    input, target = _float_pair(input, target, "smooth_l1_loss", NotImplementedError, "biu")
     beta = _finite_number(beta, "smooth_l1_loss", "beta")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss: beta must be >= 0 (the width of the quadratic part), got {beta:g}")
@@ -675,7 +693,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     PyTorch (unlike its weighted ``mse_loss`` and ``l1_loss``, which divide by ``Σ wᵢ``).
     """
     reduction = _check_reduction(reduction, "huber_loss")
-    input, target = _float_pair(input, target, "huber_loss")
+    input, target = _float_pair(input, target, "huber_loss", NotImplementedError)
     delta = _finite_number(delta, "huber_loss", "delta")
     if delta <= 0:
         raise RuntimeError(f"huber_loss: delta must be > 0 (where the loss turns from quadratic to linear), "
@@ -712,7 +730,7 @@ def kl_div_unwarned(input: Tensor, target: Tensor, reduction: str, log_target: b
     """:func:`kl_div` without its warning on ``"mean"``: PyTorch's top-level ``torch.kl_div``, whose reduction is a
     number, does not give it (:mod:`glassgrad.functional_names`)."""
     reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
-    input, target = _float_pair(input, target, "kl_div")
+    input, target = _float_pair(input, target, "kl_div", RuntimeError)
     row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
     if reduction != "batchmean":
         return _pair_loss(row, input, target, reduction)
@@ -1035,6 +1053,8 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     x, y = as_tensor(input), as_tensor(target)
+    if x.dtype.kind in "iu":  # PyTorch's RuntimeError (a bool input is refused by its subtraction, as there)
+        _floating(x, "hinge_embedding_loss", RuntimeError)
     labels = y.detach()  # each term left out where it does not count (not ·0: an ∞ there gave NaN)
     losses = x.masked_fill(labels == -1, 0.0) + _hinge(margin - x).masked_fill(labels == 1, 0.0)
     return _reduced(losses, reduction, "hinge_embedding_loss")
@@ -1044,7 +1064,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
                      reduction: str = "mean") -> Tensor:
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    x = _floating(input, "soft_margin_loss")
+    x = _floating(input, "soft_margin_loss", RuntimeError)
     _refuse_a_gradient(target, "soft_margin_loss", "target")  # PyTorch's kernel has no gradient for the labels
     labels = as_tensor(target).to(x.dtype)  # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
     return _reduced(softplus(-labels * x), reduction, "soft_margin_loss")
@@ -1107,7 +1127,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     by the first −1 (the rest ignored). A scalar input is one class, as PyTorch reads it (the loss is 0)."""
     name = "multilabel_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    x = _floating(input, name)
+    x = _floating(input, name, NotImplementedError)
     if x.ndim > 2 or (x.ndim and x.shape[-1] == 0):
         raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C) (or a scalar, one class), "
                            f"got {shape_text(x.shape)}")
@@ -1135,7 +1155,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     broadcast to the input; 1 without it)."""
     name = "multilabel_soft_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    x, y = _floating(input, name), as_tensor(target)
+    x, y = _floating(input, name, NotImplementedError), as_tensor(target)
     losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
         losses = losses * _item_weight(weight, x, name, "weight")
@@ -1166,7 +1186,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     reduction = _legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
-    x = _floating(input, "multi_margin_loss")
+    x = _floating(input, "multi_margin_loss", NotImplementedError)
     if x.ndim > 2:
         raise RuntimeError(f"multi_margin_loss: input must be class scores (C,) or (N, C), got {shape_text(x.shape)}")
     rows = x if x.ndim == 2 else x.reshape(1, -1)
@@ -1192,7 +1212,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     ``var`` has the input's shape, or its shape without the last dim (one variance per sample), or the input's
     shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it.
     """
-    x, y = _floating(input, "gaussian_nll_loss"), as_tensor(target)
+    x, y = _floating(input, "gaussian_nll_loss", RuntimeError, "iu"), as_tensor(target)
     v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
     recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
     if v.ndim and tuple(v.shape) != tuple(x.shape):
@@ -1223,7 +1243,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """``eˣ − y·x`` (x a log-rate), or ``x − y·ln(x + eps)`` (x a rate); ``full`` adds Stirling's
     ``y·ln y − y + ½ln(2πy)`` where y > 1 (its slope in y, ``ln y + 1/(2y)``, there too; 0 where y ≤ 1)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
-    x, y = _floating(input, "poisson_nll_loss"), as_tensor(target)
+    x, y = _floating(input, "poisson_nll_loss", RuntimeError, "biu"), as_tensor(target)
     losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
         counts = y if y.dtype.kind == "f" else y.to(x.dtype)
