@@ -414,17 +414,23 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
     """``x_c / (k + α·(1/size)·Σ_(c′ near c) x_c′²)^β`` (AlexNet's local response normalisation): each channel of
     (N, C, …) divided by the mean square of the ``size`` channels around it, ``size // 2`` before and
-    ``(size − 1) // 2`` after, those beyond the edges counted as 0 (the divisor stays ``size``, as PyTorch)."""
+    ``(size − 1) // 2`` after, those beyond the edges counted as 0 (the divisor stays ``size``, as PyTorch).
+
+    An int64 input is taken as PyTorch takes it: its mean of squares is an integer one, ``⌊Σ x_c′² / size⌋`` (its
+    average pooling of int64); any other integer or bool input is refused, as PyTorch has no kernel for it."""
     x = as_tensor(input)
+    if x.dtype != np.int64:
+        x = _floating_input("local_response_norm", x)
     if x.ndim < 3:
         raise ValueError(f"local_response_norm: expected a 3-D or higher input (N, C, …), got {shape_text(x.shape)}")
     size = check_size(size, "size", "local_response_norm")
     squares = x * x
-    zeros = squares.new_tensor(np.zeros((x.shape[0], 1, *x.shape[2:])))
+    zeros = squares.new_tensor(np.zeros((x.shape[0], 1, *x.shape[2:]), squares.array.dtype))
     padded = cat([zeros] * (size // 2) + [squares] + [zeros] * ((size - 1) // 2), 1)
     channels = x.shape[1]
     window = sum((padded[:, start:start + channels] for start in range(1, size)), padded[:, :channels])
-    return x / (window * (alpha / size) + k) ** beta
+    mean = window / size if x.dtype.kind == "f" else window // size
+    return x / (mean * alpha + k) ** beta
 
 
 class LocalResponseNorm(Module):
