@@ -157,6 +157,19 @@ def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
     raise RuntimeError(f"{owner}: expected input of shape {what}, got {shape_text(x.shape)}")
 
 
+def check_dtypes(x: Tensor, weight: Tensor, owner: str, kinds: str) -> None:
+    """Refuse an input and weight of two dtypes (PyTorch's RuntimeError), or of one dtype whose NumPy kind is not in
+    ``kinds`` (``'f'`` floating, ``'i'``/``'u'`` integers), PyTorch's NotImplementedError: it has no kernel for them
+    (bool, or the integers of a transposed convolution other than int64)."""
+    if x.dtype != weight.dtype:
+        raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same; convert "
+                           f"the input with .to(gg.{weight.dtype})" if weight.dtype.kind == "f" else
+                           f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same; convert "
+                           f"the weight with .to(gg.{x.dtype})")
+    if x.dtype.kind not in kinds:
+        raise NotImplementedError(f"{owner}: no kernel for {x.dtype} input and weight; convert both with .float()")
+
+
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Padding, dilation: Any,
                 groups: int, dims: int) -> Tensor:
     """The checked call behind :func:`conv1d`, :func:`conv2d` and :func:`conv3d` (``dims`` spatial dims)."""
@@ -172,9 +185,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
                          f"weight {shape_text(weight.shape)} expects {group_channels * groups} (in_channels = "
                          f"{group_channels} × groups {groups}); fix the layer's in_channels or the input")
     check_bias(bias, out_channels, owner)
-    if x.dtype != weight.dtype or x.dtype.kind != "f":
-        raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
-                        f"type; convert the input with .to(gg.{weight.dtype})")
+    check_dtypes(x, weight, owner, "fiu")
     kernel = tuple(weight.shape[2:])
     stride = conv_sizes(stride, dims, "stride", owner)
     dilation = conv_sizes(dilation, dims, "dilation", owner)

@@ -27,7 +27,17 @@ from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..ops import conv_input_gradient
 from ..tensor import Tensor
-from .conv import ConvolutionLayer, batched, check_bias, check_weight, conv_groups, conv_sizes, input_shapes, sizes
+from .conv import (
+    ConvolutionLayer,
+    batched,
+    check_bias,
+    check_dtypes,
+    check_weight,
+    conv_groups,
+    conv_sizes,
+    input_shapes,
+    sizes,
+)
 
 
 def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
@@ -40,9 +50,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {weight.shape[0]} (divisible by groups {groups})")
-    if x.dtype != weight.dtype or x.dtype.kind != "f":
-        raise RuntimeError(f"{owner}: input dtype {x.dtype} and weight dtype {weight.dtype} must be the same floating "
-                        f"type; convert the input with .to(gg.{weight.dtype})")
+    check_dtypes(x, weight, owner, "f" if x.dtype != np.int64 else "i")
     kernel = tuple(weight.shape[2:])
     check_bias(bias, weight.shape[1] * groups, owner)
     stride, dilation = conv_sizes(stride, dims, "stride", owner), conv_sizes(dilation, dims, "dilation", owner)
