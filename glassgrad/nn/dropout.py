@@ -58,9 +58,12 @@ def _draw_kept(generator: np.random.Generator | None, p: float, shape: tuple[int
 
 
 def _checked_input(input: Any, name: str) -> Tensor:
+    """``input`` as a tensor if it holds floats, else PyTorch's RuntimeError for a training dropout of an integer or
+    bool tensor (``result type Float can't be cast to the desired output type Long``); glassgrad refuses one in
+    eval mode and at p = 0 or 1 too, where PyTorch gives it back (README, "creation, dtypes, random numbers")."""
     input = as_tensor(input)
     if input.dtype.kind != "f":
-        raise TypeError(f"{name} needs a floating tensor, got {input.dtype}; convert it with .float()")
+        raise RuntimeError(f"{name} needs a floating tensor, got {input.dtype}; convert it with .float()")
     return input
 
 

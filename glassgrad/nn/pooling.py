@@ -66,12 +66,13 @@ def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any, dilat
 
 
 def _floating(input: Tensor, name: str, dims: int = 2, kinds: str = "f") -> tuple[Tensor, bool]:
-    """``input`` with a batch dim and whether it had one; a TypeError unless its dtype is of ``kinds`` (NumPy's
-    letters: ``'f'`` floating, ``'i'``/``'u'`` signed/unsigned integers)."""
+    """``input`` with a batch dim and whether it had one; a NotImplementedError unless its dtype is of ``kinds``
+    (NumPy's letters: ``'f'`` floating, ``'i'``/``'u'`` signed/unsigned integers), PyTorch's class for a dtype its
+    pooling kernels are not built for (``"adaptive_avg_pool2d" not implemented for 'Long'``)."""
     x, had_batch = batched(as_tensor(input), dims, name, input_shapes(dims))
     if x.dtype.kind not in kinds:
         wanted = "a floating" if kinds == "f" else "a floating or integer"
-        raise TypeError(f"{name}: needs {wanted} tensor, got {x.dtype}; convert it with .float()")
+        raise NotImplementedError(f"{name}: needs {wanted} tensor, got {x.dtype}; convert it with .float()")
     return x, had_batch
 
 
