@@ -923,6 +923,14 @@ class Tensor:
         grad_enabled, tape = STATE.switches
         if grad_enabled and self._no_grad_view:
             refuse_no_grad_view(self, name)
+        if self.array.dtype is float16 or value.__class__ is not float and _cast_from(value, self.array.dtype):
+            with np.errstate(over="ignore", invalid="ignore"):  # cast as PyTorch casts it: no NumPy warning
+                self._write(name, index, advanced, value, grad_enabled, tape)
+        else:
+            self._write(name, index, advanced, value, grad_enabled, tape)
+
+    def _write(self, name: str, index: Any, advanced: bool, value: Any, grad_enabled: bool, tape: Any) -> None:
+        """:meth:`_set`'s write of its checked ``value``: recorded in the graph, or into the array."""
         try:
             if grad_enabled and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)) or (
                     FORWARD_MODE and not grad_enabled and records_tangent(self, value)):
@@ -1508,8 +1516,20 @@ def _without_leading_ones(value: Any) -> Any:
 
 def _set_in_place(array: np.ndarray, index: Any, value: Any) -> None:
     """``array[index] = value`` outside the graph, counted as a change: what a compiled step replays."""
-    array[index] = value
+    if array.dtype is float16 or _cast_from(value, array.dtype):
+        with np.errstate(over="ignore", invalid="ignore"):  # cast as PyTorch casts it: no NumPy warning
+            array[index] = value
+    else:
+        array[index] = value
     bump_version(array)
+
+
+def _cast_from(value: Any, dtype: np.dtype) -> bool:
+    """Whether writing ``value`` (a tensor or an array) into an array of ``dtype`` casts it to another dtype, which
+    PyTorch does silently (1e300 into float32 is inf, NaN into an integer its dtype's lowest; past float16's 65504,
+    a number too, is ±inf) where NumPy warns ("overflow encountered in cast")."""
+    data = value.array if isinstance(value, Tensor) else value
+    return isinstance(data, np.ndarray) and data.dtype is not dtype
 
 
 def _backward_inputs(inputs: Any) -> tuple:
