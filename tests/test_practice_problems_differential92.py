@@ -262,7 +262,8 @@ def _check_text_and_grading(problem) -> None:
         assert_arithmetic_holds(line, slack)
 
 
-@given(kind=st.sampled_from([k for k in KINDS if k != "chain-rule"]), seed=st.integers(0, 2**31 - 1),
+@given(kind=st.sampled_from([k for k in KINDS if k not in ("chain-rule", "numerical-gradient")]),  # see its 112 test
+       seed=st.integers(0, 2**31 - 1),
        size_pick=st.integers(0, 10), difficulty=st.sampled_from(DIFFICULTIES))
 def test_problem_keys_match_an_exact_recomputation(kind, seed, size_pick, difficulty):
     problem = _drawn(kind, seed, size_pick, difficulty)

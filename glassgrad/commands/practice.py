@@ -22,7 +22,7 @@ from .output_files import refuse_overwriting_an_input, reporting_write_errors
 
 FORMATS = ("json", "md", "html")
 KIND_HELP = ("forward-blank, backward-blank, relu-backward, softmax-ce-gradient, gd-update, "
-             "linear-regression-step or chain-rule (all kinds, mixed, when left out)")
+             "linear-regression-step, chain-rule or numerical-gradient (all kinds, mixed, when left out)")
 
 
 def practice(

@@ -29,6 +29,7 @@ from .chain_rule import chain_rule
 from .gradient_kinds import relu_backward, softmax_ce_gradient
 from .matmul_blank import backward_blank, forward_blank
 from .numbers import seeded
+from .numerical_gradient import numerical_gradient
 from .problem import Problem
 from .update_kinds import gd_update, linear_regression_step
 
@@ -60,6 +61,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("linear-regression-step", "one batch GD step of h(x) = w₀ + w₁·x (size: data points)",
          linear_regression_step, (2, 6), 3),
     Kind("chain-rule", "one backward step of a small ReLU network (size: hidden units)", chain_rule, (2, 4), 3),
+    Kind("numerical-gradient", "(L(w + h) − L(w − h))/(2h) against backprop's ∂L/∂w for a tiny model "
+         "(size: examples)", numerical_gradient, (1, 3), 1),
 )}
 
 
