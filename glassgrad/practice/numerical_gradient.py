@@ -122,14 +122,15 @@ def numerical_gradient(seed: int, size: int = 1, difficulty: int = 1) -> Problem
     chosen = model.parameters[0] if difficulty < 3 else str(rng.choice(model.parameters))
     x, t = engine_tensor(xs), engine_tensor(targets)
 
+    def squared_error(prediction: Tensor) -> Tensor:
+        return ((prediction - t) ** 2).sum()
+
     def loss(*values: Tensor) -> Tensor:
-        return ((model.predict(dict(zip(model.parameters, values)), x) - t) ** 2).sum()
+        return squared_error(model.predict(dict(zip(model.parameters, values)), x))
 
     def forward(value: float) -> tuple[np.ndarray, float]:
-        moved = {**params, chosen: value}
-        tensors = {n: engine_tensor(v) for n, v in moved.items()}
-        prediction = model.predict(tensors, x)
-        return prediction.array, float(((prediction - t) ** 2).sum().item())
+        prediction = model.predict({n: engine_tensor(v) for n, v in {**params, chosen: value}.items()}, x)
+        return prediction.array, float(squared_error(prediction).item())
 
     where = model.parameters.index(chosen)
     report = gradcheck(loss, [engine_tensor(v, requires_grad=True) for v in params.values()], eps=step)
@@ -145,12 +146,13 @@ def numerical_gradient(seed: int, size: int = 1, difficulty: int = 1) -> Problem
         return exact(value) if is_exact else rounded(value, SLOPE_PLACES)
 
     p, h = chosen, number_text(exact(step))
-    names = {"plus": f"L({p} + h)", "minus": f"L({p} − h)", "central": "(L(p + h) − L(p − h))/(2h)".replace("p", p),
+    names = {"plus": f"L({p} + h)", "minus": f"L({p} − h)", "central": f"(L({p} + h) − L({p} − h))/(2h)",
              "backprop": f"∂L/∂{p}", "passes": "forward passes for all parameters"}
     targets_drawn = ["plus", "minus", "central", "backprop"] + (["passes"] if difficulty == 3 else [])
     target = str(rng.choice(targets_drawn))
     l_plus, l_minus = loss_value(plus), loss_value(minus)
-    shown_from_rounded = rounded(float((l_plus - l_minus) / (2 * exact(step))), SLOPE_PLACES)
+    shown_from_rounded = rounded(((engine_tensor(float(l_plus)) - engine_tensor(float(l_minus))) / (2 * step)).item(),
+                                 SLOPE_PLACES)  # the central difference from the losses as shown
     answers = {"plus": l_plus, "minus": l_minus, "central": slope(central), "backprop": slope(backprop),
                "passes": Fraction(report.forward_passes)}
     tolerance = (DEFAULT_TOLERANCE if is_exact or target == "passes"
@@ -186,7 +188,8 @@ def numerical_gradient(seed: int, size: int = 1, difficulty: int = 1) -> Problem
                  f" Give it to {SLOPE_PLACES} decimal places (±1e-4), working with the losses to {LOSS_PLACES} "
                  "places.")
     examples = f"the {size} examples" if size > 1 else "the example"
-    question = (f"The model {model.text} with the loss {LOSS_TEXT} over {examples} (x, t). Estimate ∂L/∂{p} numerically by wiggling {p} by h = {h}. "
+    question = (f"The model {model.text} with the loss {LOSS_TEXT} over {examples} (x, t). "
+                f"Estimate ∂L/∂{p} numerically by wiggling {p} by h = {h}. "
                 f"Fill in the blank: {names[target]}{' (by backprop)' if target == 'backprop' else ''}."
                 + precision)
     extra: dict = dict(exact=is_exact or target == "passes", tolerance=tolerance)
@@ -221,5 +224,8 @@ def _error_line(loss: Callable[..., Tensor], params: dict[str, float], where: in
     error = central - backprop
     if error == 0 or finer == 0:  # L does not depend on p here (v = 0 before the sigmoid, say)
         return f"They agree exactly (difference {error:g}): L does not change with the parameter here."
-    return (f"Central difference − backprop = {error:.2e}; with h/10 = {step / 10:g} it is {finer:.2e}, about "
-            f"{abs(error / finer):.0f} times smaller: the error shrinks as h², O(h²).")
+    ratio = abs(error / finer)
+    shrink = (f"about {ratio:.0f} times smaller: the error shrinks as h², O(h²)" if 50 <= ratio <= 200 else
+              "not 100 times smaller: here the h² term is so small that float64 round-off in the losses, about "
+              "1e-16·L/h, is as large")
+    return f"Central difference − backprop = {error:.2e}; with h/10 = {step / 10:g} it is {finer:.2e}, {shrink}."
