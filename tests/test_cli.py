@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from glassgrad import cli
+from glassgrad.commands.practice import KIND_HELP
+from glassgrad.practice.problems import KINDS
 
 
 @pytest.fixture
@@ -46,3 +50,10 @@ def test_unknown_command_and_option_exit_2(capsys):
     assert cli.main(["no-such-command"]) == 2
     assert cli.main(["rules", "--no-such-option"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_practice_kind_help_names_every_kind_in_order():
+    """`practice --kind`'s help is written out (the CLI does not import the practice package to start faster): it must
+    name exactly the kinds practice.problems.KINDS deals, in that order, so a new kind cannot be left out of it."""
+    listed = re.findall(r"[a-z]+(?:-[a-z]+)+", KIND_HELP.split(" (")[0])
+    assert listed == list(KINDS), (listed, list(KINDS))
