@@ -435,7 +435,7 @@ def test_a_learning_rate_the_engine_refuses_is_refused_where_it_is_typed(server,
     seen.locator("#step-lr").press("Enter")
     problem = seen.locator("#step-lr-problem")
     expect(problem).to_contain_text(said)
-    assert "from 0.000001 to 100" in problem.inner_text() and "\n" not in problem.inner_text().strip()
+    assert "from 1e-05 to 100" in problem.inner_text() and "\n" not in problem.inner_text().strip()
     assert_seen(problem, "the message about the learning rate")
     assert_seen(seen.locator("#step-lr"), "the learning rate's field")
     expect(seen.locator("#step-lr")).to_have_value("0.1")  # the η in use: the refused one is not left there

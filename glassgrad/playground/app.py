@@ -66,6 +66,7 @@ from .explain import explain
 from .landscape import landscape_view, scalar_view
 from .safety import (
     CODE_OFF,
+    LR_RANGE,
     MAX_BODY_BYTES,
     MAX_JOBS,
     ApiError,
@@ -76,6 +77,7 @@ from .safety import (
     JobStore,
     SameOriginOnly,
     SecurityHeaders,
+    lr_rule,
     output_path,
     parse_json_object,
 )
@@ -146,6 +148,7 @@ def options(state: Any, fields: Fields) -> dict:
                            for name, summary in bridge.practice_kinds().items()],
         "counting": bridge.counting_note(),
         "precision": PRECISION_NOTE,
+        "lr_rule": lr_rule(),
         "training_defaults": {**default.__dict__, "hidden": list(default.hidden)},
         "limits": {"step_width": stepper.MAX_WIDTH, "step_layers": stepper.MAX_LAYERS,
                    "hidden_width": training.MAX_HIDDEN_WIDTH, "hidden_layers": training.MAX_HIDDEN_LAYERS,
@@ -251,7 +254,7 @@ def train_save(state: Any, fields: Fields, job_id: str) -> dict:
 
 def train_compare(state: Any, fields: Fields) -> dict:
     config = training.read_config(fields.nested("config"))
-    rates = fields.numbers("rates", 1e-5, 100.0, 2, 5)
+    rates = fields.numbers("rates", *LR_RANGE, 2, 5)
     steps = fields.integer("steps", 100, 1, MAX_COMPARE_STEPS)
     fields.finish()
     with state.jobs.reserved_slot():

@@ -37,6 +37,12 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # whole names only
 NUMBER_PATTERN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)",
                             re.IGNORECASE)
 LONGEST_EXACT_INTEGER = 20  # digits: a JSON integer longer than this is read as a float (it is out of range anyway)
+LR_RANGE = (1e-5, 100.0)  # every learning rate the playground takes: Step-through's η, Train's, Compare's
+FIELD_LABELS = {
+    "lr": "Learning rate η", "rates": "Learning rates", "batch_size": "Batch size", "hidden": "Hidden layers",
+    "clip": "Clip gradient norm", "sizes": "Layer sizes",
+}
+"""A request field → the label the page shows beside its input, so a refusal names what the learner typed into."""
 DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}  # Windows
 
 
@@ -349,6 +355,36 @@ def number_from_text(text: str) -> float:
     return float(text)
 
 
+def field_label(name: str) -> str:
+    """The page's label for the request field ``name`` (:data:`FIELD_LABELS`), else the name itself.
+
+    >>> field_label("batch_size"), field_label("steps")
+    ('Batch size', 'steps')
+    """
+    return FIELD_LABELS.get(name, name)
+
+
+def range_text(low: float, high: float) -> str:
+    """How to fix a number out of ``[low, high]``: the one wording every range refusal ends with.
+
+    >>> range_text(*LR_RANGE)
+    'use a value from 1e-05 to 100'
+    """
+    return f"use a value from {low:g} to {high:g}"
+
+
+def out_of_range(label: str, shown: str, low: float, high: float) -> str:
+    """The refusal of ``label = shown`` outside ``[low, high]`` (``label``: the field as the page labels it)."""
+    return f"{label} = {shown} is out of range: {range_text(low, high)}"
+
+
+def lr_rule() -> dict:
+    """:data:`LR_RANGE` as the pages read it: the bounds, the field's label and the fix every refusal of a rate ends
+    with, so the step-through's own check (before it asks the engine) says what the server would."""
+    low, high = LR_RANGE
+    return {"low": low, "high": high, "label": field_label("lr"), "fix": range_text(low, high)}
+
+
 class Fields:
     """Typed, range-checked reading of a JSON object; unknown keys are errors (they are usually typos).
 
@@ -357,12 +393,16 @@ class Fields:
     0.1
     """
 
-    def __init__(self, data: Any, where: str = "request") -> None:
+    def __init__(self, data: Any, where: str = "request", labels: dict[str, str] = FIELD_LABELS) -> None:
         if not isinstance(data, dict):
             raise ApiError(422, f"{where} must be a JSON object")
         self.data = data
         self.where = where
+        self.labels = labels  # how refusals name a field: the page's labels; {} for Python's argument names
         self.read: set[str] = set()
+
+    def _label(self, name: str) -> str:
+        return self.labels.get(name, name)
 
     def _get(self, name: str, default: Any) -> Any:
         self.read.add(name)
@@ -372,28 +412,29 @@ class Fields:
     def number(self, name: str, default: float | None, low: float, high: float) -> float:
         value = self._get(name, default)
         if value is None:
-            raise ApiError(422, f"{name} is missing: give a number")
+            raise ApiError(422, f"{self._label(name)} is missing: give a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ApiError(422, f"{name} must be a number, got {json.dumps(value)[:40]}")
+            raise ApiError(422, f"{self._label(name)} must be a number, got {json.dumps(value)[:40]}")
         if not math.isfinite(value):
-            raise ApiError(422, f"{name} is not a finite number (it overflows a float): use a value from {low:g} "
-                                f"to {high:g}")
+            raise ApiError(422, f"{self._label(name)} is not a finite number (it overflows a float): "
+                                f"{range_text(low, high)}")
         if not low <= value <= high:
-            raise ApiError(422, f"{name} = {value:g} is out of range: use a value from {low:g} to {high:g}")
+            raise ApiError(422, out_of_range(self._label(name), f"{value:g}", low, high))
         return float(value)
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ApiError(422, f"{name} must be a whole number, got {json.dumps(value)[:40]}")
+            raise ApiError(422, f"{self._label(name)} must be a whole number, got {json.dumps(value)[:40]}")
         if not math.isfinite(value):
-            raise ApiError(422, f"{name} is not a finite number (it overflows a float): use a whole number from "
-                                f"{low} to {high}")
+            raise ApiError(422, f"{self._label(name)} is not a finite number (it overflows a float): use a whole "
+                                f"number from {low} to {high}")
         if value != int(value):
-            raise ApiError(422, f"{name} must be a whole number, got {value:g}")
+            raise ApiError(422, f"{self._label(name)} must be a whole number, got {value:g}")
         if not low <= value <= high:
             shown = value if isinstance(value, int) else f"{value:g}"
-            raise ApiError(422, f"{name} = {shown} is out of range: use a whole number from {low} to {high}")
+            raise ApiError(422, f"{self._label(name)} = {shown} is out of range: use a whole number from {low} to "
+                                f"{high}")
         return int(value)
 
     def flag(self, name: str, default: bool) -> bool:
@@ -414,8 +455,8 @@ class Fields:
         """A list of ``min_count``…``max_count`` numbers, each checked as :meth:`number` does."""
         value = self._get(name, [])
         if not isinstance(value, list) or not min_count <= len(value) <= max_count:
-            raise ApiError(422, f"{name} must be a list of {min_count} to {max_count} numbers")
-        return [Fields({name: item}).number(name, None, low, high) for item in value]
+            raise ApiError(422, f"{self._label(name)} must be a list of {min_count} to {max_count} numbers")
+        return [Fields({name: item}, labels=self.labels).number(name, None, low, high) for item in value]
 
     def text(self, name: str, default: str, max_length: int) -> str:
         value = self._get(name, default)
@@ -432,16 +473,19 @@ class Fields:
             parts = [part.strip() for part in value.split(",") if part.strip()]
             value = [int(part) if re.fullmatch(r"[0-9]{1,9}", part) else part for part in parts]
         if not isinstance(value, list) or any(isinstance(n, bool) or not isinstance(n, int) for n in value):
-            raise ApiError(422, f"{name} must be a list of whole numbers such as [8, 8] (or the text \"8,8\")")
+            raise ApiError(422, f"{self._label(name)} must be a list of whole numbers such as [8, 8] (or the text "
+                                "\"8,8\")")
         if len(value) > max_layers:
-            raise ApiError(422, f"{name}: {len(value)} layers is too many for the playground (at most {max_layers})")
+            raise ApiError(422, f"{self._label(name)}: {len(value)} layers is too many for the playground (at most "
+                                f"{max_layers})")
         for width in value:
             if not 1 <= width <= max_width:
-                raise ApiError(422, f"{name}: a layer of {width} neurons is out of range (1 to {max_width} per layer)")
+                raise ApiError(422, f"{self._label(name)}: a layer of {width} neurons is out of range (1 to "
+                                    f"{max_width} per layer)")
         return value
 
     def nested(self, name: str) -> Fields:
-        return Fields(self._get(name, {}), where=name)
+        return Fields(self._get(name, {}), where=name, labels=self.labels)
 
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.read)

@@ -37,7 +37,7 @@ from glassgrad.trace import counting
 
 from . import bridge
 from .display import PRECISION_NOTE, matrix_json, shown, subscript
-from .safety import ApiError, Fields, number_from_text
+from .safety import LR_RANGE, ApiError, Fields, field_label, number_from_text, out_of_range
 from .traced import Pass, run_pass
 from .training import overshoot
 
@@ -51,7 +51,6 @@ MAX_ACTIONS = 400
 MAX_WIDTH = 8
 MAX_LAYERS = 6
 EDIT_LIMIT = 100.0
-LR_RANGE = (1e-6, 100.0)
 SEEDED = ("moons", "custom")  # the lessons' networks have fixed weights: a seed changes nothing there
 ACTION = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)\[(?P<index>\d+(?:,\d+)?)\]=(?P<value>\S+)$")
 
@@ -189,7 +188,7 @@ class Walkthrough:
                 raise ApiError(422, f"{where}: Update needs every gradient; run Forward and Backward to the input")
             self._update()
         elif action.startswith("lr="):
-            self.lr = _finite(action[3:], where, *LR_RANGE)
+            self.lr = _finite(action[3:], where, *LR_RANGE, name="lr")
         else:
             self._edit(action, where)
 
@@ -365,13 +364,16 @@ def replay_settings(fields: Fields) -> tuple[float, list[str]]:
     return lr, actions
 
 
-def _finite(text: str, where: str, low: float, high: float) -> float:
-    """``text`` as a number from ``low`` to ``high``; 422 naming the action otherwise (NaN and ∞ included)."""
+def _finite(text: str, where: str, low: float, high: float, name: str | None = None) -> float:
+    """``text`` as a number from ``low`` to ``high``; 422 naming the action otherwise (NaN and ∞ included), and the
+    field ``name`` sets as the page labels it (:func:`safety.out_of_range`)."""
     try:
         value = number_from_text(text)
     except ValueError:
         raise ApiError(422, f"{where}: {text!r} is not a number") from None
     if not low <= value <= high:  # False for NaN as well
+        if name is not None:
+            raise ApiError(422, f"{where}: {out_of_range(field_label(name), text, low, high)}")
         raise ApiError(422, f"{where}: {text} is out of range: use a finite number from {low:g} to {high:g}")
     return value
 

@@ -29,7 +29,7 @@ from glassgrad.trace.numbers import rounded_text
 
 from . import bridge
 from .display import json_number, shown, subscript
-from .safety import ApiError, Fields
+from .safety import LR_RANGE, ApiError, Fields
 
 MAX_HIDDEN_LAYERS = 4
 MAX_HIDDEN_WIDTH = 32
@@ -90,7 +90,7 @@ def read_config(fields: Fields) -> TrainingConfig:
         activation=fields.choice("activation", bridge.ACTIVATIONS, default.activation),
         loss=fields.choice("loss", tuple(TARGETS), default.loss),
         optimizer=fields.choice("optimizer", bridge.OPTIMIZERS, default.optimizer),
-        lr=fields.number("lr", default.lr, 1e-5, 100.0),
+        lr=fields.number("lr", default.lr, *LR_RANGE),
         momentum=fields.number("momentum", default.momentum, 0.0, 0.999),
         batch_size=fields.integer("batch_size", default.batch_size, 1, 2000),
         clip=fields.number("clip", default.clip, 0.0, 100.0),

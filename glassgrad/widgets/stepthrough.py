@@ -29,8 +29,8 @@ import glassgrad as gg
 from glassgrad.playground import bridge
 from glassgrad.playground.display import json_safe
 from glassgrad.playground.explain import explain
-from glassgrad.playground.safety import ApiError, Fields
-from glassgrad.playground.stepper import LR_RANGE, Network, Walkthrough, replay_settings
+from glassgrad.playground.safety import LR_RANGE, ApiError, Fields, lr_rule
+from glassgrad.playground.stepper import Network, Walkthrough, replay_settings
 
 STATIC = Path(bridge.__file__).parent / "static"
 BUNDLE = STATIC / "build" / "stepthrough.js"
@@ -54,6 +54,7 @@ class StepThrough(anywidget.AnyWidget):
     _esm = traitlets.Unicode().tag(sync=True)
     _styles = traitlets.Unicode().tag(sync=True)  # the page's app.css, for the widget's shadow root
     _counting = traitlets.Unicode().tag(sync=True)
+    _lr_rule = traitlets.Dict().tag(sync=True)  # the playground's learning rates: bounds, label, fix
     lr = traitlets.Float(0.1).tag(sync=True)
     actions = traitlets.Unicode("").tag(sync=True)
 
@@ -65,7 +66,7 @@ class StepThrough(anywidget.AnyWidget):
         self._loss_key, self._view_title = key, title
         self._sample_x, self._sample_y = sample_input(x, dtype), sample_target(y, key, dtype)
         try:
-            self._start_lr = Fields({"lr": lr}).number("lr", 0.1, *LR_RANGE)
+            self._start_lr = Fields({"lr": lr}, labels={}).number("lr", 0.1, *LR_RANGE)  # Python's name
             walk = self.walkthrough("")
         except (ApiError, RuntimeError, ValueError) as error:  # the engine's and the view's one-line reasons
             raise ValueError(f"StepThrough: {getattr(error, 'message', error)}") from None
@@ -75,7 +76,7 @@ class StepThrough(anywidget.AnyWidget):
                                     "in glassgrad's frontend/ folder (pip install builds it too)")
         super().__init__(_esm=BUNDLE.read_text(encoding="utf-8"),
                          _styles=(STATIC / "app.css").read_text(encoding="utf-8"),
-                         _counting=bridge.counting_note(), lr=self._start_lr)
+                         _counting=bridge.counting_note(), _lr_rule=lr_rule(), lr=self._start_lr)
         self.on_msg(self._on_message)
 
     def walkthrough(self, actions: str, lr: float | None = None) -> Walkthrough:

@@ -12,15 +12,16 @@ const EXAMPLE = { example: "diagonal-flip", seed: 0, sizes: "2,3,2", activation:
 
 /** What is wrong with the learning rate typed in ``field`` (an <input type=number> with min and max), in one line
  *  that says how to fix it; "" when it is fine. */
-function rateProblem(field) {
-  const range = `type a learning rate from ${field.min} to ${field.max}, e.g. 0.1`;
+/** What is wrong with the η typed in ``field``, in the server's words (``rule``: /api/options' ``lr_rule``). */
+function rateProblem(field, rule) {
+  const range = `${rule.fix}, e.g. 0.1`;
   const value = Number(field.value);
   if (field.validity.badInput || field.value.trim() === "" || !Number.isFinite(value)) {
     return `The learning rate η must be a number: ${range}.`;
   }
   if (value < 0) return `η = ${value} would move the weights uphill, raising the loss: ${range}.`;
   if (value === 0) return `η = 0 would leave the weights where they are: ${range}.`;
-  if (value < Number(field.min) || value > Number(field.max)) return `η = ${value} is out of range: ${range}.`;
+  if (value < rule.low || value > rule.high) return `${rule.label} = ${value} is out of range: ${range}.`;
   return "";
 }
 
@@ -41,7 +42,8 @@ export class StepView {
     this.queue = Promise.resolve();
     if (this.choices) this.setUpChoices(options);
     this.$("step-counting").textContent = options.counting;
-    this.$("step-lr").value = this.state.lr;
+    this.lrRule = options.lr_rule;
+    Object.assign(this.$("step-lr"), { min: this.lrRule.low, max: this.lrRule.high, value: this.state.lr });
     // a new η is an action: the updates already made keep theirs, Step back undoes the change
     this.$("step-lr").addEventListener("change", () => this.changeRate());
     this.$("step-form").addEventListener("submit", (event) => event.preventDefault());
@@ -130,7 +132,7 @@ export class StepView {
    *  and the field shows the η in use again. */
   changeRate() {
     const field = this.$("step-lr");
-    const problem = rateProblem(field);
+    const problem = rateProblem(field, this.lrRule);
     this.showRateProblem(problem);
     if (!problem) this.act(`lr=${Number(field.value)}`);
     else field.value = this.view ? this.view.lr : this.state.lr;

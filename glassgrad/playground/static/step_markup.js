@@ -35,7 +35,7 @@ function legendLine(kind) {
 /** The step-through's elements, in page order; ``choices``: with the example, seed and custom-layer controls. */
 export function stepMarkup({ choices }) {
   const lr = h("label", { "data-control": "step-lr", "data-title": "Learning rate η" }, "Learning rate η ",
-    h("input", { id: "step-lr", type: "number", min: "0.000001", max: "100", step: "any",
+    h("input", { id: "step-lr", type: "number", step: "any",
                  "aria-describedby": "step-lr-problem" }));
   return [
     h("form", { class: "controls", id: "step-form" }, choices ? [...exampleChoices(), lr, customChoices()] : lr),

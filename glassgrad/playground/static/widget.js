@@ -64,7 +64,7 @@ function render({ model, el }) {
     model.save_changes();
   };
   const channel = kernelChannel(model);
-  const view = new StepView(root, channel, { options: { counting: model.get("_counting") }, state, save, showError });
+  const view = new StepView(root, channel, { options: { counting: model.get("_counting"), lr_rule: model.get("_lr_rule") }, state, save, showError });
   root.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
     if (view.key(event.key)) {
