@@ -52,7 +52,7 @@ def refusals(client, lr: float, typed: str | None = None) -> dict[str, tuple[int
     """What each view's server check says to η = ``lr``: the step's field and its ``lr=`` action, Train, Compare."""
     return {
         "step": answer(client, "/api/step", {"example": "diagonal-flip", "lr": lr}),
-        "step action": answer(client, "/api/step", {"example": "diagonal-flip", "actions": f"lr={typed if typed else repr(lr)}"}),
+        "step action": answer(client, "/api/step", {"example": "diagonal-flip", "actions": f"lr={typed or repr(lr)}"}),
         "train": answer(client, "/api/train", {"config": {"dataset": "moons", "lr": lr}, "steps": 1}),
         "compare": answer(client, "/api/train/compare", {"config": {"dataset": "moons"}, "rates": [0.1, lr],
                                                          "steps": 1}),

@@ -83,8 +83,8 @@ def widget(model):
 @pytest.fixture(scope="module")
 def harness(widget):
     """The harness page, the bundle and the widget's synced state, served on 127.0.0.1."""
-    traits = {key: value for key, value in widget.get_state().items() if key in ("_styles", "_counting", "lr",
-                                                                                  "actions")}
+    traits = {key: value for key, value in widget.get_state().items()
+              if key in ("_styles", "_counting", "_lr_rule", "lr", "actions")}
     files = {"/": (HARNESS, "text/html"), "/harness.js": (HARNESS_JS, "text/javascript"),
              "/stepthrough.js": (BUNDLE.read_text(encoding="utf-8"), "text/javascript"),
              "/traits.json": (json.dumps(traits), "application/json")}
