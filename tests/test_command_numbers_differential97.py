@@ -201,6 +201,7 @@ def test_learning_rate_experiment_equals_pytorch_in_float32(torch):
             losses.append(loss.item())
             loss.backward()
             optimizer.step()
+        losses.append(torch.nn.functional.mse_loss(model(inputs), targets).item())  # after the last step (round 113)
         run = experiment.data["runs"][rate]
         np.testing.assert_allclose(run["losses"], losses, rtol=2e-6)
         assert row[0] == f"{rate:g}"
@@ -221,7 +222,7 @@ def test_experiment_writes_the_full_numbers_its_rounded_table_points_to(tmp_path
     numbers = [value for row in document["tables"][0]["rows"] for value in row if isinstance(value, float)]
     assert numbers
     for value in numbers:
-        text = f"{value:.1e}" if not (1e-4 <= abs(value) < 1e4) else f"{value:.4f}"
+        text = f"{value:.4f}" if 0.5e-4 <= abs(value) < 1e6 else f"{value:.1e}"  # format_number's documented rule
         assert text in printed, (value, text)
     if name == "learning-rate":
         for row in document["tables"][0]["rows"]:
