@@ -42,7 +42,7 @@ from .autograd import STATE, note_unreplayable, recorded_call
 from .device import check_device
 from .dtypes import get_default_dtype
 from .generator import Generator, moved_to
-from .memory_formats import check_memory_format, copy_strides, laid_copy, preserve_format, strides_of
+from .memory_formats import astype_in_order, check_memory_format, copy_strides, preserve_format, strides_of
 from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
 from .tensor import Tensor, apply, int64, numbers_array, tensor_argument, untracked
@@ -269,7 +269,7 @@ def laid_like(result: Tensor, input: Tensor, memory_format: Any) -> Tensor:
     strides = copy_strides(input.array, memory_format)
     if strides is None or strides == strides_of(result.array):
         return result
-    return _leaf(recorded_call(laid_copy, result.array, result.array.dtype, strides), result.requires_grad)
+    return _leaf(recorded_call(astype_in_order, result.array, result.array.dtype, strides), result.requires_grad)
 
 
 def _fill_number(fill_value: Any, name: str) -> Any:

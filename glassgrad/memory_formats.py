@@ -171,7 +171,7 @@ def copy_strides(array: np.ndarray, memory_format: Any) -> tuple | None:
     return new_strides(array.shape, strides_of(array), memory_format)
 
 
-def laid_copy(array: np.ndarray, dtype: Any, strides: tuple | None = None) -> np.ndarray:
+def astype_in_order(array: np.ndarray, dtype: Any, strides: tuple | None = None) -> np.ndarray:
     """A new array of ``array``'s entries in ``dtype``, with ``strides`` (in entries; ones with no gaps or
     overlaps) or, None, in ``array``'s order (NumPy's ``order='K'``; an expanded array's, strides 0, row-major)."""
     if strides is None:

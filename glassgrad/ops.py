@@ -92,7 +92,7 @@ import numpy as np
 from . import sliding
 from .dtypes import get_default_dtype
 from .float_errors import quiet
-from .memory_formats import laid_copy
+from .memory_formats import astype_in_order
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -1301,7 +1301,7 @@ CLAMP = register(Op(  # the bounds may be arrays, which a trace does not keep: i
 
 
 def _cast(a, dtype, strides=None):  # with PyTorch's strides for the copy (memory_formats.copy_strides)
-    return laid_copy(a, dtype, strides), a.dtype
+    return astype_in_order(a, dtype, strides), a.dtype
 
 def _cast_back(up, dtype):
     return (up.astype(dtype),)

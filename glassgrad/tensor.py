@@ -90,7 +90,7 @@ from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtyp
 from .grad_fn import Node
 from .graph import FORWARD_MODE, as_view, check_in_place, rebase, record, records_tangent
 from .handles import RemovableHandle
-from .memory_formats import check_memory_format, copy_strides, laid_copy, preserve_format, strides_of, suggested
+from .memory_formats import astype_in_order, check_memory_format, copy_strides, preserve_format, strides_of, suggested
 from .number_first import number_first
 from .printing import array_text, edges_hidden, with_settings
 from .settings import warn_at_learners_line, warn_once
@@ -687,7 +687,7 @@ class Tensor:
             return self
         strides = copy_strides(self.array, memory_format)
         if dtype != self.array.dtype and not is_floating(dtype):  # no gradient: a kernel of a compiled step
-            return Tensor._wrap(recorded_call(laid_copy, self.array, dtype, strides))  # (a mask's count: mask.long())
+            return Tensor._wrap(recorded_call(astype_in_order, self.array, dtype, strides))  # a mask.long()
         return apply(ops.CAST, (self,), self.array, dtype, strides)
 
     def float(self, memory_format: Any = None) -> Tensor:

@@ -12,11 +12,15 @@ one line of up to 200 columns; ``train`` opened with a line of 116.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 import unicodedata
 import urllib.request
@@ -41,20 +45,37 @@ def _first_example() -> str:
     return re.search(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S).group(1)
 
 
-def _run_example(columns: str | None) -> str:
+def _run_example(columns: int | None) -> str:
+    """The README's example run with its output in a terminal ``columns`` wide (a pseudo-terminal), or into a pipe
+    (None); ``COLUMNS`` is set in neither, so the width comes from the terminal itself, or from there being none."""
     env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
-    if columns is not None:
-        env["COLUMNS"] = columns
-    ran = subprocess.run([sys.executable, "-c", _first_example()], capture_output=True, text=True, timeout=120,
-                         cwd=README.parent, env=env)
-    assert ran.returncode == 0, ran.stderr
-    return ran.stdout
+    command = [sys.executable, "-c", _first_example()]
+    if columns is None:
+        ran = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=README.parent, env=env)
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    with subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, cwd=README.parent, env=env) as child:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                part = os.read(leader, 65536)
+            except OSError:  # the terminal's other end closed: the child has finished writing
+                break
+            if not part:
+                break
+            shown += part
+        assert child.wait(timeout=120) == 0, child.stderr.read().decode()
+    os.close(leader)
+    return shown.decode().replace("\r\n", "\n")
 
 
 def test_the_readme_example_fits_the_terminal_and_is_120_columns_in_a_pipe():
     """README: "every step as a table, as wide as the terminal it is printed in (120 columns in a file or a pipe;
     a matrix too wide for it is shown a few columns at a time)"."""
-    narrow = _run_example("80")
+    narrow = _run_example(80)
     assert "loss 0.8963" in narrow and "columns 1–3 of 4" in narrow and "∂L/∂W₂ = ∂L/∂ŷ·A₁ᵀ" in narrow
     assert max(map(_columns, narrow.splitlines())) <= 80
     piped = _run_example(None)  # stdout is a pipe here, not a terminal

@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import shutil
+import sys
 from typing import Any
 
 import numpy as np
@@ -169,13 +170,15 @@ FILE_WIDTH = 120
 def render_text(document: dict, width: int | None = None, ops: bool = False) -> str:
     """``document`` as plain text (no colour codes), as the terminal shows it at ``width`` columns.
 
-    ``width`` None: the terminal's own width (``COLUMNS`` if set), so that ``print(tape.render("text"))`` fits
-    the window it is printed in; :data:`FILE_WIDTH` where there is no terminal.
+    ``width`` None: where standard output is a terminal, its width (``COLUMNS`` if set), so that
+    ``print(tape.render("text"))`` fits the window it is printed in; :data:`FILE_WIDTH` where it is not (a pipe,
+    a file, a notebook, a test's captured output), whatever ``COLUMNS`` says.
     """
     from rich.console import Console
 
     if width is None:
-        width = shutil.get_terminal_size((FILE_WIDTH, 24)).columns
+        terminal = sys.stdout is not None and sys.stdout.isatty()
+        width = shutil.get_terminal_size().columns if terminal else FILE_WIDTH
     console = Console(width=width, record=True, file=_Discard(), color_system=None, force_terminal=False)
     for part in renderables(document, ops=ops, width=width):
         console.print(part)
