@@ -268,7 +268,7 @@ def optimizers(epochs: int = 150, target_loss: float = 0.3, seed: int = 0) -> Ex
          "Plain SGD steps along −η·∇L. Momentum adds up past steps, so it speeds up along directions the "
          "gradient keeps pointing to. Adam divides each step by a running estimate of the gradient's size, "
          "so every weight moves at a similar pace whatever the scale of its gradient.",
-         f"The loss is measured before the first step and after each one ({epochs} steps, {epochs + 1} losses); "
+         f"The loss is measured before the first step and after each one ({epochs} steps, {len(losses)} losses); "
          f"'steps to target' counts the steps taken before the loss is first below {target_loss:g}."],
         [{"title": "Optimizers from the same start", "intro": f"{epochs} full-batch steps",
           "columns": ["optimizer", "final loss", f"steps to loss < {target_loss:g}", "final accuracy"],

@@ -30,7 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..gradcheck import gradcheck
-from ..ops import RULES
+from ..ops import RELU, RULES, SIGMOID
 from ..tensor import Tensor
 from .answers import DEFAULT_TOLERANCE
 from .numbers import engine_tensor, exact, factor_text, fraction_array, number_text, rounded, seeded
@@ -84,7 +84,7 @@ CHAIN = Model(f"ŷ = v·{RULES['sigmoid'].symbol}(w·x + b) + c", ("w", "b", "v"
 def _model(rng: np.random.Generator, difficulty: int) -> Model:
     if difficulty == 1:
         return _neuron(None)
-    activation = str(rng.choice(["relu", "sigmoid"]))
+    activation = str(rng.choice([RELU.name, SIGMOID.name]))  # the rows, not names written again
     if difficulty == 2:
         return _neuron(activation)
     return _two_inputs(activation) if rng.random() < 0.5 else CHAIN
