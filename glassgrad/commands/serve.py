@@ -66,8 +66,8 @@ def serve(
     try:
         _run(app, listener, url, open_browser=not no_browser)
     except KeyboardInterrupt:  # Ctrl+C is how the playground stops (the line above says so), not a failure:
-        # uvicorn shuts down, then raises the signal again
-        print("\nglassgrad playground stopped", flush=True)  # after the ^C the terminal echoed
+        pass  # uvicorn shuts down, then raises the signal again (or, a signal caught as it shut down, returns)
+    print("\nglassgrad playground stopped", flush=True)  # after the ^C the terminal echoed
 
 
 def _listen(host: str, port: int) -> socket.socket:
