@@ -10,6 +10,7 @@ from typing import Optional
 
 import typer
 
+from ..arguments import counted
 from . import CommandError, switch
 from .glassbox import OUTPUT
 from .output_files import output_folder, reporting_write_errors, say_written
@@ -41,7 +42,7 @@ def landscape(
     for path in data["paths"]:
         last = path["points"][-1]
         typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['text']['loss']} → "
-                   f"{last['text']['loss']} after {last['step']} steps")  # each loss as the engine writes it
+                   f"{last['text']['loss']} after {counted(last['step'], 'step')}")  # each loss as the engine writes it
     with reporting_write_errors(folder):
         files = save(data, folder)
     say_written(files)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import counted
 from ..io import write_atomically
 from .landscape import to_json
 
@@ -81,8 +82,9 @@ def figure(data: dict) -> Any:
         if len(on_map) < len(points):
             last = points[-1]
             map_axes.text(0.03, 0.97, f"η = {rate:g} leaves the map at step {points[len(on_map)]['step']};\n"
-                          f"L = {last['text']['loss']} after {last['step']} steps", transform=map_axes.transAxes,
-                          va="top", fontsize=8.5, color=colour, bbox={"facecolor": "white", "alpha": 0.85})
+                          f"L = {last['text']['loss']} after {counted(last['step'], 'step')}",
+                          transform=map_axes.transAxes, va="top", fontsize=8.5, color=colour,
+                          bbox={"facecolor": "white", "alpha": 0.85})
     map_axes.set_xlim(window[0], window[1])
     map_axes.set_ylim(window[2], window[3])
     map_axes.set_xlabel(data["weights"][0]["label"])  # the learner's name, the code's index beside it
