@@ -97,7 +97,7 @@ def test_training_rows_commands_and_the_defaults_of_learning_rate_momentum_and_f
     raw = (folder / "model.safetensors").read_bytes()
     assert json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])  # a safetensors header, not a pickle
     accuracy = float(re.search(r"accuracy (\d+\.\d+)%", run(evaluate, capsys, monkeypatch)).group(1))
-    assert 97.5 <= accuracy <= 98.5  # "about 98 %"
+    assert 97.0 <= accuracy <= 99.0  # "about 98 %" (98.33 % here; a sample is 0.28 %)
     namespace: dict = {}
     exec(run(export, capsys, monkeypatch), namespace)  # noqa: S102 - the source the command prints
     model = gg.nn.Sequential(gg.nn.Linear(64, 256), gg.nn.ReLU(), gg.nn.Linear(256, 10))
@@ -110,7 +110,7 @@ def test_training_rows_commands_and_the_defaults_of_learning_rate_momentum_and_f
 def test_moons_reaches_about_99_percent(folder, capsys, monkeypatch):
     assert "`glassgrad train --data moons --layers 2,16,16,1` about 99 %" in README
     printed = run("glassgrad train --data moons --layers 2,16,16,1", capsys, monkeypatch)
-    assert float(re.findall(r"(\d+\.\d+)%", printed)[-1]) >= 98.5  # the validation row comes last
+    assert float(re.findall(r"(\d+\.\d+)%", printed)[-1]) >= 98.0  # the validation row comes last (99.50 %)
 
 
 def test_glass_box_and_landscape_rows_write_what_they_say(folder, capsys, monkeypatch):
