@@ -30,10 +30,11 @@ export class ScalarView {
       h("p", { class: "muted", id: "scalar-intro" }, "The engine runs a layer as one fused op, Z = X·Wᵀ + b. Here " +
         "it is split the way micrograd draws it: a · box per weight times input and a chain of + boxes per output, " +
         "then the activation (ReLU, in a network that has one) and the loss's pieces. Each box holds the engine's " +
-        "value and its gradient ∂L/∂ (— for data, which gets none)."),
+        "value and its gradient, ∂L/∂ of it (— for data, which gets none)."),
       h("form", { class: "controls", id: "scalar-form" }, h("label", {}, "Example ", this.example)),
       this.detail,
-      h("div", { class: "scalar-box", tabindex: 0, "aria-label": "The scalar graph (scrolls)" }, this.svg),
+      h("div", { class: "scalar-box scrolls-sideways", tabindex: 0, "aria-label": "The scalar graph (scrolls)" },
+        h("p", { class: "scroll-hint" }, "scroll sideways to see the whole graph →"), this.svg),
       h("p", { id: "scalar-note", class: "muted" }, "Numbers are the engine's float64 values, rounded to 4 decimals " +
         "in the boxes and in full when you click one."));
     $("scalar-form").addEventListener("submit", (event) => event.preventDefault());
