@@ -3,6 +3,17 @@
 import { api, showError } from "./api.js";
 import { $, clear, h, isHidden, setOptions } from "./dom.js";
 
+/** The worked solution's steps: a line that starts with spaces carries on the step above it (its "=" written
+ *  under that step's "="), so it joins that step, one numbered step, its lines kept as the engine aligned them. */
+function solutionSteps(lines) {
+  const steps = [];
+  for (const line of lines) {
+    if (/^\s/.test(line) && steps.length) steps[steps.length - 1] += `\n${line}`;
+    else steps.push(line);
+  }
+  return steps;
+}
+
 export class PracticeView {
   constructor(options, state, save) {
     this.first = { kind: options.practice_kinds[0].name, seed: 0 }; // the first problem, for a refused link
@@ -144,6 +155,6 @@ export class PracticeView {
     this.settle(result.correct && !reveal ? (this.tries === 0 ? "first" : "retry") : "shown");
     $("btn-reveal").hidden = true;
     box.append(h("h3", {}, "Worked solution"),
-               h("ol", { class: "worked" }, result.solution.map((line) => h("li", {}, line))));
+               h("ol", { class: "worked" }, solutionSteps(result.solution).map((step) => h("li", {}, step))));
   }
 }
