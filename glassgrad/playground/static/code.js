@@ -148,7 +148,10 @@ export class CodeView {
     const label = "Your Python program";
     try {
       const { createEditor } = await import("./build/editor.js");
-      this.editor = createEditor(box, { doc: "", onRun: () => this.start(), label });
+      // CodeMirror keeps Tab for indenting (Esc then Tab leaves it): the page says so, or a keyboard user is stuck
+      this.editor = createEditor(box, { doc: "", onRun: () => this.start(),
+                                        label: `${label}: Tab indents; Esc, then Tab, leaves the editor` });
+      $("code-editor-keys").hidden = false;
     } catch {
       $("code-editor-note").textContent = `The code editor is not built on this computer: ${BUILD_COMMAND} ` +
         "builds it (Node.js needed). A plain text box stands in.";
