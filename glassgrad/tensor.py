@@ -839,7 +839,7 @@ class Tensor:
             self.array[...] = made
             change = _change_in_place_cast
         except ValueError as error:
-            raise (_shared_places_error(name) if not self.array.flags.writeable
+            raise (_shared_places_error(name, self.array) if not self.array.flags.writeable
                    else _shape_error(name, self, value, error)) from None
         except OverflowError:  # x *= 300 of int8: the number wraps to the dtype first, as PyTorch's does (to 44)
             value = wrapped_int(value, self.array.dtype, name)
@@ -938,7 +938,7 @@ class Tensor:
                 return
             value = _data(value)
             if not self.array.flags.writeable:
-                raise _shared_places_error(name)
+                raise _shared_places_error(name, self.array)
             self.array[index] = value
         except (ValueError, TypeError) as error:  # NumPy's words for a value that does not fit (or is no number,
             raise _unfitting_value_error(name, self, index, value) or error from None  # x[0] = ...): PyTorch's type
@@ -1498,11 +1498,24 @@ def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
     return as_view(tensor, Tensor._wrap(array.view(dtype)))
 
 
-def _shared_places_error(name: str) -> RuntimeError:
-    """PyTorch's refusal to write into an ``expand``ed tensor, whose entries share memory locations."""
+def _shared_places_error(name: str, array: np.ndarray) -> RuntimeError:
+    """Why ``array`` (not writeable) cannot be written, in PyTorch's class: its memory is read-only (``frombuffer``
+    of ``bytes``, a read-only NumPy array; PyTorch writes into such memory), or else it is a view whose entries share
+    memory locations (an ``expand``: PyTorch's own refusal); a 'meta' placeholder has no memory to write (PyTorch's
+    in-place op on 'meta' does nothing)."""
+    if is_placeholder(array):
+        return RuntimeError(f"{name}: the tensor is on 'meta', a shape with no numbers to write into; give the model "
+                            "numbers first (model.to_empty(device='cpu'))")
+    owner = array
+    while isinstance(owner.base, np.ndarray):  # the array that holds the memory: read-only there, read-only here
+        owner = owner.base
+    if not owner.flags.writeable:
+        return RuntimeError(f"{name}: the tensor's memory is read-only (frombuffer of bytes, or a read-only NumPy "
+                            "array); clone() it and write into the copy, or give frombuffer a writable buffer "
+                            "(bytearray(b))")
     return RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor refers to a "
-                        "single memory location (a view from expand, or read-only memory); clone() it first, or "
-                        "write into the tensor before expanding it")
+                        "single memory location (a view from expand); clone() it first, or write into the tensor "
+                        "before expanding it")
 
 
 def _without_leading_ones(value: Any) -> Any:
