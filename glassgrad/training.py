@@ -232,7 +232,7 @@ def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what:
     blame = ""
     if culprit:
         name, step, norm = culprit
-        blame = f" The gradient of '{name}' blew up first (norm {norm:.3g} at step {step})."
+        blame = f" The gradient of '{name}' blew up first (norm {rounded_text(norm, 3, 'g')} at step {step})."
     advice = (
         f"The updates were too large for this loss surface: lower the learning rate (now {lr or '?'}) "
         "or clip gradients (clip_grad_norm=1.0 in gg.fit; --clip 1.0 for glassgrad train)."

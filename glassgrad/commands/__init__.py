@@ -37,6 +37,17 @@ def comma_separated(text: str, kind: Callable[[str], Any], refusal: str) -> list
         raise CommandError(f"{refusal}, got {text!r}") from None
 
 
+NOTE_WIDTH = 80
+"""The columns a command's closing note fits in, piped or in a terminal."""
+
+
+def say_rounding(note: str) -> None:
+    """Print ``note`` (what the numbers above were rounded to: :func:`glassgrad.trace.numbers.rounding_note`) once,
+    after them, within :data:`NOTE_WIDTH` columns: a longer note is broken after its ``;`` (then between words)."""
+    print(";\n".join(textwrap.fill(part, NOTE_WIDTH) for part in note.split("; ")) if len(note) > NOTE_WIDTH
+          else note)
+
+
 class CommandFailed(Exception):
     """The command ran but did not get its result (training diverged): said in one line, exit code 1.
 

@@ -11,7 +11,8 @@ from typing import Optional
 import typer
 
 from ..arguments import counted
-from . import CommandError, switch
+from ..trace.numbers import PRECISION_NOTE
+from . import CommandError, say_rounding, switch
 from .glassbox import OUTPUT
 from .output_files import output_folder, reporting_write_errors, say_written
 
@@ -43,6 +44,7 @@ def landscape(
         last = path["points"][-1]
         typer.echo(f"η = {path['learning_rate']:<6g} {path['label']:<11} L: {path['points'][0]['text']['loss']} → "
                    f"{last['text']['loss']} after {counted(last['step'], 'step')}")  # each loss as the engine writes it
+    say_rounding(PRECISION_NOTE)
     with reporting_write_errors(folder):
         files = save(data, folder)
     say_written(files)

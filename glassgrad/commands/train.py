@@ -16,9 +16,9 @@ from typing import Optional
 import typer
 
 from ..nn.architecture import ACTIVATION_NAMES
-from ..trace.numbers import rounded_text
+from ..trace.numbers import DECIMALS, rounded_text, rounding_note
 from ..training import Callback
-from . import CommandError, CommandFailed, comma_separated
+from . import CommandError, CommandFailed, comma_separated, say_rounding
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
@@ -39,6 +39,10 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 0.003, "ad
 ACTIVATIONS = tuple(ACTIVATION_NAMES)
 """``--activation``: every activation layer of :mod:`glassgrad.nn.activation`, by :func:`gg.nn.mlp`'s names."""
 LOSSES = ("auto", *RECORDED_LOSSES)
+PERCENT_DECIMALS = 2
+"""Accuracies are shown in % to this many decimals (losses and values to :data:`DECIMALS`)."""
+PROBABILITY_DECIMALS = 3
+"""``predict`` shows each class's probability to this many decimals."""
 MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
 
@@ -230,7 +234,7 @@ class EpochPrinter(Callback):
 
 
 def _print_summary(model, loss_fn, train_set, val_set, history) -> dict[str, float]:
-    """Print loss and accuracy of the final model on both sets (4 decimals; accuracy as a % to 2); return val's."""
+    """Print loss and accuracy of the final model on both sets (:func:`_rounding`); return val's."""
     from rich.console import Console
     from rich.table import Table
 
@@ -238,7 +242,7 @@ def _print_summary(model, loss_fn, train_set, val_set, history) -> dict[str, flo
     from glassgrad.training import evaluate as evaluate_model
 
     epochs, seconds = len(history), sum(history["seconds"])
-    table = Table(title=f"after {epochs} epoch{'s' if epochs != 1 else ''} ({seconds:.3g} s)")
+    table = Table(title=f"after {epochs} epoch{'s' if epochs != 1 else ''} ({rounded_text(seconds, 3, 'g')} s)")
     table.add_column("final model on")
     table.add_column("loss", justify="right")
     table.add_column("accuracy", justify="right")
@@ -246,10 +250,17 @@ def _print_summary(model, loss_fn, train_set, val_set, history) -> dict[str, flo
     for label, subset in (("train", train_set), ("validation", val_set)):
         results[label] = evaluate_model(model, loss_fn, DataLoader(subset, batch_size=256))
         accuracy = results[label].get("accuracy")
-        table.add_row(label, rounded_text(results[label]['loss'], 4),
-                      "—" if accuracy is None else rounded_text(accuracy, 2, "%"))
+        table.add_row(label, rounded_text(results[label]['loss'], DECIMALS),
+                      "—" if accuracy is None else rounded_text(accuracy, PERCENT_DECIMALS, "%"))
     Console().print(table)
+    say_rounding(_rounding(results["validation"].get("accuracy")))  # once, for the epoch lines above too
     return results["validation"]
+
+
+def _rounding(accuracy: Optional[float]) -> str:
+    """The note under the losses (and accuracies, in %, when the task has them) that ``train`` and ``evaluate``
+    print."""
+    return rounding_note(DECIMALS, None if accuracy is None else PERCENT_DECIMALS)
 
 
 def _warn_if_chance_level(accuracy: Optional[float], val_set, lr: float) -> None:
@@ -262,9 +273,10 @@ def _warn_if_chance_level(accuracy: Optional[float], val_set, lr: float) -> None
     _, counts = np.unique(labels.reshape(len(labels), -1), axis=0, return_counts=True)
     share = counts.max() / len(labels)
     if accuracy <= share:
-        print(f"note: validation accuracy {rounded_text(accuracy, 2, '%')} is no better than always answering the "
-              f"most common class ({rounded_text(share, 2, '%')}): the network has not learned. If the loss jumped up "
-              f"early, the learning rate ({lr:g}) is too large; otherwise train longer or raise it.")
+        print(f"note: validation accuracy {rounded_text(accuracy, PERCENT_DECIMALS, '%')} is no better than always "
+              f"answering the most common class ({rounded_text(share, PERCENT_DECIMALS, '%')}): the network has not "
+              f"learned. If the loss jumped up early, the learning rate ({lr:g}) is too large; otherwise train longer "
+              "or raise it.")
 
 
 def _load_model(path: Path):
@@ -365,8 +377,9 @@ def evaluate(
         dataset = val_set if split == "val" else train_set
     result = evaluate_model(model, _loss_module(loss), DataLoader(dataset, batch_size=256))
     accuracy = result.get("accuracy")
-    print(f"{model_path} on {name} ({split}, {len(dataset)} samples): loss {rounded_text(result['loss'], 4)}"
-          + ("" if accuracy is None else f", accuracy {rounded_text(accuracy, 2, '%')}"))
+    print(f"{model_path} on {name} ({split}, {len(dataset)} samples): loss {rounded_text(result['loss'], DECIMALS)}"
+          + ("" if accuracy is None else f", accuracy {rounded_text(accuracy, PERCENT_DECIMALS, '%')}"))
+    say_rounding(_rounding(accuracy))
     return 0
 
 
@@ -391,15 +404,16 @@ def predict(
         if loss == "cross-entropy":
             probs = gg.tensor(values).softmax(-1).array
             best = int(np.argmax(probs))
-            shown = " ".join(rounded_text(p, 3) for p in probs)
+            shown = " ".join(rounded_text(p, PROBABILITY_DECIMALS) for p in probs)
             print(f"class {names[best] if names else best}  probabilities {shown}")
         elif loss == "bce":
             probability = float(gg.tensor(values).sigmoid().item())
             best = int(probability > 0.5)
-            chance = rounded_text(probability, 3)
+            chance = rounded_text(probability, PROBABILITY_DECIMALS)
             print(f"class {names[best] if names else best}  P(class {names[1] if names else 1}) = {chance}")
         else:
-            print("prediction " + " ".join(rounded_text(v, 4) for v in values))
+            print("prediction " + " ".join(rounded_text(v, DECIMALS) for v in values))
+    say_rounding(rounding_note(DECIMALS if loss == "mse" else PROBABILITY_DECIMALS))
     return 0
 
 

@@ -211,6 +211,7 @@ def gradient_check_document(check: dict[str, Any] | None = None) -> dict:
     count = sum(int(np.prod(row["shape"])) for row in check["parameters"])
     rows = [[row["name"], str(row["shape"]), row["backprop"], row["numerical"], row["max_error"]]
             for row in check["parameters"]]
+    numerical_ms, backprop_ms = check["numerical_seconds"] * 1e3, check["backprop_seconds"] * 1e3
     return {
         "title": "diagonal flip: backprop against finite differences",
         "explanation": [
@@ -223,11 +224,11 @@ def gradient_check_document(check: dict[str, Any] | None = None) -> dict:
         ],
         "summary": [
             {"label": "numerical method", "value": f"{check['forward_passes']} forward passes, "
-             f"{check['numerical_seconds'] * 1e3:.3g} ms (measured: gg.gradcheck, comparison included)"},
-            {"label": "backprop", "value": f"1 forward + 1 backward pass, {check['backprop_seconds'] * 1e3:.3g} ms "
+             f"{rounded_text(numerical_ms, 3, 'g')} ms (measured: gg.gradcheck, comparison included)"},
+            {"label": "backprop", "value": f"1 forward + 1 backward pass, {rounded_text(backprop_ms, 3, 'g')} ms "
              "(measured)"},
             {"label": "backprop was faster by",
-             "value": f"×{check['numerical_seconds'] / check['backprop_seconds']:.1f} (shortest of {TIMING_REPEATS} "
+             "value": f"×{rounded_text(numerical_ms / backprop_ms, 1)} (shortest of {TIMING_REPEATS} "
                       "runs each; the gap grows with the number of parameters)"},
             {"label": "largest |backprop − numerical|", "value": rounded_text(check["max_error"], 2, "e")},
             {"label": "verdict", "value": "they agree" if check["ok"] else "they DISAGREE"},

@@ -300,7 +300,7 @@ def batch_size(epochs: int = 20, sizes: Sequence[int] = (200, 32, 1), lr: float 
         losses, updates = history["val_loss"], len(loader)
         label = f"{kind} (batch {size})"
         curves[label] = {"losses": losses, "updates_per_epoch": updates, "seconds": seconds}
-        rows.append([label, str(updates), str(updates * epochs), losses[-1], f"{seconds:.2f}"])
+        rows.append([label, str(updates), str(updates * epochs), losses[-1], rounded_text(seconds, 2)])
         axes[0].plot(range(1, epochs + 1), losses, label=label)
         axes[1].plot([updates * epoch for epoch in range(1, epochs + 1)], losses, label=label)
     axes[0].set(xlabel="epoch", ylabel="loss on all 200 samples", title="per epoch")

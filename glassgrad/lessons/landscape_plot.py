@@ -16,6 +16,7 @@ import numpy as np
 
 from ..arguments import counted
 from ..io import write_atomically
+from ..trace.numbers import PRECISION_NOTE
 from .landscape import to_json
 
 
@@ -116,6 +117,7 @@ def figure(data: dict) -> Any:
     loss_axes.set_title("the same four walks: L per step", fontsize=10)
     loss_axes.legend(fontsize=8)
     figure.suptitle(data["title"] + f"  ({data['loss']['convention'].split(':')[0]})", fontsize=11)
+    figure.text(0.5, 0.925, PRECISION_NOTE, ha="center", fontsize=8.5)  # for the L written on the map
     return figure
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..trace.numbers import rounded_text
+
 DIGITS_EPOCHS = 5
 
 
@@ -44,7 +46,7 @@ def _digits_chapter(epochs: int, progress: bool) -> tuple[dict, Any]:
                   val_loader=DataLoader(validation, batch_size=len(validation)), callbacks=[diagnostics],
                   progress=progress)
     rows = [[str(r["epoch"]), r["train_loss"], r.get("train_accuracy"), r.get("val_loss"), r.get("val_accuracy"),
-             f"{r['seconds']:.2f}"] for r in history.records]
+             rounded_text(r["seconds"], 2)] for r in history.records]
     document = {
         "title": "Training a digits classifier",
         "explanation": [
@@ -120,7 +122,7 @@ def run_tour(out: str | Path, interactive: bool = False, digits_epochs: int = DI
             console.print(part)
 
     def chapter_forward() -> None:
-        show(_part(lesson, "forward", title="1. The forward pass", explanation=[
+        show(_part(lesson, "forward", "notes", title="1. The forward pass", explanation=[  # notes: the precision, once
             "The 2×2 image [1 0; 1 1] enters as x = [1, 0, 1, 1]. Each layer computes Z = W·X + b and the "
             "hidden layer applies ReLU; the network's answer is ŷ."]))
 

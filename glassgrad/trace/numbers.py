@@ -26,7 +26,6 @@ import numpy as np
 from ..arguments import shape_text  # noqa: F401  (re-exported for the renderers)
 
 DECIMALS = 4
-PRECISION_NOTE = f"values rounded to {DECIMALS} decimals for display (tiny or huge: 2 digits, 3.0e-09); full in JSON"
 HALF_AWAY_FROM_ZERO = Context(prec=1100, rounding=ROUND_HALF_UP)
 """Decimal arithmetic exact for any float64 (its exact decimal value has at most 767 significant digits), rounding
 an exact half away from zero (Decimal's ROUND_HALF_UP)."""
@@ -78,6 +77,21 @@ def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = 
     if not signed and mantissa.startswith("-") and not mantissa.strip("-0.%"):  # -0.25 shown as 0, not -0
         mantissa = mantissa[1:]
     return f"{mantissa}e{int(exponent):+03d}" if e else mantissa  # 1.3e+06, as Python writes it (Decimal: 1.3e+6)
+
+
+def rounding_note(decimals: int = DECIMALS, percent_decimals: int | None = None) -> str:
+    """What numbers written by :func:`rounded_text` were rounded to, said once where a learner reads them (a
+    trace's notes, a command's last line): ``decimals`` for its numbers, ``percent_decimals`` for its percentages.
+
+    >>> rounding_note(), rounding_note(4, 2)
+    ('values rounded to 4 decimals for display', 'values rounded to 4 decimals for display, percentages to 2')
+    """
+    percentages = "" if percent_decimals is None else f", percentages to {percent_decimals}"
+    return f"values rounded to {decimals} decimals for display{percentages}"
+
+
+PRECISION_NOTE = f"{rounding_note()} (tiny or huge: 2 digits, 3.0e-09); full in JSON"
+"""The note of every number written by :func:`format_number`, where a JSON file keeps each one whole."""
 
 
 def format_number(value: Any, signed: bool = True) -> str:
