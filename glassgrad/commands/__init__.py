@@ -4,11 +4,12 @@ Keep imports at the top of these modules light: load NumPy-heavy or plotting cod
 inside the command functions.
 """
 
-import shutil
 import sys
 import textwrap
 from collections.abc import Callable
 from typing import Any, TextIO
+
+from ..terminal import terminal_width
 
 COMMAND_MODULES = ["engine", "train", "serve", "practice", "glassbox", "learn", "landscape", "notebook", "export"]
 
@@ -91,6 +92,5 @@ class ProseOutput:
 def prose_output() -> TextIO | ProseOutput:
     """Standard output for a session's prose: :class:`ProseOutput` at the terminal's width in a terminal, else
     ``sys.stdout`` itself (a pipe or a file keeps each paragraph on one line)."""
-    if not sys.stdout.isatty():
-        return sys.stdout
-    return ProseOutput(sys.stdout, shutil.get_terminal_size().columns)
+    width = terminal_width()
+    return sys.stdout if width is None else ProseOutput(sys.stdout, width)

@@ -14,12 +14,11 @@ True
 
 from __future__ import annotations
 
-import shutil
-import sys
 from typing import Any
 
 import numpy as np
 
+from ..terminal import terminal_width
 from . import counting
 from .numbers import SIGN_COLOURS, format_number, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
@@ -177,8 +176,7 @@ def render_text(document: dict, width: int | None = None, ops: bool = False) -> 
     from rich.console import Console
 
     if width is None:
-        terminal = sys.stdout is not None and sys.stdout.isatty()
-        width = shutil.get_terminal_size().columns if terminal else FILE_WIDTH
+        width = terminal_width() or FILE_WIDTH
     console = Console(width=width, record=True, file=_Discard(), color_system=None, force_terminal=False)
     for part in renderables(document, ops=ops, width=width):
         console.print(part)
