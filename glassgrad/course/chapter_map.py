@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from html import escape
 
@@ -41,6 +42,8 @@ PARTS = {
 LAYERS = {"output": 4, "hidden": 3, "input": 4}
 """Units drawn in each layer (the lessons' 4→3→4 network)."""
 WIDTH, HEIGHT = 310, 400
+TEXT_WIDTH = 80
+"""The columns of the text map: an 80-column terminal shows it without breaking a line."""
 FILLED, EMPTY, LINE, FAINT = "#1d7a6f", "#ffffff", "#5b6770", "#c9d1d6"
 
 
@@ -78,7 +81,11 @@ class ChapterMap:
     # --- text ----------------------------------------------------------------------------------------------------
 
     def text(self) -> str:
-        """The map for a terminal: one line per part, top (the loss) to bottom (the inputs), ■ complete, □ to do."""
+        """The map for a terminal: one line per part, top (the loss) to bottom (the inputs), ■ complete, □ to do.
+
+        Every line fits :data:`TEXT_WIDTH` columns: a part's chapter titles that would go past it continue on the
+        next line, under the part's name (a single word longer than the room left stays whole).
+        """
         done, total = self.count()
         lines = [f"Chapter map: Y → H → X ({done} of {total} chapters complete; ■ complete, □ to do)"]
         for part in self.parts():
@@ -91,7 +98,10 @@ class ChapterMap:
                 drawing = "■" if part.done else "□"
             titles = "; ".join(f"{c.number}. {c.title}" for c in part.chapters) or "(no chapter)"
             mark = "■" if part.done else "□"
-            lines.append(f"  {symbol:<11} {drawing:<8} {mark} {name}: {titles}")
+            head = f"  {symbol:<11} {drawing:<8} {mark} "
+            lines.append(textwrap.fill(f"{name}: {titles}", TEXT_WIDTH, initial_indent=head,
+                                       subsequent_indent=" " * len(head), break_long_words=False,
+                                       break_on_hyphens=False))
         return "\n".join(lines)
 
     # --- SVG -----------------------------------------------------------------------------------------------------
