@@ -40,6 +40,9 @@ export class TrainView {
     for (const [field, id] of Object.entries(INPUTS)) {
       $(id).addEventListener("change", () => this.configure({ [field]: NUMERIC.has(field) ? Number($(id).value) : $(id).value }));
     }
+    // the slider spans exactly the rates the server takes (/api/options' lr_rule): 10^min … 10^max
+    $("train-lr").min = Math.log10(options.lr_rule.low);
+    $("train-lr").max = Math.log10(options.lr_rule.high);
     this.showConfig();
     $("train-lr").addEventListener("input", () => this.showRate());
     $("train-lr").addEventListener("change", () => this.configure({ lr: this.rateFromSlider() }));
@@ -92,7 +95,8 @@ export class TrainView {
     return true;
   }
 
-  /** 10^slider, written with two significant digits: the value shown is exactly the value used. */
+  /** 10^slider, written with two significant digits: the value shown is exactly the value used. The rule's bounds
+   *  have two significant digits (1e-5, 100), so a rate rounded from inside them stays inside them. */
   rateFromSlider() {
     return Number((10 ** Number($("train-lr").value)).toPrecision(2));
   }
