@@ -58,9 +58,9 @@ def test_an_empty_request_gets_the_default_slice(client):
     ({"x": "W1[2,3]", "y": "W1[2,3]"}, "the two weights must differ"),
     ({"y": "b2[7]"}, "outside b2"),
     ({"y": "b2[0]"}, "use b2[1..4]. Positions count from 1"),
-    ({"steps": 0}, "steps = 0 is out of range"),
-    ({"steps": 101}, "steps = 101 is out of range"),
-    ({"steps": "many"}, "steps must be a whole number"),
+    ({"steps": 0}, "Steps = 0 is out of range"),
+    ({"steps": 101}, "Steps = 101 is out of range"),
+    ({"steps": "many"}, "Steps must be a whole number"),
     ({"x": 3}, "x"),
     ({"colour": "red"}, "colour"),
 ])

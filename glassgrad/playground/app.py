@@ -66,9 +66,11 @@ from .explain import explain
 from .landscape import landscape_view, scalar_view
 from .safety import (
     CODE_OFF,
+    FIELD_LABELS,
     LR_RANGE,
     MAX_BODY_BYTES,
     MAX_JOBS,
+    PRACTICE_LABELS,
     ApiError,
     BodySizeLimit,
     CodeGuard,
@@ -86,18 +88,19 @@ STATIC = Path(__file__).parent / "static"
 MAX_COMPARE_STEPS = 300
 
 
-def _api(handler: Callable[..., Any], query: tuple[str, ...] = ()) -> Callable:
+def _api(handler: Callable[..., Any], query: tuple[str, ...] = (), labels: dict[str, str] = FIELD_LABELS) -> Callable:
     """Wrap ``handler(app_state, fields, **path_params)``: parse JSON, run it off the event loop, reply.
 
     ``query`` names URL query parameters read as fields too (whole numbers as numbers); any other
-    query parameter, or one given twice, is refused (422) as an unknown body field is.
+    query parameter, or one given twice, is refused (422) as an unknown body field is. ``labels``: how a refusal
+    names a field, the labels of the view that sends the request (:data:`.safety.FIELD_LABELS`).
     """
 
     async def endpoint(request: Request) -> Response:
         try:
             data = parse_json_object(await request.body())
             data.update(_query_fields(request.query_params.multi_items(), query, data))
-            fields = Fields(data)
+            fields = Fields(data, labels=labels)
             result = await run_in_threadpool(handler, request.app.state, fields, **request.path_params)
         except ApiError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
@@ -333,8 +336,8 @@ def create_app(output_dir: Path | str = "glassgrad-output", max_jobs: int = MAX_
         Route("/api/train/{job_id:str}/step", _api(train_step), methods=["POST"]),
         Route("/api/train/{job_id:str}/save", _api(train_save), methods=["POST"]),
         Route("/api/train/{job_id:str}", _api(train_stop), methods=["DELETE"]),
-        Route("/api/practice/new", _api(practice_new), methods=["POST"]),
-        Route("/api/practice/check", _api(practice_check), methods=["POST"]),
+        Route("/api/practice/new", _api(practice_new, labels=PRACTICE_LABELS), methods=["POST"]),
+        Route("/api/practice/check", _api(practice_check, labels=PRACTICE_LABELS), methods=["POST"]),
         Route("/api/course", _api(course_overview), methods=["GET"]),
         Route("/api/code/starters", _api(code_view.starters), methods=["GET"]),
         Route("/api/code/run", _api(code_view.run_code), methods=["POST"]),

@@ -40,9 +40,11 @@ LONGEST_EXACT_INTEGER = 20  # digits: a JSON integer longer than this is read as
 LR_RANGE = (1e-5, 100.0)  # every learning rate the playground takes: Step-through's η, Train's, Compare's
 FIELD_LABELS = {
     "lr": "Learning rate η", "rates": "Learning rates", "batch_size": "Batch size", "hidden": "Hidden layers",
-    "clip": "Clip gradient norm", "sizes": "Layer sizes",
+    "clip": "Clip gradient norm", "sizes": "Layer sizes", "seed": "Seed", "steps": "Steps",
 }
 """A request field → the label the page shows beside its input, so a refusal names what the learner typed into."""
+PRACTICE_LABELS = {**FIELD_LABELS, "seed": "Problem number"}
+"""The Practice view's labels: its seed is the problem's number."""
 DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}  # Windows
 
 
@@ -358,8 +360,8 @@ def number_from_text(text: str) -> float:
 def field_label(name: str) -> str:
     """The page's label for the request field ``name`` (:data:`FIELD_LABELS`), else the name itself.
 
-    >>> field_label("batch_size"), field_label("steps")
-    ('Batch size', 'steps')
+    >>> field_label("batch_size"), field_label("since")
+    ('Batch size', 'since')
     """
     return FIELD_LABELS.get(name, name)
 
