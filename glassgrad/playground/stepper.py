@@ -150,10 +150,11 @@ class Walkthrough:
         self.example, self.network, self.title, self.description, self.lr = example, network, title, description, lr
         self.actions, self.stage, self.updates, self.numbers = [], 0, 0, None
         self.losses: list[float] = []  # the loss before each update
-        for action in actions:
-            self._do(action)
-            self.actions.append(action)
-        self.traced = self.network.run()  # the layers' symbols and kinds, even before Forward shows numbers
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging walk overflows: the page says so in words
+            for action in actions:
+                self._do(action)
+                self.actions.append(action)
+            self.traced = self.network.run()  # the layers' symbols and kinds, even before Forward shows numbers
         self._check_layers()
         self.numbers = self.traced if self.stage else None
 
