@@ -354,7 +354,8 @@ def test_a_weight_gradient_is_explained_with_the_engines_numbers(client):
     assert dz == pytest.approx(view["layers"][1]["dZ"]["values"][1]) and a == pytest.approx(
         view["layers"][0]["A"]["values"][0])
     assert data["value"] == pytest.approx(dz * a, rel=1e-6) == pytest.approx(view["layers"][1]["dW"]["values"][1][0])
-    assert data["text"].endswith(f"≈ {view['layers'][1]['dW']['text'][1][0]}")  # float32 numbers, shown rounded
+    # float32 numbers, shown rounded, whose written product is exactly the written result (round 115: "=")
+    assert data["text"].endswith(f"(-0.5500) · 0.5000 = {view['layers'][1]['dW']['text'][1][0]}")
     assert data["meaning"].startswith("Negative") and data["editable"] is False
 
 

@@ -15,7 +15,9 @@ Playwright drives Debian's Chromium with no network, at 1280×800 and 390×844; 
 
 from __future__ import annotations
 
+import math
 import re
+from fractions import Fraction
 
 import pytest
 from browser import VIEWPORTS, assert_no_sideways_scroll, assert_seen, offline_page, require_playwright
@@ -48,7 +50,8 @@ def read_back(text: str) -> float:
 def test_an_explanation_writes_equals_only_where_no_number_is_rounded(seed, activation, loss, cell):
     """The explanation's text ends ``= result`` only when every number it plugs in and its result are shown
     exactly as the engine holds them; otherwise ``≈ result``. A given number (``W₁[1,1] = +0.1000: a weight``)
-    has no arithmetic and keeps its ``=``."""
+    has no arithmetic and keeps its ``=``. Round 115: a sum of products whose written numbers give the written
+    result exactly (``(-0.5500) · 0.5000 = -0.2750``) is true as written, and writes ``=`` whatever was rounded."""
     body = {"example": "custom", "sizes": [3, 4, 3], "activation": activation, "loss": loss, "seed": seed,
             "actions": "f b b u f b b", "cell": cell}
     with starlette_testclient.TestClient(create_app(output_dir="/nonexistent-never-written"),
@@ -62,8 +65,22 @@ def test_an_explanation_writes_equals_only_where_no_number_is_rounded(seed, acti
     relation, result = RELATION.search(data["text"]).groups()
     assert result == data["result"]
     numbers = [(term["value"], term["text"]) for term in data["terms"]] + [(data["value"], data["result"])]
+    exact = written_sum(data["plugged"])
+    if exact is not None:
+        assert relation == ("=" if exact == Fraction(result.strip("()")) else "≈"), (data["text"], numbers)
+        return
     rounded = any(value is None or read_back(text) != value for value, text in numbers)
     assert relation == ("≈" if rounded else "="), (data["text"], numbers)
+
+
+def written_sum(plugged: str) -> Fraction | None:
+    """A plugged sum of products (``0.5·1 + (-0.3)·0 + 0.1``) done exactly on its numbers as written; None for
+    anything else (a function: ``tanh(0.31)``, ``max(…)``) or a number that is not finite."""
+    try:
+        return sum((math.prod(Fraction(factor.strip().strip("()")) for factor in summand.split("·"))
+                    for summand in plugged.split(" + ")), Fraction(0))
+    except (ValueError, ZeroDivisionError):
+        return None
 
 
 def explained(cell: str, **body) -> tuple[dict, dict]:
@@ -90,13 +107,14 @@ def test_the_loss_is_explained_as_the_loss_line_writes_it_and_an_overflow_is_sai
 
 
 def test_a_rounded_product_is_written_approximately_in_the_page(server, browser):  # noqa: F811
-    """The learner clicks ∂L/∂W₂[2,1] after Forward, Backward, Backward: (-0.5500) · 0.5000 ≈ -0.2750, where the
-    engine's float32 factors are -0.550000011920929 and 0.5 (the page said "=")."""
+    """The learner clicks ∂L/∂W₂[2,1] after Forward, Backward, Backward: the engine's float32 factors are
+    -0.550000011920929 and 0.5, shown -0.5500 and 0.5000. Round 101 wrote "≈" for any rounded number; round 115
+    writes what is true of the numbers as written: (-0.5500) · 0.5000 = -0.2750 exactly."""
     with offline_page(browser, VIEWPORTS["phone"]) as page:
         page.goto(f"{server}/?view=step&s_example=diagonal-flip&s_actions=f+b+b")
         page.locator('[data-cell="dW2[1,0]"]').first.click()
         text = page.locator("#explain-text")
-        expect(text).to_contain_text("(-0.5500) · 0.5000 ≈ -0.2750")
+        expect(text).to_contain_text("(-0.5500) · 0.5000 = -0.2750")
         assert_seen(text, "the explanation")
         assert_no_sideways_scroll(page, "the step-through")
         screenshot(page, "audit101-explain-approx")
@@ -121,10 +139,10 @@ def test_the_landscapes_step_writes_equals_only_where_no_number_is_rounded(serve
         for k, (_, old, _, gradient, relation, new) in enumerate(updates):
             numbers = [(here["weights"][k], old), (here["gradient"][k], gradient), (after["weights"][k], new)]
             assert [text for _, text in numbers] == [format_number(value) for value, _ in numbers]
-            rounded = any(read_back(text) != value for value, text in numbers)
-            assert relation == ("≈" if rounded else "="), (fact.inner_text(), numbers)
+            # round 115: "=" exactly when w − η·g, done on the numbers as written, is the next w as written
+            exact = Fraction(old) - Fraction(repr(rate)) * Fraction(gradient) == Fraction(new)
+            assert relation == ("=" if exact else "≈"), (fact.inner_text(), numbers)
             relations.append(relation)
-        assert "≈" in relations
         assert_seen(fact, "the step's numbers")
 
 

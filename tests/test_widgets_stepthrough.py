@@ -10,8 +10,10 @@ browser side is tests/test_widgets_browser.py; a notebook run is tests/test_widg
 from __future__ import annotations
 
 import copy
+import math
 import subprocess
 import sys
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -162,7 +164,10 @@ def test_a_clicked_number_is_explained_with_the_engines_numbers():
     assert data["value"] == pytest.approx(values(second["dW"])[1, 0], rel=1e-12)
     assert data["value"] == pytest.approx(gradient * activation, rel=1e-12)
     assert [term["value"] for term in data["terms"]] == pytest.approx([gradient, activation], rel=1e-12)
-    assert data["text"] == f"{data['label']} = {data['formula']} = {data['plugged']} ≈ {data['result']}"  # rounded
+    # round 115: "=" where the written factors' product is the written result (here a factor is 0), else "≈"
+    written = math.prod(Fraction(factor.strip("()")) for factor in data["plugged"].split(" · "))
+    relation = "=" if written == Fraction(data["result"]) else "≈"
+    assert data["text"] == f"{data['label']} = {data['formula']} = {data['plugged']} {relation} {data['result']}"
     assert data["label"] == "∂L/∂W₂[2,1]" and "·" in data["formula"] and data["dtype"] == "float64"
     # an updated weight: its update, W ← W − η·∂L/∂W, with the gradient it used
     reply = ask(widget, "/api/step/explain", lr=0.5, actions="f b b u", cell="W2[1,0]")["data"]

@@ -52,6 +52,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,7 @@ from ..nn.functional import mse_loss
 from ..optim import SGD
 from ..trace import counting
 from ..trace.grouping import subscript
-from ..trace.numbers import DECIMALS, format_number, relation
+from ..trace.numbers import DECIMALS, format_number, relation, written_number
 from .diagonal_flip import lesson_model, sample
 from .experiments import LEARNING_RATES, classify
 
@@ -199,7 +200,9 @@ def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list
         gradient = [parameters[w.parameter].grad.numpy()[w.index].item() for w in weights]
         if points:  # the step from the point before to this one, written w − η·g = w' or ≈ w'
             before = points[-1]
-            before["relation"] = [relation(*numbers) for numbers in zip(before["weights"], before["gradient"], values)]
+            before["relation"] = [
+                relation(w, g, after, written=(_written_step(w, learning_rate, g), format_number(after)))
+                for w, g, after in zip(before["weights"], before["gradient"], values)]
         points.append({"step": step, "weights": values, "loss": loss.item(), "gradient": gradient,
                        "text": point_text(values, loss.item(), gradient)})
         if step == steps:
@@ -209,6 +212,14 @@ def descend(weights: Sequence[Weight], learning_rate: float, steps: int) -> list
                 parameter.grad = parameter.grad * free[name]
         optimizer.step()
     return points
+
+
+def _written_step(weight: float, learning_rate: float, gradient: float) -> Fraction | None:
+    """``w − η·g`` done exactly on the numbers as the page writes them: ``w`` and ``g`` by
+    :func:`~glassgrad.trace.numbers.format_number`, η as it was asked for (its shortest decimal, as the page writes
+    it); None where one is not finite."""
+    w, g = written_number(format_number(weight)), written_number(format_number(gradient))
+    return None if w is None or g is None else w - Fraction(repr(learning_rate)) * g
 
 
 def point_text(weights: Sequence[float], loss: float, gradient: Sequence[float]) -> dict:

@@ -40,14 +40,17 @@ names its pattern per rule. Both write with a :class:`Writer` (how numbers and i
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from ..ops import RULES, Op
 from . import counting
+from .numbers import relation, written_number
 
 NOTE_SEPARATOR = ",  "
 """How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
@@ -96,7 +99,12 @@ class Term:
 
 @dataclass
 class Entry:
-    """One entry explained: ``label = formula = plugged = value``; ``terms`` are the numbers in ``plugged``."""
+    """One entry explained: ``label = formula = plugged = value``; ``terms`` are the numbers in ``plugged``.
+
+    ``summands``: where ``plugged`` is a sum of products of the terms, in order, how many terms each summand
+    multiplies (``(2, 2, 1)``: ``a·b + c·d + e``; ``(3,)``: ``a·b·c``), so that it can be done exactly on the
+    numbers as written; empty where it is a function of them (``tanh(0.31)``, a softmax).
+    """
 
     label: str
     formula: str
@@ -104,14 +112,35 @@ class Entry:
     value: float
     terms: list[Term] = field(default_factory=list)
     note: str = ""
+    summands: tuple[int, ...] = ()
 
     def text(self, writer: Writer) -> str:
+        """The entry in one line, ending ``= value`` or ``≈ value`` by :func:`.numbers.relation`: ``=`` where the
+        plugged sum of products, done exactly on its numbers as the writer writes them, gives the value as written
+        (or, for a function, where no number is written rounded). A writer that does not say which numbers it rounds
+        (``rounds`` None), and an entry with no numbers plugged in, always write ``=``."""
         parts = [self.label, self.formula + (f"  ({self.note})" if self.note else "")]
         if self.plugged:
             parts.append(self.plugged)
-        rounded = writer.rounds is not None and bool(self.plugged) and (
-            writer.rounds(self.value) or any(writer.rounds(term.value) for term in self.terms))
-        return " = ".join(parts) + (" ≈ " if rounded else " = ") + writer.result(self.value)
+        result = writer.result(self.value)
+        equals = "=" if writer.rounds is None or not self.plugged else relation(
+            self.value, *(term.value for term in self.terms), rounds=writer.rounds,
+            written=(self._written_sum(writer), result))
+        return " = ".join(parts) + f" {equals} " + result
+
+    def _written_sum(self, writer: Writer) -> Fraction | None:
+        """The plugged sum of products done exactly on the numbers as ``writer`` writes them (None: not a sum of
+        products, or a number written is not finite)."""
+        if sum(self.summands) != len(self.terms) or not self.summands:
+            return None
+        numbers = [written_number(writer.factor(term.value)) for term in self.terms]
+        if None in numbers:
+            return None
+        total, start = Fraction(0), 0
+        for count in self.summands:
+            total += math.prod(numbers[start:start + count])
+            start += count
+        return total
 
 
 def _term(writer: Writer, operand: Operand, index: tuple) -> Term:
@@ -135,7 +164,8 @@ def weighted_sum(out: Operand, index: tuple, matrix: Operand, vector: Operand, w
         terms.append(_term(writer, bias, index))
         formula += f" + {writer.entry(bias.symbol, index)}"
         plugged += f" + {writer.factor(terms[-1].value)}"
-    return Entry(writer.entry(out.symbol, index), formula, plugged, float(out.values[index]), terms)
+    summands = (2,) * len(pairs) + ((1,) if bias is not None else ())
+    return Entry(writer.entry(out.symbol, index), formula, plugged, float(out.values[index]), terms, summands=summands)
 
 
 def product(out: Operand, index: tuple, factors: Sequence[tuple[Operand, tuple]], writer: Writer,
@@ -143,7 +173,8 @@ def product(out: Operand, index: tuple, factors: Sequence[tuple[Operand, tuple]]
     """``out[index] = u[…]·v[…]``: each factor with the index of its entry (an outer product, or the chain rule)."""
     terms = [_term(writer, operand, where) for operand, where in factors]
     return Entry(writer.entry(out.symbol, index), " · ".join(t.label for t in terms),
-                 " · ".join(writer.factor(t.value) for t in terms), float(out.values[index]), terms, note)
+                 " · ".join(writer.factor(t.value) for t in terms), float(out.values[index]), terms, note,
+                 (len(terms),))
 
 
 def copy(out: Operand, index: tuple, source: Operand, writer: Writer, note: str = "") -> Entry:
@@ -255,18 +286,20 @@ def _nested(numbers: list[str], shape: tuple) -> str:
 def _sum_of_products(out: Operand, index: tuple, pairs: Sequence[tuple[tuple[Operand, tuple], ...]],
                      writer: Writer, extra: tuple[Operand, tuple] | None = None, note: str = "") -> Entry:
     """``out[index] = Σ u[…]·v[…] (+ c[…])`` with every product written out (a window's sum)."""
-    terms, labels, numbers = [], [], []
+    terms, labels, numbers, summands = [], [], [], []
     for factors in pairs:
         parts = [_term(writer, operand, where) for operand, where in factors]
         terms += parts
+        summands.append(len(parts))
         labels.append("·".join(part.label for part in parts))
         numbers.append("·".join(writer.factor(part.value) for part in parts))
     if extra is not None:
         terms.append(_term(writer, *extra))
         labels.append(terms[-1].label)
         numbers.append(writer.factor(terms[-1].value))
+        summands.append(1)
     return Entry(writer.entry(out.symbol, index), " + ".join(labels) or "0", " + ".join(numbers),
-                 float(out.values[index]), terms, note)
+                 float(out.values[index]), terms, note, tuple(summands))
 
 
 def broadcast_index(shape: tuple[int, ...], out_shape: tuple[int, ...], index: tuple[int, ...]) -> tuple[int, ...]:

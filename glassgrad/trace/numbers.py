@@ -17,6 +17,7 @@ binary value half to even: ``0.5312``, ``53.12%``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 from typing import Any
@@ -138,10 +139,40 @@ def written_rounded(value: float) -> bool:
     return math.isfinite(value) and float(format_number(value)) != value
 
 
-def relation(*values: float) -> str:
-    """``≈`` between a written calculation and its result when any of its ``values`` is written rounded
-    (:func:`written_rounded`), else ``=``: ``relation(0.5, 0.25)`` is ``=``, ``relation(0.5, 1 / 3)`` is ``≈``."""
-    return "≈" if any(written_rounded(value) for value in values) else "="
+def written_number(text: str) -> Fraction | None:
+    """The exact value of a number as a learner reads it written (``+0.5000``, ``(-0.3000)``, ``1.6e-05``, ``1/3``,
+    ``−2``), or None for ``nan``, ``inf`` and anything else that is not a finite number.
+
+    >>> written_number("(-0.5500)"), written_number("+1.0e-05"), written_number("+inf")
+    (Fraction(-11, 20), Fraction(1, 100000), None)
+    """
+    try:
+        return Fraction(text.strip().strip("()").replace("−", "-"))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def relation(*values: float, rounds: Callable[[float], bool] = written_rounded,
+             written: tuple[Fraction | None, str] | None = None) -> str:
+    """``=`` or ``≈`` between a written calculation and the result written after it: ``=`` exactly when the
+    statement is true of the numbers as written.
+
+    ``written`` is (the calculation done exactly on its numbers as written, the result as written): ``=`` when the
+    two are the same number, whatever the engine's unrounded numbers were (``0.5000·0.5000 = 0.2500`` when the
+    engine's float32 factors are 0.50000001), else ``≈`` (``0.1235·0.4568 ≈ 0.0564``). Where the calculation cannot
+    be done exactly on the written numbers (``written`` None, or its calculation None: ``tanh(0.31)``, a softmax),
+    ``=`` only when none of ``values`` (every number in it and the result) is written rounded (``rounds``:
+    :func:`written_rounded` by default), since a rounded number's arithmetic need not give the result shown.
+
+    >>> relation(0.5, 0.25), relation(0.5, 1 / 3), relation(1 / 3, written=(Fraction(1, 4), "0.2500"))
+    ('=', '≈', '=')
+    """
+    if written is not None:
+        calculation, result = written
+        shown = written_number(result)
+        if calculation is not None and shown is not None:
+            return "=" if calculation == shown else "≈"
+    return "≈" if any(rounds(value) for value in values) else "="
 
 
 def as_matrix(values: Any) -> np.ndarray:
