@@ -122,9 +122,9 @@ def torch_source(architecture: Mapping[str, Any], weights: str, prefix: str = "m
     if dtype != np.float32:
         lines.append(f"model = model.to(torch.{dtype.name})")
     if prefix:
-        lines += [f"weights = load_file({weights!r})",
-                  f"model.load_state_dict({{name[{len(prefix)}:]: tensor for name, tensor in weights.items() "
-                  f"if name.startswith({prefix!r})}})"]
+        lines += [f"weights = load_file({weights!r})",  # two lines, so that the source fits 80 columns
+                  f"model.load_state_dict({{name[{len(prefix)}:]: tensor for name, tensor in weights.items()",
+                  f"                       if name.startswith({prefix!r})}})"]
     else:
         lines.append(f"model.load_state_dict(load_file({weights!r}))")
     lines.append("model.eval()")

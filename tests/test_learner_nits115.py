@@ -290,3 +290,14 @@ def test_the_landscape_writes_equals_where_its_step_is_exact_as_written():
                 told.setdefault("= though rounded", 0)
                 told["= though rounded"] += sent == "=" and rounded
     assert told["="] and told["≈"] and told["= though rounded"], told
+
+
+def test_export_torch_source_fits_80_columns_but_for_the_path_it_names(tmp_path):
+    """The load_state_dict line of ``export-torch``'s source was 106 columns; the comprehension now takes two lines."""
+    model = tmp_path / "m.safetensors"
+    piped("train", "--data", "moons", "--layers", "2,4,2", "--epochs", "1", "--save", str(model))
+    source = piped("export-torch", str(model))
+    width, line = widest(source.replace(repr(str(model)), "''"))
+    assert width <= 80, (width, line)
+    compile(source, "exported.py", "exec")
+    assert "model.load_state_dict({name[6:]: tensor for name, tensor in weights.items()\n" in source
