@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from .autograd import no_grad, recorded_call
 from .cores import usable_cores
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
+from .terminal import terminal_width
 from .trace.numbers import rounded_text
 
 BLOWUP_FACTOR = 1e3
@@ -267,7 +267,7 @@ def _check_checkpoint_dir(folder: Path) -> None:
 
 def _progress_bar(enabled: bool | None, epochs: int, batches: int):
     if enabled is None:
-        enabled = sys.stdout.isatty()
+        enabled = terminal_width() is not None
     if not enabled:
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

@@ -206,10 +206,11 @@ def test_a_diverging_step_through_logs_no_numpy_warning(client):
 
 
 def test_the_terminal_check_is_written_once():
-    for module in ("trace/render_text.py", "commands/__init__.py"):
-        source = (PACKAGE / module).read_text(encoding="utf-8")
-        assert "isatty" not in source and "get_terminal_size" not in source, module
-        assert "terminal_width" in source, module
+    for module in ("trace/render_text.py", "commands/__init__.py", "training.py", "commands/train.py"):
+        assert "terminal_width" in (PACKAGE / module).read_text(encoding="utf-8"), module
+    asking = sorted(str(path.relative_to(PACKAGE)) for path in PACKAGE.rglob("*.py")
+                    if re.search(r"isatty|get_terminal_size", path.read_text(encoding="utf-8")))
+    assert asking == ["terminal.py"]
 
 
 WIDTHS = ("from glassgrad.commands import prose_output; from glassgrad.trace.render_text import render_text; "

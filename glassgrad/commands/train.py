@@ -9,13 +9,13 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from ..nn.architecture import ACTIVATION_NAMES
+from ..terminal import terminal_width
 from ..trace.numbers import DECIMALS, rounded_text, rounding_note
 from ..training import Callback
 from . import CommandError, CommandFailed, comma_separated, say_rounding
@@ -189,7 +189,7 @@ def train(
     opt = _optimizer(optimizer, model.parameters(), lr)
     print(f"training {' → '.join(map(str, sizes))} ({activation}, {loss}, {optimizer} lr={lr:g}, batch {batch_size})\n"
           f"on {data}: {len(train_set)} train / {len(val_set)} validation samples")  # two lines: 80 columns each
-    interactive = sys.stdout.isatty()  # a progress bar in a terminal, one line per epoch otherwise
+    interactive = terminal_width() is not None  # a progress bar in a terminal, one line per epoch otherwise
     history = gg.fit(
         model, loss_fn, opt, DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed), epochs=epochs,
         val_loader=DataLoader(val_set, batch_size=max(batch_size, 256)), clip_grad_norm=clip,
@@ -239,8 +239,8 @@ class EpochPrinter(Callback):
         if record["epoch"] == 1:
             print("  ".join(["epoch", *(self.COLUMNS[key] for key in keys)]))
         cells = [str(record["epoch"]).rjust(len("epoch"))]
-        cells += [(rounded_text(record[key], 2, "%") if key.endswith("accuracy") else rounded_text(record[key], 4))
-                  .rjust(len(self.COLUMNS[key])) for key in keys]
+        cells += [(rounded_text(record[key], PERCENT_DECIMALS, "%") if key.endswith("accuracy")
+                   else rounded_text(record[key], DECIMALS)).rjust(len(self.COLUMNS[key])) for key in keys]
         print("  ".join(cells), flush=True)
 
 
