@@ -92,7 +92,9 @@ def test_training_rows_commands_and_the_defaults_of_learning_rate_momentum_and_f
         printed = run(command, capsys, monkeypatch).splitlines()
         assert printed[:2] == ["training 64 → 256 → 10 (relu, cross-entropy, adam lr=0.003, batch 32)",
                                "on digits: 1438 train / 359 validation samples"]  # 359 = 20 % of 1,797
-        assert sum(line.startswith("epoch ") for line in printed) == 30
+        table = printed[printed.index(next(line for line in printed if line.startswith("epoch "))) + 1:]
+        assert [line.split()[0] for line in table[:30]] == [str(epoch) for epoch in range(1, 31)]  # a row an epoch
+        assert not table[30].strip()[:1].isdigit()  # and no 31st
     assert sorted(path.name for path in folder.iterdir()) == ["model.safetensors"]
     raw = (folder / "model.safetensors").read_bytes()
     assert json.loads(raw[8:8 + int.from_bytes(raw[:8], "little")])  # a safetensors header, not a pickle
