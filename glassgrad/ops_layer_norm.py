@@ -34,6 +34,13 @@ of x − μ (a constant slice's x − μ becomes exactly 0 and its output β, as
 μ gave x̂ up to ±1 at ε = 1e-12). float64's rounding is 2⁻²⁹ of float32's: not corrected, no cost."""
 
 
+def mean_rounding_shows(mean: np.ndarray, spread: np.ndarray) -> bool:
+    """Whether a float32 mean ``μ`` must be corrected once, by the mean of ``x − μ``: some slice's ``σ² + ε``
+    (``spread``) is below ``2⁻¹⁴·max μ²`` (:data:`_CLOSE`), where μ's rounding shows in ``(x − μ)/σ``. The one rule
+    of layer_norm (group_norm), batch_norm and instance_norm; float64 is never corrected (no cost)."""
+    return mean.dtype == np.float32 and spread.size > 0 and spread.min() < _CLOSE * np.abs(mean).max() ** 2
+
+
 def _layer_norm(x, weight, bias, dims, eps, needs):
     """``γ·(x − μ)/σ + β`` over the last ``dims`` dims (γ, β skipped when None); ``needs``: which of x, γ, β
     need a gradient."""
@@ -46,7 +53,7 @@ def _layer_norm(x, weight, bias, dims, eps, needs):
         mean = np.add.reduce(wide, axis=axes, keepdims=True) / count
         centred = np.subtract(wide, mean, order="C")
         spread = (centred * centred).sum(axis=axes, keepdims=True) / count + eps
-        if wide.dtype == np.float32 and spread.size and spread.min() < _CLOSE * np.abs(mean).max() ** 2:
+        if mean_rounding_shows(mean, spread):
             centred -= np.add.reduce(centred, axis=axes, keepdims=True) / count  # μ's rounding: corrected
             spread = (centred * centred).sum(axis=axes, keepdims=True) / count + eps
         std = np.sqrt(spread)

@@ -37,7 +37,7 @@ from ..batching import refuse_unmapped_update
 from ..creation import as_tensor, tensor_argument
 from ..device import check_device
 from ..functions import cat
-from ..ops_layer_norm import LAYER_NORM
+from ..ops_layer_norm import LAYER_NORM, mean_rounding_shows
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor, apply, int64
 from . import init
@@ -120,8 +120,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             mean = x.new_zeros(stat_shape)
             var = mean + 1
         else:
-            mean = x.mean(axes, keepdim=True)
-            var = x.var(axes, keepdim=True, correction=0)
+            mean, var = _batch_statistics(x, axes, eps)
             refuse_unmapped_update("batch_norm", running_mean, running_var)
             if running_mean is not None:
                 recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
@@ -138,6 +137,17 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
     return _standardize(x, mean, var, eps, weight, bias)
+
+
+def _batch_statistics(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:
+    """The mean ``μ`` and biased variance ``σ²`` of x over ``axes`` (kept), μ of float32 corrected once by
+    ``mean(x − μ)`` where the layer-norm row's rule (:func:`~glassgrad.ops_layer_norm.mean_rounding_shows`) asks:
+    a constant column's ``x − μ`` is then exactly 0 and its output β, as PyTorch's mean (summed in float64) gives;
+    the float32 sum's rounding of μ, divided by ``√(σ² + ε)``, was up to ±1.5 at ε = 1e-12."""
+    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    if mean_rounding_shows(mean.array, var.array + eps):
+        mean = mean + (x - mean).mean(axes, keepdim=True)
+    return mean, var
 
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float | np.ndarray, channels: int,
@@ -400,7 +410,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                          f"{shape_text(x.shape)}: give each channel 2 or more positions, or normalise with running "
                          f"statistics (track_running_stats=True and model.eval())")
-    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    mean, var = _batch_statistics(x, axes, eps)
     refuse_unmapped_update("instance_norm", running_mean, running_var)
     if running_mean is not None:
         recorded_call(_update_running, running_mean.array, mean.array, momentum, channels)
