@@ -212,7 +212,7 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 device: Any = None, dtype: Any = None, *, seed: int | None = None,
                  generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
@@ -339,6 +339,9 @@ class RNNBase(Module):
         when ``hx`` is None; an unbatched input's (D·num_layers, H) states get their batch dim of 1), checked with
         ``input`` (3 dims) by :meth:`check_forward_args`."""
         owner = type(self).__name__
+        if self.proj_size and self.mode != "LSTM":  # PyTorch builds it (proj_size given by position), never runs it
+            raise RuntimeError(f"{owner}: proj_size={self.proj_size} is an LSTM's only, so this layer cannot run; "
+                               f"build it without proj_size (the 9th positional argument)")
         names = ("h_0", "c_0") if self.mode == "LSTM" else ("h_0",)
         hidden = self.get_expected_hidden_size(input, batch_sizes)
         shapes = [hidden, hidden[:2] + (self.hidden_size,)][:len(names)]
@@ -465,11 +468,25 @@ def _first_rows(state: State, rows: int) -> State:
     return state if state[0].shape[0] == rows else tuple(part[:rows] for part in state)
 
 
-def _no_projection(proj_size: Any, owner: str) -> None:
-    """PyTorch's RNN and GRU refuse a ``proj_size`` given at all (even 0): a projection is an LSTM's only."""
-    if proj_size is not None:
+def _positional_tail(owner: str, tail: tuple, keywords: dict[str, Any], device: Any, dtype: Any) -> tuple:
+    """``(proj_size, device, dtype)`` of an RNN or GRU, as PyTorch's constructors read them: by position only after
+    ``bidirectional`` (its ``RNNBase.__init__``'s order; 0 when not given), ``device``/``dtype`` also by keyword. A
+    ``proj_size`` keyword is refused even when 0 (PyTorch's ValueError: a projection is an LSTM's), as are more
+    positions than PyTorch takes and unknown keywords (its TypeError)."""
+    if "proj_size" in keywords:
         raise ValueError(f"{owner}: proj_size argument is only supported for LSTM, not RNN or GRU "
-                         f"(got proj_size={proj_size!r})")
+                         f"(got proj_size={keywords['proj_size']!r}); use nn.LSTM(..., proj_size=...)")
+    if keywords:
+        raise TypeError(f"{owner}.__init__() got an unexpected keyword argument {next(iter(keywords))!r}")
+    if len(tail) > 3:
+        raise TypeError(f"{owner}.__init__() takes at most 3 positional arguments after bidirectional (proj_size, "
+                        f"device, dtype) but {len(tail)} were given; pass seed= and generator= by keyword")
+    given = {"device": device, "dtype": dtype}
+    for name, position in (("device", 1), ("dtype", 2)):
+        if len(tail) > position and given[name] is not None:
+            raise TypeError(f"{owner}.__init__() got multiple values for argument {name!r}")
+    proj_size, device, dtype = tail + (0, device, dtype)[len(tail):]
+    return proj_size, device, dtype
 
 
 class RNN(RNNBase):
@@ -481,12 +498,12 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: Any = None, device: Any = None, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 *tail: Any, device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None, **keywords: Any) -> None:
+        proj_size, device, dtype = _positional_tail("RNN", tail, keywords, device, dtype)
         check_device(device)
-        _no_projection(proj_size, "RNN")
         super().__init__(_rnn_mode(nonlinearity, "RNN"), input_size, hidden_size, num_layers, bias, batch_first,
-                         dropout, bidirectional, dtype=dtype, seed=seed, generator=generator)
+                         dropout, bidirectional, proj_size, dtype=dtype, seed=seed, generator=generator)
         self.nonlinearity = nonlinearity
 
     def config(self) -> dict[str, Any]:
@@ -505,7 +522,7 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 device: Any = None, dtype: Any = None, seed: int | None = None,
+                 device: Any = None, dtype: Any = None, *, seed: int | None = None,
                  generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
@@ -536,12 +553,12 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: Any = None, device: Any = None, dtype: Any = None, seed: int | None = None,
-                 generator: np.random.Generator | None = None) -> None:
+                 *tail: Any, device: Any = None, dtype: Any = None, seed: int | None = None,
+                 generator: np.random.Generator | None = None, **keywords: Any) -> None:
+        proj_size, device, dtype = _positional_tail("GRU", tail, keywords, device, dtype)
         check_device(device)
-        _no_projection(proj_size, "GRU")
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype, seed=seed, generator=generator)
+                         proj_size, dtype=dtype, seed=seed, generator=generator)
 
 
 class RNNCellBase(Module):
