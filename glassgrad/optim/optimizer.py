@@ -354,20 +354,39 @@ class Optimizer:
             if not hasattr(tape, "on_update"):  # nobody, or a watcher with no use for updates (a profile)
                 tape = None
             update = self._update if tape is None else functools.partial(self._update_and_record, tape)
-            for group in self.param_groups:
-                if group.get("capturable") or group.get("differentiable"):
-                    self._refuse_how_it_runs(group)
-                if tape is None and self._update_group_at_once(group):
-                    continue
-                for param in group["params"]:
-                    grad = param.grad
-                    if grad is not None:
-                        update(param, grad.array, group)
-                        bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
+            try:  # no cost on the way through: only a failed step looks for its cause
+                for group in self.param_groups:
+                    if group.get("capturable") or group.get("differentiable"):
+                        self._refuse_how_it_runs(group)
+                    if tape is None and self._update_group_at_once(group):
+                        continue
+                    for param in group["params"]:
+                        grad = param.grad
+                        if grad is not None:
+                            update(param, grad.array, group)
+                            bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
+            except ValueError:
+                self._refuse_state_of_another_shape()
+                raise
         finally:
             for group, lr in held:
                 group["lr"] = lr
         return loss
+
+    def _refuse_state_of_another_shape(self) -> None:
+        """RuntimeError (PyTorch's class, from its in-place update) naming the first parameter whose state (a
+        momentum buffer, a moment) has another shape than the parameter now has: the parameter took a new shape
+        after a step (a parametrization's original given a value of another shape), and NumPy's broadcasting
+        ValueError said nothing of that. Returns when there is none (the error was another's)."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                for key, value in (self.state.get(param) or {}).items():
+                    if isinstance(value, Tensor) and value.ndim and value.shape != param.shape:
+                        raise RuntimeError(
+                            f"{type(self).__name__}: its state {key!r} has shape {shape_text(value.shape)} but its "
+                            f"parameter now has shape {shape_text(param.shape)} (it changed shape after a step); "
+                            f"build the optimizer again, or drop that parameter's state (del optimizer.state[p])"
+                        ) from None
 
     def _refuse_how_it_runs(self, group: dict[str, Any]) -> None:
         """Refuse, as PyTorch on a CPU does at the step, a ``group`` with a parameter to update and
