@@ -15,6 +15,7 @@ The default float dtype is what a Python float becomes (``gg.tensor([0.5])``) an
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -52,20 +53,40 @@ bfloat16 = MissingDtype("bfloat16")
 
 _default = {"float": float32}
 
+_PYTHON_TYPES = {builtins.bool: bool_, builtins.int: int64, builtins.float: float64, builtins.complex: float64}
+"""Python's scalar types as ``finfo``/``iinfo`` read them, as PyTorch does (``torch.finfo(float)`` is float64's;
+complex: its parts' float64)."""
+
+_NOT_GIVEN = object()
+"""``finfo()``'s argument left out (the default dtype's), told apart from ``finfo(None)`` (refused, as PyTorch)."""
+
+
+def _info_argument(function: str, type: Any) -> np.dtype:
+    """``type`` as the dtype ``finfo``/``iinfo`` describe: a dtype, or a Python scalar type; anything else (None, a
+    string, a NumPy scalar type, a tensor) is PyTorch's TypeError, in one line naming what to give."""
+    if isinstance(type, np.dtype):
+        return type
+    if type in _PYTHON_TYPES:
+        return _PYTHON_TYPES[type]
+    example = "gg.float32" if function == "finfo" else "gg.int32"
+    raise TypeError(f"{function}(): argument 'type' (position 1) must be a dtype such as {example}, not "
+                    f"{builtins.type(type).__name__} ({type!r}); pass the dtype itself, e.g. x.dtype")
+
 
 class finfo:
     """A float dtype's limits as Python numbers, PyTorch's ``torch.finfo``: ``eps`` (the gap above 1), ``max``,
     ``min``, ``tiny``/``smallest_normal``, ``resolution`` (10^−digits), ``bits``; the default dtype's when none
-    is given. ``bfloat16``, which NumPy lacks, has its own: float32's 8 exponent bits with 7 fraction bits, so
+    is given (``finfo(None)`` and a dtype's name, ``finfo('float32')``, are PyTorch's TypeError). ``bfloat16``,
+    which NumPy lacks, has its own: float32's 8 exponent bits with 7 fraction bits, so
     eps = 2⁻⁷, max = (2 − 2⁻⁷)·2¹²⁷, tiny = 2⁻¹²⁶ and 2 decimal digits (mixed-precision code reads them)."""
 
-    def __init__(self, type: Any = None) -> None:
+    def __init__(self, type: Any = _NOT_GIVEN) -> None:
         if type is bfloat16:
             self.dtype, self.bits, self.eps, self.resolution = "bfloat16", 16, 2.0**-7, 0.01
             self.max, self.min, self.tiny = (2 - 2.0**-7) * 2.0**127, -(2 - 2.0**-7) * 2.0**127, 2.0**-126
             self.smallest_normal = self.tiny
             return
-        chosen = _default["float"] if type is None else np.dtype(type)
+        chosen = _default["float"] if type is _NOT_GIVEN else _info_argument("finfo", type)
         if chosen.kind != "f":
             raise TypeError(f"finfo: expected a floating dtype (finfo is for floats, iinfo for integers), got {chosen}")
         limits = np.finfo(chosen)
@@ -82,7 +103,7 @@ class finfo:
 
 def iinfo(type: Any) -> np.iinfo:
     """An integer dtype's limits (``max``, ``min``, ``bits``)."""
-    chosen = np.dtype(type)
+    chosen = _info_argument("iinfo", type)
     if chosen.kind not in "iu":
         raise TypeError(f"iinfo: expected an integer dtype (iinfo is for integers, finfo for floats), got {chosen}")
     return np.iinfo(chosen)
