@@ -1353,6 +1353,20 @@ MEAN = register(Op("mean", "out = (1/n) Σ a", ("{up}/n copied to every entry",)
                     kind="reduction", written="mean({a})", vjp_tensors=_mean_vjp))
 
 
+_CLOSE = 2.0 ** -14
+"""(2¹⁶ ε)² of float32: a slice whose σ² is below it times μ² has its float32 mean corrected once, by the mean of
+x − μ. A constant slice's x − μ becomes exactly 0 (var 0, a normalisation's output β, as PyTorch's Welford mean
+gives, whatever ε); the rounded μ's error δ added δ² to var (1% of σ² for 1000 ± 1e-3) and gave layer_norm's x̂ up
+to ±1 at ε = 1e-12. float64's rounding is 2⁻²⁹ of float32's: not corrected, no cost."""
+
+
+def mean_rounding_shows(mean: np.ndarray, variance: np.ndarray) -> bool:
+    """Whether a float32 mean ``μ`` must be corrected once, by the mean of ``x − μ``: some slice's ``σ²``
+    (``variance``, without ε) is below ``2⁻¹⁴·max μ²`` (:data:`_CLOSE`), where μ's rounding shows in ``x − μ``. The
+    one rule of var (var_mean, batch_norm), layer_norm (group_norm) and instance_norm; float64 is never corrected
+    (no cost)."""
+    return mean.dtype == np.float32 and variance.size > 0 and variance.min() < _CLOSE * np.abs(mean).max() ** 2
+
 def _var(a, axis, correction, keepdim):
     out, saved = _wide_var(a, axis, correction, keepdim)
     return row_major(narrowed(out, a)), saved
@@ -1370,8 +1384,12 @@ def _wide_var(a, axis, correction, keepdim):
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         wide = widened(a)
-        centred = wide - np.add.reduce(wide, axis=axis, keepdims=True) / count
+        mean = np.add.reduce(wide, axis=axis, keepdims=True) / count
+        centred = wide - mean
         out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
+        if mean_rounding_shows(mean, out):  # a float32 μ's rounding δ would add δ² (up to 1% of σ² here)
+            centred -= np.add.reduce(centred, axis=axis, keepdims=True) / count
+            out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
     return out, (narrowed(centred, a), axis, keepdim, divisor)
 
 def _var_back(up, saved):

@@ -26,20 +26,7 @@ import math
 
 import numpy as np
 
-from .ops import Op, narrowed, register, widened
-
-_CLOSE = 2.0 ** -14
-"""(2¹⁶ ε)² of float32: a slice whose σ² is below it times μ² has its float32 mean corrected once, by the mean of
-x − μ (a constant slice's x − μ becomes exactly 0 and its output β, as PyTorch's Welford mean gives, whatever ε; the
-rounded μ gave x̂ up to ±1 at ε = 1e-12, ±1e-5 at ε = 1e-3). float64's rounding is 2⁻²⁹ of float32's: not corrected,
-no cost."""
-
-
-def mean_rounding_shows(mean: np.ndarray, variance: np.ndarray) -> bool:
-    """Whether a float32 mean ``μ`` must be corrected once, by the mean of ``x − μ``: some slice's ``σ²``
-    (``variance``, without ε) is below ``2⁻¹⁴·max μ²`` (:data:`_CLOSE`), where μ's rounding shows in ``x − μ``. The
-    one rule of layer_norm (group_norm), batch_norm and instance_norm; float64 is never corrected (no cost)."""
-    return mean.dtype == np.float32 and variance.size > 0 and variance.min() < _CLOSE * np.abs(mean).max() ** 2
+from .ops import Op, mean_rounding_shows, narrowed, register, widened
 
 
 def _layer_norm(x, weight, bias, dims, eps, needs):

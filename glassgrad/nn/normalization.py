@@ -37,7 +37,8 @@ from ..batching import refuse_unmapped_update
 from ..creation import as_tensor, tensor_argument
 from ..device import check_device
 from ..functions import cat
-from ..ops_layer_norm import LAYER_NORM, mean_rounding_shows
+from ..ops import mean_rounding_shows
+from ..ops_layer_norm import LAYER_NORM
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor, apply, int64
 from . import init
@@ -141,7 +142,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def _batch_statistics(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     """The mean ``μ`` and biased variance ``σ²`` of x over ``axes`` (kept), μ of float32 corrected once by
-    ``mean(x − μ)`` where the layer-norm row's rule (:func:`~glassgrad.ops_layer_norm.mean_rounding_shows`) asks:
+    ``mean(x − μ)`` where the layer-norm row's rule (:func:`~glassgrad.ops.mean_rounding_shows`) asks:
     a constant column's ``x − μ`` is then exactly 0 and its output β, as PyTorch's mean (summed in float64) gives;
     the float32 sum's rounding of μ, divided by ``√(σ² + ε)``, was up to ±2.5 at ε = 1e-12."""
     mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
