@@ -1367,6 +1367,7 @@ def mean_rounding_shows(mean: np.ndarray, variance: np.ndarray) -> bool:
     (no cost)."""
     return mean.dtype == np.float32 and variance.size > 0 and variance.min() < _CLOSE * np.abs(mean).max() ** 2
 
+
 def _var(a, axis, correction, keepdim):
     out, saved = _wide_var(a, axis, correction, keepdim)
     return row_major(narrowed(out, a)), saved

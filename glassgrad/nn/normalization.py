@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..arguments import float_argument, is_floating, shape_arg, shape_text
-from ..autograd import recorded_call
+from ..autograd import call_recorder, recorded_call
 from ..batching import refuse_unmapped_update
 from ..creation import as_tensor, tensor_argument
 from ..device import check_device
@@ -142,13 +142,23 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def _batch_statistics(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
     """The mean ``μ`` and biased variance ``σ²`` of x over ``axes`` (kept), μ of float32 corrected once by
-    ``mean(x − μ)`` where the layer-norm row's rule (:func:`~glassgrad.ops.mean_rounding_shows`) asks:
-    a constant column's ``x − μ`` is then exactly 0 and its output β, as PyTorch's mean (summed in float64) gives;
-    the float32 sum's rounding of μ, divided by ``√(σ² + ε)``, was up to ±2.5 at ε = 1e-12."""
+    ``mean(x − μ)`` where the layer-norm row's rule (:func:`~glassgrad.ops.mean_rounding_shows`) asks
+    (:func:`_mean_correction`): a constant column's ``x − μ`` is then exactly 0 and its output β, as PyTorch's mean
+    (summed in float64) gives; the float32 sum's rounding of μ, divided by ``√(σ² + ε)``, was up to ±2.5 at
+    ε = 1e-12. The correction is a constant (μ's gradient is unchanged: it is the mean's own) and, in a compiled
+    step, always one kernel, which asks the rule again at each replay (0 where it does not fire)."""
     mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
-    if mean_rounding_shows(mean.array, var.array):
-        mean = mean + (x - mean).mean(axes, keepdim=True)
+    if call_recorder() is not None or mean_rounding_shows(mean.array, var.array):
+        mean = mean + Tensor._wrap(recorded_call(_mean_correction, x.array, mean.array, var.array, axes))
     return mean, var
+
+
+def _mean_correction(x: np.ndarray, mean: np.ndarray, var: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """``mean(x − μ)`` over ``axes`` where :func:`~glassgrad.ops.mean_rounding_shows` fires for ``μ``, ``σ²``,
+    else 0 (in μ's shape and dtype)."""
+    if not mean_rounding_shows(mean, var):
+        return np.zeros_like(mean)
+    return np.add.reduce(x - mean, axis=axes, keepdims=True) / (x.size // mean.size)
 
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float | np.ndarray, channels: int,
