@@ -6,7 +6,9 @@ factories, ``Module.to``) gets PyTorch's strides: ``torch.channels_last`` lays (
 row-major (strides (HWC, 1, WC, C)); ``torch.preserve_format`` (the default of ``clone``, ``to`` and ``*_like``)
 keeps the strides of a tensor whose entries sit with no gaps and no overlaps, and else the order of its strides;
 ``x.is_contiguous(memory_format=...)`` reads the strides by PyTorch's rule. Ops keep what NumPy keeps: an
-elementwise op of a channels-last tensor is channels-last (NumPy's ``order='K'``), as in PyTorch.
+elementwise op of a channels-last tensor is channels-last (NumPy's ``order='K'``), as in PyTorch; convolutions,
+batch and group norm, pooling and interpolation keep a channels-last input's layout where PyTorch's CPU kernels do
+(:func:`kept_channels_last`).
 
 >>> import glassgrad as gg
 >>> gg.zeros_like(gg.ones(2, 3), memory_format=gg.preserve_format).shape
@@ -150,6 +152,32 @@ def suggested(shape: tuple, strides: tuple) -> str:
         if len(shape) == rank and _like_channels_last(shape, strides, _ORDERS[name]):
             return name
     return "contiguous_format"
+
+
+_BY_NAME = {"channels_last": channels_last, "channels_last_3d": channels_last_3d}
+
+
+def channels_last_of(*arrays: np.ndarray) -> memory_format | None:
+    """The channels-last format the first of ``arrays`` (a kernel's input, a convolution's weight) that looks laid
+    out in one has (PyTorch's ``suggest_memory_format``), else None. A row-major array with no dim of size 1 after
+    its first is no such array: the hot path costs no more than this test."""
+    for array in arrays:
+        if array.ndim in (4, 5) and not (array.flags.c_contiguous and 1 not in array.shape[1:]):
+            name = suggested(array.shape, strides_of(array))
+            if name != "contiguous_format":
+                return _BY_NAME[name]
+    return None
+
+
+def kept_channels_last(out: Any, *sources: Any) -> Any:
+    """``out`` (a tensor), laid out channels-last where one of ``sources`` (tensors of its rank) is: what PyTorch's
+    CPU kernels of convolution, batch and group norm, 2-d pooling and interpolation give (their output is
+    ``empty(..., memory_format=input.suggest_memory_format())``). The copy stays in the graph (the gradient flows
+    back unchanged) and gives the same numbers."""
+    fmt = channels_last_of(*(source.array for source in sources if source is not None and source.ndim == out.ndim))
+    if fmt is None or strides_of(out.array) == ordered_strides(out.array.shape, _ORDERS[fmt.name]):
+        return out
+    return out.clone(fmt)  # (a dim of size 1 may step anything in a channels-last tensor: PyTorch's strides here)
 
 
 def new_strides(shape: tuple, strides: tuple, memory_format: Any) -> tuple:

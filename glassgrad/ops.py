@@ -900,14 +900,14 @@ def _relu(a):
 
     Against a 0-d zero of a's dtype for small arrays (4×3 float32: 0.8 µs, against 1.2 with the number 0), and
     against a whole array of zeros from 256 entries on, where NumPy's vector loop runs (32×256: 2.8 µs against
-    5.2): the same numbers either way.
+    5.2): the same numbers either way. The result is laid out as ``a`` (a channels-last input stays so).
     """
     zero = _ZEROS.get(a.dtype)
     if zero is None:
         return np.maximum(a, 0)  # integers, and booleans as the integers 0 and 1
     if a.size < 256:
         return np.maximum(a, zero)
-    zeros = np.zeros(a.shape, a.dtype)
+    zeros = np.zeros(a.shape, a.dtype) if a.flags.c_contiguous else np.zeros_like(a)  # in a's order, as PyTorch's
     return np.maximum(a, zeros, out=zeros)
 
 

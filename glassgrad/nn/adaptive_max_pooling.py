@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import sliding
 from ..autograd import recorded_call
+from ..memory_formats import kept_channels_last
 from ..ops_index import WINDOW_MAXIMA
 from ..tensor import Tensor, apply
 from .pooling import (
@@ -30,6 +31,7 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
     max_pool3d,
+    pooled_with_indices,
 )
 
 
@@ -45,10 +47,12 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     planes = x.reshape(*x.shape[:2], math.prod(x.shape[2:]))
     # a gather whose gradient stays in x's graph, as PyTorch's adaptive_max_pool2d_backward: differentiable again
     out = apply(WINDOW_MAXIMA, (planes,), planes.array, 2, rows).reshape(*x.shape[:2], *wanted)
+    kept = x if dims == 2 else None  # PyTorch's 3-d kernel's output is row-major, as this reshape's
     if not return_indices:
-        return out if had_batch else out.squeeze(0)
+        return kept_channels_last(out, kept) if had_batch else out.squeeze(0)
     indices = Tensor._wrap(recorded_call(_positions, rows, out.shape))  # a kernel: a replay remakes them
-    return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
+    return pooled_with_indices(kept, out, indices, had_batch)
+
 
 
 def _positions(rows: np.ndarray, shape: tuple) -> np.ndarray:

@@ -36,6 +36,7 @@ from .. import ops
 from ..arguments import shape_text, shown
 from ..creation import as_tensor, pick_generator, tensor_argument
 from ..device import check_device
+from ..memory_formats import kept_channels_last
 from ..settings import warn_once
 from ..tensor import Tensor, apply
 from . import init
@@ -198,7 +199,13 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
     needs = (x._requires_grad, weight._requires_grad, bias is not None and bias._requires_grad)
     parents, arrays = ((x, weight), ()) if bias is None else ((x, weight, bias), (bias.array,))
     out = apply(row, parents, x.array, weight.array, stride, pads, dilation, groups, needs, *arrays)
-    return out if had_batch else out.squeeze(0)
+    return in_kernels_format(out, x, weight, dims) if had_batch else out.squeeze(0)
+
+
+def in_kernels_format(out: Tensor, x: Tensor, weight: Tensor, dims: int) -> Tensor:
+    """A (transposed) convolution's batched output, channels-last where PyTorch 2.13's CPU kernel gives it so: where
+    the input or the weight is, in 2-d, and in 3-d for float32 only (oneDNN's kernel; float64's is row-major)."""
+    return kept_channels_last(out, x, weight) if dims == 2 or (dims == 3 and x.dtype == np.float32) else out
 
 
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Padding = 0,

@@ -35,6 +35,7 @@ from .conv import (
     check_weight,
     conv_groups,
     conv_sizes,
+    in_kernels_format,
     input_shapes,
     sizes,
 )
@@ -69,7 +70,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     out = conv_input_gradient(x, weight, size, stride, pads, dilation, groups)
     if bias is not None:
         out = out + bias.reshape((-1,) + (1,) * dims)
-    return out if had_batch else out.squeeze(0)
+    return in_kernels_format(out, x, weight, dims) if had_batch else out.squeeze(0)
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,

@@ -30,6 +30,7 @@ import numpy as np
 from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..functions import relu
+from ..memory_formats import kept_channels_last
 from ..tensor import Tensor
 from .module import Module
 from .pooling import avg_pool1d, avg_pool2d, avg_pool3d, pool_sizes
@@ -65,7 +66,8 @@ def lp_pooling(input: Tensor, norm_type: float, kernel_size: Any, stride: Any, c
         recorded_call(_check_real_root, mean.array, norm_type, name)
     total = mean.sign() * relu(mean.abs()) * math.prod(kernel)
     empty = total.detach() == 0  # ∞·0 = NaN: relu's 0 slope times the root's ∞ slope at 0
-    return (total.masked_fill(empty, 1.0) ** (1.0 / norm_type)).masked_fill(empty, 0.0)
+    root = (total.masked_fill(empty, 1.0) ** (1.0 / norm_type)).masked_fill(empty, 0.0)
+    return kept_channels_last(root, mean)  # masked_fill's copy is row-major: PyTorch's root keeps the mean's layout
 
 
 def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,

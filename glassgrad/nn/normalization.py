@@ -37,6 +37,7 @@ from ..batching import refuse_unmapped_update
 from ..creation import as_tensor, tensor_argument
 from ..device import check_device
 from ..functions import cat
+from ..memory_formats import kept_channels_last
 from ..ops import mean_rounding_shows
 from ..ops_layer_norm import LAYER_NORM
 from ..settings import warn_at_learners_line
@@ -137,7 +138,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if x.ndim > 2:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
-    return _standardize(x, mean, var, eps, weight, bias)
+    return kept_channels_last(_standardize(x, mean, var, eps, weight, bias), x)  # PyTorch's kernel's layout
 
 
 def _batch_statistics(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -376,7 +377,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
                          f"one value, so the output would be β alone; use fewer groups or more positions")
     groups = x.reshape(x.shape[0], num_groups, x.shape[1] // num_groups * math.prod(x.shape[2:]))  # (N may be 0)
     out = layer_norm(groups, (groups.shape[2],), None, None, eps)  # each group is a slice: the fused row
-    return _per_channel(x, out.reshape(tuple(x.shape)), weight, bias)
+    return kept_channels_last(_per_channel(x, out.reshape(tuple(x.shape)), weight, bias), x)  # PyTorch's kernel's
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
@@ -413,7 +414,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         if running_mean is None or running_var is None:  # PyTorch's class and words
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false; "
                                "pass them, or use_input_stats=True to normalise with each instance's statistics")
-        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+        # PyTorch's is a batch norm of (1, N·C, …): row-major whatever x's layout
+        return batch_norm(x.contiguous(), running_mean, running_var, weight, bias, False, momentum, eps)
     _check_running_pair(running_mean, running_var)
     axes = tuple(range(2, x.ndim))
     count, channels = int(np.prod(x.shape[2:])), x.shape[1]

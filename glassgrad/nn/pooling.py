@@ -38,6 +38,7 @@ from .. import ops, sliding
 from ..arguments import shape_text
 from ..autograd import recorded_call
 from ..creation import as_tensor
+from ..memory_formats import kept_channels_last
 from ..tensor import Tensor, apply
 from .conv import batched, check_fits, input_shapes, sizes
 from .module import Module
@@ -112,10 +113,18 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
     _check_every_window_reads_the_input(name, size, shown, *given)
     out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
     if not return_indices:
-        return out if had_batch else out.squeeze(0)
+        return kept_channels_last(out, x) if had_batch else out.squeeze(0)
     # one kernel of a compiled step: a replay finds each call's positions
     indices = Tensor._wrap(recorded_call(_max_positions, x.array, kernel, stride, pads, dilation))
-    return (out, indices) if had_batch else (out.squeeze(0), indices.squeeze(0))
+    return pooled_with_indices(x, out, indices, had_batch)
+
+
+def pooled_with_indices(x: Tensor | None, out: Tensor, indices: Tensor, had_batch: bool) -> tuple[Tensor, Tensor]:
+    """A max pooling's output and indices, channels-last (both) where the batched input ``x`` is, as PyTorch's
+    CPU kernels give them (None: row-major); an unbatched input's, without the batch dim, row-major."""
+    if not had_batch:
+        return out.squeeze(0), indices.squeeze(0)
+    return kept_channels_last(out, x), kept_channels_last(indices, x)
 
 
 def _check_every_window_reads_the_input(name: str, size: tuple, shape: tuple, kernel: tuple, stride: tuple,
@@ -181,7 +190,9 @@ def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil
     pads = tuple((before, after + more) for (before, after), more in zip(pads, overhangs))
     out = apply((ops.AVG_POOL2D, ops.AVG_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads,
                 bool(count_include_pad), divisor_override)
-    return out if had_batch else out.squeeze(0)
+    if not had_batch:
+        return out.squeeze(0)
+    return kept_channels_last(out, x) if dims == 2 else out  # PyTorch's 3-d kernel's output is row-major
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -228,7 +239,9 @@ def adaptive_avg_pooling(input: Tensor, output_size: Any, dims: int) -> Tensor:
     x, had_batch = _floating(input, name, dims)
     wanted = _adaptive_size(x, output_size, name, dims)
     out = apply((ops.ADAPTIVE_AVG_POOL2D, ops.ADAPTIVE_AVG_POOL3D)[dims - 2], (x,), x.array, wanted)
-    return out if had_batch else out.squeeze(0)
+    if not had_batch:
+        return out.squeeze(0)
+    return kept_channels_last(out, x) if dims == 2 else out  # PyTorch's 3-d kernel's output is row-major
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:

@@ -42,6 +42,7 @@ import numpy as np
 from ..arguments import shape_text
 from ..autograd import note_unreplayable
 from ..creation import as_tensor
+from ..memory_formats import kept_channels_last
 from ..tensor import Tensor
 from .module import Module
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
@@ -239,7 +240,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             x = _resampled(x, dim + 2, _antialiased_taps(n, o, mode, aligned if align_corners else scale))
         else:
             x = _resampled(x, dim + 2, _taps(n, o, mode, bool(align_corners), scale))
-    return x
+    return kept_channels_last(x, input)  # PyTorch's kernels keep a channels-last input's layout
 
 
 def _listed(value: Any) -> Any:
