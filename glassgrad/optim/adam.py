@@ -229,6 +229,8 @@ class Adam(Optimizer):
             return None
         if len({p.array.dtype for p in params}) != 1 or sum(p.array.size for p in params) > ONE_PASS_LIMIT:
             return None
+        if not _all_contiguous(*(p.array for p in params)):  # PyTorch's state of a channels-last parameter is
+            return None  # zeros_like(p, memory_format=preserve_format): laid out as p, which a flat view is not
         states = [self.state.get(p) for p in params]
         steps = {state["step"].item() if state else 0 for state in states}  # an empty state: not stepped yet
         if len(steps) > 1:
