@@ -1851,7 +1851,7 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         if (error := broadcast_error(op.name, a.shape, b.shape)) is None:
             raise  # not a shape problem: let the real error through
         raise error from None
-    if a_data.flags.c_contiguous:  # NumPy's result is PyTorch's: a row-major first operand decides as in NumPy
+    if a_data.flags.c_contiguous and b_data.flags.c_contiguous:  # NumPy's row-major result is PyTorch's
         return out
     return iterated(out, a_data, b_data)
 
