@@ -20,7 +20,7 @@ from .arguments import check_dim, joined_dtype, promote, shape_text, written_num
 from .autograd import recorded_call
 from .creation import as_tensor, tensor_argument
 from .numpy_keywords import write_out
-from .tensor import Tensor, apply, iterated, lift
+from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
 
 _NUMBERS = (int, float, np.generic)
@@ -212,7 +212,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         input, other = as_tensor(input), as_tensor(other)
     a, b = recorded_call(promote, input.array, other.array)  # a kernel of a compiled step: cast at each call
     try:
-        return iterated(apply(ops.WHERE, (input, other), condition.array, a, b), condition.array, a, b)
+        return apply(ops.WHERE, (input, other), condition.array, a, b)
     except ValueError:
         raise RuntimeError(
             f"where: shapes {shape_text(condition.shape)}, {shape_text(input.shape)} and "

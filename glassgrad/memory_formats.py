@@ -6,10 +6,9 @@ factories, ``Module.to``) gets PyTorch's strides: ``torch.channels_last`` lays (
 row-major (strides (HWC, 1, WC, C)); ``torch.preserve_format`` (the default of ``clone``, ``to`` and ``*_like``)
 keeps the strides of a tensor whose entries sit with no gaps and no overlaps, and else the order of its strides;
 ``x.is_contiguous(memory_format=...)`` reads the strides by PyTorch's rule. Ops keep what NumPy keeps: an
-elementwise op of a channels-last tensor is channels-last (NumPy's ``order='K'``), as in PyTorch; an arithmetic op,
-comparison or ``where`` of operands of two layouts takes PyTorch's TensorIterator's (:func:`iterator_strides`), and
-convolutions, batch and group norm, pooling and interpolation keep a channels-last input's layout where PyTorch's CPU
-kernels do (:func:`kept_channels_last`).
+elementwise op of a channels-last tensor is channels-last (NumPy's ``order='K'``), as in PyTorch; convolutions,
+batch and group norm, pooling and interpolation keep a channels-last input's layout where PyTorch's CPU kernels do
+(:func:`kept_channels_last`).
 
 >>> import glassgrad as gg
 >>> gg.zeros_like(gg.ones(2, 3), memory_format=gg.preserve_format).shape
@@ -179,63 +178,6 @@ def kept_channels_last(out: Any, *sources: Any) -> Any:
     if fmt is None or strides_of(out.array) == ordered_strides(out.array.shape, _ORDERS[fmt.name]):
         return out
     return out.clone(fmt)  # (a dim of size 1 may step anything in a channels-last tensor: PyTorch's strides here)
-
-
-def iterator_strides(shape: tuple, operands: tuple[np.ndarray, ...]) -> tuple:
-    """The strides (in entries) PyTorch's TensorIterator gives the result of shape ``shape`` of an elementwise op
-    of ``operands`` (broadcast to it), in their order.
-
-    Operands of that shape alike laid out (all row-major, all channels-last, or all with the same dense strides)
-    give it their layout. Else the dims are sorted innermost first by an insertion sort from row-major order: of
-    two dims, the first operand whose strides tell them apart (a broadcast dim, stride 0, tells nothing) puts the
-    smaller stride inside; equal strides put the smaller size inside, or ask the next operand; no operand telling
-    them apart keeps their order. The result has no gaps in that order.
-    """
-    ndim = len(shape)
-    steps = [strides_of(array) for array in operands]
-    if all(array.shape == shape for array in operands):
-        for dims in (dims_inner_first(None, ndim), dims_inner_first(channels_last, ndim)):
-            if all(dense_in_order(shape, step, dims) for step in steps):
-                return ordered_strides(shape, dims)
-        if all(_non_overlapping_and_dense(shape, step) for step in steps) and len(set(steps)) == 1:
-            return steps[0]
-    broadcast = [(0,) * (ndim - array.ndim) + tuple(0 if n == 1 and shape[ndim - array.ndim + d] != 1 else step
-                                                     for d, (n, step) in enumerate(zip(array.shape, stride)))
-                 for array, stride in zip(operands, steps)]
-
-    def swap(inner: int, outer: int) -> int:  # 1: outer goes inside inner, -1: it stays outside, 0: ambiguous
-        for stride in broadcast:
-            if stride[inner] == 0 or stride[outer] == 0:
-                continue
-            if stride[inner] != stride[outer]:
-                return 1 if stride[inner] > stride[outer] else -1
-            if shape[inner] > shape[outer]:
-                return 1
-        return 0
-
-    order = list(reversed(range(ndim)))  # innermost first
-    for i in range(1, ndim):
-        at = i
-        for before in range(i - 1, -1, -1):
-            comparison = swap(order[before], order[at])
-            if comparison > 0:
-                order[before], order[at] = order[at], order[before]
-                at = before
-            elif comparison < 0:
-                break
-    return ordered_strides(shape, tuple(order))
-
-
-def iterated_strides(out: np.ndarray, operands: tuple[np.ndarray, ...]) -> tuple | None:
-    """None where ``out``, NumPy's result of an elementwise op of ``operands``, is laid out as PyTorch's (every
-    operand row-major gives row-major in both: the one test on the hot path); else :func:`iterator_strides`."""
-    for array in operands:
-        if not array.flags.c_contiguous:
-            break
-    else:
-        return None
-    strides = iterator_strides(out.shape, operands)
-    return None if strides_of(out) == strides else strides
 
 
 def new_strides(shape: tuple, strides: tuple, memory_format: Any) -> tuple:

@@ -90,15 +90,7 @@ from .dtypes import bool_, can_cast, float16, float32, float64, get_default_dtyp
 from .grad_fn import Node
 from .graph import FORWARD_MODE, as_view, check_in_place, rebase, record, records_tangent
 from .handles import RemovableHandle
-from .memory_formats import (
-    astype_in_order,
-    check_memory_format,
-    copy_strides,
-    iterated_strides,
-    preserve_format,
-    strides_of,
-    suggested,
-)
+from .memory_formats import astype_in_order, check_memory_format, copy_strides, preserve_format, strides_of, suggested
 from .number_first import number_first
 from .printing import array_text, edges_hidden, with_settings
 from .settings import warn_at_learners_line, warn_once
@@ -1700,9 +1692,7 @@ def _compared(ufunc: np.ufunc, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """A comparison in the two operands' common dtype, as PyTorch: an int64 tensor meets a float32 one (or a
     Python float) in float32, where 2²⁴ + 1 equals 2²⁴ (NumPy compares the exact numbers). Always an array (NumPy
     gives a 0-d comparison as a bool scalar), so that a compiled step keeps it in a buffer, not as a constant."""
-    out = np.asarray(ufunc(*promote(a, b)))
-    strides = iterated_strides(out, (a, b))  # laid out as PyTorch's (TensorIterator's) where NumPy's is not
-    return out if strides is None else astype_in_order(out, out.dtype, strides)
+    return np.asarray(ufunc(*promote(a, b)))
 
 
 def _data(value: Any) -> Any:
@@ -1846,23 +1836,11 @@ def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
         # a kernel of a compiled step
         a_data, b_data = recorded_call(promote_to_float if op.float_result else promote, a_data, b_data)
     try:  # broadcast_call's rule, written out on this hot path
-        out = apply(op, (a, b), a_data, b_data, *settings)
+        return apply(op, (a, b), a_data, b_data, *settings)
     except ValueError:
         if (error := broadcast_error(op.name, a.shape, b.shape)) is None:
             raise  # not a shape problem: let the real error through
         raise error from None
-    if a_data.flags.c_contiguous and b_data.flags.c_contiguous:  # NumPy's row-major result is PyTorch's
-        return out
-    return iterated(out, a_data, b_data)
-
-
-def iterated(out: Tensor, *operands: np.ndarray) -> Tensor:
-    """``out``, the result of an elementwise op of ``operands``, laid out as PyTorch's TensorIterator lays it out
-    (:func:`glassgrad.memory_formats.iterated_strides`; NumPy's ``order='K'`` may pick another order: a row-major
-    and a channels-last operand give row-major there). A copy, where one is needed, stays in the graph (the
-    gradient flows back unchanged) and gives the same numbers."""
-    strides = iterated_strides(out.array, operands)
-    return out if strides is None else apply(ops.CAST, (out,), out.array, out.array.dtype, strides)
 
 
 def _fits(shape: tuple, size: int) -> bool:
