@@ -8,8 +8,6 @@ Fixed here (all failed on 27815f67; strides only, the numbers were and are PyTor
 * ``Adam``'s ``exp_avg``/``exp_avg_sq`` of channels-last parameters were row-major views of one flat buffer;
   PyTorch's state is ``zeros_like(p, memory_format=torch.preserve_format)``.
 * ``relu`` of 256 entries and more of a channels-last input was row-major.
-* An arithmetic op, comparison or ``where`` of operands of two layouts took NumPy's ``order='K'`` layout (a
-  row-major operand vetoes); PyTorch's TensorIterator lets the first operand that tells two dims apart decide.
 
 Strides are compared on the dims of size > 1 where NumPy's kernels may give a dim of size 1 another stride (no
 format reads it).
@@ -214,69 +212,3 @@ def test_a_compiled_channels_last_conv_net_step_replays_bit_for_bit_with_eagers_
             assert a[key].stride() == b[key].stride(), key
             np.testing.assert_array_equal(a[key].numpy(), b[key].numpy())
 
-
-@st.composite
-def _operand(draw: st.DrawFn, ndim: int) -> tuple:
-    """A shape of ``ndim`` dims (sizes 1 to 3), its dims laid out in a drawn order (row-major, channels-last,
-    transposed, any permutation), then a step-2 slice of a dim or not."""
-    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=ndim)))
-    order = tuple(draw(st.permutations(range(ndim))))
-    sliced = draw(st.sampled_from([None, *range(ndim)]))
-    return shape, order, sliced
-
-
-def _laid(m, shape: tuple, order: tuple, sliced, start: int):
-    stored = [shape[d] * (2 if d == sliced else 1) for d in order]
-    base = m.arange(start, start + int(np.prod(stored)), dtype=m.float64).reshape(*stored)
-    tensor = base.permute(*(int(d) for d in np.argsort(order)))
-    return tensor if sliced is None else tensor[(slice(None),) * sliced + (slice(None, None, 2),)]
-
-
-@st.composite
-def _operand_pairs(draw: st.DrawFn) -> tuple:
-    """Two operands that broadcast together: the second of fewer or as many dims, each of its sizes the first's or
-    1 (or the first's 1 grown)."""
-    ndim = draw(st.integers(2, 5))
-    first = draw(_operand(ndim))
-    other_ndim = draw(st.integers(1, ndim))
-    shape = tuple(n if draw(st.booleans()) else 1 for n in first[0][ndim - other_ndim:])
-    second = draw(_operand(other_ndim))
-    grown = tuple(1 if n == 1 and draw(st.booleans()) else n for n in first[0])
-    return (grown, *first[1:]), (shape, *second[1:]), draw(st.booleans())
-
-
-BINARY = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b, "sub": lambda a, b: a - b, "div": lambda a, b: a / b,
-          "pow": lambda a, b: a ** (b * 0.01), "lt": lambda a, b: a < b, "eq": lambda a, b: a == b, "where": None}
-
-
-@settings(max_examples=400, deadline=None)
-@given(_operand_pairs(), st.sampled_from(sorted(BINARY)))
-def test_an_elementwise_op_of_two_layouts_is_laid_out_by_torchs_tensoriterator_rule(torch, pair, name):
-    (shape_a, order_a, sliced_a), (shape_b, order_b, sliced_b), swapped = pair
-    results = []
-    for m in (torch, gg):
-        a, b = _laid(m, shape_a, order_a, sliced_a, 1), _laid(m, shape_b, order_b, sliced_b, 7)
-        a, b = (b, a) if swapped else (a, b)
-        results.append((a.stride(), b.stride(), (lambda a, b, m=m: m.where(a > 2 * b, a, b)) if name == "where"
-                        else BINARY[name], a, b))
-    (ta_stride, tb_stride, t_op, ta, tb), (ga_stride, gb_stride, g_op, ga, gb) = results
-    if (ta_stride, tb_stride) != (ga_stride, gb_stride):  # strides NumPy keeps otherwise (size-1 dims)
-        return
-    expected, got = t_op(ta, tb), g_op(ga, gb)
-    assert _steps(got) == _steps(expected), (ta.shape, ta_stride, tb.shape, tb_stride, expected.stride())
-    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-15)  # pow: PyTorch's last bit may differ
-
-
-def test_the_gradient_through_a_mixed_layout_op_is_torchs():
-    torch = pytest.importorskip("torch", reason="PyTorch not installed: pip install torch==2.13.0")
-    grads = []
-    for m in (torch, gg):
-        a = m.arange(1.0, 121.0, dtype=m.float64).reshape(2, 3, 4, 5).requires_grad_()
-        b = m.arange(3.0, 123.0, dtype=m.float64).reshape(2, 3, 4, 5).contiguous(
-            memory_format=m.channels_last).requires_grad_()
-        out = b * a + a
-        (out * m.arange(120.0, dtype=m.float64).reshape(2, 3, 4, 5).cos()).sum().backward()
-        grads.append((out.stride(), a.grad.stride(), b.grad.stride(), a.grad.numpy(), b.grad.numpy()))
-    assert grads[1][:3] == grads[0][:3]
-    np.testing.assert_allclose(grads[1][3], grads[0][3], rtol=1e-12)
-    np.testing.assert_allclose(grads[1][4], grads[0][4], rtol=1e-12)
