@@ -85,7 +85,8 @@ class Pass:
             self.loss_step = step
         else:
             raise ApiError(422, f"the step-through shows linear layers, activations and a loss; "
-                                f"{step['layer']} ({kind}) is none of these")
+                                f"{step['layer']} ({kind}) is none of these: build the model from nn.Linear "
+                                "layers and activations")
 
     @property
     def loss(self) -> float:

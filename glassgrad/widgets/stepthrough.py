@@ -62,6 +62,7 @@ class StepThrough(anywidget.AnyWidget):
                  title: str = "Your network") -> None:
         key = loss_key(loss)
         dtype = model_dtype(model)
+        check_layers(model)
         self._start_model = copy.deepcopy(model)  # Update moves a copy of this one, never the learner's model
         self._loss_key, self._view_title = key, title
         self._sample_x, self._sample_y = sample_input(x, dtype), sample_target(y, key, dtype)
@@ -137,6 +138,25 @@ def model_dtype(model: Any) -> np.dtype:
         raise ValueError(f"StepThrough steps through float32 or float64 models; this one's parameters are {names}: "
                          "call model.float() or model.double() first")
     return dtypes.pop()
+
+
+def check_layers(model: gg.nn.Module) -> None:
+    """Every parameter is an ``nn.Linear``'s, and trainable: the view draws each weight, its gradient and its update.
+
+    A layer of another kind (Conv2d, BatchNorm, LayerNorm, Embedding …) would fail inside its own forward with a
+    reason about batches or image shapes; a frozen parameter has no gradient to draw. Both are named here instead.
+    """
+    for name, module in model.named_modules():
+        owns_parameters = any(parameter is not None for parameter in module._parameters.values())
+        if owns_parameters and not isinstance(module, gg.nn.Linear):
+            where = f"the layer named {name!r}" if name else "the model"
+            raise ValueError(f"StepThrough shows linear layers and activations; {type(module).__name__} ({where}) "
+                             "is another kind of layer: step through a model of nn.Linear layers and activations only")
+    frozen = [name for name, parameter in model.named_parameters() if not parameter.requires_grad]
+    if frozen:
+        verb = "does" if len(frozen) == 1 else "do"
+        raise ValueError(f"StepThrough shows every weight's gradient, and {', '.join(frozen)} {verb} not require grad "
+                         "(frozen): call model.requires_grad_(True) first, or step through an unfrozen copy")
 
 
 def _array(value: Any, name: str) -> np.ndarray:
