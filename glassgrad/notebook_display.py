@@ -26,6 +26,7 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from .arguments import counted
 from .trace.numbers import SIGN_COLOURS, format_number
 from .trace.render_html import matrix_html
 
@@ -169,6 +170,6 @@ def history_html(history: Any) -> str:
         for record in shown)
     stopped = (f'<div class="bad">stopped early: {escape(history.diverged.message)}</div>'
                if history.diverged is not None else "")
-    return box("history", f'<div class="gg-head">History · {len(history)} epochs</div>{history_svg(history)}'
+    return box("history", f'<div class="gg-head">History · {counted(len(history), "epoch")}</div>{history_svg(history)}'
                           f'<table class="plain"><thead><tr><th>epoch</th>{head}</tr></thead><tbody>{body}</tbody>'
                           f"</table>{stopped}")

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import shape_text
 from ..practice.answers import DEFAULT_TOLERANCE, AnswerError, check_answer
 from ..practice.problem import Problem
 
@@ -72,6 +73,10 @@ def _answer_text(answer: Any) -> str | None:
         raise AnswerError(f"{answer} is not a number: type the number itself, e.g. 0.5 or 3/2")
     if hasattr(answer, "item") and getattr(answer, "shape", ()) in ((), (1,)):
         return _answer_text(_in_its_precision(answer))
+    if hasattr(answer, "item"):
+        raise AnswerError(f"your answer holds {int(np.prod(answer.shape))} numbers (a {type(answer).__name__} of "
+                          f"shape {shape_text(tuple(answer.shape))}), not one: give the one number asked for, e.g. "
+                          "answer[0].item()")
     if isinstance(answer, float):
         return repr(answer)
     if isinstance(answer, (int, Fraction)):
