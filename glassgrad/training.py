@@ -502,12 +502,11 @@ def save_checkpoint(model: Any, optimizer: Any, path: str | Path, **extra: Any) 
     model (``gg.compile(model)``) is saved as its model, without the wrapper's ``_orig_mod.`` in the keys, so that
     the checkpoint loads into the model and ``glassgrad export`` rebuilds it (as Lightning and Hugging Face save one
     of ``torch.compile``)."""
-    from .compiler.optimized_module import OptimizedModule
+    from .compiler.optimized_module import original_module
     from .io import save
     from .nn import architecture
 
-    while isinstance(model, OptimizedModule):
-        model = model._orig_mod
+    model = original_module(model)
     payload: dict[str, Any] = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), **extra}
     try:
         payload["architecture"] = architecture(model)

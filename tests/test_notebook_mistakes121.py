@@ -8,6 +8,7 @@ the widget's numbers on a ``.double()`` model and on a compiled one.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -75,9 +76,11 @@ def test_widget_numbers_equal_pytorch_float64_and_the_model_stays(wrap, torch):
     model = mlp().double()
     stepped = gg.compile(copy.deepcopy(model)) if wrap == "compiled" else model
     before = [p.array.copy() for p in stepped.parameters()]
-    widget, replies = StepThrough(stepped, X, Y, lr=0.3), []
-    widget.send = lambda content, buffers=None: replies.append(content)
-    widget._handle_custom_msg({"id": "1", "path": "/api/step", "body": {"lr": 0.3, "actions": "f b b u"}}, [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a compiled model steps as its model: no warning the learner cannot act on
+        widget, replies = StepThrough(stepped, X, Y, lr=0.3), []
+        widget.send = lambda content, buffers=None: replies.append(content)
+        widget._handle_custom_msg({"id": "1", "path": "/api/step", "body": {"lr": 0.3, "actions": "f b b u"}}, [])
     layers = replies[0]["data"]["layers"]
     reference = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1)).double()
     with torch.no_grad():
@@ -91,6 +94,26 @@ def test_widget_numbers_equal_pytorch_float64_and_the_model_stays(wrap, torch):
         np.testing.assert_allclose(layer["b"]["values"], expected[2 * number + 1], rtol=1e-12, atol=1e-14)
     for parameter, old in zip(stepped.parameters(), before):
         np.testing.assert_array_equal(parameter.array, old)
+
+
+def test_a_frozen_compiled_model_names_its_own_parameters():
+    model = mlp()
+    model[0].weight.requires_grad_(False)
+    message = one_line_error(lambda: StepThrough(gg.compile(model), X, Y))
+    assert "0.weight does not require grad" in message and "_orig_mod" not in message, message
+
+
+@pytest.mark.parametrize("answer, expected", [(0.4400001, 0.44), (0.44, 0.44003), (-1.2346, -1.234567891)])
+def test_a_near_miss_states_the_tolerance_and_what_to_type(answer, expected):
+    result = check(answer, expected)
+    assert result.status == "wrong" and "\n" not in result.message
+    assert "within ±1e-09" in result.message and "rounded to 4 decimals" in result.message, result.message
+
+
+@pytest.mark.parametrize("answer, expected, tolerance", [(0.45, 0.44, None), (0.44, 0.44003, 1e-6)])
+def test_a_plain_miss_or_a_stated_tolerance_adds_nothing(answer, expected, tolerance):
+    message = check(answer, expected, tolerance).message
+    assert message.startswith("Not quite") and "Close" not in message, message
 
 
 @settings(max_examples=30, deadline=None)

@@ -97,3 +97,11 @@ class OptimizedModule(Module):
     def explain(self, source: bool = False) -> str:
         """The captured program (:meth:`glassgrad.compiler.compiled.Compiled.explain`)."""
         return self._compiled.explain(source)
+
+
+def original_module(model: Any) -> Any:
+    """``model`` itself, or the model a ``gg.compile`` wrapper (nested or not) holds: the one whose parameters are
+    named without the wrapper's ``_orig_mod.``."""
+    while isinstance(model, OptimizedModule):
+        model = model._orig_mod
+    return model

@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from ..arguments import shape_text
-from ..practice.answers import DEFAULT_TOLERANCE, AnswerError, check_answer
+from ..practice.answers import DEFAULT_TOLERANCE, AnswerError, Verdict, check_answer
 from ..practice.problem import Problem
+from ..trace.numbers import DECIMALS
 
 EXPECTED_PLACES = 12
 """Decimals kept of the engine's float answer: far below the default tolerance (1e-9), far above float64 noise."""
@@ -128,6 +129,7 @@ def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked
         return Checked("unreadable", f"Cannot read your answer: {error}")
     if text is None:
         return Checked("unanswered", "Not answered yet: replace ... with your number and run the cell again.")
+    allowed = None  # a practice problem states its own tolerance
     try:
         if isinstance(expected, Problem):
             verdict = expected.check(text)
@@ -138,7 +140,20 @@ def check(answer: Any, expected: Any, tolerance: float | None = None) -> Checked
         return Checked("unreadable", f"Cannot read your answer: {error}")
     except NoNumberToGrade as error:
         return Checked("unreadable", f"Cannot grade yet: {error}")
-    return Checked("right" if verdict.correct else "wrong", verdict.feedback)
+    if verdict.correct:
+        return Checked("right", verdict.feedback)
+    return Checked("wrong", verdict.feedback + _near_miss(verdict, allowed))
+
+
+def _near_miss(verdict: Verdict, allowed: Fraction | None) -> str:
+    """For a wrong answer within display rounding of the engine's number (``|answer − expected| ≤ ½·10⁻⁴``, the
+    glass box shows :data:`~glassgrad.trace.numbers.DECIMALS` decimals), the tolerance and what to type instead.
+    A practice problem's tolerance (``allowed`` None) and a wider one than the default are stated by the feedback."""
+    shown_alike = abs(verdict.value - verdict.expected) <= Fraction(1, 2 * 10**DECIMALS)
+    if allowed is None or allowed > DEFAULT_TOLERANCE or not shown_alike:
+        return ""
+    return (f" Close: an answer counts within ±{float(allowed):g}, and the numbers shown are rounded to {DECIMALS} "
+            "decimals: type all the digits, or the expression itself")
 
 
 def _tolerance(tolerance: Any) -> Fraction:

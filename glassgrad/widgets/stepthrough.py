@@ -26,6 +26,7 @@ import numpy as np
 import traitlets
 
 import glassgrad as gg
+from glassgrad.compiler.optimized_module import original_module
 from glassgrad.playground import bridge
 from glassgrad.playground.display import json_safe
 from glassgrad.playground.explain import explain
@@ -61,6 +62,7 @@ class StepThrough(anywidget.AnyWidget):
     def __init__(self, model: gg.nn.Module, x: Any, y: Any, loss: Any = "mse", lr: float = 0.1,
                  title: str = "Your network") -> None:
         key = loss_key(loss)
+        model = original_module(model)  # a compiled model steps as its model: the widget's tape runs it eagerly
         dtype = model_dtype(model)
         check_layers(model)
         self._start_model = copy.deepcopy(model)  # Update moves a copy of this one, never the learner's model
