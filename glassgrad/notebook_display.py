@@ -70,7 +70,8 @@ def tensor_html(tensor: Any) -> str:
         facts.append(f"grad_fn={tensor.grad_fn.name}")
     elif tensor.requires_grad:
         facts.append("requires_grad")
-    parts = [f'<div class="gg-head">tensor · {escape(" · ".join(facts))}</div>', matrix_html(array)]
+    values = matrix_html(array) if array.size else '<div class="note">no values: the tensor is empty</div>'
+    parts = [f'<div class="gg-head">tensor · {escape(" · ".join(facts))}</div>', values]
     if tensor._grad is not None:  # not .grad: reading that on a non-leaf warns
         parts += ['<div class="gg-head">.grad</div>', matrix_html(tensor._grad.numpy())]
     return box("tensor", "".join(parts))

@@ -133,6 +133,21 @@ def test_a_history_of_one_epoch_says_one_epoch():
     assert "1 epoch<" in html and "1 epochs" not in html
 
 
+@pytest.mark.parametrize("value, dtype", [(3, "int64"), (-2**40, "int64"), (True, "bool"), (0, "int32")])
+def test_a_zero_dim_integer_or_bool_tensor_is_shown_whole_as_in_one_dim(value, dtype, torch):
+    html = gg.tensor(value, dtype=getattr(gg, dtype))._repr_html_()
+    one_dim = gg.tensor([value], dtype=getattr(gg, dtype))._repr_html_()
+    whole = str(int(torch.tensor(value).item()))  # the number itself: no decimals, no rounding to 2 digits
+    assert f">{whole}</span>" in html and f">{whole}</td>" in one_dim, html
+    assert ".0000" not in html.split("</style>")[1] and "e+" not in html.split("</style>")[1]
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 4)])
+def test_an_empty_tensor_says_it_is_empty(shape):
+    html = gg.zeros(*shape)._repr_html_()
+    assert "the tensor is empty" in html and "<tr></tr>" not in html
+
+
 def test_a_module_named_script_is_escaped():
     model = nn.Module()
     model.add_module("<script>alert(1)</script>", nn.Linear(1, 1))

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import PRECISION_NOTE, SIGN_COLOURS, format_number, matrix_cells
+from .numbers import PRECISION_NOTE, SIGN_COLOURS, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 STYLE = """
@@ -89,7 +89,7 @@ def _number_cell(text: str) -> str:
 def matrix_html(values: Any) -> str:
     """``values`` as a small bracketed table, each number with its sign written and coloured."""
     if np.ndim(values) == 0:
-        text = format_number(values)
+        text = matrix_cells(values)[0][0][0]  # written as a matrix's cell is: an integer or a bool stays whole
         return f'<span class="{_sign_class(text)}">{escape(text)}</span>'
     cells, cut = matrix_cells(values)
     rows = "".join("<tr>" + "".join(_number_cell(cell) for cell in row) + "</tr>" for row in cells)
