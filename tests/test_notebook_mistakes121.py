@@ -71,6 +71,17 @@ def test_a_frozen_model_is_named_not_a_key_error(frozen):
     assert not model[0].weight.requires_grad  # the learner's model is left as it was
 
 
+@pytest.mark.parametrize("loss", [nn.MSELoss, nn.CrossEntropyLoss])
+def test_a_loss_class_instead_of_a_loss_module_says_to_call_it(loss):
+    message = one_line_error(lambda: StepThrough(mlp(), X, [0], loss=loss))
+    assert f"loss=gg.nn.{loss.__name__}()" in message, message
+
+
+def test_a_pytorch_model_is_named_as_pytorch_s(torch):
+    message = one_line_error(lambda: StepThrough(torch.nn.Sequential(torch.nn.Linear(2, 1)), X, Y), TypeError)
+    assert "got torch.nn." in message and "gg.nn.Sequential" in message, message
+
+
 @pytest.mark.parametrize("wrap", ["double", "compiled"])
 def test_widget_numbers_equal_pytorch_float64_and_the_model_stays(wrap, torch):
     model = mlp().double()

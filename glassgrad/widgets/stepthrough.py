@@ -123,6 +123,9 @@ def loss_key(loss: Any) -> str:
             return key
     if type(loss) in LOSS_MODULES and getattr(loss, "reduction", "mean") == "mean":
         return LOSS_MODULES[type(loss)]
+    if isinstance(loss, type) and loss in LOSS_MODULES:  # the class itself, as nn.MSELoss for nn.MSELoss()
+        raise ValueError(f"StepThrough: loss=gg.nn.{loss.__name__} is the class; pass a loss module, "
+                         f"loss=gg.nn.{loss.__name__}()")
     raise ValueError(f'StepThrough: loss={loss!r} is not one it steps through; use loss="mse" or '
                      f'loss="cross_entropy" (the mean over the sample, as the playground)')
 
@@ -130,8 +133,10 @@ def loss_key(loss: Any) -> str:
 def model_dtype(model: Any) -> np.dtype:
     """The dtype of ``model``'s parameters: float32 or float64, one for all."""
     if not isinstance(model, gg.nn.Module):
+        kind = type(model)
+        got = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
         raise TypeError(f"StepThrough steps through a glassgrad nn.Module such as gg.nn.Sequential(gg.nn.Linear(2, 3), "
-                        f"gg.nn.ReLU(), gg.nn.Linear(3, 1)); got {type(model).__name__}")
+                        f"gg.nn.ReLU(), gg.nn.Linear(3, 1)); got {got}")
     dtypes = {parameter.array.dtype for parameter in model.parameters()}
     if not dtypes:
         raise ValueError("StepThrough: the model has no parameters; it needs at least one nn.Linear")
