@@ -159,6 +159,18 @@ def test_an_empty_tensor_says_it_is_empty(shape):
     assert "the tensor is empty" in html and "<tr></tr>" not in html
 
 
+def test_the_tape_of_a_step_that_failed_before_its_first_op_says_nothing_was_recorded(torch):
+    model = nn.Linear(2, 1)
+    with pytest.raises(RuntimeError), gg.trace(model) as tape:
+        model(gg.tensor([[1.0, 2.0, 3.0]]))  # a wrong input size: the op raises before it is recorded
+    with pytest.raises(RuntimeError):  # PyTorch raises the same class for this mistake
+        torch.nn.Linear(2, 1)(torch.ones(1, 3))
+    assert "Nothing recorded" in tape._repr_html_() and "Nothing recorded" in tape.render("text")
+    with gg.trace(model) as working:
+        model(gg.tensor([[1.0, 2.0]]))
+    assert "Nothing recorded" not in working._repr_html_()
+
+
 def test_a_module_named_script_is_escaped():
     model = nn.Module()
     model.add_module("<script>alert(1)</script>", nn.Linear(1, 1))

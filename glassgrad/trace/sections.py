@@ -172,6 +172,11 @@ def op_rows(document: dict) -> tuple[list[Row], list[Row]]:
     return forward, backward
 
 
+NOTHING_RECORDED = ("No op ran while the tape was recording: the traced block ran no tensor op, or raised an error "
+                    "before its first one (the error is shown above this); fix it and run the block again")
+"""What a trace says when it holds no step."""
+
+
 def blocks(document: dict, ops: bool = False) -> list[Any]:
     """The blocks a renderer shows for ``document``; ``ops=True`` adds the op-by-op view."""
     parts: list[Any] = []
@@ -207,6 +212,8 @@ def blocks(document: dict, ops: bool = False) -> list[Any]:
                   Steps("Op level: backward", "every vector-Jacobian product", backward)]
     for figure in document.get("figures", []):
         parts.append(Figure(figure["title"], figure["svg"]))
+    if not parts:  # a tape of a block that ran no op, or that raised before its first one (a failed step)
+        parts.append(Paragraphs("Nothing recorded", [NOTHING_RECORDED]))
     if document.get("notes"):
         parts.append(Paragraphs("Notes", list(document["notes"])))
     return parts
