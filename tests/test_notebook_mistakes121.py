@@ -71,6 +71,13 @@ def test_a_frozen_model_is_named_not_a_key_error(frozen):
     assert not model[0].weight.requires_grad  # the learner's model is left as it was
 
 
+@pytest.mark.parametrize("target", [[1.0, 2.0], [0.5, 1.0, 2.0]])
+def test_a_target_of_the_wrong_length_says_one_per_output(target):
+    message = one_line_error(lambda: StepThrough(mlp(), X, target))
+    assert f"y holds {len(target)} values and the model gives 1 output:" in message, message
+    assert "reshape" not in message
+
+
 @pytest.mark.parametrize("loss", [nn.MSELoss, nn.CrossEntropyLoss])
 def test_a_loss_class_instead_of_a_loss_module_says_to_call_it(loss):
     message = one_line_error(lambda: StepThrough(mlp(), X, [0], loss=loss))

@@ -26,6 +26,7 @@ import numpy as np
 import traitlets
 
 import glassgrad as gg
+from glassgrad.arguments import counted
 from glassgrad.compiler.optimized_module import original_module
 from glassgrad.playground import bridge
 from glassgrad.playground.display import json_safe
@@ -70,6 +71,7 @@ class StepThrough(anywidget.AnyWidget):
         self._sample_x, self._sample_y = sample_input(x, dtype), sample_target(y, key, dtype)
         try:
             self._start_lr = Fields({"lr": lr}, labels={}).number("lr", 0.1, *LR_RANGE)  # Python's name
+            check_target_size(self._start_model, self._sample_x, self._sample_y, key)
             walk = self.walkthrough("")
         except (ApiError, RuntimeError, ValueError) as error:  # the engine's and the view's one-line reasons
             raise ValueError(f"StepThrough: {getattr(error, 'message', error)}") from None
@@ -200,6 +202,20 @@ def sample_target(y: Any, loss: str, dtype: np.dtype) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError("StepThrough: y holds NaN or ∞; give finite numbers")
     return array.astype(dtype)
+
+
+def check_target_size(model: gg.nn.Module, x: np.ndarray, y: np.ndarray, loss: str) -> None:
+    """For MSE, one target per output: ``y.size`` equals the last dim of ``model(x)`` (run once, without grad).
+
+    The loss's own reason for a mismatch advises a reshape, which cannot help one sample's target.
+    """
+    if loss in bridge.CLASS_TARGETS:
+        return
+    with gg.no_grad():
+        outputs = model(gg.tensor(x[None, :])).shape[-1]
+    if y.size != outputs:
+        raise ValueError(f"y holds {counted(y.size, 'value')} and the model gives {counted(outputs, 'output')}: "
+                         f"give one target per output, e.g. y = {[1.0] * outputs}")
 
 
 def check_size(network: Network) -> None:
