@@ -173,7 +173,8 @@ def op_rows(document: dict) -> tuple[list[Row], list[Row]]:
 
 
 NOTHING_RECORDED = ("No op ran while the tape was recording: the traced block ran no tensor op, or raised an error "
-                    "before its first one (the error is shown above this); fix it and run the block again")
+                    "before its first one (Python reported that error where the block ran); fix it and run the block "
+                    "again")
 """What a trace says when it holds no step."""
 
 
