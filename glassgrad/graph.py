@@ -208,9 +208,10 @@ def _write_back(view: Any, base: Any) -> None:
         row, parents, arguments = SETITEM, (old, view), (old.array, view.array, index)
     elif op is UNFOLD or op is AS_STRIDED:  # the same, at the places of the base its entries are
         row, parents, arguments = SETITEM, (old, view), (old.array, view.array, _strided_index(base.shape, op, args))
-    else:  # RESHAPE, PERMUTE: a view of all of the base, shaped back (its order undone)
-        undo = base.shape if op is RESHAPE else tuple(int(axis) for axis in np.argsort(args[0]))
-        row, parents, arguments = op, (view,), (view.array, undo)
+    elif op is PERMUTE:  # a view of all of the base: its order undone
+        row, parents, arguments = op, (view,), (view.array, tuple(int(axis) for axis in np.argsort(args[0])))
+    else:  # RESHAPE, an EXPAND that repeats no entry (:func:`_followable`): all of the base, shaped back
+        row, parents, arguments = RESHAPE, (view,), (view.array, base.shape)
     _, saved = row.forward(*arguments)  # what the row's backward reads, as the row itself keeps it
     record(base, row, parents, saved, arguments)
 
@@ -280,9 +281,10 @@ def _hide_node(tensor: Any, private: tuple | None, counted: bool = True) -> Any:
     return old
 
 
-REWRITABLE = (GETITEM, RESHAPE, PERMUTE, DIAGONAL, UNFOLD, AS_STRIDED)
-"""Views whose in-place change their base follows (:func:`_write_back`); others' (expand, the pieces of split) are
-refused in the graph, as PyTorch refuses them, and so are an unfold's or an as_strided's that read an entry twice."""
+REWRITABLE = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED)
+"""Views whose in-place change their base follows (:func:`_write_back`); others' (the pieces of split) are refused
+in the graph, as PyTorch refuses them, and so are an expand's, an unfold's or an as_strided's that read an entry
+twice."""
 READ_AGAIN = (GETITEM, RESHAPE, PERMUTE, EXPAND, DIAGONAL, UNFOLD, AS_STRIDED, PIECES, PIECE)
 """Views read again from their base after its in-place change (:func:`_read_again`): ``op.forward(base, *args)``."""
 
@@ -365,6 +367,7 @@ def _followable(view: Any) -> bool:
         op, args = view._view_how
         base = view._view_of
         if op not in REWRITABLE or (op is GETITEM and args[1]) or (
+                op is EXPAND and view.array.size != base.array.size) or (  # an expand that repeats entries
                 (op is UNFOLD or op is AS_STRIDED) and _repeats(_strided_index(base.shape, op, args))):
             return False
         view = base
@@ -398,7 +401,7 @@ def check_in_place(tensor: Any, name: str, new_shape: bool = False) -> None:
             )
         if new_shape or not _followable(tensor):
             raise RuntimeError(
-                f"in-place {name} on a view (from expand, an unfold or as_strided that reads an entry twice, or a "
+                f"in-place {name} on a view (from an expand, unfold or as_strided that reads an entry twice, or a "
                 "piece of split, chunk or unbind) of a tensor in the graph is not supported: change the tensor "
                 "itself (t[index] = value), "
                 "or write it out of place (y = y * 2, gg.where(mask, value, y))"

@@ -1587,6 +1587,11 @@ PERMUTE = register(Op(
 
 
 def _expand(a, shape):
+    """``a`` seen in ``shape``. Where that repeats no entry (it adds or keeps size-1 dims, keeps the other sizes:
+    ``numel(out) = numel(a)``) the view is ``a`` reshaped, writable as PyTorch's is; one that repeats entries
+    (stride 0 over a size > 1) is NumPy's read-only ``broadcast_to``, whose writes PyTorch refuses."""
+    if math.prod(shape) == a.size:
+        return a.reshape(shape, copy=False), None  # adding or dropping size-1 dims never copies
     return np.broadcast_to(a, shape), None
 
 def _expand_back(up, saved):
