@@ -50,10 +50,9 @@ def _unrepeating_expand(draw) -> tuple:
 
 def _outcome(L, shape: tuple, target: tuple, write: str, how: str) -> tuple:
     x = L.tensor(_values(shape))
-    y = getattr(L, "broadcast_to")(x, tuple(x.shape[i - len(target) + x.dim()] if n == -1 else n
-                                            for i, n in enumerate(target))) if how == "broadcast_to" else (
-        x.expand_as(L.zeros(tuple(x.shape[i - len(target) + x.dim()] if n == -1 else n
-                                  for i, n in enumerate(target)))) if how == "expand_as" else x.expand(*target))
+    sizes = tuple(x.shape[i - len(target) + x.dim()] if n == -1 else n for i, n in enumerate(target))
+    y = {"expand": lambda: x.expand(*target), "expand_as": lambda: x.expand_as(L.zeros(sizes)),
+         "broadcast_to": lambda: L.broadcast_to(x, sizes)}[how]()
     try:
         WRITES[write](L, y)
     except RuntimeError as error:
