@@ -839,8 +839,13 @@ class Tensor:
             self.array[...] = made
             change = _change_in_place_cast
         except ValueError as error:
-            raise (_shared_places_error(name, self.array) if not self.array.flags.writeable
-                   else _shape_error(name, self, value, error)) from None
+            if self.array.flags.writeable:
+                raise _shape_error(name, self, value, error) from None
+            target = writable(name, self.array)  # e[0] of an expand e: written where PyTorch writes it
+            try:
+                ufunc(target, value, target)
+            except ValueError as error:
+                raise _shape_error(name, self, value, error) from None
         except OverflowError:  # x *= 300 of int8: the number wraps to the dtype first, as PyTorch's does (to 44)
             value = wrapped_int(value, self.array.dtype, name)
             ufunc(self.array, value, self.array)
@@ -890,10 +895,11 @@ class Tensor:
         if getattr(value, "ndim", 0):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions; give a number or a 0-d tensor (v.reshape(())), or copy a tensor with copy_")
-        return self.copy_(written_number(value, self.array.dtype, "fill_"))  # None, 'a', [..]: refused as fill_'s
+        self._set("fill_", ..., False, written_number(value, self.array.dtype, "fill_"))  # None, 'a', [..]: refused
+        return self
 
     def zero_(self) -> Tensor:
-        return self.copy_(0)
+        return self.fill_(0)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """``self[index] = value``, read as PyTorch reads it: ``value``'s leading 1-dims are dropped first (``x[0] = v``
@@ -937,9 +943,11 @@ class Tensor:
                 _record_set(self, name, index, advanced, value)
                 return
             value = _data(value)
-            if not self.array.flags.writeable:
-                raise _shared_places_error(name, self.array)
-            self.array[index] = value
+            if self.array.flags.writeable:
+                self.array[index] = value
+            else:  # PyTorch tests the entries written: x.expand(3, 2)[0] = v is written, x.expand(3, 2)[:, 0] = v not
+                written = self.array if advanced else self.array[index]
+                writable(name, self.array, written, name == "fill_")[index] = value
         except (ValueError, TypeError) as error:  # NumPy's words for a value that does not fit (or is no number,
             raise _unfitting_value_error(name, self, index, value) or error from None  # x[0] = ...): PyTorch's type
         except IndexError as error:  # an index that does not fit: PyTorch's words, as t[index] says them
@@ -1496,6 +1504,24 @@ def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
                                f"({tensor.stride()[:-1]}) must hold whole {dtype} entries to view {old} as {dtype} "
                                "(different element sizes)")
     return as_view(tensor, Tensor._wrap(array.view(dtype)))
+
+
+def writable(name: str, array: np.ndarray, written: Any = None, fills: bool = False) -> np.ndarray:
+    """``array`` (read-only) made writable where PyTorch writes into it: a writable alias of the same memory when
+    ``array`` is read-only only as a view of an ``expand`` (NumPy's ``broadcast_to``) and either no dim of the entries
+    ``written`` (``array[index]``; default all of it) repeats an entry (no stride 0 over a size > 1, PyTorch's test
+    of the written-to tensor: ``e[0]`` of ``x.expand(3, 2)``) or ``fills`` (one number written everywhere: ``fill_``,
+    ``zero_``, ``nn.init.constant_``, which PyTorch does not test). Otherwise PyTorch's refusal
+    (:func:`_shared_places_error`)."""
+    written = array if written is None else written
+    if fills or not any(stride == 0 and size > 1 for size, stride in zip(written.shape, written.strides)):
+        alias = array.view()
+        try:
+            alias.flags.writeable = True  # NumPy refuses where the memory itself is read-only
+            return alias
+        except ValueError:
+            pass
+    raise _shared_places_error(name, array)
 
 
 def _shared_places_error(name: str, array: np.ndarray) -> RuntimeError:

@@ -175,3 +175,48 @@ def _census(L, view: str, write: str) -> tuple:
 def test_a_write_into_any_other_view_reaches_the_base_as_in_pytorch(torch, view):
     for write in CENSUS_WRITES:
         assert _census(gg, view, write) == _census(torch, view, write), write
+
+
+# --- an expand that repeats entries: PyTorch tests the entries written, and a fill is not tested -------------------
+
+REPEATED_PART_WRITES = {
+    "fill_": lambda L, e: e.fill_(7.0), "zero_": lambda L, e: e.zero_(),
+    "init.constant_": lambda L, e: L.nn.init.constant_(e, 6.0), "init.zeros_": lambda L, e: L.nn.init.zeros_(e),
+    "init.uniform_": lambda L, e: L.nn.init.uniform_(e), "clamp_": lambda L, e: e.clamp_(max=1.5),
+    "row setitem number": lambda L, e: e.__setitem__(0, 5.0),
+    "row setitem tensor": lambda L, e: e.__setitem__(1, L.tensor([3.0, 4.0], dtype=L.float64)),
+    "entry setitem": lambda L, e: e.__setitem__((2, 1), 8.0), "column setitem": lambda L, e: e.__setitem__(
+        (slice(None), 0), 5.0), "all setitem": lambda L, e: e.__setitem__(..., 5.0),
+    "row add_": lambda L, e: e[0].add_(3.0), "row copy_": lambda L, e: e[2].copy_(L.tensor([8.0, 9.0])),
+    "row fill_": lambda L, e: e[1].fill_(3.0), "column fill_": lambda L, e: e[:, 0].fill_(3.0),
+    "column add_": lambda L, e: e[:, 0].add_(3.0), "entry mul_": lambda L, e: e[0, 0].mul_(2.0),
+    "row uniform_": lambda L, e: e[0].uniform_(), "scatter_": lambda L, e: e.scatter_(
+        1, L.zeros(1, 1, dtype=L.int64), 9.0),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("write", sorted(REPEATED_PART_WRITES))
+def test_a_write_into_a_repeating_expand_is_refused_only_where_pytorch_refuses_it(torch, write):
+    results = []
+    for L in (gg, torch):
+        x = L.tensor([1.0, 2.0], dtype=L.float64)
+        e = x.expand(3, 2)
+        try:
+            REPEATED_PART_WRITES[write](L, e)
+        except RuntimeError as error:
+            assert "more than one element of the written-to tensor" in str(error) and "\n" not in str(error)
+            assert x.tolist() == [1.0, 2.0] and x._version == 0
+            results.append("refused")
+            continue
+        results.append((x.tolist() if "uniform" not in write else None, x._version, e._version))
+    assert results[0] == results[1]
+
+
+def test_a_write_into_read_only_memory_is_refused_by_every_writer():
+    """A fill or a row of read-only memory is not made writable: the refusal names the read-only memory."""
+    with pytest.warns(UserWarning):  # README: a read-only buffer gives a read-only tensor, with PyTorch's warning
+        x = gg.frombuffer(bytes(16), dtype=gg.float64)
+    for write in (lambda: x.fill_(1.0), lambda: x.expand(2, 2)[0].add_(1), lambda: gg.nn.init.zeros_(x)):
+        with pytest.raises(RuntimeError, match="memory is read-only"):
+            write()

@@ -37,7 +37,7 @@ from ..arguments import written_number
 from ..autograd import recorded_call
 from ..creation import _stream, drawn
 from ..renamed import renamed
-from ..tensor import Tensor, _set_in_place, refuse_inference
+from ..tensor import Tensor, _set_in_place, refuse_inference, writable
 from ..tensor_methods import check_spread, check_uniform_bounds
 
 LINEAR_GAIN = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -114,7 +114,10 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     """Write ``values`` into ``tensor.array`` in place (cast to its dtype) and return the tensor: an in-place
     change, as PyTorch's init functions count it, and a kernel of a compiled step (a tensor the step makes and
     fills, ``nn.init.constant_(gg.empty(n), 0.5)``, is filled at each call)."""
-    recorded_call(_set_in_place, _check_target(tensor).array, ..., 0.0 if _SKIPPING.get() else values)
+    array = _check_target(tensor).array
+    if not array.flags.writeable:  # an expand: one number is written, as PyTorch's fill_; draws are refused
+        array = writable("an nn.init function", array, fills=np.ndim(values) == 0)
+    recorded_call(_set_in_place, array, ..., 0.0 if _SKIPPING.get() else values)
     return tensor
 
 
