@@ -220,3 +220,26 @@ def test_a_write_into_read_only_memory_is_refused_by_every_writer():
     for write in (lambda: x.fill_(1.0), lambda: x.expand(2, 2)[0].add_(1), lambda: gg.nn.init.zeros_(x)):
         with pytest.raises(RuntimeError, match="memory is read-only"):
             write()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+@pytest.mark.parametrize("sizes", [(1, 2), (3, 2)])
+def test_an_optimizer_step_on_a_parameter_made_of_an_expand_is_pytorchs(torch, optimizer, sizes):
+    """A step writes through an expand that repeats no entry; one that repeats entries is refused with PyTorch's
+    RuntimeError (glassgrad's was NumPy's raw ValueError 'output array is read-only')."""
+    results = []
+    for L in (gg, torch):
+        base = L.tensor([1.0, 2.0], dtype=L.float64)
+        p = base.expand(*sizes).requires_grad_()
+        step = getattr(L.optim, optimizer)([p], lr=0.5)
+        (p * p).sum().backward()
+        try:
+            step.step()
+        except RuntimeError as error:
+            assert "more than one element of the written-to tensor" in str(error) and "\n" not in str(error)
+            results.append(("refused", base.tolist()))
+            continue
+        results.append((base.tolist(), base._version))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)

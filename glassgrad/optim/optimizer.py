@@ -42,7 +42,7 @@ from ..autograd import bump_version, call_recorder, current_tape, enable_grad, z
 from ..dtypes import get_default_dtype
 from ..handles import RemovableHandle, add_hook
 from ..profiler import optimizer_range
-from ..tensor import Tensor
+from ..tensor import Tensor, writable
 from ._checks import check_number
 
 
@@ -367,6 +367,7 @@ class Optimizer:
                             bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
             except ValueError:
                 self._refuse_state_of_another_shape()
+                self._refuse_shared_places()
                 raise
         finally:
             for group, lr in held:
@@ -387,6 +388,15 @@ class Optimizer:
                             f"parameter now has shape {shape_text(param.shape)} (it changed shape after a step); "
                             f"build the optimizer again, or drop that parameter's state (del optimizer.state[p])"
                         ) from None
+
+    def _refuse_shared_places(self) -> None:
+        """PyTorch's RuntimeError (from its in-place update) for a parameter whose entries share memory locations (a
+        parameter made of ``x.expand(3, 2)``), where NumPy's ValueError said only 'output array is read-only'.
+        Returns when there is none (the error was another's)."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None and not param.array.flags.writeable:
+                    writable(f"{type(self).__name__}.step", param.array)
 
     def _refuse_how_it_runs(self, group: dict[str, Any]) -> None:
         """Refuse, as PyTorch on a CPU does at the step, a ``group`` with a parameter to update and
