@@ -1510,11 +1510,12 @@ def writable(name: str, array: np.ndarray, written: Any = None, fills: bool = Fa
     """``array`` (read-only) made writable where PyTorch writes into it: a writable alias of the same memory when
     ``array`` is read-only only as a view of an ``expand`` (NumPy's ``broadcast_to``) and either no dim of the entries
     ``written`` (``array[index]``; default all of it) repeats an entry (no stride 0 over a size > 1, PyTorch's test
-    of the written-to tensor: ``e[0]`` of ``x.expand(3, 2)``) or ``fills`` (one number written everywhere: ``fill_``,
-    ``zero_``, ``nn.init.constant_``, which PyTorch does not test). Otherwise PyTorch's refusal
-    (:func:`_shared_places_error`)."""
+    of the written-to tensor: ``e[0]`` of ``x.expand(3, 2)``; an empty one repeats none) or ``fills`` (one number
+    written everywhere: ``fill_``, ``zero_``, ``nn.init.constant_``, which PyTorch does not test). Otherwise
+    PyTorch's refusal (:func:`_shared_places_error`)."""
     written = array if written is None else written
-    if fills or not any(stride == 0 and size > 1 for size, stride in zip(written.shape, written.strides)):
+    if fills or not written.size or not any(stride == 0 and size > 1 for size, stride in zip(written.shape,
+                                                                                          written.strides)):
         alias = array.view()
         try:
             alias.flags.writeable = True  # NumPy refuses where the memory itself is read-only

@@ -243,3 +243,44 @@ def test_an_optimizer_step_on_a_parameter_made_of_an_expand_is_pytorchs(torch, o
         results.append((base.tolist(), base._version))
     assert results[0][0] == results[1][0]
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
+PART_WRITES = {
+    "setitem number": lambda L, e, index: e.__setitem__(index, 5.0),
+    "add_": lambda L, e, index: e[index].add_(1.0),
+    "copy_": lambda L, e, index: e[index].copy_(L.arange(float(e[index].numel()), dtype=L.float64).reshape(
+        e[index].shape)),
+    "fill_": lambda L, e, index: e[index].fill_(3.0),
+    "zero_": lambda L, e, index: e[index].zero_(),
+}
+
+
+@st.composite
+def _repeating_part(draw) -> tuple:
+    """A base with size-1 dims, an expand that grows some (and adds a leading dim), and a basic index of it."""
+    shape = tuple(draw(st.lists(st.sampled_from([1, 2]), min_size=1, max_size=2)))
+    target = (draw(st.integers(1, 3)),) + tuple(draw(st.integers(1, 3)) if n == 1 else n for n in shape)
+    cut = st.builds(slice, st.sampled_from([None, 0, 1]), st.sampled_from([None, 1, 2]), st.sampled_from([None, 1, 2]))
+    index = [draw(st.one_of(st.integers(0, n - 1), cut)) for n in target[:draw(st.integers(0, len(target)))]]
+    if draw(st.booleans()):
+        index.insert(draw(st.integers(0, len(index))), None)
+    return shape, target, tuple(index)
+
+
+@pytest.mark.torch
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(_repeating_part(), st.sampled_from(sorted(PART_WRITES)))
+def test_a_write_into_part_of_a_repeating_expand_is_refused_where_pytorch_refuses_it(torch, case, write):
+    shape, target, index = case
+    results = []
+    for L in (gg, torch):
+        x = L.tensor(_values(shape) + 1.0)
+        e = x.expand(*target)
+        try:
+            PART_WRITES[write](L, e, index)
+        except RuntimeError as error:
+            assert "\n" not in str(error)
+            results.append(("refused", x.tolist(), x._version))
+            continue
+        results.append((x.tolist(), x._version, e._version))
+    assert results[0] == results[1]
