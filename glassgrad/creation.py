@@ -45,7 +45,7 @@ from .generator import Generator, moved_to
 from .memory_formats import astype_in_order, check_memory_format, copy_strides, preserve_format, strides_of
 from .ops import DRAW
 from .settings import warn_at_learners_line, warn_once
-from .tensor import Tensor, apply, int64, numbers_array, tensor_argument, untracked
+from .tensor import GIVEN_READ_ONLY, Tensor, apply, int64, numbers_array, tensor_argument, untracked
 
 default_generator = Generator().manual_seed(0)
 """PyTorch's ``torch.default_generator``: glassgrad's own random stream (from seed 0 at start), which every random
@@ -196,6 +196,7 @@ def _sharing(array: np.ndarray) -> Tensor:
         warn_once("The given NumPy array is not writable, so neither is the tensor sharing its memory: an in-place "
                   "change to it raises. You may want to copy the array (np.array(a)) or make it writable before "
                   "converting it to a tensor. This type of warning will be suppressed for the rest of this program.")
+        GIVEN_READ_ONLY[id(array)] = array  # so it stays unwritten where its memory is not (np.broadcast_to's)
     return _leaf(array, False)
 
 

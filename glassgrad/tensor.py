@@ -40,6 +40,7 @@ import math
 import numbers
 import operator
 import warnings
+import weakref
 from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -1506,6 +1507,19 @@ def _reinterpreted(tensor: Tensor, dtype: np.dtype) -> Tensor:
     return as_view(tensor, Tensor._wrap(array.view(dtype)))
 
 
+GIVEN_READ_ONLY: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+"""Read-only NumPy arrays a tensor was made to share (:func:`glassgrad.creation.from_numpy`, ``as_tensor``: a
+``np.broadcast_to`` of the learner's, pandas' ``to_numpy()``), by ``id``: never written through, whatever their
+memory would allow (glassgrad's warning at their sharing says an in-place change raises). Filled only there."""
+
+
+def given_read_only(array: np.ndarray) -> bool:
+    """Whether ``array`` lies in the memory of a read-only array a tensor was made to share
+    (:data:`GIVEN_READ_ONLY`): a view of it, or of its views (NumPy's ``base`` skips views of views, so memory
+    bounds decide, conservatively: an array sharing memory with one counts too)."""
+    return any(np.may_share_memory(array, given) for given in GIVEN_READ_ONLY.values())
+
+
 def writable(name: str, array: np.ndarray, written: Any = None, fills: bool = False) -> np.ndarray:
     """``array`` (read-only) made writable where PyTorch writes into it: a writable alias of the same memory when
     ``array`` is read-only only as a view of an ``expand`` (NumPy's ``broadcast_to``) and either no dim of the entries
@@ -1514,6 +1528,8 @@ def writable(name: str, array: np.ndarray, written: Any = None, fills: bool = Fa
     written everywhere: ``fill_``, ``zero_``, ``nn.init.constant_``, which PyTorch does not test). Otherwise
     PyTorch's refusal (:func:`_shared_places_error`)."""
     written = array if written is None else written
+    if given_read_only(array):
+        raise _shared_places_error(name, array)
     if fills or not written.size or not any(stride == 0 and size > 1 for size, stride in zip(written.shape,
                                                                                           written.strides)):
         alias = array.view()
@@ -1536,7 +1552,7 @@ def _shared_places_error(name: str, array: np.ndarray) -> RuntimeError:
     owner = array
     while isinstance(owner.base, np.ndarray):  # the array that holds the memory: read-only there, read-only here
         owner = owner.base
-    if not owner.flags.writeable:
+    if not owner.flags.writeable or given_read_only(array):
         return RuntimeError(f"{name}: the tensor's memory is read-only (frombuffer of bytes, or a read-only NumPy "
                             "array); clone() it and write into the copy, or give frombuffer a writable buffer "
                             "(bytearray(b))")

@@ -284,3 +284,24 @@ def test_a_write_into_part_of_a_repeating_expand_is_refused_where_pytorch_refuse
             continue
         results.append((x.tolist(), x._version, e._version))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("write", [
+    lambda t: t.__setitem__(0, 5.0), lambda t: t.add_(1), lambda t: t.fill_(2.0), lambda t: t.zero_(),
+    lambda t: t.expand(1, 3).zero_(), lambda t: t[0].add_(1), lambda t: t.view(3).mul_(2),
+    lambda t: gg.nn.init.zeros_(t.expand(1, 3)),
+])
+def test_a_tensor_sharing_a_given_read_only_array_is_never_written(write):
+    """glassgrad's documented difference: ``from_numpy`` of a read-only array (here ``np.broadcast_to`` of the
+    learner's, which repeats no entry) warns that the tensor is not writable, and an in-place change raises, through
+    any view of it; the learner's memory is untouched (the expand rule above, applied alone, wrote into it)."""
+    base = np.arange(3.0)
+    gg.set_warn_always(True)
+    try:
+        with pytest.warns(UserWarning, match="not writable"):
+            shared = gg.from_numpy(np.broadcast_to(base, (1, 3)))
+    finally:
+        gg.set_warn_always(False)
+    with pytest.raises(RuntimeError, match="read-only"):
+        write(shared)
+    assert base.tolist() == [0.0, 1.0, 2.0]
