@@ -50,6 +50,7 @@ from .anomaly import UNREPLAYABLE as ANOMALY_UNREPLAYABLE
 from .anomaly import check_gradients, is_anomaly_check_nan_enabled
 from .arguments import broadcasts_to, shape_text
 from .saved_packing import MADE, Packed
+from .summation import add_reduce
 from .tensor_hooks import HOOKS, POST_ACCUMULATE_HOOKS, run_call_hooks, run_hooks, run_post_accumulate_hooks
 
 
@@ -717,10 +718,10 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = add_reduce(grad, tuple(range(extra)))
     stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = add_reduce(grad, stretched, True)
     return grad
 
 

@@ -93,6 +93,7 @@ from . import sliding
 from .dtypes import get_default_dtype
 from .float_errors import quiet
 from .memory_formats import astype_in_order
+from .summation import IN_TURN, add_reduce
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -1316,9 +1317,9 @@ CAST = register(Op("cast", "out = a as another dtype", ("1 (cast back to the dty
 
 def _sum(a, axis, keepdim):
     # int32 stays int32, and bools (only with sum(dtype=bool)) give a bool, whether any is True, as PyTorch's; the
-    # ufunc's own reduce, so that NumPy warns (inf − inf) from this line, which glassgrad.float_errors silences,
-    # not from inside ndarray.sum
-    total = np.add.reduce(a, axis=axis, keepdims=keepdim, dtype=a.dtype)
+    # ufunc's own reduce (pairwise along every axis: glassgrad.summation), so that NumPy warns (inf − inf) from
+    # glassgrad's line, which glassgrad.float_errors silences, not from inside ndarray.sum
+    total = add_reduce(a, axis, keepdim, a.dtype)
     return row_major(total), (a.shape, axis, keepdim)
 
 def _sum_back(up, saved):
@@ -1334,7 +1335,7 @@ SUM = register(Op("sum", "out = Σ a", ("{up} copied to every entry",), _sum, _s
 
 
 def _mean(a, axis, keepdim):
-    total = np.add.reduce(widened(a), axis=axis, keepdims=keepdim)
+    total = add_reduce(widened(a), axis, keepdim)
     count = _reduced_count(a.shape, axis)
     out = total / count if count else np.full_like(total, np.nan)  # the mean of no values: NaN, as in PyTorch
     return row_major(narrowed(out, a)), (a.shape, axis, keepdim, count)
@@ -1385,12 +1386,12 @@ def _wide_var(a, axis, correction, keepdim):
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         wide = widened(a)
-        mean = np.add.reduce(wide, axis=axis, keepdims=True) / count
+        mean = add_reduce(wide, axis, True) / count
         centred = wide - mean
-        out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
+        out = add_reduce(centred * centred, axis, keepdim) / divisor
         if mean_rounding_shows(mean, out):  # a float32 μ's rounding δ would add δ² (up to 1% of σ² here)
-            centred -= np.add.reduce(centred, axis=axis, keepdims=True) / count
-            out = (centred * centred).sum(axis=axis, keepdims=keepdim) / divisor
+            centred -= add_reduce(centred, axis, True) / count
+            out = add_reduce(centred * centred, axis, keepdim) / divisor
     return out, (narrowed(centred, a), axis, keepdim, divisor)
 
 def _var_back(up, saved):
@@ -1483,7 +1484,7 @@ def _logsumexp(a, axis, keepdim):
         peak = a.max(axis=axis, keepdims=True)
         peak = np.where(np.isfinite(peak), peak, 0)
     exps = np.exp(a - peak)
-    total = exps.sum(axis=axis, keepdims=True)
+    total = add_reduce(exps, axis, True)
     with np.errstate(divide="ignore", invalid="ignore"):  # all −inf: ln 0 = −inf, and 0/0 for the gradient (NaN,
         out = np.log(total) + peak                        # as PyTorch's), without NumPy's warnings
         probs = exps / total
@@ -1865,7 +1866,7 @@ def _sum_rows(rows):
     PyTorch's), 0.2 µs where the reduction's call takes 0.7: the bias gradient of a one-sample step."""
     if len(rows) == 1:
         return np.add(rows[0], _ZEROS.get(rows.dtype, 0))
-    return np.add.reduce(rows, axis=0)
+    return np.add.reduce(rows, axis=0) if len(rows) <= IN_TURN else add_reduce(rows, 0)
 
 def _linear_vjp(up, inputs, out, saved):
     x, weight, *bias = inputs
@@ -1887,7 +1888,7 @@ def _reduce_loss(per_item: Array, reduction: str, count: int | None = None) -> A
     mean of no items is NaN, as in PyTorch)."""
     if reduction == "none":
         return per_item
-    total = np.add.reduce(per_item, axis=None)
+    total = add_reduce(per_item)
     if reduction != "mean":
         return np.asarray(total, dtype=per_item.dtype)
     count = per_item.size if count is None else count

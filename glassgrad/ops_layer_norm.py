@@ -27,6 +27,7 @@ import math
 import numpy as np
 
 from .ops import Op, mean_rounding_shows, narrowed, register, widened
+from .summation import add_reduce
 
 
 def _layer_norm(x, weight, bias, dims, eps, needs):
@@ -38,12 +39,12 @@ def _layer_norm(x, weight, bias, dims, eps, needs):
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty slice: nothing to normalise
         # row-major whatever x's order, as PyTorch's result (NumPy would keep a transposed x's order, γ's product
         # too, and out.view(…) then failed where PyTorch's works); a row-major x costs nothing more
-        mean = np.add.reduce(wide, axis=axes, keepdims=True) / count
+        mean = add_reduce(wide, axes, True) / count
         centred = np.subtract(wide, mean, order="C")
-        variance = (centred * centred).sum(axis=axes, keepdims=True) / count
+        variance = add_reduce(centred * centred, axes, True) / count
         if mean_rounding_shows(mean, variance):
-            centred -= np.add.reduce(centred, axis=axes, keepdims=True) / count  # μ's rounding: corrected
-            variance = (centred * centred).sum(axis=axes, keepdims=True) / count
+            centred -= add_reduce(centred, axes, True) / count  # μ's rounding: corrected
+            variance = add_reduce(centred * centred, axes, True) / count
         std = np.sqrt(variance + eps)
     normed = centred / std
     out = normed if weight is None else normed * weight

@@ -30,6 +30,8 @@ import math
 
 import numpy as np
 
+from .summation import add_reduce
+
 Array = np.ndarray
 Pairs = tuple[tuple[int, int], ...]
 """Padding per spatial dim: ``(before, after)``."""
@@ -150,7 +152,7 @@ def convolve_back(up: Array, cols: Array, weight: Array, input_shape: tuple[int,
     if needs[1]:
         grad_w = np.matmul(flat_up.transpose(0, 2, 1), cols).reshape(weight.shape)
     if needs[2]:
-        grad_b = up.sum(axis=(0, *range(2, 2 + spatial)))
+        grad_b = add_reduce(up, (0, *range(2, 2 + spatial)))
     if needs[0]:
         # ∂L/∂colsᵀ = Wᵀ·∂L/∂Zᵀ per group: (g, C/g·kernel, N·positions), i.e. (C, *kernel, N, *out)
         grad_cols = np.matmul(weight.reshape(groups, per_group, -1).transpose(0, 2, 1), flat_up.transpose(0, 2, 1))
