@@ -718,7 +718,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     """
     extra = grad.ndim - len(shape)
     if extra > 0:
-        grad = add_reduce(grad, tuple(range(extra)))
+        grad = add_reduce(grad, 0 if extra == 1 else tuple(range(extra)))  # an int: the commonest, quickest
     stretched = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
     if stretched:
         grad = add_reduce(grad, stretched, True)

@@ -32,7 +32,7 @@ for 128 float32 values of 0.1), is no more than its own pairwise sum leaves in a
 ``torch.testing``'s float32 rtol, 1.3·10⁻⁶); 256 rows already give 2.4·10⁻⁶. A Linear layer's bias gradient at
 batch ≤ 128 is never halved."""
 
-def _added_in_turn(a: np.ndarray, axes: tuple) -> list:
+def _added_in_turn(a: np.ndarray, axes: set) -> list:
     """The reduced ``axes`` (longer than 1) that NumPy's reduction adds along one value at a time: all but the
     innermost run (the smallest-stride axis, if reduced, and those reduced axes that continue it in memory)."""
     order = sorted((i for i in range(a.ndim) if a.shape[i] > 1), key=lambda i: abs(a.strides[i]))
@@ -45,19 +45,26 @@ def _added_in_turn(a: np.ndarray, axes: tuple) -> list:
     return [i for i in axes if a.shape[i] > 1 and i not in inner]
 
 
+def _count(a: np.ndarray, axis: Any) -> int:
+    """How many values each sum of a reduction over ``axis`` (None or a tuple) adds; 0 for a whole contiguous array,
+    which NumPy sums pairwise as one run (the commonest cases first: a quick answer is the point)."""
+    if axis is None or len(axis) == a.ndim:
+        return 0 if a.flags.forc else a.size
+    return a.shape[axis[0]] if len(axis) == 1 else math.prod([a.shape[i] for i in axis])
+
+
 def add_reduce(a: np.ndarray, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
     """``np.add.reduce(a, axis, dtype=dtype, keepdims=keepdims)``, accurate to ``O(log n·ε)`` along every reduced
     axis of a float32 or float16 ``a`` (see the module's docstring): the one sum of glassgrad's reductions
     (sum, mean, var, logsumexp, the norms' statistics) and of a gradient summed back over broadcast axes."""
-    if a.size > IN_TURN and a.dtype.char in "fe" and not (axis is None and a.flags.forc):  # else: as NumPy's
-        count = a.shape[axis] if axis.__class__ is int else None  # the values each sum adds
-        if count is None or count > IN_TURN:
-            axes = tuple(range(a.ndim)) if axis is None else tuple(
-                i % a.ndim for i in (axis if isinstance(axis, tuple) else (axis,)))
-            in_turn = _added_in_turn(a, axes)
-            if math.prod(a.shape[i] for i in in_turn) > IN_TURN:
+    if a.size > IN_TURN and a.dtype.char in "fe":  # else (and mostly): NumPy's own reduction, at once
+        count = a.shape[axis] if axis.__class__ is int else _count(a, axis)  # the values each sum adds
+        if count > IN_TURN:
+            axes = range(a.ndim) if axis is None else (axis,) if axis.__class__ is int else axis
+            in_turn = _added_in_turn(a, {i % a.ndim for i in axes})
+            if math.prod([a.shape[i] for i in in_turn]) > IN_TURN:
                 a = _halved(a, in_turn)
-    return np.add.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    return np.add.reduce(a, axis, dtype, None, keepdims)  # positional: 0.2 µs less than by keyword
 
 
 def _halved(a: np.ndarray, in_turn: list) -> np.ndarray:
