@@ -58,6 +58,8 @@ def add_reduce(a: np.ndarray, axis: Any = None, keepdims: bool = False, dtype: A
     axis of a float32 or float16 ``a`` (see the module's docstring): the one sum of glassgrad's reductions
     (sum, mean, var, logsumexp, the norms' statistics) and of a gradient summed back over broadcast axes."""
     if a.size > IN_TURN and a.dtype.char in "fe":  # else (and mostly): NumPy's own reduction, at once
+        if isinstance(axis, (int, np.integer)):  # one axis (NumPy's integers too: np.add.reduce takes them)
+            axis = int(axis)
         count = a.shape[axis] if axis.__class__ is int else _count(a, axis)  # the values each sum adds
         if count > IN_TURN:
             axes = range(a.ndim) if axis is None else (axis,) if axis.__class__ is int else axis

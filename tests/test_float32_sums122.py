@@ -141,3 +141,12 @@ def test_a_compiled_step_replays_the_halved_sums_bit_for_bit():
         results.append((loss.numpy().copy(), model.weight.grad.numpy().copy(), model.bias.grad.numpy().copy()))
     for eager, replayed in zip(*results):
         assert eager.dtype == replayed.dtype and np.array_equal(eager, replayed)
+
+
+def test_an_axis_given_as_a_numpy_integer_is_summed_as_an_int():
+    """np.add.reduce takes NumPy's integers as an axis, and so must the one sum (it asked len() of one)."""
+    from glassgrad import summation  # as above: the module is new
+
+    x = np.full((300, 2), 0.1, np.float32)
+    for axis in (np.int64(0), np.int32(-2), (np.int64(0),)):
+        np.testing.assert_array_equal(summation.add_reduce(x, axis), summation.add_reduce(x, 0))
