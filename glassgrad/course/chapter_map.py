@@ -18,9 +18,10 @@ True
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 from html import escape
+
+from rich.cells import cell_len
 
 from .chapters import Chapter, Course
 
@@ -83,8 +84,9 @@ class ChapterMap:
     def text(self) -> str:
         """The map for a terminal: one line per part, top (the loss) to bottom (the inputs), ■ complete, □ to do.
 
-        Every line fits :data:`TEXT_WIDTH` columns: a part's chapter titles that would go past it continue on the
-        next line, under the part's name (a single word longer than the room left stays whole).
+        Every line fits :data:`TEXT_WIDTH` columns, counted as a terminal shows them (a wide character, CJK, takes
+        two): a part's chapter titles that would go past it continue on the next line, under the part's name (a
+        single word longer than the room left stays whole).
         """
         done, total = self.count()
         lines = [f"Chapter map: Y → H → X ({done} of {total} chapters complete; ■ complete, □ to do)"]
@@ -99,9 +101,7 @@ class ChapterMap:
             titles = "; ".join(f"{c.number}. {c.title}" for c in part.chapters) or "(no chapter)"
             mark = "■" if part.done else "□"
             head = f"  {symbol:<11} {drawing:<8} {mark} "
-            lines.append(textwrap.fill(f"{name}: {titles}", TEXT_WIDTH, initial_indent=head,
-                                       subsequent_indent=" " * len(head), break_long_words=False,
-                                       break_on_hyphens=False))
+            lines += _fill_cells(f"{name}: {titles}", head, " " * cell_len(head))
         return "\n".join(lines)
 
     # --- SVG -----------------------------------------------------------------------------------------------------
@@ -200,3 +200,16 @@ class ChapterMap:
         done, total = self.count()
         return (f'<figure style="margin:0">{self.svg()}<figcaption>{escape(self.course.title)}: {done} of {total} '
                 "chapters complete</figcaption></figure>")
+
+
+def _fill_cells(text: str, first: str, rest: str) -> list[str]:
+    """``text`` broken between words into lines of at most :data:`TEXT_WIDTH` terminal cells, the first line after
+    ``first``, the others after ``rest``. A line's width is the sum of its characters' cells (rich's ``cell_len``:
+    2 for a wide character such as CJK), not its count of characters; a word longer than the room stays whole."""
+    lines, line, empty = [], first, True
+    for word in text.split():
+        if not empty and cell_len(f"{line} {word}") > TEXT_WIDTH:
+            lines.append(line)
+            line, empty = rest, True
+        line, empty = (line + word if empty else f"{line} {word}"), False
+    return [*lines, line]
