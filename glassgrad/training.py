@@ -37,7 +37,10 @@ from .cores import usable_cores
 from .nn.utils import clip_grad_norm_
 from .tensor import Tensor
 from .terminal import terminal_width
-from .trace.numbers import rounded_text
+from .trace.numbers import rounded_text, rounding_note
+
+SHOWN_DIGITS = 4
+"""Significant digits of the loss and gradient norm in a divergence message (:func:`_divergence` says so)."""
 
 BLOWUP_FACTOR = 1e3
 """A gradient 'blew up' when its norm reached this multiple of its norm at the first step (or inf/NaN)."""
@@ -232,7 +235,8 @@ def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what:
     blame = ""
     if culprit:
         name, step, norm = culprit
-        blame = f" The gradient of '{name}' blew up first (norm {rounded_text(norm, 3, 'g')} at step {step})."
+        shown = rounded_text(norm, SHOWN_DIGITS, 'g')
+        blame = f" The gradient of '{name}' blew up first (norm {shown} at step {step})."
     advice = (
         f"The updates were too large for this loss surface: lower the learning rate (now {lr or '?'}) "
         "or clip gradients (clip_grad_norm=1.0 in gg.fit; --clip 1.0 for glassgrad train)."
@@ -240,7 +244,10 @@ def _divergence(state: TrainState, loss_value: float, watch: _BlowupWatch, what:
         "No update had run yet, so the learning rate is not the cause: the model's starting weights (or "
         "the loss function) already give this; check the weights it was given."
     )
-    message = f"Training stopped at epoch {state.epoch}, step {state.step}: {what}.{blame} {advice}"
+    rounded = culprit or math.isfinite(loss_value)  # a finite loss stopped training by its rise, shown rounded
+    note = rounding_note(SHOWN_DIGITS, significant=True)
+    message = (f"Training stopped at epoch {state.epoch}, step {state.step}: {what}.{blame} {advice}"
+               + (f" {note[0].upper()}{note[1:]}." if rounded else ""))
     return Divergence(state.epoch, state.step, loss_value, culprit[0] if culprit else None, message)
 
 
@@ -491,8 +498,8 @@ class _Steps:
             self.first_loss = loss_value
         limit = self.max_loss_growth
         if limit is not None and loss_value > limit * self.first_loss > 0:
-            return (f"the loss rose from {rounded_text(self.first_loss, 4, 'g')} at step 1 to "
-                    f"{rounded_text(loss_value, 4, 'g')}, more than "
+            return (f"the loss rose from {rounded_text(self.first_loss, SHOWN_DIGITS, 'g')} at step 1 to "
+                    f"{rounded_text(loss_value, SHOWN_DIGITS, 'g')}, more than "
                     f"{limit:g} times its first value")
         return None
 

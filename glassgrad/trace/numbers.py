@@ -80,15 +80,18 @@ def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = 
     return f"{mantissa}e{int(exponent):+03d}" if e else mantissa  # 1.3e+06, as Python writes it (Decimal: 1.3e+6)
 
 
-def rounding_note(decimals: int = DECIMALS, percent_decimals: int | None = None) -> str:
+def rounding_note(decimals: int = DECIMALS, percent_decimals: int | None = None, significant: bool = False) -> str:
     """What numbers written by :func:`rounded_text` were rounded to, said once where a learner reads them (a
-    trace's notes, a command's last line): ``decimals`` for its numbers, ``percent_decimals`` for its percentages.
+    trace's notes, a command's last line): ``decimals`` for its numbers, ``percent_decimals`` for its percentages;
+    ``significant``: ``decimals`` counts significant digits (numbers written with the "g" notation).
 
-    >>> rounding_note(), rounding_note(4, 2)
-    ('values rounded to 4 decimals for display', 'values rounded to 4 decimals for display, percentages to 2')
+    >>> rounding_note(), rounding_note(4, 2), rounding_note(4, significant=True)
+    ('values rounded to 4 decimals for display', 'values rounded to 4 decimals for display, percentages to 2', \
+'values rounded to 4 significant digits for display')
     """
     percentages = "" if percent_decimals is None else f", percentages to {percent_decimals}"
-    return f"values rounded to {decimals} decimals for display{percentages}"
+    digits = "significant digits" if significant else "decimals"
+    return f"values rounded to {decimals} {digits} for display{percentages}"
 
 
 PRECISION_NOTE = f"{rounding_note()} (tiny or huge: 2 digits, 3.0e-09); full in JSON"
