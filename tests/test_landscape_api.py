@@ -106,7 +106,7 @@ def test_the_scalar_view_holds_the_models_gradients_and_a_place_for_each_box(cli
 
 @pytest.mark.parametrize("body, status, words", [
     ({"example": "mlp3"}, 422, "choose one of diagonal-flip, linear-regression"),
-    ({"example": 7}, 422, "unknown example"),
+    ({"example": 7}, 422, "example 7 is unknown"),
     ({"extra": 1}, 422, "extra"),
 ])
 def test_bad_scalar_requests_get_4xx(client, body, status, words):

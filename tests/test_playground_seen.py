@@ -370,7 +370,7 @@ def test_a_refused_step_through_link_starts_afresh_and_its_buttons_work(server, 
 def test_a_refused_practice_link_shows_the_first_problem(server, refused):  # noqa: F811
     """An unknown kind in the link left no problem on the page, and New problem asked for the same kind again."""
     seen = refused
-    error = refused_link(seen, f"{server}/?view=practice&p_kind=zzz", 'unknown kind "zzz"')
+    error = refused_link(seen, f"{server}/?view=practice&p_kind=zzz", 'Kind "zzz" is unknown')
     seen.wait_for_selector("#practice-matrices td.blank")
     assert_seen(seen.locator("#practice-question"), "the question")
     seen.locator("#btn-new").click()
@@ -403,7 +403,7 @@ def test_a_train_link_with_an_unknown_dataset_says_which_exist_and_trains_the_de
     """The page said the dataset was unknown, but drew nothing: no loss, no curve, an empty Dataset menu, and Step
     asked for the same unknown dataset again."""
     seen = refused
-    error = refused_link(seen, f"{server}/?view=train&t_dataset=zzz&t_step=3", 'unknown dataset "zzz"')
+    error = refused_link(seen, f"{server}/?view=train&t_dataset=zzz&t_step=3", 'Dataset "zzz" is unknown')
     assert all(name in error.inner_text() for name in ("moons", "circles", "xor", "spirals", "digits"))
     expect(seen.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
     expect(seen.locator("#train-dataset")).to_have_value("moons")  # the first data set, as a new learner has it

@@ -40,10 +40,11 @@ LONGEST_EXACT_INTEGER = 20  # digits: a JSON integer longer than this is read as
 LR_RANGE = (1e-5, 100.0)  # every learning rate the playground takes: Step-through's η, Train's, Compare's
 FIELD_LABELS = {
     "lr": "Learning rate η", "rates": "Learning rates", "batch_size": "Batch size", "hidden": "Hidden layers",
-    "clip": "Clip gradient norm", "sizes": "Layer sizes", "seed": "Seed", "steps": "Steps",
+    "clip": "Clip gradient norm", "sizes": "Layer sizes", "seed": "Seed", "steps": "Steps", "dataset": "Dataset",
+    "activation": "Activation", "loss": "Loss", "optimizer": "Optimizer", "name": "Save as",
 }
 """A request field → the label the page shows beside its input, so a refusal names what the learner typed into."""
-PRACTICE_LABELS = {**FIELD_LABELS, "seed": "Problem number"}
+PRACTICE_LABELS = {**FIELD_LABELS, "seed": "Problem number", "kind": "Kind", "answer": "Your answer"}
 """The Practice view's labels: its seed is the problem's number."""
 DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt") for n in range(10))}  # Windows
 
@@ -442,7 +443,7 @@ class Fields:
     def flag(self, name: str, default: bool) -> bool:
         value = self._get(name, default)
         if not isinstance(value, bool):
-            raise ApiError(422, f"{name} must be true or false, got {json.dumps(value)[:40]}")
+            raise ApiError(422, f"{self._label(name)} must be true or false, got {json.dumps(value)[:40]}")
         return value
 
     def choice(self, name: str, options: Iterable[str], default: str | None = None) -> str:
@@ -450,7 +451,7 @@ class Fields:
         value = self._get(name, default)
         if value not in options:
             shown = json.dumps(value)[:40] if value is not None else "nothing"
-            raise ApiError(422, f"unknown {name} {shown}: choose one of {', '.join(options)}")
+            raise ApiError(422, f"{self._label(name)} {shown} is unknown: choose one of {', '.join(options)}")
         return value
 
     def numbers(self, name: str, low: float, high: float, min_count: int, max_count: int) -> list[float]:
@@ -463,9 +464,9 @@ class Fields:
     def text(self, name: str, default: str, max_length: int) -> str:
         value = self._get(name, default)
         if not isinstance(value, str):
-            raise ApiError(422, f"{name} must be a string")
+            raise ApiError(422, f"{self._label(name)} must be a string")
         if len(value) > max_length:
-            raise ApiError(422, f"{name} is too long ({len(value)} characters; at most {max_length})")
+            raise ApiError(422, f"{self._label(name)} is too long ({len(value)} characters; at most {max_length})")
         return value
 
     def sizes(self, name: str, default: list[int], max_layers: int, max_width: int) -> list[int]:

@@ -101,11 +101,11 @@ def example_network(example: str, fields: Fields) -> tuple[Network, str, str, tu
     else:
         sizes = fields.sizes("sizes", [2, 3, 2], MAX_LAYERS, MAX_WIDTH)
         if len(sizes) < 2:
-            raise ApiError(422, "sizes: give at least an input and an output size, e.g. [2, 3, 2]")
+            raise ApiError(422, f"{field_label('sizes')}: give at least an input and an output size, e.g. [2, 3, 2]")
         activation = fields.choice("activation", bridge.ACTIVATIONS, "relu")
         loss = fields.choice("loss", bridge.LOSSES, "mse")
         if loss in bridge.CLASS_TARGETS and sizes[-1] < 2:
-            raise ApiError(422, "sizes: cross-entropy needs at least 2 output classes")
+            raise ApiError(422, f"{field_label('sizes')}: cross-entropy needs at least 2 output classes")
         rng = np.random.default_rng(seed)
         x = np.round(rng.uniform(-1, 1, sizes[0]), 1)
         classes = loss in bridge.CLASS_TARGETS
