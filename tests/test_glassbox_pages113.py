@@ -108,7 +108,7 @@ def test_the_tours_wide_graph_says_it_scrolls_sideways_until_its_end_is_reached(
     with chromium() as browser:
         page = browser.new_page(viewport=VIEWPORTS["wide"])
         page.goto(pages["tour"].as_uri())
-        figure = page.locator("figure.scrolls").first
+        figure = page.locator("figure.scrolls:has(svg)").first
         figure.scroll_into_view_if_needed()
         assert figure.evaluate("f => f.scrollWidth > f.clientWidth + 50"), "the graph fits: nothing to test"
         hint = figure.locator(".scroll-hint")
@@ -118,7 +118,7 @@ def test_the_tours_wide_graph_says_it_scrolls_sideways_until_its_end_is_reached(
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "tour-graph-scrolls-1280.png"))
         figure.evaluate("f => { f.scrollLeft = f.scrollWidth; }")
-        page.wait_for_function(f"() => !({HINT_SHOWN})(document.querySelector('figure.scrolls'))")
+        page.wait_for_function(f"() => !({HINT_SHOWN})(document.querySelector('figure.scrolls:has(svg)'))")
         assert shaded > _edge_shade(figure) + 20, "the right edge is no darker while more is to the right"
         assert not hint.is_visible()
 
@@ -133,7 +133,7 @@ def test_a_graph_that_fits_has_no_scroll_hint(tmp_path):
     with chromium() as browser:
         page = browser.new_page(viewport=VIEWPORTS["wide"])
         page.goto(path.as_uri())
-        figure = page.locator("figure.scrolls").first
+        figure = page.locator("figure.scrolls:has(svg)").first
         assert figure.evaluate("f => f.scrollWidth <= f.clientWidth")
         assert not figure.evaluate(HINT_SHOWN)
         assert _edge_shade(figure) < 10, "the edge is shaded though nothing is hidden"

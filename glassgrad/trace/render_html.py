@@ -48,7 +48,7 @@ STYLE = """
 .gg-trace figure.scrolls { overflow-x: auto; max-width: 100%; container-type: scroll-state;
   background: linear-gradient(to left, #fff 40%, #fff0) right / 3rem 100% no-repeat local,
     linear-gradient(to left, #0004, #0000) right / 1.5rem 100% no-repeat scroll; }
-.gg-trace figure.scrolls svg { max-width: none; }
+.gg-trace figure.scrolls svg { max-width: none; } .gg-trace figure.scrolls > table { display: table; max-width: none; }
 .gg-trace figure.scrolls .scroll-hint { display: none; position: sticky; left: 0; width: max-content; }
 @container scroll-state(scrollable: inline-end) { .gg-trace figure.scrolls .scroll-hint { display: block; } }
 /* a drawing too wide to shrink legibly keeps its size and scrolls sideways in its own box; while more of it is to
@@ -71,9 +71,10 @@ def prose(text: str) -> str:
     return SIGNED_NUMBER.sub(r'<span class="number">\g<0></span>', escape(text))
 
 
-def scrolling_figure(svg: str, what: str) -> str:
-    """``svg`` at its own size in a box that scrolls sideways, with a visible cue while more is to the right."""
-    return (f'<figure class="scrolls">{svg}<figcaption class="note scroll-hint">scroll sideways to see the whole '
+def scrolling_figure(content: str, what: str) -> str:
+    """``content`` (a drawing, a table) at its own size in a box that scrolls sideways, with a visible cue while more
+    is to the right."""
+    return (f'<figure class="scrolls">{content}<figcaption class="note scroll-hint">scroll sideways to see the whole '
             f'{escape(what)} →</figcaption></figure>')
 
 
@@ -104,8 +105,9 @@ def _steps(block: Steps) -> str:
         note = f'<div class="note">{prose(row.note)}</div>' if row.note else ""
         rows.append(f'<tr><td>{escape(row.step)}</td><td><span class="formula">{escape(row.formula)}</span>{note}</td>'
                     f"<td>{values}</td></tr>")
-    return (f'<p class="note">{escape(block.intro)}</p><table class="steps"><thead><tr><th>step</th><th>formula</th>'
-            f'<th>values</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return (f'<p class="note">{escape(block.intro)}</p>' + scrolling_figure(
+        '<table class="steps"><thead><tr><th>step</th><th>formula</th><th>values</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table>', "table"))
 
 
 def _cell(value: Any) -> str:
@@ -118,7 +120,8 @@ def _table(block: Table) -> str:
     head = "".join(f"<th>{escape(column)}</th>" for column in block.columns)
     body = "".join("<tr>" + "".join(_cell(cell) for cell in row) + "</tr>" for row in block.rows)
     intro = f'<p class="note">{escape(block.intro)}</p>' if block.intro else ""
-    return f'{intro}<table class="plain"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return intro + scrolling_figure(f'<table class="plain"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+                                    "table")
 
 
 def _graph(document: dict) -> str:
