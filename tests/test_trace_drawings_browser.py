@@ -56,7 +56,7 @@ def test_every_box_is_readable_and_the_drawing_scrolls_in_its_own_box(tmp_path, 
         for text in sizes:
             assert text["px"] >= READABLE_PX, f"box text {text['text']!r} is drawn at {text['px']:.1f} px"
         assert_no_sideways_scroll(page, f"the {drawing} page")
-        figure = page.locator("figure").first
+        figure = page.locator("figure:has(svg)").first
         assert figure.evaluate("el => el.scrollWidth > el.clientWidth"), "the drawing does not scroll in its own box"
         assert_seen(page.locator("h1"), "the title")
         last = page.locator("figure svg text", has_text=re.compile(f"^{re.escape(last_box)}$"))
