@@ -1369,6 +1369,12 @@ def mean_rounding_shows(mean: np.ndarray, variance: np.ndarray) -> bool:
     return mean.dtype == np.float32 and variance.size > 0 and variance.min() < _CLOSE * np.abs(mean).max() ** 2
 
 
+def mean_rounding(centred: np.ndarray, axis: Any, count: int) -> np.ndarray:
+    """``δ = mean(x − μ)`` over ``axis`` (kept) of ``centred`` = x − μ, ``count`` values each: the rounding of a
+    float32 mean ``μ``, the correction ``μ + δ`` (``x − μ − δ``) where :func:`mean_rounding_shows` asks for it."""
+    return add_reduce(centred, axis, True) / count
+
+
 def _var(a, axis, correction, keepdim):
     out, saved = _wide_var(a, axis, correction, keepdim)
     return row_major(narrowed(out, a)), saved
@@ -1390,7 +1396,7 @@ def _wide_var(a, axis, correction, keepdim):
         centred = wide - mean
         out = add_reduce(centred * centred, axis, keepdim) / divisor
         if mean_rounding_shows(mean, out):  # a float32 μ's rounding δ would add δ² (up to 1% of σ² here)
-            centred -= add_reduce(centred, axis, True) / count
+            centred -= mean_rounding(centred, axis, count)
             out = add_reduce(centred * centred, axis, keepdim) / divisor
     return out, (narrowed(centred, a), axis, keepdim, divisor)
 

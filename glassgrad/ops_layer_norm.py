@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from .ops import Op, mean_rounding_shows, narrowed, register, widened
+from .ops import Op, mean_rounding, mean_rounding_shows, narrowed, register, widened
 from .summation import add_reduce
 
 
@@ -43,7 +43,7 @@ def _layer_norm(x, weight, bias, dims, eps, needs):
         centred = np.subtract(wide, mean, order="C")
         variance = add_reduce(centred * centred, axes, True) / count
         if mean_rounding_shows(mean, variance):
-            centred -= add_reduce(centred, axes, True) / count  # μ's rounding: corrected
+            centred -= mean_rounding(centred, axes, count)  # μ's rounding: corrected
             variance = add_reduce(centred * centred, axes, True) / count
         std = np.sqrt(variance + eps)
     normed = centred / std

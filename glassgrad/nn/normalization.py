@@ -38,10 +38,9 @@ from ..creation import as_tensor, tensor_argument
 from ..device import check_device
 from ..functions import cat
 from ..memory_formats import kept_channels_last
-from ..ops import mean_rounding_shows
+from ..ops import mean_rounding, mean_rounding_shows
 from ..ops_layer_norm import LAYER_NORM
 from ..settings import warn_at_learners_line
-from ..summation import add_reduce
 from ..tensor import Tensor, apply, int64
 from . import init
 from .linear import check_size, float_dtype
@@ -160,7 +159,7 @@ def _mean_correction(x: np.ndarray, mean: np.ndarray, var: np.ndarray, axes: tup
     else 0 (in μ's shape and dtype)."""
     if not mean_rounding_shows(mean, var):
         return np.zeros_like(mean)
-    return add_reduce(x - mean, axes, True) / (x.size // mean.size)
+    return mean_rounding(x - mean, axes, x.size // mean.size)
 
 
 def _update_running(running: np.ndarray, batch: np.ndarray, momentum: float | np.ndarray, channels: int,
