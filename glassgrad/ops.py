@@ -93,7 +93,7 @@ from . import sliding
 from .dtypes import get_default_dtype
 from .float_errors import quiet
 from .memory_formats import astype_in_order
-from .summation import IN_TURN, add_reduce
+from .summation import IN_TURN, add_reduce, narrowed, widened
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -580,19 +580,6 @@ def _reduced_count(shape: tuple, axis) -> int:
     if axis is None or not shape:  # a 0-d array reduced over its dim 0 (or -1) holds one value
         return math.prod(shape)
     return math.prod(shape[i] for i in (axis if isinstance(axis, tuple) else (axis,)))
-
-
-def widened(a):
-    """``a`` in PyTorch's accumulate type for a sum of its entries on the CPU: float16 as float32 (a mean of a
-    thousand float16 100s is 100, not the inf of a float16 running total), any other array as it is. The reduction
-    rounds its result back to ``a``'s dtype."""
-    return a.astype(np.float32) if a.dtype == np.float16 else a
-
-
-def narrowed(out, a):
-    """``out``, computed in :func:`widened`'s dtype, rounded back to ``a``'s: only a float16 ``a`` was widened (any
-    other is returned as it is, with no call: a full reduction's NumPy number stays one)."""
-    return out.astype(np.float16) if a.dtype == np.float16 else out
 
 
 def row_major(out):
@@ -1513,12 +1500,16 @@ LOGSUMEXP = register(Op(
 
 
 def softmax_array(a: Array, axis: int) -> Array:
-    """Stable softmax of a NumPy array: ``e^(a − max) / Σ e^(a − max)``."""
+    """Stable softmax of a NumPy array: ``e^(a − max) / Σ e^(a − max)``; float16 worked out in float32 and rounded
+    once, as PyTorch's CPU kernel. The sum is NumPy's own, not :func:`add_reduce`'s: along an outer axis both add
+    one row at a time, PyTorch's softmax/log_softmax kernels too (bit for bit the same numbers, 1% off at 10⁶
+    float32 terms of 0.1), where PyTorch's sum and logsumexp cascade."""
     if a.size == 0:  # nothing to normalise: an empty result, as in PyTorch
         return np.exp(a)
-    exps = np.exp(a - a.max(axis=axis, keepdims=True))
+    wide = widened(a)
+    exps = np.exp(wide - wide.max(axis=axis, keepdims=True))
     exps /= exps.sum(axis=axis, keepdims=True)
-    return exps
+    return narrowed(exps, a)
 
 
 @quiet  # a row holding +∞, or only −∞ (attention masked out entirely): NaN, silently as in PyTorch
@@ -1526,10 +1517,11 @@ def _softmax(a, axis):
     out = row_major(softmax_array(a, axis))
     return out, (out, axis)
 
-def _softmax_back(up, saved):
+def _softmax_back(up, saved):  # float16 in float32, rounded once, as PyTorch's softmax_backward_data
     out, axis = saved
-    weighted = up * out
-    return (weighted - out * weighted.sum(axis=axis, keepdims=True),)
+    wide = widened(out)
+    weighted = widened(up) * wide
+    return (narrowed(weighted - wide * weighted.sum(axis=axis, keepdims=True), out),)
 
 def _softmax_vjp(up, inputs, out, saved):
     weighted = up * out
@@ -1548,13 +1540,18 @@ def _log_softmax(a, axis):
     if a.size == 0:  # nothing to normalise: an empty result, as in PyTorch
         out = softmax_array(a, axis)
         return out, (out, axis)
-    shifted = a - a.max(axis=axis, keepdims=True)
-    out = row_major(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
+    wide = widened(a)  # float16 in float32, rounded once, as PyTorch's CPU kernel
+    shifted = wide - wide.max(axis=axis, keepdims=True)
+    total = np.exp(shifted).sum(axis=axis, keepdims=True)  # NumPy's order, as softmax_array
+    if a.dtype == np.float16 and axis in (-1, a.ndim - 1):  # PyTorch's innermost-dim kernel keeps Σ and ln Σ in
+        total = total.astype(np.float16)  # float16 (ln of a float16: rounded to float16), the rest in float32
+    out = row_major(narrowed(shifted - np.log(total), a))
     return out, (out, axis)
 
-def _log_softmax_back(up, saved):
+def _log_softmax_back(up, saved):  # float16 in float32, rounded once, as PyTorch's log_softmax_backward_data
     out, axis = saved
-    return (up - np.exp(out) * up.sum(axis=axis, keepdims=True),)
+    wide = widened(up)
+    return (narrowed(wide - np.exp(widened(out)) * wide.sum(axis=axis, keepdims=True), out),)
 
 LOG_SOFTMAX = register(Op(
     "log_softmax", "out = a − logsumexp(a)",
@@ -1872,7 +1869,9 @@ def _sum_rows(rows):
     PyTorch's), 0.2 µs where the reduction's call takes 0.7: the bias gradient of a one-sample step."""
     if len(rows) == 1:
         return np.add(rows[0], _ZEROS.get(rows.dtype, 0))
-    return np.add.reduce(rows, axis=0) if len(rows) <= IN_TURN else add_reduce(rows, 0)
+    if len(rows) <= IN_TURN and rows.dtype.char != "e":  # float16 is summed in float32 (add_reduce)
+        return np.add.reduce(rows, axis=0)
+    return add_reduce(rows, 0)
 
 def _linear_vjp(up, inputs, out, saved):
     x, weight, *bias = inputs
@@ -1889,12 +1888,15 @@ LINEAR = register(Op("linear", "Z = X·Wᵀ + b  (per sample: z = W·x + b)",
 
 # --- fused losses (kept whole for stability and speed) ---------------------------------------
 
-def _reduce_loss(per_item: Array, reduction: str, count: int | None = None) -> Array:
+def _reduce_loss(per_item: Array, reduction: str, count: int | None = None, rounded_sum: bool = False) -> Array:
     """The loss from its items: themselves (``none``), their sum, or their mean over ``count`` (default: all; the
-    mean of no items is NaN, as in PyTorch)."""
+    mean of no items is NaN, as in PyTorch). float16 items are summed in float32 (:func:`add_reduce`) and divided
+    there, as PyTorch's mean; with ``rounded_sum`` the sum is rounded to float16 first and divided in float16, as
+    PyTorch's cross_entropy does (nll_loss's total; the probabilities' ``−Σ t·log p``): 40,000 rows of loss 5 give
+    inf there, as PyTorch's."""
     if reduction == "none":
         return per_item
-    total = add_reduce(per_item)
+    total = add_reduce(per_item if rounded_sum else widened(per_item))
     if reduction != "mean":
         return np.asarray(total, dtype=per_item.dtype)
     count = per_item.size if count is None else count
@@ -1965,24 +1967,31 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
     mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
     gradients are 0 in both), except that an ignored row whose softmax is NaN (all −inf, a +inf) has the
     gradient NaN, as PyTorch's. A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
+    float16 logits are worked out as PyTorch's kernels do: the log-probabilities in float32, each rounded once to
+    float16 (log_softmax), ``Σⱼ tⱼ·log pⱼ`` summed in float32, and the loss's sum rounded to float16 before the
+    mean divides (``rounded_sum``).
     """
     numbers, starts = _rows_of(*logits.shape)
+    wide = widened(logits)
     # each row's max, read at its argmax (one fast call; a max along a short axis is several times slower)
-    shifted = logits - logits.take(starts + logits.argmax(axis=1, keepdims=True))
+    shifted = wide - wide.take(starts + wide.argmax(axis=1, keepdims=True))
     exps = np.exp(shifted)
     total = np.add.reduce(exps, axis=1, keepdims=True)
     log_total = np.log(total)
     exps /= total  # now softmax(logits)
+    exps = narrowed(exps, logits)
     if target.dtype.kind == "f":
-        per_item = -np.add.reduce(target * (shifted - log_total), axis=1)
+        per_item = -add_reduce(target * narrowed(shifted - log_total, logits), 1)
         positions = None
     else:
         positions, kept = _class_positions(numbers, target, ignore_index, logits.shape)
-        per_item = -(shifted.take(positions) - log_total.reshape(-1))  # the picked log-probabilities alone
+        # the picked log-probabilities alone
+        per_item = -narrowed(shifted.take(positions) - log_total.reshape(-1), logits)
         if kept is not None:
             per_item = np.where(kept, per_item, per_item.dtype.type(0))
-            return _reduce_loss(per_item, reduction, _counted(kept)), (exps, target, positions, reduction, kept)
-    return _reduce_loss(per_item, reduction), (exps, target, positions, reduction, None)
+            return (_reduce_loss(per_item, reduction, _counted(kept), rounded_sum=True),
+                    (exps, target, positions, reduction, kept))
+    return _reduce_loss(per_item, reduction, rounded_sum=True), (exps, target, positions, reduction, None)
 
 
 @functools.lru_cache(maxsize=16)

@@ -9,7 +9,9 @@ axes first halved pairwise,
     ``s ← s[:⌊m/2⌋] + s[⌊m/2⌋:2⌊m/2⌋]`` (an odd last row added to row 0), until at most :data:`IN_TURN` rows
     are left to add in turn,
 
-so the error grows as ``log₂(n)·ε``, as PyTorch's. Which axes are halved depends on the shape and strides only,
+so the error grows as ``log₂(n)·ε``, as PyTorch's. A float16 ``a`` is summed in float32, PyTorch's accumulate type on
+the CPU (:func:`widened`), and rounded to float16 once (:func:`narrowed`): NumPy's float16 running total would
+round at every step, and overflow to inf past 65504 where the float16 result, a mean of them, is finite. Which axes are halved depends on the shape and strides only,
 never on the values (a ``gg.compile`` replay repeats it bit for bit). float64, integers and small reductions go
 straight to ``np.add.reduce``.
 
@@ -32,6 +34,9 @@ for 128 float32 values of 0.1), is no more than its own pairwise sum leaves in a
 ``torch.testing``'s float32 rtol, 1.3·10⁻⁶); 256 rows already give 2.4·10⁻⁶. A Linear layer's bias gradient at
 batch ≤ 128 is never halved."""
 
+_HALF = np.dtype(np.float16)
+
+
 def _added_in_turn(a: np.ndarray, axes: set) -> list:
     """The reduced ``axes`` (longer than 1) that NumPy's reduction adds along one value at a time: all but the
     innermost run (the smallest-stride axis, if reduced, and those reduced axes that continue it in memory)."""
@@ -53,10 +58,28 @@ def _count(a: np.ndarray, axis: Any) -> int:
     return a.shape[axis[0]] if len(axis) == 1 else math.prod([a.shape[i] for i in axis])
 
 
+def widened(a: np.ndarray) -> np.ndarray:
+    """``a`` in PyTorch's accumulate type ("opmath") on the CPU: float16 as float32 (a mean of a thousand float16
+    100s is 100, not the inf of a float16 running total; a softmax's ``e^(a−m)/Σ`` rounded once), any other array as
+    it is, with no copy. The one rule of every float16 kernel that PyTorch computes in float32 (reductions, softmax,
+    the norms, the losses' means); :func:`narrowed` rounds its result back. Decided by the dtype alone, so a
+    ``gg.compile`` replay repeats it."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
+def narrowed(out: Any, a: np.ndarray) -> Any:
+    """``out``, computed in :func:`widened`'s dtype, rounded back to ``a``'s: only a float16 ``a`` was widened (any
+    other is returned as it is, with no call: a full reduction's NumPy number stays one)."""
+    return out.astype(np.float16) if a.dtype == np.float16 else out
+
+
 def add_reduce(a: np.ndarray, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
     """``np.add.reduce(a, axis, dtype=dtype, keepdims=keepdims)``, accurate to ``O(log n·ε)`` along every reduced
-    axis of a float32 or float16 ``a`` (see the module's docstring): the one sum of glassgrad's reductions
-    (sum, mean, var, logsumexp, the norms' statistics) and of a gradient summed back over broadcast axes."""
+    axis of a float32 or float16 ``a`` (see the module's docstring; float16 summed in float32 and rounded once):
+    the one sum of glassgrad's reductions (sum, mean, var, logsumexp, softmax, the losses, the norms' statistics)
+    and of a gradient summed back over broadcast axes."""
+    if a.dtype is _HALF and (dtype is None or dtype is _HALF):  # PyTorch's float32 accumulator, rounded once
+        return narrowed(add_reduce(widened(a), axis, keepdims), a)
     if a.size > IN_TURN and a.dtype.char in "fe":  # else (and mostly): NumPy's own reduction, at once
         if isinstance(axis, (int, np.integer)):  # one axis (NumPy's integers too: np.add.reduce takes them)
             axis = int(axis)
