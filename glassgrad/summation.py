@@ -9,11 +9,11 @@ axes first halved pairwise,
     ``s ← s[:⌊m/2⌋] + s[⌊m/2⌋:2⌊m/2⌋]`` (an odd last row added to row 0), until at most :data:`IN_TURN` rows
     are left to add in turn,
 
-so the error grows as ``log₂(n)·ε``, as PyTorch's. A float16 ``a`` is summed in float32, PyTorch's accumulate type on
-the CPU (:func:`widened`), and rounded to float16 once (:func:`narrowed`): NumPy's float16 running total would
-round at every step, and overflow to inf past 65504 where the float16 result, a mean of them, is finite. Which axes are halved depends on the shape and strides only,
+so the error grows as ``log₂(n)·ε``, as PyTorch's. Which axes are halved depends on the shape and strides only,
 never on the values (a ``gg.compile`` replay repeats it bit for bit). float64, integers and small reductions go
-straight to ``np.add.reduce``.
+straight to ``np.add.reduce``. A float16 ``a`` is summed in float32, PyTorch's accumulate type on the CPU
+(:func:`widened`), and rounded to float16 once (:func:`narrowed`): NumPy's float16 running total rounds at every
+step (5 ulps off PyTorch's over 64 rows), and overflows past 65504 where a mean of the values is finite.
 
 >>> import numpy as np
 >>> x = np.full((10**6, 2), 0.1, np.float32)
