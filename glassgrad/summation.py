@@ -76,7 +76,7 @@ def narrowed(out: Any, a: np.ndarray) -> Any:
 def add_reduce(a: np.ndarray, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
     """``np.add.reduce(a, axis, dtype=dtype, keepdims=keepdims)``, accurate to ``O(log n·ε)`` along every reduced
     axis of a float32 or float16 ``a`` (see the module's docstring; float16 summed in float32 and rounded once):
-    the one sum of glassgrad's reductions (sum, mean, var, logsumexp, softmax, the losses, the norms' statistics)
+    the one sum of glassgrad's reductions (sum, mean, var, logsumexp, the losses, the norms' statistics)
     and of a gradient summed back over broadcast axes."""
     if a.dtype is _HALF and (dtype is None or dtype is _HALF):  # PyTorch's float32 accumulator, rounded once
         return narrowed(add_reduce(widened(a), axis, keepdims), a)
