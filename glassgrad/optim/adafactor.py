@@ -91,10 +91,16 @@ class Adafactor(Optimizer):
                 "row_var": Tensor._wrap(np.zeros(self._saved_shape(param, "row_var"), dtype=param.array.dtype)),
                 "col_var": Tensor._wrap(np.zeros(self._saved_shape(param, "col_var"), dtype=param.array.dtype))}
 
+    @staticmethod
+    def _state_shape_error(param_shape: tuple[int, ...], state_shape: tuple[int, ...]) -> type[Exception]:
+        """PyTorch's Adafactor asserts that a parameter of ≥ 2 dims has ``row_var`` and ``col_var`` (a 1-D one a
+        ``variance``): AssertionError where the parameter crossed between the two since its state was made."""
+        return AssertionError if (len(param_shape) >= 2) != (len(state_shape) >= 2) else RuntimeError
+
     def _saved_shape(self, param: Tensor, name: str) -> tuple[int, ...]:
         """``row_var`` keeps one number per row (last dim 1), ``col_var`` one per column (dim −2 of size 1)."""
         shape = list(param.array.shape)
-        if name in ("row_var", "col_var"):
+        if name in ("row_var", "col_var") and len(shape) >= 2:  # (a parameter now of fewer dims: its own shape)
             shape[-1 if name == "row_var" else -2] = 1
         return tuple(shape)
 

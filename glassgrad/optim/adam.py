@@ -286,6 +286,8 @@ class _FlatGroup:
                 held = mine.get(key)
                 if held is None or held.array.base is not buffer:
                     view = buffer[piece].reshape(() if key == "step" else shape)
+                    if held is not None and held.shape != view.shape:  # the parameter changed shape after a step:
+                        raise ValueError("state of another shape")  # Optimizer.step names it (a 0-d m would broadcast)
                     if key != "step":  # the step is the same for all, filled by the caller
                         view[...] = 0 if held is None else held.array
                     if held is None:

@@ -85,6 +85,8 @@ class ASGD(Optimizer):
         if weight != 1:
             average += np.multiply(np.subtract(param.array, average, out=scratch), weight, out=scratch)
         else:
+            if param.array.ndim > average.ndim:  # copyto drops w's leading 1s, PyTorch's ax.copy_(w) does not:
+                raise ValueError("a state of fewer dims")  # Optimizer.step names it
             np.copyto(average, param.array)
         eta[()] = group["lr"] / (1 + group["lambd"] * group["lr"] * step) ** group["alpha"]
         mu[()] = 1 / max(1, step - group["t0"])

@@ -259,6 +259,7 @@ class LBFGS(Optimizer):
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search = group["history_size"], group["line_search_fn"]
+        self._refuse_state_of_another_shape()  # a parameter resized since the last step: before anything changes
         state = self.state.setdefault(self._params[0], {})
         for counter in ("func_evals", "n_iter"):
             state.setdefault(counter, 0)

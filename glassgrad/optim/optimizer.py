@@ -365,7 +365,7 @@ class Optimizer:
                         if grad is not None:
                             update(param, grad.array, group)
                             bump_version(param.array)  # an in-place change, counted as PyTorch's p.add_(…) is
-            except ValueError:
+            except (ValueError, KeyError):  # NumPy's broadcasting error; Adafactor's missing row_var of a 1-D state
                 self._refuse_state_of_another_shape()
                 self._refuse_shared_places()
                 raise
@@ -375,19 +375,28 @@ class Optimizer:
         return loss
 
     def _refuse_state_of_another_shape(self) -> None:
-        """RuntimeError (PyTorch's class, from its in-place update) naming the first parameter whose state (a
-        momentum buffer, a moment) has another shape than the parameter now has: the parameter took a new shape
-        after a step (a parametrization's original given a value of another shape), and NumPy's broadcasting
-        ValueError said nothing of that. Returns when there is none (the error was another's)."""
+        """RuntimeError (PyTorch's class, from its in-place update; :meth:`_state_shape_error` says which) naming the
+        first parameter whose state (a momentum buffer, a moment; a 0-d one of a 0-d parameter too, but not the
+        ``_scalar_state`` counters) has another shape than :meth:`_saved_shape` gives for the parameter now: the
+        parameter took a new shape after a step (``p.data = …`` of another shape, a parametrization's original given
+        a value of another shape), and NumPy's broadcasting ValueError said nothing of that. Returns when there is
+        none (the error was another's)."""
         for group in self.param_groups:
             for param in group["params"]:
                 for key, value in (self.state.get(param) or {}).items():
-                    if isinstance(value, Tensor) and value.ndim and value.shape != param.shape:
-                        raise RuntimeError(
+                    if (isinstance(value, Tensor) and key not in self._scalar_state
+                            and value.shape != self._saved_shape(param, key)):
+                        raise self._state_shape_error(param.shape, value.shape)(
                             f"{type(self).__name__}: its state {key!r} has shape {shape_text(value.shape)} but its "
                             f"parameter now has shape {shape_text(param.shape)} (it changed shape after a step); "
                             f"build the optimizer again, or drop that parameter's state (del optimizer.state[p])"
                         ) from None
+
+    @staticmethod
+    def _state_shape_error(param_shape: tuple[int, ...], state_shape: tuple[int, ...]) -> type[Exception]:
+        """The class PyTorch's step raises for a parameter of shape ``param_shape`` whose state has
+        ``state_shape``: RuntimeError, from its in-place update of the state (Rprop says otherwise)."""
+        return RuntimeError
 
     def _refuse_shared_places(self) -> None:
         """PyTorch's RuntimeError (from its in-place update) for a parameter whose entries share memory locations (a

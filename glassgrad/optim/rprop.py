@@ -70,6 +70,17 @@ class Rprop(Optimizer):
                   "g ← 0 where s < 0", "w ← w − sign(g)·Δ"]
         return "\n".join(lines)
 
+    @staticmethod
+    def _state_shape_error(param_shape: tuple[int, ...], state_shape: tuple[int, ...]) -> type[Exception]:
+        """PyTorch's Rprop multiplies g by g_prev (broadcasting), scales its step sizes in place by that product's
+        sign, then zeroes ``g[sign == η₋]``: where the parameter's shape broadcasts to its state's (a (3,) state, a
+        parameter now (1,) or 0-d) the first two pass and that mask indexing raises IndexError; else RuntimeError."""
+        try:
+            fits = np.broadcast_shapes(param_shape, state_shape) == tuple(state_shape)
+        except ValueError:
+            fits = False
+        return IndexError if fits else RuntimeError
+
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": scalar_state(0.0, group), "prev": zeros_state(param),
                 "step_size": Tensor._wrap(np.full_like(param.array, group["lr"]))}

@@ -1,0 +1,110 @@
+"""Round 128: misuse parity of the optimizers (a parameter resized between steps), dtype attributes, the layout of
+``autograd.grad`` for a channels-last non-leaf input, and Tensor misuse classes; PyTorch 2.13 CPU is the oracle."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "RMSprop", "ASGD",
+              "Adafactor", "LBFGS"]
+SHAPES = [(), (1,), (3,), (4,), (1, 3), (3, 1), (2, 3), (3, 2)]
+
+
+def _resized_step(lib, name: str, old: tuple, new: tuple, two: bool, options: dict | None = None) -> tuple:
+    """One step, the last parameter given shape ``new`` (it had ``old``), another step: what that step raised (its
+    class name, or "ok") and the message's line count, with the parameters' values and state before and after it."""
+    params = [lib.ones(2, requires_grad=True)] if two else []
+    resized = lib.full(old, 0.5, requires_grad=True)
+    params.append(resized)
+    options = {"lr": 0.1, "momentum": 0.9} if name == "SGD" else {"lr": 0.1, **(options or {})}
+    optimizer = getattr(lib.optim, name)(params, **options)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = sum((p * p).sum() for p in params)
+        loss.backward()
+        return loss
+
+    def step():
+        if name == "LBFGS":
+            optimizer.step(closure)
+        else:
+            closure()
+            optimizer.step()
+
+    def snapshot():
+        values = [p.detach().numpy().copy() for p in params]
+        state = [{k: (v.detach().numpy().copy() if hasattr(v, "detach") else v) for k, v in s.items()}
+                 for s in optimizer.state.values()]
+        return values, state
+
+    step()
+    with lib.no_grad():
+        resized.data = lib.full(new, 0.25)
+    if name == "LBFGS":
+        before = snapshot()
+    try:
+        step()
+    except Exception as error:  # noqa: BLE001 (the class is what is compared)
+        lines = len(str(error).splitlines())
+        return type(error).__name__, lines, (before, snapshot()) if name == "LBFGS" else None
+    return "ok", 1, None
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(OPTIMIZERS), old=st.sampled_from(SHAPES), new=st.sampled_from(SHAPES), two=st.booleans())
+def test_resized_parameter_raises_pytorchs_class(torch, name, old, new, two):
+    """A parameter given another shape after a step: the next step raises PyTorch's class (RuntimeError; Rprop's
+    IndexError where the new shape broadcasts to its state's; Adafactor's AssertionError where it crossed 2 dims), in
+    one line, or goes on where PyTorch goes on; never NumPy's ValueError, never silently broadcasting a 0-d state."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _resized_step(torch, name, old, new, two)[0]
+        got, lines, _ = _resized_step(gg, name, old, new, two)
+    assert (got, lines) == (expected, 1)
+
+
+@pytest.mark.parametrize("old, new, kind", [((3,), (1,), "IndexError"), ((3,), (), "IndexError"),
+                                            ((3,), (4,), "RuntimeError"), ((1,), (3,), "RuntimeError"),
+                                            ((2, 3), (3, 2), "RuntimeError"), ((), (3,), "RuntimeError")])
+def test_rprop_resized_parameter(torch, old, new, kind):
+    assert _resized_step(torch, "Rprop", old, new, False)[0] == kind
+    assert _resized_step(gg, "Rprop", old, new, False)[:2] == (kind, 1)
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "LBFGS"])
+def test_zero_d_parameter_resized(torch, name):
+    """A 0-d parameter's 0-d state (a moment) was skipped by the shape check: NumPy's ValueError came out, and Adam's
+    one-pass group broadcast its 0-d moments over the new shape and stepped (silently)."""
+    for two in (False, True):
+        assert _resized_step(torch, name, (), (3,), two)[0] == "RuntimeError"
+        assert _resized_step(gg, name, (), (3,), two)[:2] == ("RuntimeError", 1)
+
+
+@pytest.mark.parametrize("old, new", [((3,), (4,)), ((3,), (1,)), ((), (3,)), ((3,), ())])
+def test_lbfgs_resized_parameter_changes_nothing(torch, old, new):
+    """LBFGS's flat history no longer fits: RuntimeError (PyTorch's, not NumPy's ValueError), before the closure
+    runs, so that no parameter, counter or history moved."""
+    assert _resized_step(torch, "LBFGS", old, new, True)[0] == "RuntimeError"
+    kind, lines, (before, after) = _resized_step(gg, "LBFGS", old, new, True)
+    assert (kind, lines) == ("RuntimeError", 1)
+    for a, b in zip(before[0], after[0]):
+        np.testing.assert_array_equal(a, b)
+    assert [sorted(s) for s in before[1]] == [sorted(s) for s in after[1]]
+    for a, b in zip(before[1], after[1]):
+        for key in a:
+            np.testing.assert_array_equal(np.asarray(a[key], dtype=object), np.asarray(b[key], dtype=object))
+
+
+def test_asgd_copy_refuses_more_dims(torch):
+    """ASGD's ``ax ← w`` (while step ≤ t0): copyto dropped the resized w's leading 1s, PyTorch's copy_ raises."""
+    for old, new in [((), (1,)), ((3,), (1, 3))]:
+        assert _resized_step(torch, "ASGD", old, new, False)[0] == "RuntimeError"
+        assert _resized_step(gg, "ASGD", old, new, False)[:2] == ("RuntimeError", 1)
