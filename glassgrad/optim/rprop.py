@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..arguments import broadcasts_to
 from ..tensor import Tensor
 from ._checks import check_number, check_pair
 from .optimizer import Optimizer, count_step, scalar_state, zeros_state
@@ -75,11 +76,7 @@ class Rprop(Optimizer):
         """PyTorch's Rprop multiplies g by g_prev (broadcasting), scales its step sizes in place by that product's
         sign, then zeroes ``g[sign == η₋]``: where the parameter's shape broadcasts to its state's (a (3,) state, a
         parameter now (1,) or 0-d) the first two pass and that mask indexing raises IndexError; else RuntimeError."""
-        try:
-            fits = np.broadcast_shapes(param_shape, state_shape) == tuple(state_shape)
-        except ValueError:
-            fits = False
-        return IndexError if fits else RuntimeError
+        return IndexError if broadcasts_to(param_shape, state_shape) else RuntimeError
 
     def _initial_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": scalar_state(0.0, group), "prev": zeros_state(param),
