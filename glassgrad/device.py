@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import names_a_dtype
+
 DEVICE_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "meta", "xla", "mtia", "hpu", "ipu", "vulkan")
 """PyTorch's device names (each optionally with an index, ``cuda:1``)."""
 _DEVICE = re.compile(rf"(?:{'|'.join(DEVICE_TYPES)})(?::\d+)?")
@@ -114,7 +116,8 @@ def check_device(where: Any) -> None:
     if is_device(where):
         raise RuntimeError(f"device {str(where)!r} is not available: glassgrad runs on the CPU only (with NumPy); "
                            f"use 'cpu', or write device-agnostic code: {AGNOSTIC}")
-    raise ValueError(f"unknown device {where!r}: glassgrad runs on the CPU, so the only device is 'cpu'")
+    error = RuntimeError if isinstance(where, (str, int)) else TypeError  # PyTorch's: a name it cannot read, an index
+    raise error(f"unknown device {where!r}: glassgrad runs on the CPU, so the only device is 'cpu'")
 
 
 def _no_device(name: str) -> Any:
@@ -201,7 +204,7 @@ def to_arguments(owner: str, args: tuple, kwargs: dict[str, Any], ndim: int | No
     if options:
         raise TypeError(f"{owner}.to() got unexpected keyword argument(s): {', '.join(options)}")
     rest = list(args)
-    if rest and is_device(rest[0]):
+    if rest and (is_device(rest[0]) or isinstance(rest[0], str) and not names_a_dtype(rest[0])):
         if where is not None:
             raise TypeError(f"{owner}.to() got the device twice, as {rest[0]!r} and device={where!r}")
         where = rest.pop(0)

@@ -109,6 +109,16 @@ def iinfo(type: Any) -> np.iinfo:
     return np.iinfo(chosen)
 
 
+def names_a_dtype(name: str) -> bool:
+    """Whether the string ``name`` is a NumPy dtype's name (``'float32'``, ``'int64'``): glassgrad takes it where a
+    dtype goes (``t.to('float64')``); PyTorch reads such a string as a device (``to``) or a type (``type``)."""
+    try:
+        np.dtype(name)
+    except TypeError:
+        return False
+    return True
+
+
 def get_default_dtype() -> np.dtype:
     """The dtype of Python floats and of float tensors made without a ``dtype`` (float32 at start)."""
     return _default["float"]

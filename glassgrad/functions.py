@@ -202,7 +202,8 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if condition.dtype.kind != "b":
-        raise TypeError(f"where: condition must be a bool tensor, got {condition.dtype}")
+        raise RuntimeError(f"where: condition must be a bool tensor, got {condition.dtype}; compare first "
+                           "(x > 0) or use cond.bool()")
     if isinstance(input, Tensor) or isinstance(other, Tensor):
         like = input if isinstance(input, Tensor) else other
         # an int beside an integer tensor is written into its dtype, as PyTorch: 300 beside uint8 is refused

@@ -123,6 +123,9 @@ def tensor_norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = F
     if p == "fro" and isinstance(dim, (list, tuple)) and len(dim) > 2:  # PyTorch's: a matrix norm takes two dims
         raise RuntimeError(f"norm: p='fro' over given dims takes one or two of them (a matrix's), got dim="
                            f"{tuple(dim)}; use p=2 for the 2-norm over more dims")
+    if isinstance(p, str) and p != "fro":  # PyTorch hands a string p to its matrix norm, which refuses it
+        raise RuntimeError(f"norm: p={p!r} is not supported; a string p is 'fro' or 'nuc', else give a number (2, 1, "
+                           "inf, …)")
     return vector_norm(self, 2 if p in ("fro", None) else p, dim, keepdim, dtype=dtype)
 
 

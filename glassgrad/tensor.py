@@ -1297,7 +1297,8 @@ class Tensor:
         (dim ``i`` of the result is dim ``order[i]`` of ``x``); a view."""
         if dims is not None or not order:
             order = keyword_sizes(order, dims, "permute", "dims")
-        dims = tuple(check_dim(self, d, "permute") for d in shape_arg(order, "permute"))
+        order = shape_arg(order, "permute")  # PyTorch counts the dims first: permute(0, 1, 2) of a matrix is this
+        dims = tuple(check_dim(self, d, "permute") for d in order) if len(order) == self.array.ndim else order
         if sorted(dims) != list(range(self.array.ndim)):
             raise RuntimeError(f"permute: dims {dims} must list each of the {self.array.ndim} dims once")
         return view_of(self, ops.PERMUTE, dims)

@@ -38,7 +38,7 @@ from .arguments import (
 from .autograd import is_grad_enabled, note_read, recorded_call, recorded_cast
 from .creation import _filled, copied, drawn, sample_of, scaled_draws, tensor_argument
 from .device import check_device
-from .dtypes import bool_, can_cast, float16, get_default_dtype, int32
+from .dtypes import bool_, can_cast, float16, get_default_dtype, int32, names_a_dtype
 from .graph import records_tangent
 from .memory_formats import check_memory_format
 from .number_first import number_first
@@ -305,10 +305,10 @@ def type_dtype(dtype: Any) -> Any:
     A CUDA type name (``'torch.cuda.FloatTensor'``) is refused as the device 'cuda' is: PyTorch's RuntimeError."""
     if isinstance(dtype, str) and dtype.startswith("torch.cuda."):
         check_device("cuda")
-    if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
-        if dtype not in LEGACY_DTYPES:
-            raise TypeError(f"type: unknown type name {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")
+    if isinstance(dtype, str) and dtype in LEGACY_DTYPES:
         return LEGACY_DTYPES[dtype]
+    if isinstance(dtype, str) and (dtype.startswith("torch.") or not names_a_dtype(dtype)):
+        raise ValueError(f"type: invalid type {dtype!r}; use e.g. 'torch.FloatTensor' or a dtype")  # PyTorch's class
     return dtype
 
 

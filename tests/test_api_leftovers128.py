@@ -108,3 +108,59 @@ def test_asgd_copy_refuses_more_dims(torch):
     for old, new in [((), (1,)), ((3,), (1, 3))]:
         assert _resized_step(torch, "ASGD", old, new, False)[0] == "RuntimeError"
         assert _resized_step(gg, "ASGD", old, new, False)[:2] == ("RuntimeError", 1)
+
+
+TENSOR_MISUSE = {
+    "permute more dims than the tensor's": lambda T: T.ones(2, 3).permute(0, 1, 2),
+    "permute one dim of two, out of range": lambda T: T.ones(2, 3).permute(5),
+    "permute a dim out of range": lambda T: T.ones(2, 3, 4).permute(0, 1, 3),
+    "where with a float condition": lambda T: T.where(T.ones(2), T.ones(2), T.zeros(2)),
+    "where with an int condition": lambda T: T.where(T.ones(2, dtype=T.long), 1.0, 0.0),
+    "Tensor.where with a float condition": lambda T: T.ones(2).where(T.ones(2), T.zeros(2)),
+    "type of an unknown name": lambda T: T.ones(2).type("foo"),
+    "type of an unknown legacy name": lambda T: T.ones(2).type("torch.FooTensor"),
+    "type of a number": lambda T: T.ones(2).type(3),
+    "norm of an unknown string p": lambda T: T.ones(2, 2).norm(p="foo"),
+    "torch.norm of an unknown string p": lambda T: T.norm(T.ones(2), p="bar"),
+    "to an unknown device by position": lambda T: T.ones(2).to("gpu"),
+    "to an unknown device by keyword": lambda T: T.ones(2).to(device="gpu"),
+    "to a device index": lambda T: T.ones(2).to(device=1),
+    "ones on an unknown device": lambda T: T.ones(2, device="gpu"),
+    "ones on a device index": lambda T: T.ones(2, device=0),
+    "ones on a float device": lambda T: T.ones(2, device=3.5),
+    "tensor on an unknown device": lambda T: T.tensor([1.0], device="tpu"),
+    "zeros_like on an unknown device": lambda T: T.zeros_like(T.ones(2), device="gpu"),
+    "a module to an unknown device": lambda T: T.nn.Linear(2, 2).to("gpu"),
+}
+
+
+@pytest.mark.parametrize("case", TENSOR_MISUSE)
+def test_tensor_misuse_raises_pytorchs_class_in_one_line(torch, case):
+    """Each was another class than PyTorch's: permute's count of dims (IndexError for an out-of-range dim read
+    first), where's non-bool condition (TypeError), an unknown type name (TypeError), a string norm p other than
+    'fro'/'nuc' (TypeError), an unknown device name or index (ValueError, or a TypeError 'unknown dtype' for
+    ``to('gpu')``)."""
+    with pytest.raises(Exception) as expected:
+        TENSOR_MISUSE[case](torch)
+    with pytest.raises(type(expected.value)) as got:
+        TENSOR_MISUSE[case](gg)
+    assert type(got.value) is type(expected.value)
+    assert len(str(got.value).splitlines()) == 1
+
+
+def test_dtype_names_still_taken_where_a_dtype_goes():
+    """glassgrad takes a NumPy dtype's name where a dtype goes (t.to('float64'), t.type('float64')); only a string
+    that names neither a dtype nor a device is refused as PyTorch refuses it."""
+    assert gg.ones(2).to("float64").dtype == gg.float64
+    assert gg.ones(2).type("float64").dtype == gg.float64
+    assert gg.ones(2).type("torch.DoubleTensor").dtype == gg.float64
+
+
+def test_dtype_attributes_that_exist(torch):
+    """``itemsize`` (NumPy's) equals PyTorch's for every dtype glassgrad has, and comparisons and membership work with
+    bfloat16 (which NumPy lacks); ``is_floating_point`` & co. cannot be added to NumPy's dtypes (README)."""
+    for name in ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"]:
+        assert getattr(gg, name).itemsize == getattr(torch, name).itemsize
+    x = gg.ones(2)
+    assert x.dtype not in (gg.float16, gg.bfloat16) and x.dtype == gg.float32 and x.dtype != gg.bfloat16
+    assert gg.ones(2, dtype=gg.float16).dtype in (gg.float16, gg.bfloat16)
