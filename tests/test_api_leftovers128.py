@@ -164,3 +164,29 @@ def test_dtype_attributes_that_exist(torch):
     x = gg.ones(2)
     assert x.dtype not in (gg.float16, gg.bfloat16) and x.dtype == gg.float32 and x.dtype != gg.bfloat16
     assert gg.ones(2, dtype=gg.float16).dtype in (gg.float16, gg.bfloat16)
+
+
+LOSS_SHAPES = [(), (1,), (3,), (2, 3), (1, 3), (2, 1), (4, 2, 3), (3, 2)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(scores=st.sampled_from(LOSS_SHAPES), labels=st.sampled_from(LOSS_SHAPES),
+       reduction=st.sampled_from(["none", "mean", "sum"]))
+def test_soft_margin_loss_target_shapes(torch, scores, labels, reduction):
+    """A target that does not broadcast to the input's shape (a (2, 3) target for (3,) scores) was broadcast and its
+    losses averaged (**silent**); PyTorch's kernel, which writes losses of the input's shape, raises RuntimeError.
+    Where it broadcasts, the numbers are PyTorch's (float64, 1e-12)."""
+    def run(lib):
+        x = lib.tensor(np.linspace(-1, 1, int(np.prod(scores))).reshape(scores))
+        y = lib.tensor((np.arange(int(np.prod(labels))) % 2 * 2 - 1.0).reshape(labels))
+        try:
+            return "ok", np.asarray(lib.nn.functional.soft_margin_loss(x, y, reduction=reduction).detach().numpy())
+        except Exception as error:  # noqa: BLE001 (the class is what is compared)
+            return type(error).__name__, len(str(error).splitlines())
+    expected, got = run(torch), run(gg)
+    assert got[0] == expected[0]
+    if expected[0] == "ok":
+        np.testing.assert_allclose(got[1], expected[1], rtol=1e-12, atol=1e-12)
+        assert got[1].shape == expected[1].shape
+    else:
+        assert got[1] == 1

@@ -1067,6 +1067,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     x = _floating(input, "soft_margin_loss", RuntimeError)
     _refuse_a_gradient(target, "soft_margin_loss", "target")  # PyTorch's kernel has no gradient for the labels
     labels = as_tensor(target).to(x.dtype)  # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
+    if not broadcasts_to(labels.shape, x.shape):  # PyTorch's kernel writes losses of the input's shape
+        raise RuntimeError(f"soft_margin_loss: target of shape {shape_text(labels.shape)} does not broadcast to the "
+                           f"input's shape {shape_text(x.shape)}; give one label per score")
     return _reduced(softplus(-labels * x), reduction, "soft_margin_loss")
 
 
