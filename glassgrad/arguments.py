@@ -219,6 +219,9 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
         try:
             array = np.array(data, dtype=None if whole else dtype)
         except ValueError as error:
+            read = _read_without(data)  # text NumPy failed to convert to ``dtype``: PyTorch's class for text
+            if read is not None and not is_tensor_dtype(read):
+                raise _not_numeric(data, read) from None
             raise ValueError(f"tensor(): could not make an array of this data ({error}); "
                              "nested lists must be rectangular and hold numbers") from None
         if whole:
@@ -258,6 +261,14 @@ def fitting_integers(numbers: np.ndarray, dtype: np.dtype, name: str) -> np.ndar
     if numbers.dtype.kind == "O" and dtype.kind == "u":  # NumPy's cast wraps its own ints, not Python's
         numbers = np.where(numbers < 0, numbers + (int(info.max) + 1), numbers)
     return numbers.astype(dtype)
+
+
+def _read_without(data: Any) -> np.dtype | None:
+    """The dtype NumPy reads ``data`` as with no dtype asked for (``<U1`` for ``"a"``), or None where it cannot."""
+    try:
+        return np.array(data).dtype
+    except ValueError:
+        return None
 
 
 def _not_numeric(data: Any, dtype: np.dtype) -> Exception:

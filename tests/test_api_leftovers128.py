@@ -131,6 +131,11 @@ TENSOR_MISUSE = {
     "tensor on an unknown device": lambda T: T.tensor([1.0], device="tpu"),
     "zeros_like on an unknown device": lambda T: T.zeros_like(T.ones(2), device="gpu"),
     "a module to an unknown device": lambda T: T.nn.Linear(2, 2).to("gpu"),
+    "new_tensor of a string": lambda T: T.ones(2).new_tensor("a"),
+    "new_tensor of a list of strings": lambda T: T.ones(2).new_tensor(["a"]),
+    "tensor of a string in a float dtype": lambda T: T.tensor("a", dtype=T.float32),
+    "tensor of strings in a float dtype": lambda T: T.tensor(["a", "b"], dtype=T.float64),
+    "tensor of a number and a string in a float dtype": lambda T: T.tensor([1, "a"], dtype=T.float32),
 }
 
 
@@ -139,7 +144,7 @@ def test_tensor_misuse_raises_pytorchs_class_in_one_line(torch, case):
     """Each was another class than PyTorch's: permute's count of dims (IndexError for an out-of-range dim read
     first), where's non-bool condition (TypeError), an unknown type name (TypeError), a string norm p other than
     'fro'/'nuc' (TypeError), an unknown device name or index (ValueError, or a TypeError 'unknown dtype' for
-    ``to('gpu')``)."""
+    ``to('gpu')``), text given with a float dtype (NumPy's conversion ValueError)."""
     with pytest.raises(Exception) as expected:
         TENSOR_MISUSE[case](torch)
     with pytest.raises(type(expected.value)) as got:
