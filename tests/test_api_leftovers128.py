@@ -195,3 +195,27 @@ def test_soft_margin_loss_target_shapes(torch, scores, labels, reduction):
         assert got[1].shape == expected[1].shape
     else:
         assert got[1] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(scores=st.sampled_from(LOSS_SHAPES), labels=st.sampled_from(LOSS_SHAPES),
+       reduction=st.sampled_from(["none", "mean", "sum"]))
+def test_multilabel_soft_margin_loss_target_shapes(torch, scores, labels, reduction):
+    """A target of more dims than the input broadcast the losses, and glassgrad averaged over their last dim, where
+    PyTorch sums over the input's last dim and divides by its size: (3,) scores with (2, 3) targets gave two losses
+    of another value than PyTorch's three (**silent**). Now PyTorch's numbers (float64, 1e-12) and classes."""
+    def run(lib):
+        x = lib.tensor(np.linspace(-1, 1, int(np.prod(scores))).reshape(scores))
+        y = lib.tensor((np.arange(int(np.prod(labels))) % 3 / 2).reshape(labels))
+        try:
+            loss = lib.nn.functional.multilabel_soft_margin_loss(x, y, reduction=reduction)
+        except Exception as error:  # noqa: BLE001 (the class is what is compared)
+            return type(error).__name__, len(str(error).splitlines())
+        return "ok", np.asarray(loss.detach().numpy())
+    expected, got = run(torch), run(gg)
+    assert got[0] == expected[0]
+    if expected[0] == "ok":
+        assert got[1].shape == expected[1].shape
+        np.testing.assert_allclose(got[1], expected[1], rtol=1e-12, atol=1e-12)
+    else:
+        assert got[1] == 1

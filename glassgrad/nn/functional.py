@@ -1162,7 +1162,8 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
         losses = losses * _item_weight(weight, x, name, "weight")
-    return _reduced(losses.mean(-1), reduction, name)
+    # PyTorch's: summed over the input's last dim, divided by its size (a target of more dims broadcast the losses)
+    return _reduced(losses.sum(check_dim(x, -1, name)) / x.shape[-1], reduction, name)
 
 
 def _check_margin_labels(values: np.ndarray, classes: int) -> None:
