@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
@@ -60,6 +60,7 @@ def _resized_step(lib, name: str, old: tuple, new: tuple, two: bool, options: di
 
 @settings(max_examples=60, deadline=None)
 @given(name=st.sampled_from(OPTIMIZERS), old=st.sampled_from(SHAPES), new=st.sampled_from(SHAPES), two=st.booleans())
+@example(name="Adafactor", old=(2, 3), new=(), two=False)
 def test_resized_parameter_raises_pytorchs_class(torch, name, old, new, two):
     """A parameter given another shape after a step: the next step raises PyTorch's class (RuntimeError; Rprop's
     IndexError where the new shape broadcasts to its state's; Adafactor's AssertionError where it crossed 2 dims), in
@@ -177,6 +178,7 @@ LOSS_SHAPES = [(), (1,), (3,), (2, 3), (1, 3), (2, 1), (4, 2, 3), (3, 2)]
 @settings(max_examples=40, deadline=None)
 @given(scores=st.sampled_from(LOSS_SHAPES), labels=st.sampled_from(LOSS_SHAPES),
        reduction=st.sampled_from(["none", "mean", "sum"]))
+@example(scores=(3,), labels=(2, 3), reduction="mean")
 def test_soft_margin_loss_target_shapes(torch, scores, labels, reduction):
     """A target that does not broadcast to the input's shape (a (2, 3) target for (3,) scores) was broadcast and its
     losses averaged (**silent**); PyTorch's kernel, which writes losses of the input's shape, raises RuntimeError.
@@ -200,6 +202,7 @@ def test_soft_margin_loss_target_shapes(torch, scores, labels, reduction):
 @settings(max_examples=40, deadline=None)
 @given(scores=st.sampled_from(LOSS_SHAPES), labels=st.sampled_from(LOSS_SHAPES),
        reduction=st.sampled_from(["none", "mean", "sum"]))
+@example(scores=(3,), labels=(2, 3), reduction="none")
 def test_multilabel_soft_margin_loss_target_shapes(torch, scores, labels, reduction):
     """A target of more dims than the input broadcast the losses, and glassgrad averaged over their last dim, where
     PyTorch sums over the input's last dim and divides by its size: (3,) scores with (2, 3) targets gave two losses
