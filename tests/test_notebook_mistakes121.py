@@ -155,7 +155,7 @@ def test_a_history_of_one_epoch_says_one_epoch():
 def test_a_zero_dim_integer_or_bool_tensor_is_shown_whole_as_in_one_dim(value, dtype, torch):
     html = gg.tensor(value, dtype=getattr(gg, dtype))._repr_html_()
     one_dim = gg.tensor([value], dtype=getattr(gg, dtype))._repr_html_()
-    whole = str(int(torch.tensor(value).item()))  # the number itself: no decimals, no rounding to 2 digits
+    whole = str(torch.tensor(value).item())  # the number itself, no decimals; a bool True/False, as PyTorch prints it
     assert f">{whole}</span>" in html and f">{whole}</td>" in one_dim, html
     assert ".0000" not in html.split("</style>")[1] and "e+" not in html.split("</style>")[1]
 

@@ -19,14 +19,20 @@ from typing import Any
 import numpy as np
 
 from glassgrad.trace import counting
-from glassgrad.trace.numbers import DECIMALS, format_number
+from glassgrad.trace.numbers import DECIMALS, entry_writer, format_number
 
-PRECISION_NOTE = (
-    f"Numbers are the engine's float32 values rounded to {DECIMALS} decimal places for display; "
-    "in the step-through view, click one to see its formula and full value."
-)
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
+
+def precision_note(dtype: Any = np.float32) -> str:
+    """What the page's numbers are: the engine's values of ``dtype`` (a model's: float32 on the page, float64 for a
+    float64 model stepped through in a notebook), rounded for display."""
+    return (f"Numbers are the engine's {np.dtype(dtype).name} values rounded to {DECIMALS} decimal places for display; "
+            "in the step-through view, click one to see its formula and full value.")
+
+
+PRECISION_NOTE = precision_note()
+"""The note of the pages, whose models are float32."""
 
 def shown(value: float, signed: bool = True) -> str:
     """``value`` as display text (see the module's rule); ``signed=False`` drops a leading ``+``."""
@@ -35,10 +41,14 @@ def shown(value: float, signed: bool = True) -> str:
 
 def texts(values: Any, signed: bool = True) -> Any:
     """The display text of every number in ``values`` (a number, or nested lists/an array of any shape),
-    nested like it: ``texts([[0.5, -1e-7]])`` → ``[["+0.5000", "-1.0e-07"]]``. NaN and ±∞ (which the JSON
-    carries as ``null``) are written ``nan``, ``+inf``, ``-inf``."""
-    array = np.asarray(values, dtype=np.float64)
-    flat = np.array([shown(value, signed) for value in array.ravel()], dtype=object)
+    nested like it: ``texts([[0.5, -1e-7]])`` → ``[["+0.5000", "-1.0e-07"]]``; a bool ``True``/``False``, an integer
+    every digit (:func:`glassgrad.trace.numbers.entry_writer`). NaN and ±∞ (which the JSON carries as ``null``) are
+    written ``nan``, ``+inf``, ``-inf``."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iub":  # nested lists with None (NaN, ±∞ in the JSON)
+        array = array.astype(np.float64)
+    write = entry_writer(array.dtype, signed)  # a bool is True/False, an integer every digit
+    flat = np.array([write(value) for value in array.ravel()], dtype=object)
     return np.reshape(flat, array.shape).tolist()
 
 

@@ -105,12 +105,6 @@ def _is_number(symbol: str) -> bool:
     return True
 
 
-def _raw(item: dict) -> np.ndarray:
-    """An entry's values with their kind: class indices stay integers (a JSON file keeps ``[1]`` as ints)."""
-    raw = np.asarray(item["values"])
-    return raw if raw.dtype.kind in "iub" else values_array(item["values"])
-
-
 class _Reader:
     """Reads one trace document into steps."""
 
@@ -245,7 +239,7 @@ class _Reader:
         values = self.made.get(first["symbol"])
         shown = {first["symbol"]: self.values(first) if values is None else values,
                  target["symbol"]: self.values(target)}
-        return shown, {target["symbol"]: _raw(target)}
+        return shown, {target["symbol"]: values_array(target["values"])}
 
     def loss_rule(self, row: Op, entry: dict, phase: str, inputs: dict) -> tuple[Rule | None, dict]:
         reduction = self.loss.get("reduction") or entry.get("reduction")
@@ -273,7 +267,7 @@ class _Reader:
         if row is None or row.loss is None or not self.columns or len(uses) != 1:
             return None
         target = next((i for i in entry["inputs"] if i.get("role") == row.roles[1]), None)
-        form = row.loss if target is None else row.loss.for_target(_raw(target))
+        form = row.loss if target is None else row.loss.for_target(values_array(target["values"]))
         for derived in form.derived:
             reads = [role for role in row.roles if "{" + role + "}" in derived.formula]
             if derived.symbol == item["symbol"] and reads == [row.roles[0]]:

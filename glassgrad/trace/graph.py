@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import PRECISION_NOTE, format_number, matrix_cells, shape_text
+from .numbers import PRECISION_NOTE, format_number, matrix_blocks, shape_text
 
 CHAR_WIDTH = 7.2
 LINE_HEIGHT = 15
@@ -68,12 +68,14 @@ class Node:
 
 
 def _value_lines(prefix: str, values: Any, style: str) -> list[tuple[str, str]]:
-    array = np.asarray(values, dtype=np.float64)
+    array = np.asarray(values)
     if array.size > MAX_LISTED:
-        norm = format_number(np.linalg.norm(array), signed=False)  # never negative: a sign would tell nothing
+        norm = format_number(np.linalg.norm(array.astype(np.float64)), signed=False)  # never negative: no sign
         return [(f"{prefix} {shape_text(array.shape)}, ‖·‖ = {norm}", style)]
-    cells, _ = matrix_cells(array)
-    rows = [" ".join(row) for row in cells]
+    blocks, _ = matrix_blocks(array)
+    rows = []
+    for heading, cells in blocks:
+        rows += ([heading] if heading else []) + [" ".join(row) for row in cells]
     return [(f"{prefix} {rows[0]}", style)] + [(" " * (len(prefix) + 1) + row, style) for row in rows[1:]]
 
 

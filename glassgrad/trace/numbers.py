@@ -16,6 +16,7 @@ binary value half to even: ``0.5312``, ``53.12%``).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
@@ -24,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text  # noqa: F401  (re-exported for the renderers)
+from ..arguments import shape_text
+from .counting import numbers_text
 
 DECIMALS = 4
 HALF_AWAY_FROM_ZERO = Context(prec=1100, rounding=ROUND_HALF_UP)
@@ -36,6 +38,8 @@ the terminal, the HTML trace and the playground (``--positive``/``--negative`` i
 MAX_ROWS = 8
 MAX_COLUMNS = 8
 """Larger matrices are shown cut to this many rows and columns (the JSON keeps them whole)."""
+MAX_BLOCKS = 4
+"""A tensor of 3 or more dims is shown as its matrices ``[1,·,·]``, ``[2,·,·]``, …: the first this many."""
 
 
 def rounded_text(value: Any, decimals: int, notation: str = "f", signed: bool = False) -> str:
@@ -178,9 +182,27 @@ def relation(*values: float, rounds: Callable[[float], bool] = written_rounded,
     return "≈" if any(rounds(value) for value in values) else "="
 
 
+def entry_writer(dtype: Any, signed: bool = True) -> Callable[[Any], str]:
+    """How one entry of a ``dtype`` array is written: a bool ``True``/``False`` and an integer in full, as PyTorch
+    prints them (every digit, past 2**53 too, where a float would lose some), a float by :func:`format_number`.
+
+    >>> [entry_writer(d)(v) for d, v in ((bool, True), (np.int64, 2**53 + 1), (np.float32, 0.5))]
+    ['True', '9007199254740993', '+0.5000']
+    """
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return lambda value: str(bool(value))
+    if kind in "iu":
+        return lambda value: str(int(value))
+    return lambda value: format_number(value, signed)
+
+
 def as_matrix(values: Any) -> np.ndarray:
-    """``values`` as a 2-D array for display: a scalar is 1×1, a vector one row, higher dims flattened."""
-    array = np.asarray(values, dtype=np.float64)
+    """``values`` as a 2-D array for display: a scalar is 1×1, a vector one row, higher dims flattened
+    (:func:`matrix_blocks` shows them as matrices). Bools and integers keep their dtype, floats become float64."""
+    array = np.asarray(values)
+    if array.dtype.kind not in "iub":
+        array = array.astype(np.float64)
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:
@@ -190,15 +212,14 @@ def as_matrix(values: Any) -> np.ndarray:
 
 def matrix_cells(values: Any) -> tuple[list[list[str]], str]:
     """The display strings of ``values`` as rows of cells (right-aligned to one width), cut to
-    MAX_ROWS × MAX_COLUMNS.
+    MAX_ROWS × MAX_COLUMNS; each entry written by :func:`entry_writer`.
 
     Returns the rows and a note saying what was cut ("" when nothing was).
     """
-    integral = np.asarray(values).dtype.kind in "iub"  # class labels and counts stay whole numbers
     matrix = as_matrix(values)
     rows, columns = matrix.shape
     shown = matrix[:MAX_ROWS, :MAX_COLUMNS]
-    write = (lambda v: str(int(v))) if integral else format_number
+    write = entry_writer(matrix.dtype)
     width = max((len(write(v)) for v in shown.flat), default=0)
     cells = [[write(v).rjust(width) for v in row] for row in shown]
     cut = []
@@ -209,14 +230,53 @@ def matrix_cells(values: Any) -> tuple[list[list[str]], str]:
     return cells, ("showing " + " and ".join(cut) if cut else "")
 
 
+def matrix_blocks(values: Any) -> tuple[list[tuple[str, list[list[str]]]], str]:
+    """``values`` as matrices of cells, each with its heading: one matrix headed ``""`` for up to 2 dims; for 3 or
+    more, one per index of the leading dims, headed by that index counting from 1 with ``·`` for the matrix's own
+    (``[2,·,·]``: the matrix ``x[1]`` in code), the first :data:`MAX_BLOCKS`, all cells right-aligned to one width.
+
+    Returns the matrices and a note: the shape of a tensor of 3 or more dims, and what was cut.
+
+    >>> blocks, note = matrix_blocks(np.arange(8).reshape(2, 2, 2))
+    >>> blocks[1], note
+    (('[2,·,·]', [['4', '5'], ['6', '7']]), 'shape (2, 2, 2): one matrix per [i,·,·]')
+    """
+    array = np.asarray(values)
+    if array.ndim < 3 or array.size == 0:
+        cells, cut = matrix_cells(array)
+        return [("", cells)], cut
+    leading = array.shape[:-2]
+    indices = list(itertools.islice(np.ndindex(*leading), MAX_BLOCKS))
+    blocks = [(index, matrix_cells(array[index])) for index in indices]
+    width = max(len(cell) for _, (cells, _) in blocks for row in cells for cell in row)
+    dots = ",·,·]"
+    letters = ",".join("ijklmn"[:len(leading)])
+    notes = [f"shape {shape_text(array.shape)}: one matrix per [{letters}{dots}"]
+    total = math.prod(leading)
+    if total > MAX_BLOCKS:
+        notes.append(f"showing first {MAX_BLOCKS} of {total} matrices")
+    if blocks[0][1][1]:
+        notes.append(blocks[0][1][1])
+    return ([(f"[{numbers_text(index)}{dots}", [[cell.rjust(width) for cell in row] for row in cells])
+             for index, (cells, _) in blocks], "; ".join(notes))
+
+
 def format_values(values: Any) -> str:
     """``values`` on one line: ``+0.1000`` for a number, ``[+0.1000, -0.1000]`` for a vector,
-    ``[[…], […]]`` for a matrix (cut as in :func:`matrix_cells`)."""
+    ``[[…], […]]`` for a matrix, each matrix of a tensor of 3 or more dims after its heading
+    (``[1,·,·] [[…], […]]``), cut as in :func:`matrix_blocks`.
+
+    >>> format_values(np.array([[True, False]])), format_values(np.arange(4).reshape(2, 1, 2))
+    ('[[True, False]]', '[1,·,·] [[0, 1]]; [2,·,·] [[2, 3]]  (shape (2, 1, 2): one matrix per [i,·,·])')
+    """
     array = np.asarray(values)
     if array.ndim == 0:
-        return format_number(array)
-    cells, cut = matrix_cells(array)
-    rows = ["[" + ", ".join(cell.strip() for cell in row) + "]" for row in cells]
-    text = rows[0] if array.ndim == 1 else "[" + ", ".join(rows) + "]"
-    return text + (f"  ({cut})" if cut else "")
+        return matrix_cells(array)[0][0][0]
+    blocks, cut = matrix_blocks(array)
+    texts = []
+    for heading, cells in blocks:
+        rows = ["[" + ", ".join(cell.strip() for cell in row) + "]" for row in cells]
+        text = rows[0] if array.ndim == 1 else "[" + ", ".join(rows) + "]"
+        texts.append(f"{heading} {text}" if heading else text)
+    return "; ".join(texts) + (f"  ({cut})" if cut else "")
 

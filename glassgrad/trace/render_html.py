@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import PRECISION_NOTE, SIGN_COLOURS, matrix_cells
+from .numbers import PRECISION_NOTE, SIGN_COLOURS, matrix_blocks, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 STYLE = """
@@ -88,14 +88,19 @@ def _number_cell(text: str) -> str:
 
 
 def matrix_html(values: Any) -> str:
-    """``values`` as a small bracketed table, each number with its sign written and coloured."""
+    """``values`` as a small bracketed table, each number with its sign written and coloured; a tensor of 3 or more
+    dims as its matrices, each after its heading (``[2,·,·]``)."""
     if np.ndim(values) == 0:
         text = matrix_cells(values)[0][0][0]  # written as a matrix's cell is: an integer or a bool stays whole
         return f'<span class="{_sign_class(text)}">{escape(text)}</span>'
-    cells, cut = matrix_cells(values)
-    rows = "".join("<tr>" + "".join(_number_cell(cell) for cell in row) + "</tr>" for row in cells)
+    blocks, cut = matrix_blocks(values)
+    tables = []
+    for heading, cells in blocks:
+        rows = "".join("<tr>" + "".join(_number_cell(cell) for cell in row) + "</tr>" for row in cells)
+        label = f'<div class="label">{escape(heading)}</div>' if heading else ""
+        tables.append(f'{label}<table class="matrix"><tbody>{rows}</tbody></table>')
     note = f'<div class="note">({escape(cut)})</div>' if cut else ""
-    return f'<table class="matrix"><tbody>{rows}</tbody></table>{note}'
+    return "".join(tables) + note
 
 
 def _steps(block: Steps) -> str:

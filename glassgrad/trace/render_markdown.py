@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .numbers import format_number, matrix_cells
+from .numbers import matrix_blocks, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 
@@ -27,14 +27,17 @@ def escape_cell(text: str) -> str:
 
 
 def matrix_markdown(values: Any) -> str:
-    """``values`` as one code span per row (a number alone), text escaped for a table cell."""
+    """``values`` as one code span per row (a number alone), a tensor of 3 or more dims as its matrices each after its
+    heading (``[2,·,·]``), text escaped for a table cell."""
     if isinstance(values, str) or values is None:
         return escape_cell(values or "")
     if np.ndim(values) == 0:
-        return f"`{format_number(values)}`"
-    cells, cut = matrix_cells(values)
-    rows = ["`[" + " ".join(row) + "]`" for row in cells]
-    return "<br>".join(rows + ([f"*({cut})*"] if cut else []))
+        return f"`{matrix_cells(values)[0][0][0]}`"
+    blocks, cut = matrix_blocks(values)
+    rows = []
+    for heading, cells in blocks:
+        rows += ([f"`{heading}`"] if heading else []) + ["`[" + " ".join(row) + "]`" for row in cells]
+    return "<br>".join(rows + ([f"*({escape_cell(cut)})*"] if cut else []))
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> list[str]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..terminal import terminal_width
 from . import counting
-from .numbers import SIGN_COLOURS, format_number, matrix_cells
+from .numbers import SIGN_COLOURS, matrix_blocks, matrix_cells
 from .sections import Figure, Paragraphs, Steps, Summary, Table, blocks
 
 
@@ -35,7 +35,8 @@ def _styled_number(text: str) -> str:
 
 
 def matrix_lines(values: Any, markup: bool = False, max_width: int | None = None) -> list[str]:
-    """``values`` as lines: one bracketed line per row (a number alone), cut as in :func:`matrix_cells`.
+    """``values`` as lines: one bracketed line per row (a number alone), cut as in :func:`matrix_blocks`; a tensor of
+    3 or more dims as its matrices, each under its heading (``[2,·,·]``).
 
     A row never wraps: when rows are wider than ``max_width`` columns the matrix is folded by columns,
     each group of columns under a heading (``columns 1–2 of 4``), its rows whole.
@@ -45,20 +46,23 @@ def matrix_lines(values: Any, markup: bool = False, max_width: int | None = None
     if isinstance(values, str):
         return [_escape(values) if markup else values]
     if np.ndim(values) == 0:
-        return [style(format_number(values))]
-    cells, cut = matrix_cells(values)
-    columns = len(cells[0])
-    cell_width = len(cells[0][0])
-    per_group = columns if max_width is None else max(1, min(columns, max_width // (cell_width + 2)))
+        return [style(matrix_cells(values)[0][0][0])]
+    blocks, cut = matrix_blocks(values)
+    dim = (lambda text: f"[dim]{_escape(text)}[/dim]") if markup else str
     lines = []
-    for first in range(0, columns, per_group):
-        last = min(first + per_group, columns)
-        if per_group < columns:
-            heading = counting.span("column", first, last, columns)
-            lines.append(f"[dim]{heading}[/dim]" if markup else heading)
-        lines += ["[" + "  ".join(style(cell) for cell in row[first:last]) + "]" for row in cells]
+    for heading, cells in blocks:
+        if heading:
+            lines.append(dim(heading))
+        columns = len(cells[0])
+        cell_width = len(cells[0][0])
+        per_group = columns if max_width is None else max(1, min(columns, max_width // (cell_width + 2)))
+        for first in range(0, columns, per_group):
+            last = min(first + per_group, columns)
+            if per_group < columns:
+                lines.append(dim(counting.span("column", first, last, columns)))
+            lines += ["[" + "  ".join(style(cell) for cell in row[first:last]) + "]" for row in cells]
     if cut:
-        lines.append(f"[dim]({cut})[/dim]" if markup else f"({cut})")
+        lines.append(dim(f"({cut})"))
     return lines
 
 
