@@ -323,9 +323,11 @@ def fit(
     machine, makes every product wait for a core.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
-    if clip_grad_norm is not None and not (clip_grad_norm > 0 and math.isfinite(clip_grad_norm)):
-        raise ValueError(f"fit: clip_grad_norm must be a positive finite number, got {clip_grad_norm!r}")
+        raise ValueError(f"fit: epochs must be a positive integer such as 10, got {epochs!r}")
+    if clip_grad_norm is not None and (isinstance(clip_grad_norm, bool)  # True is no norm: say which one
+                                       or not (clip_grad_norm > 0 and math.isfinite(clip_grad_norm))):
+        raise ValueError("fit: clip_grad_norm must be a positive finite number, the largest gradient norm kept (e.g. "
+                         f"1.0; None: no clipping), got {clip_grad_norm!r}")
     if checkpoint_every is not None and (checkpoint_every < 1 or checkpoint_dir is None):
         raise ValueError("fit: checkpoint_every needs a positive number of epochs and a checkpoint_dir")
     if checkpoint_dir is not None:

@@ -43,7 +43,8 @@ def check_number(
 
     The range is ``[low, ∞)`` by default; ``high`` closes it, ``low_included`` /
     ``high_included`` choose ``[`` or ``(`` at either end. Raises ``TypeError`` for a
-    non-number and ``ValueError`` for a number out of range (NaN and ±inf included).
+    non-number and ``ValueError`` for a number out of range (NaN and ±inf included). A bool is the number Python
+    makes it (``True`` is 1), as PyTorch computes with it.
     A one-element tensor counts as the number it holds (PyTorch takes ``lr=torch.tensor(0.01)``);
     the option then holds that number as a float. ``why`` (what goes wrong outside the range, and the fix) is
     added to the ``ValueError``'s message.
@@ -54,7 +55,7 @@ def check_number(
             raise ValueError(f"Invalid {label}: a tensor of shape {tuple(value.shape)} (a tensor given as "
                              f"{label} must hold one number); pass a float")
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not isinstance(value, numbers.Real):  # a bool is Python's 0 or 1, as PyTorch takes it (lr=True steps by 1)
         raise TypeError(f"Invalid {label}: {shown(value)} (must be a finite number {allowed})")
     number = float(value)
     above_low = number >= low if low_included else number > low

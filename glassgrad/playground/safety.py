@@ -407,6 +407,14 @@ class Fields:
     def _label(self, name: str) -> str:
         return self.labels.get(name, name)
 
+    def _not_a_number(self, name: str, wanted: str, value: Any, fix: str) -> ApiError:
+        """The refusal of ``value`` where ``wanted`` (a number) goes, ending with ``fix``; a JSON ``true``/``false``
+        is named for what it is, a yes or no (Python counts True as 1, JSON and the page do not)."""
+        got = json.dumps(value)[:40]
+        if isinstance(value, bool):
+            got += " (a yes/no, not a number)"
+        return ApiError(422, f"{self._label(name)} must be {wanted}, got {got}: {fix}")
+
     def _get(self, name: str, default: Any) -> Any:
         self.read.add(name)
         value = self.data.get(name, default)
@@ -417,7 +425,7 @@ class Fields:
         if value is None:
             raise ApiError(422, f"{self._label(name)} is missing: give a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ApiError(422, f"{self._label(name)} must be a number, got {json.dumps(value)[:40]}")
+            raise self._not_a_number(name, "a number", value, range_text(low, high))
         if not math.isfinite(value):
             raise ApiError(422, f"{self._label(name)} is not a finite number (it overflows a float): "
                                 f"{range_text(low, high)}")
@@ -428,7 +436,7 @@ class Fields:
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         value = self._get(name, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ApiError(422, f"{self._label(name)} must be a whole number, got {json.dumps(value)[:40]}")
+            raise self._not_a_number(name, "a whole number", value, f"use a whole number from {low} to {high}")
         if not math.isfinite(value):
             raise ApiError(422, f"{self._label(name)} is not a finite number (it overflows a float): use a whole "
                                 f"number from {low} to {high}")

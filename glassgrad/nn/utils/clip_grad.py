@@ -40,7 +40,7 @@ def _non_negative(value: float | Tensor, what: str, name: str) -> float:
     as PyTorch takes it (``clip_grad_norm_(params, inf)`` measures the norm and clips nothing)."""
     if isinstance(value, Tensor) and value.numel() == 1 and value.dtype.kind in "fiu":
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not value >= 0:
+    if not isinstance(value, (int, float, np.number)) or not value >= 0:  # True is 1, as PyTorch computes with it
         raise ValueError(f"{name}: {what} must be a number >= 0 (inf: no clipping), got {value!r}")
     return float(value)
 
