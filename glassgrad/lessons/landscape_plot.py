@@ -16,7 +16,7 @@ import numpy as np
 
 from ..arguments import counted
 from ..io import write_atomically
-from ..trace.numbers import PRECISION_NOTE
+from ..trace.numbers import PRECISION_NOTE, rounded_text, rounding_note
 from .landscape import to_json
 
 
@@ -25,6 +25,10 @@ def _off_map(point: dict, window: tuple[float, float, float, float]) -> bool:
     return not (window[0] <= u <= window[1] and window[2] <= v <= window[3])
 
 
+COLOUR_BAR_DIGITS = 2
+"""The colour bar's band edges (the contour heights, from the map's lowest loss to its highest) are written with this
+many significant digits, by the glass box's one rule (:func:`~glassgrad.trace.numbers.rounded_text`), and its label
+says so."""
 COLOURS = {0.001: "#7a7a7a", 0.1: "#1f77b4", 1.0: "#2ca02c", 10.0: "#d62728"}
 
 
@@ -61,6 +65,7 @@ def _contour_levels(loss: np.ndarray) -> np.ndarray:
 def figure(data: dict) -> Any:
     """The landscape as a matplotlib Figure: the map with the four walks, the 1-D slice, and L per step."""
     from matplotlib.colors import LogNorm
+    from matplotlib.ticker import FuncFormatter
 
     from .experiments import new_figure
 
@@ -72,7 +77,9 @@ def figure(data: dict) -> Any:
     levels = _contour_levels(loss)
     filled = map_axes.contourf(grid["x"], grid["y"], loss, levels=levels, norm=LogNorm(), cmap="viridis")
     map_axes.contour(grid["x"], grid["y"], loss, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
-    figure.colorbar(filled, ax=map_axes, label="loss L (log scale)", format="%.2g")
+    bar_note = rounding_note(COLOUR_BAR_DIGITS, significant=True)
+    figure.colorbar(filled, ax=map_axes, label=f"loss L, log scale ({bar_note})",
+                    format=FuncFormatter(lambda value, _: rounded_text(value, COLOUR_BAR_DIGITS, "g")))
     window = (grid["x"][0], grid["x"][-1], grid["y"][0], grid["y"][-1])
     for rank, path in enumerate(data["paths"]):
         colour, rate, points = _colour(path["learning_rate"], rank), path["learning_rate"], path["points"]
