@@ -24,7 +24,7 @@ from glassgrad.trace import explain as entries
 from glassgrad.trace.explain import Entry, Operand
 from glassgrad.trace.numbers import written_rounded
 
-from .display import PRECISION_NOTE, operand, shown
+from .display import operand, precision_note, shown
 from .safety import ApiError
 from .stepper import Walkthrough
 
@@ -57,13 +57,14 @@ def explain(walk: Walkthrough, cell: str) -> dict:
         text = entry.text(writer)
     else:  # a given number: say where it comes from
         text = f"{entry.label} = {result}: {entry.note}"
-    dtype = walk.network.layers[0][0].array.dtype  # the model's: float32 on the page, float64 in a notebook maybe
+    dtype = walk.network.dtype
     return {
         "cell": cell, "label": entry.label, "formula": entry.formula, "plugged": entry.plugged, "result": result,
         "text": text, "value": entry.value, "full": str(dtype.type(entry.value)), "dtype": dtype.name,
         "terms": [{"label": term.label, "symbol": term.symbol, "index": list(term.index), "value": term.value,
                    "text": shown(term.value)} for term in entry.terms],
-        "meaning": _meaning(name, entry.label, entry.value), "editable": name in GIVEN, "precision": PRECISION_NOTE,
+        "meaning": _meaning(name, entry.label, entry.value), "editable": name in GIVEN,
+        "precision": precision_note(dtype),
     }
 
 

@@ -36,7 +36,7 @@ import glassgrad as gg
 from glassgrad.trace import counting
 
 from . import bridge
-from .display import PRECISION_NOTE, matrix_json, shown, subscript
+from .display import matrix_json, precision_note, shown, subscript
 from .safety import LR_RANGE, ApiError, Fields, field_label, number_from_text, out_of_range
 from .traced import Pass, run_pass
 from .training import overshoot
@@ -75,6 +75,11 @@ class Network:
             else:
                 found[-1].append(parameter)
         return found
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The model's dtype: float32 on the page, float64 for a float64 model stepped through in a notebook."""
+        return self.layers[0][0].array.dtype
 
     @property
     def depth(self) -> int:
@@ -277,7 +282,7 @@ class Walkthrough:
             "narration": self.narration(),
             "warning": self.warning(),
             "diagram_text": self.diagram_text(),
-            "precision": PRECISION_NOTE,
+            "precision": precision_note(net.dtype),
         }
 
     def _layer_view(self, number: int, parameters: list[gg.Tensor]) -> dict:

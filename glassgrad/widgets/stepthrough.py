@@ -29,7 +29,7 @@ import glassgrad as gg
 from glassgrad.arguments import counted
 from glassgrad.compiler.optimized_module import original_module
 from glassgrad.playground import bridge
-from glassgrad.playground.display import json_safe
+from glassgrad.playground.display import json_safe, texts
 from glassgrad.playground.explain import explain
 from glassgrad.playground.safety import LR_RANGE, ApiError, Fields, lr_rule
 from glassgrad.playground.stepper import Network, Walkthrough, replay_settings
@@ -69,6 +69,7 @@ class StepThrough(anywidget.AnyWidget):
         self._start_model = copy.deepcopy(model)  # Update moves a copy of this one, never the learner's model
         self._loss_key, self._view_title = key, title
         self._sample_x, self._sample_y = sample_input(x, dtype), sample_target(y, key, dtype)
+        self._converted = converted(x, "x", self._sample_x) + converted(y, "y", self._sample_y)
         try:
             self._start_lr = Fields({"lr": lr}, labels={}).number("lr", 0.1, *LR_RANGE)  # Python's name
             check_target_size(self._start_model, self._sample_x, self._sample_y, key)
@@ -88,10 +89,10 @@ class StepThrough(anywidget.AnyWidget):
         """The actions replayed on a fresh copy of the model (the server's replay, for this model)."""
         network = Network(copy.deepcopy(self._start_model), self._loss_key, self._sample_x.copy(),
                           self._sample_y.copy())
-        x = ", ".join(f"{value:g}" for value in self._sample_x)
-        y = ", ".join(f"{value:g}" for value in self._sample_y)
+        x = ", ".join(texts(self._sample_x, signed=False))  # the page's rule: rounded as every number it shows
+        y = ", ".join(texts(self._sample_y, signed=False))
         about = (f"Your model on one sample: x = [{x}], target y = [{y}], loss {LOSS_TITLES[self._loss_key]}. "
-                 "The widget steps through a copy: your model's weights stay as they are.")
+                 f"{self._converted}The widget steps through a copy: your model's weights stay as they are.")
         return Walkthrough.of(network, actions, self._start_lr if lr is None else lr, self._view_title,
                               description=about)
 
@@ -202,6 +203,22 @@ def sample_target(y: Any, loss: str, dtype: np.dtype) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError("StepThrough: y holds NaN or ∞; give finite numbers")
     return array.astype(dtype)
+
+
+def converted(value: Any, name: str, sample: np.ndarray) -> str:
+    """What the widget did to ``value`` (a tensor or array) to step it through as ``sample`` (the model's dtype; a
+    class index as int64), said in its description: PyTorch's layers refuse an input of another dtype, the widget
+    converts it, and the learner reads that it did, and whether a number changed (float64 → float32 rounds).
+    ``""`` when the dtype is the sample's, or for Python numbers (made the model's dtype, as ``gg.tensor`` makes them
+    its default)."""
+    if not isinstance(value, (gg.Tensor, np.ndarray)):
+        return ""
+    given = value.array if isinstance(value, gg.Tensor) else value
+    if given.dtype == sample.dtype:
+        return ""
+    exact = np.array_equal(sample.astype(given.dtype).reshape(-1), given.reshape(-1))
+    return (f"{name} came as {given.dtype.name} numbers and is stepped through as {sample.dtype.name}"
+            f"{'' if exact else ', rounded to it'}. ")
 
 
 def check_target_size(model: gg.nn.Module, x: np.ndarray, y: np.ndarray, loss: str) -> None:
