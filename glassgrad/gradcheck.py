@@ -28,9 +28,23 @@ from .func import jvp
 from .functions import cat
 from .gradients import grad
 from .tensor import Tensor, float64
+from .trace.numbers import rounded_text, rounding_note
 
 SMALL_JACOBIAN = 10_000
 """Jacobians with at most this many entries are kept in the report."""
+ERROR_DIGITS = 3
+WORST_DIGITS = 6
+"""A report writes its errors with this many significant digits, and a failing entry's two numbers with
+:data:`WORST_DIGITS`, by the glass box's one rule (:func:`~glassgrad.trace.numbers.rounded_text`), and says so."""
+
+
+def error_text(value: float, digits: int = ERROR_DIGITS) -> str:
+    """``value`` (an error, a derivative) as a report writes it: ``digits`` significant digits, a half away from zero.
+
+    >>> error_text(1.125), error_text(2.5e-10), f"{1.125:.3g}"
+    ('1.13', '2.5e-10', '1.12')
+    """
+    return rounded_text(value, digits, "g")
 
 
 class GradcheckError(RuntimeError):
@@ -90,15 +104,24 @@ class GradcheckReport:
             f"(2 per input element) vs {self.analytical_passes}"
         ]
         for check in self.inputs:
-            lines.append(
-                f"  input {check.index} {check.shape}: max abs error {check.max_abs_error:.3g}, "
-                f"max rel error {check.max_rel_error:.3g}" + ("" if check.ok else
-                                                               f"  ✗ at {check.worst_element} (output entry, "
-                                                               f"input index): numerical "
-                                                               f"{check.worst_numbers[0]:.6g} vs analytical "
-                                                               f"{check.worst_numbers[1]:.6g}")
-            )
-        return "\n".join(lines)
+            abs_text, rel_text = self.error_texts(check)
+            line = f"  input {check.index} {check.shape}: max abs error {abs_text}, max rel error {rel_text}"
+            if not check.ok:
+                numerical, analytical = (error_text(value, WORST_DIGITS) for value in check.worst_numbers)
+                line += (f"  ✗ at {check.worst_element} (output entry, input index): numerical {numerical} vs "
+                         f"analytical {analytical}")
+            lines.append(line)
+        return "\n".join([*lines, f"  {self.note()}"])
+
+    def error_texts(self, check: InputCheck) -> tuple[str, str]:
+        """``check``'s max abs and max rel error as the report writes them (its text and its notebook table)."""
+        return error_text(check.max_abs_error), error_text(check.max_rel_error)
+
+    def note(self, with_worst: bool = True) -> str:
+        """What the report's numbers were rounded to: its errors, and (``with_worst``) a failing entry's numbers."""
+        note = rounding_note(ERROR_DIGITS, significant=True)
+        shown = with_worst and not self.ok
+        return f"{note} (a failing entry's numerical and analytical values: {WORST_DIGITS})" if shown else note
 
     def _repr_html_(self) -> str:
         from .notebook_display import gradcheck_html

@@ -96,17 +96,19 @@ def module_html(module: Any) -> str:
 
 
 def gradcheck_html(report: Any) -> str:
-    """A gradient check: the verdict, the passes each method needed, and the worst error per input."""
+    """A gradient check: the verdict, the passes each method needed, and the worst error per input (written as the
+    report's text writes them, :meth:`~glassgrad.gradcheck.GradcheckReport.error_texts`; its note below the table)."""
     verdict = '<span class="good">passed</span>' if report.ok else '<span class="bad">FAILED</span>'
     rows = "".join(
-        f"<tr><td>{check.index}</td><td>({', '.join(map(str, check.shape))})</td><td>{check.max_abs_error:.3g}</td>"
-        f"<td>{check.max_rel_error:.3g}</td><td>{'✓' if check.ok else '✗ at ' + escape(str(check.worst_element))}"
-        "</td></tr>" for check in report.inputs)
+        f"<tr><td>{check.index}</td><td>({', '.join(map(str, check.shape))})</td>"
+        + "".join(f"<td>{text}</td>" for text in report.error_texts(check))
+        + f"<td>{'✓' if check.ok else '✗ at ' + escape(str(check.worst_element))}</td></tr>" for check in report.inputs)
     return box("gradcheck", (
         f"<div>gradcheck {verdict}: {report.forward_passes} forward passes (2 per input element) against "
         f"{report.analytical_passes}; tolerance atol {report.atol:g}, rtol {report.rtol:g}</div>"
         '<table class="plain"><thead><tr><th>input</th><th>shape</th><th>max |analytical − numerical|</th>'
-        f"<th>max relative error</th><th>agree</th></tr></thead><tbody>{rows}</tbody></table>"))
+        f"<th>max relative error</th><th>agree</th></tr></thead><tbody>{rows}</tbody></table>"
+        f'<div class="note">{escape(report.note(with_worst=False))}</div>'))
 
 
 def _curve(values: list[float], height: Callable[[float], float], colour: str, key: str) -> str:

@@ -235,3 +235,16 @@ def test_stepthrough_of_a_float64_model_says_float64_and_what_it_did_to_x():
     assert "float64 values" in clicked["precision"] and clicked["dtype"] == "float64"
     rounded = StepThrough(gg.nn.Linear(2, 1), np.array([0.1, 2.0]), [1.0]).answer("/api/step", {"actions": ""})
     assert "x came as float64 numbers and is stepped through as float32, rounded to it." in rounded["description"]
+
+
+# --- other numbers: gradcheck's report ---------------------------------------------------------------------------
+
+
+def test_a_gradcheck_report_writes_its_errors_by_the_one_rule_and_says_so():
+    x = gg.tensor([0.5], dtype=gg.float64, requires_grad=True)
+    report = gg.gradcheck(lambda t: (t * t).sum(), [x])
+    report.inputs[0].max_abs_error = 1.125  # an exact half: 1.13 by hand, 1.12 in Python's "%.3g"
+    note = rounding_note(3, significant=True)
+    text, html = str(report), report._repr_html_()
+    assert "max abs error 1.13," in text and text.splitlines()[-1].strip() == note
+    assert "<td>1.13</td>" in html and f'<div class="note">{note}</div>' in html
