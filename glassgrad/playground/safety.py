@@ -6,7 +6,8 @@
 * :class:`SameOriginOnly`: another site's page cannot use the API (403 for a foreign ``Origin``,
   415 for a POST that is not ``application/json``), against cross-site request forgery.
 * :class:`CodeGuard`: the Code view runs a learner's program (as a Jupyter kernel does), so each
-  ``/api/code/*`` request also needs the per-launch secret token, and every refusal there is 403.
+  ``/api/code/*`` request also needs the per-launch secret token (all but reading the starter programs),
+  and every refusal there is 403.
 * :class:`BodySizeLimit`: request bodies above :data:`MAX_BODY_BYTES` get 413 before any parsing.
 * :class:`Fields`: every input read from a JSON body is checked (type, finiteness, range, known
   names) and a bad one gets 422 with a message that names the field and the fix, never a 500.
@@ -196,6 +197,10 @@ class SameOriginOnly(HttpMiddleware):
 CODE_PATHS = "/api/code/"
 TOKEN_HEADER = b"x-glassgrad-token"
 CODE_OFF = "the Code view is off (glassgrad serve was started with --no-code)"
+WITHOUT_TOKEN = frozenset({("GET", "/api/code/starters")})
+"""The Code view requests that a tab with no token may make: reading the starter programs (the package's own
+files) runs nothing, so a tab opened without ``?token=`` still shows them, and says why it cannot run them.
+A wrong token is refused here too (a page of an earlier launch learns at once that its token is stale)."""
 
 
 class CodeGuard(HttpMiddleware):
@@ -208,7 +213,8 @@ class CodeGuard(HttpMiddleware):
     * :class:`SameOriginOnly` refuses it (a foreign ``Origin``, another site's page, or a POST that is
       not ``application/json``): the same rules, answered 403 here;
     * the ``X-Glassgrad-Token`` header is missing or empty, or is not ``token`` (the per-launch secret printed in
-      the URL that ``glassgrad serve`` opens), compared in constant time (``hmac.compare_digest``).
+      the URL that ``glassgrad serve`` opens), compared in constant time (``hmac.compare_digest``); only
+      the requests in :data:`WITHOUT_TOKEN` (reading the starters) may come with no token at all.
 
     A foreign ``Host`` never gets this far: :class:`HostAllowList` (outside this one) answers 400.
     """
@@ -235,6 +241,8 @@ class CodeGuard(HttpMiddleware):
             return refused[1]["error"]
         sent = _header(scope, TOKEN_HEADER)
         if not sent:  # none, or the page's empty one: a tab opened without ?token=
+            if (scope["method"], scope["path"]) in WITHOUT_TOKEN:
+                return None
             return ("refused: running code needs the secret token from the URL glassgrad serve printed "
                     "(open that URL, with its ?token=..., in this browser)")
         if not hmac.compare_digest(sent.encode("latin-1"), self.token):

@@ -15,6 +15,11 @@ export function takeToken() {
   history.replaceState(null, "", `${url.pathname}${url.search}${url.hash}`);
 }
 
+/** Whether this tab holds the launch's token (it was opened with ?token=…): without it no code runs. */
+export function hasToken() {
+  return Boolean(sessionStorage.getItem(TOKEN_KEY));
+}
+
 /** The headers a request to /api/code/* needs: the launch's token. */
 export function codeHeaders() {
   return { "X-Glassgrad-Token": sessionStorage.getItem(TOKEN_KEY) || "" };

@@ -2,9 +2,10 @@
 // (/api/code/*, which needs the launch's token), its output streamed in while it runs, an error's line
 // marked in the editor, the numbers of the trace it left, and its network opened in the other views.
 // The editor is CodeMirror, bundled from frontend/ into build/editor.js; without the bundle a plain
-// text box stands in and the page says how to build it.
+// text box stands in and the page says how to build it. A tab opened without the token shows the starters
+// (reading them needs none) with Run off and one line saying which URL to open.
 
-import { api, codeHeaders, showError } from "./api.js";
+import { api, codeHeaders, hasToken, showError } from "./api.js";
 import { $, clear, h, setOptions } from "./dom.js";
 
 const POLL_MS = 150;
@@ -139,7 +140,17 @@ export class CodeView {
     this.editor.setText(this.draft(this.state.starter));
     $("code-starter-text").textContent = "Your changes to each starter stay in this browser; Restore the starter " +
       "brings back its first text.";
+    this.showTokenNote();
     this.save();
+  }
+
+  /** Without the token the server would refuse Run: say so before, next to the code, and turn Run off. */
+  showTokenNote() {
+    const missing = !hasToken();
+    $("code-token-note").hidden = !missing;
+    $("btn-run").disabled = missing;
+    if (missing) $("btn-run").setAttribute("aria-describedby", "code-token-note");
+    if (missing) this.setState("cannot run in this tab", true);
   }
 
   async makeEditor() {
@@ -207,7 +218,7 @@ export class CodeView {
   }
 
   async start() {
-    if (this.run || !this.editor) return;
+    if (this.run || !this.editor || !hasToken()) return;
     this.keepDraft();
     this.editor.markErrorLine(null);
     clear($("code-output"));
