@@ -10,6 +10,7 @@ Oracle: the starter files themselves, the runner's process starts (counted), and
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from browser import (
     SCREENSHOTS,
@@ -120,3 +121,63 @@ def test_with_the_token_there_is_no_such_line_and_run_is_on(served, browser):  #
         expect(page.locator("#btn-run")).to_be_enabled()
         assert page.locator("#btn-run").get_attribute("aria-describedby") is None
         expect(page.locator("#code-state")).to_have_text("not run yet")
+
+
+# --- Practice: the score survives a reload of the tab ---------------------------------------------------------
+
+
+def right_answer(page) -> float:
+    """The blank of a forward-blank problem whose blank is in Z = W·X, by hand: row r of W dotted with X."""
+    problem = page.evaluate("""async () => (await (await fetch('/api/practice/new', {method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({kind: 'forward-blank', seed: 0})})).json())""")
+    assert problem["blank"]["tensor"] == "Z"
+    row = problem["blank"]["index"][0]
+    weights, inputs = (np.array(problem["tensors"][name], dtype=float) for name in ("W", "X"))
+    return float(weights[row] @ inputs[:, 0])
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_the_practice_score_is_kept_when_the_tab_reloads(served, browser, size):  # noqa: F811
+    url, _ = served
+    with offline_page(browser, VIEWPORTS[size]) as page:
+        page.goto(f"{url}/?view=practice&p_kind=forward-blank&p_seed=0")
+        page.wait_for_selector('#practice-matrices table[data-name="Z"]')
+        score = page.locator("#practice-score")
+        page.fill("#practice-answer", f"{right_answer(page):g}")
+        page.keyboard.press("Enter")
+        page.wait_for_selector('.verdict[data-correct="true"]')
+        first = "Score: 1 of 1 right (1 at the first try, 0 after a hint; 0 solutions shown)."
+        expect(score).to_have_text(first)
+        page.reload()
+        page.wait_for_selector('#practice-matrices table[data-name="Z"]')
+        expect(score).to_have_text(first)  # it said "Score: no problems finished yet."
+        assert_seen(score, "the score after a reload")
+        page.fill("#practice-answer", f"{right_answer(page):g}")  # the same problem again: it counted already
+        page.keyboard.press("Enter")
+        page.wait_for_selector('.verdict[data-correct="true"]')
+        expect(score).to_have_text(first)
+        page.locator("#btn-new").click()
+        expect(page.locator("#practice-seed")).to_have_value("1")
+        page.fill("#practice-answer", "123456")
+        page.keyboard.press("Enter")
+        page.locator("#btn-reveal").click()
+        page.wait_for_selector(".worked li")
+        second = "Score: 1 of 2 right (1 at the first try, 0 after a hint; 1 solution shown)."
+        expect(score).to_have_text(second)
+        page.reload()
+        expect(score).to_have_text(second)
+        other = page.context.new_page()  # a new tab starts at none
+        other.goto(f"{url}/?view=practice&p_kind=forward-blank&p_seed=0")
+        expect(other.locator("#practice-score")).to_have_text("Score: no problems finished yet.")
+        other.close()
+
+
+def test_a_spoilt_stored_score_is_none(served, browser):  # noqa: F811
+    url, _ = served
+    with offline_page(browser, VIEWPORTS["wide"]) as page:
+        for spoilt in ('{"first": -1, "retry": 0, "shown": 0, "settled": []}', "null", "[", '{"first": 1}'):
+            page.goto(f"{url}/?view=practice&p_kind=forward-blank&p_seed=0")
+            page.evaluate("text => sessionStorage.setItem('glassgrad-practice-score', text)", spoilt)
+            page.reload()
+            expect(page.locator("#practice-score")).to_have_text("Score: no problems finished yet.")

@@ -1,7 +1,22 @@
 // Practice view: a fill-in-the-blank problem from the engine; the answer is graded by the engine.
+// The score is kept for the tab (sessionStorage): a reload keeps it, a new tab starts at none.
 
 import { api, showError } from "./api.js";
 import { $, clear, h, isHidden, setOptions } from "./dom.js";
+
+const SCORE_KEY = "glassgrad-practice-score"; // {first, retry, shown, settled: ["kind:seed", …]}, this tab only
+
+/** The tab's score so far, and the problems it counted (each counts once, however often it is answered). */
+function storedScore() {
+  const none = { first: 0, retry: 0, shown: 0, settled: [] };
+  try {
+    const stored = JSON.parse(sessionStorage.getItem(SCORE_KEY));
+    const counts = ["first", "retry", "shown"].every((name) => Number.isSafeInteger(stored[name]) && stored[name] >= 0);
+    return counts && Array.isArray(stored.settled) ? stored : none;
+  } catch {
+    return none;
+  }
+}
 
 /** The worked solution's steps: a line that starts with spaces carries on the step above it (its "=" written
  *  under that step's "="), so it joins that step, one numbered step, its lines kept as the engine aligned them. */
@@ -22,7 +37,7 @@ export class PracticeView {
     this.save = save;
     this.problem = null;
     this.tries = 0; // wrong answers to this problem so far: the first one earns a hint and another try
-    this.score = { first: 0, retry: 0, shown: 0 }; // each problem counts once, when it is settled
+    this.score = storedScore(); // each problem counts once, when it is settled
     this.settled = false;
     setOptions($("practice-kind"), options.practice_kinds, state.kind);
     $("practice-counting").textContent = options.counting; // the same convention as the step-through view
@@ -79,7 +94,7 @@ export class PracticeView {
     $("practice-answer").value = "";
     clear($("practice-result"));
     this.tries = 0;
-    this.settled = false;
+    this.settled = this.score.settled.includes(this.problemKey());
     $("btn-reveal").hidden = true;
     this.showScore();
   }
@@ -92,10 +107,16 @@ export class PracticeView {
       `${shown} solution${shown === 1 ? "" : "s"} shown).`;
   }
 
+  problemKey() {
+    return `${this.state.kind}:${Number(this.state.seed)}`;
+  }
+
   settle(outcome) {
     if (this.settled) return;
     this.settled = true;
     this.score[outcome] += 1;
+    this.score.settled.push(this.problemKey());
+    sessionStorage.setItem(SCORE_KEY, JSON.stringify(this.score));
     this.showScore();
   }
 
