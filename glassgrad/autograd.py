@@ -785,9 +785,14 @@ def topological_order(root) -> list:
 def run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = ()) -> None:
     """:func:`_run_backward` in the grad mode of a backward pass, off (it records nothing: ``create_graph=True`` takes
     :func:`glassgrad.gradient_walk.backward_into`), as PyTorch runs one: a hook sees ``is_grad_enabled()`` False, and
-    a post-accumulate hook may update its parameter in place (``p.add_(p.grad, alpha=-lr)``) without ``no_grad``."""
-    with GradMode(False):
+    a post-accumulate hook may update its parameter in place (``p.add_(p.grad, alpha=-lr)``) without ``no_grad``.
+    The switch and its restoring are :class:`GradMode`'s own two calls, made here without a ``GradMode`` object (one
+    backward per step: its allocation and ``__enter__``/``__exit__`` cost more than the two calls)."""
+    before = switch_grad_mode(False)
+    try:
         _run_backward(root, gradient, retain_graph, more)
+    finally:
+        restore_grad_mode(before)
 
 
 def _run_backward(root, gradient: np.ndarray, retain_graph: bool, more: tuple = ()) -> None:
