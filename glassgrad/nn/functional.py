@@ -243,8 +243,9 @@ def _weight_averaged(items: Tensor, weight: Tensor, reduction: str) -> Tensor:
 
 
 def _needs(*inputs: Tensor) -> tuple[bool, ...]:
-    """Which inputs a loss row's backward computes a gradient for (the ``needs`` setting): those requiring grad."""
-    return tuple(tensor._requires_grad for tensor in inputs)
+    """Which inputs a loss row's backward computes a gradient for (the ``needs`` setting): those requiring grad.
+    (A list made into a tuple: a generator's resumes cost twice as much, once per loss per step.)"""
+    return tuple([tensor._requires_grad for tensor in inputs])
 
 
 def _class_targets(logits: Tensor, target: object, name: str, ignore_index: int) -> Tensor:
