@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..arguments import broadcasts_to, check_dim, int_argument, number_argument, shape_text
+from ..arguments import broadcasts_to, check_dim, float_argument, int_argument, number_argument, shape_text
 from ..autograd import call_recorder, current_tape, is_grad_enabled, recorded_call
 from ..composed_products import _row_distances
 from ..creation import _stream, arange, as_tensor, drawn, tensor_argument, zeros_like
@@ -367,16 +367,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
     PyTorch's options: scores ``(C,)``, ``(N, C)`` or ``(N, C, d₁, …)``; ``ignore_index`` (a row of that class
     counts for nothing, and the mean is over the rest); ``weight`` (wᶜ per class: row i counts w_yᵢ, and the
-    mean divides by Σᵢ w_yᵢ); ``label_smoothing`` ε (the target becomes (1 − ε)·onehot(y) + ε/C). Without
-    ``weight`` and ε the loss is the one fused row; with them, or with probability targets that require grad
-    (``∂L/∂y = −log softmax(z)/N``, which the row does not give), it is made of ``log_softmax`` and sums.
+    mean divides by Σᵢ w_yᵢ); ``label_smoothing`` ε ≤ 1 (the target becomes (1 − ε)·onehot(y) + ε/C; as in
+    PyTorch, ε < 0 counts as ε = 0). Without ``weight`` and ε the loss is the one fused row; with them, or with
+    probability targets that require grad (``∂L/∂y = −log softmax(z)/N``, which the row does not give), it is
+    made of ``log_softmax`` and sums.
     """
     name = "cross_entropy"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
-    smoothing = _finite_number(label_smoothing, name, "label_smoothing")
-    if not 0 <= smoothing <= 1:
-        raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
+    smoothing = _label_smoothing(label_smoothing, name)
     scores = _floating(input, name, NotImplementedError)
     if scores.ndim and scores.shape[min(1, scores.ndim - 1)] == 0:  # no class: PyTorch's loss is NaN; here rows
         # of width 0 raised ZeroDivisionError, and (N, 0, d) a reshape's refusal
@@ -398,6 +397,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
         _check_labels_on_replay(target, logits.shape[1], ignore_index, name)
         loss = _composed_cross_entropy(log_softmax(logits, 1), target, weight, ignore_index, reduction, smoothing)
     return loss if shape is None or reduction != "none" else loss.reshape(shape)
+
+
+def _label_smoothing(value: Any, name: str) -> float:
+    """PyTorch's reading of ``label_smoothing`` ε: a number or a 0-d tensor, refused above 1; only ε > 0 smooths,
+    so a negative ε (or NaN) is ε = 0, as in PyTorch (which checks only ε ≤ 1)."""
+    smoothing = float_argument(value, name, "label_smoothing")
+    if smoothing > 1:
+        raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
+    return smoothing if smoothing > 0 else 0.0
 
 
 def _tracing() -> bool:

@@ -77,7 +77,7 @@ class CrossEntropyLoss(_ClassLoss):
     def __init__(self, weight: Tensor | None = None, size_average: Any = None, ignore_index: int = -100,
                  reduce: Any = None, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
-        self.label_smoothing = F._finite_number(label_smoothing, "CrossEntropyLoss", "label_smoothing")
+        self.label_smoothing = float_argument(label_smoothing, "CrossEntropyLoss", "label_smoothing")
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
