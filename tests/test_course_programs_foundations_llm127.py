@@ -46,8 +46,22 @@ def refusal(call):
     found = outcome(call)
     return found[:1] + found[2:]
 
+
+def described(value):
+    \"\"\"``value`` with each tensor's shape and dtype besides its numbers, and each dict's items.\"\"\"
+    if isinstance(value, torch.Tensor):
+        return [list(value.shape), str(value.dtype).replace("torch.", ""), value.tolist()]
+    if isinstance(value, dict):
+        return [[key, described(item)] for key, item in value.items()]
+    return [described(item) for item in value] if isinstance(value, (list, tuple)) else value
+
+
+def val(call):
+    \"\"\"``outcome`` of ``call`` with its tensors described.\"\"\"
+    return outcome(lambda: described(call()))
+
 """
-"""What the programs below add to ``PRELUDE``: ``data`` (NumPy data in the run's dtype) and ``refusal``."""
+"""What the programs below add to ``PRELUDE``: ``data`` (NumPy data in the run's dtype), ``refusal`` and ``val``."""
 
 FOUNDATIONS_MATMUL_UNFOLD_AND_INIT = """\
 # fast.ai "from the foundations" style, part 1: matmul three ways by hand (loops, a row at a time, broadcasting)
@@ -912,14 +926,6 @@ from torch.utils.data import DataLoader, default_collate
 rng = np.random.default_rng(1276)
 a = data(rng.normal(size=(3, 4)))
 t = torch.arange(6.)
-def described(v):  # each tensor's shape and dtype besides its numbers, and each dict's items
-    if isinstance(v, torch.Tensor):
-        return [list(v.shape), str(v.dtype).replace("torch.", ""), v.tolist()]
-    if isinstance(v, dict):
-        return [[key, described(item)] for key, item in v.items()]
-    return [described(item) for item in v] if isinstance(v, (list, tuple)) else v
-def val(f):
-    return outcome(lambda: described(f()))
 def sgd():
     return torch.optim.SGD([nn.Parameter(torch.ones(1))], lr=1.)
 def clipped(generator=False, **options):
@@ -1056,6 +1062,188 @@ for k, f in cases.items():
     results[k] = val(f)
 """
 
+HOOKS_STATE_DICTS_EINSUM_AND_INIT = """\
+# Both styles' plumbing: forward hooks (prepend, with_kwargs, one that replaces the output, as a context manager),
+# pre-hooks, full backward hooks and tensor hooks, state_dict with non-persistent buffers, strict=False and
+# keep_vars, torch.load(weights_only=True) of plain containers, nn.init's fillers (statistics and bounds only),
+# einsum spellings and gradients, unfold views, param groups, and the gradients of triu/masked_fill/lerp/var/GELU.
+rng = np.random.default_rng(1277)
+a = data(rng.normal(size=(3, 3)))
+b = data(rng.normal(size=(3, 4)))
+calls = []
+def hk(m, i, o): calls.append(("plain", o.shape[-1]))
+def hk_kw(m, args, kwargs, o): calls.append(("kw", sorted(kwargs)))
+def run_hooks():
+    calls.clear()
+    lin = nn.Linear(3, 2)
+    h1 = lin.register_forward_hook(hk)
+    h2 = lin.register_forward_hook(lambda m, i, o: calls.append("first"), prepend=True)
+    h3 = lin.register_forward_hook(hk_kw, with_kwargs=True)
+    h4 = lin.register_forward_hook(lambda m, i, o: o * 0)
+    out = lin(a)
+    h1.remove(); h1.remove(); h4.remove()
+    out2 = lin(a)
+    return [list(calls), out.abs().sum().item() == 0, out2.abs().sum().item() > 0, len(lin._forward_hooks)]
+def ctx_hook():
+    lin = nn.Linear(3, 2)
+    with lin.register_forward_hook(lambda m, i, o: o + 1):
+        x = lin(a)
+    return [len(lin._forward_hooks), (x - lin(a)).mean().item()]
+def pre_hook_replace():
+    lin = nn.Linear(3, 2)
+    lin.register_forward_pre_hook(lambda m, i: (i[0] * 0,))
+    return lin(a) - lin.bias
+def bwd_hook():
+    got = []
+    lin = nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda m, gi,
+                                    go: got.append([g.shape if g is not None else None for g in gi] + [go[0].shape]))
+    x = a.clone().requires_grad_()
+    lin(x).sum().backward()
+    return [[list(s) if s is not None else None for s in got[0]]]
+def grad_hook():
+    x = a.clone().requires_grad_()
+    h = x.register_hook(lambda g: g * 2)
+    (x * 3).sum().backward()
+    return x.grad
+def sd_stuff():
+    m = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    m[1].register_buffer("extra", torch.ones(1), persistent=False)
+    sd = m.state_dict()
+    r = m.load_state_dict({k: v for k, v in sd.items() if "running_var" not in k}, strict=False)
+    kv = m.state_dict(keep_vars=True)
+    return [list(sd), r.missing_keys, r.unexpected_keys, type(kv["0.weight"]).__name__, kv["0.weight"].requires_grad,
+            sd["0.weight"].requires_grad]
+def load_weights_only():
+    buf = io.BytesIO()
+    torch.save({"a": [1, 2.5, "x"], "t": torch.arange(3), "nested": {"k": (1, 2)}}, buf)
+    buf.seek(0)
+    got = torch.load(buf, weights_only=True, map_location="cpu")
+    return [got["a"], got["t"], got["nested"]["k"]]
+def load_strict_missing():
+    return nn.Linear(2, 2).load_state_dict({"weight": torch.ones(2, 2)})
+def init_fns():
+    torch.manual_seed(0)
+    w = torch.empty(3, 5)
+    out = []
+    out += [nn.init.zeros_(w).sum().item(), nn.init.ones_(w).sum().item(), nn.init.constant_(w, 0.3).sum().item()]
+    e = nn.init.eye_(torch.empty(3, 5)); out.append(e.tolist())
+    q = nn.init.orthogonal_(torch.empty(3, 5)); out.append(torch.allclose(q @ q.T, torch.eye(3), atol=1e-5))
+    t = nn.init.trunc_normal_(torch.empty(1000), std=0.02, a=-0.04, b=0.04); out.append(bool((t.abs() <= 0.04).all()))
+    x = nn.init.xavier_uniform_(torch.empty(20, 30)); out.append(bool((x.abs() <= math.sqrt(6 / 50)).all()))
+    d = nn.init.dirac_(torch.empty(2, 2, 3)); out.append(d.tolist())
+    return out
+def sgd_of(p):
+    return torch.optim.SGD([p], lr=0.1)
+def lr_as_tensor():
+    p = nn.Parameter(torch.ones(2))
+    optimizer = sgd_of(p)
+    optimizer.param_groups[0]['lr'] = torch.tensor(0.5)
+    p.grad = torch.ones(2)
+    optimizer.step()
+    return p
+def added_group():
+    optimizer = torch.optim.AdamW([nn.Parameter(torch.ones(2))], lr=0.1)
+    optimizer.add_param_group({"params": [nn.Parameter(torch.ones(1))], "lr": 0.5})
+    return [sorted(g.keys()) for g in optimizer.param_groups]
+def gradient(f, x):
+    x = x.clone().requires_grad_()
+    f(x).backward()
+    return x.grad
+causal3 = torch.triu(torch.ones(3, 3), 1).bool()
+cases = {
+ "hooks": run_hooks, "ctx_hook": ctx_hook, "pre_hook_replace": pre_hook_replace, "bwd_hook": bwd_hook,
+ "grad_hook": grad_hook,
+ "sd": sd_stuff, "weights_only": load_weights_only, "strict_missing": load_strict_missing, "init_fns": init_fns,
+ "einsum_spaces": lambda: torch.einsum('i j , j k -> i k', a, b),
+ "einsum_upper": lambda: torch.einsum('IJ,JK->IK', a, b),
+ "einsum_diag": lambda: torch.einsum('ii->i', a),
+ "einsum_list": lambda: torch.einsum('ij,jk', [a, b]),
+ "einsum_implicit": lambda: torch.einsum('ij,jk', a, b),
+ "einsum_implicit_order": lambda: torch.einsum('ba', a),
+ "einsum_bad": lambda: torch.einsum('ij,jk->ik', a, a[:2]),
+ "einsum_bad_count": lambda: torch.einsum('ij,jk->ik', a),
+ "einsum_outer_ell": lambda: torch.einsum('...i,...j->...ij', b, b),
+ "einsum_grad": lambda: (lambda x: (torch.einsum('ij,jk->', x, b).backward(), x.grad)[1])(a.clone().requires_grad_()),
+ "unfold_leaf_inplace": lambda: (lambda x: x.unfold(0, 2, 1).mul_(2))(torch.arange(4.).requires_grad_()),
+ "unfold_is_view": lambda: (lambda x: (x.unfold(0, 2, 2).zero_(), x)[1])(torch.arange(4.)),
+ "unfold_contig": lambda: torch.arange(5.).unfold(0, 3, 1).is_contiguous(),
+ "unfold_view_err": lambda: torch.arange(5.).unfold(0, 3, 1).view(-1),
+ "unfold_reshape": lambda: torch.arange(5.).unfold(0, 3, 1).reshape(-1),
+ "param_group_lr_tensor": lr_as_tensor,
+ "add_param_group": added_group,
+ "add_param_group_dup": lambda: (lambda p: sgd_of(p).add_param_group({"params": [p]}))(nn.Parameter(torch.ones(1))),
+ "triu_grad": lambda: (lambda x: (torch.triu(x, 1).sum().backward(), x.grad)[1])(a.clone().requires_grad_()),
+ "masked_fill_grad": lambda: gradient(lambda x: x.masked_fill(causal3, -torch.inf).softmax(-1).sum(0)[0], a),
+ "masked_fill_inplace_leaf": lambda: a.clone().requires_grad_().masked_fill_(a > 0, 0.),
+ "lerp_grad": lambda: gradient(lambda x: x.lerp(b[:, :3], 0.3).pow(2).sum(), a),
+ "var_grad": lambda: (lambda x: (x.var(-1, unbiased=False).sum().backward(), x.grad)[1])(a.clone().requires_grad_()),
+ "gelu_grad": lambda: (lambda x: (F.gelu(x, approximate='tanh').sum().backward(),
+                                  x.grad)[1])(a.clone().requires_grad_()),
+ "ls_grad_prob": lambda: (lambda x: (F.cross_entropy(x, a.softmax(0), label_smoothing=0.25).backward(),
+                                     x.grad)[1])(a.clone().requires_grad_()),
+}
+for k, f in cases.items():
+    results[k] = val(f)
+"""
+
+TOKEN_IDS_AND_LOSSES = """\
+# The LLM programs' token-id habits: Embedding and cross_entropy with int32/uint8/float ids and ids out of range,
+# 3-d logits in the wrong layout, pad/stack/gather/one_hot of ids, top-k scatter and top-p masks, a tensor used
+# as a dict key, a range bound or a list index.
+rng = np.random.default_rng(1278)
+emb = nn.Embedding(10, 4)
+with torch.no_grad(): emb.weight.copy_(data(rng.normal(size=(10, 4))))
+ids = [3, 1, 4, 1, 5, 9, 2, 6]
+z = data(rng.normal(size=(8, 10)))
+def top_p_mask():
+    sorted_probs, order = torch.softmax(z[:2], -1).sort(descending=True)
+    beyond = (torch.cumsum(sorted_probs, -1) - sorted_probs > 0.5).to(z.dtype)
+    return torch.zeros_like(z[:2]).scatter(1, order, beyond)
+cases = {
+ "emb_int32": lambda: emb(torch.tensor(ids, dtype=torch.int32)),
+ "emb_float": lambda: emb(torch.tensor(ids, dtype=torch.float64)),
+ "emb_oob": lambda: emb(torch.tensor([10])),
+ "emb_neg": lambda: emb(torch.tensor([-1])),
+ "ce_int32": lambda: F.cross_entropy(z, torch.tensor(ids, dtype=torch.int32)),
+ "ce_uint8": lambda: F.cross_entropy(z, torch.tensor(ids, dtype=torch.uint8)),
+ "ce_float_ids": lambda: F.cross_entropy(z, torch.tensor(ids, dtype=torch.float64)),
+ "ce_oob": lambda: F.cross_entropy(z, torch.tensor([10] * 8)),
+ "ce_3d_wrong": lambda: F.cross_entropy(z.view(2, 4, 10), torch.tensor(ids).view(2, 4)),
+ "ce_3d_right": lambda: F.cross_entropy(z.view(2, 4, 10).transpose(1, 2), torch.tensor(ids).view(2, 4)),
+ "unsq": lambda: torch.tensor(ids).unsqueeze(0),
+ "pad_ids": lambda: F.pad(torch.tensor(ids), (0, 3), value=0),
+ "pad_ids_neg": lambda: F.pad(torch.tensor(ids), (-2, 1), value=7),
+ "stack_windows": lambda: torch.stack([torch.tensor(ids[i:i + 3]) for i in range(0, 6, 2)]),
+ "stack_ragged": lambda: torch.stack([torch.tensor(ids[i:i + 3]) for i in range(0, 8, 2)]),
+ "gather_logprobs": lambda: z.log_softmax(-1).gather(1, torch.tensor(ids).unsqueeze(1)).squeeze(1),
+ "gather_int32": lambda: z.gather(1, torch.tensor(ids, dtype=torch.int32).unsqueeze(1)),
+ "index_int32": lambda: z[torch.arange(8, dtype=torch.int32), torch.tensor(ids, dtype=torch.int32)],
+ "one_hot_ids": lambda: F.one_hot(torch.tensor(ids), num_classes=10).sum(0),
+ "arange_pos": lambda: torch.arange(8, device="cpu").unsqueeze(0).expand(2, -1),
+ "softmax_temp0": lambda: torch.softmax(z[0] / 1e-12, -1),
+ "topk_then_scatter": lambda: torch.full_like(z[:2],
+                                              float('-inf')).scatter(1, torch.topk(z[:2], 3).indices,
+                                                                     torch.topk(z[:2], 3).values),
+ "cumsum_probs": lambda: torch.cumsum(torch.softmax(z[:2], -1).sort(descending=True).values, -1),
+ "top_p_mask": top_p_mask,
+ "flip": lambda: torch.tensor(ids).flip(0),
+ "repeat_interleave": lambda: torch.tensor(ids).repeat_interleave(2),
+ "ids_tolist": lambda: torch.tensor(ids).tolist(),
+ "item_int": lambda: type(torch.tensor(ids)[0].item()).__name__,
+ "int_of_tensor": lambda: int(torch.tensor(ids)[2]),
+ "dict_lookup_tensor": lambda: {3: "a"}.get(int(torch.tensor(3))),
+ "hash_tensor_key": lambda: {3: "a"}.get(torch.tensor(3)),
+ "in_list": lambda: torch.tensor(3) in [1, 2, 3],
+ "decode": lambda: " ".join(str(i) for i in torch.tensor(ids).tolist()),
+ "range_tensor": lambda: list(range(torch.tensor(3))),
+ "index_list_tensor": lambda: ids[torch.tensor(2)],
+ "slice_tensor": lambda: ids[torch.tensor(1):torch.tensor(3)],
+}
+for k, f in cases.items():
+    results[k] = val(f)
+"""
+
 PROGRAMS = {
     "foundations_matmul_unfold_and_init": FOUNDATIONS_MATMUL_UNFOLD_AND_INIT,
     "foundations_learner_collate_and_saving": FOUNDATIONS_LEARNER_COLLATE_AND_SAVING,
@@ -1064,6 +1252,8 @@ PROGRAMS = {
     "llm_generation_and_sampling": LLM_GENERATION_AND_SAMPLING,
     "llm_checkpoint_and_schedules": LLM_CHECKPOINT_AND_SCHEDULES,
     "course_edges_and_misuse": COURSE_EDGES_AND_MISUSE,
+    "hooks_state_dicts_einsum_and_init": HOOKS_STATE_DICTS_EINSUM_AND_INIT,
+    "token_ids_and_losses": TOKEN_IDS_AND_LOSSES,
 }
 
 FLOAT64 = 'dtype = "float64"\ntorch.set_default_dtype(torch.float64)\n'
