@@ -401,11 +401,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
 def _label_smoothing(value: Any, name: str) -> float:
     """PyTorch's reading of ``label_smoothing`` ε: a number or a 0-d tensor, refused above 1; only ε > 0 smooths,
-    so a negative ε (or NaN) is ε = 0, as in PyTorch (which checks only ε ≤ 1)."""
+    so a negative ε (or NaN) is ε = 0, as in PyTorch (which checks only ε ≤ 1, and says nothing of the rest): here a
+    UserWarning says so, since ``label_smoothing=-0.1`` is a typo whose smoothing never happens."""
     smoothing = float_argument(value, name, "label_smoothing")
     if smoothing > 1:
         raise RuntimeError(f"{name}: label_smoothing must be in [0, 1], got {smoothing:g}")
-    return smoothing if smoothing > 0 else 0.0
+    if smoothing > 0:
+        return smoothing
+    if smoothing != 0:  # negative, or NaN
+        warnings.warn(f"{name}: label_smoothing {smoothing:g} is not in [0, 1], so it smooths nothing (the plain "
+                      "loss, as PyTorch computes it); give a value in [0, 1], such as 0.1", UserWarning, stacklevel=3)
+    return 0.0
 
 
 def _tracing() -> bool:
