@@ -1328,3 +1328,15 @@ def test_label_smoothing_below_zero_warns_that_it_smooths_nothing(smoothing, as_
     assert all("\n" not in str(w.message) for w in caught)
     plain = gg.nn.functional.cross_entropy(scores, target)
     assert loss.item() == plain.item()
+
+
+@pytest.mark.torch
+def test_overlapping_unfold_windows_changed_in_place_change_each_entry_once(torch):
+    """The README's difference, as it is written there: glassgrad changes each entry once, PyTorch once per window."""
+    import glassgrad as gg
+
+    ours = gg.arange(4.0)
+    ours.unfold(0, 2, 1).mul_(2)
+    theirs = torch.arange(4.0)
+    theirs.unfold(0, 2, 1).mul_(2)
+    assert ours.tolist() == [0.0, 2.0, 4.0, 6.0] and theirs.tolist() == [0.0, 4.0, 8.0, 6.0]
