@@ -215,27 +215,55 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             raise unsupported_array(data.dtype, "tensor()")
         array = np.array(data, dtype=dtype, copy=True)
     else:
-        whole = dtype is not None and dtype.kind in "iu"  # Python numbers converted one by one, as PyTorch's
         try:
-            array = np.array(data, dtype=None if whole else dtype)
-        except ValueError as error:
-            read = _read_without(data)  # text NumPy failed to convert to ``dtype``: PyTorch's class for text
-            if read is not None and not is_tensor_dtype(read):
-                raise _not_numeric(data, read) from None
-            raise ValueError(f"tensor(): could not make an array of this data ({error}); "
-                             "nested lists must be rectangular and hold numbers") from None
-        if whole:
-            return fitting_integers(array, dtype, "tensor()")
-        if dtype is None and array.dtype.kind in "uO":  # what NumPy makes of a Python int past int64's range
+            array = np.array(data)  # NumPy's own reading first: None or text never becomes a float (NaN, 1.5)
+        except ValueError:  # not rectangular
+            raise _refusal(data, dtype) from None
+        if array.dtype.kind == "O":  # ints past int64's range, or objects that are not Python numbers
+            array = _objects(data, array, dtype)
+        if dtype is not None and array.dtype.kind in "biufO":  # numbers converted one by one, as PyTorch's
+            if dtype.kind in "iu":
+                if array.dtype.kind in "uO":  # a Python int past int64's range: PyTorch's ValueError, whatever dtype
+                    _check_int64_range(data)
+                return fitting_integers(array, dtype, "tensor()")
+            if dtype.kind == "f" and array.dtype.kind in "iuO":  # an int is a double first (2⁶⁰ + 2³⁶ + 1 in float32)
+                array = array.astype(np.float64)
+            return array.astype(dtype, copy=False)
+        if dtype is None and array.dtype.kind == "u":  # a Python int past int64's range, or a bytearray's bytes
             _check_int64_range(data)
+            if isinstance(data, (bytearray, memoryview)):  # a sequence of Python ints to PyTorch: int64
+                array = array.astype(np.int64)
         if dtype is None and array.dtype == np.float64:
             # a Python float alone is the default dtype; a sequence (a list, a deque) reads its entries' own dtypes
             array = array.astype(_list_dtype(data if isinstance(data, (list, tuple)) else list(data)) if array.ndim
                                  else get_default_dtype())
-    if not is_tensor_dtype(array.dtype):  # strings, objects; np.longdouble, '>f4' (also inside a list)
-        raise _not_numeric(data, array.dtype) if array.dtype.kind not in "fiub" else unsupported_array(array.dtype,
-                                                                                                       "tensor()")
+    if not is_tensor_dtype(array.dtype):  # text, complex; np.longdouble, '>f4'
+        if array.dtype.kind in "biuf" and not array.dtype.isnative and not hasattr(data, "__array__"):
+            return array.astype(array.dtype.newbyteorder("="))  # arrays inside a list: copied, as PyTorch's
+        if array.dtype.kind == "c":
+            raise TypeError(f"tensor(): glassgrad has no complex dtype (got {array.dtype}); keep the real and "
+                            "imaginary parts as two float tensors")
+        raise unsupported_array(array.dtype, "tensor()") if array.dtype.kind in "biuf" or isinstance(
+            data, np.ndarray) else _refusal(data, dtype)
     return array
+
+
+def _objects(data: Any, array: np.ndarray, dtype: np.dtype | None) -> np.ndarray:
+    """``array``, NumPy's object array of ``data``, as PyTorch reads it, or refused (:func:`_refusal`). Python numbers
+    with ints past NumPy's int64 and uint64 among them are kept for ``dtype``'s conversion, or, with no ``dtype``,
+    refused (:func:`_check_int64_range`) unless a float among them makes them all floats. With a float ``dtype``,
+    other objects that Python reads as floats are converted (``Decimal``, ``Fraction``: ``float(x)``, as
+    PyTorch's), never text (``float('1.5')`` would read it)."""
+    entries = array.ravel().tolist()
+    if _PYTHON_NUMBERS.issuperset(map(type, entries)):
+        if dtype is not None:
+            return array
+        if float not in map(type, entries):
+            _check_int64_range(entries)
+        return array.astype(np.float64)
+    if dtype is not None and dtype.kind == "f" and all(hasattr(type(n), "__float__") for n in entries):
+        return array.astype(dtype)  # (text and None have no __float__: NumPy's cast would read '1.5', or make NaN)
+    raise _refusal(data, dtype)
 
 
 def fitting_integers(numbers: np.ndarray, dtype: np.dtype, name: str) -> np.ndarray:
@@ -247,7 +275,7 @@ def fitting_integers(numbers: np.ndarray, dtype: np.dtype, name: str) -> np.ndar
     info = np.iinfo(dtype)
     if numbers.dtype.kind not in "fiub" and not (numbers.dtype.kind == "O" and all(
             type(n) is int for n in numbers.ravel().tolist())):
-        raise _not_numeric(numbers.tolist(), numbers.dtype)
+        raise _refusal(numbers.tolist(), dtype)
     if numbers.dtype.kind == "f":  # compared as it is: 255.9 is not a uint8, −0.5 not either
         fits = (numbers >= info.min) & (numbers <= info.max)
     elif numbers.dtype.kind in "iuO":  # O: Python ints past NumPy's int64 and uint64
@@ -263,35 +291,81 @@ def fitting_integers(numbers: np.ndarray, dtype: np.dtype, name: str) -> np.ndar
     return numbers.astype(dtype)
 
 
-def _read_without(data: Any) -> np.dtype | None:
-    """The dtype NumPy reads ``data`` as with no dtype asked for (``<U1`` for ``"a"``), or None where it cannot."""
-    try:
-        return np.array(data).dtype
-    except ValueError:
-        return None
+def _is_sequence(data: Any) -> bool:
+    """Whether PyTorch reads ``data``, inside nested lists, as one more dim (a list, tuple, range or array)."""
+    return isinstance(data, (list, tuple, range)) or (isinstance(data, np.ndarray) and data.ndim > 0)
 
 
-def _not_numeric(data: Any, dtype: np.dtype) -> Exception:
-    """``tensor()``'s one-line error for data that is not numbers, of PyTorch's type: a ValueError for a list whose
-    first entry is a string (PyTorch reads it as one more dimension: ``tensor(["a"])``), a RuntimeError for a list
-    holding None or another object (no dtype to infer), else a TypeError (``tensor("a")``, ``tensor([1, "a"])``)."""
+def _leaves(data: Any) -> Iterable[Any]:
+    """The entries of nested sequences (:func:`_is_sequence`), in order, rectangular or not."""
+    if _is_sequence(data):
+        for entry in data:
+            yield from _leaves(entry)
+    else:
+        yield data
+
+
+def _refusal(data: Any, dtype: np.dtype | None) -> Exception:
+    """``tensor()``'s one-line error for ``data`` that is not a rectangular nest of numbers, of PyTorch's class, found
+    in PyTorch's order. Text as the first entry down is one more dim to PyTorch: a ValueError (``tensor(["1.5"])``).
+    With no ``dtype``, every entry is read for one: text is a TypeError (``tensor([1, "a"])``), None or another
+    object a RuntimeError (``tensor([1, None])``, a ``Decimal``, a generator, a dict). Then the shape, read down the
+    first entries, is checked entry by entry: a number where a list belongs, or a list where a number does, is a
+    TypeError, a list of another length a ValueError (``tensor([[1, 2], [3]])``), and with a ``dtype`` an entry that
+    is not a number a TypeError (``tensor([None], dtype=gg.float32)``)."""
+    shape = []
     first = data
-    while isinstance(first, (list, tuple)) and first:
+    while _is_sequence(first) and len(first):
+        shape.append(len(first))
         first = first[0]
-    message = f"tensor(): data of dtype {dtype} is not numeric; give numbers (floats, ints or bools)"
-    if isinstance(data, (list, tuple)) and isinstance(first, str):
-        return ValueError(message)
-    if isinstance(data, (list, tuple)) and dtype.kind == "O":
-        return RuntimeError(message)
-    return TypeError(message)
+    if _is_sequence(first):
+        shape.append(0)
+    if shape and isinstance(first, str):
+        return ValueError(f"tensor(): text ({shown(first)}) is not a number; give numbers (floats, ints or bools), "
+                          "e.g. float(text)")
+    if dtype is None:
+        for entry in _leaves(data):
+            if isinstance(entry, (str, bytes)):
+                return TypeError(f"tensor(): text ({shown(entry)}) is not a number; give numbers (floats, ints or "
+                                 "bools)")
+            if not isinstance(entry, (bool, int, float, complex, np.generic)) and not hasattr(entry, "__array__"):
+                return RuntimeError(f"tensor(): could not infer a dtype from {shown(entry)} "
+                                    f"({type(entry).__name__}); give numbers (floats, ints or bools), or pass "
+                                    "dtype= to convert such numbers")
+    return _misplaced(data, shape, 0, dtype) or TypeError(
+        f"tensor(): data of type {type(data).__name__} is not numbers; give numbers (floats, ints or bools), or "
+        "nested lists of them")
+
+
+def _misplaced(data: Any, shape: list[int], dim: int, dtype: np.dtype | None) -> Exception | None:
+    """:func:`_refusal`'s error for the first entry of ``data`` (at ``dim``) that does not fit ``shape``, or None."""
+    if dim == len(shape):
+        if _is_sequence(data):
+            return TypeError(f"tensor(): nested lists must be rectangular: a list stands where a number belongs (at "
+                             f"dim {dim}); give every row the same depth")
+        if hasattr(data, "__array__") and np.size(data) != 1:
+            return ValueError(f"tensor(): a tensor inside a list is read as one number, but this one has "
+                              f"{np.size(data)} numbers; join tensors with gg.stack(tensors) (or gg.cat) instead")
+        if dtype is not None and not (isinstance(data, (int, float, np.generic)) or hasattr(data, "__array__") or (
+                dtype.kind == "f" and hasattr(type(data), "__float__"))):  # a Decimal for a float dtype; text has none
+            return TypeError(f"tensor(): {shown(data)} ({type(data).__name__}) is not a number to convert to "
+                             f"{dtype}; give numbers (floats, ints or bools)")
+        return None
+    if not _is_sequence(data) and not isinstance(data, (str, bytes)):  # text is a sequence here, as to PyTorch
+        return TypeError(f"tensor(): nested lists must be rectangular: a number ({shown(data)}) stands where a "
+                         f"list of {shape[dim]} belongs (at dim {dim}); give every row the same depth")
+    if len(data) != shape[dim]:
+        return ValueError(f"tensor(): nested lists must be rectangular: expected a list of length {shape[dim]} at dim "
+                          f"{dim} (got {len(data)}); give every row the same length")
+    return next(filter(None, (_misplaced(entry, shape, dim + 1, dtype) for entry in data)), None)
 
 
 INT64_RANGE = (-(2**63), 2**63 - 1)
 
 
 def _check_int64_range(data: Any) -> None:
-    """PyTorch's ValueError for a Python int outside int64 (its dtype for Python ints, with no ``dtype`` given),
-    where NumPy would make a uint64 (``2**63``) or object (``-2**63 - 1``) array."""
+    """PyTorch's ValueError for a Python int outside int64 (its dtype for Python ints, and what it reads one as for an
+    integer ``dtype``), where NumPy would make a uint64 (``2**63``) or object (``-2**63 - 1``) array."""
     low, high = INT64_RANGE
     for n in np.array(data, dtype=object).ravel().tolist():
         if type(n) is int and not low <= n <= high:

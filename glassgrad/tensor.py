@@ -1865,7 +1865,10 @@ def lift(value: Any, like: Tensor, exact: bool = False) -> Tensor:
         raise sequence_error(value)
     if type(value) is np.ndarray:  # x * mask: one kernel of a compiled step, which copies the array as it is then
         return Tensor._wrap(recorded_call(as_array, value, None))
-    return Tensor._wrap(as_array(value, None))
+    try:
+        return Tensor._wrap(as_array(value, None))
+    except RuntimeError as error:  # an object with no dtype to infer (tensor(None)'s class): no operand, Python's class
+        raise TypeError(str(error)) from None
 
 
 def _binary(op: ops.Op, a: Tensor, b: Any, *settings: Any) -> Tensor:
