@@ -152,7 +152,11 @@ def _tensor_list(tensors: Sequence[Any], name: str, empty: type[Exception] = Run
         raise TypeError(f"{name} expects a non-empty list or tuple of tensors, got one tensor")
     if not len(tensors):
         raise empty(f"{name} expects a non-empty list of tensors, got an empty one")
-    return [as_tensor(t) for t in tensors]
+    for position, t in enumerate(tensors):
+        if not isinstance(t, Tensor):  # PyTorch's TypeError: a list or array is not read as a tensor here
+            raise TypeError(f"{name}: expected a tensor at position {position}, but got {type(t).__name__}; make it "
+                            "one first (gg.tensor(...))")
+    return list(tensors)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
