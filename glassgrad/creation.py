@@ -274,9 +274,11 @@ def laid_like(result: Tensor, input: Tensor, memory_format: Any) -> Tensor:
 
 
 def _fill_number(fill_value: Any, name: str) -> Any:
-    if isinstance(fill_value, Tensor) and fill_value.array.size == 1:
+    """``fill_value`` as PyTorch's Number: a bool, an int, a float, a NumPy number or a 0-d tensor (its number); a
+    tensor with a dim (even of one entry), a ``Fraction`` or text is refused."""
+    if isinstance(fill_value, Tensor) and fill_value.ndim == 0:
         fill_value = fill_value.item()
-    if not isinstance(fill_value, (numbers.Real, np.bool_)):
+    if not isinstance(fill_value, (int, float, np.number, np.bool_)):
         raise TypeError(f"{name}: fill_value must be a number, not {type(fill_value).__name__} ({fill_value!r})")
     return fill_value
 
@@ -327,11 +329,24 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, req
     return _leaf(np.eye(rows, columns, dtype=resolve_dtype(dtype) or get_default_dtype()), requires_grad)
 
 
+_REAL = (int, float, np.integer, np.floating)
+"""The real numbers a range takes, as PyTorch's (its Number: never a ``Fraction`` or ``Decimal``)."""
+
+
+def _range_dtype(dtype: Any, name: str) -> np.dtype:
+    """``dtype`` (the default float dtype if None) of a range, refused when bool, as PyTorch has no bool ranges."""
+    resolved = resolve_dtype(dtype) or get_default_dtype()
+    if resolved.kind == "b":
+        raise NotImplementedError(f"{name}: no bool ranges (PyTorch's \"{name}_cpu\" is not implemented for 'Bool'); "
+                                  "make a number range and compare it, e.g. gg.arange(5) > 0")
+    return resolved
+
+
 def _real(value: Any, label: str, name: str) -> float:
     """A finite real number (a one-element tensor counts as its number), else one clear error."""
     if isinstance(value, Tensor) and value.array.size == 1:
         value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, _REAL):
         raise TypeError(f"{name}: {label} must be a number, not {type(value).__name__} ({value!r})")
     if not math.isfinite(value):
         raise RuntimeError(f"{name}: {label} is {value}; it needs a finite number")
@@ -347,7 +362,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     check_device(device)
     start, end = _real(start, "start", "linspace"), _real(end, "end", "linspace")
     (count,) = _sized((steps,), "linspace")
-    dtype = resolve_dtype(dtype) or get_default_dtype()
+    dtype = _range_dtype(dtype, "linspace")
     return _leaf(np.linspace(start, end, count).astype(dtype), requires_grad)
 
 
@@ -358,7 +373,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: An
     start, end = _real(start, "start", "logspace"), _real(end, "end", "logspace")
     base = _real(base, "base", "logspace")
     (count,) = _sized((steps,), "logspace")
-    dtype = resolve_dtype(dtype) or get_default_dtype()
+    dtype = _range_dtype(dtype, "logspace")
     return _leaf(np.logspace(start, end, count, base=base).astype(dtype), requires_grad)
 
 
@@ -375,13 +390,13 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
     start, end, step = (value.item() if isinstance(value, Tensor) and value.ndim == 0 else value
                         for value in (start, end, step))
     for label, value in (("start", start), ("end", end), ("step", step)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, bool) or not isinstance(value, _REAL):
             raise TypeError(f"arange: {label} must be a number, not {type(value).__name__} ({value!r})")
         if not math.isfinite(value):
             raise RuntimeError(f"arange: {label} is {value}; the range needs finite numbers")
     check_steps("arange", start, end, step)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    dtype = resolve_dtype(dtype) or (int64 if integral else get_default_dtype())
+    dtype = _range_dtype(int64 if integral and dtype is None else dtype, "arange")
     if dtype.kind in "iu" and not integral:  # as PyTorch: numbers cut to whole ones (int64: all; else start, step)
         if dtype == int64:
             start, end, step = int(start), int(end), int(step)
