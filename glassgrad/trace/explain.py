@@ -50,8 +50,10 @@ import numpy as np
 
 from ..ops import RULES, Op
 from . import counting
-from .numbers import relation, written_number
+from .numbers import entry_writer, relation, written_number
 
+BOOL_NOTE = "True counts as 1, False as 0"
+"""Said beside an explanation whose arithmetic has a bool entry in it (``X[2]·True``), as PyTorch counts one."""
 NOTE_SEPARATOR = ",  "
 """How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
 
@@ -74,6 +76,13 @@ class Writer:
         """``W₁[1,3]`` for the engine's index ``(0, 2)``; a scalar has no index; a letter (``j``) stays as it is."""
         return counting.entry(symbol, index)
 
+    def number(self, term: Term) -> str:
+        """``term``'s number inside a formula: a bool or integer entry as the displays write it (``True``, ``3``:
+        :func:`.numbers.entry_writer`), a float by :attr:`factor`."""
+        if not term.text:
+            return self.factor(term.value)
+        return f"({term.text})" if term.text.startswith("-") else term.text  # negatives in parentheses, as factor
+
 
 @dataclass(frozen=True)
 class Operand:
@@ -95,6 +104,9 @@ class Term:
     symbol: str
     index: tuple
     value: float
+    text: str = ""
+    """How a bool or integer entry is written, exactly (``True``, ``3``); ``""`` for a float, which the writer
+    rounds."""
 
 
 @dataclass
@@ -119,7 +131,9 @@ class Entry:
         plugged sum of products, done exactly on its numbers as the writer writes them, gives the value as written
         (or, for a function, where no number is written rounded). A writer that does not say which numbers it rounds
         (``rounds`` None), and an entry with no numbers plugged in, always write ``=``."""
-        parts = [self.label, self.formula + (f"  ({self.note})" if self.note else "")]
+        counted = BOOL_NOTE if any(term.text in ("True", "False") for term in self.terms) else ""
+        note = "; ".join(filter(None, [self.note, counted]))
+        parts = [self.label, self.formula + (f"  ({note})" if note else "")]
         if self.plugged:
             parts.append(self.plugged)
         result = writer.result(self.value)
@@ -133,7 +147,8 @@ class Entry:
         products, or a number written is not finite)."""
         if sum(self.summands) != len(self.terms) or not self.summands:
             return None
-        numbers = [written_number(writer.factor(term.value)) for term in self.terms]
+        numbers = [Fraction(term.value) if term.text else written_number(writer.number(term))
+                   for term in self.terms]
         if None in numbers:
             return None
         total, start = Fraction(0), 0
@@ -144,7 +159,10 @@ class Entry:
 
 
 def _term(writer: Writer, operand: Operand, index: tuple) -> Term:
-    return Term(writer.entry(operand.symbol, index), operand.symbol, tuple(index), float(operand.values[index]))
+    value = np.asarray(operand.values)[index]
+    exact = np.asarray(value).dtype.kind in "biu"  # a mask's True, a class index: written as the displays write them
+    return Term(writer.entry(operand.symbol, index), operand.symbol, tuple(index), float(value),
+                entry_writer(np.asarray(value).dtype)(value) if exact else "")
 
 
 def weighted_sum(out: Operand, index: tuple, matrix: Operand, vector: Operand, writer: Writer,
@@ -158,12 +176,12 @@ def weighted_sum(out: Operand, index: tuple, matrix: Operand, vector: Operand, w
         pairs = [((i, k), (i,)) for i in range(matrix.shape[0])]
         formula = f"Σᵢ {writer.entry(matrix.symbol, ('i', k))}·{writer.entry(vector.symbol, ('i',))}"
     terms = [t for m, v in pairs for t in (_term(writer, matrix, m), _term(writer, vector, v))]
-    plugged = " + ".join(f"{writer.factor(terms[n].value)}·{writer.factor(terms[n + 1].value)}"
+    plugged = " + ".join(f"{writer.number(terms[n])}·{writer.number(terms[n + 1])}"
                          for n in range(0, len(terms), 2))
     if bias is not None:
         terms.append(_term(writer, bias, index))
         formula += f" + {writer.entry(bias.symbol, index)}"
-        plugged += f" + {writer.factor(terms[-1].value)}"
+        plugged += f" + {writer.number(terms[-1])}"
     summands = (2,) * len(pairs) + ((1,) if bias is not None else ())
     return Entry(writer.entry(out.symbol, index), formula, plugged, float(out.values[index]), terms, summands=summands)
 
@@ -173,7 +191,7 @@ def product(out: Operand, index: tuple, factors: Sequence[tuple[Operand, tuple]]
     """``out[index] = u[…]·v[…]``: each factor with the index of its entry (an outer product, or the chain rule)."""
     terms = [_term(writer, operand, where) for operand, where in factors]
     return Entry(writer.entry(out.symbol, index), " · ".join(t.label for t in terms),
-                 " · ".join(writer.factor(t.value) for t in terms), float(out.values[index]), terms, note,
+                 " · ".join(writer.number(t) for t in terms), float(out.values[index]), terms, note,
                  (len(terms),))
 
 
@@ -253,7 +271,7 @@ def entrywise(out: Operand, index: tuple, formula: str, operands: Sequence[Opera
         term = _term(writer, operand, index if operand.shape else ())
         terms.append(term)
         shown = _put(pattern, term.label, shown)
-        plugged = _put(pattern, writer.factor(term.value), plugged)
+        plugged = _put(pattern, writer.number(term), plugged)
     terms.sort(key=lambda term: formula.find(term.symbol))  # in the order the formula reads them
     return Entry(writer.entry(out.symbol, index), shown, plugged if terms else "", float(out.values[index]),
                  terms, note)
@@ -269,7 +287,7 @@ def whole(out: Operand, index: tuple, formula: str, operands: Sequence[Operand],
             continue
         entries = [_term(writer, operand, where) for where in np.ndindex(operand.shape)]
         terms += entries
-        numbers = [writer.factor(t.value) for t in entries]
+        numbers = [writer.number(t) for t in entries]
         plugged = _put(pattern, _nested(numbers, operand.shape) if len(entries) > 1 else numbers[0], plugged)
     return Entry(writer.entry(out.symbol, index), formula, plugged if terms else "", float(out.values[index]), terms)
 
@@ -292,11 +310,11 @@ def _sum_of_products(out: Operand, index: tuple, pairs: Sequence[tuple[tuple[Ope
         terms += parts
         summands.append(len(parts))
         labels.append("·".join(part.label for part in parts))
-        numbers.append("·".join(writer.factor(part.value) for part in parts))
+        numbers.append("·".join(writer.number(part) for part in parts))
     if extra is not None:
         terms.append(_term(writer, *extra))
         labels.append(terms[-1].label)
-        numbers.append(writer.factor(terms[-1].value))
+        numbers.append(writer.number(terms[-1]))
         summands.append(1)
     return Entry(writer.entry(out.symbol, index), " + ".join(labels) or "0", " + ".join(numbers),
                  float(out.values[index]), terms, note, tuple(summands))
@@ -377,14 +395,14 @@ def window_entry(step: dict, phase: str, index: tuple, row: Op, operands: dict[s
                                     (bias, index[1:2]) if bias is not None else None, note)
         terms = [_term(writer, x, where) for _, where in inside]
         listed = ", ".join(term.label for term in terms)
-        numbers = ", ".join(writer.factor(term.value) for term in terms)
+        numbers = ", ".join(writer.number(term) for term in terms)
         if window.reduce == "max":
             return Entry(writer.entry(out.symbol, index), f"max({listed})", f"max({numbers})",
                          float(out.values[index]), terms, note.replace("zero padding", "−∞ padding"))
         count = row.setting_values(settings).get("count", "")
         count = int(count) if count.isdigit() else len(terms)
         return Entry(writer.entry(out.symbol, index), f"({' + '.join(t.label for t in terms)})/{count}",
-                     f"({' + '.join(writer.factor(t.value) for t in terms)})/{count}", float(out.values[index]),
+                     f"({' + '.join(writer.number(t) for t in terms)})/{count}", float(out.values[index]),
                      terms, note)
     if row.kind != "convolution":
         return None
@@ -424,7 +442,7 @@ def loss_items(out: Operand, row: Op, operands: dict[str, Operand], reduction: s
     for where in np.ndindex(*first.shape):
         entry = {role: _term(writer, operand, where) for role, operand in operands.items()}
         try:
-            items.append(form.item.format(**{role: writer.factor(term.value) for role, term in entry.items()}))
+            items.append(form.item.format(**{role: writer.number(term) for role, term in entry.items()}))
         except (KeyError, IndexError):
             return None
         terms += entry.values()
