@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from .commands import COMMAND_MODULES, CommandError, CommandFailed
+from .commands import COMMAND_MODULES, CommandError, CommandFailed, number_refusal
 from .version import __version__
 
 app = typer.Typer(
@@ -75,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         # Typer's (Click's) own exceptions, matched by what they carry so that this works
         # whether Typer bundles Click or depends on it: Exit/Abort, and usage errors.
         if hasattr(error, "format_message") and hasattr(error, "exit_code"):
+            kind = _number_kind(getattr(error, "param", None))
+            if kind is not None:  # a word or a fraction for a numeric option: what it takes, and an example
+                param = error.param
+                value = _given(argv if argv is not None else sys.argv[1:], param.opts)
+                return _one_line_error(str(number_refusal(param.opts[0], value, kind is int, param.default)),
+                                       error.exit_code)
             return _one_line_error(error.format_message(), error.exit_code)
         if type(error).__name__ == "Exit":
             return int(getattr(error, "exit_code", 0))
@@ -90,6 +96,23 @@ INTERRUPTED_CODE = 130
 """The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
 INTERRUPTED = ("stopped by Ctrl-C before the command finished; files are written whole or not at all, so no file "
                "was left half-written: run the command again to finish it")
+
+
+def _number_kind(param: object) -> type | None:
+    """``int`` or ``float`` for a numeric option of a command (whose value Typer could not read), else None."""
+    descriptor = getattr(param, "type_descriptor", None)
+    annotation = getattr(descriptor, "annotation", None)
+    return annotation if annotation in (int, float) and getattr(param, "opts", None) else None
+
+
+def _given(argv: list[str], opts: list[str]) -> str:
+    """The value given to the option named ``opts`` in ``argv`` (``--lr true`` or ``--lr=true``), the last one."""
+    value = ""
+    for position, word in enumerate(argv):
+        name, equals, written = word.partition("=")
+        if name in opts:
+            value = written if equals else (argv[position + 1] if position + 1 < len(argv) else "")
+    return value
 
 
 def _one_line_error(message: str, code: int) -> int:

@@ -127,7 +127,7 @@ def test_ctrl_c_while_training_is_one_line_with_exit_130_and_saves_nothing(capsy
 
 def test_a_negative_experiment_seed_names_the_option(capsys, tmp_path):
     err = refused(capsys, "experiment", "depth", "--seed", "-1", "--steps", "1", "--out", tmp_path)
-    assert "--seed must be a whole number >= 0, got -1" in err and "non-negative integer" not in err
+    assert "--seed -1 is not allowed: give a whole number from 0" in err and "non-negative integer" not in err
     assert not any(tmp_path.iterdir())
 
 
@@ -165,13 +165,13 @@ def test_damaged_and_foreign_model_files_are_one_line(capsys, tmp_path, model, c
 
 
 @pytest.mark.parametrize("argv, expected", [
-    (["train", "--epochs", "0"], "--batch-size and --epochs must be at least 1"),
-    (["train", "--epochs", "abc"], "Invalid value for '--epochs'"),
-    (["train", "--lr", "nan"], "--lr must be a positive finite number, got nan"),
-    (["train", "--lr", "-inf"], "--lr must be a positive finite number"),
-    (["train", "--val-fraction", "nan"], "--val-fraction must be between 0 and 1"),
-    (["train", "--clip", "inf"], "--clip must be a positive finite"),
-    (["train", "--seed", "-1"], "--seed must be a whole number >= 0"),
+    (["train", "--epochs", "0"], "--epochs 0 is not allowed: give a whole number from 1, e.g. --epochs 30"),
+    (["train", "--epochs", "abc"], "--epochs 'abc' is not allowed: give a whole number from 1"),
+    (["train", "--lr", "nan"], "--lr nan is not allowed: give a positive finite number"),
+    (["train", "--lr", "-inf"], "--lr -inf is not allowed: give a positive finite number"),
+    (["train", "--val-fraction", "nan"], "--val-fraction nan is not allowed: give a number between 0 and 1"),
+    (["train", "--clip", "inf"], "--clip inf is not allowed: give a positive finite"),
+    (["train", "--seed", "-1"], "--seed -1 is not allowed: give a whole number from 0"),
     (["train", "--data", "moons", "--layers", "2,-3,2"], "--layers needs"),
     (["train", "--data", "moons", "--epoch", "1"], "Possible options: --epochs"),
     (["trian"], "Did you mean 'train'"),

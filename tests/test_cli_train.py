@@ -56,7 +56,7 @@ def test_moons_2_16_16_1_reaches_98_percent(capsys):
     (["train", "--data", "nope"], "unknown --data"),
     (["train", "--layers", "64,x,10"], "--layers must be comma-separated"),
     (["train", "--layers", "3,10"], "starts with 3"),
-    (["train", "--lr", "-1"], "--lr must be a positive"),
+    (["train", "--lr", "-1"], "--lr -1 is not allowed: give a positive finite number, e.g. --lr 0.01"),
     (["train", "--optimizer", "magic"], "unknown --optimizer"),
     (["train", "--epochs", "many"], "epochs"),
     (["evaluate", "missing.safetensors"], "does not exist"),
@@ -71,9 +71,9 @@ def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
 
 def test_bad_options_are_refused_before_any_training(capsys, tmp_path):
     for argv, message in [
-        (["--clip", "-1"], "--clip must be a positive finite gradient norm"),
-        (["--clip", "nan"], "--clip must be a positive finite gradient norm"),
-        (["--seed", "-1"], "--seed must be a whole number >= 0"),
+        (["--clip", "-1"], "--clip -1 is not allowed: give a positive finite number, e.g. --clip 1.0"),
+        (["--clip", "nan"], "--clip nan is not allowed: give a positive finite number"),
+        (["--seed", "-1"], "--seed -1 is not allowed: give a whole number from 0"),
         (["--save", str(tmp_path / "no_folder" / "m.safetensors")], "does not exist; create it first"),
         (["--save", str(tmp_path)], "is a folder; give a file name"),
     ]:

@@ -25,6 +25,35 @@ class CommandError(Exception):
     """A problem with what the user asked for: reported in one line, exit code 2."""
 
 
+NUMBERS: dict[str, tuple[str, str]] = {
+    "--lr": ("a positive finite number", "0.01"),
+    "--epochs": ("a whole number from 1", "30"),
+    "--batch-size": ("a whole number from 1", "32"),
+    "--seed": ("a whole number from 0", "0"),
+    "--val-fraction": ("a number between 0 and 1", "0.2"),
+    "--clip": ("a positive finite number", "1.0"),
+    "--max-parameters": ("a whole number from 1", "100000"),
+}
+"""What a numeric option takes, and an example of it; an option not listed takes a number of its annotation's
+kind, its default the example (:func:`number_refusal`)."""
+
+
+def number_refusal(option: str, value: object, whole: bool = False, default: object = None) -> CommandError:
+    """The one line for numeric ``option`` given ``value`` (a word, a fraction, a number out of range): the option,
+    the value as given, what it takes and an example (:data:`NUMBERS`; else ``whole``: a whole number, and
+    ``default``, if any, the example).
+
+    >>> str(number_refusal("--epochs", 0))
+    '--epochs 0 is not allowed: give a whole number from 1, e.g. --epochs 30'
+    >>> str(number_refusal("--port", "x", whole=True, default=8000))
+    "--port 'x' is not allowed: give a whole number, e.g. --port 8000"
+    """
+    allowed, example = NUMBERS.get(option, ("a whole number" if whole else "a number", default))
+    shown = repr(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else value
+    return CommandError(f"{option} {shown} is not allowed: give {allowed}"
+                        + ("" if example is None else f", e.g. {option} {example}"))
+
+
 def comma_separated(text: str, kind: Callable[[str], Any], refusal: str) -> list:
     """``text``'s comma-separated entries read by ``kind`` (``int``, ``float``), or the one-line ``refusal``. An
     empty entry (``64,,10``, a trailing comma) is refused, not skipped: it is usually a number left out, and

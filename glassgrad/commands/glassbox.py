@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from . import CommandError, comma_separated, switch
+from . import CommandError, comma_separated, number_refusal, switch
 from .output_files import output_folder, reporting_write_errors, say_written
 
 OUTPUT = Path("glassgrad-output")
@@ -146,7 +146,7 @@ def _experiment_options(name: str, steps: Optional[int], lrs: Optional[str], see
         if "seed" not in accepted:
             raise CommandError(f"the {name} experiment always starts from the lesson's weights: it takes no --seed")
         if seed < 0:  # NumPy's own refusal ("expected non-negative integer") names neither the option nor the fix
-            raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
+            raise number_refusal("--seed", seed)
         options["seed"] = seed
     return options
 

@@ -18,7 +18,7 @@ from ..nn.architecture import ACTIVATION_NAMES
 from ..terminal import terminal_width
 from ..trace.numbers import DECIMALS, rounded_text, rounding_note
 from ..training import Callback
-from . import CommandError, CommandFailed, comma_separated, say_rounding
+from . import CommandError, CommandFailed, comma_separated, number_refusal, say_rounding
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
@@ -158,18 +158,13 @@ def train(
     if optimizer not in DEFAULT_LR:
         raise CommandError(f"unknown --optimizer {optimizer!r}: use one of {', '.join(DEFAULT_LR)}")
     lr = DEFAULT_LR[optimizer] if lr is None else lr
-    if not (math.isfinite(lr) and lr > 0):
-        raise CommandError(f"--lr must be a positive finite number, got {lr}")
-    if batch_size < 1 or epochs < 1:
-        raise CommandError("--batch-size and --epochs must be at least 1")
-    if not 0 < val_fraction < 1:
-        raise CommandError(f"--val-fraction must be between 0 and 1, got {val_fraction}")
-    if clip is not None and not (math.isfinite(clip) and clip > 0):
-        raise CommandError(f"--clip must be a positive finite gradient norm such as 1.0, got {clip}")
-    if seed < 0:
-        raise CommandError(f"--seed must be a whole number >= 0, got {seed}")
-    if max_parameters < 1:
-        raise CommandError(f"--max-parameters must be at least 1, got {max_parameters}")
+    checks = [("--lr", lr, math.isfinite(lr) and lr > 0), ("--batch-size", batch_size, batch_size >= 1),
+              ("--epochs", epochs, epochs >= 1), ("--val-fraction", val_fraction, 0 < val_fraction < 1),
+              ("--clip", clip, clip is None or (math.isfinite(clip) and clip > 0)), ("--seed", seed, seed >= 0),
+              ("--max-parameters", max_parameters, max_parameters >= 1)]
+    for option, value, allowed in checks:
+        if not allowed:
+            raise number_refusal(option, value)
     check_save_path(save)
     refuse_overwriting_an_input(save, "--save", {"the --data file": data})
 
