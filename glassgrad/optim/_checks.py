@@ -72,14 +72,17 @@ def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bo
     number that is not an int (``1.5``, ``2.0``): ``ValueError`` where PyTorch checks ``isinstance(value, int)`` and
     raises that (``CosineAnnealingWarmRestarts``'s ``T_0``, ``OneCycleLR``'s ``total_steps``).
 
+    A bool is the whole number it is (``True``: 1), as PyTorch's ``isinstance(value, int)`` takes it.
+
     ``whole_floats=True`` also takes a float holding a whole number (``1.0``) as that number, where PyTorch only
     computes with the value (``StepLR(optimizer, 1.0, gamma=0.95)`` in the transformer tutorial).
     """
-    if whole_floats and isinstance(value, numbers.Real) and not isinstance(value, bool) \
-            and float(value).is_integer():
+    if isinstance(value, bool):  # an int in Python, and PyTorch's checks take it: True counts 1
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if whole_floats and isinstance(value, numbers.Real) and float(value).is_integer():
+        value = int(value)
+    if not isinstance(value, numbers.Integral):
+        number = isinstance(value, numbers.Real)
         raise (fraction_error if number else TypeError)(f"Invalid {label}: {shown(value)} (must be a whole number"
                         + ("" if low is None else f" >= {low}") + ")")
     if low is not None and value < low:
