@@ -20,6 +20,11 @@ export function hasToken() {
   return Boolean(sessionStorage.getItem(TOKEN_KEY));
 }
 
+/** Drop this tab's token: the server refused it (a token of an earlier launch: each glassgrad serve makes a new one). */
+export function forgetToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+}
+
 /** The headers a request to /api/code/* needs: the launch's token. */
 export function codeHeaders() {
   return { "X-Glassgrad-Token": sessionStorage.getItem(TOKEN_KEY) || "" };

@@ -2,10 +2,11 @@
 // (/api/code/*, which needs the launch's token), its output streamed in while it runs, an error's line
 // marked in the editor, the numbers of the trace it left, and its network opened in the other views.
 // The editor is CodeMirror, bundled from frontend/ into build/editor.js; without the bundle a plain
-// text box stands in and the page says how to build it. A tab opened without the token shows the starters
-// (reading them needs none) with Run off and one line saying which URL to open.
+// text box stands in and the page says how to build it. A tab opened without the token, or holding one the
+// server refuses (an earlier launch's), shows the starters (reading them needs none) with Run off and one line
+// saying which URL to open.
 
-import { api, codeHeaders, hasToken, showError } from "./api.js";
+import { api, codeHeaders, forgetToken, hasToken, showError } from "./api.js";
 import { $, clear, h, setOptions } from "./dom.js";
 
 const POLL_MS = 150;
@@ -125,7 +126,7 @@ export class CodeView {
     await this.makeEditor();
     let data;
     try {
-      data = await api("/api/code/starters");
+      data = await this.fetchStarters();
       showError(null);
     } catch (error) {
       showError(error);
@@ -142,6 +143,19 @@ export class CodeView {
       "brings back its first text.";
     this.showTokenNote();
     this.save();
+  }
+
+  /** The starters. A tab whose token the server refuses (403: one of an earlier launch) forgets it and reads them
+   *  with none, as a tab opened without one does: Run is then off and the note says which URL to open. Running
+   *  code still needs this launch's token. */
+  async fetchStarters() {
+    try {
+      return await api("/api/code/starters");
+    } catch (error) {
+      if (error.status !== 403 || !hasToken()) throw error;
+      forgetToken();
+      return api("/api/code/starters");
+    }
   }
 
   /** Without the token the server would refuse Run: say so before, next to the code, and turn Run off. */
