@@ -248,6 +248,10 @@ class Op:
     the values its replay kept. Every array in what the forward saved is checked unchanged before backward, and one
     changed in place is refused, as PyTorch refuses it, instead of routing the gradient by the new positions or
     values (:func:`glassgrad.autograd._check_saved`)."""
+    shown: tuple[tuple[int, str], ...] = ()
+    """Arrays among the forward's arguments that are no input (no gradient reaches them) but that the trace shows
+    as one, each ``(position among the arguments, symbol)``: ``where``'s condition ``c``, so that a learner sees
+    which entries it picks (:mod:`glassgrad.trace`)."""
     joint: bool = False
     """Whether the row is one call with several outputs in the graph (a custom ``autograd.Function`` returning a
     tuple): each output is a node of its own, saving ``(ctx, its position)``, and the walks take them together
@@ -792,7 +796,7 @@ WHERE = register(Op(
     "where", "out = where(c, a, b)",
     ("1 where c, else 0", "0 where c, else 1"),
     _where, _where_back, roles=("a", "b"),  # the condition is not an input: no local numbers
-    vjp_tensors=_where_vjp,
+    written="where(c, {a}, {b})", shown=((0, "c"),), vjp_tensors=_where_vjp,
 ))
 
 

@@ -54,6 +54,8 @@ from .numbers import entry_writer, relation, written_number
 
 BOOL_NOTE = "True counts as 1, False as 0"
 """Said beside an explanation whose arithmetic has a bool entry in it (``X[2]·True``), as PyTorch counts one."""
+COUNTED_BOOL = re.compile(r"[·+−*/-] ?(True|False)\b|\b(True|False) ?[·+−*/-]")
+"""A bool next to an operator: counted as a number (``0.5·True``; not ``where(True, 0.5, 3)``, which picks)."""
 NOTE_SEPARATOR = ",  "
 """How a trace step appends a definition to its formula (``∂L/∂Z₃ = ŷ − onehot(y),  ŷ = softmax(Z₃)``)."""
 
@@ -131,7 +133,7 @@ class Entry:
         plugged sum of products, done exactly on its numbers as the writer writes them, gives the value as written
         (or, for a function, where no number is written rounded). A writer that does not say which numbers it rounds
         (``rounds`` None), and an entry with no numbers plugged in, always write ``=``."""
-        counted = BOOL_NOTE if any(term.text in ("True", "False") for term in self.terms) else ""
+        counted = BOOL_NOTE if COUNTED_BOOL.search(self.plugged) else ""
         note = "; ".join(filter(None, [self.note, counted]))
         parts = [self.label, self.formula + (f"  ({note})" if note else "")]
         if self.plugged:

@@ -160,7 +160,9 @@ class _Description:
     def input_entries(self, record: ForwardRecord, order: tuple[int, ...] | None = None) -> list[dict]:
         """The op's inputs as entries with their roles (in the row's order, or positions ``order``)."""
         positions = range(len(record.inputs)) if order is None else order
-        return [self.entry(record.inputs[p], record.input_values[p], self.role(record, p)) for p in positions]
+        shown = [{"symbol": symbol, "shape": list(values.shape), "values": values, "role": symbol}
+                 for symbol, values in record.shown]  # where's condition: read, not differentiated
+        return shown + [self.entry(record.inputs[p], record.input_values[p], self.role(record, p)) for p in positions]
 
     @staticmethod
     def role(record: ForwardRecord | BackwardRecord, position: int) -> str:

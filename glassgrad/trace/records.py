@@ -29,6 +29,8 @@ class ForwardRecord:
     with_grad: bool
     module: int | None = None
     """Position in ``Tape.modules`` of the module call that made this op, if any."""
+    shown: tuple[tuple[str, np.ndarray], ...] = ()
+    """The op's :attr:`~glassgrad.ops.Op.shown` arguments, each ``(symbol, values)``: ``where``'s condition."""
 
     @property
     def reduction(self) -> str | None:

@@ -152,6 +152,7 @@ class Tape:
             output=self._keep(result), output_value=_snapshot(result.array),
             settings=_settings(op, args),
             with_grad=with_grad,
+            shown=tuple((symbol, _snapshot(args[position])) for position, symbol in op.shown),
         )
         self.forward.append(record)
 
