@@ -30,7 +30,9 @@ from test_playground_step_browser import assert_readable
 import glassgrad as gg
 from glassgrad.cli import main
 from glassgrad.playground.explain import WRITER
-from glassgrad.trace.explain import BOOL_NOTE, trace_entry
+from glassgrad.trace.explain import trace_entry
+
+BOOL_NOTE = "True counts as 1, False as 0"  # said beside arithmetic with a bool in it
 
 # --- 1. explanations write a bool as True/False, an integer exactly ----------------------------------------------
 
