@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from typing import Any
 
 import numpy as np
@@ -35,6 +34,7 @@ from .arguments import check_alpha, resolve_dtype
 from .creation import _leaf, _real, check_steps, full, tensor_argument
 from .device import check_device
 from .dtypes import get_default_dtype
+from .settings import warn_at_learners_line
 from .tensor import Tensor, lift
 
 
@@ -42,8 +42,8 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype:
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """``start, start + step, …`` up to and including ``end`` (PyTorch's deprecated ``torch.range``; ``arange``
     leaves ``end`` out). Warns, as PyTorch does, that it is deprecated."""
-    warnings.warn("range is deprecated (in PyTorch too): its end is included, unlike Python's range; use "
-                  "gg.arange(start, end + step, step)", UserWarning, stacklevel=2)
+    warn_at_learners_line("range is deprecated (in PyTorch too): its end is included, unlike Python's range; use "
+                          "gg.arange(start, end + step, step)")
     check_device(device)
     if end is None:
         raise TypeError("range: give both start and end (torch.range(start, end, step) includes end); for "

@@ -82,7 +82,6 @@ import itertools
 import math
 import operator
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +92,7 @@ from . import sliding
 from .dtypes import get_default_dtype
 from .float_errors import quiet
 from .memory_formats import astype_in_order
+from .settings import warn_at_learners_line
 from .summation import IN_TURN, add_reduce, narrowed, widened
 
 Array = np.ndarray
@@ -1376,10 +1376,9 @@ def _wide_var(a, axis, correction, keepdim):
     count = _reduced_count(a.shape, axis)
     divisor = max(count - correction, 0)
     if divisor == 0:
-        warnings.warn(
+        warn_at_learners_line(
             f"var/std over {count} value(s) with correction={correction:g}: no degrees of freedom "
-            "(n − correction ≤ 0), so the result is inf or nan; reduce over more values or lower the correction",
-            UserWarning, stacklevel=5,
+            "(n − correction ≤ 0), so the result is inf or nan; reduce over more values or lower the correction"
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         wide = widened(a)

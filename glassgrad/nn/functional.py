@@ -35,6 +35,7 @@ from ..functions import sigmoid as sigmoid
 from ..functions import tanh as tanh
 from ..functions import where
 from ..numpy_keywords import write_out
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor, apply
 from ..tensor_methods import TYPE_NAMES
 from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
@@ -341,8 +342,7 @@ def _legacy_reduction(size_average: Any, reduce: Any, reduction: str, name: str)
                             "keyword instead: reduction='mean', 'sum' or 'none'")
     averaged, reduced = size_average is None or bool(size_average), reduce is None or bool(reduce)
     legacy = "mean" if averaged and reduced else "sum" if reduced else "none"
-    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.",
-                  UserWarning, stacklevel=3)
+    warn_at_learners_line(f"size_average and reduce args will be deprecated, please use reduction='{legacy}' instead.")
     return legacy
 
 
@@ -926,8 +926,8 @@ def _implicit_dim(input: Tensor, name: str) -> int:
     """The dim PyTorch picks when ``dim`` is not given, a choice it has deprecated (so this warns): 0 for a 0-, 1- or
     3-d input, else 1 (a batch's classes, an image batch's channels)."""
     dim = 0 if input.ndim in (0, 1, 3) else 1
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated (in PyTorch too): dim={dim} is used for "
-                  f"a {input.ndim}-d input; give dim", UserWarning, stacklevel=3)
+    warn_at_learners_line(f"Implicit dimension choice for {name} has been deprecated (in PyTorch too): dim={dim} is "
+                          f"used for a {input.ndim}-d input; give dim")
     return dim
 
 
