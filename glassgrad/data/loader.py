@@ -26,8 +26,10 @@ from typing import Any
 import numpy as np
 
 from ..arguments import as_array, joined_dtype
+from ..cores import usable_cores
 from ..creation import default_generator
 from ..functions import stack
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset, samples_at
 from .samplers import BatchSampler, RandomSampler, SequentialSampler, _flag
@@ -60,7 +62,9 @@ class DataLoader:
       that is no bool); glassgrad loads every batch in the calling process (PyTorch's ``num_workers=0``), which
       gives the same batches (``get_worker_info()`` is None there, so an IterableDataset is read once where
       PyTorch's workers would each read a copy of one that does not shard itself). ``pin_memory=True`` warns at
-      each epoch's start, as PyTorch's does on a machine without a GPU.
+      each epoch's start, as PyTorch's does on a machine without a GPU; so does ``num_workers`` above the cores this
+      process may use, and also when the loader is made, as PyTorch's (a persistent_workers loader: at the first
+      epoch only).
 
     An :class:`~glassgrad.data.dataset.IterableDataset` is read as a stream: its samples in the order it
     yields them, ``batch_size`` at a time (no ``shuffle`` or ``sampler``: the stream decides the order). Once
@@ -151,6 +155,8 @@ class DataLoader:
         self._generator = generator if generator is not None else (
             np.random.default_rng(seed) if seed is not None else None)
         self._stream_length: int | None = None  # a stream's len(dataset) once len(loader) read it (PyTorch's check)
+        self._epochs_begun = 0
+        _warn_of_too_many_workers(self.num_workers)
 
     @property
     def collate_fn(self) -> Callable[[Any], Any]:
@@ -202,6 +208,9 @@ class DataLoader:
         if self.pin_memory:  # PyTorch's warning on a machine without a GPU: here there never is one
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", UserWarning, stacklevel=2)
+        if not (self.persistent_workers and self._epochs_begun):  # PyTorch starts persistent workers once
+            _warn_of_too_many_workers(self.num_workers)
+        self._epochs_begun += 1
         if isinstance(self.dataset, IterableDataset):
             batches = self._samples() if self.batch_size is None else self._streamed_batches()
             return _Epoch(batches if self._stream_length is None else self._counted(batches, self._stream_length), self)
@@ -282,6 +291,15 @@ class DataLoader:
         return (f"DataLoader({f'{len(self.dataset)} samples' if sized else 'a stream'}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, drop_last={self.drop_last}, seed={self.seed}"
                 f"{f': {len(self)} batches per epoch' if sized else ''})")
+
+
+def _warn_of_too_many_workers(num_workers: int) -> None:
+    """PyTorch's warning (a UserWarning, each time it would start workers) for more workers than usable cores."""
+    cores = usable_cores()
+    if num_workers > cores:
+        warn_at_learners_line(f"This DataLoader asks for {num_workers} worker processes, more than the {cores} cores "
+                              "this process may use; PyTorch would start them all and may run slowly or freeze "
+                              f"(glassgrad loads every batch in this process): lower num_workers to at most {cores}")
 
 
 def _stored_rows(dataset: Dataset) -> tuple[tuple[np.ndarray, ...], np.ndarray | None] | None:
