@@ -25,6 +25,7 @@ import numpy as np
 
 from .device import check_device
 from .dtypes import set_default_dtype
+from .settings import warn_once
 from .tensor import Tensor, legacy_array
 from .tensor_methods import LEGACY_DTYPES, TYPE_NAMES
 
@@ -57,11 +58,12 @@ ByteTensor, BoolTensor = _legacy_type("uint8"), _legacy_type("bool")
 
 
 def set_default_tensor_type(t: Any) -> None:
-    """PyTorch's older way to choose the default float dtype, deprecated since PyTorch 2.1 (it warns, as PyTorch
-    does): ``DoubleTensor`` or ``'torch.DoubleTensor'`` makes new float tensors float64 (:func:`set_default_dtype`),
-    ``FloatTensor`` float32; an integer type is refused, and a GPU type (``'torch.cuda.FloatTensor'``) too."""
-    warnings.warn("gg.set_default_tensor_type() is deprecated, as torch.set_default_tensor_type() is since PyTorch "
-                  "2.1: use gg.set_default_dtype(gg.float64)", UserWarning, stacklevel=2)
+    """PyTorch's older way to choose the default float dtype, deprecated since PyTorch 2.1 (it warns once in a
+    process, as PyTorch does): ``DoubleTensor`` or ``'torch.DoubleTensor'`` makes new float tensors float64
+    (:func:`set_default_dtype`), ``FloatTensor`` float32; an integer type is refused, and a GPU type
+    (``'torch.cuda.FloatTensor'``) too."""
+    warn_once("gg.set_default_tensor_type() is deprecated, as torch.set_default_tensor_type() is since PyTorch 2.1: "
+              "use gg.set_default_dtype(gg.float64)")
     name = t if isinstance(t, str) else f"torch.{getattr(t, '__name__', t)}"
     if name.startswith("torch.cuda."):
         check_device("cuda")

@@ -34,6 +34,7 @@ from .arguments import shape_arg, shape_text
 from .autograd import OTHER_MEMORY, _memory_owner, bump_version, note_unreplayable
 from .creation import as_tensor
 from .ops_index import AS_STRIDED
+from .settings import warn_once
 from .tensor import Tensor, refuse_inference, tensor_argument, view_of
 from .tensor_methods import add, method
 
@@ -294,5 +295,9 @@ def untyped_storage(self: Tensor) -> Storage:
 
 @method
 def storage(self: Tensor) -> Storage:
-    """The whole memory this tensor is a view of, counted in entries of its dtype."""
+    """The whole memory this tensor is a view of, counted in entries of its dtype (PyTorch's deprecated
+    ``TypedStorage``: the first call in a process warns, as PyTorch's does)."""
+    warn_once("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
+              "storage class. This should only matter to you if you are using storages directly. To access "
+              "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()")
     return Storage(_memory_owner(self.array), typed=True)

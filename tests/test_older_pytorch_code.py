@@ -129,8 +129,12 @@ def test_set_default_tensor_type_matches_pytorch(torch):
                 library.set_default_tensor_type(bad)
         found.append([tuple(text.replace("torch.", "") for text in answer) for answer in answers])
     assert found[0] == found[1] == [("float64", "float64"), ("float32", "float32")] * 2
-    with pytest.warns(UserWarning, match=r"deprecated.*gg\.set_default_dtype"):
-        gg.set_default_tensor_type(gg.FloatTensor)
+    gg.set_warn_always(True)  # once per process, as PyTorch's: the loop above has shown it
+    try:
+        with pytest.warns(UserWarning, match=r"deprecated.*gg\.set_default_dtype"):
+            gg.set_default_tensor_type(gg.FloatTensor)
+    finally:
+        gg.set_warn_always(False)
     with pytest.raises(RuntimeError, match="CPU"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gg.set_default_tensor_type("torch.cuda.FloatTensor")
