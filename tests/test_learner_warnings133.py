@@ -1,7 +1,8 @@
 """The warnings PyTorch 2.13 gives learners for their common mistakes, against glassgrad's: the same class, as often
 (every call, or once in a process), and shown at the learner's own line, so that Python's default filter (once per
 line of code) shows them as often as PyTorch's. A DataLoader asking for more workers than cores warns as PyTorch's:
-when it is made and at each epoch's start (a ``persistent_workers`` one: at the first only)."""
+when it is made and at each epoch's start (a ``persistent_workers`` one: at the first only). ``set_default_tensor_type``
+and ``storage()`` warn once in a process, as PyTorch's."""
 
 from __future__ import annotations
 
@@ -141,6 +142,8 @@ ONCE_PER_PROCESS = {
     "float() of a tensor that requires grad": "float(lib.ones(1, requires_grad=True))",
     "meshgrid without indexing": "lib.meshgrid(lib.zeros(2), lib.zeros(3))",
     "cross without dim": "lib.cross(lib.ones(3, 3), lib.ones(3, 3))",
+    "set_default_tensor_type": "lib.set_default_tensor_type(lib.FloatTensor)",
+    "storage() (a TypedStorage)": "lib.ones(2).storage()",
 }
 
 
