@@ -225,7 +225,12 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             if dtype.kind in "iu":
                 if array.dtype.kind in "uO":  # a Python int past int64's range: PyTorch's ValueError, whatever dtype
                     _check_int64_range(data)
-                return fitting_integers(array, dtype, "tensor()")
+                try:
+                    return fitting_integers(array, dtype, "tensor()")
+                except RuntimeError:
+                    if array.dtype.kind == "f":  # ints among floats: one past int64 is that ValueError, as PyTorch's
+                        _check_int64_range(data)
+                    raise
             if dtype.kind == "f" and array.dtype.kind in "iuO":  # an int is a double first (2⁶⁰ + 2³⁶ + 1 in float32)
                 array = array.astype(np.float64)
             return array.astype(dtype, copy=False)
@@ -278,6 +283,8 @@ def fitting_integers(numbers: np.ndarray, dtype: np.dtype, name: str) -> np.ndar
         raise _refusal(numbers.tolist(), dtype)
     if numbers.dtype.kind == "f":  # compared as it is: 255.9 is not a uint8, −0.5 not either
         fits = (numbers >= info.min) & (numbers <= info.max)
+        if float(info.max) != info.max:  # int64, uint64: the max as a float is 2⁶³ (2⁶⁴), one past it, which wrapped
+            fits &= numbers < float(info.max)
     elif numbers.dtype.kind in "iuO":  # O: Python ints past NumPy's int64 and uint64
         fits = (numbers >= (-info.max if dtype.kind == "u" else info.min)) & (numbers <= info.max)
     else:

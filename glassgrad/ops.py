@@ -1970,9 +1970,10 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
     mean divides by the rows that count (by 1 when none does: a loss of 0 where PyTorch gives NaN; the
     gradients are 0 in both), except that an ignored row whose softmax is NaN (all −inf, a +inf) has the
     gradient NaN, as PyTorch's. A class outside [0, C) that is not ``ignore_index`` raises ``IndexError``.
-    float16 logits are worked out as PyTorch's kernels do: the log-probabilities in float32, each rounded once to
-    float16 (log_softmax), ``Σⱼ tⱼ·log pⱼ`` summed in float32, and the loss's sum rounded to float16 before the
-    mean divides (``rounded_sum``).
+    float16 logits are worked out as PyTorch's kernels do: the log-probabilities in float32 from Σ and ln Σ rounded
+    to float16, each rounded once to float16 (log_softmax over the last dim; scores (N, C, d…) differ from PyTorch's,
+    which keep Σ in float32 there, in the last bits), ``Σⱼ tⱼ·log pⱼ`` summed in float32, and the loss's sum rounded
+    to float16 before the mean divides (``rounded_sum``).
     """
     numbers, starts = _rows_of(*logits.shape)
     wide = widened(logits)
@@ -1980,7 +1981,8 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
     shifted = wide - wide.take(starts + wide.argmax(axis=1, keepdims=True))
     exps = np.exp(shifted)
     total = np.add.reduce(exps, axis=1, keepdims=True)
-    log_total = np.log(total)
+    # float16 (``wide`` a new array): ln of Σ rounded to float16, as PyTorch's log_softmax over the last dim
+    log_total = np.log(total if wide is logits else total.astype(np.float16))
     exps /= total  # now softmax(logits)
     exps = narrowed(exps, logits)
     if target.dtype.kind == "f":

@@ -409,8 +409,8 @@ def _label_smoothing(value: Any, name: str) -> float:
     if smoothing > 0:
         return smoothing
     if smoothing != 0:  # negative, or NaN
-        warnings.warn(f"{name}: label_smoothing {smoothing:g} is not in [0, 1], so it smooths nothing (the plain "
-                      "loss, as PyTorch computes it); give a value in [0, 1], such as 0.1", UserWarning, stacklevel=3)
+        warn_at_learners_line(f"{name}: label_smoothing {smoothing:g} is not in [0, 1], so it smooths nothing (the "
+                              "plain loss, as PyTorch computes it); give a value in [0, 1], such as 0.1")
     return 0.0
 
 
