@@ -32,6 +32,7 @@ import numpy as np
 from .autograd import no_grad, note_unreplayable
 from .creation import tensor
 from .dtypes import bfloat16
+from .settings import warn_at_learners_line
 from .tensor import Tensor
 
 _DEFAULT_DTYPES: dict[str, Any] = {"cpu": bfloat16, "cuda": np.dtype(np.float16), "mps": np.dtype(np.float16),
@@ -209,8 +210,8 @@ class GradScaler:
             raise ValueError("GradScaler: needs init_scale > 0, growth_factor > 1, 0 < backoff_factor < 1 and "
                              "growth_interval >= 1")
         if enabled and device == "cuda":
-            warnings.warn("GradScaler('cuda') is enabled, but glassgrad has no CUDA: loss scaling is off, as in "
-                          "PyTorch without a GPU (GradScaler('cpu') scales)", UserWarning, stacklevel=2)
+            warn_at_learners_line("GradScaler('cuda') is enabled, but glassgrad has no CUDA: loss scaling is off, as "
+                                  "in PyTorch without a GPU (GradScaler('cpu') scales)")
             enabled = False
         self._enabled = bool(enabled)
         self._init_scale = init_scale

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import functools
 import numbers
-import warnings
 from collections.abc import Callable
 from typing import Any
+
+from .settings import warn_at_learners_line
 
 OVERLOADS: dict[str, tuple[str, tuple[str, ...]]] = {
     "add": ("alpha", ("other",)), "sub": ("alpha", ("other",)),
@@ -52,8 +53,7 @@ def number_first(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
                 if scale in kwargs:
                     raise TypeError(f"{name}: {scale} given twice, first by position (the old order {old}) and "
                                     f"then by name; use {new}")
-                warnings.warn(f"This overload of {name} is deprecated: {old}; use {new} instead", UserWarning,
-                              stacklevel=2)
+                warn_at_learners_line(f"This overload of {name} is deprecated: {old}; use {new} instead")
                 args, kwargs = args[1:], {**kwargs, scale: args[0]}
             return function(self, *args, **kwargs)
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from .autograd import swap_tape
 from .io import write_atomically
+from .settings import warn_at_learners_line
 
 __all__ = ["ProfilerAction", "ProfilerActivity", "profile", "record_function", "schedule",
            "tensorboard_trace_handler"]
@@ -250,7 +251,7 @@ class profile:  # noqa: N801 (PyTorch's name)
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Any = None) -> None:
         if use_cuda or set(activities or [ProfilerActivity.CPU]) - {ProfilerActivity.CPU}:
-            warnings.warn("glassgrad runs on the CPU only: profiling the CPU alone", stacklevel=2)
+            warn_at_learners_line("glassgrad runs on the CPU only: profiling the CPU alone")
         self.schedule = schedule
         self.on_trace_ready = on_trace_ready
         self.record_shapes, self.profile_memory = record_shapes, profile_memory

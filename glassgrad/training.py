@@ -25,7 +25,6 @@ import contextlib
 import math
 import os
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -35,6 +34,7 @@ import numpy as np
 from .autograd import no_grad, recorded_call
 from .cores import usable_cores
 from .nn.utils import clip_grad_norm_
+from .settings import warn_at_learners_line
 from .tensor import Tensor
 from .terminal import terminal_width
 from .trace.numbers import rounded_text, rounding_note
@@ -431,8 +431,8 @@ class _Steps:
         self.step = self.train_step
         if compile:
             if self.after_backward:
-                warnings.warn(f"fit(compile=True): {type(self.after_backward[0]).__name__}.on_after_backward runs "
-                              "between backward and the update, inside the step; training eagerly", stacklevel=3)
+                warn_at_learners_line(f"fit(compile=True): {type(self.after_backward[0]).__name__}.on_after_backward "
+                                      "runs between backward and the update, inside the step; training eagerly")
             else:
                 from .compiler import compile as compile_step
 

@@ -17,7 +17,6 @@ constant tensor multiplied in (no hand-written backward).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from ..arguments import shape_text, shown
 from ..autograd import recorded_call
 from ..creation import as_tensor, default_generator, pick_generator
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from .in_place import takes_inplace
 from .module import Module
@@ -94,8 +94,8 @@ def _warn_unusual_dims(name: str, ndim: int, usual: tuple[int, int], reading: st
     """PyTorch still takes a channel dropout of other dims than its own two, with a deprecation warning: so does
     glassgrad, reading the input as PyTorch 2.13 does."""
     if ndim not in usual:
-        warnings.warn(f"{name}: a {ndim}-D input is deprecated (PyTorch will refuse it in a later release) and is "
-                      f"read as {reading}; use dropout for entry-wise dropout", UserWarning, stacklevel=4)
+        warn_at_learners_line(f"{name}: a {ndim}-D input is deprecated (PyTorch will refuse it in a later release) "
+                              f"and is read as {reading}; use dropout for entry-wise dropout")
 
 
 def _channel_dropout(input: Tensor, p: float, training: bool, generator: Any, name: str, lead: int) -> Tensor:
@@ -126,9 +126,9 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, *,
     input = _checked_input(input, "dropout2d")
     _warn_unusual_dims("dropout2d", input.ndim, (3, 4), "(N, C, …)")
     if input.ndim == 3:
-        warnings.warn("dropout2d: a 3-D input is read as (N, C, L), one draw per sample and channel (PyTorch will "
-                      "read it as an unbatched (C, H, W) image in a later release); use dropout1d for sequences",
-                      UserWarning, stacklevel=3)
+        warn_at_learners_line("dropout2d: a 3-D input is read as (N, C, L), one draw per sample and channel (PyTorch "
+                              "will read it as an unbatched (C, H, W) image in a later release); use dropout1d for "
+                              "sequences")
     return _channel_dropout(input, p, training, generator, "dropout2d", 2)
 
 

@@ -115,8 +115,7 @@ def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUC
     if reduction in choices:
         return reduction
     if reduction == "elementwise_mean":
-        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.",
-                      UserWarning, stacklevel=3)
+        warn_at_learners_line("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
         return "mean"
     raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
 
@@ -737,7 +736,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     is not the per-sample KL ``"batchmean"`` gives.
     """
     if reduction == "mean" and size_average is None and reduce is None:
-        warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=2)
+        warn_at_learners_line(KL_MEAN_WARNING)
     return kl_div_unwarned(input, target, _legacy_reduction(size_average, reduce, reduction, "kl_div"), log_target)
 
 

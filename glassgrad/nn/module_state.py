@@ -49,6 +49,7 @@ from ..arguments import shape_text
 from ..autograd import copy_counted, recorded_call
 from ..device import is_placeholder
 from ..handles import RemovableHandle, add_hook
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from .parameter import Parameter, UninitializedTensorMixin
 
@@ -337,9 +338,9 @@ class SavedState:
                 self._assign(key, target, value)
                 continue
             if is_placeholder(target.array):  # a model on 'meta' (glassgrad.nn.meta): nothing to copy into
-                warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter in "
-                              "the current model, which is a no-op (pass assign=True to load_state_dict to put the "
-                              "checkpoint's tensors in the model instead)", UserWarning, stacklevel=4)
+                warn_at_learners_line(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta "
+                                      "parameter in the current model, which is a no-op (pass assign=True to "
+                                      "load_state_dict to put the checkpoint's tensors in the model instead)")
                 continue
             # a kernel of a compiled step (a target network's soft update inside the step): copied in Python, a
             # replay left the weights as they were

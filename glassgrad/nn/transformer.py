@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +33,7 @@ from ..arguments import float_argument, shape_text
 from ..autograd import is_grad_enabled, recorded_call
 from ..creation import as_tensor, full, pick_generator
 from ..device import check_device
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -244,8 +244,7 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor = enable_nested_tensor  # as given, as PyTorch keeps it; use_nested_tensor decides
         self.use_nested_tensor, self.mask_check = bool(enable_nested_tensor and not reason), bool(mask_check)
         if enable_nested_tensor and reason:  # glassgrad has no nested tensors; PyTorch's warning, word for word
-            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason}",
-                          UserWarning, stacklevel=2)
+            warn_at_learners_line(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {reason}")
 
     def config(self) -> dict[str, Any]:
         return {"num_layers": self.num_layers}

@@ -7,12 +7,12 @@ decays over training.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from ._checks import check_eps, check_number
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_state
@@ -80,9 +80,10 @@ class Adagrad(Optimizer):
         super().add_param_group(param_group)
         start, own = self.defaults["initial_accumulator_value"], self.param_groups[-1]["initial_accumulator_value"]
         if own != start:
-            warnings.warn(f"Adagrad: parameter group {len(self.param_groups) - 1} gives initial_accumulator_value="
-                          f"{own:g}, which is not used: every accumulator starts at the optimizer's {start:g}, as in "
-                          "PyTorch; pass initial_accumulator_value to Adagrad(...) itself", UserWarning, stacklevel=2)
+            warn_at_learners_line(f"Adagrad: parameter group {len(self.param_groups) - 1} gives "
+                                  f"initial_accumulator_value={own:g}, which is not used: every accumulator starts at "
+                                  f"the optimizer's {start:g}, as in PyTorch; pass initial_accumulator_value to "
+                                  "Adagrad(...) itself")
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)

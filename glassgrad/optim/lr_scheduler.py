@@ -33,6 +33,7 @@ from typing import Any
 
 from ..arguments import shown
 from ..autograd import call_recorder, note_unreplayable
+from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from ._checks import check_count, check_number, check_steps
 from .optimizer import Optimizer
@@ -201,11 +202,8 @@ class LRScheduler:
         """On the first ``step()``, warn (as PyTorch does) if ``optimizer.step()`` has not run since this
         scheduler was built: the loop then skips the schedule's first lr."""
         if self._step_count == 1 and self.optimizer._step_calls == self._optimizer_steps_at_start:
-            warnings.warn(
-                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first lr of the schedule is "
-                "skipped. Call `optimizer.step()` first, then `lr_scheduler.step()`",
-                UserWarning, stacklevel=4,
-            )
+            warn_at_learners_line("Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first lr of "
+                                  "the schedule is skipped. Call `optimizer.step()` first, then `lr_scheduler.step()`")
 
     def get_last_lr(self) -> list[float]:
         """The lrs set by the latest ``step()`` (one per parameter group)."""
