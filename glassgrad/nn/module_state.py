@@ -397,7 +397,7 @@ def _positional_state_dict_arguments(args: tuple, destination: Any, prefix: str,
     if len(args) > 3:
         raise TypeError(f"state_dict takes at most 3 positional arguments (destination, prefix, keep_vars), got "
                         f"{len(args)}")
-    given = (*args, None, "", False)[:3]
+    given = (*args, *(None, "", False)[len(args):])
     destination = given[0] if destination is None else destination
     prefix = given[1] if prefix == "" else prefix
     keep_vars = given[2] if keep_vars is False else keep_vars
