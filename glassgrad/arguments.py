@@ -189,7 +189,7 @@ def unsupported_array(dtype: np.dtype, name: str) -> Exception:
     if dtype.kind in "biuf" and not dtype.isnative:
         return ValueError(f"{name}: the array's byte order ({dtype.str}) is not the machine's; convert it first with "
                           "array.astype(array.dtype.newbyteorder('='))")
-    return TypeError(f"{name}: can't make a tensor of a NumPy array of dtype {dtype}; the array must hold bools, whole "
+    return TypeError(f"{name}: can't make a tensor of a NumPy array of dtype {dtype}; give numbers: bools, whole "
                      "numbers or floats of up to 8 bytes (convert it, e.g. array.astype(np.float32))")
 
 
