@@ -992,8 +992,9 @@ class Tensor:
         other = other if type(other) is Tensor else lift(other, self, exact=True)
         return _binary(ops.DIV, self, other, (self._requires_grad, other._requires_grad))
 
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _binary(ops.DIV, lift(other, self, exact=True), self, (False, self._requires_grad))
+    def __rtruediv__(self, other: Any) -> Tensor:  # other is a Tensor only when called by name: a.__rtruediv__(b)
+        other = lift(other, self, exact=True)
+        return _binary(ops.DIV, other, self, (other._requires_grad, self._requires_grad))
 
     def __pow__(self, exponent: Any) -> Tensor:
         if type(exponent) is int or type(exponent) is float:

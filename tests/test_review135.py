@@ -74,3 +74,21 @@ def test_the_negative_label_smoothing_warning_points_at_the_learners_line_throug
         warnings.simplefilter("always")
         loss_fn(gg.ones(2, 3), gg.tensor([0, 2]))
     assert [w.filename for w in caught] == [__file__]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("b_grad", [True, False])
+def test_rtruediv_called_by_name_gives_the_other_tensor_its_gradient(b_grad, torch):
+    """``a.__rtruediv__(b)`` (b / a) with a tensor b that requires grad: b's gradient was never computed (its
+    ``needs`` was written False, as for a number), where PyTorch's is 1/a. Found by round 129's hypothesis test in
+    CI."""
+    ours_a, ours_b = gg.tensor(0.9, dtype=gg.float64, requires_grad=True), gg.tensor(0.5, dtype=gg.float64,
+                                                                                     requires_grad=b_grad)
+    theirs_a, theirs_b = (torch.tensor(0.9, dtype=torch.float64, requires_grad=True),
+                          torch.tensor(0.5, dtype=torch.float64, requires_grad=b_grad))
+    ours_a.__rtruediv__(ours_b).backward()
+    theirs_a.__rtruediv__(theirs_b).backward()
+    assert ours_a.grad.item() == pytest.approx(theirs_a.grad.item(), rel=1e-12)
+    assert (ours_b.grad is None) == (theirs_b.grad is None)
+    if b_grad:
+        assert ours_b.grad.item() == pytest.approx(theirs_b.grad.item(), rel=1e-12)
