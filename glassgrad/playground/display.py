@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from glassgrad.trace import counting
-from glassgrad.trace.numbers import DECIMALS, entry_writer, format_number
+from glassgrad.trace.numbers import DECIMALS, entry_writer, format_number, shown_array
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -44,9 +44,7 @@ def texts(values: Any, signed: bool = True) -> Any:
     nested like it: ``texts([[0.5, -1e-7]])`` → ``[["+0.5000", "-1.0e-07"]]``; a bool ``True``/``False``, an integer
     every digit (:func:`glassgrad.trace.numbers.entry_writer`). NaN and ±∞ (which the JSON carries as ``null``) are
     written ``nan``, ``+inf``, ``-inf``."""
-    array = np.asarray(values)
-    if array.dtype.kind not in "iub":  # nested lists with None (NaN, ±∞ in the JSON)
-        array = array.astype(np.float64)
+    array = shown_array(values)  # nested lists with None (NaN, ±∞ in the JSON): NaN
     write = entry_writer(array.dtype, signed)  # a bool is True/False, an integer every digit
     flat = np.array([write(value) for value in array.ravel()], dtype=object)
     return np.reshape(flat, array.shape).tolist()

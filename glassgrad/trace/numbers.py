@@ -197,12 +197,22 @@ def entry_writer(dtype: Any, signed: bool = True) -> Callable[[Any], str]:
     return lambda value: format_number(value, signed)
 
 
+def shown_array(values: Any) -> np.ndarray:
+    """``values`` as an array whose entries are written as the engine holds them: a bool or integer array keeps its
+    dtype (every digit of an int64, :func:`entry_writer`), anything else becomes float64 (nested lists with ``None``
+    for NaN and ±∞, as the JSON carries them: NaN). The one rule of every display and of the JSON read back.
+
+    >>> shown_array([True, False]).dtype, shown_array([2**53 + 1]).dtype, shown_array([[0.5, None]]).tolist()
+    (dtype('bool'), dtype('int64'), [[0.5, nan]])
+    """
+    array = np.asarray(values)
+    return array if array.dtype.kind in "iub" else array.astype(np.float64)
+
+
 def as_matrix(values: Any) -> np.ndarray:
     """``values`` as a 2-D array for display: a scalar is 1×1, a vector one row, higher dims flattened
-    (:func:`matrix_blocks` shows them as matrices). Bools and integers keep their dtype, floats become float64."""
-    array = np.asarray(values)
-    if array.dtype.kind not in "iub":
-        array = array.astype(np.float64)
+    (:func:`matrix_blocks` shows them as matrices), its entries as :func:`shown_array` keeps them."""
+    array = shown_array(values)
     if array.ndim == 0:
         return array.reshape(1, 1)
     if array.ndim == 1:

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .numbers import shown_array
+
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -61,8 +63,9 @@ def render_json(document: dict, indent: int | None = 1) -> str:
 
 
 def values_array(values: Any) -> np.ndarray:
-    """Values read back from the JSON (nested lists, maybe with "nan"/"inf" strings) as the engine wrote them: a bool
-    or integer array as it is (every digit of an int64), any other as float64.
+    """Values read back from the JSON (nested lists, maybe with "nan"/"inf" strings) as the engine wrote them, by
+    :func:`glassgrad.trace.numbers.shown_array`: a bool or integer array as it is (every digit of an int64), any
+    other as float64.
 
     >>> values_array([[1.5, "nan"]]).dtype, values_array([True, False]).tolist(), int(values_array([2**53 + 1])[0])
     (dtype('float64'), [True, False], 9007199254740993)
@@ -72,5 +75,4 @@ def values_array(values: Any) -> np.ndarray:
             return [number(part) for part in item]
         return NON_FINITE.get(item, item) if isinstance(item, str) else item
 
-    array = np.array(number(values))
-    return array if array.dtype.kind in "iub" else array.astype(np.float64)
+    return shown_array(number(values))
