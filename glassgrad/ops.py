@@ -93,7 +93,7 @@ from .dtypes import get_default_dtype
 from .float_errors import quiet
 from .memory_formats import astype_in_order
 from .settings import warn_at_learners_line
-from .summation import IN_TURN, add_reduce, narrowed, widened
+from .summation import IN_TURN, add_reduce, log_of_sum, narrowed, widened
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -1546,9 +1546,9 @@ def _log_softmax(a, axis):
     wide = widened(a)  # float16 in float32, rounded once, as PyTorch's CPU kernel
     shifted = wide - wide.max(axis=axis, keepdims=True)
     total = np.exp(shifted).sum(axis=axis, keepdims=True)  # NumPy's order, as softmax_array
-    if a.dtype == np.float16 and axis in (-1, a.ndim - 1):  # PyTorch's innermost-dim kernel keeps Σ and ln Σ in
-        total = total.astype(np.float16)  # float16 (ln of a float16: rounded to float16), the rest in float32
-    out = row_major(narrowed(shifted - np.log(total), a))
+    # PyTorch's last-dim kernel keeps Σ and ln Σ of float16 in float16; its other kernel, in float32
+    log_total = log_of_sum(total, a) if axis in (-1, a.ndim - 1) else np.log(total)
+    out = row_major(narrowed(shifted - log_total, a))
     return out, (out, axis)
 
 def _log_softmax_back(up, saved):  # float16 in float32, rounded once, as PyTorch's log_softmax_backward_data
@@ -1981,8 +1981,7 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
     shifted = wide - wide.take(starts + wide.argmax(axis=1, keepdims=True))
     exps = np.exp(shifted)
     total = np.add.reduce(exps, axis=1, keepdims=True)
-    # float16 (``wide`` a new array): ln of Σ rounded to float16, as PyTorch's log_softmax over the last dim
-    log_total = np.log(total if wide is logits else total.astype(np.float16))
+    log_total = log_of_sum(total, logits)  # float16: ln of Σ rounded to float16, as PyTorch's log_softmax
     exps /= total  # now softmax(logits)
     exps = narrowed(exps, logits)
     if target.dtype.kind == "f":

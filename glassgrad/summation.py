@@ -73,6 +73,14 @@ def narrowed(out: Any, a: np.ndarray) -> Any:
     return out.astype(np.float16) if a.dtype == np.float16 else out
 
 
+def log_of_sum(total: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``ln Σ`` of a softmax over ``a``'s last dim, from ``Σ = Σⱼ e^(aⱼ − max a)`` (``total``, in :func:`widened`'s
+    dtype), as PyTorch's CPU kernel for the last dim (log_softmax's, cross_entropy's) keeps it: for a float16 ``a``,
+    Σ is rounded to float16 and ``ln Σ`` is a float16 (``ln`` of a float16, rounded to float16), the rest of the
+    log-probabilities in float32; for any other ``a``, ``np.log(total)``."""
+    return np.log(total.astype(np.float16) if a.dtype.char == "e" else total)  # "e": float16, either byte order
+
+
 def add_reduce(a: np.ndarray, axis: Any = None, keepdims: bool = False, dtype: Any = None) -> Any:
     """``np.add.reduce(a, axis, dtype=dtype, keepdims=keepdims)``, accurate to ``O(log n·ε)`` along every reduced
     axis of a float32 or float16 ``a`` (see the module's docstring; float16 summed in float32 and rounded once):
