@@ -297,7 +297,6 @@ def untyped_storage(self: Tensor) -> Storage:
 def storage(self: Tensor) -> Storage:
     """The whole memory this tensor is a view of, counted in entries of its dtype (PyTorch's deprecated
     ``TypedStorage``: the first call in a process warns, as PyTorch's does)."""
-    warn_once("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
-              "storage class. This should only matter to you if you are using storages directly. To access "
-              "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()")
+    warn_once("TypedStorage is deprecated: tensor.storage() (memory counted in entries of the dtype) is kept for "
+              "old code; call tensor.untyped_storage() (the same memory in bytes) instead")
     return Storage(_memory_owner(self.array), typed=True)
