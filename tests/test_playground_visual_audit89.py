@@ -27,7 +27,7 @@ import re
 
 import pytest
 from browser import VIEWPORTS, assert_no_sideways_scroll, assert_seen, offline_page, require_playwright
-from test_playground_browser import browser, server  # noqa: F401  (fixtures shared with those tests)
+from test_playground_browser import SERVED, browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
 from test_playground_seen import screenshot, seen  # noqa: F401  (the page at both sizes)
 
 from glassgrad.practice import KINDS, generate
@@ -38,9 +38,23 @@ expect = sync_api.expect
 
 @pytest.fixture(params=list(VIEWPORTS))
 def refused(request, browser, server):  # noqa: F811
-    """A page at one of the two sizes where the server refuses a request: its 422 is shown to the learner in words."""
+    """A page at one of the two sizes where the server refuses a request: its 422 is shown to the learner in words.
+
+    On leaving, the learner goes to another page, and the test ends when the server has let go of the training job
+    the page held, as it has for a person who opens the playground next. (The page frees its job on ``pagehide`` with
+    a keepalive request, which a browser context closed at once on a busy machine need not send: three such jobs
+    and the next page's own held the server's 4 slots, and that page's Compare was refused with 429.)"""
+    jobs = SERVED["app"].state.jobs
+
+    def held() -> set:
+        with jobs.lock:  # the server's threads add and remove jobs meanwhile
+            return set(jobs.jobs)
+
+    before = held()
     with offline_page(browser, VIEWPORTS[request.param], ignore=lambda text: "status of 422" in text) as tab:
         yield tab
+        tab.goto("about:blank")  # the learner leaves the page: its pagehide sends the request that frees the job
+        wait_until(lambda: held() <= before, "the server to let go of the training job of the page just left")
 
 
 CLEARANCE = """() => [...document.querySelectorAll("#diagram .node")].map((node) => {
