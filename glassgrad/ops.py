@@ -1709,9 +1709,15 @@ def _getitem_vjp(up, inputs, out, saved):
         picked = np.arange(math.prod(shape)).reshape(shape)[index].reshape(-1)
         flat = up.reshape(-1)
         return (flat.new_zeros((math.prod(shape),)).scatter_add(0, picked, flat).reshape(shape),)
+    return (written_into_zeros(up, shape, index),)
+
+def written_into_zeros(up: Any, shape: tuple, index: Any) -> Any:
+    """``up`` written at ``index`` of zeros of ``shape``, as a Tensor: ``g = 0; g[index] = up`` (a recorded
+    ``setitem``, so a second derivative flows back to ``up``): the VJP of every op that picks one place of its input
+    (getitem with a basic index, a piece of unbind/tensor_split)."""
     scattered = up._plain(np.zeros(shape, dtype=up.dtype))  # a fresh leaf (Tensor._plain), written in place
     scattered[index] = up
-    return (scattered,)
+    return scattered
 
 GETITEM = register(Op(
     "getitem", "out = a[index]",

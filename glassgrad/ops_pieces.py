@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from .autograd import BACKWARD_PASS
-from .ops import Op, register
+from .ops import Op, register, written_into_zeros
 
 
 class _Meeting:
@@ -88,9 +88,7 @@ def _piece_back(up, saved):
 def _piece_vjp(up, inputs, out, saved):
     """``up`` written into zeros of the input's shape at the piece's place (a recorded ``setitem``)."""
     shape, index, _ = saved
-    scattered = up._plain(np.zeros(shape, dtype=up.dtype))  # a fresh leaf (Tensor._plain), written in place
-    scattered[index] = up
-    return (scattered,)
+    return (written_into_zeros(up, shape, index),)
 
 
 PIECE = register(Op(
