@@ -254,20 +254,7 @@ class BatchNorm1d(Module):
                  bias: bool = True) -> None:
         check_device(device)
         super().__init__()
-        self.num_features = check_size(num_features, "num_features", type(self).__name__)
-        self.eps = float_argument(eps, type(self).__name__, "eps")
-        self.momentum = None if momentum is None else float(momentum)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
-        dtype = float_dtype(dtype, type(self).__name__)
-        _affine_parameters(self, (self.num_features,), self.affine, dtype, bias)
-        if self.track_running_stats:
-            self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor._wrap(np.ones(self.num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        _statistics_settings(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:  # a kernel of a compiled step: written in Python, a replay left them as they were
@@ -541,20 +528,7 @@ class InstanceNorm1d(Module):
                  bias: bool = True) -> None:
         check_device(device)
         super().__init__()
-        self.num_features = check_size(num_features, "num_features", type(self).__name__)
-        self.eps = float_argument(eps, type(self).__name__, "eps")
-        self.momentum = None if momentum is None else float(momentum)
-        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
-        dtype = float_dtype(dtype, type(self).__name__)
-        _affine_parameters(self, (self.num_features,), self.affine, dtype, bias)
-        if self.track_running_stats:  # num_batches_tracked: kept (and never counted) as PyTorch does, so that
-            # PyTorch's state dicts load strictly and glassgrad's load into PyTorch
-            self.register_buffer("running_mean", Tensor._wrap(np.zeros(self.num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor._wrap(np.ones(self.num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=int64)))
-        else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):
-                self.register_buffer(name, None)
+        _statistics_settings(self, num_features, eps, momentum, affine, track_running_stats, dtype, bias)
 
     reset_running_stats = BatchNorm1d.reset_running_stats
     reset_parameters = BatchNorm1d.reset_parameters
@@ -602,6 +576,29 @@ def _reset_affine(layer: Module) -> None:
         init.ones_(layer.weight)
     if getattr(layer, "bias", None) is not None:
         init.zeros_(layer.bias)
+
+
+def _statistics_settings(layer: Module, num_features: int, eps: float, momentum: float | None, affine: bool,
+                         track_running_stats: bool, dtype: Any, bias: bool) -> None:
+    """The settings, γ and β (:func:`_affine_parameters`) and running statistics of a batch or instance norm layer,
+    checked as PyTorch checks them: ``running_mean`` 0 and ``running_var`` 1 of ``num_features`` entries and
+    ``num_batches_tracked`` 0 when ``track_running_stats`` (an instance norm keeps it, never counted, as PyTorch
+    does, so that PyTorch's state dicts load strictly and glassgrad's load into PyTorch), else the three ``None``."""
+    owner = type(layer).__name__
+    layer.num_features = check_size(num_features, "num_features", owner)
+    layer.eps = float_argument(eps, owner, "eps")
+    layer.momentum = None if momentum is None else float(momentum)
+    layer.affine = bool(affine)
+    layer.track_running_stats = bool(track_running_stats)
+    dtype = float_dtype(dtype, owner)
+    _affine_parameters(layer, (layer.num_features,), layer.affine, dtype, bias)
+    if layer.track_running_stats:
+        layer.register_buffer("running_mean", Tensor._wrap(np.zeros(layer.num_features, dtype=dtype)))
+        layer.register_buffer("running_var", Tensor._wrap(np.ones(layer.num_features, dtype=dtype)))
+        layer.register_buffer("num_batches_tracked", Tensor._wrap(np.array(0, dtype=int64)))
+    else:
+        for name in ("running_mean", "running_var", "num_batches_tracked"):
+            layer.register_buffer(name, None)
 
 
 def _affine_parameters(layer: Module, shape: tuple, affine: bool, dtype: Any, bias: bool = True) -> None:
