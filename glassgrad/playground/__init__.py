@@ -4,10 +4,10 @@ Every number on the page comes from the Python engine through a small JSON API
 (:mod:`.app`); the page (``static/``: HTML, CSS, ES modules, SVG) only renders it.
 Nothing here is imported by ``import glassgrad``: the web stack loads when the server starts
 (``create_app`` is imported on first use, so the Code view's child process,
-:mod:`.code_child`, starts without it).
+:mod:`.code_child`, starts without it). ``create_app`` gives an ASGI app for uvicorn:
 
 >>> from glassgrad.playground import create_app   # doctest: +SKIP
->>> app = create_app(output_dir="glassgrad-output")  # an ASGI app for uvicorn
+>>> app = create_app(output_dir="glassgrad-output")  # doctest: +SKIP
 """
 
 from typing import Any
