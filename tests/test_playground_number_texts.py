@@ -143,3 +143,13 @@ def test_a_diverging_walk_writes_its_huge_losses_in_e_notation(key):
     first = next(p for p in paths if p["learning_rate"] == 10.0)["points"][0]
     why = next(p for p in paths if p["learning_rate"] == 10.0)["why"]  # shown beside the numbers: the same texts
     assert why == f"the loss ended higher than it started ({first['text']['loss']} → {last['text']['loss']})"
+
+
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(st.sampled_from([np.int64, np.int32, np.bool_]), hnp.array_shapes(max_dims=2, max_side=4)))
+def test_a_matrix_of_whole_numbers_or_bools_is_shown_as_they_are(values: np.ndarray) -> None:
+    """A class index is ``2``, not ``+2.0000``; a bool ``True``, as ``print`` of the tensor shows them (the target
+    y of a classifier in the step-through view goes through ``matrix_json``)."""
+    shown = np.array(matrix_json("y", "class y", values)["text"], dtype=object).ravel()
+    expected = [str(bool(v)) if values.dtype == np.bool_ else str(int(v)) for v in values.ravel()]
+    assert list(shown) == expected

@@ -91,7 +91,7 @@ def matrix_json(name: str, label: str, array: np.ndarray | None, shape: tuple = 
         "label": label,
         "shape": list(values.shape),
         "values": np.reshape(np.array(flat_values, dtype=object), values.shape).tolist(),
-        "text": texts(values),
+        "text": texts(array),  # a class index or a bool as it is (shown_array), a float to DECIMALS places
         "entries": entry_names(label, values.shape),
     }
 

@@ -255,9 +255,7 @@ class Walkthrough:
         layers = [self._layer_view(number, parameters) for number, parameters in enumerate(net.layers, 1)]
         outputs = net.layers[-1][0].shape[:1]
         classes = net.y.dtype.kind != "f"
-        target = matrix_json("y", "class y" if classes else "y", net.y)
-        if classes:  # a class index is a whole number, not a measurement
-            target["text"] = [str(int(label)) for label in net.y]
+        target = matrix_json("y", "class y" if classes else "y", net.y)  # a class index as the whole number it is
         prediction = numbers.prediction if forward else None
         label = (prediction.get("formula") or prediction["symbol"]) if forward else "ŷ"
         # a loss that computes ŷ itself (softmax + cross-entropy) sends its gradient straight to the logits:
