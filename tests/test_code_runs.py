@@ -346,7 +346,7 @@ def test_the_child_starts_without_the_web_stack():
        st.integers(0, 200))
 def test_events_keep_every_piece_in_order_up_to_the_cap(pieces, cap):
     """Whatever the pieces, the events hold them in order, byte for byte up to the cap, then one cut line."""
-    run = CodeRun("0", Path("."), process=None)
+    run = CodeRun("0", Path("."), process=None, started=-1)
     with patch.object(code_runner, "MAX_OUTPUT_BYTES", cap):
         for stream, text in pieces:
             run.add_output(stream, text)
@@ -385,3 +385,21 @@ def test_a_slow_reader_still_gets_every_byte_before_the_run_ends(code, monkeypat
     answer, events = code.run("import sys\nsys.stdout.write('y' * 150_000)\n")
     assert answer["state"] == "finished"
     assert text_of(events, "stdout") == "y" * 150_000
+
+
+def test_the_time_limit_is_the_programs_own_not_the_start_up_of_its_process(tmp_path, monkeypatch):
+    """On a loaded machine starting Python and importing glassgrad can take seconds: that time is not the
+    learner's. A start-up made 3 s slow (a ``sitecustomize`` that sleeps) leaves a 2 s program its 2 s: it prints,
+    then is stopped at the limit; a program that needs 0.3 s finishes. Before, the child was killed in its
+    start-up, and the learner read "stopped at the time limit of 2 s" for a program that never ran."""
+    slow = tmp_path / "slow_start"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text("import time\ntime.sleep(3)\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(slow))
+    app = create_app(output_dir=tmp_path / "out", code_time_limit=2)
+    with testclient.TestClient(app, base_url="http://127.0.0.1:8000") as client:
+        code = Code(client, app)
+        looping, looping_events = code.run("print('looping', flush=True)\nwhile True:\n    pass\n")
+        quick, quick_events = code.run("import time\ntime.sleep(0.3)\nprint('done')\n")
+    assert looping["state"] == "timed out" and text_of(looping_events, "stdout") == "looping\n"
+    assert quick["state"] == "finished" and text_of(quick_events, "stdout") == "done\n"

@@ -1,4 +1,4 @@
-"""The process a Code view run happens in: ``python -m glassgrad.playground.code_child FOLDER MEMORY_MB``.
+"""The process a Code view run happens in: ``python -m glassgrad.playground.code_child FOLDER MEMORY_MB FD``.
 
 The server (:mod:`.code_runner`) makes ``FOLDER`` (this process's working folder), writes the
 learner's program there as :data:`PROGRAM` and starts this harness in a new process group. The
@@ -8,7 +8,8 @@ harness
    the learner's code runs: an allocation past it raises ``MemoryError`` instead of taking the machine;
    and caps any one file it writes at the same size (``RLIMIT_FSIZE``): a write past it raises
    ``OSError: File too large`` instead of filling the disk with one endless file;
-2. runs the program as ``__main__``, printing as it goes (the server reads stdout and stderr), with
+2. writes one byte to the pipe ``FD`` and closes it (the server's clock for the time limit starts), then
+   runs the program as ``__main__``, printing as it goes (the server reads stdout and stderr), with
    PyTorch's names for glassgrad (``import torch`` is glassgrad: :mod:`glassgrad.torch_names`);
    an exception's traceback shows only the program's frames and what they called, never this file;
 3. when the program ends normally, saves what it left for the page (:func:`save_results`):
@@ -27,6 +28,7 @@ import linecache
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -61,8 +63,9 @@ def limit_file_size(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
-def run_program(source: str) -> tuple[dict, dict[str, Any]]:
-    """Run ``source`` as ``__main__``: its outcome (without notes) and the globals it left."""
+def run_program(source: str, starting: Callable[[], None] = lambda: None) -> tuple[dict, dict[str, Any]]:
+    """Run ``source`` as ``__main__``: its outcome (without notes) and the globals it left; ``starting()`` is
+    called just before its first line runs."""
     lines = source.splitlines(keepends=True)
     linecache.cache[PROGRAM] = (len(source), None, lines, PROGRAM)  # tracebacks quote the program's lines
     try:
@@ -75,6 +78,7 @@ def run_program(source: str) -> tuple[dict, dict[str, Any]]:
     from glassgrad import torch_names
 
     torch_names.install()  # code written for PyTorch runs on glassgrad, and leaves glassgrad's tape and model
+    starting()
     try:
         exec(code, namespace)
     except SystemExit as exit_request:
@@ -160,11 +164,16 @@ def save_results(namespace: dict[str, Any], folder: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    folder, megabytes = Path(argv[0]), int(argv[1])
+    folder, megabytes, says_started = Path(argv[0]), int(argv[1]), int(argv[2])
     limit_memory(megabytes)
     limit_file_size(megabytes)
     source = (folder / PROGRAM).read_text(encoding="utf-8")
-    outcome, namespace = run_program(source)
+
+    def starting() -> None:
+        os.write(says_started, b"1")
+        os.close(says_started)  # the program cannot write to the server's clock
+
+    outcome, namespace = run_program(source, starting)
     outcome["notes"] = []
     if outcome["state"] == "finished":
         try:

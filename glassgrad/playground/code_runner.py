@@ -5,8 +5,11 @@ pass :class:`.safety.CodeGuard` get here. Each run is
 
 * a separate process (``sys.executable -m glassgrad.playground.code_child``, never a shell) in a new
   process group (``start_new_session``), working in a fresh temporary folder, with one BLAS thread;
-* limited in time by the server: after ``time_limit`` seconds its whole group gets ``SIGKILL``
-  (state ``"timed out"``), as it does on Stop (``"stopped"``);
+* limited in time by the server: after ``time_limit`` seconds of the program's own run its whole group
+  gets ``SIGKILL`` (state ``"timed out"``), as it does on Stop (``"stopped"``). The clock starts when the
+  child says the program starts (one byte on a pipe of its own, :func:`.code_child.main`), so starting
+  Python and importing glassgrad, seconds on a loaded machine, takes none of the learner's time; a child
+  that has not started after :data:`START_SECONDS` is timed from then on;
 * limited in memory by the child itself (``RLIMIT_AS``, :func:`.code_child.limit_memory`): an
   allocation past ``memory_mb`` raises ``MemoryError`` in the program (``"out of memory"``), and a
   file written past ``memory_mb`` fails with ``OSError: File too large`` (``RLIMIT_FSIZE``);
@@ -26,6 +29,7 @@ import codecs
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
 import site
@@ -48,29 +52,41 @@ MAX_OUTPUT_BYTES = 1_000_000
 MAX_CODE_CHARACTERS = 50_000
 READ_BYTES = 65536
 STOP_WAIT_SECONDS = 5.0
+START_SECONDS = 60.0
 UNSUPPORTED = None if os.name == "posix" else (
     "the Code view is off: it needs Linux or macOS, where a program's process group can be limited and stopped")
 CHILD_ENVIRONMENT = {"PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
                      "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def spawn(folder: Path, memory_mb: int) -> subprocess.Popen:
-    """Start the harness on ``folder``'s program: a new process group, pipes for its output, no shell."""
+def spawn(folder: Path, memory_mb: int) -> tuple[subprocess.Popen, int]:
+    """Start the harness on ``folder``'s program: a new process group, pipes for its output, no shell; and the
+    reading end of the pipe on which it says that the program starts (closed unread when it ends before)."""
     env = {**os.environ, **CHILD_ENVIRONMENT}
     package_root = str(Path(__file__).resolve().parents[2])
     if package_root not in (*site.getsitepackages(), site.getusersitepackages()):  # a checkout: the child imports
         path = env.get("PYTHONPATH")  # the same glassgrad as the server, whatever its working folder
         env["PYTHONPATH"] = package_root + (os.pathsep + path if path else "")
-    return subprocess.Popen([sys.executable, "-m", "glassgrad.playground.code_child", str(folder), str(memory_mb)],
-                            cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True, close_fds=True)
+    started, says_started = os.pipe()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "glassgrad.playground.code_child", str(folder), str(memory_mb), str(says_started)],
+            cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True, close_fds=True, pass_fds=(says_started,))
+    except OSError:
+        os.close(started)
+        raise
+    finally:
+        os.close(says_started)  # the child's copy is the only writer: its exit ends the pipe
+    return process, started
 
 
 class CodeRun:
     """One program's process, its output so far, and how it ended."""
 
-    def __init__(self, run_id: str, folder: Path, process: subprocess.Popen) -> None:
+    def __init__(self, run_id: str, folder: Path, process: subprocess.Popen, started: int) -> None:
         self.id, self.folder, self.process = run_id, folder, process
+        self.started_pipe = started  # readable once the program starts or the child ends (see spawn)
         self.lock = threading.Lock()
         self.events: list[dict] = []
         self.output_bytes = 0
@@ -158,13 +174,13 @@ class CodeRunner:
             try:
                 folder = Path(tempfile.mkdtemp(prefix=f"glassgrad-run-{run_id}-"))
                 (folder / code_child.PROGRAM).write_text(code, encoding="utf-8")
-                process = spawn(folder, self.memory_mb)
+                process, started = spawn(folder, self.memory_mb)
             except OSError as error:  # no room in the temporary folder, or no more processes allowed
                 if folder is not None:
                     shutil.rmtree(folder, ignore_errors=True)
                 raise ApiError(503, f"cannot start the program ({error.strerror or error}): free some disk space or "
                                     "close other programs, then press Run again") from None
-            run = CodeRun(run_id, folder, process)
+            run = CodeRun(run_id, folder, process, started)
             self.runs[run_id] = run
         readers = [threading.Thread(target=_read, args=(run, pipe, name), daemon=True)
                    for pipe, name in ((process.stdout, "stdout"), (process.stderr, "stderr"))]
@@ -195,6 +211,10 @@ class CodeRunner:
     def _watch(self, run: CodeRun, readers: list[threading.Thread]) -> None:
         """Wait for the process (killing it at the time limit), then its output, then settle its state."""
         timed_out = False
+        try:
+            select.select([run.started_pipe], [], [], START_SECONDS)  # the time limit is the program's own
+        finally:
+            os.close(run.started_pipe)
         try:
             run.process.wait(timeout=self.time_limit)
         except subprocess.TimeoutExpired:
