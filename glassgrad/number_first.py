@@ -13,7 +13,8 @@ old order (deprecated)                 today's spelling                         
 
 and the function forms likewise (``gg.add(x, α, y)``). :func:`number_first` wraps each of these methods: a call
 with one argument more than the tensors it takes, the first a number, is read in the old order, with a
-``UserWarning`` naming today's signature (as PyTorch warns).
+``UserWarning`` naming today's signature, once per process for all of them (as PyTorch warns: one
+``TORCH_WARN_ONCE`` in its argument parser; ``gg.set_warn_always(True)`` shows it every time, as there).
 
 >>> import warnings
 >>> import glassgrad as gg
@@ -30,7 +31,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from .settings import warn_at_learners_line
+from .settings import warn_once
 
 OVERLOADS: dict[str, tuple[str, tuple[str, ...]]] = {
     "add": ("alpha", ("other",)), "sub": ("alpha", ("other",)),
@@ -53,7 +54,7 @@ def number_first(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]
                 if scale in kwargs:
                     raise TypeError(f"{name}: {scale} given twice, first by position (the old order {old}) and "
                                     f"then by name; use {new}")
-                warn_at_learners_line(f"This overload of {name} is deprecated: {old}; use {new} instead")
+                warn_once(f"This overload of {name} is deprecated: {old}; use {new} instead", site=__name__)
                 args, kwargs = args[1:], {**kwargs, scale: args[0]}
             return function(self, *args, **kwargs)
 

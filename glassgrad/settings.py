@@ -93,13 +93,15 @@ def is_warn_always_enabled() -> bool:
     return _settings["warn_always"]
 
 
-def warn_once(message: str) -> None:
+def warn_once(message: str, site: str | None = None) -> None:
     """A UserWarning shown the first time in a process only (PyTorch's ``TORCH_WARN_ONCE``: later ones are dropped
     even where a filter asks for ``"always"``), or every time after ``set_warn_always(True)``; at the learner's line
-    (:func:`warn_at_learners_line`)."""
-    if message in _warned and not _settings["warn_always"]:
+    (:func:`warn_at_learners_line`). ``site`` names the one ``TORCH_WARN_ONCE`` that several messages share (shown
+    once for all of them, as there); by default each message is its own."""
+    site = message if site is None else site
+    if site in _warned and not _settings["warn_always"]:
         return
-    _warned.add(message)
+    _warned.add(site)
     warn_at_learners_line(message)
 
 
