@@ -39,7 +39,8 @@ class profile(profiler.profile):  # noqa: N801 (PyTorch's name)
             warnings.warn("The attribute `use_cuda` will be deprecated soon, please use ``use_device = 'cuda'`` "
                           "instead.", FutureWarning, stacklevel=2)
         super().__init__(record_shapes=record_shapes, profile_memory=profile_memory,
-                         use_cuda=use_cuda or use_device not in (None, "cpu"))
+                         activities=[profiler.ProfilerActivity.CPU, profiler.ProfilerActivity.CUDA]
+                         if use_cuda or use_device not in (None, "cpu") else None)
         self.enabled = enabled
 
     def __enter__(self) -> profile | None:

@@ -250,7 +250,9 @@ class profile:  # noqa: N801 (PyTorch's name)
                  with_modules: bool = False, experimental_config: Any = None, execution_trace_observer: Any = None,
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Any = None) -> None:
-        if use_cuda or set(activities or [ProfilerActivity.CPU]) - {ProfilerActivity.CPU}:
+        if use_cuda is not None:  # PyTorch 2.13 warns so for any use_cuda given, True or False
+            warn_at_learners_line("`use_cuda` is deprecated, use `activities` argument instead", FutureWarning)
+        if set(activities or [ProfilerActivity.CPU]) - {ProfilerActivity.CPU}:
             warn_at_learners_line("glassgrad runs on the CPU only: profiling the CPU alone")
         self.schedule = schedule
         self.on_trace_ready = on_trace_ready
