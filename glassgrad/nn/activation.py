@@ -38,6 +38,7 @@ from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
+from .linear import check_size
 from .module import Module
 from .parameter import Parameter
 
@@ -266,7 +267,8 @@ class PReLU(Module):
         check_device(device)
         super().__init__()
         self.init = float_argument(init, type(self).__name__, "init")
-        self.weight = Parameter(full((int(num_parameters),), self.init, dtype=dtype))
+        count = check_size(num_parameters, "num_parameters", type(self).__name__, smallest=0, too_small=RuntimeError)
+        self.weight = Parameter(full((count,), self.init, dtype=dtype))
 
     def reset_parameters(self) -> None:
         """Every slope back to ``init``."""

@@ -407,12 +407,12 @@ class MultiheadAttention(Module):
         check_device(device)
         super().__init__()
         self.embed_dim = check_size(embed_dim, "embed_dim", "MultiheadAttention")
-        self.num_heads = check_size(num_heads, "num_heads", "MultiheadAttention")
+        self.num_heads = check_size(num_heads, "num_heads", "MultiheadAttention", leads=False)
         if self.embed_dim % self.num_heads:  # AssertionError, as PyTorch's (an assert there)
             raise AssertionError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
                                  f"({num_heads}): each head gets embed_dim/num_heads features")
-        self.kdim = self.embed_dim if kdim is None else check_size(kdim, "kdim", "MultiheadAttention")
-        self.vdim = self.embed_dim if vdim is None else check_size(vdim, "vdim", "MultiheadAttention")
+        self.kdim = self.embed_dim if kdim is None else check_size(kdim, "kdim", "MultiheadAttention", leads=False)
+        self.vdim = self.embed_dim if vdim is None else check_size(vdim, "vdim", "MultiheadAttention", leads=False)
         self.dropout = _check_probability(dropout)
         self.batch_first = bool(batch_first)
         self.head_dim = self.embed_dim // self.num_heads

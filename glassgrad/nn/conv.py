@@ -238,11 +238,14 @@ class ConvolutionLayer(Module):
     padding_modes: tuple[str, ...] = ("zeros",)
     """The ``padding_mode`` values the layer takes."""
 
-    def _channels(self, in_channels: int, out_channels: int, groups: int, padding_mode: str) -> None:
+    def _channels(self, in_channels: int, out_channels: int, groups: int, padding_mode: str,
+                  leading: tuple[str, ...]) -> None:
+        """Check the channels and groups; ``leading`` names the channels that lead a parameter's shape (where a
+        bool is PyTorch's TypeError: see :func:`check_size`)."""
         owner = type(self).__name__
-        self.in_channels = check_size(in_channels, "in_channels", owner)
-        self.out_channels = check_size(out_channels, "out_channels", owner)
-        self.groups = check_size(groups, "groups", owner)
+        self.in_channels = check_size(in_channels, "in_channels", owner, leads="in_channels" in leading)
+        self.out_channels = check_size(out_channels, "out_channels", owner, leads="out_channels" in leading)
+        self.groups = check_size(groups, "groups", owner, leads=False)
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
                              f"out_channels ({self.out_channels})")
@@ -287,7 +290,7 @@ class _ConvNd(ConvolutionLayer):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self._channels(in_channels, out_channels, groups, padding_mode)
+        self._channels(in_channels, out_channels, groups, padding_mode, leading=("out_channels",))  # weight (out, in)
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         self.stride = conv_sizes(stride, self.dims, "stride", owner)
         self.dilation = conv_sizes(dilation, self.dims, "dilation", owner)

@@ -104,7 +104,8 @@ class _ConvTransposeNd(ConvolutionLayer):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self._channels(in_channels, out_channels, groups, padding_mode)
+        self._channels(in_channels, out_channels, groups, padding_mode,  # weight (in, out), bias (out,)
+                       leading=("in_channels", "out_channels") if bias else ("in_channels",))
         self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
         self.stride = conv_sizes(stride, self.dims, "stride", owner)
         self.padding = conv_sizes(padding, self.dims, "padding", owner, least=0)

@@ -162,7 +162,7 @@ class Embedding(Module):
                              "False (the gradient is a dense table)")
         # an empty table (0 rows, or rows of 0 numbers) is allowed, as PyTorch's
         self.num_embeddings = check_size(num_embeddings, "num_embeddings", owner, smallest=0)
-        self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner, smallest=0)
+        self.embedding_dim = check_size(embedding_dim, "embedding_dim", owner, smallest=0, leads=False)
         self.padding_idx = _padding_index(padding_idx, self.num_embeddings, owner)
         self.max_norm, self.norm_type = max_norm, float_argument(norm_type, type(self).__name__, "norm_type")
         self.scale_grad_by_freq, self.sparse = bool(scale_grad_by_freq), False  # sparse: refused above

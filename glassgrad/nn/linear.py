@@ -33,11 +33,16 @@ from .parameter import Parameter
 
 
 def check_size(value: Any, name: str, owner: str, smallest: int = 1,
-               too_small: type[Exception] = ValueError) -> int:
+               too_small: type[Exception] = ValueError, leads: bool = True) -> int:
     """``value`` as an int of at least ``smallest`` (1, or 0 where PyTorch allows an empty layer), or an error that
     names the argument: a TypeError, as PyTorch's, for what is no int (``Linear(2.5, 3)``, ``'a'``, None),
-    ``too_small`` (ValueError, or the class PyTorch's function raises there) for an int too small."""
-    whole = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    ``too_small`` (ValueError, or the class PyTorch's function raises there) for an int too small.
+
+    A Python bool is an int to PyTorch's layers, which pass it on as a size: its ``empty(shape)`` refuses one only
+    as a shape's first entry (TypeError). So a bool is refused where ``value`` ``leads`` a parameter's shape
+    (``out_features``: ``weight`` is (out, in)) or is a function's setting, and counts as 0 or 1 where it never
+    does (``Linear(True, 3)`` has ``weight`` (3, 1), as in PyTorch)."""
+    whole = not (isinstance(value, bool) and leads) and isinstance(value, (int, np.integer))
     if not whole or value < smallest:
         kind = "a positive integer" if smallest == 1 else f"an integer >= {smallest}"
         raise (too_small if whole else TypeError)(f"{owner}: {name} must be {kind}, got {shown(value)}")
@@ -66,7 +71,7 @@ class Linear(Module):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self.in_features = check_size(in_features, "in_features", owner, smallest=0)
+        self.in_features = check_size(in_features, "in_features", owner, smallest=0, leads=False)
         self.out_features = check_size(out_features, "out_features", owner, smallest=0)
         dtype = float_dtype(dtype, owner)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))

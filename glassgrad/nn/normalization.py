@@ -314,7 +314,8 @@ class LayerNorm(Module):
         check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        self.normalized_shape = tuple(check_size(n, "normalized_shape", "LayerNorm") for n in sizes)
+        self.normalized_shape = tuple(check_size(n, "normalized_shape", "LayerNorm", leads=not position)
+                                      for position, n in enumerate(sizes))
         self.eps = float_argument(eps, type(self).__name__, "eps")
         self.elementwise_affine = bool(elementwise_affine)
         dtype = float_dtype(dtype, "LayerNorm")
@@ -467,7 +468,7 @@ class GroupNorm(Module):
         check_device(device)
         super().__init__()
         self.num_groups = check_size(num_groups, "num_groups", "GroupNorm")
-        self.num_channels = check_size(num_channels, "num_channels", "GroupNorm")
+        self.num_channels = check_size(num_channels, "num_channels", "GroupNorm", leads=bool(affine))
         if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                              f"({num_groups})")
@@ -494,7 +495,8 @@ class RMSNorm(Module):
         check_device(device)
         super().__init__()
         sizes = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-        self.normalized_shape = tuple(check_size(n, "normalized_shape", "RMSNorm") for n in sizes)
+        self.normalized_shape = tuple(check_size(n, "normalized_shape", "RMSNorm", leads=not position)
+                                      for position, n in enumerate(sizes))
         self.eps, self.elementwise_affine = eps, bool(elementwise_affine)
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=float_dtype(dtype, "RMSNorm")))
@@ -585,7 +587,8 @@ def _statistics_settings(layer: Module, num_features: int, eps: float, momentum:
     ``num_batches_tracked`` 0 when ``track_running_stats`` (an instance norm keeps it, never counted, as PyTorch
     does, so that PyTorch's state dicts load strictly and glassgrad's load into PyTorch), else the three ``None``."""
     owner = type(layer).__name__
-    layer.num_features = check_size(num_features, "num_features", owner)
+    layer.num_features = check_size(num_features, "num_features", owner,  # γ, β, running stats
+                                    leads=bool(affine or track_running_stats))
     layer.eps = float_argument(eps, owner, "eps")
     layer.momentum = None if momentum is None else float(momentum)
     layer.affine = bool(affine)

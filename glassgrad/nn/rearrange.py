@@ -130,9 +130,9 @@ class Bilinear(Module):
                  dtype: Any = None, seed: int | None = None, generator: np.random.Generator | None = None) -> None:
         check_device(device)
         super().__init__()
-        sizes = [check_size(n, name, "Bilinear") for n, name in ((in1_features, "in1_features"),
-                                                                 (in2_features, "in2_features"),
-                                                                 (out_features, "out_features"))]
+        sizes = [check_size(n, name, "Bilinear", leads=name == "out_features")  # weight (out, in1, in2)
+                 for n, name in ((in1_features, "in1_features"), (in2_features, "in2_features"),
+                                 (out_features, "out_features"))]
         self.in1_features, self.in2_features, self.out_features = sizes
         dtype = float_dtype(dtype, "Bilinear")
         self.weight = Parameter(np.empty((self.out_features, self.in1_features, self.in2_features), dtype=dtype))

@@ -220,9 +220,10 @@ class RNNBase(Module):
         if mode not in STEPS:
             raise ValueError(f"{owner}: unrecognized RNN mode {mode!r}; choose one of {', '.join(STEPS)}")
         self.mode = mode
-        self.input_size = check_size(input_size, "input_size", owner)
-        self.hidden_size = check_size(hidden_size, "hidden_size", owner)
-        self.num_layers = check_size(num_layers, "num_layers", owner)
+        self.input_size = check_size(input_size, "input_size", owner, leads=False)
+        # the weights are (gates·hidden_size, ·): hidden_size leads them where there is one gate (RNN)
+        self.hidden_size = check_size(hidden_size, "hidden_size", owner, leads=STEPS[mode][0] == 1)
+        self.num_layers = check_size(num_layers, "num_layers", owner, leads=False)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Number):
@@ -578,8 +579,9 @@ class RNNCellBase(Module):
         check_device(device)
         super().__init__()
         owner = type(self).__name__
-        self.input_size = check_size(input_size, "input_size", owner, smallest=0)  # PyTorch's cells allow 0
-        self.hidden_size = check_size(hidden_size, "hidden_size", owner, smallest=0)
+        # PyTorch's cells allow 0; their weights are (num_chunks·hidden_size, ·), led by neither
+        self.input_size = check_size(input_size, "input_size", owner, smallest=0, leads=False)
+        self.hidden_size = check_size(hidden_size, "hidden_size", owner, smallest=0, leads=False)
         self.bias = bool(bias)
         _add_weights(self, "", self.input_size, self.hidden_size, check_size(num_chunks, "num_chunks", owner),
                      self.bias, float_dtype(dtype, owner))

@@ -195,7 +195,7 @@ class TransformerDecoderLayer(TransformerLayerBase):
 
 def _clones(layer: Module, num_layers: int, owner: str) -> ModuleList:
     """``num_layers`` independent copies of ``layer`` (each starts with the same weights, as in PyTorch)."""
-    check_size(num_layers, "num_layers", owner)
+    check_size(num_layers, "num_layers", owner, leads=False)
     return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
 
 
