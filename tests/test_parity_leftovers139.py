@@ -220,6 +220,7 @@ BOOL_SIZES = [  # (layer, args, keywords): a bool in each size argument, where i
     ("TransformerEncoderLayer", (T, 1), {}), ("TransformerEncoderLayer", (2, T), {}),
     ("TransformerEncoderLayer", (2, 1), {"dim_feedforward": T}),
     ("PReLU", (T,), {}), ("PReLU", (2.5,), {}), ("PReLU", (0,), {}),
+    ("AdaptiveLogSoftmaxWithLoss", (8, T, [2]), {}), ("AdaptiveLogSoftmaxWithLoss", (True, 4, [2]), {"div_value": 1.0}),
 ]
 
 
@@ -250,3 +251,36 @@ def test_a_layer_built_with_a_bool_size_computes_pytorchs_numbers(torch):
     np.testing.assert_allclose(layers[1](gg.tensor(x)).detach().numpy(),
                                layers[0](torch.tensor(x)).detach().numpy(), rtol=0, atol=1e-12)
     assert layers[1].in_features == 1 and type(layers[1].in_features) is int
+
+
+KERNEL_LIKE = {  # the settings of convolutions and pools, each given a bool alone, first, second or twice
+    "Conv2d kernel_size": lambda lib, v, x: lib.nn.Conv2d(2, 2, v)(x),
+    "ConvTranspose2d kernel_size": lambda lib, v, x: lib.nn.ConvTranspose2d(2, 2, v)(x),
+    "Conv2d stride": lambda lib, v, x: lib.nn.Conv2d(2, 2, 2, stride=v)(x),
+    "Conv2d padding": lambda lib, v, x: lib.nn.Conv2d(2, 2, 2, padding=v)(x),
+    "Conv2d dilation": lambda lib, v, x: lib.nn.Conv2d(2, 2, 2, dilation=v)(x),
+    "ConvTranspose2d output_padding": lambda lib, v, x: lib.nn.ConvTranspose2d(2, 2, 2, stride=2, output_padding=v)(x),
+    "F.conv2d stride": lambda lib, v, x: lib.nn.functional.conv2d(x, lib.ones(2, 2, 2, 2), stride=v),
+    "F.max_pool2d kernel_size": lambda lib, v, x: lib.nn.functional.max_pool2d(x, v),
+    "F.max_pool2d stride": lambda lib, v, x: lib.nn.functional.max_pool2d(x, 2, stride=v),
+    "F.avg_pool2d kernel_size": lambda lib, v, x: lib.nn.functional.avg_pool2d(x, v),
+    "AvgPool2d padding": lambda lib, v, x: lib.nn.AvgPool2d(2, padding=v)(x),
+    "F.unfold kernel_size": lambda lib, v, x: lib.nn.functional.unfold(x, v),
+    "F.fold output_size": lambda lib, v, x: lib.nn.functional.fold(lib.ones(1, 2, 1), v, 1),
+}
+
+
+@pytest.mark.parametrize("site", KERNEL_LIKE)
+@pytest.mark.parametrize("value", [True, (True, 2), (2, True), (True, True)], ids=["alone", "first", "second", "both"])
+def test_a_bool_kernel_stride_or_padding_gives_pytorchs_result_or_class(torch, site, value):
+    """PyTorch's list-of-ints parser refuses a bool alone or first (TypeError) and reads a later one as 0 or 1; a
+    convolution layer's ``kernel_size`` only shapes its weight past the channels, so a bool is a size anywhere."""
+    found = []
+    for lib in (torch, gg):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                found.append(tuple(KERNEL_LIKE[site](lib, value, lib.ones(1, 2, 6, 6)).shape))
+            except Exception as error:  # noqa: BLE001 - the class is what is compared
+                found.append(type(error))
+    assert found[1] == found[0]

@@ -44,8 +44,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                  head_bias: bool = False, device: Any = None, dtype: Any = None) -> None:
         check_device(device)
         super().__init__()
-        self.in_features = check_size(in_features, "in_features", "AdaptiveLogSoftmaxWithLoss")
-        self.n_classes = check_size(n_classes, "n_classes", "AdaptiveLogSoftmaxWithLoss")
+        # neither leads a parameter's shape (the head's weight is (shortlist + clusters, in_features))
+        self.in_features = check_size(in_features, "in_features", "AdaptiveLogSoftmaxWithLoss", leads=False)
+        self.n_classes = check_size(n_classes, "n_classes", "AdaptiveLogSoftmaxWithLoss", leads=False)
         cutoffs = list(cutoffs)
         if (not cutoffs or cutoffs != sorted(set(cutoffs)) or min(cutoffs) < 1 or max(cutoffs) > n_classes - 1
                 or any(not isinstance(c, (int, np.integer)) for c in cutoffs)):

@@ -63,18 +63,23 @@ def kernel_names(dims: int) -> str:
 
 
 def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1,
-          error: type[Exception] = ValueError) -> tuple[int, ...]:
+          error: type[Exception] = ValueError, bools: bool = False) -> tuple[int, ...]:
     """``value`` (an int, or one int per spatial dim) as a tuple of ``dims`` ints ≥ ``least``, or a
     one-line error naming the argument: a TypeError, as PyTorch's, for what holds no ints (``2.5``, ``'a'``,
     None), ``error`` (ValueError unless the caller's PyTorch twin raises another) for ints of the wrong count or
-    too small."""
+    too small.
+
+    A bool is an int where PyTorch takes it as one: its list-of-ints parser refuses one alone or first
+    (``stride=True``, ``(True, 2)``) and reads a later one as 0 or 1 (``(2, True)``); ``bools`` takes them
+    everywhere (a convolution layer's ``kernel_size``, which only shapes its weight past the channels)."""
     whole = (int, np.integer)
-    items = (value,) * dims if isinstance(value, whole) and not isinstance(value, bool) else value
+    items = (value,) * dims if isinstance(value, whole) and (bools or not isinstance(value, bool)) else value
     try:
         items = tuple(items) if not isinstance(items, (str, bytes)) else None
     except TypeError:
         items = None
-    if items is None or not all(isinstance(v, whole) and not isinstance(v, bool) for v in items):
+    if items is None or not all(isinstance(v, whole) and (bools or position or not isinstance(v, bool))
+                                for position, v in enumerate(items)):
         raise TypeError(f"{owner}: {name} must be an integer or {dims} of them, got {shown(value)} "
                         f"({type(value).__name__})")
     if len(items) != dims or not all(v >= least for v in items):
@@ -291,7 +296,7 @@ class _ConvNd(ConvolutionLayer):
         super().__init__()
         owner = type(self).__name__
         self._channels(in_channels, out_channels, groups, padding_mode, leading=("out_channels",))  # weight (out, in)
-        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner, bools=True)
         self.stride = conv_sizes(stride, self.dims, "stride", owner)
         self.dilation = conv_sizes(dilation, self.dims, "dilation", owner)
         resolve_padding(padding, self.kernel_size, self.stride, self.dilation, owner, ValueError)  # checked now

@@ -106,7 +106,7 @@ class _ConvTransposeNd(ConvolutionLayer):
         owner = type(self).__name__
         self._channels(in_channels, out_channels, groups, padding_mode,  # weight (in, out), bias (out,)
                        leading=("in_channels", "out_channels") if bias else ("in_channels",))
-        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner)
+        self.kernel_size = sizes(kernel_size, self.dims, "kernel_size", owner, bools=True)
         self.stride = conv_sizes(stride, self.dims, "stride", owner)
         self.padding = conv_sizes(padding, self.dims, "padding", owner, least=0)
         self.output_padding = conv_sizes(output_padding, self.dims, "output_padding", owner, least=0)
