@@ -425,7 +425,17 @@ def keyword_sizes(sizes: tuple, keyword: Any, name: str, keyword_name: str) -> t
                         f"{name}({keyword_name}=(2, 3)) (() for a 0-d shape)")
     if sizes:
         raise TypeError(f"{name}: give the sizes once, as {name}(2, 3) or {name}({keyword_name}=(2, 3)), not both")
-    return (keyword,)
+    return (sizes_tuple(keyword, name, keyword_name),)
+
+
+def sizes_tuple(sizes: Any, name: str, label: str = "size") -> tuple | list:
+    """Sizes given as one argument (PyTorch's ``size=`` keyword, ``full``'s and ``new_full``'s first, ``randint``'s
+    last): a tuple or list (a :class:`Size` too), never one bare number, which PyTorch refuses there with a TypeError
+    (though ``zeros(2)`` takes it among sizes given one by one)."""
+    if not isinstance(sizes, (tuple, list)):
+        raise TypeError(f"{name}: {label} must be a tuple of ints, not {type(sizes).__name__} ({shown(sizes)}); give "
+                        f"a tuple, such as {label}=(2,) for one dim or {label}=(2, 3) for two")
+    return sizes
 
 
 def cuts_given(name: str, indices_or_sections: Any, sections: Any = None, indices: Any = None,

@@ -59,8 +59,9 @@ def range(start: float = 0, end: float | None = None, step: float = 1, *, dtype:
 
 
 def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A 0-d tensor holding the number ``s`` (a bool counts as 0 or 1; a one-entry tensor as its number)."""
-    value = s.item() if isinstance(s, Tensor) and s.numel() == 1 else s
+    """A 0-d tensor holding the number ``s`` (a bool counts as 0 or 1; a 0-d tensor as its number, one with a dim
+    is refused, as PyTorch's Number)."""
+    value = s.item() if isinstance(s, Tensor) and s.ndim == 0 else s
     value = int(value) if isinstance(value, (bool, np.bool_)) else value
     return full((), _real(value, "s", "scalar_tensor"), dtype=resolve_dtype(dtype) or get_default_dtype(),
                 device=device, requires_grad=requires_grad)

@@ -35,6 +35,8 @@ from .arguments import (
     resolve_dtype,
     shape_arg,
     shape_text,
+    shown,
+    sizes_tuple,
     unsupported_array,
     written_number,
 )
@@ -279,7 +281,8 @@ def _fill_number(fill_value: Any, name: str) -> Any:
     if isinstance(fill_value, Tensor) and fill_value.ndim == 0:
         fill_value = fill_value.item()
     if not isinstance(fill_value, (int, float, np.number, np.bool_)):
-        raise TypeError(f"{name}: fill_value must be a number, not {type(fill_value).__name__} ({fill_value!r})")
+        raise TypeError(f"{name}: fill_value must be a number, not {type(fill_value).__name__} ({shown(fill_value)}); "
+                        "give a number or a 0-d tensor (v.item() reads a one-entry tensor's number)")
     return fill_value
 
 
@@ -289,7 +292,7 @@ def full(size: tuple, fill_value: float, dtype: Any = None, device: Any = None, 
     if dtype is None:  # as PyTorch: a bool gives bool, a whole number (a NumPy int32 too) int64, others the default
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             int64 if isinstance(fill_value, numbers.Integral) else None)
-    return _filled((size,), fill_value, dtype, requires_grad, "full", device, given=True)
+    return _filled((sizes_tuple(size, "full"),), fill_value, dtype, requires_grad, "full", device, given=True)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -343,14 +346,24 @@ def _range_dtype(dtype: Any, name: str) -> np.dtype:
 
 
 def _real(value: Any, label: str, name: str) -> float:
-    """A finite real number (a one-element tensor counts as its number), else one clear error."""
-    if isinstance(value, Tensor) and value.array.size == 1:
+    """A finite real number (a 0-d tensor counts as its number, as PyTorch's Number), else one clear error."""
+    if isinstance(value, Tensor) and value.ndim == 0:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, _REAL):
         raise TypeError(f"{name}: {label} must be a number, not {type(value).__name__} ({value!r})")
     if not math.isfinite(value):
         raise RuntimeError(f"{name}: {label} is {value}; it needs a finite number")
     return value
+
+
+def _ends(start: Any, end: Any, name: str) -> tuple[float, float]:
+    """``start`` and ``end`` of ``linspace`` or ``logspace`` as numbers (:func:`_real`); a tensor with a dim, even of
+    one entry, is PyTorch's RuntimeError there (elsewhere, as ``base``, its TypeError)."""
+    for label, value in (("start", start), ("end", end)):
+        if isinstance(value, Tensor) and value.ndim:
+            raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got {label} with "
+                               f"{value.ndim} dimension(s); give a number or a 0-d tensor ({label}.reshape(()))")
+    return _real(start, "start", name), _real(end, "end", name)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
@@ -360,7 +373,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     The k-th is ``start + k·(end − start)/(steps − 1)``.
     """
     check_device(device)
-    start, end = _real(start, "start", "linspace"), _real(end, "end", "linspace")
+    start, end = _ends(start, end, "linspace")
     (count,) = _sized((steps,), "linspace")
     dtype = _range_dtype(dtype, "linspace")
     return _leaf(np.linspace(start, end, count).astype(dtype), requires_grad)
@@ -370,7 +383,7 @@ def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: An
              requires_grad: bool = False) -> Tensor:
     """``base ** linspace(start, end, steps)``: ``steps`` numbers evenly spaced on a log scale."""
     check_device(device)
-    start, end = _real(start, "start", "logspace"), _real(end, "end", "logspace")
+    start, end = _ends(start, end, "logspace")
     base = _real(base, "base", "logspace")
     (count,) = _sized((steps,), "logspace")
     dtype = _range_dtype(dtype, "logspace")
@@ -487,6 +500,7 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
         if not isinstance(high, (tuple, list)):
             raise TypeError("randint: give the size as a tuple: randint(low, high, (n,)) or randint(high, (n,))")
         low, high, size = 0, low, high
+    sizes_tuple(size, "randint")
     # a one-entry integer tensor is its number, as in PyTorch (another tensor: TypeError)
     low, high = (operator.index(value) if isinstance(value, Tensor) else value for value in (low, high))
     for label, value in (("low", low), ("high", high)):

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import broadcast_error, resolve_dtype, shape_text
+from .arguments import broadcast_error, resolve_dtype, shape_text, sizes_tuple
 from .autograd import recorded_call
 from .creation import (
     _float_dtype,
@@ -99,7 +99,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: tuple | None = None, generator
     elif size is None:
         raise TypeError("normal: with numbers for mean and std, give the size too: gg.normal(0.0, 1.0, size=(2, 3))")
     else:
-        shape = _sized((size,) if isinstance(size, (tuple, list)) else (size,), "normal")
+        shape = _sized((sizes_tuple(size, "normal"),), "normal")
     dtype = _float_dtype(dtype, "normal")
     sample = recorded_call(scaled_draws, "standard_normal", seed, generator, shape, dtype, mean, std)
     return sample_of(sample, tensors, "normal") if tensors else _leaf(sample, requires_grad)

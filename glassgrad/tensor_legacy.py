@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import shape_arg
+from .arguments import shape_arg, sizes_tuple
 from .autograd import note_unreplayable, recorded_call
 from .composed import narrow
 from .composed_slices import split_with_sizes
@@ -145,7 +145,8 @@ def empty_strided(size: Any, stride: Any, *, dtype: Any = None, device: Any = No
     """A new tensor of ``size`` (row-major: glassgrad does not lay out memory by the strides given)."""
     from .creation import empty
 
-    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    sizes_tuple(stride, "empty_strided", "stride")
+    return empty(sizes_tuple(size, "empty_strided"), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def _removed_function(name: str, replacement: str) -> Any:

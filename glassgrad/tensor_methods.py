@@ -34,9 +34,10 @@ from .arguments import (
     promote_to_float,
     shape_arg,
     shape_text,
+    sizes_tuple,
 )
 from .autograd import is_grad_enabled, note_read, recorded_call, recorded_cast
-from .creation import _filled, copied, drawn, sample_of, scaled_draws, tensor_argument
+from .creation import _fill_number, _filled, copied, drawn, sample_of, scaled_draws, tensor_argument
 from .device import check_device
 from .dtypes import bool_, can_cast, float16, get_default_dtype, int32, names_a_dtype
 from .graph import records_tangent
@@ -384,9 +385,9 @@ _new("new_empty", 0)
 def new_full(self: Tensor, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype unless ``dtype`` is given."""
-    if isinstance(fill_value, Tensor):  # its number (.item(), which a compiled step is told of: a replay kept it)
-        fill_value = fill_value.item()
-    return _filled((size,), fill_value, dtype or self.dtype, requires_grad, "new_full", device, given=True)
+    fill_value = _fill_number(fill_value, "new_full")  # a 0-d tensor's .item(), which a compiled step is told of
+    return _filled((sizes_tuple(size, "new_full"),), fill_value, dtype or self.dtype, requires_grad, "new_full", device,
+                   given=True)
 
 
 @method
