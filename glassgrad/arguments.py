@@ -213,6 +213,8 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
         if (dtype is not None and isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind in "biuf"
                 and not is_tensor_dtype(data.dtype)):  # refused even with a dtype to convert to, as PyTorch
             raise unsupported_array(data.dtype, "tensor()")
+        if dtype is not None and isinstance(data, np.generic):
+            _check_numpy_numbers([data], dtype, dtype)
         array = np.array(data, dtype=dtype, copy=True)
     else:
         try:
@@ -221,6 +223,8 @@ def as_array(data: Any, dtype: Any) -> np.ndarray:
             raise _refusal(data, dtype) from None
         if array.dtype.kind == "O":  # ints past int64's range, or objects that are not Python numbers
             array = _objects(data, array, dtype)
+        if array.ndim and (dtype or array.dtype).kind in "biu":  # (a list NumPy made float64: in _list_dtype)
+            _check_numpy_numbers(data, array.dtype, dtype)
         if dtype is not None and array.dtype.kind in "biufO":  # numbers converted one by one, as PyTorch's
             if dtype.kind in "iu":
                 if array.dtype.kind in "uO":  # a Python int past int64's range: PyTorch's ValueError, whatever dtype
@@ -381,20 +385,56 @@ def _check_int64_range(data: Any) -> None:
 
 
 _PYTHON_NUMBERS = frozenset((bool, int, float))
+_WIDE_UNSIGNED = frozenset((np.uint16, np.uint32, np.uint64))
+
+
+def _entries(data: Any) -> list:
+    """The entries of (nested, rectangular) lists and tuples, flattened a level at a time (a rectangular list has
+    lists at each level but the last), their types read at C speed."""
+    entries = data
+    while entries and type(entries[0]) in (list, tuple):
+        entries = list(itertools.chain.from_iterable(entries))
+    return entries
+
+
+def _check_numpy_numbers(data: Any, read: np.dtype, dtype: np.dtype | None) -> None:
+    """PyTorch's refusals of NumPy numbers in ``data``, a list NumPy read as
+    ``read``, made into ``dtype``: with no ``dtype``, a uint16, uint32 or uint64 among other whole numbers or bools
+    (its RuntimeError: it promotes them to nothing); and into integers or bools, numbers it converts with
+    ``__index__``, which they lack (its TypeError): a ``np.float16`` or ``np.float32`` (``np.float64``, a Python
+    float, is cut as one), and into integers a ``np.bool_``."""
+    entries = _entries(data)
+    kinds = set(map(type, entries))
+    if kinds <= _PYTHON_NUMBERS:
+        return
+    own = {kind for kind in kinds if issubclass(kind, np.generic)} | {
+        entry.dtype.type for entry in entries if isinstance(entry, np.ndarray) and entry.ndim}
+    if (dtype is None and own & _WIDE_UNSIGNED and len(kinds) > 1
+            and not any(issubclass(kind, (float, np.floating)) for kind in kinds)):
+        wide = min(own & _WIDE_UNSIGNED, key=lambda kind: kind.__name__)
+        raise RuntimeError(f"tensor(): Promotion for uint16, uint32, uint64 types is not supported (a NumPy "
+                           f"{wide.__name__} among other whole numbers or bools); convert them first, or pass dtype=")
+    target = dtype or read
+    if target.kind not in "biu":
+        return
+    for kind in sorted(own, key=lambda kind: kind.__name__):
+        if (issubclass(kind, np.floating) and not issubclass(kind, float)) or (
+                issubclass(kind, np.bool_) and target.kind != "b"):
+            raise TypeError(f"tensor(): a NumPy {kind.__name__} cannot be written into a {target} tensor (PyTorch "
+                            "converts each number with __index__, which it lacks); convert it first (int(x)), or make "
+                            "them all floats")
 
 
 def _list_dtype(data: list | tuple) -> np.dtype:
     """PyTorch's dtype for a (nested) list of numbers that NumPy made float64: a Python float counts as the default
     float dtype, a NumPy number or a tensor as its own dtype, all promoted (``tensor([np.float64(0.5)])`` is float64,
-    ``tensor([1, 2.5])`` float32). The entries are flattened a level at a time (a rectangular list has lists at each
-    level but the last) and their types read at C speed."""
-    entries = data
-    while entries and type(entries[0]) in (list, tuple):
-        entries = list(itertools.chain.from_iterable(entries))
+    ``tensor([1, 2.5])`` float32), from its entries (:func:`_entries`)."""
+    entries = _entries(data)
     if _PYTHON_NUMBERS.issuperset(map(type, entries)):  # the common case: Python numbers alone
         if float not in map(type, entries):  # whole numbers NumPy made float64: one is past int64's range
             _check_int64_range(entries)
         return get_default_dtype()
+    _check_numpy_numbers(entries, np.dtype(np.float64), None)  # NumPy made a uint64 among ints float64
     own = [np.asarray(entry).dtype for entry in entries if type(entry) not in _PYTHON_NUMBERS]
     if float in map(type, entries):
         own.append(get_default_dtype())

@@ -437,8 +437,8 @@ def randn(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, 
           seed: int | None = None, generator: np.random.Generator | Generator | None = None) -> Tensor:
     """Samples of the standard normal distribution N(0, 1)."""
     check_device(device)
-    dtype = _float_dtype(dtype, "randn")
-    return _leaf(recorded_call(drawn, "standard_normal", seed, generator, _sized(shape, "randn", size), dtype),
+    shape = _sized(shape, "randn", size)  # first, as PyTorch reads its arguments before the dtype
+    return _leaf(recorded_call(drawn, "standard_normal", seed, generator, shape, _float_dtype(dtype, "randn")),
                  requires_grad)
 
 
@@ -446,8 +446,8 @@ def rand(*shape: int, size: Any = None, dtype: Any = None, device: Any = None, r
          seed: int | None = None, generator: np.random.Generator | Generator | None = None) -> Tensor:
     """Samples of the uniform distribution on [0, 1)."""
     check_device(device)
-    dtype = _float_dtype(dtype, "rand")
-    return _leaf(recorded_call(drawn, "random", seed, generator, _sized(shape, "rand", size), dtype), requires_grad)
+    shape = _sized(shape, "rand", size)  # first, as PyTorch reads its arguments before the dtype
+    return _leaf(recorded_call(drawn, "random", seed, generator, shape, _float_dtype(dtype, "rand")), requires_grad)
 
 
 def drawn(kind: str, seed: int | None, generator: np.random.Generator | Generator | None, shape: tuple,
@@ -500,6 +500,8 @@ def randint(low: int = 0, high: Any = None, size: tuple | None = None, seed: int
         if not isinstance(high, (tuple, list)):
             raise TypeError("randint: give the size as a tuple: randint(low, high, (n,)) or randint(high, (n,))")
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=(n,)), as PyTorch's
+        low, high = 0, low
     sizes_tuple(size, "randint")
     # a one-entry integer tensor is its number, as in PyTorch (another tensor: TypeError)
     low, high = (operator.index(value) if isinstance(value, Tensor) else value for value in (low, high))
