@@ -25,19 +25,15 @@ from typing import Any
 import numpy as np
 
 from .arguments import (
-    as_array,
     check_in_range,
     exact_whole_bits,
-    fitting_integers,
     is_tensor_dtype,
     keyword_sizes,
-    refuse_backward_strides,
     resolve_dtype,
     shape_arg,
     shape_text,
     shown,
     sizes_tuple,
-    unsupported_array,
     written_number,
 )
 from .autograd import STATE, note_unreplayable, recorded_call
@@ -46,6 +42,7 @@ from .dtypes import get_default_dtype
 from .generator import Generator, moved_to
 from .memory_formats import astype_in_order, check_memory_format, copy_strides, preserve_format, strides_of
 from .ops import DRAW
+from .reading import as_array, fitting_integers, refuse_backward_strides, unsupported_array
 from .settings import warn_at_learners_line, warn_once
 from .tensor import GIVEN_READ_ONLY, Tensor, apply, int64, numbers_array, tensor_argument, untracked
 

@@ -50,7 +50,6 @@ import numpy as np
 from . import ops, ops_index, tensor_hooks
 from .arguments import (
     Size,
-    as_array,
     broadcast_error,
     broadcastable,
     broadcasts_to,
@@ -64,7 +63,6 @@ from .arguments import (
     number_argument,
     promote,
     promote_to_float,
-    refuse_backward_strides,
     resolve_dtype,
     shape_arg,
     shape_text,
@@ -94,6 +92,7 @@ from .handles import RemovableHandle
 from .memory_formats import astype_in_order, check_memory_format, copy_strides, preserve_format, strides_of, suggested
 from .number_first import number_first
 from .printing import array_text, edges_hidden, with_settings
+from .reading import as_array, refuse_backward_strides
 from .settings import warn_at_learners_line, warn_once
 
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -152,7 +151,7 @@ def tensors_as_numbers(data: Any) -> Any:
 
 
 def numbers_array(data: Any, dtype: Any) -> np.ndarray:
-    """A new array of ``data`` (:func:`~glassgrad.arguments.as_array`), each tensor in a list read as its one number
+    """A new array of ``data`` (:func:`~glassgrad.reading.as_array`), each tensor in a list read as its one number
     (:func:`tensors_as_numbers`). Where tensors are read, the array is made as one kernel of a compiled step, from
     their arrays (:func:`~glassgrad.autograd.recorded_call`): made in Python, ``gg.tensor([a.sum(), b.mean()])`` was
     a constant to the replay, the captures' numbers for every later call."""

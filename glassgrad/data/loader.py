@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import as_array, joined_dtype
+from ..arguments import joined_dtype
 from ..cores import usable_cores
 from ..creation import default_generator
 from ..functions import stack
+from ..reading import as_array
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset, samples_at

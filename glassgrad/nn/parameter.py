@@ -11,10 +11,11 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..arguments import as_array, resolve_dtype
+from ..arguments import resolve_dtype
 from ..autograd import STATE
 from ..device import check_device
 from ..dtypes import get_default_dtype
+from ..reading import as_array
 from ..tensor import Tensor
 
 
