@@ -233,11 +233,11 @@ def _entries(data: Any) -> list:
 
 
 def _check_numpy_numbers(data: Any, read: np.dtype, dtype: np.dtype | None) -> None:
-    """PyTorch's refusals of NumPy numbers in ``data``, a list NumPy read as
+    """PyTorch's refusals of NumPy numbers (and one-number tensors, here 0-d arrays) in ``data``, a list NumPy read as
     ``read``, made into ``dtype``: with no ``dtype``, a uint16, uint32 or uint64 among other whole numbers or bools
     (its RuntimeError: it promotes them to nothing); and into integers or bools, numbers it converts with
     ``__index__``, which they lack (its TypeError): a ``np.float16`` or ``np.float32`` (``np.float64``, a Python
-    float, is cut as one), and into integers a ``np.bool_``."""
+    float, is cut as one), a float tensor, and into integers a ``np.bool_``."""
     entries = _entries(data)
     kinds = set(map(type, entries))
     if kinds <= _PYTHON_NUMBERS:
@@ -252,6 +252,10 @@ def _check_numpy_numbers(data: Any, read: np.dtype, dtype: np.dtype | None) -> N
     target = dtype or read
     if target.kind not in "biu":
         return
+    if any(getattr(entry, "ndim", None) == 0 and not isinstance(entry, np.generic) and np.dtype(entry.dtype).kind == "f"
+           for entry in entries):  # a tensor, or its array where tensors were read first (tensors_as_numbers)
+        raise TypeError(f"tensor(): a float tensor inside a list cannot be written into a {target} tensor (PyTorch "
+                        "converts it with __index__, which only integer tensors have); convert it first (x.long())")
     for kind in sorted(own, key=lambda kind: kind.__name__):
         if (issubclass(kind, np.floating) and not issubclass(kind, float)) or (
                 issubclass(kind, np.bool_) and target.kind != "b"):

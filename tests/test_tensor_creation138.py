@@ -158,6 +158,18 @@ NUMPY_NUMBERS = [
     'T.tensor([T.tensor(True), 2])',
     'T.tensor([T.tensor(True), 2], dtype=T.int64)',
     'T.tensor([T.tensor(1.5), 2])',
+    'T.tensor([T.tensor(1.5), 2], dtype=T.int64)',
+    'T.tensor([T.tensor(1.5, dtype=T.float64), 2], dtype=T.int64)',
+    'T.tensor([T.tensor(2., dtype=T.float16), 2], dtype=T.int64)',
+    'T.tensor([[T.tensor(2.)]], dtype=T.int32)',
+    'T.tensor([T.tensor(1.5), 2], dtype=T.bool)',
+    'T.tensor([T.tensor(True), 2.], dtype=T.bool)',
+    'T.as_tensor([T.tensor(2.), 2], dtype=T.uint8)',
+    'T.as_tensor([1, T.tensor(2.)], dtype=T.int64)',
+    'T.tensor([1., T.tensor(2.)], dtype=T.int32)',
+    'T.tensor([1, T.tensor(2)], dtype=T.int32)',
+    'T.zeros(2).new_tensor([T.tensor(2.), 2], dtype=T.int64)',
+    'T.zeros(2, dtype=T.int64).new_tensor([T.tensor(2.), 2])',
     'T.tensor([T.tensor(1), 2], dtype=T.bool)',
     'T.tensor([T.tensor(2), True], dtype=T.uint8)',
 ]
@@ -251,11 +263,10 @@ _FORMS = [
 ]
 # README "creation, dtypes" (deliberate): linspace/logspace/arange refuse bool numbers (NumPy's too); an empty tensor
 # holds zeros (compared by dtype and shape above). Left (see round 138's report): linspace/logspace in an integer
-# dtype (PyTorch steps in integers), a 0-d NumPy float array inside a list, and a float tensor inside a list made
-# into an integer or bool dtype (PyTorch's TypeError), or a one-entry tensor with a dim inside a list (it reads it).
+# dtype (PyTorch steps in integers), a 0-d NumPy array inside a list, and a one-entry tensor with a dim inside a list
+# (PyTorch reads it as its number).
 _SKIP = ("T.linspace(True", "T.linspace(0, True", "T.logspace(True", "base=True", "space(np.bool_", "space(0, np.bool_",
-         "base=np.bool_", "np.array(2.)], [1]", "[np.array(2.), 2]", "T.tensor(2.)], [1]], dtype=T.",
-         "[T.tensor(2.), 2], dtype=T.", "[1, T.tensor(2.)], dtype=T.", "[T.tensor([2.]), 2]", "[[T.tensor([2.])]",
+         "base=np.bool_", "np.array(2.)], [1]", "[np.array(2.), 2]", "[T.tensor([2.]), 2]", "[[T.tensor([2.])]",
          "[1, T.tensor([2.])]")
 _INTEGER_DTYPES = ("T.int64", "T.int32", "T.uint8", "T.bool")
 
