@@ -363,28 +363,52 @@ def _ends(start: Any, end: Any, name: str) -> tuple[float, float]:
     return _real(start, "start", name), _real(end, "end", name)
 
 
+def _points(start: float, end: float, count: int, dtype: np.dtype, name: str, base: float | None = None) -> np.ndarray:
+    """``count`` evenly spaced points from ``start`` to ``end`` in float64, for a ``dtype`` tensor (with ``base``,
+    the powers ``base ** point``, :func:`logspace`).
+
+    For a float dtype ``start + k·step`` with ``step = (end − start)/(count − 1)`` (and ``end`` itself last). For an
+    integer dtype as PyTorch's CPU kernel: the ends are first written into the dtype (cut toward 0, refused out of its
+    range: :func:`written_number`), then ``s + k·step`` for the first ``⌊count/2⌋`` points and
+    ``e − (count − 1 − k)·step`` for the rest, so ``linspace(0.5, 9.7, 6, dtype=int64)`` steps from 0 to 9 by 1.8.
+    One point is ``start`` (or ``base ** start``) written into the dtype, as PyTorch fills it."""
+    if dtype.kind == "f":
+        points = np.linspace(start, end, count)
+    elif count == 1:
+        return np.array([written_number(start if base is None else base ** start, dtype, name)], dtype=np.float64)
+    else:
+        start, end = (float(int(written_number(value, dtype, name))) for value in (start, end))  # −3 into uint8: 253
+        step = (end - start) / (count - 1)
+        k = np.arange(count, dtype=np.float64)
+        points = np.where(k < count // 2, start + step * k, end - step * (count - 1 - k))
+    return points if base is None else np.power(base, points)
+
+
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced numbers from ``start`` to ``end``, both included.
 
-    The k-th is ``start + k·(end − start)/(steps − 1)``.
+    The k-th is ``start + k·(end − start)/(steps − 1)``; an integer dtype cuts the ends to whole numbers first and
+    each point toward 0 (:func:`_points`).
     """
     check_device(device)
     start, end = _ends(start, end, "linspace")
     (count,) = _sized((steps,), "linspace")
     dtype = _range_dtype(dtype, "linspace")
-    return _leaf(np.linspace(start, end, count).astype(dtype), requires_grad)
+    return _leaf(_points(start, end, count, dtype, "linspace").astype(dtype), requires_grad)
 
 
 def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    """``base ** linspace(start, end, steps)``: ``steps`` numbers evenly spaced on a log scale."""
+    """``base ** linspace(start, end, steps)``: ``steps`` numbers evenly spaced on a log scale (an integer dtype
+    cuts the ends to whole numbers first, and each power toward 0: :func:`_points`)."""
     check_device(device)
     start, end = _ends(start, end, "logspace")
     base = _real(base, "base", "logspace")
     (count,) = _sized((steps,), "logspace")
     dtype = _range_dtype(dtype, "logspace")
-    return _leaf(np.logspace(start, end, count, base=base).astype(dtype), requires_grad)
+    with np.errstate(over="ignore", invalid="ignore"):  # past the dtype's range: wrapped, as PyTorch's C++ cast
+        return _leaf(_points(start, end, count, dtype, "logspace", float(base)).astype(dtype), requires_grad)
 
 
 def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: Any = None, device: Any = None,
