@@ -742,8 +742,11 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
 
 def kl_div_unwarned(input: Tensor, target: Tensor, reduction: str, log_target: bool) -> Tensor:
     """:func:`kl_div` without its warning on ``"mean"``: PyTorch's top-level ``torch.kl_div``, whose reduction is a
-    number, does not give it (:mod:`glassgrad.functional_names`)."""
+    number, does not give it (:mod:`glassgrad.functional_names`). An integer or bool target tensor is refused with
+    PyTorch's RuntimeError ("Integral inputs not supported"), not read as the probabilities 0 and 1."""
     reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
+    if isinstance(target, Tensor):
+        _floating(target, "kl_div", RuntimeError)
     input, target = _float_pair(input, target, "kl_div", RuntimeError)
     row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
     if reduction != "batchmean":
@@ -1228,12 +1231,13 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     (where it is raised to eps its slope stays 1, as in PyTorch).
 
     ``var`` has the input's shape, or its shape without the last dim (one variance per sample), or the input's
-    shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it.
+    shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it: a 0-d tensor is
+    refused unless the input has at most one dim (PyTorch's ValueError), not broadcast as a number.
     """
     x, y = _floating(input, "gaussian_nll_loss", RuntimeError, "iu"), as_tensor(target)
     v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
     recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
-    if v.ndim and tuple(v.shape) != tuple(x.shape):
+    if isinstance(var, Tensor) and tuple(v.shape) != tuple(x.shape):  # a number: one variance for all
         if tuple(v.shape) == tuple(x.shape[:-1]):
             v = v.unsqueeze(-1)  # one variance per sample
         elif v.ndim != x.ndim or sum(size for own, size in zip(x.shape, v.shape) if own != size) != 1:
