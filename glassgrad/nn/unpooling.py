@@ -64,10 +64,10 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
     kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
     where = as_tensor(indices)
     where = where if had_batch else where.unsqueeze(0)
-    if where.shape != x.shape or where.dtype.kind not in "iu":
-        raise ValueError(f"{name}: indices must be integers of the input's shape {shape_text(x.shape)} (the "
-                         f"second output of max_pool{dims}d(..., return_indices=True)), got {where.dtype} "
-                         f"{shape_text(where.shape)}")
+    if where.shape != x.shape or where.dtype.kind not in "iu":  # PyTorch's class for either
+        raise RuntimeError(f"{name}: indices must be integers of the input's shape {shape_text(x.shape)} (the "
+                           f"second output of max_pool{dims}d(..., return_indices=True)), got {where.dtype} "
+                           f"{shape_text(where.shape)}")
     plane = tuple((size - 1) * s - 2 * p + k for size, k, s, (p, _) in zip(x.shape[2:], kernel, stride, pads))
     if output_size is not None:  # PyTorch takes sizes within a stride of the natural one, either way
         natural, plane = plane, sizes(spatial_output_size(output_size, dims, name), dims, "output_size", name)
