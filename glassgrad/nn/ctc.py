@@ -38,8 +38,9 @@ IMPOSSIBLE = -1e30  # the log-probability of a state no path reaches: e^IMPOSSIB
 def _lengths(lengths: Any, batch: int, name: str) -> np.ndarray:
     """``input_lengths``/``target_lengths`` (a tensor, list, tuple or int) as integers, one per sample."""
     values = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths)
-    if values.dtype.kind not in "iu":
-        raise TypeError(f"ctc_loss: {name} must hold integers, got {values.dtype}; pass e.g. torch.tensor(lengths)")
+    if values.dtype.kind not in "iu":  # PyTorch's classes: its kernel checks a tensor, its argument parser a list
+        error = RuntimeError if isinstance(lengths, Tensor) else TypeError
+        raise error(f"ctc_loss: {name} must hold integers, got {values.dtype}; pass e.g. torch.tensor(lengths)")
     values = values.reshape(-1).astype(np.int64)
     if values.size != batch:
         raise RuntimeError(f"ctc_loss: {name} must be of size batch_size ({batch}), got {values.size} values")
@@ -82,7 +83,10 @@ def ctc_negative_log_likelihoods(log_probs: Tensor, targets: Any, input_lengths:
     and its target length. A target with no alignment in its frames (fewer frames than labels plus repeats)
     has loss ∞ and gradient 0 (PyTorch: NaN), or loss 0 with ``zero_infinity``."""
     log_probs = as_tensor(log_probs)
-    if log_probs.dtype.kind != "f" or log_probs.ndim not in (2, 3):
+    if log_probs.dtype.kind != "f":  # PyTorch's class: its kernel is built for floating dtypes only
+        raise NotImplementedError(f"ctc_loss: log_probs must be floating (from log_softmax), got {log_probs.dtype}; "
+                                  "convert it with x.float()")
+    if log_probs.ndim not in (2, 3):
         raise RuntimeError(f"ctc_loss: log_probs must be floating (T, N, C) or unbatched (T, C), got "
                            f"{shape_text(log_probs.shape)} {log_probs.dtype}")
     if log_probs.numel() == 0:  # PyTorch refuses it: no sample, frame or class to align
@@ -98,9 +102,10 @@ def ctc_negative_log_likelihoods(log_probs: Tensor, targets: Any, input_lengths:
     if frame_counts.max(initial=0) > steps:
         raise RuntimeError(f"ctc_loss: input_lengths must be at most T = {steps}, got {frame_counts.max()}")
     labels = np.asarray(targets.numpy() if isinstance(targets, Tensor) else targets)
-    if labels.dtype.kind not in "iu":
+    if labels.dtype.kind not in "biuf":
         raise TypeError(f"ctc_loss: targets must be integer class indices, got {labels.dtype}; use targets.long()")
-    rows = _padded_targets(labels.astype(np.int64), label_counts, batched)
+    with np.errstate(invalid="ignore"):  # floats are read as PyTorch reads them, cut to int64 (NaN: out of range)
+        rows = _padded_targets(labels.astype(np.int64), label_counts, batched)
     used = np.arange(rows.shape[1]) < label_counts[:, None]
     if ((rows < 0) | (rows >= classes) | (rows == blank))[used].any():
         raise RuntimeError(f"ctc_loss: targets must be labels in [0, {classes}) other than blank = {blank}")
