@@ -124,11 +124,12 @@ class autocast:
         set_autocast_cache_enabled(self._cache_enabled)
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *exc_info: object) -> bool:
+        """Restore the state before the block; False, as PyTorch's: an exception raised in the block goes on."""
         previous, cache = self._saved.pop()
         _state[self.device_type][:] = previous
         set_autocast_cache_enabled(cache)
-        return None
+        return False
 
     def __call__(self, function: Any) -> Any:
         @functools.wraps(function)
