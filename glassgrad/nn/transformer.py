@@ -33,7 +33,7 @@ from ..arguments import float_argument, shape_text
 from ..autograd import is_grad_enabled, recorded_call
 from ..creation import as_tensor, full, pick_generator
 from ..device import check_device
-from ..settings import warn_at_learners_line
+from ..settings import warn_at_learners_line, warn_once
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -278,14 +278,23 @@ class TransformerEncoder(Module):
         return Tensor._wrap(recorded_call(_trailing_padding, given, self.mask_check))
 
 
+NESTED_PROTOTYPE_WARNING = (
+    "The PyTorch API of nested tensors is in prototype stage and will change in the near future. We recommend "
+    "specifying layout=torch.jagged when constructing a nested tensor, as this layout receives active development, "
+    "has better operator coverage, and works with torch.compile.")
+"""PyTorch's warning, once per process, where its encoder runs on nested tensors (glassgrad zeroes the padding)."""
+
+
 def _trailing_padding(given: np.ndarray, mask_check: bool) -> np.ndarray:
     """The padded positions (N, S, 1) of a padding mask (True or nonzero: padding), none where ``mask_check`` finds
     a row padded before a kept position (PyTorch's encoder then leaves its nested tensors: nothing is zeroed). One
     kernel of a compiled step (:func:`~glassgrad.autograd.recorded_call`), so that a replay looks at each call's
-    mask: filling no position gives the encoder's output as it is, bit for bit."""
+    mask: filling no position gives the encoder's output as it is, bit for bit. Where the nested path is taken,
+    PyTorch's once-per-process warning that nested tensors are a prototype, word for word (:func:`warn_once`)."""
     pad = given != 0
     if mask_check and np.any(pad[:, 1:] < pad[:, :-1]):
-        pad = np.zeros_like(pad)
+        return np.zeros_like(pad)[:, :, None]
+    warn_once(NESTED_PROTOTYPE_WARNING)
     return pad[:, :, None]
 
 
