@@ -3,27 +3,17 @@
 # the step (its returned norm, error_if_nonfinite, foreach), OneCycleLR stepped per optimizer step (lr and momentum
 # cycling, anneal_strategy 'cos' and 'linear', three_phase, get_last_lr), a check that accumulated gradients equal
 # the full batch's, and stepping the scheduler too often refused. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1410)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 def make_model():

@@ -5,28 +5,16 @@
 # growth_interval clean steps, its state_dict. glassgrad's autocast changes no number (README: its ops run in their
 # inputs' dtype), so the numbers made inside a block are compared only as "within bfloat16's rounding of the float32
 # ones", and the loop runs with the block disabled. In float32.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float32"
 rng = np.random.default_rng(1409)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    shown = value.tolist() if hasattr(value, "tolist") else value
-    shown = shown if shown is None or isinstance(shown, (bool, int, float, list)) else type(value).__name__
-    return ["ok", shown, [w.category.__name__ for w in seen]]
 
 
 model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))

@@ -3,27 +3,17 @@
 # Stirling term, eps), a heteroscedastic Gaussian model predicting a mean and a variance through softplus
 # (GaussianNLLLoss with a per-sample variance, a shared scalar variance, full=True, eps clamping), the
 # reductions, the refusals of a negative variance and a wrong shape, a few Adam steps of each. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1408)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 def filled(module, scale=0.4):

@@ -3,27 +3,17 @@
 # time axis first (T, N, C), nn.CTCLoss with padded targets and with concatenated ones, per-sample lengths,
 # reduction 'mean'/'sum'/'none', zero_infinity for a target too long for its input, a few Adam steps and a greedy
 # decoder that collapses repeats and drops blanks. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1403)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 chars = "_abcde"  # index 0 is the blank

@@ -3,26 +3,16 @@
 # probabilities and against log-probabilities (log_target=True), scaled by T**2 and mixed with the hard-label
 # cross entropy; the functional and module spellings, the other reductions (with 'mean' warning as in PyTorch),
 # a few SGD steps. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(140)
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 def mlp(sizes):

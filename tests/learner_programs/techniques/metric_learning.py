@@ -3,27 +3,17 @@
 # nn.TripletMarginLoss (margin, p, swap, reductions), the distance-function version with cosine distance,
 # nn.CosineEmbeddingLoss on pairs labelled 1/-1 (margin), F.cosine_similarity, a few Adam steps, and recall@1 of
 # nearest neighbours. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1406)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 class EmbeddingNet(nn.Module):

@@ -4,28 +4,18 @@
 # one-hot soft targets mixed the same way and F.cross_entropy with probability targets (and label_smoothing), the
 # two-term loss lam*CE(y_a) + (1-lam)*CE(y_b), a CutMix box from rand_bbox clipped to the image, lam corrected by
 # the box area; the Beta distribution's log_prob, mean, variance and entropy; a few Adam steps. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 from torch.distributions import Beta
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1402)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 beta = Beta(torch.tensor(0.4), torch.tensor(0.4))

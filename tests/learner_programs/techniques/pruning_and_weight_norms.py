@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.utils.prune as prune
+from technique_helpers import outcome
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm as sn_param
 from torch.nn.utils.parametrizations import weight_norm as wn_param
@@ -18,17 +19,6 @@ dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1405)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    shown = value.tolist() if hasattr(value, "tolist") else type(value).__name__
-    return ["ok", shown, [w.category.__name__ for w in seen]]
 
 
 def filled(module):

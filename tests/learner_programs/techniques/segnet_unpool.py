@@ -2,27 +2,17 @@
 # and handed to MaxUnpool2d in the decoder (output_size given and not), F.max_pool2d/F.max_unpool2d, the 1-d
 # versions, a per-pixel CrossEntropyLoss over (N, C, H, W) with class weights and ignore_index, gradients through
 # the unpooling, a few SGD steps and the predicted mask. In float64.
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1407)
 results = {}
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 class SegNetLite(nn.Module):

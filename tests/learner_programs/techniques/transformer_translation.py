@@ -4,27 +4,17 @@
 # forcing with the target shifted right, CrossEntropyLoss(ignore_index=PAD), a few Adam steps with clipping and a
 # greedy decode until EOS; weights from NumPy in named_parameters() order. In float64.
 import math
-import warnings
 
 import numpy as np
 import torch
 import torch.nn as nn
+from technique_helpers import outcome
 
 dtype = "float64"
 torch.set_default_dtype(torch.float64)
 rng = np.random.default_rng(1404)
 results = {}
 PAD, BOS, EOS, V, D = 0, 1, 2, 9, 8
-
-
-def outcome(call):
-    try:
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            value = call()
-    except Exception as error:
-        return [type(error).__name__]
-    return ["ok", value.tolist() if hasattr(value, "tolist") else value, [w.category.__name__ for w in seen]]
 
 
 class PositionalEncoding(nn.Module):
