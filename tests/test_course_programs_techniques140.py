@@ -75,23 +75,6 @@ def test_kl_div_refuses_an_integer_target_as_pytorch(dtype, log_target, reductio
 
 
 @pytest.mark.torch
-@settings(max_examples=40, deadline=None)
-@given(shape=st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple), value=st.floats(0.1, 3.0))
-def test_gaussian_nll_loss_takes_a_0d_variance_tensor_where_pytorch_does(shape, value, torch):
-    """PyTorch takes a 0-d ``var`` tensor only where the input has at most one dim (``input.shape[:-1] == ()``) and
-    raises ValueError ("var is of incorrect size") otherwise; glassgrad broadcast it as a number. A Python number
-    ``var`` is one variance for all in both."""
-    rng = np.random.default_rng(len(shape))
-    mean, target = rng.normal(size=shape), rng.normal(size=shape)
-
-    def loss(library, var):
-        return library.nn.functional.gaussian_nll_loss(library.tensor(mean), library.tensor(target), var)
-
-    _same(_outcome(lambda: loss(gg, gg.tensor(value))), _outcome(lambda: loss(torch, torch.tensor(value))))
-    _same(_outcome(lambda: loss(gg, value)), _outcome(lambda: loss(torch, value)))
-
-
-@pytest.mark.torch
 @pytest.mark.parametrize("how", ["float", "shape"])
 @pytest.mark.parametrize("dims", [1, 2, 3])
 def test_max_unpool_refuses_wrong_indices_with_pytorchs_class(how, dims, torch):

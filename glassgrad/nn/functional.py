@@ -1231,13 +1231,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     (where it is raised to eps its slope stays 1, as in PyTorch).
 
     ``var`` has the input's shape, or its shape without the last dim (one variance per sample), or the input's
-    shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it: a 0-d tensor is
-    refused unless the input has at most one dim (PyTorch's ValueError), not broadcast as a number.
+    shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it.
     """
     x, y = _floating(input, "gaussian_nll_loss", RuntimeError, "iu"), as_tensor(target)
     v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
     recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
-    if isinstance(var, Tensor) and tuple(v.shape) != tuple(x.shape):  # a number: one variance for all
+    if v.ndim and tuple(v.shape) != tuple(x.shape):
         if tuple(v.shape) == tuple(x.shape[:-1]):
             v = v.unsqueeze(-1)  # one variance per sample
         elif v.ndim != x.ndim or sum(size for own, size in zip(x.shape, v.shape) if own != size) != 1:
