@@ -43,7 +43,7 @@ from .tensor_methods import _in_place_form, _plain
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sorted:
     """The ``k``-th smallest entry along ``dim`` (k counts from 1) and its index; the gradient goes to it."""
     x = as_tensor(input)
-    axis = check_dim(x, dim, "kthvalue") if x.ndim else 0
+    axis = check_dim(x, dim, "kthvalue")  # 0 for a 0-d tensor's dim 0 or -1
     values = x.reshape(1) if x.ndim == 0 else x
     size = values.shape[axis]
     if size == 0:  # nothing to pick: PyTorch's IndexError, whatever k is

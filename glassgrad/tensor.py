@@ -2078,8 +2078,8 @@ def _numbers_first(index: Any) -> tuple[tuple, tuple] | None:
 def _truth(tensor: Tensor, logical: np.ufunc, dim: Any, keepdim: bool, name: str) -> Tensor:
     """``all``/``any``: ``logical`` (and, or) over ``dim``; PyTorch keeps a uint8 tensor's dtype (its masks before
     bool existed)."""
-    axis = _axis_arg(tensor, dim, None, name) if tensor.array.ndim else None
-    return Tensor._wrap(recorded_call(_truth_of, tensor.array, logical, axis, keepdim))
+    axis = _axis_arg(tensor, dim, None, name)  # a 0-d tensor's dim: 0 or -1, its one entry
+    return Tensor._wrap(recorded_call(_truth_of, tensor.array, logical, axis if tensor.array.ndim else None, keepdim))
 
 
 def _truth_of(array: np.ndarray, logical: np.ufunc, axis: Any, keepdim: bool) -> np.ndarray:

@@ -323,7 +323,9 @@ def flip(self: Tensor, *given: Any, dims: Any = None) -> Tensor:
     if dims is not None or not given:
         given = keyword_sizes(given, dims, "flip", "dims")
     dims = given[0] if len(given) == 1 and isinstance(given[0], (tuple, list)) else given
-    if self.ndim == 0:
+    if self.ndim == 0:  # a 0-d tensor's dims: 0 or -1, its one entry (PyTorch's IndexError for any other)
+        for dim in dims:
+            check_dim(self, dim, "flip")
         return self.clone()
     return apply(ops_index.FLIP, (self,), self.array, _dims(self, dims, "flip"))
 
@@ -510,8 +512,9 @@ def _scan(op: Op, tensor: Tensor, dim: int, dtype: Any) -> Tensor:
 @method
 def prod(self: Tensor, dim: int | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """The product of all entries, or along ``dim``: ``∂out/∂aᵢ = Π_{k≠i} aₖ`` (exact at zeros)."""
-    axis = None if dim is None or self.ndim == 0 else check_dim(self, dim, "prod")
-    return apply(ops_index.PROD, (self,), _cast(self, dtype), axis, bool(keepdim) and self.ndim > 0)
+    axis = None if dim is None else check_dim(self, dim, "prod")  # a 0-d tensor's dim: 0 or -1, its one entry
+    return apply(ops_index.PROD, (self,), _cast(self, dtype), axis if self.ndim else None,
+                 bool(keepdim) and self.ndim > 0)
 
 
 def _cast(self: Tensor, dtype: Any) -> np.ndarray:
