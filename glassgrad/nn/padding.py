@@ -84,6 +84,10 @@ def _check(x: Tensor, pad: tuple[int, ...], mode: str) -> None:
                                   f"two (batched) dims more, as PyTorch; got {dims} dims to pad for shape "
                                   f"{shape_text(x.shape)} (give 2 amounts for a 2-d or 3-d input, 4 for 3-d or 4-d, "
                                   "6 for 4-d or 5-d)")
+    if mode != "circular" and 0 in x.shape[x.ndim - dims - 1:]:  # no edge to mirror or repeat: PyTorch refuses
+        raise RuntimeError(f"pad: mode {mode!r} needs every dim but a batch dim non-empty (there is no edge to "
+                           f"{'mirror' if mode == 'reflect' else 'repeat'}), got shape {shape_text(x.shape)}; "
+                           "pad only inputs with entries")
     lengths = _padded_lengths(x, pad)
     empty = not all(lengths)  # a dim cropped to nothing: the result is empty, as PyTorch's, and reads no entry
     every_dim = not any(lengths) and mode != "circular"  # PyTorch's reflect and replicate refuse to crop them all
