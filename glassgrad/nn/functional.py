@@ -293,13 +293,14 @@ def _check_labels_on_replay(target: Tensor, classes: int, ignore_index: int, nam
         recorded_call(_check_labels, target.array, classes, ignore_index, name)
 
 
-def _class_layout(input: object, target: object, name: str) -> tuple[Tensor, Any, tuple | None]:
+def _class_layout(input: object, target: object, name: str,
+                  scalar_error: type[Exception] = RuntimeError) -> tuple[Tensor, Any, tuple | None]:
     """PyTorch's layouts of class scores as rows (M, C): ``(C,)`` one sample, ``(N, C)``, or ``(N, C, d₁, …)``
     with the classes on dim 1 (a sequence, an image); the targets to match, and the shape a ``"none"``
-    reduction gives back (None: the rows' own)."""
+    reduction gives back (None: the rows' own). ``scalar_error``: the caller's PyTorch class for 0-d scores."""
     logits = as_tensor(input)
     if logits.ndim == 0:
-        raise RuntimeError(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
+        raise scalar_error(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     target = as_tensor(target)
     if logits.ndim >= 2 and (target.ndim == 0 or target.shape[0] != logits.shape[0]):  # PyTorch's ValueError
         raise ValueError(f"{name}: the scores hold a batch of {logits.shape[0]} (dim 0 of "
@@ -501,7 +502,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     name = "nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
-    log_probs, target, shape = _class_layout(_floating(input, name, NotImplementedError), target, name)
+    log_probs, target, shape = _class_layout(_floating(input, name, NotImplementedError), target, name,
+                                               scalar_error=ValueError)  # PyTorch's nll_loss: ValueError
     if as_tensor(target).dtype.kind == "f":
         raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
                         "convert them with y.long()")
