@@ -155,6 +155,8 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
 def trace(input: Tensor) -> Tensor:
     """``Σᵢ A[i, i]``, the sum of a matrix's main diagonal."""
     x = as_tensor(input)
+    if x.array.dtype == np.bool_:  # PyTorch checks the dtype first (a bool diagonal's sum would be an int64 count)
+        raise NotImplementedError("trace: not implemented for bool tensors, as in PyTorch; convert first: x.long()")
     if x.ndim != 2:
         raise RuntimeError(f"trace: expects a matrix (2-D), got shape {shape_text(x.shape)}")
     return x.diagonal().sum()
