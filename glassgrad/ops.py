@@ -93,7 +93,7 @@ from .dtypes import get_default_dtype
 from .float_errors import quiet
 from .memory_formats import astype_in_order
 from .settings import warn_at_learners_line
-from .summation import IN_TURN, add_reduce, log_of_sum, narrowed, widened
+from .summation import IN_TURN, add_reduce, log_of_sum, narrowed, nll_total, widened
 
 Array = np.ndarray
 KINDS = ("elementwise", "activation", "reduction", "slicewise", "shape", "contraction", "affine", "loss", "custom",
@@ -1325,6 +1325,23 @@ SUM = register(Op("sum", "out = Σ a", ("{up} copied to every entry",), _sum, _s
                    written="Σ {a}", vjp_tensors=_sum_vjp))
 
 
+def _nll_sum(rows, ignored):
+    """``Σ rows`` of ``nll_loss``'s rows (N, 1): float16 as PyTorch's kernel adds them (:func:`nll_total`; the rows
+    ``ignored`` are skipped, which moves where its partial sums are added up), any other dtype as :func:`_sum`."""
+    if rows.dtype.char != "e":
+        return _sum(rows, None, False)
+    kept = ~ignored.reshape(-1)
+    return np.asarray(nll_total(rows.reshape(-1)[kept], kept)), (rows.shape, None, False)
+
+def _nll_sum_back(up, saved):
+    return _sum_back(up, saved)[0], None
+
+NLL_SUM = register(Op("nll_sum", "out = Σ a (float16: PyTorch's nll_loss total, in float16)",
+                      ("{up} copied to every entry", "none (which rows are ignored)"), _nll_sum, _nll_sum_back,
+                      kind="reduction", roles=("a", "ignored"), written="Σ {a}",
+                      vjp_tensors=lambda up, inputs, out, saved: (*_sum_vjp(up, inputs, out, saved), None)))
+
+
 def _mean(a, axis, keepdim):
     total = add_reduce(widened(a), axis, keepdim)
     count = _reduced_count(a.shape, axis)
@@ -1997,11 +2014,23 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
         positions, kept = _class_positions(numbers, target, ignore_index, logits.shape)
         # the picked log-probabilities alone
         per_item = -narrowed(shifted.take(positions) - log_total.reshape(-1), logits)
+        if wide is not logits:  # float16: the backward reads e^(log p rounded to float16), as PyTorch's log_softmax's
+            exps = np.exp(narrowed(shifted - log_total, logits).astype(np.float32))
         if kept is not None:
             per_item = np.where(kept, per_item, per_item.dtype.type(0))
-            return (_reduce_loss(per_item, reduction, _counted(kept), rounded_sum=True),
-                    (exps, target, positions, reduction, kept))
+        return _class_loss(per_item, reduction, kept), (exps, target, positions, reduction, kept)
     return _reduce_loss(per_item, reduction, rounded_sum=True), (exps, target, positions, reduction, None)
+
+
+def _class_loss(per_item: Array, reduction: str, kept: Array | None) -> Array:
+    """The loss from the rows' ``−log p[yᵢ]`` (0 where not ``kept``) as PyTorch's ``nll_loss`` reduces them: float16
+    rows are added in float16 (:func:`nll_total`) and their mean is that total ÷ the count rounded to float16, a
+    float16 division; any other dtype as :func:`_reduce_loss` with ``rounded_sum``."""
+    count = len(per_item) if kept is None else _counted(kept)
+    if per_item.dtype.char != "e" or reduction == "none" or not count:
+        return _reduce_loss(per_item, reduction, count, rounded_sum=True)
+    total = nll_total(per_item if kept is None else per_item[kept], kept)
+    return np.asarray(total if reduction == "sum" else total / np.float16(count))
 
 
 @functools.lru_cache(maxsize=16)
@@ -2061,6 +2090,8 @@ def _times_scale(grad: Array, scale: Any) -> Array:
 
 def _cross_entropy_back(up, saved):
     probs, target, positions, reduction, kept = saved
+    if up.dtype.char == "e" and positions is not None:
+        return _half_class_back(up, saved), None
     if positions is None:  # target probabilities
         grad = probs * np.add.reduce(target, axis=1, keepdims=True) - target
     else:
@@ -2071,6 +2102,23 @@ def _cross_entropy_back(up, saved):
             zeroed = ~kept & ~np.isnan(probs[:, 0])  # softmax is (all −inf, a +inf: then the whole row), as PyTorch's
             return _plus_zero_where(zeroed.reshape(-1, 1), grad, grad.dtype), None  # log_softmax backward: 0 − NaN·0
     return _times_scale(grad, _loss_upstream(up, reduction, len(probs), probs.shape)), None
+
+
+def _half_class_back(up: Array, saved: tuple) -> Array:
+    """The gradient of float16 class-index rows as PyTorch's kernels give it: ``nll_loss``'s backward puts
+    ``v = −up`` (the mean's ``−(up ÷ n)``, in float16) at each kept row's class, and ``log_softmax``'s backward,
+    in float32 rounded once, gives ``v·onehot − e^(log p)·v`` (``probs`` holds ``e^(log p)``, log p rounded to
+    float16): up to 8192 ulps from ``(p − onehot)·v`` where p is near 1 (``1 − p`` read from a float16 p)."""
+    probs, _, positions, reduction, kept = saved
+    count = len(probs) if kept is None else _counted(kept)
+    upstream = -(up / np.float16(count)) if reduction == "mean" else -up
+    rows = np.broadcast_to(upstream.astype(np.float32).reshape(-1), (len(probs),))
+    if kept is not None:
+        rows = np.where(kept, rows, np.float32(0))
+    scaled = probs * rows.reshape(-1, 1)
+    grad = np.subtract(np.float32(0), scaled)
+    grad.reshape(-1)[positions] = rows - scaled.reshape(-1)[positions]
+    return grad.astype(np.float16)
 
 
 def _loss_scale_tensor(up, reduction: str, count: int, item_ndim: int):

@@ -119,3 +119,42 @@ def _halved(a: np.ndarray, in_turn: list) -> np.ndarray:
             np.add(first, a[(*lead, slice(length - 1, length))], out=first)
         a, lengths[axis] = top, half
     return a
+
+
+CASCADE_LEVELS = 8
+"""The partial sums of PyTorch's float16 ``nll_loss`` total (``cascade_sum_num_levels`` in its CPU kernel)."""
+
+
+def nll_total(items: np.ndarray, kept: np.ndarray | None = None) -> np.float16:
+    """``Σ items`` of float16 as PyTorch's CPU ``nll_loss`` adds its rows' losses (and weights): in float16, every
+    step rounded, in :data:`CASCADE_LEVELS` partial sums ``s₀ … s₇``. Row ``b`` (of ``n``; a row not ``kept`` is
+    skipped whole) is added to ``s₀``; then, while ``b`` is a multiple of ``B^(j+1)`` (``B = 2^max(4, ⌈log₂ n⌉ // 8)``,
+    16 below 2⁴⁰ rows), ``sⱼ₊₁ ← sⱼ₊₁ + sⱼ, sⱼ ← 0``; the total is ``((0 + s₀) + s₁) + … + s₇``. So each sum of 16
+    rows is a float16 running total (not :func:`add_reduce`'s float32 rounded once, up to 3 ulps away), and which
+    rows are summed together depends on the ignored ones (their positions only, never their values).
+    ``items`` holds the kept rows' values in order, ``kept`` (None: all) where they were among all ``n`` rows."""
+    positions = np.arange(items.size) if kept is None else np.flatnonzero(kept)
+    rows = items.size if kept is None else kept.size
+    power = max(4, (rows - 1).bit_length() // 8)  # (n − 1).bit_length() is ⌈log₂ n⌉
+    values, total = items.astype(np.float16, copy=False), np.float16(0)
+    for level in range(CASCADE_LEVELS):
+        flushed = positions % (1 << (power * (level + 1))) == 0 if level < CASCADE_LEVELS - 1 else positions < 0
+        ends = np.flatnonzero(flushed)
+        sums = _running_sums(values, ends)  # each flushed run's, then the run left at this level
+        total = np.float16(total + sums[-1])
+        values, positions = sums[:-1], positions[ends]
+    return total
+
+
+def _running_sums(values: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The float16 running totals (``0 + v₀ + v₁ + …``, each step rounded: ``np.add.accumulate``, never pairwise) of
+    the runs of ``values`` that end at the positions ``ends`` (included), then of the rest after the last (0 when
+    none is left); the runs padded with zeros at their ends, which leave a running total as it is."""
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.append(ends + 1, values.size) - starts
+    width = int(lengths.max())
+    if not width:
+        return np.zeros(starts.size, np.float16)
+    steps = np.arange(width)
+    padded = np.where(steps < lengths[:, None], values.take(np.minimum(starts[:, None] + steps, values.size - 1)), 0)
+    return np.add.accumulate(padded.astype(np.float16, copy=False), axis=1)[:, -1]

@@ -36,6 +36,7 @@ from ..functions import tanh as tanh
 from ..functions import where
 from ..numpy_keywords import write_out
 from ..settings import warn_at_learners_line
+from ..summation import nll_total
 from ..tensor import Tensor, apply
 from ..tensor_methods import TYPE_NAMES
 from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
@@ -469,7 +470,10 @@ def _nll(log_probs: Tensor, target: Tensor, weight: Tensor | None, ignore_index:
     per_row = (log_probs.gather(1, classes) * counts).masked_fill(ignored, 0.0)
     if reduction == "none":
         return per_row.reshape(-1)
-    return per_row.sum() if reduction == "sum" else per_row.sum() / total
+    # float16: PyTorch's kernel adds the rows in float16 partial sums (ops.NLL_SUM)
+    summed = per_row.sum() if per_row.array.dtype.char != "e" else apply(ops.NLL_SUM, (per_row, ignored),
+                                                                              per_row.array, ignored.array)
+    return summed if reduction == "sum" else summed / total
 
 
 def _nll_counts(labels: np.ndarray, weight: np.ndarray | None, ignore_index: int,
@@ -480,7 +484,9 @@ def _nll_counts(labels: np.ndarray, weight: np.ndarray | None, ignore_index: int
     kept = labels != ignore_index
     classes = np.where(kept, labels, 0).astype(np.int64, copy=False)
     counts = kept.astype(dtype) if weight is None else weight[classes] * kept
-    total = counts.sum(dtype=counts.dtype)
+    # float16 weights: added as PyTorch's kernel adds them (its count of rows is rounded to float16 as here)
+    total = nll_total(counts[kept], kept) if weight is not None and counts.dtype.char == "e" else \
+        counts.sum(dtype=counts.dtype)
     return (classes.reshape(-1, 1), -counts.reshape(-1, 1), ~kept.reshape(-1, 1),
             np.asarray(total + (total == 0 and counts.size > 0), dtype=counts.dtype))
 

@@ -1,0 +1,218 @@
+"""float16 leftovers of round 125 against PyTorch 2.13's CPU kernels (round 137).
+
+- ``nll_loss`` (and so ``cross_entropy`` with class indices, fused or made of ``log_softmax`` and ``nll_loss``)
+  adds its rows' losses in float16, in 8 cascaded partial sums (each a float16 running total of 16 rows, or of 16
+  partial sums), skipping ignored rows; glassgrad added them in float32 and rounded once: totals up to 4 ulps off,
+  the mean of a weighted loss too (its Σ weight is added the same way). ``glassgrad.summation.nll_total`` is that rule.
+- the fused float16 ``cross_entropy`` gradient: PyTorch's is ``v·onehot − e^(log p)·v`` in float32, rounded once,
+  with log p the float16 log-probabilities and v the float16 ``−up`` (``−up/n`` for the mean); glassgrad's was
+  ``(p − onehot)·v`` from a float16 p: up to 8,192 ulps off (56 for the mean).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+from glassgrad.summation import nll_total
+
+F = gg.nn.functional
+
+
+def _ulps(got, want) -> float:
+    """The largest distance of ``got`` from ``want`` in float16 ulps at each entry's magnitude (inf where one is
+    finite and the other not)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape
+    finite = np.isfinite(want)
+    if not np.array_equal(np.isfinite(got), finite) or not np.array_equal(np.isnan(got), np.isnan(want)):
+        return float("inf")
+    if not finite.any():
+        return 0.0
+    spacing = np.spacing(np.abs(want[finite]).astype(np.float16)).astype(np.float64)
+    return float((np.abs(got[finite] - want[finite]) / spacing).max())
+
+
+def _cascade(values: np.ndarray, kept: np.ndarray) -> np.float16:
+    """PyTorch's ``nll_loss_out_frame`` total, written as its C++ loop (``loss_partial_sums[0] -= data`` …)."""
+    rows, half = len(values), np.float16
+    power = max(4, int(np.ceil(np.log2(rows))) // 8 if rows > 1 else 0)
+    mask, parts = (1 << power) - 1, [half(0)] * 8
+    for b in range(rows):
+        if not kept[b]:
+            continue
+        parts[0] = half(parts[0] - values[b])
+        for level in range(7):
+            if b & (mask << (level * power)):
+                break
+            parts[level + 1], parts[level] = half(parts[level + 1] + parts[level]), half(0)
+    total = half(0)
+    for part in parts:
+        total = half(total + part)
+    return total
+
+
+@st.composite
+def _class_case(draw):
+    """float16 log-probabilities (N, C) or scores, class targets with maybe some ``ignore_index`` rows (every 16th,
+    where the cascade's partial sums are moved up), and maybe a class weight."""
+    rows, classes = draw(st.integers(1, 2500)), draw(st.integers(1, 12))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    scores = (rng.standard_normal((rows, classes)) * draw(st.sampled_from([0.5, 3.0, 30.0]))).astype(np.float16)
+    target = rng.integers(0, classes, rows)
+    ignore_index = draw(st.sampled_from([-100, 0]))
+    if ignore_index == 0 and draw(st.booleans()):
+        target[::16] = 0
+    weight = rng.uniform(0.1, 3.0, classes).astype(np.float16) if draw(st.booleans()) else None
+    return scores, target, ignore_index, weight
+
+
+def _keywords(module, weight, ignore_index, reduction):
+    return {"weight": None if weight is None else module.tensor(weight), "ignore_index": ignore_index,
+            "reduction": reduction}
+
+
+def test_nll_total_is_pytorchs_cascade_written_as_its_loop():
+    rng = np.random.default_rng(0)
+    for rows in (1, 2, 15, 16, 17, 255, 256, 257, 4097, 70000):
+        values = (rng.standard_normal(rows) * 30).astype(np.float16)
+        for kept in (np.ones(rows, bool), rng.random(rows) < 0.7, np.arange(rows) % 16 != 0):
+            assert nll_total(-values[kept], kept) == _cascade(values, kept)
+        assert nll_total(-values) == _cascade(values, np.ones(rows, bool))
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@settings(max_examples=30, deadline=None)
+@given(case=_class_case())
+def test_float16_nll_loss_total_is_pytorchs_bit_for_bit(torch, case, reduction):
+    log_probs, target, ignore_index, weight = case
+    ours = F.nll_loss(gg.tensor(log_probs), gg.tensor(target), **_keywords(gg, weight, ignore_index, reduction))
+    theirs = torch.nn.functional.nll_loss(torch.tensor(log_probs), torch.tensor(target),
+                                          **_keywords(torch, weight, ignore_index, reduction))
+    if reduction == "mean" and (target == ignore_index).all():  # README: 0 here, NaN in PyTorch (deliberate)
+        return
+    assert ours.numpy().tobytes() == theirs.numpy().tobytes(), (ours.item(), theirs.item())
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@settings(max_examples=30, deadline=None)
+@given(case=_class_case())
+def test_float16_cross_entropy_total_is_pytorchs_nll_loss_of_its_rows(torch, case, reduction):
+    """The fused row and ``nll_loss(log_softmax(x))`` give PyTorch's nll_loss total of their own log-probabilities,
+    bit for bit (the log-probabilities themselves are PyTorch's but where its ``Σ eˣ`` in float32 lies within a last
+    bit of a float16 tie: PyTorch's own order of adding, which depends on its CPU's vector width, decides there)."""
+    scores, target, ignore_index, weight = case
+    if (target == ignore_index).all():
+        return
+    log_probs = F.log_softmax(gg.tensor(scores), 1)
+    keywords = _keywords(gg, weight, ignore_index, reduction)
+    fused = F.cross_entropy(gg.tensor(scores), gg.tensor(target), **keywords)
+    composed = F.nll_loss(log_probs, gg.tensor(target), **keywords)
+    theirs = torch.nn.functional.nll_loss(torch.tensor(log_probs.numpy()), torch.tensor(target),
+                                          **_keywords(torch, weight, ignore_index, reduction))
+    assert fused.numpy().tobytes() == composed.numpy().tobytes() == theirs.numpy().tobytes()
+
+
+def test_float16_cross_entropy_totals_against_pytorchs_cross_entropy(torch):
+    """Seeded batches, PyTorch's cross_entropy itself, bit for bit (base: up to 4 ulps off)."""
+    rng = np.random.default_rng(1)
+    for rows, classes in ((3000, 10), (777, 5), (64, 100), (40000, 10)):
+        scores = (rng.standard_normal((rows, classes)) * 3).astype(np.float16)
+        target = rng.integers(0, classes, rows)
+        weight = rng.uniform(0.1, 3.0, classes).astype(np.float16)
+        for keywords in ({}, {"weight": weight}, {"ignore_index": 1}, {"weight": weight, "ignore_index": 1}):
+            for reduction in ("sum", "mean"):
+                ours = F.cross_entropy(gg.tensor(scores), gg.tensor(target), reduction=reduction,
+                                       **{k: gg.tensor(v) if k == "weight" else v for k, v in keywords.items()})
+                theirs = torch.nn.functional.cross_entropy(
+                    torch.tensor(scores), torch.tensor(target), reduction=reduction,
+                    **{k: torch.tensor(v) if k == "weight" else v for k, v in keywords.items()})
+                assert ours.numpy().tobytes() == theirs.numpy().tobytes(), (keywords, reduction)
+
+
+def test_float16_nll_loss_of_images_adds_in_the_targets_order(torch):
+    """(N, C, H, W) scores: PyTorch's nll_loss2d cascade runs over the targets in row-major order, as here."""
+    rng = np.random.default_rng(2)
+    log_probs = (rng.standard_normal((5, 4, 17, 9)) * 4).astype(np.float16)
+    target = rng.integers(0, 4, (5, 17, 9))
+    for reduction in ("sum", "mean"):
+        ours = F.nll_loss(gg.tensor(log_probs), gg.tensor(target), reduction=reduction, ignore_index=2)
+        theirs = torch.nn.functional.nll_loss(torch.tensor(log_probs), torch.tensor(target), reduction=reduction,
+                                              ignore_index=2)
+        assert ours.numpy().tobytes() == theirs.numpy().tobytes()
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+@settings(max_examples=25, deadline=None)
+@given(case=_class_case())
+def test_float16_cross_entropy_gradient_is_pytorchs_log_softmax_backward(torch, case, reduction):
+    """The fused row's gradient is PyTorch's ``log_softmax`` backward of its ``nll_loss`` backward at glassgrad's
+    own float16 log-probabilities, to 1 ulp (``e^x`` in float32 is NumPy's there, PyTorch's vectorized one here)."""
+    scores, target, ignore_index, _ = case
+    x = gg.tensor(scores, requires_grad=True)
+    loss = F.cross_entropy(x, gg.tensor(target), ignore_index=ignore_index, reduction=reduction)
+    up = np.random.default_rng(len(target)).standard_normal(loss.shape).astype(np.float16)
+    loss.backward(gg.tensor(up))
+    log_probs = torch.tensor(F.log_softmax(gg.tensor(scores), 1).numpy(), requires_grad=True)
+    theirs = torch.nn.functional.nll_loss(log_probs, torch.tensor(target), ignore_index=ignore_index,
+                                          reduction=reduction)
+    (up_log_probs,) = torch.autograd.grad(theirs, log_probs, torch.tensor(up))
+    want = torch._log_softmax_backward_data(up_log_probs, log_probs.detach(), 1, torch.float16)
+    assert _ulps(x.grad.numpy(), want.numpy()) <= 1
+
+
+def test_float16_cross_entropy_gradient_against_pytorchs(torch):
+    """Seeded batches against PyTorch's cross_entropy backward (base: 8,192 ulps off with ``reduction='sum'``)."""
+    rng = np.random.default_rng(3)
+    for reduction in ("sum", "mean", "none"):
+        scores = (rng.standard_normal((600, 7)) * 3).astype(np.float16)
+        target = rng.integers(0, 7, 600)
+        ours, theirs = gg.tensor(scores, requires_grad=True), torch.tensor(scores, requires_grad=True)
+        F.cross_entropy(ours, gg.tensor(target), reduction=reduction).sum().backward()
+        torch.nn.functional.cross_entropy(theirs, torch.tensor(target), reduction=reduction).sum().backward()
+        same_rows = (F.log_softmax(gg.tensor(scores), 1).numpy() == theirs.detach().log_softmax(1).numpy()).all(1)
+        assert same_rows.mean() > 0.95
+        assert _ulps(ours.grad.numpy()[same_rows], theirs.grad.numpy()[same_rows]) <= 1
+
+
+def test_compiled_float16_cross_entropy_step_replays_eager_bit_for_bit():
+    rng = np.random.default_rng(4)
+    weight = gg.tensor((rng.standard_normal((8, 5)) * 0.3).astype(np.float16), requires_grad=True)
+    class_weight = gg.tensor(rng.uniform(0.5, 2, 5).astype(np.float16))
+
+    def step(x, y):
+        weight.grad = None
+        scores = x @ weight
+        loss = (F.cross_entropy(scores, y) + F.cross_entropy(scores, y, weight=class_weight, ignore_index=3)
+                + F.nll_loss(F.log_softmax(scores, 1), y, ignore_index=3, reduction="sum") * 0.01)
+        loss.backward()
+        return loss.detach(), weight.grad.clone()
+
+    compiled = gg.compile(step)
+    for _ in range(4):
+        x = gg.tensor((rng.standard_normal((300, 8)) * 3).astype(np.float16))
+        y = gg.tensor(rng.integers(0, 5, 300))
+        eager, replayed = step(x, y), compiled(x, y)
+        for a, b in zip(eager, replayed):
+            assert a.dtype == b.dtype == gg.float16
+            assert a.numpy().tobytes() == b.numpy().tobytes()
+
+
+def test_float32_and_float64_losses_still_sum_as_before(torch):
+    """Only float16 takes the cascade: float64 totals are PyTorch's to 1e-12 and float32's graph keeps its sum."""
+    rng = np.random.default_rng(5)
+    scores = rng.standard_normal((500, 6))
+    target = rng.integers(0, 6, 500)
+    for keywords in ({}, {"ignore_index": 2}):
+        ours = F.nll_loss(F.log_softmax(gg.tensor(scores), 1), gg.tensor(target), reduction="sum", **keywords)
+        theirs = torch.nn.functional.nll_loss(torch.tensor(scores).log_softmax(1), torch.tensor(target),
+                                              reduction="sum", **keywords)
+        assert ours.item() == pytest.approx(theirs.item(), rel=1e-12)
+    loss = F.nll_loss(gg.tensor(scores.astype(np.float32)), gg.tensor(target), ignore_index=2, reduction="sum")
+    assert loss.grad_fn is None or loss.grad_fn.name != "nll_sum"
+    x = gg.tensor(scores.astype(np.float32), requires_grad=True)
+    assert F.nll_loss(x, gg.tensor(target), ignore_index=2, reduction="sum").grad_fn.name == "sum"
