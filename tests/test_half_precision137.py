@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -216,3 +218,88 @@ def test_float32_and_float64_losses_still_sum_as_before(torch):
     assert loss.grad_fn is None or loss.grad_fn.name != "nll_sum"
     x = gg.tensor(scores.astype(np.float32), requires_grad=True)
     assert F.nll_loss(x, gg.tensor(target), ignore_index=2, reduction="sum").grad_fn.name == "sum"
+
+
+def _overall_ulps(got, want) -> float:
+    """The largest distance in float16 ulps at the magnitude of ``want``'s largest entry (an entry near 0, which a
+    float32 term's last bit moves by many of its own ulps, is judged at the tensor's scale)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape and np.isfinite(got).all() and np.isfinite(want).all()
+    if not want.size:
+        return 0.0
+    return float(np.abs(got - want).max() / np.spacing(np.float16(np.abs(want).max())))
+
+
+def _norm_case(rng):
+    n, c, hw = int(rng.integers(2, 9)), int(rng.integers(1, 6)), int(rng.integers(2, 10))
+    x = (rng.standard_normal((n, c, hw, hw)) * 3 + 1).astype(np.float16)
+    w, b = (rng.standard_normal(c).astype(np.float16) for _ in range(2))
+    return x, w, b, (rng.standard_normal(c) * 0.3).astype(np.float16), rng.uniform(0.5, 2, c).astype(np.float16)
+
+
+def _norm_pair(torch, name, x, w, b, mean, var, training):
+    """glassgrad's and PyTorch's output and gradients (x, γ, β) of batch_norm or instance_norm."""
+    results = []
+    for module, functional in ((gg, F), (torch, torch.nn.functional)):
+        tensors = [module.tensor(a, requires_grad=True) for a in (x, w, b)]
+        running = [module.tensor(a.copy()) for a in (mean, var)]
+        if name == "batch_norm":
+            out = functional.batch_norm(tensors[0], *running, tensors[1], tensors[2], training=training)
+        else:
+            out = functional.instance_norm(tensors[0], *running, tensors[1], tensors[2], use_input_stats=training)
+        up = np.random.default_rng(x.size).standard_normal(x.shape).astype(np.float16)
+        out.backward(module.tensor(up))
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in tensors])
+    return results
+
+
+@pytest.mark.parametrize("name", ["batch_norm", "instance_norm"])
+@pytest.mark.parametrize("training", [True, False])
+def test_float16_norms_compute_in_float32_and_round_once(torch, name, training):
+    """PyTorch's float16 batch norm is ``x·α + (β − μ·α)`` in float32 with ``α = γ/√(σ² + ε)`` (in training from
+    μ and σ⁻¹ rounded to float16), rounded once; instance_norm is that batch norm of (1, N·C, …). Seeded cases
+    (base: forward 3 ulps, gradients 7 ulps at the tensors' scale, γ's and β's of instance_norm 14)."""
+    rng = np.random.default_rng(6)
+    for _ in range(60):
+        ours, theirs = _norm_pair(torch, name, *_norm_case(rng), training)
+        assert _overall_ulps(ours[0], theirs[0]) <= 1
+        if name == "batch_norm":  # instance_norm's x gradient over a few positions: PyTorch's own is some ulps off
+            assert _overall_ulps(ours[1], theirs[1]) <= 2
+        assert _overall_ulps(ours[2], theirs[2]) <= (1 if training or name == "batch_norm" else 4)
+        assert _overall_ulps(ours[3], theirs[3]) <= (1 if training or name == "batch_norm" else 6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), name=st.sampled_from(["batch_norm", "instance_norm"]), training=st.booleans())
+def test_float16_norm_forward_is_pytorchs_within_an_ulp(torch, seed, name, training):
+    ours, theirs = _norm_pair(torch, name, *_norm_case(np.random.default_rng(seed)), training)
+    assert _overall_ulps(ours[0], theirs[0]) <= 1
+
+
+def test_compiled_float16_batch_norm_step_replays_eager_bit_for_bit():
+    rng = np.random.default_rng(7)
+    gg.manual_seed(0)
+    layers = [gg.nn.Sequential(gg.nn.Conv2d(3, 4, 3), gg.nn.BatchNorm2d(4), gg.nn.InstanceNorm2d(4, affine=True,
+                                                                                                track_running_stats=True)).half()]
+    layers.append(copy.deepcopy(layers[0]))
+
+    def step(layer, x):
+        layer.zero_grad()
+        loss = layer(x).square().mean()
+        loss.backward()
+        return loss.detach(), layer[0].weight.grad.clone(), layer[1].running_var.clone(), layer[2].running_mean.clone()
+
+    compiled = gg.compile(step)
+    for _ in range(3):
+        x = gg.tensor((rng.standard_normal((4, 3, 8, 8)) * 2).astype(np.float16))
+        for a, b in zip(step(layers[0], x), compiled(layers[1], x)):
+            assert a.dtype == b.dtype == gg.float16
+            assert a.numpy().tobytes() == b.numpy().tobytes()
+
+
+def test_float32_batch_norm_keeps_its_graph():
+    x = gg.tensor(np.random.default_rng(8).standard_normal((4, 3, 5)).astype(np.float32), requires_grad=True)
+    out = F.batch_norm(x, None, None, gg.ones(3), gg.zeros(3), training=True)
+    assert out.dtype == gg.float32 and out.grad_fn.name == "add"
+    half = F.batch_norm(x.half(), None, None, gg.ones(3).half(), gg.zeros(3).half(), training=True)
+    assert half.dtype == gg.float16

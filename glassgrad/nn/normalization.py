@@ -56,13 +56,31 @@ def _row_major(x: Tensor) -> Tensor:
 
 def _standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None,
                  bias: Tensor | None) -> Tensor:
-    """``γ · (x − μ)/√(σ² + ε) + β`` (γ, β skipped when None), row-major as PyTorch's whatever x's order."""
+    """``γ · (x − μ)/√(σ² + ε) + β`` (γ, β skipped when None), row-major as PyTorch's whatever x's order.
+
+    float16 as PyTorch's kernel: ``x·α + β′`` in float32, rounded once, with ``α = γ/√(σ² + ε)`` and
+    ``β′ = β − μ·α`` (:func:`_half_standardize`); five float16 roundings were up to 2 ulps off it."""
+    if x.array.dtype.char == "e":
+        return _half_standardize(_row_major(x), mean, var, eps, weight, bias)
     out = (_row_major(x) - mean) / (var + eps).sqrt()
     if weight is not None:
         out = out * weight
     if bias is not None:
         out = out + bias
     return out
+
+
+def _half_standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None,
+                      bias: Tensor | None) -> Tensor:
+    """:func:`_standardize` of float16 ``x``: PyTorch's CPU batch norm works in float32 from μ and
+    ``σ⁻¹ = 1/√(σ² + ε)`` (both rounded to float16 where they are a batch's statistics, as its saved ones: a float32
+    ``var`` is such; running ones are taken as they are) and rounds ``x·α + (β − μ·α)`` once."""
+    inverse = 1 / (var.float() + eps).sqrt()
+    if var.array.dtype.char != "e":  # a batch's statistics: PyTorch's kernel keeps σ⁻¹ in float16
+        inverse = inverse.half().float()
+    alpha = inverse if weight is None else inverse * weight.float()
+    shift = mean.float() * alpha
+    return (x.float() * alpha + (-shift if bias is None else bias.float() - shift)).half()
 
 
 def _check_per_channel(function: str, x: Tensor, **vectors: Tensor | None) -> None:
@@ -148,7 +166,11 @@ def _batch_statistics(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]
     (summed in float64) gives; the float32 sum's rounding of μ, divided by ``√(σ² + ε)``, was up to ±2.5 at
     ε = 1e-12. The correction is a constant (μ's gradient is unchanged: it is the mean's own) and, in a compiled
     step, always one kernel, which asks the rule again at each replay (0 where it does not fire)."""
-    mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
+    if x.array.dtype.char == "e":  # float16: from x in float32 (one rounding of x's gradient), μ rounded to float16
+        wide = x.float()  # and σ² kept in float32, whence PyTorch's σ⁻¹ (_half_standardize)
+        mean, var = wide.mean(axes, keepdim=True).half(), wide.var(axes, keepdim=True, correction=0)
+    else:
+        mean, var = x.mean(axes, keepdim=True), x.var(axes, keepdim=True, correction=0)
     if call_recorder() is not None or mean_rounding_shows(mean.array, var.array):
         mean = mean + Tensor._wrap(recorded_call(_mean_correction, x.array, mean.array, var.array, axes))
     return mean, var
@@ -419,6 +441,11 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         recorded_call(_update_running, running_var.array, var.array, momentum, channels, count)
     if eps == 0:  # PyTorch's kernel takes 1/√σ² as 0 where σ² = 0: a constant channel gives 0 (slope 0), not 0/0
         var = var.masked_fill(var == 0, math.inf)
+    if x.array.dtype.char == "e":  # γ and β inside PyTorch's one float32 expression, one per instance (its batch
+        # norm of (1, N·C, …)): their gradients rounded to float16 per instance, then summed over N
+        shape, per_channel = tuple(mean.shape), (1, channels) + (1,) * (x.ndim - 2)
+        return _standardize(x, mean, var, eps,
+                            *(None if v is None else v.reshape(per_channel).expand(shape) for v in (weight, bias)))
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
 
 
