@@ -303,3 +303,35 @@ def test_float32_batch_norm_keeps_its_graph():
     assert out.dtype == gg.float32 and out.grad_fn.name == "add"
     half = F.batch_norm(x.half(), None, None, gg.ones(3).half(), gg.zeros(3).half(), training=True)
     assert half.dtype == gg.float16
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1.0, 3.0, 8.0]))
+def test_float16_tanh_gradient_is_computed_in_float32(torch, seed, scale):
+    """PyTorch's tanh backward of float16 is ``up·(1 − y²)`` in float32, rounded once (base: 16 ulps off)."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((37, 29)) * scale).astype(np.float16)
+    up = rng.standard_normal(x.shape).astype(np.float16)
+    ours, theirs = gg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours.tanh().backward(gg.tensor(up))
+    theirs.tanh().backward(torch.tensor(up))
+    assert _ulps(ours.grad.numpy(), theirs.grad.numpy()) <= 1
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_float16_gelu_is_computed_in_float32(torch, approximate):
+    """PyTorch's float16 GELU and its gradient are worked out in float32 and rounded once: at entries of magnitude
+    ≥ 0.25 (nearer 0 a float32 term's last bit is many float16 ulps) the output is PyTorch's and the gradient within
+    1 ulp (base: 1 and 8 ulps off)."""
+    rng = np.random.default_rng(9)
+    for _ in range(20):
+        x = (rng.standard_normal((64, 64)) * 3).astype(np.float16)
+        up = rng.standard_normal(x.shape).astype(np.float16)
+        ours, theirs = gg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, want = F.gelu(ours, approximate=approximate), torch.nn.functional.gelu(theirs, approximate=approximate)
+        out.backward(gg.tensor(up))
+        want.backward(torch.tensor(up))
+        large, large_grad = np.abs(want.detach().numpy()) >= 0.25, np.abs(theirs.grad.numpy()) >= 0.25
+        assert _ulps(out.detach().numpy()[large], want.detach().numpy()[large]) == 0
+        assert _ulps(ours.grad.numpy()[large_grad], theirs.grad.numpy()[large_grad]) <= 1
+        assert _overall_ulps(out.detach().numpy(), want.detach().numpy()) <= 1
