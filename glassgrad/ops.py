@@ -1224,10 +1224,11 @@ def _gelu(a, approximate, cdf=None):
     """``a·Φ(a)``: Φ the normal CDF, exact (erf; ``cdf``: Φ(a) if worked out already) or by the tanh
     approximation. float16 in float32, rounded once, as PyTorch's kernel (float16 arithmetic: 13 ulps off, the tanh
     form's cube far more)."""
-    wide = widened(a)
+    if a.dtype.char == "e":
+        return narrowed(_gelu(widened(a), approximate, cdf), a)
     if approximate == "tanh":
-        return narrowed(0.5 * wide * (1 + np.tanh(_GELU_K * (wide + 0.044715 * wide * wide * wide))), a)
-    return narrowed((wide * (_normal_cdf(wide) if cdf is None else cdf)).astype(wide.dtype), a)
+        return 0.5 * a * (1 + np.tanh(_GELU_K * (a + 0.044715 * a * a * a)))
+    return (a * (_normal_cdf(a) if cdf is None else cdf)).astype(a.dtype)
 
 
 def _gelu_local(a, approximate, cdf=None):
@@ -1249,7 +1250,9 @@ def _gelu_forward(a, approximate):
 
 def _gelu_back(up, saved):
     a, (approximate,), cdf = saved
-    return (narrowed(widened(up) * _gelu_local(widened(a), approximate, cdf), a),)  # float16: rounded once
+    if a.dtype.char == "e":  # in float32, rounded once
+        return (narrowed(widened(up) * _gelu_local(widened(a), approximate, cdf), a),)
+    return (up * _gelu_local(a, approximate, cdf),)
 
 
 def _gelu_local_tensors(a, approximate):
