@@ -335,3 +335,23 @@ def test_float16_gelu_is_computed_in_float32(torch, approximate):
         assert _ulps(out.detach().numpy()[large], want.detach().numpy()[large]) == 0
         assert _ulps(ours.grad.numpy()[large_grad], theirs.grad.numpy()[large_grad]) <= 1
         assert _overall_ulps(out.detach().numpy(), want.detach().numpy()) <= 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), batch=st.sampled_from([(), (3,), (2, 5)]))
+def test_float16_linear_with_bias_rounds_once(torch, seed, batch):
+    """PyTorch's addmm of float16 adds the bias to the float32 product and rounds once: glassgrad rounded the
+    product, then the sum (1,500 ulps off where they cancel; base). Judged at the output's scale: the float32
+    product's order of adding is BLAS's, PyTorch's another."""
+    rng = np.random.default_rng(seed)
+    n, k = (int(v) for v in rng.integers(1, 64, 2))
+    x = rng.standard_normal((*batch, 7, n)).astype(np.float16)
+    weight, bias = (rng.standard_normal((k, n)) * 0.3).astype(np.float16), rng.standard_normal(k).astype(np.float16)
+    ours = F.linear(gg.tensor(x), gg.tensor(weight), gg.tensor(bias)).numpy()
+    theirs = torch.nn.functional.linear(torch.tensor(x), torch.tensor(weight), torch.tensor(bias)).numpy()
+    assert _overall_ulps(ours, theirs) <= 1
+    # each entry: float16's rounding of the exact value, but for the float32 sum's error (≤ n·2⁻²⁴·Σ|terms|)
+    exact = x.astype(np.float64) @ weight.astype(np.float64).T + bias
+    terms = np.abs(x.astype(np.float64)) @ np.abs(weight.astype(np.float64)).T + np.abs(bias.astype(np.float64))
+    spacing = np.spacing(np.maximum(np.abs(exact), np.abs(ours)).astype(np.float16)).astype(np.float64)
+    assert (np.abs(ours - exact) <= spacing / 2 + (n + 1) * 2.0**-24 * terms).all()
