@@ -58,9 +58,10 @@ def explain(walk: Walkthrough, cell: str) -> dict:
     else:  # a given number: say where it comes from
         text = f"{entry.label} = {result}: {entry.note}"
     dtype = walk.network.dtype
+    own = walk.network.y.dtype if is_class else dtype  # a class label is an integer, not the model's float
     return {
         "cell": cell, "label": entry.label, "formula": entry.formula, "plugged": entry.plugged, "result": result,
-        "text": text, "value": entry.value, "full": str(dtype.type(entry.value)), "dtype": dtype.name,
+        "text": text, "value": entry.value, "full": str(own.type(entry.value)), "dtype": own.name,
         "terms": [{"label": term.label, "symbol": term.symbol, "index": list(term.index), "value": term.value,
                    "text": shown(term.value)} for term in entry.terms],
         "meaning": _meaning(name, entry.label, entry.value), "editable": name in GIVEN,
