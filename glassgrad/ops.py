@@ -2620,12 +2620,20 @@ def _strided_reads(stride: tuple, padding: tuple, dilation: tuple, kernel: tuple
 
 
 def _conv(x, weight, stride, padding, dilation, groups, needs, bias=None):
-    out, cols = sliding.convolve(x, weight, bias, stride, padding, dilation, groups)
-    return out, (cols, weight, x.shape, stride, padding, dilation, groups, needs)
+    """float16: in float32, rounded once, as PyTorch's CPU kernel (NumPy's float16 product, then ``+ b`` rounded
+    again: up to 200 ulps off where they cancel); the im2col matrix is saved in float32 for :func:`_conv_back`."""
+    out, cols = sliding.convolve(widened(x), widened(weight), None if bias is None else widened(bias), stride,
+                                 padding, dilation, groups)
+    return narrowed(out, x), (cols, weight, x.shape, stride, padding, dilation, groups, needs)
 
 
 def _conv_back(up, saved):
+    """float16: each gradient in float32, rounded once, as PyTorch's (∂L/∂X added up in float16: 300 ulps off)."""
     cols, weight, shape, stride, padding, dilation, groups, needs = saved
+    if up.dtype.char == "e":
+        grads = sliding.convolve_back(widened(up), cols, widened(weight), shape, stride, padding, dilation, groups,
+                                      needs)
+        return tuple(None if grad is None else narrowed(grad, up) for grad in grads)
     return sliding.convolve_back(up, cols, weight, shape, stride, padding, dilation, groups, needs)
 
 

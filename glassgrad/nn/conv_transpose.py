@@ -67,9 +67,12 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     # the convolution this one transposes: padding p before, and p − output_padding after (so that it has exactly
     # the input's positions; a negative amount there means the extra output rows get no window's share)
     pads = tuple((p, p - e) for p, e in zip(padding, extra))
-    out = conv_input_gradient(x, weight, size, stride, pads, dilation, groups)
+    half = x.dtype == np.float16  # in float32, rounded once, as PyTorch's CPU kernel (forward and each gradient):
+    wide = (x.float(), weight.float(), None if bias is None else bias.float()) if half else (x, weight, bias)
+    out = conv_input_gradient(wide[0], wide[1], size, stride, pads, dilation, groups)  # float16 sums: 300 ulps off
     if bias is not None:
-        out = out + bias.reshape((-1,) + (1,) * dims)
+        out = out + wide[2].reshape((-1,) + (1,) * dims)
+    out = out.half() if half else out
     return in_kernels_format(out, x, weight, dims) if had_batch else out.squeeze(0)
 
 

@@ -1,0 +1,121 @@
+"""float16 convolutions against PyTorch 2.13's CPU kernels (round 144).
+
+PyTorch's float16 ``conv1d``/``conv2d``/``conv_transpose2d`` work in float32 and round once, the forward (product
+plus bias) and each gradient. glassgrad rounded the float16 product, then ``+ b`` again (up to 200 ulps off where
+they cancel), added ∂L/∂X of a convolution and the whole transposed convolution up in float16 (300 ulps off).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+
+def _overall_ulps(got, want) -> float:
+    """The largest distance in float16 ulps at the magnitude of ``want``'s largest entry (an entry near 0, which a
+    float32 term's last bit moves by many of its own ulps, is judged at the tensor's scale)."""
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape and np.isfinite(got).all() and np.isfinite(want).all()
+    if not want.size:
+        return 0.0
+    return float(np.abs(got - want).max() / np.spacing(np.float16(np.abs(want).max())))
+
+
+@st.composite
+def _conv_case(draw):
+    """A float16 conv1d, conv2d or conv_transpose2d with a bias near minus each channel's mean product (where the
+    product and the bias cancel), its keywords and an upstream gradient's seed."""
+    name = draw(st.sampled_from(["conv1d", "conv2d", "conv_transpose2d"]))
+    dims = 1 if name == "conv1d" else 2
+    groups = draw(st.integers(1, 2))
+    channels, outs = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(dims))
+    size = tuple(k + draw(st.integers(0, 6)) for k in kernel)
+    stride = draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((draw(st.integers(1, 3)), channels, *size)).astype(np.float16)
+    shape = (channels, outs // groups) if name == "conv_transpose2d" else (outs, channels // groups)
+    weight = (rng.standard_normal(shape + kernel) * draw(st.sampled_from([0.3, 1.0, 8.0]))).astype(np.float16)
+    return name, x, weight, {"stride": stride, "groups": groups}, rng
+
+
+def _run(module, name, arrays, up, keywords, dtype=None):
+    """The output and the gradients of input, weight and bias of ``module``'s convolution ``name``."""
+    leaves = [module.tensor(a if dtype is None else a.astype(dtype), requires_grad=True) for a in arrays]
+    out = getattr(module.nn.functional, name)(*leaves, **keywords)
+    out.backward(module.tensor(up if dtype is None else up.astype(dtype)))
+    return [out.detach().numpy(), *(leaf.grad.numpy() for leaf in leaves)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=_conv_case())
+def test_float16_convolution_with_bias_rounds_once_forward_and_back(torch, case):
+    """Output and each gradient: PyTorch's within one ulp at the tensor's scale, and each entry the float64 value
+    rounded once to float16, but for the float32 sum's error (≤ n·2⁻²⁴·Σ|terms|, n the terms added)."""
+    name, x, weight, keywords, rng = case
+    exact = getattr(torch.nn.functional, name)(torch.tensor(x).double(), torch.tensor(weight).double(), **keywords)
+    bias = (-exact.mean(dim=(0, *range(2, exact.ndim))).numpy() + rng.standard_normal(exact.shape[1]) * 0.05)
+    arrays = (x, weight, bias.astype(np.float16))
+    up = rng.standard_normal(tuple(exact.shape)).astype(np.float16)
+    ours, theirs = _run(gg, name, arrays, up, keywords), _run(torch, name, arrays, up, keywords)
+    exact = _run(torch, name, arrays, up, keywords, np.float64)
+    terms = _run(torch, name, [np.abs(a) for a in arrays], np.abs(up), keywords, np.float64)
+    n = up.size + x.size
+    for got, want, value, bound in zip(ours, theirs, exact, terms):
+        assert got.dtype == want.dtype == np.float16
+        assert _overall_ulps(got, want) <= 1
+        spacing = np.spacing(np.maximum(np.abs(value), np.abs(got)).astype(np.float16)).astype(np.float64)
+        assert (np.abs(got - value) <= spacing / 2 + n * 2.0**-24 * bound).all()
+
+
+def test_float16_conv_forward_is_float32_rounded_once_entrywise(torch):
+    """Each entry of a float16 conv2d with a bias is the float32 result rounded once (within the float32 sum's last
+    bits), where the product and the bias cancel: glassgrad's twice-rounded one was 29 ulps off (base)."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float16)
+    weight = (rng.standard_normal((4, 3, 3, 3)) * 8).astype(np.float16)
+    wide = torch.nn.functional.conv2d(torch.tensor(x).double(), torch.tensor(weight).double(), padding=1).numpy()
+    bias = (-wide.mean(axis=(0, 2, 3))).astype(np.float16)
+    ours = gg.nn.functional.conv2d(gg.tensor(x), gg.tensor(weight), gg.tensor(bias), padding=1).numpy()
+    exact = wide + bias.reshape(-1, 1, 1)
+    terms = torch.nn.functional.conv2d(torch.tensor(x).double().abs(), torch.tensor(weight).double().abs(),
+                                       padding=1).numpy() + np.abs(bias.astype(np.float64)).reshape(-1, 1, 1)
+    spacing = np.spacing(np.maximum(np.abs(exact), np.abs(ours)).astype(np.float16)).astype(np.float64)
+    assert (np.abs(ours - exact) <= spacing / 2 + 28 * 2.0**-24 * terms).all()
+
+
+def test_float32_and_float64_convolutions_are_unchanged(torch):
+    rng = np.random.default_rng(4)
+    for dtype in (np.float32, np.float64):
+        x, weight = rng.standard_normal((2, 3, 7, 7)).astype(dtype), rng.standard_normal((3, 4, 3, 3)).astype(dtype)
+        bias = rng.standard_normal(4).astype(dtype)
+        for name, w in (("conv2d", weight.transpose(1, 0, 2, 3).copy()), ("conv_transpose2d", weight)):
+            ours = getattr(gg.nn.functional, name)(gg.tensor(x), gg.tensor(w), gg.tensor(bias)).numpy()
+            theirs = getattr(torch.nn.functional, name)(torch.tensor(x), torch.tensor(w), torch.tensor(bias)).numpy()
+            assert ours.dtype == dtype
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5)
+
+
+def test_compiled_float16_convolution_step_replays_eager_bit_for_bit():
+    rng = np.random.default_rng(5)
+    gg.manual_seed(0)
+    layers = [gg.nn.Sequential(gg.nn.Conv1d(3, 4, 3), gg.nn.ConvTranspose1d(4, 2, 3, stride=2)).half()]
+    layers.append(copy.deepcopy(layers[0]))
+
+    def step(layer, x):
+        layer.zero_grad()
+        loss = layer(x).square().mean()
+        loss.backward()
+        return loss.detach(), layer[0].weight.grad.clone(), layer[0].bias.grad.clone(), layer[1].weight.grad.clone()
+
+    compiled = gg.compile(step)
+    for _ in range(3):
+        x = gg.tensor(rng.standard_normal((4, 3, 10)).astype(np.float16))
+        for a, b in zip(step(layers[0], x), compiled(layers[1], x)):
+            assert a.dtype == b.dtype == gg.float16
+            assert a.numpy().tobytes() == b.numpy().tobytes()
