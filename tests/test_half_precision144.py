@@ -104,14 +104,15 @@ def test_float32_and_float64_convolutions_are_unchanged(torch):
 def test_compiled_float16_convolution_step_replays_eager_bit_for_bit():
     rng = np.random.default_rng(5)
     gg.manual_seed(0)
-    layers = [gg.nn.Sequential(gg.nn.Conv1d(3, 4, 3), gg.nn.ConvTranspose1d(4, 2, 3, stride=2)).half()]
+    layers = [gg.nn.Sequential(gg.nn.Conv1d(3, 4, 3), gg.nn.GroupNorm(2, 4),
+                               gg.nn.ConvTranspose1d(4, 2, 3, stride=2)).half()]
     layers.append(copy.deepcopy(layers[0]))
 
     def step(layer, x):
         layer.zero_grad()
         loss = layer(x).square().mean()
         loss.backward()
-        return loss.detach(), layer[0].weight.grad.clone(), layer[0].bias.grad.clone(), layer[1].weight.grad.clone()
+        return (loss.detach(), *(layer[i].weight.grad.clone() for i in range(3)), layer[0].bias.grad.clone())
 
     compiled = gg.compile(step)
     for _ in range(3):
@@ -119,3 +120,52 @@ def test_compiled_float16_convolution_step_replays_eager_bit_for_bit():
         for a, b in zip(step(layers[0], x), compiled(layers[1], x)):
             assert a.dtype == b.dtype == gg.float16
             assert a.numpy().tobytes() == b.numpy().tobytes()
+
+
+def _group_case(rng):
+    n, groups = int(rng.integers(1, 9)), int(rng.integers(1, 4))
+    channels, side = groups * int(rng.integers(1, 4)), int(rng.integers(2, 12))
+    x = (rng.standard_normal((n, channels, side, side)) * 3 + 1).astype(np.float16)
+    weight, bias = (rng.standard_normal(channels).astype(np.float16) for _ in range(2))
+    return x, groups, weight, bias, rng.standard_normal(x.shape).astype(np.float16)
+
+
+def _group_pair(torch, x, groups, weight, bias, up):
+    """glassgrad's and PyTorch's float16 group_norm: the output and the gradients of x, γ and β."""
+    results = []
+    for module in (gg, torch):
+        leaves = [module.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+        out = module.nn.functional.group_norm(leaves[0], groups, leaves[1], leaves[2])
+        out.backward(module.tensor(up))
+        results.append([out.detach().numpy(), *(leaf.grad.numpy() for leaf in leaves)])
+    return results
+
+
+def test_float16_group_norm_computes_in_float32_and_rounds_once(torch):
+    """PyTorch's float16 group_norm: ``x·α + (β − μ·α)`` in float32 from float32 μ and σ⁻¹, rounded once, and
+    ``∂L/∂β = Σ up`` in float32 rounded once. glassgrad rounded x̂, γ·x̂ and + β to float16 (base: output 2 ulps at
+    the tensor's scale and 874 at an entry near 0, ∂L/∂β 57 at an entry, ∂L/∂γ 28 at the tensor's scale). ∂L/∂γ is
+    left some ulps off: PyTorch's backward takes μ and σ⁻¹ rounded to float16 (its saved ones), its forward not."""
+    rng = np.random.default_rng(8)
+    for _ in range(60):
+        case = _group_case(rng)
+        (out, grad_x, grad_w, grad_b), theirs = _group_pair(torch, *case)
+        x, groups, weight, bias, up = (np.asarray(a, np.float64) if isinstance(a, np.ndarray) else a for a in case)
+        assert _overall_ulps(out, theirs[0]) <= 1 and _overall_ulps(grad_x, theirs[1]) <= 2
+        assert _overall_ulps(grad_w, theirs[2]) <= 16 and _overall_ulps(grad_b, theirs[3]) <= 1
+        exact, terms, count = up.sum((0, 2, 3)), np.abs(up).sum((0, 2, 3)), up.size // up.shape[1]
+        spacing = np.spacing(np.maximum(np.abs(exact), np.abs(grad_b)).astype(np.float16)).astype(np.float64)
+        assert (np.abs(grad_b - exact) <= spacing / 2 + count * 2.0**-24 * terms).all()
+        # each output entry within an ulp of PyTorch's where it is not near 0 (≥ 1/64 of the largest)
+        big = np.abs(theirs[0]) >= np.abs(theirs[0]).max() / 64
+        spacing = np.spacing(np.abs(theirs[0][big])).astype(np.float64)
+        assert (np.abs(out[big].astype(np.float64) - theirs[0][big]) <= spacing).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_float16_group_norm_is_pytorchs_within_an_ulp(torch, seed):
+    (out, grad_x, _, grad_b), theirs = _group_pair(torch, *_group_case(np.random.default_rng(seed)))
+    assert out.dtype == grad_b.dtype == np.float16
+    assert _overall_ulps(out, theirs[0]) <= 1 and _overall_ulps(grad_b, theirs[3]) <= 1
+    assert _overall_ulps(grad_x, theirs[1]) <= 2

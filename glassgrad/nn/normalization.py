@@ -385,6 +385,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                          f"{[x.shape[0] * x.shape[1] // num_groups, num_groups, *x.shape[2:]]}: each group holds "
                          f"one value, so the output would be β alone; use fewer groups or more positions")
+    if x.array.dtype.char == "e":  # PyTorch's float16 kernel: in float32 (μ, σ⁻¹, γ·x̂ + β), rounded once
+        return group_norm(x.float(), num_groups, *(None if v is None else v.float() for v in (weight, bias)),
+                          eps).half()
     groups = x.reshape(x.shape[0], num_groups, x.shape[1] // num_groups * math.prod(x.shape[2:]))  # (N may be 0)
     out = layer_norm(groups, (groups.shape[2],), None, None, eps)  # each group is a slice: the fused row
     return kept_channels_last(_per_channel(x, out.reshape(tuple(x.shape)), weight, bias), x)  # PyTorch's kernel's
