@@ -371,8 +371,9 @@ def _points(start: float, end: float, count: int, dtype: np.dtype, name: str, ba
     integer dtype as PyTorch's CPU kernel: the ends are first written into the dtype (cut toward 0, refused out of its
     range: :func:`written_number`), then ``s + k·step`` for the first ``⌊count/2⌋`` points and
     ``e − (count − 1 − k)·step`` for the rest, so ``linspace(0.5, 9.7, 6, dtype=int64)`` steps from 0 to 9 by 1.8.
-    One point is ``start`` (or ``base ** start``) written into the dtype, as PyTorch fills it."""
-    if dtype.kind == "f":
+    One point is ``start`` (or ``base ** start``) written into the dtype, as PyTorch fills it; no point reads no end
+    (PyTorch's empty tensor, whatever ``start`` and ``end``)."""
+    if dtype.kind == "f" or not count:
         points = np.linspace(start, end, count)
     elif count == 1:
         return np.array([written_number(start if base is None else base ** start, dtype, name)], dtype=np.float64)
