@@ -211,8 +211,10 @@ class CodeRunner:
     def _watch(self, run: CodeRun, readers: list[threading.Thread]) -> None:
         """Wait for the process (killing it at the time limit), then its output, then settle its state."""
         timed_out = False
-        try:
-            select.select([run.started_pipe], [], [], START_SECONDS)  # the time limit is the program's own
+        try:  # poll, not select: select refuses a descriptor past 1023, which a busy server hands out
+            says = select.poll()
+            says.register(run.started_pipe, select.POLLIN)
+            says.poll(START_SECONDS * 1000)  # the time limit is the program's own
         finally:
             os.close(run.started_pipe)
         try:
