@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import resource
+import warnings
 
 import numpy as np
 import pytest
@@ -69,3 +70,21 @@ def test_time_limit_holds_with_descriptors_past_1023():
         for fd in held:
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_float16_nll_loss_mean_over_more_rows_than_float16_counts_warns_nothing(torch, weighted):
+    """70,000 rows: the float16 count is inf in both libraries, so the mean is 0 (a finite total ÷ inf) or NaN; NumPy's
+    'overflow encountered in reduce' RuntimeWarning reached the learner (PyTorch says nothing)."""
+    scores = np.full((70000, 3), -0.001, np.float16)
+    labels = np.zeros(70000, np.int64)
+    weight = np.ones(3, np.float16) if weighted else None
+
+    def loss(library):
+        kwargs = {} if weight is None else {"weight": library.tensor(weight)}
+        return library.nn.functional.nll_loss(library.tensor(scores), library.tensor(labels), **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = loss(gg)
+    np.testing.assert_array_equal(ours.numpy(), loss(torch).numpy())

@@ -485,8 +485,9 @@ def _nll_counts(labels: np.ndarray, weight: np.ndarray | None, ignore_index: int
     classes = np.where(kept, labels, 0).astype(np.int64, copy=False)
     counts = kept.astype(dtype) if weight is None else weight[classes] * kept
     # float16 weights: added as PyTorch's kernel adds them (its count of rows is rounded to float16 as here)
-    total = nll_total(counts[kept], kept) if weight is not None and counts.dtype.char == "e" else \
-        counts.sum(dtype=counts.dtype)
+    with np.errstate(over="ignore"):  # a float16 count past 65504 rows is inf, as PyTorch's, without NumPy's warning
+        total = nll_total(counts[kept], kept) if weight is not None and counts.dtype.char == "e" else \
+            counts.sum(dtype=counts.dtype)
     return (classes.reshape(-1, 1), -counts.reshape(-1, 1), ~kept.reshape(-1, 1),
             np.asarray(total + (total == 0 and counts.size > 0), dtype=counts.dtype))
 
