@@ -339,9 +339,8 @@ def _pytorch_quirk(op: Op, shape: tuple, dtype: str, dim: int, flag: bool) -> st
         return "PyTorch's embedding refuses a 0-d or empty table with an inner op's class"
     if op.name == "batch_norm" and ndim < 2:
         return "PyTorch's batch_norm of a 0-d or 1-d input: an inner op's class, or an answer for (0,)"
-    if empty and op.name in ("conv1d", "conv2d", "max_pool1d", "avg_pool1d", "adaptive_avg_pool1d",
-                             "adaptive_max_pool1d", "interpolate"):
-        return "empty convolution and pooling inputs: PyTorch's kernels refuse or accept by layout (left, see report)"
+    if (op.name == "conv1d" and ndim > 1 and shape[-2] == 0) or (op.name == "conv2d" and ndim > 2 and shape[0] == 0):
+        return "a weight with no input channels: PyTorch answers no output channels either; glassgrad refuses it"
     return None
 
 

@@ -28,6 +28,7 @@ from .pooling import (
     _floating,
     _one_row,
     _row,
+    check_planes,
     max_pool1d,
     max_pool2d,
     max_pool3d,
@@ -42,6 +43,8 @@ def adaptive_max_pooling(input: Tensor, output_size: Any, return_indices: bool, 
     name = f"adaptive_max_pool{dims}d"
     x, had_batch = _floating(input, name, dims)
     wanted = _adaptive_size(x, output_size, name, dims)
+    if had_batch:  # an unbatched input's channels are PyTorch's batch here: they may be empty
+        check_planes(name, x.shape)
     ranges = tuple(tuple(sliding.adaptive_ranges(size, out)) for size, out in zip(x.shape[2:], wanted))
     rows = recorded_call(maximum_positions, x.array, ranges)  # one kernel of a compiled step
     planes = x.reshape(*x.shape[:2], math.prod(x.shape[2:]))

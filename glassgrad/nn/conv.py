@@ -163,6 +163,14 @@ def batched(x: Tensor, dims: int, owner: str, what: str) -> tuple[Tensor, bool]:
     raise RuntimeError(f"{owner}: expected input of shape {what}, got {shape_text(x.shape)}")
 
 
+def check_spatial(x: Tensor, owner: str) -> None:
+    """PyTorch's RuntimeError for a batched input ``(N, C, *spatial)`` with an empty spatial dim, unless its batch or
+    its channels are empty too (then the answer is an empty tensor)."""
+    if 0 in x.shape[2:] and 0 not in x.shape[:2]:
+        raise RuntimeError(f"{owner}: the input {shape_text(x.shape)} has an empty spatial dim; only an input with an "
+                           "empty batch or no channels may have one, as in PyTorch: give each spatial dim at least 1")
+
+
 def check_dtypes(x: Tensor, weight: Tensor, owner: str, kinds: str) -> None:
     """Refuse an input and weight of two dtypes (PyTorch's RuntimeError), or of one dtype whose NumPy kind is not in
     ``kinds`` (``'f'`` floating, ``'i'``/``'u'`` integers), PyTorch's NotImplementedError: it has no kernel for them
@@ -190,6 +198,7 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Any,
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {group_channels * groups} (in_channels = "
                          f"{group_channels} × groups {groups}); fix the layer's in_channels or the input")
+    check_spatial(x, owner)
     check_bias(bias, out_channels, owner)
     check_dtypes(x, weight, owner, "fiu")
     kernel = tuple(weight.shape[2:])

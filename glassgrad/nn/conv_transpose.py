@@ -32,6 +32,7 @@ from .conv import (
     batched,
     check_bias,
     check_dtypes,
+    check_spatial,
     check_weight,
     conv_groups,
     conv_sizes,
@@ -51,6 +52,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
     if x.shape[1] != weight.shape[0] or weight.shape[0] % groups:
         raise RuntimeError(f"{owner}: the input has {x.shape[1]} channels (dim 1 of {shape_text(x.shape)}) but the "
                          f"weight {shape_text(weight.shape)} expects {weight.shape[0]} (divisible by groups {groups})")
+    check_spatial(x, owner)
     check_dtypes(x, weight, owner, "f" if x.dtype != np.int64 else "i")
     kernel = tuple(weight.shape[2:])
     check_bias(bias, weight.shape[1] * groups, owner)
@@ -62,7 +64,7 @@ def transposed_convolution(input: Tensor, weight: Tensor, bias: Tensor | None, s
                            f"dilation {dilation}")
     size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
                  for n, s, p, d, k, e in zip(x.shape[2:], stride, padding, dilation, kernel, extra))
-    if min(size) < 1:
+    if min(size) < (0 if 0 in x.shape[:2] else 1):  # PyTorch: an empty input's output may be empty
         raise RuntimeError(f"{owner}: the output would have size {size}; use less padding or a larger input")
     # the convolution this one transposes: padding p before, and p − output_padding after (so that it has exactly
     # the input's positions; a negative amount there means the extra output rows get no window's share)

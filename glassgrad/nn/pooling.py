@@ -77,6 +77,14 @@ def _floating(input: Tensor, name: str, dims: int = 2, kinds: str = "f") -> tupl
     return x, had_batch
 
 
+def check_planes(name: str, shape: tuple) -> None:
+    """PyTorch's RuntimeError for a batched input ``(N, C, *spatial)`` of ``shape`` with an empty channel or spatial
+    dim: only the batch dim may be empty (an unbatched input's channels, its first dim, may not)."""
+    if 0 in shape[1:]:
+        raise RuntimeError(f"{name}: the input {shape_text(shape)} has an empty channel or spatial dim (only the batch "
+                           "dim may be empty); give each of them a size of at least 1")
+
+
 def _overhangs(size: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple) -> tuple[int, ...]:
     """How far ``ceil_mode``'s last window runs past the padded input, per spatial dim (0: not at all)."""
     extra = []
@@ -109,6 +117,7 @@ def max_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dila
         pads = tuple((before, after + more) for (before, after), more in
                      zip(pads, _overhangs(x.array.shape[2:], kernel, stride, pads, dilation)))
     size, shown, *given = _as_given(x, row_of, kernel, stride, pads, dilation)
+    check_planes(name, x.array.shape)
     check_fits(name, size, given[0], given[3], given[2], shown)
     _check_every_window_reads_the_input(name, size, shown, *given)
     out = apply((ops.MAX_POOL2D, ops.MAX_POOL3D)[dims - 2], (x,), x.array, kernel, stride, pads, dilation)
@@ -183,6 +192,7 @@ def avg_pooling(input: Tensor, kernel_size: Any, stride: Any, padding: Any, ceil
     overhangs = _overhangs(x.array.shape[2:], kernel, stride, pads, ones) if ceil_mode else (0,) * dims
     size, shown, fitted, dilated, padded = _as_given(x, row_of, kernel, ones, tuple(
         (before, after + more) for (before, after), more in zip(pads, overhangs)))
+    check_planes(name, x.array.shape)
     check_fits(name, size, fitted, dilated, padded, shown)
     if any(overhangs) and count_include_pad and divisor_override is None:
         x = pad(x, [amount for before, after in reversed(pads) for amount in (before, after)])
@@ -220,16 +230,19 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return avg_pooling(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3)
 
 
-def _adaptive_size(x: Tensor, output_size: Any, name: str, dims: int) -> tuple[int, ...]:
-    """``output_size`` (an int, or one per spatial dim, ``None`` keeping that dim's size) as ``dims`` ints."""
+def _adaptive_size(x: Tensor, output_size: Any, name: str, dims: int, means: bool = False) -> tuple[int, ...]:
+    """``output_size`` (an int, or one per spatial dim, ``None`` keeping that dim's size) as ``dims`` ints; an empty
+    spatial dim is refused, but by an average pool (``means``) to all 1s: PyTorch's mean of each plane (NaN)."""
     wanted = (output_size,) * dims if not isinstance(output_size, Sequence) else tuple(output_size)
     if len(wanted) != dims:
         raise RuntimeError(f"{name}: output_size must be an int or {'a pair' if dims == 2 else 'a triple'}, "
                            f"got {output_size!r}")
     wanted = pool_sizes(tuple(size if want is None else want for want, size in zip(wanted, x.shape[2:])), dims,
                         "output_size", name, least=0)
-    if 0 in x.shape[2:]:
-        raise RuntimeError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim")
+    if 0 in x.shape[2:] and not (means and set(wanted) == {1}):
+        raise RuntimeError(f"{name}: the input {shape_text(x.shape)} has an empty spatial dim; give each spatial dim "
+                           "at least 1" + (" (or ask for an output_size of all 1s: each plane's mean, NaN)" if means
+                                           else ""))
     return wanted
 
 
@@ -237,7 +250,12 @@ def adaptive_avg_pooling(input: Tensor, output_size: Any, dims: int) -> Tensor:
     """The checked call behind :func:`adaptive_avg_pool2d` and :func:`adaptive_avg_pool3d`."""
     name = f"adaptive_avg_pool{dims}d"
     x, had_batch = _floating(input, name, dims)
-    wanted = _adaptive_size(x, output_size, name, dims)
+    wanted = _adaptive_size(x, output_size, name, dims, means=True)
+    if dims == 3 and had_batch:  # PyTorch's 3-d kernel refuses no channels (1-d, 2-d: an empty answer)
+        check_planes(name, x.shape)
+    if 0 in x.shape[2:]:  # to all 1s: each plane's mean, NaN (an empty batch or no channels: empty)
+        out = x.mean(tuple(range(2, dims + 2)), keepdim=True)
+        return out if had_batch else out.squeeze(0)
     out = apply((ops.ADAPTIVE_AVG_POOL2D, ops.ADAPTIVE_AVG_POOL3D)[dims - 2], (x,), x.array, wanted)
     if not had_batch:
         return out.squeeze(0)

@@ -45,7 +45,7 @@ from ..creation import as_tensor
 from ..memory_formats import kept_channels_last
 from ..tensor import Tensor
 from .module import Module
-from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, check_planes
 
 MODES = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3, "area": 0}
 """Each mode and the number of spatial dims it is for (0: any)."""
@@ -224,7 +224,9 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if min(outs) < (0 if mode == "area" else 1):
         raise RuntimeError(f"interpolate: the output size {outs} of input size {spatial} must be at least 1 in every "
                            "dim; give a larger size or scale_factor")
-    if mode == "area":
+    if mode != "area":
+        check_planes("interpolate", x.shape)
+    if mode == "area":  # an empty channel dim: as the adaptive pool of that many dims answers it
         return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[dims - 1](x, outs)
     for dim, (n, o, factor) in enumerate(zip(spatial, outs, factors)):
         if o == n and (mode.endswith("linear") or antialias):
