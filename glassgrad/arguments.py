@@ -312,6 +312,20 @@ def check_dim(tensor: Any, dim: int, name: str, needs_dims: type[Exception] | No
     return int(dim) % ndim
 
 
+def distinct_dims(tensor: Any, dims: tuple | list, name: str, label: str = "dim",
+                  needs_dims: type[Exception] | None = None) -> tuple[int, ...]:
+    """``dims`` of ``tensor`` checked in order, as PyTorch checks them, as non-negative indices
+    (:func:`check_dim`): the first one out of range is refused with its IndexError, the first one named again
+    (counting negative dims from the end; a 0-d tensor's 0 and −1 are one dim) with a RuntimeError."""
+    checked: list[int] = []
+    for dim in dims:
+        checked.append(check_dim(tensor, dim, name, needs_dims))
+        if checked[-1] in checked[:-1]:
+            raise RuntimeError(f"{name}: dim {checked[-1]} appears more than once in {label}={tuple(dims)!r} (counting "
+                               "negative dims from the end); list each dim once")
+    return tuple(checked)
+
+
 def broadcastable(*shapes: tuple) -> bool:
     """Whether arrays of these shapes broadcast together (sizes equal or 1, aligned from the right)."""
     try:

@@ -56,6 +56,7 @@ from .arguments import (
     check_alpha,
     check_dim,
     common_dtype,
+    distinct_dims,
     int_argument,
     is_floating,
     keyword_sizes,
@@ -1331,14 +1332,9 @@ class Tensor:
             dim = (dim, *more)
         if dim is None:
             return self.reshape(tuple(n for n in self.array.shape if n != 1))
+        dims = distinct_dims(self, dim if isinstance(dim, (tuple, list)) else (dim,), "squeeze")
         if self.array.ndim == 0:  # dims 0 and -1 of a 0-d tensor: itself, as in PyTorch
-            check_dim(self, dim if isinstance(dim, int) else 0, "squeeze")
             return self
-        listed = [check_dim(self, d, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
-        dims = set(listed)
-        if len(dims) < len(listed):
-            raise RuntimeError(f"squeeze: dim {max(listed, key=listed.count)} appears more than once in dim={dim!r}; "
-                               "list each dim once")
         return self.reshape(tuple(n for i, n in enumerate(self.array.shape) if n != 1 or i not in dims))
 
     def expand(self, *sizes, size=None) -> Tensor:
@@ -1953,10 +1949,7 @@ def _axis_arg(tensor: Tensor, dim: Any, axis: Any, name: str, every_if_empty: bo
     if dim is None:
         return None
     if isinstance(dim, (tuple, list)):
-        dims = tuple(check_dim(tensor, d, name) for d in dim)
-        if len(set(dims)) < len(dims):  # NumPy's raw "duplicate value in 'axis'" otherwise; PyTorch: RuntimeError
-            raise RuntimeError(f"{name}: dim {max(dims, key=dims.count)} appears more than once in dim={tuple(dim)!r} "
-                               "(counting negative dims from the end); list each dim once")
+        dims = distinct_dims(tensor, dim, name)  # NumPy's raw "duplicate value in 'axis'" otherwise
         return dims if tensor.array.ndim else None
     return check_dim(tensor, dim, name)
 

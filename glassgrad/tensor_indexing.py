@@ -20,6 +20,7 @@ import numpy as np
 from . import ops_index, ops_math, ops_pieces
 from .arguments import (
     check_dim,
+    distinct_dims,
     int_argument,
     is_floating,
     keyword_sizes,
@@ -306,14 +307,15 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
 
 # --- moving and repeating entries --------------------------------------------------------------------
 
-def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False) -> tuple:
+def _dims(self: Tensor, dims: Any, name: str, repeats: bool = False,
+          needs_dims: type[Exception] | None = IndexError) -> tuple:
     """``dims`` checked, as non-negative ints (of a tensor with dims: a 0-d one is refused with PyTorch's
-    IndexError); a dim named twice is refused unless ``repeats`` (roll: twice)."""
+    IndexError, unless ``needs_dims`` is None: then its dims 0 and −1 are its one dim); a dim named twice is refused
+    unless ``repeats`` (roll: twice)."""
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
-    checked = tuple(check_dim(self, d, name, needs_dims=IndexError) for d in dims)
-    if not repeats and len(set(checked)) != len(checked):
-        raise RuntimeError(f"{name}: dims {dims} name a dim twice")
-    return checked
+    if repeats:
+        return tuple(check_dim(self, d, name, needs_dims=needs_dims) for d in dims)
+    return distinct_dims(self, dims, name, "dims", needs_dims)
 
 
 @method
@@ -323,11 +325,8 @@ def flip(self: Tensor, *given: Any, dims: Any = None) -> Tensor:
     if dims is not None or not given:
         given = keyword_sizes(given, dims, "flip", "dims")
     dims = given[0] if len(given) == 1 and isinstance(given[0], (tuple, list)) else given
-    if self.ndim == 0:  # a 0-d tensor's dims: 0 or -1, its one entry (PyTorch's IndexError for any other)
-        for dim in dims:
-            check_dim(self, dim, "flip")
-        return self.clone()
-    return apply(ops_index.FLIP, (self,), self.array, _dims(self, dims, "flip"))
+    checked = _dims(self, dims, "flip", needs_dims=None)  # a 0-d tensor's dims: 0 or -1 (named once), its one entry
+    return self.clone() if self.ndim == 0 else apply(ops_index.FLIP, (self,), self.array, checked)
 
 
 @method

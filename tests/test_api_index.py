@@ -255,7 +255,7 @@ def test_fill_of_integers_takes_no_gradient_and_a_value_must_be_0_d():
     (lambda: gg.ones(6).split([2, 3]), r"split: the sizes \[2, 3\] add up to 5, but dim 0 has 6 entries"),
     (lambda: gg.ones(6).chunk(0), "chunk: chunks must be a whole number > 0"),
     (lambda: gg.ones(6).roll((1, 2), 0), r"roll: 2 shift\(s\) for 1 dim\(s\)"),
-    (lambda: gg.ones(2, 2).flip((0, 0)), "flip: dims .* name a dim twice"),
+    (lambda: gg.ones(2, 2).flip((0, 0)), "flip: dim 0 appears more than once in dims="),
     (lambda: gg.ones(2, 2).diag().diag().diag(), None),
     (lambda: gg.ones(2, 2, 2).diag(), "diag: expects a 1-D or 2-D tensor"),
     (lambda: gg.ones(3, requires_grad=True).scatter_(0, gg.tensor([0]), 2.0),
