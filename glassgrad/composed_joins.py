@@ -24,14 +24,14 @@ from .autograd import SIZED_BY_VALUES, note_unreplayable
 from .composed import movedim
 from .creation import as_tensor
 from .dtypes import get_default_dtype
-from .functions import _tensor_list, cat, where
+from .functions import _tensor_list, cat, one_tuple_form, where
 from .tensor import Tensor
 from .tensor_indexing import cut
 from .tensor_methods import _plain, add
 
 
 def _method(function: Any) -> Any:
-    """Make ``function`` a Tensor method too (``x.tile(2)`` as ``gg.tile(x, 2)``)."""
+    """Make ``function`` a Tensor method too (``x.tile(2)`` as ``gg.tile(x, (2,))``)."""
     add(function.__name__, function)
     return function
 
@@ -163,8 +163,7 @@ def tensor_split(input: Tensor, indices_or_sections: Any = None, dim: int = 0, *
     return cut(x, axis, places)
 
 
-@_method
-def tile(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
+def _tile(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
     """The tensor repeated ``dims[d]`` times along each dim; fewer ``dims`` than dims count from the last
     (``repeat`` with 1s in front). ``gg.tile(x, (2, 3))``, ``x.tile(2, 3)``, ``x.tile(dims=(2, 3))``."""
     x = as_tensor(input)
@@ -172,6 +171,10 @@ def tile(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
         given = keyword_sizes(given, dims, "tile", "dims")
     sizes = shape_arg(given, "tile")
     return x.repeat((1,) * (x.ndim - len(sizes)) + tuple(sizes))
+
+
+add("tile", _tile)  # the method x.tile(2, 3) takes ints; the function gg.tile(x, (2, 3)) one tuple, as torch.tile
+tile = one_tuple_form("tile", "dims")
 
 
 @_method

@@ -16,7 +16,7 @@ import numpy as np
 from . import linalg, ops
 from . import tensor_indexing as tensor_indexing  # attaches Tensor methods that the forms at the end wrap
 from . import tensor_methods as tensor_methods  # and these too
-from .arguments import check_dim, joined_dtype, promote, shape_text, written_number
+from .arguments import check_dim, joined_dtype, promote, shape_text, sizes_tuple, written_number
 from .autograd import recorded_call
 from .creation import as_tensor, tensor_argument
 from .numpy_keywords import write_out
@@ -54,6 +54,22 @@ def _function_form(name: str) -> Callable[..., Any]:
     return function
 
 
+def one_tuple_form(name: str, label: str) -> Callable[..., Any]:
+    """The function form of method ``name`` whose PyTorch function takes its sizes or dims as one tuple
+    (``torch.reshape(x, (4,))``, ``torch.flip(x, (0,))``): a bare int there is PyTorch's TypeError
+    (:func:`~glassgrad.arguments.sizes_tuple`), though the method takes the ints one by one (``x.flip(0)``)."""
+    form = _function_form(name)
+
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            sizes_tuple(args[0], name, label)
+        return form(input, *args, **kwargs)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__, function.method = form.__doc__, form.method
+    return function
+
+
 add = _function_form("add")
 sub = _function_form("sub")
 mul = _function_form("mul")
@@ -84,10 +100,10 @@ argmin = _function_form("argmin")
 logsumexp = _function_form("logsumexp")
 softmax = _function_form("softmax")
 log_softmax = _function_form("log_softmax")
-reshape = _function_form("reshape")
+reshape = one_tuple_form("reshape", "shape")
 flatten = _function_form("flatten")
 transpose = _function_form("transpose")
-permute = _function_form("permute")
+permute = one_tuple_form("permute", "dims")
 unsqueeze = _function_form("unsqueeze")
 squeeze = _function_form("squeeze")
 
@@ -111,8 +127,8 @@ gather, scatter, scatter_add, index_select = (_function_form(n) for n in ("gathe
                                                                           "index_select"))
 sort, argsort, topk = (_function_form(n) for n in ("sort", "argsort", "topk"))
 cumsum, cumprod, logcumsumexp, prod = (_function_form(n) for n in ("cumsum", "cumprod", "logcumsumexp", "prod"))
-roll, flip, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "flip", "tril", "triu", "diag",
-                                                                       "diagonal"))
+roll, tril, triu, diag, diagonal = (_function_form(n) for n in ("roll", "tril", "triu", "diag", "diagonal"))
+flip = one_tuple_form("flip", "dims")
 amax, amin, erf = (_function_form(n) for n in ("amax", "amin", "erf"))
 remainder, fmod, floor_divide = (_function_form(n) for n in ("remainder", "fmod", "floor_divide"))
 unflatten, chunk = (_function_form(n) for n in ("unflatten", "chunk"))

@@ -196,7 +196,7 @@ def test_function_forms_in_place_forms_and_views():
     x = gg.arange(6.0).reshape(2, 3)
     first, second = x.tensor_split(2, dim=1)
     assert np.shares_memory(first.array, x.array) and first.shape == (2, 2) and second.shape == (2, 1)
-    assert gg.tile(x, 2).shape == (2, 6) and x.tile(2, 1, 1).shape == (2, 2, 3)
+    assert gg.tile(x, (2,)).shape == (2, 6) and x.tile(2, 1, 1).shape == (2, 2, 3)
     y = gg.zeros(3)
     assert y.index_copy_(0, gg.tensor([1]), gg.tensor([4.0])) is y and y.tolist() == [0.0, 4.0, 0.0]
     assert y.masked_scatter_(gg.tensor([True, False, True]), gg.tensor([7.0, 8.0])).tolist() == [7.0, 4.0, 8.0]
