@@ -173,6 +173,7 @@ def _tile(input: Tensor, *given: Any, dims: Any = None) -> Tensor:
     return x.repeat((1,) * (x.ndim - len(sizes)) + tuple(sizes))
 
 
+_tile.__name__ = _tile.__qualname__ = "tile"  # the method's own name, as x.tile shows it
 add("tile", _tile)  # the method x.tile(2, 3) takes ints; the function gg.tile(x, (2, 3)) one tuple, as torch.tile
 tile = one_tuple_form("tile", "dims")
 

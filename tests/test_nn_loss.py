@@ -60,7 +60,7 @@ def test_loss_modules_match_pytorch(torch, ours_class, torch_name, kind, reducti
 
 def test_float32_cross_entropy_module_matches_pytorch(torch):
     logits = gg.randn(32, 10, seed=0, requires_grad=True)
-    labels = gg.randint(0, 10, 32, seed=1)
+    labels = gg.randint(0, 10, (32,), seed=1)
     tlogits = torch.tensor(logits.array, requires_grad=True)
     loss = nn.CrossEntropyLoss()(logits, labels)
     tloss = torch.nn.CrossEntropyLoss()(tlogits, torch.tensor(labels.array))
