@@ -97,8 +97,11 @@ class LRScheduler:
     ``get_lr()``, the new lr of every group.
     """
 
-    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start", "_get_lr_called_within_step")
+    _unsaved: tuple[str, ...] = ("optimizer", "_optimizer_steps_at_start")
     """Attributes that are not numbers of the schedule, left out of :meth:`state_dict`."""
+    _renamed: dict[str, str] = {}
+    """Keys an older glassgrad saved under another name → the name saved now (PyTorch's), for :meth:`load_state_dict`:
+    the one place where old checkpoints' spellings are read."""
     _get_lr_called_within_step = False
     """True inside ``step()``: PyTorch's name, which a schedule written against PyTorch reads in its own ``get_lr``
     to warn when called outside ``step()`` (pl_bolts' ``LinearWarmupCosineAnnealingLR``)."""
@@ -223,8 +226,9 @@ class LRScheduler:
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resume from :meth:`state_dict`'s output (a callable object among the functions gets its attributes back)."""
-        self.__dict__.update({key: value for key, value in state_dict.items()
+        """Resume from :meth:`state_dict`'s output (a callable object among the functions gets its attributes back;
+        a key an older glassgrad spelled otherwise, :attr:`_renamed`, is read under its name now)."""
+        self.__dict__.update({self._renamed.get(key, key): value for key, value in state_dict.items()
                               if key not in self._unsaved and key not in self._functions})
         for name in self._functions:
             functions, saved = getattr(self, name), state_dict.get(name)
@@ -588,6 +592,8 @@ class OneCycleLR(LRScheduler):
     (0.04, 0.95)
     """
 
+    _renamed = {"anneal_strategy": "_anneal_func_type", "_phases": "_schedule_phases"}
+
     def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
                  epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
                  anneal_strategy: str = "cos", cycle_momentum: bool = True,
@@ -606,16 +612,17 @@ class OneCycleLR(LRScheduler):
         pct_start = _checked_pct_start(pct_start)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
-        self.anneal_strategy = anneal_strategy
-        rise_end = pct_start * self.total_steps - 1
+        self._anneal_func_type = anneal_strategy  # PyTorch's names: its state dicts carry them, loading restores them
+        rise_end = float(pct_start * self.total_steps) - 1
         if three_phase:
-            self._phases = [(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (2 * pct_start * self.total_steps - 2, "max_lr", "initial_lr", "base_momentum",
-                             "max_momentum"),
-                            (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+            phases = [(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum",
+                       "max_momentum"),
+                      (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
         else:
-            self._phases = [(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+            phases = [(rise_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        self._schedule_phases = _phase_dicts(phases)
         if last_epoch == -1:
             for group, peak in zip(optimizer.param_groups, _per_group("max_lr", optimizer, max_lr)):
                 group["initial_lr"] = peak / check_number("div_factor", div_factor, low_included=False)
@@ -643,7 +650,7 @@ class OneCycleLR(LRScheduler):
             group["momentum"] = value
 
     def _anneal(self, start: float, end: float, done: float) -> float:
-        if self.anneal_strategy == "cos":
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * done) + 1)
         return (end - start) * done + start
 
@@ -655,18 +662,36 @@ class OneCycleLR(LRScheduler):
         lrs = []
         for group in self.optimizer.param_groups:
             start = 0.0
-            for number, (end, lr_from, lr_to, momentum_from, momentum_to) in enumerate(self._phases):
-                if step <= end or number == len(self._phases) - 1:
+            for number, phase in enumerate(self._schedule_phases):
+                end = phase["end_step"]
+                if step <= end or number == len(self._schedule_phases) - 1:
                     done = (step - start) / (end - start)
-                    lrs.append(self._anneal(group[lr_from], group[lr_to], done))
+                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], done))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[momentum_from], group[momentum_to], done))
+                        self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
+                                                               group[phase["end_momentum"]], done))
                     break
                 start = end
         return lrs
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Resume from a state dict: PyTorch's or glassgrad's, or one an older glassgrad saved (its phases tuples)."""
+        super().load_state_dict(state_dict)
+        self._schedule_phases = _phase_dicts(self._schedule_phases)
+
     def _lrs_at_start(self) -> list[float]:
         return self.get_lr()
+
+
+_PHASE_KEYS = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+
+
+def _phase_dicts(phases: list[Any]) -> list[dict[str, Any]]:
+    """OneCycleLR's phases as PyTorch keeps them, one dict per phase (:data:`_PHASE_KEYS`: the phase's last step, and
+    the group keys its lr and momentum anneal from and to); a phase given as a tuple in that order (an older
+    glassgrad's state dict) becomes one."""
+    return [dict(phase) if isinstance(phase, dict) else dict(zip(_PHASE_KEYS, phase, strict=True))
+            for phase in phases]
 
 
 def _worst(mode: str) -> float:

@@ -203,6 +203,8 @@ class SWALR(LRScheduler):
     previous step's lr, so another scheduler may have set it).
     """
 
+    _renamed = {"anneal_strategy": "_anneal_strategy"}
+
     def __init__(self, optimizer: Optimizer, swa_lr: float | Sequence[float], anneal_epochs: int = 10,
                  anneal_strategy: str = "cos", last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):

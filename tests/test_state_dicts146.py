@@ -1,0 +1,143 @@
+"""Scheduler and optimizer state dicts as PyTorch 2.13's: the same keys, and a state dict saved by one library loads
+into the other and the next lrs (and parameters) match, as the README's "schedulers" and "optimizers" rows promise."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import glassgrad as gg
+
+pytestmark = pytest.mark.torch
+
+SCHEDULES = {
+    "StepLR": lambda L, o: L.StepLR(o, 3, 0.5),
+    "MultiStepLR": lambda L, o: L.MultiStepLR(o, [2, 4, 4], 0.5),
+    "ExponentialLR": lambda L, o: L.ExponentialLR(o, 0.9),
+    "CosineAnnealingLR": lambda L, o: L.CosineAnnealingLR(o, 5, 0.001),
+    "CosineAnnealingWarmRestarts": lambda L, o: L.CosineAnnealingWarmRestarts(o, 3, 2, 0.001),
+    "OneCycleLR": lambda L, o: L.OneCycleLR(o, [1.0, 0.5], total_steps=30),
+    "OneCycleLR3": lambda L, o: L.OneCycleLR(o, [1.0, 0.5], total_steps=30, three_phase=True,
+                                             anneal_strategy="linear"),
+    "CyclicLR": lambda L, o: L.CyclicLR(o, [0.01, 0.02], [0.1, 0.2], step_size_up=3, mode="triangular2"),
+    "ReduceLROnPlateau": lambda L, o: L.ReduceLROnPlateau(o, patience=1),
+    "LambdaLR": lambda L, o: L.LambdaLR(o, lambda e: 0.9 ** e),
+    "MultiplicativeLR": lambda L, o: L.MultiplicativeLR(o, lambda e: 0.9),
+    "LinearLR": lambda L, o: L.LinearLR(o, 0.2, 1.0, 4),
+    "ConstantLR": lambda L, o: L.ConstantLR(o, 0.5, 3),
+    "PolynomialLR": lambda L, o: L.PolynomialLR(o, 5, 2.0),
+    "SequentialLR": lambda L, o: L.SequentialLR(o, [L.ConstantLR(o, 0.5, 2), L.ExponentialLR(o, 0.9)], [2]),
+    "ChainedScheduler": lambda L, o: L.ChainedScheduler([L.ConstantLR(o, 0.5, 2), L.ExponentialLR(o, 0.9)]),
+    "SWALR": lambda L, o: L.SWALR(o, 0.05, anneal_epochs=3, anneal_strategy="linear"),
+}
+KEYS_DIFFER = {"SequentialLR": {"base_lrs"}}
+"""glassgrad's SequentialLR also saves ``base_lrs`` (PyTorch's loads it as a spare attribute)."""
+
+
+def _built(library, name, built_as=None):
+    parameters = [library.nn.Parameter(library.ones(3, dtype=library.float64)) for _ in range(2)]
+    optimizer = library.optim.SGD([{"params": [parameters[0]]}, {"params": [parameters[1]], "lr": 0.05}], lr=0.1,
+                                  momentum=0.9)
+    schedules = library.optim.lr_scheduler
+    if name == "SWALR":
+        schedules = library.optim.swa_utils
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return optimizer, SCHEDULES[built_as or name](schedules, optimizer)
+
+
+def _step(optimizer, schedule, steps, metrics=None):
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for step in range(steps):
+            optimizer.step()
+            if type(schedule).__name__ == "ReduceLROnPlateau":
+                schedule.step(metrics[step])
+            else:
+                schedule.step()
+            lrs.append([float(group["lr"]) for group in optimizer.param_groups])
+    return lrs
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@settings(max_examples=6, deadline=None)
+@given(steps=st.integers(0, 12))
+def test_a_schedules_state_dict_has_pytorchs_keys(torch, name, steps):
+    """Found: OneCycleLR saved ``_phases`` and ``anneal_strategy`` where PyTorch saves ``_schedule_phases`` and
+    ``_anneal_func_type``, and no schedule saved ``_get_lr_called_within_step``."""
+    metrics = [1.0] * steps
+    saved = []
+    for library in (gg, torch):
+        optimizer, schedule = _built(library, name)
+        _step(optimizer, schedule, steps, metrics)
+        saved.append(schedule.state_dict())
+    assert set(saved[0]) ^ set(saved[1]) == KEYS_DIFFER.get(name, set())
+    for key in set(saved[0]) & set(saved[1]) - {"_step_count", "_schedulers", "min_lrs", "default_min_lr"}:
+        assert saved[0][key] == saved[1][key] or (
+            isinstance(saved[0][key], float) and math.isclose(saved[0][key], saved[1][key], rel_tol=1e-12)), key
+
+
+# OneCycleLR built as 'cos' resumes a 'linear' state (PyTorch restores the strategy and the phases from the state)
+RESUMED_AS = {"OneCycleLR3": "OneCycleLR", "SWALR": None}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@pytest.mark.parametrize("direction", ["torch->gg", "gg->torch"])
+@settings(max_examples=5, deadline=None)
+@given(before=st.integers(0, 10), after=st.integers(1, 10))
+def test_a_state_dict_from_one_library_resumes_in_the_other(torch, name, direction, before, after):
+    """Found (**silent**): a PyTorch OneCycleLR state dict of a three-phase linear schedule, loaded into a glassgrad
+    OneCycleLR built with the default two cosine phases, went on with glassgrad's own phases and strategy (PyTorch's
+    ``load_state_dict`` restores both)."""
+    source, target = (torch, gg) if direction == "torch->gg" else (gg, torch)
+    metrics = [1.0, 0.5, 0.5, 0.5, 0.4, 0.4, 0.4, 0.4, 0.3, 0.3] * 3
+    optimizer, schedule = _built(source, name)
+    _step(optimizer, schedule, before, metrics)
+    saved_optimizer, saved = optimizer.state_dict(), schedule.state_dict()
+    expected = _step(optimizer, schedule, after, metrics[before:])
+    resumed_optimizer, resumed = _built(target, name, RESUMED_AS.get(name, name))
+    resumed_optimizer.load_state_dict(saved_optimizer)
+    resumed.load_state_dict(saved)
+    np.testing.assert_allclose(_step(resumed_optimizer, resumed, after, metrics[before:]), expected,
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_an_older_glassgrad_onecycle_state_dict_still_loads():
+    """A OneCycleLR state dict an older glassgrad saved (``anneal_strategy``, ``_phases`` as tuples) resumes with
+    its strategy and phases, as the one saved now does."""
+    optimizer, schedule = _built(gg, "OneCycleLR3")
+    _step(optimizer, schedule, 4)
+    saved = schedule.state_dict()
+    old = {key: value for key, value in saved.items() if key not in ("_anneal_func_type", "_schedule_phases")}
+    old["anneal_strategy"] = saved["_anneal_func_type"]
+    old["_phases"] = [tuple(phase[key] for key in ("end_step", "start_lr", "end_lr", "start_momentum",
+                                                   "end_momentum")) for phase in saved["_schedule_phases"]]
+    lrs = []
+    for state in (saved, old):
+        resumed_optimizer, resumed = _built(gg, "OneCycleLR")
+        resumed_optimizer.load_state_dict(optimizer.state_dict())
+        resumed.load_state_dict(state)
+        lrs.append(_step(resumed_optimizer, resumed, 6))
+        assert "anneal_strategy" not in resumed.state_dict() and "_phases" not in resumed.state_dict()
+    assert lrs[0] == lrs[1]
+
+
+def test_an_older_glassgrad_swalr_state_dict_still_loads_with_its_strategy():
+    """An SWALR state dict an older glassgrad saved (``anneal_strategy``, before PyTorch's ``_anneal_strategy``)
+    resumes with its strategy: loaded into one built with 'cos', a 'linear' state anneals linearly."""
+    optimizer, schedule = _built(gg, "SWALR")
+    _step(optimizer, schedule, 1)
+    saved = schedule.state_dict()
+    old = {("anneal_strategy" if key == "_anneal_strategy" else key): value for key, value in saved.items()}
+    lrs = []
+    for state in (saved, old):
+        resumed_optimizer = gg.optim.SGD([{"params": [gg.nn.Parameter(gg.ones(3))]},
+                                          {"params": [gg.nn.Parameter(gg.ones(3))], "lr": 0.05}], lr=0.1)
+        resumed_optimizer.load_state_dict(optimizer.state_dict())
+        resumed = gg.optim.swa_utils.SWALR(resumed_optimizer, 0.05, anneal_epochs=3)
+        resumed.load_state_dict(state)
+        lrs.append(_step(resumed_optimizer, resumed, 4))
+    assert lrs[0] == lrs[1]
