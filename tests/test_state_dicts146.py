@@ -141,3 +141,61 @@ def test_an_older_glassgrad_swalr_state_dict_still_loads_with_its_strategy():
         resumed.load_state_dict(state)
         lrs.append(_step(resumed_optimizer, resumed, 4))
     assert lrs[0] == lrs[1]
+
+
+# --- Python lists given to a loss for a tensor ---
+
+_X = [[0.1, -0.2, 0.3], [0.2, 0.1, -0.5]]
+_SIGNS = [[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]
+LOSSES = {  # name: the arguments as lists, and which of them are class indices
+    "kl_div": ([_X, [[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]]], ()), "mse_loss": ([_X, _X], ()), "l1_loss": ([_X, _X], ()),
+    "smooth_l1_loss": ([_X, _X], ()), "huber_loss": ([_X, _X], ()),
+    "binary_cross_entropy": ([[[0.2, 0.3, 0.4], [0.5, 0.6, 0.7]], [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]], ()),
+    "binary_cross_entropy_with_logits": ([_X, [[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]], ()),
+    "cross_entropy": ([_X, [0, 2]], (1,)), "nll_loss": ([_X, [0, 2]], (1,)), "poisson_nll_loss": ([_X, _X], ()),
+    "gaussian_nll_loss": ([_X, _X, [[1.0] * 3] * 2], ()), "soft_margin_loss": ([_X, _SIGNS], ()),
+    "multilabel_soft_margin_loss": ([_X, [[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]], ()),
+    "multi_margin_loss": ([_X, [0, 2]], (1,)), "multilabel_margin_loss": ([_X, [[0, -1, 1], [2, -1, 0]]], (1,)),
+    "hinge_embedding_loss": ([_X, _SIGNS], ()), "margin_ranking_loss": ([[0.1, 0.2], [0.3, 0.1], [1.0, -1.0]], ()),
+    "cosine_embedding_loss": ([_X, _X, [1.0, -1.0]], ()), "triplet_margin_loss": ([_X, _X, _X], ()),
+}
+
+
+def _loss_outcome(library, name, as_lists):
+    arguments, indices = LOSSES[name]
+    given = [value if number in as_lists else
+             library.tensor(value, dtype=library.long if number in indices else library.float64)
+             for number, value in enumerate(arguments)]
+    try:
+        getattr(library.nn.functional, name)(*given)
+    except Exception as error:  # noqa: BLE001 - the class is what is compared
+        return type(error), str(error)
+    return None, ""
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_a_list_given_to_a_loss_is_refused_with_pytorchs_class(torch, name, data):
+    """Found: every loss took a Python list for a tensor (``F.kl_div(x, [[...]])``, ``F.mse_loss([...], y)``) where
+    PyTorch raises TypeError (its C++ losses) or AttributeError (its Python ones, on ``.size()``)."""
+    count = len(LOSSES[name][0])
+    as_lists = data.draw(st.sets(st.integers(0, count - 1), min_size=1))
+    mine, message = _loss_outcome(gg, name, as_lists)
+    theirs, _ = _loss_outcome(torch, name, as_lists)
+    assert theirs is not None and mine is theirs, (mine, theirs, message)
+    assert "\n" not in message and "must be Tensor, not list" in message and "gg.tensor(" in message
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_a_loss_of_tensors_still_computes_as_pytorchs(torch, name):
+    """The check changes nothing for tensors: each loss's value is PyTorch's."""
+    arguments, indices = LOSSES[name]
+    values = []
+    for library in (gg, torch):
+        given = [library.tensor(value, dtype=library.long if number in indices else library.float64)
+                 for number, value in enumerate(arguments)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values.append(float(getattr(library.nn.functional, name)(*given)))
+    assert math.isclose(values[0], values[1], rel_tol=1e-9, abs_tol=1e-12)
