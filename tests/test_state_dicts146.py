@@ -199,3 +199,58 @@ def test_a_loss_of_tensors_still_computes_as_pytorchs(torch, name):
             warnings.simplefilter("ignore")
             values.append(float(getattr(library.nn.functional, name)(*given)))
     assert math.isclose(values[0], values[1], rel_tol=1e-9, abs_tol=1e-12)
+
+
+# --- optimizers: a state dict from one library resumes in the other ---
+
+OPTIMIZERS = {"SGD": {"lr": 0.1, "momentum": 0.9, "nesterov": True}, "Adam": {"lr": 0.01, "amsgrad": True},
+              "AdamW": {"lr": 0.01}, "RMSprop": {"lr": 0.01, "momentum": 0.5, "centered": True},
+              "Adagrad": {"lr": 0.1}, "Adadelta": {}, "Adamax": {}, "NAdam": {}, "RAdam": {}, "Rprop": {},
+              "ASGD": {"t0": 1}, "Adafactor": {}}
+
+
+def _trained(library, name, start, steps):
+    weights = [library.nn.Parameter(library.tensor(value)) for value in start]
+    optimizer = getattr(library.optim, name)(weights, **OPTIMIZERS[name])
+    inputs = library.tensor(np.linspace(-1.0, 1.0, 15).reshape(5, 3))
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((inputs @ weights[0] + weights[1]) ** 2).sin().sum()
+        loss.backward()
+        return loss
+    for _ in range(steps):
+        optimizer.step(closure)
+    return weights, optimizer, closure
+
+
+def _moved(value, library):
+    """A state dict's tensors as the other library's (what saving to safetensors and loading does)."""
+    if isinstance(value, dict):
+        return {key: _moved(item, library) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_moved(item, library) for item in value]
+    if hasattr(value, "detach"):
+        return library.from_numpy(np.array(value.detach().numpy()))
+    return value
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("direction", ["torch->gg", "gg->torch"])
+@settings(max_examples=4, deadline=None)
+@given(steps=st.integers(1, 4))
+def test_an_optimizer_state_dict_from_one_library_resumes_in_the_other(torch, name, direction, steps):
+    """Checked, already matching: the state's keys, and the next step after loading the other library's state."""
+    source, target = (torch, gg) if direction == "torch->gg" else (gg, torch)
+    start = [np.linspace(-0.5, 0.7, 12).reshape(3, 4), np.linspace(0.3, -0.3, 4)]
+    weights, optimizer, closure = _trained(source, name, start, steps)
+    saved = _moved(optimizer.state_dict(), target)
+    now = [np.array(weight.detach().numpy()) for weight in weights]
+    optimizer.step(closure)
+    resumed_weights, resumed, resumed_closure = _trained(target, name, now, 0)
+    resumed.load_state_dict(saved)
+    resumed.step(resumed_closure)
+    for mine, theirs in zip(resumed_weights, weights):
+        np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-9, atol=1e-12)
+    assert {key: sorted(value) for key, value in resumed.state_dict()["state"].items()} == \
+        {key: sorted(value) for key, value in optimizer.state_dict()["state"].items()}
