@@ -143,7 +143,8 @@ def test_an_older_glassgrad_swalr_state_dict_still_loads_with_its_strategy():
     assert lrs[0] == lrs[1]
 
 
-# --- Python lists given to a loss for a tensor ---
+# --- each loss of tensors as PyTorch's (a Python list for a tensor is still read as one here: left, see the
+# reverted commit 9b9b6446) ---
 
 _X = [[0.1, -0.2, 0.3], [0.2, 0.1, -0.5]]
 _SIGNS = [[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -171,20 +172,6 @@ def _loss_outcome(library, name, as_lists):
     except Exception as error:  # noqa: BLE001 - the class is what is compared
         return type(error), str(error)
     return None, ""
-
-
-@pytest.mark.parametrize("name", list(LOSSES))
-@settings(max_examples=8, deadline=None)
-@given(data=st.data())
-def test_a_list_given_to_a_loss_is_refused_with_pytorchs_class(torch, name, data):
-    """Found: every loss took a Python list for a tensor (``F.kl_div(x, [[...]])``, ``F.mse_loss([...], y)``) where
-    PyTorch raises TypeError (its C++ losses) or AttributeError (its Python ones, on ``.size()``)."""
-    count = len(LOSSES[name][0])
-    as_lists = data.draw(st.sets(st.integers(0, count - 1), min_size=1))
-    mine, message = _loss_outcome(gg, name, as_lists)
-    theirs, _ = _loss_outcome(torch, name, as_lists)
-    assert theirs is not None and mine is theirs, (mine, theirs, message)
-    assert "\n" not in message and "must be Tensor, not list" in message and "gg.tensor(" in message
 
 
 @pytest.mark.parametrize("name", list(LOSSES))

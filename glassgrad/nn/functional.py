@@ -16,11 +16,8 @@ formulas a trace shows); ``nll_loss`` is composed from primitives, and so is
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -106,26 +103,6 @@ from .unpooling import max_unpool3d as max_unpool3d
 from .upsampling import interpolate as interpolate
 
 REDUCTIONS = ("mean", "sum", "none")
-
-
-def _tensors_only(**classes: type[Exception]) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
-    """Refuse a Python list or tuple given for one of a loss's tensor arguments, which glassgrad's arithmetic would
-    read as a tensor: ``classes`` maps each such argument's name to PyTorch's exception class for it (its C++ losses
-    raise TypeError, "must be Tensor, not list"; its Python ones fail with AttributeError on ``.size()``)."""
-    def decorate(function: Callable[..., Tensor]) -> Callable[..., Tensor]:
-        names = list(inspect.signature(function).parameters)
-        checked = [(name, names.index(name), error) for name, error in classes.items()]
-
-        @functools.wraps(function)
-        def loss(*args: Any, **kwargs: Any) -> Tensor:
-            for name, position, error in checked:
-                value = args[position] if position < len(args) else kwargs.get(name)
-                if isinstance(value, (list, tuple)):
-                    raise error(f"{function.__name__}(): argument '{name}' (position {position + 1}) must be Tensor, "
-                                f"not {type(value).__name__}; pass gg.tensor({name})")
-            return function(*args, **kwargs)
-        return loss
-    return decorate
 
 
 def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUCTIONS) -> str:
@@ -228,7 +205,6 @@ def silu(input: Tensor) -> Tensor:
     return apply(ops.SILU, (input,), input.array)
 
 
-@_tensors_only(input=AttributeError, target=AttributeError)
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean squared error ``(1/n) Σ (ŷ − y)²``; gradient ``2(ŷ − y)/n``.
@@ -381,7 +357,6 @@ def _class_weight(weight: Any, logits: Tensor, name: str) -> Tensor | None:
     return weight.to(logits.dtype)
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                   ignore_index: int = -100, reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -525,7 +500,6 @@ def _total(counts: Tensor) -> Tensor:
     return total + (total == 0).to(total.dtype) if counts.numel() else total
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: ``L = −(1/N) Σᵢ input[i, yᵢ]``.
@@ -566,7 +540,6 @@ def _target_in_the_inputs_dtype(input: object, target: object, name: str) -> Non
                            f"the input {input.dtype}; convert the target with y.to(p.dtype)")
 
 
-@_tensors_only(input=AttributeError, target=AttributeError)
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``−mean(y·log p + (1 − y)·log(1 − p))`` for probabilities ``p``, one fused op as in PyTorch.
@@ -604,7 +577,6 @@ def _check_probabilities(probs: np.ndarray, target: np.ndarray) -> None:
                            "one); for labels such as -1/1 map them to 0/1 first")
 
 
-@_tensors_only(input=AttributeError, target=AttributeError)
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Tensor | None = None) -> Tensor:
@@ -692,7 +664,6 @@ def _pair_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str) -> Te
     return apply(row, (input, target), input.array, target.array, reduction, _needs(input, target))
 
 
-@_tensors_only(input=AttributeError, target=AttributeError)
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``(1/n) Σ |ŷ − y|``; gradient ``sign(ŷ − y)/n`` (0 at the kink ŷ = y, as PyTorch).
@@ -716,7 +687,6 @@ def _scaled_unit_loss(row: ops.Op, input: Tensor, target: Tensor, reduction: str
     return _pair_loss(row, input / scale, target / scale, reduction) * factor
 
 
-@_tensors_only(input=AttributeError, target=AttributeError)
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None, reduction: str = "mean",
                    beta: float = 1.0) -> Tensor:
     """Smooth L1: ``½d²/β`` where ``|d| < β``, else ``|d| − ½β`` (``d = ŷ − y``); gradient ``clamp(d/β, −1, 1)``.
@@ -736,7 +706,6 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _scaled_unit_loss(ops.SMOOTH_L1_LOSS, input, target, reduction, beta, beta)
 
 
-@_tensors_only(input=AttributeError, target=AttributeError)
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """Huber: ``½d²`` where ``|d| < δ``, else ``δ·(|d| − ½δ)`` (``d = ŷ − y``); gradient ``clamp(d, −δ, δ)``.
@@ -780,7 +749,6 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return kl_div_unwarned(input, target, _legacy_reduction(size_average, reduce, reduction, "kl_div"), log_target)
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def kl_div_unwarned(input: Tensor, target: Tensor, reduction: str, log_target: bool) -> Tensor:
     """:func:`kl_div` without its warning on ``"mean"``: PyTorch's top-level ``torch.kl_div``, whose reduction is a
     number, does not give it (:mod:`glassgrad.functional_names`). An integer or bool target tensor is refused with
@@ -1097,7 +1065,6 @@ def _hinge(gaps: Tensor) -> Tensor:
     return gaps.clamp(min=0)
 
 
-@_tensors_only(input1=AttributeError, input2=AttributeError, target=AttributeError)
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
@@ -1106,7 +1073,6 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                     "margin_ranking_loss")
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x a distance); for any other y both terms, as
@@ -1120,7 +1086,6 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return _reduced(losses, reduction, "hinge_embedding_loss")
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
@@ -1134,7 +1099,6 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     return _reduced(softplus(-labels * x), reduction, "soft_margin_loss")
 
 
-@_tensors_only(input1=TypeError, input2=TypeError, target=TypeError)
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 − cos(x₁, x₂)`` where y = 1, ``max(0, cos(x₁, x₂) − margin)`` where y = −1 (cos along the last dim,
@@ -1166,7 +1130,6 @@ def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, 
     return _reduced(_hinge(to_positive - to_negative + margin), reduction, name)
 
 
-@_tensors_only(anchor=TypeError, positive=TypeError, negative=TypeError)
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-6, swap: bool = False, size_average: Any = None, reduce: Any = None,
                         reduction: str = "mean") -> Tensor:
@@ -1186,7 +1149,6 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
                     margin, swap, reduction, "triplet_margin_with_distance_loss")
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                            reduction: str = "mean") -> Tensor:
     """Per sample, ``Σ_(j ∈ y) Σ_(i ∉ y) max(0, 1 − (x[j] − x[i])) / C``: every target class kept a margin of
@@ -1216,7 +1178,6 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     return _reduced(losses if x.ndim == 2 else losses.reshape(()), reduction, name)
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
                                 reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Per sample, the mean over classes of ``−w·(y·ln σ(x) + (1 − y)·ln σ(−x))`` (``weight`` w, one per class,
@@ -1245,7 +1206,6 @@ def _check_margin_labels(values: np.ndarray, classes: int) -> None:
                          f"[0, {classes - 1}]")
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """Per sample, ``w_y · Σ_(i≠y) max(0, margin − x[y] + x[i])^p / C``: every other class kept ``margin`` below
@@ -1274,7 +1234,6 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return _reduced(losses.reshape(labels.shape), reduction, "multi_margin_loss")  # 'none': the target's shape
 
 
-@_tensors_only(var=TypeError, input=AttributeError, target=TypeError)  # in the order PyTorch reads them
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """``½(ln v + (x − y)²/v)`` (plus ``½ln 2π`` with ``full``), v the predicted variance held at least ``eps``
@@ -1308,7 +1267,6 @@ def _check_variance(var: np.ndarray) -> None:
         raise ValueError("gaussian_nll_loss: var has a negative entry; a variance must be >= 0")
 
 
-@_tensors_only(input=TypeError, target=TypeError)
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
