@@ -121,9 +121,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     √(σ² + ε) NaN or infinite).
     """
     x = _floating_input("batch_norm", input)
-    if eps <= 0 if training else eps < 0:
-        raise ValueError(f"batch_norm eps must be {'positive during training' if training else 'non-negative'}, "
-                         f"but got {eps}; use a small positive eps such as 1e-5")
+    _check_batch_norm_eps(eps, training)
     if x.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, …), got {shape_text(x.shape)}")
     channels = x.array.shape[1]
@@ -151,12 +149,27 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             if running is None:  # PyTorch's class and words
                 raise RuntimeError(f"{name} must be defined in evaluation mode; pass the running statistics, or "
                                    f"training=True to normalise with the batch's")
-        mean = Tensor._wrap(recorded_call(_running_statistic, running_mean.array, stat_shape, x.dtype))
-        var = Tensor._wrap(recorded_call(_running_statistic, running_var.array, stat_shape, x.dtype))
+        mean, var = _running_statistics(running_mean, running_var, stat_shape, x.dtype)
     if x.ndim > 2:
         weight = weight.reshape(stat_shape) if weight is not None else None
         bias = bias.reshape(stat_shape) if bias is not None else None
     return kept_channels_last(_standardize(x, mean, var, eps, weight, bias), x)  # PyTorch's kernel's layout
+
+
+def _check_batch_norm_eps(eps: float, training: bool) -> None:
+    """PyTorch's ValueError for an ``eps`` batch norm refuses: not positive in training, negative otherwise (a
+    negative one makes √(σ² + ε) NaN or infinite)."""
+    if eps <= 0 if training else eps < 0:
+        raise ValueError(f"batch_norm eps must be {'positive during training' if training else 'non-negative'}, "
+                         f"but got {eps}; use a small positive eps such as 1e-5")
+
+
+def _running_statistics(running_mean: Tensor, running_var: Tensor, shape: tuple,
+                        dtype: np.dtype) -> tuple[Tensor, Tensor]:
+    """The running mean and variance shaped to ``shape`` in ``dtype``, each read at each call (a kernel of a
+    compiled step)."""
+    return tuple(Tensor._wrap(recorded_call(_running_statistic, running.array, shape, dtype))
+                 for running in (running_mean, running_var))
 
 
 def _batch_statistics(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
@@ -427,8 +440,12 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         if running_mean is None or running_var is None:  # PyTorch's class and words
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false; "
                                "pass them, or use_input_stats=True to normalise with each instance's statistics")
-        # PyTorch's is a batch norm of (1, N·C, …): row-major whatever x's layout
-        return batch_norm(x.contiguous(), running_mean, running_var, weight, bias, False, momentum, eps)
+        if x.array.dtype.char != "e":  # PyTorch's is a batch norm of (1, N·C, …): row-major whatever x's layout
+            return batch_norm(x.contiguous(), running_mean, running_var, weight, bias, False, momentum, eps)
+        _check_batch_norm_eps(eps, False)
+        return _instance_standardize(x, *_running_statistics(running_mean, running_var,
+                                                              (1, x.shape[1]) + (1,) * (x.ndim - 2), x.dtype),
+                                     eps, weight, bias)
     _check_running_pair(running_mean, running_var)
     axes = tuple(range(2, x.ndim))
     count, channels = int(np.prod(x.shape[2:])), x.shape[1]
@@ -444,9 +461,16 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         recorded_call(_update_running, running_var.array, var.array, momentum, channels, count)
     if eps == 0:  # PyTorch's kernel takes 1/√σ² as 0 where σ² = 0: a constant channel gives 0 (slope 0), not 0/0
         var = var.masked_fill(var == 0, math.inf)
-    if x.array.dtype.char == "e":  # γ and β inside PyTorch's one float32 expression, one per instance (its batch
-        # norm of (1, N·C, …)): their gradients rounded to float16 per instance, then summed over N
-        shape, per_channel = tuple(mean.shape), (1, channels) + (1,) * (x.ndim - 2)
+    return _instance_standardize(x, mean, var, eps, weight, bias)
+
+
+def _instance_standardize(x: Tensor, mean: Tensor, var: Tensor, eps: float, weight: Tensor | None,
+                          bias: Tensor | None) -> Tensor:
+    """``γ_c · (x − μ)/√(σ² + ε) + β_c`` of (N, C, …) ``x`` (μ, σ² per instance or per channel). float16: γ and β
+    inside PyTorch's one float32 expression, one per instance (its batch norm of (1, N·C, …) with γ, β repeated N
+    times), so their gradients are rounded to float16 per instance, then summed over N."""
+    if x.array.dtype.char == "e":
+        shape, per_channel = x.shape[:2] + (1,) * (x.ndim - 2), (1, x.shape[1]) + (1,) * (x.ndim - 2)
         return _standardize(x, mean, var, eps,
                             *(None if v is None else v.reshape(per_channel).expand(shape) for v in (weight, bias)))
     return _per_channel(x, _standardize(x, mean, var, eps, None, None), weight, bias)
