@@ -121,20 +121,37 @@ def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUC
     raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
 
 
+def _loss_tensor(value: object, loss: str, argument: str, position: int, listed: type[Exception],
+                 dtype: Any = None) -> Tensor:
+    """``value``, given for ``loss``'s tensor ``argument`` (at 1-based ``position``), as a tensor: a tensor as it is
+    (the one check on that path, as in :func:`as_tensor`), a NumPy array or number as :func:`as_tensor` reads it,
+    and a Python list or tuple refused with ``listed``, PyTorch's class for that loss (TypeError from its C++ losses,
+    "must be Tensor, not list"; AttributeError from its Python ones, which call ``.size()`` on it), in one line."""
+    if type(value) is Tensor and dtype is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        raise listed(f"{loss}(): argument '{argument}' (position {position}) must be Tensor, not "
+                     f"{type(value).__name__}; pass gg.tensor({argument})")
+    return as_tensor(value, dtype)
+
+
 def _float_pair(input: Tensor, target: object, name: str, error: type[Exception] = TypeError,
-                promotes: str = "") -> tuple[Tensor, Tensor]:
+                promotes: str = "", listed: type[Exception] = AttributeError) -> tuple[Tensor, Tensor]:
     """``input`` (floating) and ``target`` of its shape, both in one dtype: the input's, or a floating target's
     where it is wider (float32 scores and float64 targets: float64, as PyTorch's arithmetic promotes them;
     ``binary_cross_entropy`` refuses such a pair first, as PyTorch's kernel: :func:`_target_in_the_inputs_dtype`).
 
     An input of the NumPy kinds in ``promotes`` (``'b'`` bool, ``'i'``/``'u'`` integers) against a floating target
     tensor is taken in the target's dtype, as PyTorch computes it (``l1_loss`` of int64 scores and float32 targets is
-    float32); any other non-floating input is ``error``, PyTorch's class for ``name``.
+    float32); any other non-floating input is ``error``, PyTorch's class for ``name``. A list for either is ``listed``
+    (:func:`_loss_tensor`).
     """
     if isinstance(target, Tensor) and target.dtype.kind == "f" and as_tensor(input).dtype.kind in promotes:
         input = as_tensor(input).to(target.dtype)
-    input = _floating(input, name, error)
-    target = as_tensor(target, input.dtype if isinstance(target, (list, float, int)) else None)
+    input = _floating(input, name, error, listed=listed)
+    if type(target) is not Tensor:  # the converting path only: a tensor pays no call here
+        dtype = input.dtype if isinstance(target, (float, int)) else None  # a number in the input's dtype
+        target = _loss_tensor(target, name, "target", 2, listed, dtype)
     if target.array.shape != input.array.shape:
         raise ValueError(
             f"{name}: target shape {shape_text(target.shape)} differs from input shape "
@@ -164,14 +181,17 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     return _activation_input(input, "leaky_relu").leaky_relu(negative_slope)
 
 
-def _floating(input: Tensor, name: str, error: type[Exception] = TypeError, computes: str = "") -> Tensor:
+def _floating(input: Tensor, name: str, error: type[Exception] = TypeError, computes: str = "",
+              listed: type[Exception] | None = None) -> Tensor:
     """``input`` as a tensor, if it holds floats; else ``error``, PyTorch's class for ``name`` (TypeError for most,
     RuntimeError for ``pdist``, NotImplementedError for the activations: :func:`_activation_input`).
 
     An input of the NumPy kinds in ``computes`` (``'b'`` bool, ``'i'``/``'u'`` integers) is taken in the default
     float dtype, where PyTorch's arithmetic promotes it so (``poisson_nll_loss``'s ``eˣ`` of int64 x is float32).
+    For a loss, ``listed`` is PyTorch's class for a Python list given as its ``input`` (:func:`_loss_tensor`).
     """
-    input = as_tensor(input)
+    if type(input) is not Tensor:  # the converting path only: a tensor pays no call here
+        input = as_tensor(input) if listed is None else _loss_tensor(input, name, "input", 1, listed)
     if input.dtype.kind in computes:
         input = input.to(get_default_dtype())
     if input.dtype.kind != "f":
@@ -302,7 +322,8 @@ def _class_layout(input: object, target: object, name: str,
     logits = as_tensor(input)
     if logits.ndim == 0:
         raise scalar_error(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
-    target = as_tensor(target)
+    if type(target) is not Tensor:  # the converting path only: a tensor pays no call here
+        target = _loss_tensor(target, name, "target", 2, TypeError)
     if logits.ndim >= 2 and (target.ndim == 0 or target.shape[0] != logits.shape[0]):  # PyTorch's ValueError
         raise ValueError(f"{name}: the scores hold a batch of {logits.shape[0]} (dim 0 of "
                          f"{shape_text(logits.shape)}) but the target of shape {shape_text(target.shape)} does not")
@@ -377,7 +398,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
     smoothing = _label_smoothing(label_smoothing, name)
-    scores = _floating(input, name, NotImplementedError)
+    scores = _floating(input, name, NotImplementedError, listed=TypeError)
     if scores.ndim and scores.shape[min(1, scores.ndim - 1)] == 0:  # no class: PyTorch's loss is NaN; here rows
         # of width 0 raised ZeroDivisionError, and (N, 0, d) a reshape's refusal
         raise RuntimeError(f"{name}: the scores {shape_text(scores.shape)} have no class (their class dim is 0): "
@@ -509,8 +530,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     name = "nll_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
-    log_probs, target, shape = _class_layout(_floating(input, name, NotImplementedError), target, name,
-                                               scalar_error=ValueError)  # PyTorch's nll_loss: ValueError
+    log_probs, target, shape = _class_layout(_floating(input, name, NotImplementedError, listed=TypeError), target,
+                                               name, scalar_error=ValueError)  # PyTorch's nll_loss: ValueError
     if as_tensor(target).dtype.kind == "f":
         raise RuntimeError(f"{name}: targets must be class indices (int64), got {as_tensor(target).dtype}; "
                         "convert them with y.long()")
@@ -756,7 +777,7 @@ def kl_div_unwarned(input: Tensor, target: Tensor, reduction: str, log_target: b
     reduction = _check_reduction(reduction, "kl_div", KL_REDUCTIONS)
     if isinstance(target, Tensor):
         _floating(target, "kl_div", RuntimeError)
-    input, target = _float_pair(input, target, "kl_div", RuntimeError)
+    input, target = _float_pair(input, target, "kl_div", RuntimeError, listed=TypeError)
     row = ops.KL_DIV_LOG_TARGET if log_target else ops.KL_DIV
     if reduction != "batchmean":
         return _pair_loss(row, input, target, reduction)
@@ -1069,8 +1090,11 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
-    return _reduced(_hinge(-as_tensor(target) * (as_tensor(input1) - as_tensor(input2)) + margin), reduction,
-                    "margin_ranking_loss")
+    name = "margin_ranking_loss"
+    y = _loss_tensor(target, name, "target", 3, AttributeError)  # the target first, as PyTorch reads them
+    x1 = _loss_tensor(input1, name, "input1", 1, AttributeError)
+    x2 = _loss_tensor(input2, name, "input2", 2, AttributeError)
+    return _reduced(_hinge(-y * (x1 - x2) + margin), reduction, name)
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
@@ -1078,7 +1102,8 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x a distance); for any other y both terms, as
     PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
-    x, y = as_tensor(input), as_tensor(target)
+    name = "hinge_embedding_loss"
+    x, y = _loss_tensor(input, name, "input", 1, TypeError), _loss_tensor(target, name, "target", 2, TypeError)
     if x.dtype.kind in "iu":  # PyTorch's RuntimeError (a bool input is refused by its subtraction, as there)
         _floating(x, "hinge_embedding_loss", RuntimeError)
     labels = y.detach()  # each term left out where it does not count (not ·0: an ∞ there gave NaN)
@@ -1090,9 +1115,10 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
                      reduction: str = "mean") -> Tensor:
     """``ln(1 + e^(−y·x))``, a smooth hinge for labels y = ±1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    x = _floating(input, "soft_margin_loss", RuntimeError)
+    x = _floating(input, "soft_margin_loss", RuntimeError, listed=TypeError)
     _refuse_a_gradient(target, "soft_margin_loss", "target")  # PyTorch's kernel has no gradient for the labels
-    labels = as_tensor(target).to(x.dtype)  # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
+    # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
+    labels = _loss_tensor(target, "soft_margin_loss", "target", 2, TypeError).to(x.dtype)
     if not broadcasts_to(labels.shape, x.shape):  # PyTorch's kernel writes losses of the input's shape
         raise RuntimeError(f"soft_margin_loss: target of shape {shape_text(labels.shape)} does not broadcast to the "
                            f"input's shape {shape_text(x.shape)}; give one label per score")
@@ -1104,7 +1130,9 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     """``1 − cos(x₁, x₂)`` where y = 1, ``max(0, cos(x₁, x₂) − margin)`` where y = −1 (cos along the last dim,
     ``Σx₁x₂ / √((Σx₁² + ε)(Σx₂² + ε))`` with PyTorch's ε, :data:`glassgrad.ops.LOSS_EPSILON`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
-    a, b, y = as_tensor(input1), as_tensor(input2), as_tensor(target)
+    name = "cosine_embedding_loss"
+    a, b = _loss_tensor(input1, name, "input1", 1, TypeError), _loss_tensor(input2, name, "input2", 2, TypeError)
+    y = _loss_tensor(target, name, "target", 3, TypeError)
     cos = (a * b).sum(-1) / ((a * a).sum(-1).add(ops.LOSS_EPSILON) * (b * b).sum(-1).add(ops.LOSS_EPSILON)).sqrt()
     if tuple(y.shape) != tuple(cos.shape):  # a (N, 1) target would broadcast to (N, N) losses
         raise RuntimeError(f"cosine_embedding_loss: target must hold one label per pair, shape "
@@ -1114,13 +1142,15 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 
 
 def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, margin: float, swap: bool,
-             reduction: str, name: str) -> Tensor:
+             reduction: str, name: str, listed: type[Exception]) -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n));
-    ``margin`` must be > 0 and the three of one number of dims, as PyTorch requires."""
+    ``margin`` must be > 0 and the three of one number of dims, as PyTorch requires. ``listed``: PyTorch's class for
+    a Python list given for one of the three (:func:`_loss_tensor`)."""
     margin = _finite_number(margin, name, "margin")
     if margin <= 0:
         raise ValueError(f"{name}: margin must be greater than 0, got {margin:g}")
-    anchor, positive, negative = as_tensor(anchor), as_tensor(positive), as_tensor(negative)
+    anchor, positive, negative = (_loss_tensor(value, name, argument, position, listed) for position, (argument, value)
+                                  in enumerate((("anchor", anchor), ("positive", positive), ("negative", negative)), 1))
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(f"{name}: anchor, positive and negative must have the same number of dimensions, got "
                            f"{anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D")
@@ -1137,7 +1167,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     and d(p, n)); ``margin`` must be > 0."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     return _triplet(anchor, positive, negative, lambda x1, x2: pairwise_distance(x1, x2, p, eps), margin, swap,
-                    reduction, "triplet_margin_loss")
+                    reduction, "triplet_margin_loss", TypeError)
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
@@ -1146,7 +1176,7 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     """``max(d(a, p) − d(a, n) + margin, 0)`` with ``d = distance_function`` (any function of two tensors giving
     one distance per item; ``pairwise_distance`` if None); ``margin`` must be > 0."""
     return _triplet(anchor, positive, negative, pairwise_distance if distance_function is None else distance_function,
-                    margin, swap, reduction, "triplet_margin_with_distance_loss")
+                    margin, swap, reduction, "triplet_margin_with_distance_loss", AttributeError)
 
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -1156,11 +1186,11 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     by the first −1 (the rest ignored). A scalar input is one class, as PyTorch reads it (the loss is 0)."""
     name = "multilabel_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    x = _floating(input, name, NotImplementedError)
+    x = _floating(input, name, NotImplementedError, listed=TypeError)
     if x.ndim > 2 or (x.ndim and x.shape[-1] == 0):
         raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C) (or a scalar, one class), "
                            f"got {shape_text(x.shape)}")
-    labels = np.asarray(as_tensor(target).numpy())
+    labels = np.asarray(_loss_tensor(target, name, "target", 2, TypeError).numpy())
     if labels.shape != x.shape or labels.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: target must be integer class indices of the input's shape {shape_text(x.shape)}, "
                            f"got {shape_text(labels.shape)} {labels.dtype}")
@@ -1184,7 +1214,8 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     broadcast to the input; 1 without it)."""
     name = "multilabel_soft_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
-    x, y = _floating(input, name, NotImplementedError), as_tensor(target)
+    x = _floating(input, name, NotImplementedError, listed=TypeError)
+    y = _loss_tensor(target, name, "target", 2, TypeError)
     losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
         losses = losses * _item_weight(weight, x, name, "weight")
@@ -1216,11 +1247,11 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     reduction = _legacy_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
-    x = _floating(input, "multi_margin_loss", NotImplementedError)
+    x = _floating(input, "multi_margin_loss", NotImplementedError, listed=TypeError)
     if x.ndim > 2:
         raise RuntimeError(f"multi_margin_loss: input must be class scores (C,) or (N, C), got {shape_text(x.shape)}")
     rows = x if x.ndim == 2 else x.reshape(1, -1)
-    labels = as_tensor(target)
+    labels = _loss_tensor(target, "multi_margin_loss", "target", 2, TypeError)
     if labels.dtype.kind not in "iu" or labels.ndim > 1 or labels.numel() != rows.shape[0]:
         raise RuntimeError(f"multi_margin_loss: target must hold one class index (int64) per sample, "
                            f"{rows.shape[0]} in a vector, got {shape_text(labels.shape)} {labels.dtype}")
@@ -1242,8 +1273,13 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     ``var`` has the input's shape, or its shape without the last dim (one variance per sample), or the input's
     shape with a 1 in one dim (shared along it), or is a number (one for all), as PyTorch reads it.
     """
-    x, y = _floating(input, "gaussian_nll_loss", RuntimeError, "iu"), as_tensor(target)
-    v = as_tensor(var) if isinstance(var, Tensor) else x.new_tensor(var)
+    name = "gaussian_nll_loss"
+    given_a_tensor = isinstance(var, Tensor)
+    if not given_a_tensor and isinstance(var, (list, tuple)):  # var first, as PyTorch's (its var < 0: TypeError)
+        _loss_tensor(var, name, "var", 3, TypeError)
+    x = _floating(input, name, RuntimeError, "iu", AttributeError)
+    y = _loss_tensor(target, name, "target", 2, TypeError)
+    v = var if given_a_tensor else x.new_tensor(var)
     recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
     if v.ndim and tuple(v.shape) != tuple(x.shape):
         if tuple(v.shape) == tuple(x.shape[:-1]):
@@ -1273,7 +1309,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """``eˣ − y·x`` (x a log-rate), or ``x − y·ln(x + eps)`` (x a rate); ``full`` adds Stirling's
     ``y·ln y − y + ½ln(2πy)`` where y > 1 (its slope in y, ``ln y + 1/(2y)``, there too; 0 where y ≤ 1)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
-    x, y = _floating(input, "poisson_nll_loss", RuntimeError, "biu"), as_tensor(target)
+    name = "poisson_nll_loss"
+    x, y = _floating(input, name, RuntimeError, "biu", TypeError), _loss_tensor(target, name, "target", 2, TypeError)
     losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
         counts = y if y.dtype.kind == "f" else y.to(x.dtype)
