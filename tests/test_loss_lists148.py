@@ -53,7 +53,7 @@ def test_a_list_given_to_a_loss_is_refused_with_pytorchs_class(torch, name, data
 
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_a_numpy_array_or_parameter_still_reads_as_before(name):
-    """Only lists and tuples are refused: a NumPy array (read as a tensor, a documented leniency) and a Parameter
+    """Only lists and tuples are refused: a NumPy array (still read as a tensor, as on the base) and a Parameter
     (a Tensor subclass, off the exact-type fast path) give the value of plain tensors."""
     arguments, indices = LOSSES[name]
     tensors = [gg.tensor(value, dtype=gg.long if number in indices else gg.float64)
