@@ -2023,10 +2023,11 @@ def _cross_entropy(logits, target, reduction, ignore_index=-100):
         positions = None
     else:
         positions, kept = _class_positions(numbers, target, ignore_index, logits.shape)
-        # the picked log-probabilities alone
-        per_item = -narrowed(shifted.take(positions) - log_total.reshape(-1), logits)
-        if wide is not logits:  # float16: the backward reads e^(log p rounded to float16), as PyTorch's log_softmax's
-            exps = np.exp(narrowed(shifted - log_total, logits).astype(np.float32))
+        if wide is logits:  # the picked log-probabilities alone
+            per_item = -(shifted.take(positions) - log_total.reshape(-1))
+        else:  # float16: every log p rounded to float16, whose e^(log p) the backward reads, as PyTorch's log_softmax's
+            log_probs = narrowed(shifted - log_total, logits)
+            per_item, exps = -log_probs.take(positions), np.exp(log_probs.astype(np.float32))
         if kept is not None:
             per_item = np.where(kept, per_item, per_item.dtype.type(0))
         return _class_loss(per_item, reduction, kept), (exps, target, positions, reduction, kept)
