@@ -73,7 +73,7 @@ def spawn(folder: Path, memory_mb: int) -> tuple[subprocess.Popen, int]:
             [sys.executable, "-m", "glassgrad.playground.code_child", str(folder), str(memory_mb), str(says_started)],
             cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, close_fds=True, pass_fds=(says_started,))
-    except OSError:
+    except BaseException:  # any failure to start: neither end of the pipe is left open
         os.close(started)
         raise
     finally:
