@@ -656,7 +656,11 @@ def _with_size(shape: Any, axis: int, size: int) -> tuple:
 def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     """Turned by ``k`` quarter turns in the plane of ``dims``, from the first dim toward the second."""
     x = as_tensor(input)
-    dims = tuple(dims)
+    try:
+        dims = tuple(dims)
+    except TypeError:  # one bare dim (rot90(x, 1, 0)): Python's "'int' object is not iterable" named no fix
+        raise TypeError(f"rot90(): argument 'dims' must be tuple of ints, not {type(dims).__name__} ({dims!r}); give "
+                        "the plane's two dims as a pair, such as dims=(0, 1)") from None
     if len(dims) != 2 or x.ndim < 2:  # PyTorch's checks, in its order, before any dim is read
         raise RuntimeError(f"rot90: needs exactly two dims (the plane to turn in) of a tensor with at least 2 dims, "
                            f"got dims={dims!r} for shape {shape_text(x.shape)}")
