@@ -26,7 +26,7 @@ from glassgrad.trace.numbers import written_rounded
 
 from .display import operand, precision_note, shown
 from .safety import ApiError
-from .stepper import Walkthrough
+from .stepper import GIVEN_SYMBOLS, Walkthrough
 
 CELL = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)(?:\[(?P<index>\d+(?:,\d+)?)\])?$")
 WRITER = entries.Writer(factor=operand, result=shown, rounds=written_rounded)
@@ -103,7 +103,7 @@ class Cell:
     def given(self) -> Entry:
         network, layer = self.walk.network, self.layer
         if self.name in ("x", "y"):
-            symbol = "X" if self.name == "x" else "y"
+            symbol = GIVEN_SYMBOLS[self.name]
             values, what = getattr(network, self.name), "the input" if self.name == "x" else "the target"
         else:
             parameter = network.layers[layer - 1][0 if self.name == "W" else 1]

@@ -52,6 +52,8 @@ MAX_WIDTH = 8
 MAX_LAYERS = 6
 EDIT_LIMIT = 100.0
 SEEDED = ("moons", "custom")  # the lessons' networks have fixed weights: a seed changes nothing there
+GIVEN_SYMBOLS = {"x": "X", "y": "y"}
+"""The symbols the page gives the input and the target (a weight or bias is its layer's, ``W₁``, ``b₂``)."""
 ACTION = re.compile(r"^(?P<name>[A-Za-z]+)(?P<layer>\d*)\[(?P<index>\d+(?:,\d+)?)\]=(?P<value>\S+)$")
 
 
@@ -178,8 +180,13 @@ class Walkthrough:
     def last_stage(self) -> int:
         return 1 + self.network.depth
 
+    def _where(self, action: str, about: str = "") -> str:
+        """How a refusal names ``action``: its number among the actions, counting from 1, and its text (and
+        ``about`` it)."""
+        return f"{counting.ordinal('action', len(self.actions))} ({action!r}{about})"
+
     def _do(self, action: str) -> None:
-        where = f"{counting.ordinal('action', len(self.actions))} ({action!r})"
+        where = self._where(action)
         if action == "f":
             if self.stage != 0:
                 raise ApiError(422, f"{where}: the forward pass is already done; press Backward")
@@ -220,15 +227,20 @@ class Walkthrough:
             raise ApiError(422, f"{where}: not an action; use f, b, u or an edit such as W1[0,2]=0.5")
         name, layer_text = match["name"], match["layer"]
         index = tuple(int(i) for i in match["index"].split(","))
-        value = _finite(match["value"], where, -EDIT_LIMIT, EDIT_LIMIT)
         target = self._editable(name, layer_text, where)
+        # the action writes the code's 0-based index (the page's cell id); the page labels the entry from 1
+        symbol = GIVEN_SYMBOLS.get(name) or subscript(name, int(layer_text))
+        where = self._where(action, f": the page's {counting.entry(symbol, index)}, counting from {counting.FIRST}")
+        value = _finite(match["value"], where, -EDIT_LIMIT, EDIT_LIMIT)
         if len(index) != target.ndim or any(i >= n for i, n in zip(index, target.shape)):
-            raise ApiError(422, f"{where}: index {list(index)} is outside {name}{layer_text} "
-                                f"of shape {list(target.shape)}")
+            raise ApiError(422, f"{where}: the entry is outside {name}{layer_text} of shape "
+                                f"{list(target.shape)}")
         classes = self.network.layers[-1][0].shape[0]
         if name == "y" and self.network.y.dtype.kind != "f":
             if value != int(value) or not 0 <= value < classes:
-                raise ApiError(422, f"{where}: the target is a class index from 0 to {classes - 1}")
+                raise ApiError(422, f"{where}: the target is a class index, a whole number from 0 to {classes - 1} "
+                                    f"({counting.ordinal('class', 0)} to {counting.ordinal('class', classes - 1)} "
+                                    "as the page counts)")
         target[index] = value
         self.network.origins[f"{name}{layer_text}[{','.join(map(str, index))}]"] = ("edit",)
         self.stage, self.numbers = 0, None
@@ -271,7 +283,7 @@ class Walkthrough:
             "updates": self.updates, "lr": self.lr, "loss_name": net.loss,
             "can": {"forward": self.stage == 0, "backward": 1 <= self.stage < self.last_stage,
                     "update": self.stage == self.last_stage, "step_back": bool(self.actions)},
-            "input": matrix_json("x", "X", net.x),
+            "input": matrix_json("x", GIVEN_SYMBOLS["x"], net.x),
             "target": target,
             "prediction": matrix_json("yhat", label, numbers.sample(prediction) if forward else None, outputs),
             "loss": {"value": numbers.loss, "text": shown(numbers.loss, signed=False)} if forward else None,
