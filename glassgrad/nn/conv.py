@@ -135,8 +135,9 @@ def check_fits(owner: str, size: tuple[int, ...], kernel: tuple[int, ...], dilat
 
 def check_weight(weight: Tensor, bias: Tensor | None, dims: int, owner: str, channels: str) -> None:
     """A one-line error unless ``weight`` is a tensor ``(*channels, kernel…)`` with ``dims`` kernel dims and has
-    entries (a dim of size 0 leaves no output channel or no window, which PyTorch refuses too), and ``bias`` a
-    tensor or None."""
+    entries (a dim of size 0 leaves no output channel or no window, which PyTorch refuses too; a convolution's 0
+    input channels, which PyTorch 2.13 takes, giving a result with 0 channels where ``out_channels`` are due), and
+    ``bias`` a tensor or None."""
     tensor_argument(weight, owner, "weight", 2)
     tensor_argument(bias, owner, "bias", 3, optional=True)
     if weight.ndim != dims + 2:  # PyTorch's RuntimeError ('expected stride to be … a list of 1 values …')
