@@ -6,7 +6,9 @@ factories, ``Module.to``) gets PyTorch's strides: ``torch.channels_last`` lays (
 row-major (strides (HWC, 1, WC, C)); ``torch.preserve_format`` (the default of ``clone``, ``to`` and ``*_like``)
 keeps the strides of a tensor whose entries sit with no gaps and no overlaps, and else the order of its strides;
 ``x.is_contiguous(memory_format=...)`` reads the strides by PyTorch's rule. Ops keep what NumPy keeps: an
-elementwise op of a channels-last tensor is channels-last (NumPy's ``order='K'``), as in PyTorch; convolutions,
+elementwise op of a channels-last tensor is channels-last (NumPy's ``order='K'``), as in PyTorch; of operands in
+different orders, NumPy's result is row-major where one operand is (PyTorch's takes the first operand's order, a
+deliberate difference: the README's); convolutions,
 batch and group norm, pooling and interpolation keep a channels-last input's layout where PyTorch's CPU kernels do
 (:func:`kept_channels_last`).
 
