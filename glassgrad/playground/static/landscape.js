@@ -40,16 +40,19 @@ function scale(frame, [x0, x1], [y0, y1]) {
 /** A position on the slice as an axis mark: a coordinate of the drawing, not a number the engine computed. */
 const positionMark = (value) => value.toFixed(2);
 
-/** Axes with marks: ``xs``/``ys`` are [value, text] pairs. */
+/** Axes with marks: ``xs``/``ys`` are [value, text] pairs. The marks are placed in ems of their own size, which
+ *  keepTicksReadable raises on a narrow screen: the lowest mark up (centred on the x axis) and the first mark across
+ *  (under the corner) keep 0.25 em between them at any size, where fixed offsets ran the two into one another. */
 function axes(svg, frame, place, xs, ys, xLabel, yLabel) {
   const bottom = frame.height - frame.bottom;
   svg.append(s("line", { x1: frame.left, y1: bottom, x2: frame.width - frame.right, y2: bottom, class: "axis" }));
   svg.append(s("line", { x1: frame.left, y1: frame.top, x2: frame.left, y2: bottom, class: "axis" }));
   for (const [u, text] of xs) {
-    svg.append(s("text", { x: place.x(u), y: bottom + 15, "text-anchor": "middle", class: "tick" }, text));
+    svg.append(s("text", { x: place.x(u), y: bottom, dy: "1.3em", "text-anchor": "middle", class: "tick" }, text));
   }
   for (const [v, text] of ys) {
-    svg.append(s("text", { x: frame.left - 5, y: place.y(v) + 4, "text-anchor": "end", class: "tick" }, text));
+    svg.append(s("text", { x: frame.left - 5, y: place.y(v), dy: "0.32em", "text-anchor": "end", class: "tick" },
+      text));
   }
   svg.append(s("text", { x: frame.left + place.width / 2, y: frame.height - 6, "text-anchor": "middle",
     class: "axis-label keep-readable" }, xLabel));
