@@ -254,7 +254,10 @@ export class TrainView {
   }
 
   async compare() {
-    const rates = $("compare-rates").value.split(",").map((text) => text.trim()).filter(Boolean).map(Number);
+    // a rate that is no number goes as its text, for the server to name ("abc" sent as NaN arrived as null,
+    // which it read as a rate left out: "Learning rates is missing")
+    const rates = $("compare-rates").value.split(",").map((text) => text.trim()).filter(Boolean)
+      .map((text) => (Number.isFinite(Number(text)) ? Number(text) : text));
     const legend = $("compare-legend");
     clear(legend);
     legend.append(h("li", {}, "Training each learning rate from the same start…"));
