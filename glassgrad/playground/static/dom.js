@@ -52,6 +52,13 @@ export function isHidden(element) {
   return Boolean(element.closest(".classroom-hidden"));
 }
 
+/** A ``focusin`` listener for a box that scrolls sideways (the step-through's diagram, the graph of every number):
+ *  the number tabbed to is scrolled wholly into the box. The browser scrolls only one it cannot see at all, so
+ *  on a phone Tab left a box 3 px inside the edge, 2 % of it shown, or a last-column neuron cut in half. */
+export function revealFocused(event) {
+  event.target.scrollIntoView({ block: "nearest", inline: "nearest" });
+}
+
 /** True while the user is typing in a field: keyboard shortcuts stay out of the way. */
 export function isTyping(target) {
   return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));

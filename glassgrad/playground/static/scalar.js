@@ -2,7 +2,7 @@
 // layer split into micrograd's · and + boxes. Boxes and places come from /api/scalar; this draws them.
 
 import { api, showError } from "./api.js";
-import { $, clear, h, s, setOptions } from "./dom.js";
+import { $, clear, h, revealFocused, s, setOptions } from "./dom.js";
 
 const LINE_HEIGHT = 15;
 const PADDING = 8;
@@ -33,7 +33,8 @@ export class ScalarView {
         "value and its gradient, ∂L/∂ of it (— for data, which gets none)."),
       h("form", { class: "controls", id: "scalar-form" }, h("label", {}, "Example ", this.example)),
       this.detail,
-      h("div", { class: "scalar-box scrolls-sideways", tabindex: 0, "aria-label": "The scalar graph (scrolls)" },
+      h("div", { class: "scalar-box scrolls-sideways", tabindex: 0, "aria-label": "The scalar graph (scrolls)",
+        onfocusin: revealFocused },
         h("p", { class: "scroll-hint" }, "scroll sideways to see the whole graph →"), this.svg),
       h("p", { id: "scalar-note", class: "muted" }, "Numbers are the engine's float64 values, rounded to 4 decimals " +
         "in the boxes and in full when you click one."));

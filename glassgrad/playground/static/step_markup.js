@@ -2,7 +2,7 @@
 // Ids name the parts: the page has one step-through, and each widget draws into its own shadow root,
 // so an id is unique wherever it lands. StepView finds them inside its root, never in the document.
 
-import { h, s } from "./dom.js";
+import { h, revealFocused, s } from "./dom.js";
 
 /** The controls that pick an example (the page only: a widget steps through the learner's own model). */
 function exampleChoices() {
@@ -55,7 +55,7 @@ export function stepMarkup({ choices }) {
       " ", h("span", { id: "step-updates", class: "muted" })),
     h("div", { class: "step-grid" },
       h("div", { class: "step-main" },
-        h("figure", { class: "diagram-box scrolls-sideways" },
+        h("figure", { class: "diagram-box scrolls-sideways", onfocusin: revealFocused },
           s("svg", { id: "diagram", role: "img", "aria-labelledby": "diagram-title diagram-desc", viewBox: "0 0 640 360" },
             s("title", { id: "diagram-title" }, "Network diagram"),
             s("desc", { id: "diagram-desc" })),
