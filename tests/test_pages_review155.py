@@ -20,11 +20,10 @@ Playwright drives Debian's Chromium with no network.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from browser import VIEWPORTS, assert_seen, offline_page, require_playwright
-from test_playground_browser import SERVED, browser, server, wait_until  # noqa: F401  (fixtures shared with those tests)
+from test_playground_browser import browser, server  # noqa: F401  (fixtures shared with those tests)
+from test_playground_visual_audit89 import refused  # noqa: F401  (a page at both sizes that frees its job)
 
 sync_api = require_playwright()
 expect = sync_api.expect
@@ -120,22 +119,11 @@ def test_tabbing_on_a_phone_never_stops_under_the_explanation(server, browser): 
         assert covered == [], f"Tab stopped on {len(covered)} numbers under the explanation: {covered[:8]}"
 
 
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_a_learning_rate_that_is_no_number_is_named_as_such(server, browser, size):  # noqa: F811
-    jobs = SERVED["app"].state.jobs
-
-    def held() -> set:
-        with jobs.lock:
-            return set(jobs.jobs)
-
-    before = held()
-    with offline_page(browser, VIEWPORTS[size], ignore=lambda text: "status of 422" in text) as page:
-        page.goto(f"{server}/?view=train&t_dataset=moons")
-        expect(page.locator("#train-loss-value")).to_have_attribute("data-value", re.compile(r"\d"))
-        page.fill("#compare-rates", "0.1, abc")
-        page.locator("#btn-compare").click()
-        error = page.locator("#error-text")
-        expect(error).to_have_text('Learning rates must be a number, got "abc": use a value from 1e-05 to 100')
-        assert_seen(error, "the message")
-        page.goto("about:blank")  # the learner leaves: the page frees its training job
-        wait_until(lambda: held() <= before, "the server to let go of the page's training job")
+def test_a_learning_rate_that_is_no_number_is_named_as_such(server, refused):  # noqa: F811
+    """At both sizes (the ``refused`` page frees its training job when the test leaves it)."""
+    refused.goto(f"{server}/?view=train&t_dataset=moons")
+    refused.fill("#compare-rates", "0.1, abc")
+    refused.locator("#btn-compare").click()
+    error = refused.locator("#error-text")
+    expect(error).to_have_text('Learning rates must be a number, got "abc": use a value from 1e-05 to 100')
+    assert_seen(error, "the message")
