@@ -116,9 +116,15 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, gene
 
     ``input`` holds non-negative weights, one row per distribution (1-D: one distribution); they
     need not sum to 1. Without replacement each category is drawn at most once, so a row needs at
-    least ``num_samples`` categories of non-zero weight.
+    least ``num_samples`` categories of non-zero weight. The weights must be a floating tensor: integer or bool
+    counts are refused, as PyTorch refuses them (``counts.float()`` first).
     """
-    weights = input.array if isinstance(input, Tensor) else input
+    if not isinstance(input, Tensor):
+        raise TypeError(f"multinomial: input must be a tensor, got {type(input).__name__}; pass torch.tensor(...)")
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"multinomial: needs a floating tensor of weights, got {input.dtype}; convert it with "
+                           "x.float()")
+    weights = input.array
     shape = np.shape(weights)
     if len(shape) not in (1, 2):
         raise RuntimeError(f"multinomial: the weights must be 1-D or 2-D, got shape {shape_text(shape)}")
