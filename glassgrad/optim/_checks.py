@@ -39,14 +39,16 @@ def check_number(
     high_included: bool = False,
     why: str = "",
 ) -> float:
-    """``value`` as a float, after checking it is a finite number in the allowed range.
+    """``value``, after checking it is a finite number in the allowed range.
 
     The range is ``[low, ∞)`` by default; ``high`` closes it, ``low_included`` /
     ``high_included`` choose ``[`` or ``(`` at either end. Raises ``TypeError`` for a
     non-number and ``ValueError`` for a number out of range (NaN and ±inf included). A bool is the number Python
     makes it (``True`` is 1), as PyTorch computes with it.
-    A one-element tensor counts as the number it holds (PyTorch takes ``lr=torch.tensor(0.01)``);
-    the option then holds that number as a float. ``why`` (what goes wrong outside the range, and the fix) is
+    A Python number comes back as given, as PyTorch keeps it (``print(optimizer)`` shows ``weight_decay: 0`` for
+    the default ``0``, ``lr: 1`` for ``lr=1``); another number (NumPy's, whose type would set the dtype of the
+    arithmetic it enters) comes back as a float. A one-element tensor counts as the number it holds (PyTorch takes
+    ``lr=torch.tensor(0.01)``); the option then holds that number as a float. ``why`` (what goes wrong outside the range, and the fix) is
     added to the ``ValueError``'s message.
     """
     allowed = _range_text(low, high, low_included, high_included)
@@ -62,7 +64,7 @@ def check_number(
     below_high = high is None or (number <= high if high_included else number < high)
     if not (math.isfinite(number) and above_low and below_high):
         raise ValueError(f"Invalid {label}: {value} (must be a finite number {allowed})" + (f"; {why}" if why else ""))
-    return number
+    return value if type(value) in (int, float, bool) else number
 
 
 def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bool = False,
@@ -97,7 +99,7 @@ def check_steps(label: str, value: Any, low: float = 0.0, *, low_included: bool 
     computes with 7.5, as PyTorch's does). Negative, NaN and infinite values and non-numbers are refused.
     """
     number = check_number(label, value, low, low_included=low_included)
-    return int(number) if number.is_integer() else number
+    return int(number) if float(number).is_integer() else number
 
 
 def check_eps(value: Any, typical: float) -> float:
