@@ -671,6 +671,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for number, group in enumerate(self.param_groups):
+            if number:
+                lines.append("")  # PyTorch leaves a blank line between groups
             lines.append(f"Parameter Group {number}")
             lines.extend(f"    {key}: {value}" for key, value in sorted(group.items()) if key != "params")
         return "\n".join([*lines, ")"])
