@@ -83,6 +83,11 @@ class Adam(Optimizer):
             "decoupled_weight_decay": decoupled_weight_decay,  # AdamW's rule (see AdamW), as PyTorch's option
         }
         super().__init__(params, defaults)
+        # PyTorch's Adam and AdamW constructors (not add_param_group, nor the rest of Adam's family) refuse a pair
+        # that mixes kinds, an int among them: betas=(0, 0.99)
+        if not any(all(isinstance(beta, kind) for beta in betas) for kind in (float, Tensor)):
+            raise ValueError(f"betas must be either both floats or both Tensors, got {tuple(betas)!r}; write them as "
+                             "floats, e.g. betas=(0.0, 0.99)")
 
     _scalar_state = ("step",)
 
