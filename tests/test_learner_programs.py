@@ -21,11 +21,14 @@ TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
 
 
 def run(program: Path, *flags: str) -> dict:
-    """The program's ``dtype`` and ``results``, and in ``warnings`` the warnings it showed: (kind, first clause)."""
+    """The program's ``dtype`` and ``results``, in ``warnings`` the warnings it showed: (kind, first clause), and in
+    ``printed`` the lines it printed."""
     done = subprocess.run([sys.executable, str(HERE / "run_one.py"), *flags, str(program)],
                           capture_output=True, text=True, timeout=600, cwd=HERE)
     assert done.returncode == 0, f"{program.name} {' '.join(flags)} failed:\n{done.stderr[-3000:]}"
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    *printed, last = done.stdout.strip().splitlines()
+    found = json.loads(last)
+    found["printed"] = printed
     found["warnings"] = [[kind, re.split(r"[,.:] ", message)[0]]
                          for kind, message in re.findall(r"^\S.*?:\d+: (\w*Warning): (.*)$", done.stderr, re.M)]
     return found
@@ -47,15 +50,30 @@ def assert_close(ours, theirs, rtol: float, where: str) -> None:
                                    rtol=rtol, atol=rtol * 1e-3, err_msg=where)
 
 
-def assert_pytorchs_numbers(program: Path, same_warnings: bool = False) -> None:
+def as_glassgrad_prints(lines: list[str]) -> list[str]:
+    """Printed lines with the README's documented differences taken out: PyTorch's ``torch.`` before a dtype or
+    ``Size``, the op name in ``grad_fn=<…>`` (glassgrad's is its rule-table row), and the ``# N parameters`` column
+    and ``Total parameters`` line that glassgrad's ``print(model)`` adds."""
+    shown = []
+    for line in lines:
+        if not line.startswith("Total parameters: "):
+            line = re.sub(r"grad_fn=<\w+>", "grad_fn=<…>", re.sub(r"\btorch\.", "", line))
+            shown.append(re.sub(r"\s+# [\d,]+ parameters?.*", "", line))
+    return shown
+
+
+def assert_pytorchs_numbers(program: Path, same_warnings: bool = False, same_printout: bool = False) -> None:
     """Run ``program`` with PyTorch and with glassgrad; its ``results`` must agree to its dtype's tolerance and,
-    with ``same_warnings``, the warnings it shows too (their kinds and first clauses, in order)."""
+    with ``same_warnings``, the warnings it shows too (their kinds and first clauses, in order); with
+    ``same_printout``, the lines it prints too (:func:`as_glassgrad_prints`)."""
     theirs = run(program)
     ours = run(program, "--glassgrad")
     assert ours["dtype"] == theirs["dtype"]
     assert_close(ours["results"], theirs["results"], TOLERANCE[theirs["dtype"]], program.stem)
     if same_warnings:
         assert ours["warnings"] == theirs["warnings"], program.stem
+    if same_printout:
+        assert as_glassgrad_prints(ours["printed"]) == as_glassgrad_prints(theirs["printed"]), program.stem
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[path.stem for path in PROGRAMS])
