@@ -48,8 +48,8 @@ def check_number(
     A Python number comes back as given, as PyTorch keeps it (``print(optimizer)`` shows ``weight_decay: 0`` for
     the default ``0``, ``lr: 1`` for ``lr=1``); another number (NumPy's, whose type would set the dtype of the
     arithmetic it enters) comes back as a float. A one-element tensor counts as the number it holds (PyTorch takes
-    ``lr=torch.tensor(0.01)``); the option then holds that number as a float. ``why`` (what goes wrong outside the range, and the fix) is
-    added to the ``ValueError``'s message.
+    ``lr=torch.tensor(0.01)``); the option then holds that number as a float. ``why`` (what goes wrong outside the
+    range, and the fix) is added to the ``ValueError``'s message.
     """
     allowed = _range_text(low, high, low_included, high_included)
     if isinstance(value, Tensor):

@@ -70,7 +70,7 @@ parameters = [p for layer in layers for p in layer.parameters()]
 for p in parameters:
     p.requires_grad = True
 stats = []
-for step in range(3):
+for _step in range(3):
     h = x
     for layer in layers:
         h = layer(h)
@@ -85,7 +85,8 @@ for step in range(3):
 for i, layer in enumerate(layers[:-1]):
     if isinstance(layer, Tanh):
         t = layer.out
-        print(f"layer {i} mean {t.mean():+.2f}, std {t.std():.2f}, saturated: {(t.abs() > 0.97).float().mean() * 100:.2f}%")
+        saturated = (t.abs() > 0.97).float().mean() * 100
+        print(f"layer {i} mean {t.mean():+.2f}, std {t.std():.2f}, saturated: {saturated:.2f}%")
         print(f"layer {i} grad std {t.grad.std():e}")
         stats.append([t.mean().item(), t.std().item(), t.grad.mean().item(), t.grad.std().item(), t.is_leaf,
                       t.requires_grad])

@@ -94,7 +94,8 @@ try:  # the counts themselves, before .float(): a common slip
     counts_refused = "no"
 except Exception as error:
     counts_refused = type(error).__name__
+in_range = bool((draws >= 0).all() and (draws < V).all())
 results = {"P": P, "nll": nll / n, "lossi": lossi, "full": full, "grad_C": C.grad, "W2": W2,
            "names_ok": all(set(nm) <= set(stoi) for nm in names), "draws": [draws.shape[0], draws.dtype == torch.int64,
-                                                                            bool((draws >= 0).all() and (draws < V).all())],
+                                                                            in_range],
            "counts_refused": counts_refused, "no_replacement": sorted(torch.multinomial(P[1], V, generator=g).tolist())}

@@ -122,4 +122,5 @@ print("".join(chars[i] for i in out))
 head = model.blocks[0].heads[0]
 results = {"history": history, "loss": loss, "generated": out, "training": model.training,
            "buffers": [k for k in model.state_dict() if "tril" in k][:2], "tril": head.tril[:3, :3],
-           "tril_grad": head.tril.requires_grad, "ln": model.ln_f.weight[:4], "wd": optimizer.param_groups[0]["weight_decay"]}
+           "tril_grad": head.tril.requires_grad, "ln": model.ln_f.weight[:4],
+           "wd": optimizer.param_groups[0]["weight_decay"]}

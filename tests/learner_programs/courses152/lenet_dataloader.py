@@ -51,7 +51,7 @@ for name, act, pool in [("classic", nn.Sigmoid, nn.AvgPool2d), ("modern", nn.ReL
     loss_fn = nn.CrossEntropyLoss(reduction="sum")
     full_grad = None
     epoch_losses = []
-    for epoch in range(2):
+    for _epoch in range(2):
         net.train()
         opt.zero_grad()
         total = 0.0

@@ -87,6 +87,6 @@ for name, layer in [("rnn", nn.RNN(V, 24)), ("gru", nn.GRU(V, 24, num_layers=2))
     with torch.no_grad():
         text_out = predict("the time ", 12, net)
     print(text_out)
-    results[name] = {"perplexity": history, "norms": norms, "weight_hh": getattr(net.rnn, "weight_hh_l0")[:3],
+    results[name] = {"perplexity": history, "norms": norms, "weight_hh": net.rnn.weight_hh_l0[:3],
                      "state": state, "predicted": text_out, "leaf": state.is_leaf,
                      "names": [n for n, _ in net.named_parameters()]}

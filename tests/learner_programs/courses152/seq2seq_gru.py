@@ -68,7 +68,7 @@ optimizer = torch.optim.Adam(params, lr=0.01)
 loss = MaskedSoftmaxCELoss()
 print(sequence_mask(torch.tensor([[1, 2, 3], [4, 5, 6]]), torch.tensor([1, 2])))
 history = []
-for epoch in range(25):
+for _epoch in range(25):
     optimizer.zero_grad()
     dec_input = torch.cat([torch.full((16, 1), BOS), tgt[:, :-1]], 1)
     _, state = enc(src)

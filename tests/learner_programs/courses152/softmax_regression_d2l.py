@@ -20,7 +20,7 @@ net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
 
 
 def init_weights(m):
-    if type(m) == nn.Linear:
+    if type(m) == nn.Linear:  # noqa: E721 (the course's spelling)
         nn.init.normal_(m.weight, std=0.01)
 
 
