@@ -15,12 +15,11 @@ method where PyTorch has one.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
-from . import linalg, ops_math
+from . import linalg, ops_math, return_types
 from .arguments import (
     broadcast_call,
     broadcastable,
@@ -40,10 +39,9 @@ from .number_first import number_first
 from .ops import row_major, with_zero_slope
 from .settings import warn_once
 from .tensor import Tensor, _axis_arg, variance_arguments
-from .tensor_indexing import Sorted, _check_index_range, _index_array
+from .tensor_indexing import _check_index_range, _index_array
 from .tensor_methods import _broadcasting, _plain, add, float_operands
 
-MinMax = namedtuple("MinMax", ["min", "max"])
 """What ``aminmax`` returns, as in PyTorch."""
 
 
@@ -401,14 +399,14 @@ def _not_nan(array: np.ndarray) -> np.ndarray:
 
 
 @_method
-def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> return_types.aminmax:
     """``(min, max)`` over ``dim`` (every dim by default); ties share the gradient, as ``amin``/``amax``."""
     x = as_tensor(input)
     chosen = () if dim is None else dim
     if x.array.size == 0 and dim is None:
         raise RuntimeError(f"aminmax: the tensor of shape {shape_text(x.shape)} is empty, so it has no minimum or "
                            "maximum; reduce over a dim of non-zero size with dim=...")
-    return MinMax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
+    return return_types.aminmax(x.amin(chosen, keepdim), x.amax(chosen, keepdim))
 
 
 def _lower_median_positions(values: np.ndarray, axis: int, skip_nan: bool) -> np.ndarray:
@@ -470,12 +468,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
     if not keepdim or x.ndim == 0:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return Sorted(values, indices)
+    return return_types.median(values, indices)
 
 
 # --- scans along a dim ----------------------------------------------------------------------------
 
-def _running_pick(input: Tensor, dim: int, larger: bool, name: str) -> Sorted:
+def _running_pick(input: Tensor, dim: int, larger: bool, name: str) -> tuple:
     """The running extreme and where it comes from: the latest of ties; from a NaN on, NaN, and the index of the
     latest NaN, as PyTorch."""
     x = as_tensor(input)
@@ -490,17 +488,18 @@ def _running_pick(input: Tensor, dim: int, larger: bool, name: str) -> Sorted:
         hits |= np.isnan(rows.array)
     picked = np.maximum.accumulate(np.where(hits, positions, 0), axis=axis)
     values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
-    return Sorted(values.reshape(x.shape), indices.reshape(x.shape))
+    named = return_types.cummax if larger else return_types.cummin
+    return named(values.reshape(x.shape), indices.reshape(x.shape))
 
 
 @_method
-def cummax(input: Tensor, dim: int) -> Sorted:
+def cummax(input: Tensor, dim: int) -> return_types.cummax:
     """The running maximum along ``dim`` and where each comes from (the latest of ties; NaN from a NaN on)."""
     return _running_pick(input, dim, True, "cummax")
 
 
 @_method
-def cummin(input: Tensor, dim: int) -> Sorted:
+def cummin(input: Tensor, dim: int) -> return_types.cummin:
     """The running minimum along ``dim`` and where each comes from (the latest of ties; NaN from a NaN on)."""
     return _running_pick(input, dim, False, "cummin")
 

@@ -17,7 +17,9 @@ Each has its in-place form (``x.index_copy_(…)``, ``x.index_put_(…)``…): t
 
 >>> import glassgrad as gg
 >>> gg.kthvalue(gg.tensor([3.0, 1.0, 2.0]), 2)
-Sorted(values=tensor(2.), indices=tensor(2))
+return_types.kthvalue(
+values=tensor(2.),
+indices=tensor(2))
 >>> gg.zeros(3).index_put_((gg.tensor([0, 2]),), gg.tensor([5.0, 7.0])).tolist()
 [5.0, 0.0, 7.0]
 """
@@ -28,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from . import return_types
 from .arguments import check_dim, shape_text
 from .autograd import SIZED_BY_VALUES, note_unreplayable, recorded_call
 from .composed import _index_places, _method, _plain_tensor
@@ -35,12 +38,12 @@ from .creation import as_tensor
 from .functions import cat, where
 from .ops import index_words
 from .tensor import Tensor
-from .tensor_indexing import Sorted, _along_index, _check_index_range, _source, with_mask
+from .tensor_indexing import _along_index, _check_index_range, _source, with_mask
 from .tensor_methods import _in_place_form, _plain
 
 
 @_method
-def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sorted:
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> return_types.kthvalue:
     """The ``k``-th smallest entry along ``dim`` (k counts from 1) and its index; the gradient goes to it."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "kthvalue")  # 0 for a 0-d tensor's dim 0 or -1
@@ -56,7 +59,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Sor
     found, indices = values.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
     if not keepdim or x.ndim == 0:
         found, indices = found.squeeze(axis), indices.squeeze(axis)
-    return Sorted(found, indices)
+    return return_types.kthvalue(found, indices)
 
 
 @_method

@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from . import return_types
 from .arguments import check_dim, shape_text
 from .composed import _lower_median_positions, _median_of_nothing, _method, _plain_tensor, _shared_among_ties, movedim
 from .creation import as_tensor
 from .functions import where
 from .tensor import Tensor
-from .tensor_indexing import Sorted
 
 INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -131,7 +131,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked.astype(np.int64))
     if not keepdim or x.ndim == 0:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return Sorted(values, indices)
+    return return_types.nanmedian(values, indices)
 
 
 def _row_mode(row: np.ndarray) -> int:
@@ -146,7 +146,7 @@ def _row_mode(row: np.ndarray) -> int:
 
 
 @_method
-def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Sorted:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> return_types.mode:
     """The most frequent value along ``dim`` (the smallest on a tie) and the index of its last occurrence;
     the gradient goes to that entry."""
     x = as_tensor(input)
@@ -160,4 +160,4 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Sorted:
     values, indices = rows.gather(axis, _plain_tensor(picked)), _plain_tensor(picked)
     if not keepdim or x.ndim == 0:
         values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return Sorted(values, indices)
+    return return_types.mode(values, indices)

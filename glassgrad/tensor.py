@@ -41,13 +41,12 @@ import numbers
 import operator
 import warnings
 import weakref
-from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import ops, ops_index, tensor_hooks
+from . import ops, ops_index, return_types, tensor_hooks
 from .arguments import (
     Size,
     broadcast_error,
@@ -96,7 +95,6 @@ from .printing import array_text, edges_hidden, with_settings
 from .reading import as_array, refuse_backward_strides
 from .settings import warn_at_learners_line, warn_once
 
-MinMax = namedtuple("MinMax", ["values", "indices"])
 """What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
 
 _new = object.__new__
@@ -2006,7 +2004,8 @@ def _extreme(op: ops.Op, arg_function, tensor: Tensor, dim, keepdim, axis, keepd
     indices = recorded_call(_position, arg_function, tensor.array, chosen_axis, keep)
     # along a dim the gradient goes to the index returned, as PyTorch's (not shared between ties)
     row = ops_index.MAX_DIM if op is ops.MAX else ops_index.MIN_DIM
-    return MinMax(apply(row, (tensor,), tensor.array, chosen_axis, indices, keep), untracked(indices))
+    named = return_types.max if op is ops.MAX else return_types.min
+    return named(apply(row, (tensor,), tensor.array, chosen_axis, indices, keep), untracked(indices))
 
 
 def _nonempty_reduction(tensor: Tensor, dim: Any, name: str, several: bool = False):

@@ -12,12 +12,11 @@ attached to :class:`~glassgrad.tensor.Tensor` as they are defined, like those of
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Any
 
 import numpy as np
 
-from . import ops_index, ops_math, ops_pieces
+from . import ops_index, ops_math, ops_pieces, return_types
 from .arguments import (
     check_dim,
     distinct_dims,
@@ -36,7 +35,6 @@ from .settings import warn_once
 from .tensor import Tensor, apply, view_of, written_dtype_error
 from .tensor_methods import _in_place_form, _plain, method
 
-Sorted = namedtuple("Sorted", ["values", "indices"])
 """What ``sort`` and ``topk`` return, as in PyTorch: the values and where they came from."""
 
 
@@ -283,16 +281,18 @@ def argsort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool 
 
 
 @method
-def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Sorted:
+def sort(self: Tensor, dim: int = -1, descending: bool = False,
+         stable: bool = False) -> return_types.sort:
     """``(values, indices)`` sorted along ``dim``; the values' gradient goes back to where each came from."""
     indices = self.argsort(dim, descending)
     if self.ndim == 0:
-        return Sorted(self.clone(), indices)
-    return Sorted(apply(ops_index.SORT, (self,), self.array, check_dim(self, dim, "sort"), indices.array), indices)
+        return return_types.sort(self.clone(), indices)
+    values = apply(ops_index.SORT, (self,), self.array, check_dim(self, dim, "sort"), indices.array)
+    return return_types.sort(values, indices)
 
 
 @method
-def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Sorted:
+def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> return_types.topk:
     """``(values, indices)`` of the ``k`` largest (``largest=False``: smallest) entries along ``dim``, in order."""
     dim = check_dim(self, dim, "topk")
     size = self.array.shape[dim] if self.ndim else 1
@@ -300,9 +300,9 @@ def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) must be a whole number in [0, {size}] (the size of dim {dim})")
     if self.ndim == 0:
-        return Sorted(self.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
+        return return_types.topk(self.clone(), Tensor._wrap(np.zeros((), dtype=np.int64)))
     chosen = recorded_call(_order, self.array, dim, largest, k)
-    return Sorted(apply(ops_index.TOPK, (self,), self.array, dim, chosen), Tensor._wrap(chosen))
+    return return_types.topk(apply(ops_index.TOPK, (self,), self.array, dim, chosen), Tensor._wrap(chosen))
 
 
 # --- moving and repeating entries --------------------------------------------------------------------

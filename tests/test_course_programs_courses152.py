@@ -155,3 +155,28 @@ def test_a_dtype_prints_as_the_readme_says(torch):
     for name in ("float32", "float64", "int64", "bool"):
         assert str(getattr(gg, name)) == str(getattr(torch, name)).removeprefix("torch.") == name
         assert repr((gg.ones(1, dtype=getattr(gg, name)).dtype,)) == f"(dtype('{name}'),)"
+
+
+PAIRS = {  # name: a call giving one of PyTorch's torch.return_types results
+    "max": lambda x: x.max(1), "min": lambda x: x.min(dim=-1, keepdim=True), "sort": lambda x: x.sort(0),
+    "topk": lambda x: x.topk(1), "kthvalue": lambda x: x.kthvalue(1, 1), "median": lambda x: x.median(1),
+    "nanmedian": lambda x: x.nanmedian(0), "mode": lambda x: x.mode(1), "cummax": lambda x: x.cummax(1),
+    "cummin": lambda x: x.cummin(0), "aminmax": lambda x: x.aminmax(dim=1),
+}
+
+
+@pytest.mark.torch
+@settings(max_examples=30, deadline=None)
+@given(name=st.sampled_from(sorted(PAIRS)), rows=st.integers(1, 3), columns=st.integers(1, 4),
+       seed=st.integers(0, 2**16), scale=st.sampled_from([1.0, 0.01, 1000.0]))
+def test_print_of_a_values_indices_pair_is_pytorchs(name, rows, columns, seed, scale, torch):
+    """``print(torch.max(outputs, 1))`` in the tutorials shows ``torch.return_types.max(`` and a line per field;
+    glassgrad showed ``MinMax(values=…, indices=…)`` (``Sorted(…)`` for sort, topk, median, mode, kthvalue, cummax).
+    Now PyTorch's text less ``torch.``, with the result's type named as PyTorch's, still a named tuple."""
+    values = np.random.default_rng(seed).permutation(rows * columns).reshape(rows, columns) * scale
+    theirs, ours = (PAIRS[name](library.tensor(values.astype(np.float32))) for library in (torch, gg))
+    assert repr(ours) == str(ours) == repr(theirs).replace("torch.", "")
+    assert type(ours).__name__ == type(theirs).__name__ == name and len(ours) == len(theirs) == 2
+    assert all(hasattr(theirs, field) for field in ours._fields)
+    first, second = ours
+    assert first is ours[0] and second is ours[1]
