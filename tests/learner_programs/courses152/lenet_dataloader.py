@@ -70,6 +70,7 @@ for name, act, pool in [("classic", nn.Sigmoid, nn.AvgPool2d), ("modern", nn.ReL
         confusion = torch.bincount(y * 4 + pred, minlength=16).reshape(4, 4)
     print(f"{name}: loss {epoch_losses[-1]:.3f}, acc {acc:.3f}")
     print(confusion)
+    print(torch.max(logits[:2], 1))
     results[name] = {"losses": epoch_losses, "in_bound": in_bound, "grad": full_grad[0], "acc": acc,
                      "confusion": confusion, "logits": logits[:3]}
 batch = next(iter(loader))
