@@ -42,8 +42,6 @@ from .tensor import Tensor, _axis_arg, variance_arguments
 from .tensor_indexing import _check_index_range, _index_array
 from .tensor_methods import _broadcasting, _plain, add, float_operands
 
-"""What ``aminmax`` returns, as in PyTorch."""
-
 
 def _method(function: Any) -> Any:
     """Make ``function`` a Tensor method too (``x.outer(y)`` as ``gg.outer(x, y)``)."""
