@@ -187,13 +187,14 @@ def is_tensor_dtype(dtype: np.dtype) -> bool:
 
 def shape_arg(shape: tuple, name: str) -> tuple:
     """Sizes given as ``f(2, 3)`` or ``f((2, 3))`` (or by PyTorch's keyword, through :func:`keyword_sizes`), each a
-    whole number (never 2.5, '3' or True)."""
+    whole number (never 2.5 or '3'). A bool is an int to PyTorch, which refuses one only as the first size
+    (``zeros(2, True)`` has shape (2, 1); ``zeros(True, 2)`` is its TypeError)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for position, n in enumerate(shape):
         if getattr(n, "ndim", None) == 0 and not isinstance(n, np.dtype) and n.dtype.kind in "iu":  # a dtype has ndim
             continue  # a 0-d integer tensor (or array) counts as its number, as in PyTorch
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        if (isinstance(n, bool) and not position) or not isinstance(n, (int, np.integer)):
             raise TypeError(
                 f"{name}: sizes must be whole numbers (ints), but got {shown(n)} ({type(n).__name__}) at position "
                 f"{position}; pass ints (int(...) converts a whole float)"

@@ -424,8 +424,8 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
     # a 0-d tensor counts as its number, as in PyTorch (arange(n) with n = x.shape[0] traced, or a count's sum)
     start, end, step = (value.item() if isinstance(value, Tensor) and value.ndim == 0 else value
                         for value in (start, end, step))
-    for label, value in (("start", start), ("end", end), ("step", step)):
-        if isinstance(value, bool) or not isinstance(value, _REAL):
+    for label, value in (("start", start), ("end", end), ("step", step)):  # a bool is an int here, as in PyTorch
+        if not isinstance(value, _REAL):
             raise TypeError(f"arange: {label} must be a number, not {type(value).__name__} ({value!r})")
         if not math.isfinite(value):
             raise RuntimeError(f"arange: {label} is {value}; the range needs finite numbers")

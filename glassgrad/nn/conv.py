@@ -258,8 +258,8 @@ class ConvolutionLayer(Module):
         """Check the channels and groups; ``leading`` names the channels that lead a parameter's shape (where a
         bool is PyTorch's TypeError: see :func:`check_size`)."""
         owner = type(self).__name__
-        self.in_channels = check_size(in_channels, "in_channels", owner, leads="in_channels" in leading)
-        self.out_channels = check_size(out_channels, "out_channels", owner, leads="out_channels" in leading)
+        self.in_channels = check_size(in_channels, "in_channels", owner, 0, leads="in_channels" in leading)
+        self.out_channels = check_size(out_channels, "out_channels", owner, 0, leads="out_channels" in leading)
         self.groups = check_size(groups, "groups", owner, leads=False)
         if self.in_channels % self.groups or self.out_channels % self.groups:
             raise ValueError(f"{owner}: groups={self.groups} must divide in_channels ({self.in_channels}) and "
@@ -281,10 +281,12 @@ class ConvolutionLayer(Module):
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """PyTorch's start: ``W ~ kaiming_uniform(a=√5)`` (that is ``U(±1/√fan_in)``), ``b ~ U(±1/√fan_in)``, with
         ``fan_in`` = the weight's dim 1 × its kernel entries (``in_channels/groups`` for a convolution,
-        ``out_channels/groups`` for a transposed one, as PyTorch reads it)."""
+        ``out_channels/groups`` for a transposed one, as PyTorch reads it); with no channels there (``fan_in = 0``),
+        ``b = 0``, as :class:`~glassgrad.nn.Linear` with no inputs."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
-            bound = 1 / math.sqrt(self.weight.shape[1] * math.prod(self.kernel_size))
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in else 0.0
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
 
