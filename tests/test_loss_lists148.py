@@ -4,7 +4,6 @@ The check lives in the losses' converters' non-tensor path (``_loss_tensor``), s
 Cases (LOSSES) are those of tests/test_state_dicts146.py, whose wrapper version was reverted."""
 import warnings
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -52,18 +51,17 @@ def test_a_list_given_to_a_loss_is_refused_with_pytorchs_class(torch, name, data
 
 
 @pytest.mark.parametrize("name", list(LOSSES))
-def test_a_numpy_array_or_parameter_still_reads_as_before(name):
-    """Only lists and tuples are refused: a NumPy array (still read as a tensor, as on the base) and a Parameter
-    (a Tensor subclass, off the exact-type fast path) give the value of plain tensors."""
+def test_a_parameter_still_reads_as_a_tensor(name):
+    """Only tensors are taken (a NumPy array is refused since round 154: tests/test_loss_leniencies154.py): a Parameter
+    (a Tensor subclass, off the exact-type fast path) gives the value of a plain tensor."""
     arguments, indices = LOSSES[name]
     tensors = [gg.tensor(value, dtype=gg.long if number in indices else gg.float64)
                for number, value in enumerate(arguments)]
-    arrays = [np.asarray(t.numpy()) if number else gg.nn.Parameter(t.clone())
-              for number, t in enumerate(tensors)]
+    given = [gg.nn.Parameter(t.clone()) if not number else t for number, t in enumerate(tensors)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = float(getattr(gg.nn.functional, name)(*tensors))
-        got = float(getattr(gg.nn.functional, name)(*arrays))
+        got = float(getattr(gg.nn.functional, name)(*given))
     assert got == expected
 
 

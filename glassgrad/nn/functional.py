@@ -39,6 +39,7 @@ from ..settings import warn_at_learners_line
 from ..summation import nll_total
 from ..tensor import Tensor, apply
 from ..tensor_methods import TYPE_NAMES
+from ..type_names import typename
 from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
 from .adaptive_max_pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
 from .adaptive_max_pooling import adaptive_max_pool2d as adaptive_max_pool2d
@@ -103,6 +104,7 @@ from .unpooling import max_unpool3d as max_unpool3d
 from .upsampling import interpolate as interpolate
 
 REDUCTIONS = ("mean", "sum", "none")
+_NUMBERS = (bool, int, float, np.generic)  # Python's and NumPy's numbers
 
 
 def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUCTIONS) -> str:
@@ -122,17 +124,21 @@ def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUC
 
 
 def _loss_tensor(value: object, loss: str, argument: str, position: int, listed: type[Exception],
-                 dtype: Any = None) -> Tensor:
-    """``value``, given for ``loss``'s tensor ``argument`` (at 1-based ``position``), as a tensor: a tensor as it is
-    (the one check on that path, as in :func:`as_tensor`), a NumPy array or number as :func:`as_tensor` reads it,
-    and a Python list or tuple refused with ``listed``, PyTorch's class for that loss (TypeError from its C++ losses,
-    "must be Tensor, not list"; AttributeError from its Python ones, which call ``.size()`` on it), in one line."""
-    if type(value) is Tensor and dtype is None:
+                 arrays: type[Exception] = TypeError, reads: tuple[type, ...] = ()) -> Tensor:
+    """``value``, given for ``loss``'s tensor ``argument`` (at 1-based ``position``), if it is a tensor; anything else
+    refused as PyTorch 2.13's losses refuse it, in one line. A NumPy array or number is ``arrays`` (TypeError: "must
+    be Tensor, not numpy.ndarray" from its C++ losses, ``.size()`` an int, not callable, in its Python ones;
+    AttributeError where it calls ``.dim()``); a list, a tuple or a Python number is ``listed`` (TypeError from its C++
+    losses; AttributeError from its Python ones, which call ``.size()`` on it). Values of the types in ``reads`` are
+    read as tensors, where PyTorch's arithmetic computes with them (``multilabel_soft_margin_loss``'s target may be a
+    number, ``gaussian_nll_loss``'s a number or a NumPy array)."""
+    if isinstance(value, Tensor):
         return value
-    if isinstance(value, (list, tuple)):
-        raise listed(f"{loss}(): argument '{argument}' (position {position}) must be Tensor, not "
-                     f"{type(value).__name__}; pass gg.tensor({argument})")
-    return as_tensor(value, dtype)
+    if isinstance(value, reads):
+        return as_tensor(value)
+    raise (arrays if isinstance(value, (np.ndarray, np.generic)) else listed)(
+        f"{loss}(): argument '{argument}' (position {position}) must be Tensor, not {typename(value)}; pass "
+        f"gg.tensor({argument})")
 
 
 def _float_pair(input: Tensor, target: object, name: str, error: type[Exception] = TypeError,
@@ -146,12 +152,12 @@ def _float_pair(input: Tensor, target: object, name: str, error: type[Exception]
     float32); any other non-floating input is ``error``, PyTorch's class for ``name``. A list for either is ``listed``
     (:func:`_loss_tensor`).
     """
-    if isinstance(target, Tensor) and target.dtype.kind == "f" and as_tensor(input).dtype.kind in promotes:
-        input = as_tensor(input).to(target.dtype)
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and target.dtype.kind == "f" \
+            and input.dtype.kind in promotes:
+        input = input.to(target.dtype)
     input = _floating(input, name, error, listed=listed)
-    if type(target) is not Tensor:  # the converting path only: a tensor pays no call here
-        dtype = input.dtype if isinstance(target, (float, int)) else None  # a number in the input's dtype
-        target = _loss_tensor(target, name, "target", 2, listed, dtype)
+    if type(target) is not Tensor:  # the refusing path only: a tensor pays no call here
+        target = _loss_tensor(target, name, "target", 2, listed)
     if target.array.shape != input.array.shape:
         raise ValueError(
             f"{name}: target shape {shape_text(target.shape)} differs from input shape "
@@ -188,7 +194,8 @@ def _floating(input: Tensor, name: str, error: type[Exception] = TypeError, comp
 
     An input of the NumPy kinds in ``computes`` (``'b'`` bool, ``'i'``/``'u'`` integers) is taken in the default
     float dtype, where PyTorch's arithmetic promotes it so (``poisson_nll_loss``'s ``eˣ`` of int64 x is float32).
-    For a loss, ``listed`` is PyTorch's class for a Python list given as its ``input`` (:func:`_loss_tensor`).
+    For a loss, ``listed`` is PyTorch's class for a Python list or number given as its ``input``, which must be a
+    tensor (:func:`_loss_tensor`).
     """
     if type(input) is not Tensor:  # the converting path only: a tensor pays no call here
         input = as_tensor(input) if listed is None else _loss_tensor(input, name, "input", 1, listed)
@@ -612,7 +619,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     name = "binary_cross_entropy_with_logits"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     reduction = _check_reduction(reduction, name)
-    _floating(input, name, NotImplementedError)  # the scores first, as PyTorch checks them
+    _floating(input, name, NotImplementedError, listed=AttributeError)  # the scores first, as PyTorch checks them
     _floating_target(target, name)
     logits, target = _float_pair(input, target, name, NotImplementedError)
     _refuse_a_gradient(weight, name, "weight")
@@ -1091,9 +1098,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
     name = "margin_ranking_loss"
-    y = _loss_tensor(target, name, "target", 3, AttributeError)  # the target first, as PyTorch reads them
-    x1 = _loss_tensor(input1, name, "input1", 1, AttributeError)
-    x2 = _loss_tensor(input2, name, "input2", 2, AttributeError)
+    y = _loss_tensor(target, name, "target", 3, AttributeError, AttributeError)  # the target first, as PyTorch's
+    x1 = _loss_tensor(input1, name, "input1", 1, AttributeError, AttributeError)
+    x2 = _loss_tensor(input2, name, "input2", 2, AttributeError, AttributeError)
     return _reduced(_hinge(-y * (x1 - x2) + margin), reduction, name)
 
 
@@ -1215,7 +1222,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     name = "multilabel_soft_margin_loss"
     reduction = _legacy_reduction(size_average, reduce, reduction, name)
     x = _floating(input, name, NotImplementedError, listed=TypeError)
-    y = _loss_tensor(target, name, "target", 2, TypeError)
+    if isinstance(target, bool):  # PyTorch's 1 - target is Python's arithmetic then: True is 1
+        target = int(target)
+    y = _loss_tensor(target, name, "target", 2, TypeError, reads=_NUMBERS)
     losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
         losses = losses * _item_weight(weight, x, name, "weight")
@@ -1275,10 +1284,10 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     """
     name = "gaussian_nll_loss"
     given_a_tensor = isinstance(var, Tensor)
-    if not given_a_tensor and isinstance(var, (list, tuple)):  # var first, as PyTorch's (its var < 0: TypeError)
+    if not given_a_tensor and not isinstance(var, float):  # var first, as PyTorch's (its var < 0: TypeError)
         _loss_tensor(var, name, "var", 3, TypeError)
-    x = _floating(input, name, RuntimeError, "iu", AttributeError)
-    y = _loss_tensor(target, name, "target", 2, TypeError)
+    x = _floating(input, name, RuntimeError, "iu", TypeError if isinstance(var, float) else AttributeError)
+    y = _loss_tensor(target, name, "target", 2, TypeError, reads=(*_NUMBERS, np.ndarray))
     v = var if given_a_tensor else x.new_tensor(var)
     recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
     if v.ndim and tuple(v.shape) != tuple(x.shape):
