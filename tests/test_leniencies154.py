@@ -181,3 +181,32 @@ def test_tensor_of_a_list_is_a_copy():
     made = gg.tensor(values)
     values[0] = 9.0
     assert made.tolist() == [1.5, 2.5] and made.dtype == gg.float32
+
+
+# --- activations and distances given no tensor ---
+
+ACTIVATIONS = ["gelu", "silu", "elu", "celu", "selu", "softplus", "mish", "leaky_relu", "hardsigmoid", "hardswish",
+               "logsigmoid", "softshrink", "hardshrink"]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS + ["pairwise_distance", "cosine_similarity", "pdist"])
+@pytest.mark.parametrize("kind", ["list", "array", "number"])
+def test_an_activation_or_distance_given_no_tensor_is_pytorchs_type_error(torch, name, kind):
+    """Found: these computed with a list, a NumPy array or a number; PyTorch's C++ functions raise TypeError ("must be
+    Tensor, not list")."""
+    value = {"list": [[0.5, -1.0], [0.2, 0.3]], "array": np.array([[0.5, -1.0], [0.2, 0.3]]), "number": 0.5}[kind]
+    for library in (gg, torch):
+        other = library.tensor([[0.5, -1.0], [0.2, 0.3]], dtype=library.float64)
+        arguments = (value, other) if name in ("pairwise_distance", "cosine_similarity") else (value,)
+        with pytest.raises(TypeError) as caught:
+            getattr(library.nn.functional, name)(*arguments)
+        if library is gg:
+            assert "\n" not in str(caught.value) and "must be Tensor" in str(caught.value), str(caught.value)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_an_activation_of_a_tensor_still_computes_pytorchs_numbers(torch, name):
+    values = [[0.5, -1.0, 3.0], [0.2, -0.3, 0.0]]
+    mine, theirs = (getattr(library.nn.functional, name)(library.tensor(values, dtype=library.float64)).tolist()
+                    for library in (gg, torch))
+    assert np.allclose(mine, theirs, rtol=1e-12, atol=1e-15)

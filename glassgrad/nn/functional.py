@@ -207,9 +207,10 @@ def _floating(input: Tensor, name: str, error: type[Exception] = TypeError, comp
 
 
 def _activation_input(input: Tensor, name: str) -> Tensor:
-    """``input`` as a tensor for the activation ``name``, if it holds floats; else PyTorch's NotImplementedError (its
-    kernel is built for floating dtypes only: ``"gelu" not implemented for 'Long'``), in :func:`_floating`'s words."""
-    return _floating(input, name, NotImplementedError)
+    """``input``, a tensor for the activation ``name``, if it holds floats; else PyTorch's NotImplementedError (its
+    kernel is built for floating dtypes only: ``"gelu" not implemented for 'Long'``), in :func:`_floating`'s words.
+    A list, NumPy array or number is PyTorch's TypeError (``gelu(): argument 'input' (position 1) must be Tensor``)."""
+    return _floating(input, name, NotImplementedError, listed=TypeError)
 
 
 def gelu_approximation(approximate: str) -> str:
@@ -927,7 +928,7 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: the first half of ``dim`` times σ of the second half."""
-    x = _activation_input(input, "glu")
+    x = _floating(input, "glu", NotImplementedError)  # (PyTorch's is Python: .dim() of a list, an AttributeError)
     size = x.shape[check_dim(x, dim, "glu", needs_dims=RuntimeError)]
     if size % 2:
         raise RuntimeError(f"glu: dim {dim} must have an even size to halve, got {size}")
@@ -1005,7 +1006,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     """``Σ (x₁/‖x₁‖)·(x₂/‖x₂‖)`` along ``dim``, each norm at least ``eps`` (its slope its own, as PyTorch's): the
     cosine of the angle between them. The two broadcast first, so each norm is that of the vector the product reads
     (a size-1 ``dim`` stretched)."""
-    a, b = as_tensor(x1), as_tensor(x2)
+    a, b = tensor_argument(x1, "cosine_similarity", "x1", 1), tensor_argument(x2, "cosine_similarity", "x2", 2)
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
@@ -1026,13 +1027,14 @@ def _at_least(t: Tensor, eps: float) -> Tensor:
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
     """``‖x₁ − x₂ + eps‖_p`` along the last dim (``eps`` keeps the slope defined where they are equal)."""
-    return (as_tensor(x1) - as_tensor(x2) + eps).norm(p, -1, keepdim=keepdim)
+    return (tensor_argument(x1, "pairwise_distance", "x1", 1) - tensor_argument(x2, "pairwise_distance", "x2", 2)
+            + eps).norm(p, -1, keepdim=keepdim)
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The p-norm distance between every pair of rows ``i < j`` of ``input`` (N, M), in that order: the upper
     triangle of ``cdist(x, x)`` read row by row, ``N(N − 1)/2`` numbers (slope 0 at a distance of 0)."""
-    x = _floating(input, "pdist", RuntimeError)  # PyTorch's class here
+    x = _floating(input, "pdist", RuntimeError, listed=TypeError)  # PyTorch's class here
     if x.ndim != 2:
         raise RuntimeError(f"pdist: expected a 2-D input (N, M) of N row vectors, got {shape_text(x.shape)}")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not p >= 0:
