@@ -980,8 +980,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             if epoch < 0:
                 raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
             self.T_cur, self.T_i = self._position(epoch)
-        self.last_epoch = math.floor(epoch)
-        self._step_count += 1
+        self.last_epoch = math.floor(epoch)  # _step_count stays 0, as PyTorch's (its step counts nothing)
         with self._stepping():
             self._set_lrs(self.get_lr())
 
