@@ -32,8 +32,6 @@ SCHEDULES = {
     "ChainedScheduler": lambda L, o: L.ChainedScheduler([L.ConstantLR(o, 0.5, 2), L.ExponentialLR(o, 0.9)]),
     "SWALR": lambda L, o: L.SWALR(o, 0.05, anneal_epochs=3, anneal_strategy="linear"),
 }
-KEYS_DIFFER = {"SequentialLR": {"base_lrs"}}
-"""glassgrad's SequentialLR also saves ``base_lrs`` (PyTorch's loads it as a spare attribute)."""
 
 
 def _built(library, name, built_as=None):
@@ -74,8 +72,8 @@ def test_a_schedules_state_dict_has_pytorchs_keys(torch, name, steps):
         optimizer, schedule = _built(library, name)
         _step(optimizer, schedule, steps, metrics)
         saved.append(schedule.state_dict())
-    assert set(saved[0]) ^ set(saved[1]) == KEYS_DIFFER.get(name, set())
-    for key in set(saved[0]) & set(saved[1]) - {"_step_count", "_schedulers", "min_lrs", "default_min_lr"}:
+    assert set(saved[0]) == set(saved[1])  # round 150: SequentialLR no longer saves a base_lrs of its own
+    for key in set(saved[0]) - {"_schedulers"}:
         assert saved[0][key] == saved[1][key] or (
             isinstance(saved[0][key], float) and math.isclose(saved[0][key], saved[1][key], rel_tol=1e-12)), key
 

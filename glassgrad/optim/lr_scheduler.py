@@ -525,8 +525,7 @@ class SequentialLR(_Schedules):
         first._step_count, first._is_initial = 0, True
         first.step()
         first._is_initial = False
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self._last_lr = first.get_last_lr()
+        self._last_lr = first.get_last_lr()  # no base_lrs of its own, as PyTorch's: each schedule has its own
 
     def step(self) -> None:
         self.last_epoch += 1
