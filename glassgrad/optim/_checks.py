@@ -67,16 +67,6 @@ def check_number(
     return value if type(value) in (int, float, bool) else number
 
 
-def check_option(label: str, value: Any, low: float = 0.0, high: float | None = None, *, low_included: bool = True,
-                 high_included: bool = False, why: str = "") -> float | int:
-    """``value`` after :func:`check_number`'s checks, kept as it was given when it is a Python ``int`` or ``float``:
-    PyTorch keeps a hyper-parameter as given, so an option left at its default ``0`` stays the int ``0`` (as
-    ``print(optimizer)``, ``param_groups`` and state dicts show it). Anything else (a one-element tensor, a NumPy
-    number, a bool) becomes the float :func:`check_number` gives, which computes as NumPy's weak Python scalars do."""
-    number = check_number(label, value, low, high, low_included=low_included, high_included=high_included, why=why)
-    return value if type(value) in (int, float) else number
-
-
 def check_count(label: str, value: Any, low: int | None = 1, *, whole_floats: bool = False,
                 fraction_error: type[Exception] = TypeError) -> int:
     """``value`` if it is a whole number ``>= low`` (a step count, a period; any whole number for ``low=None``), else
@@ -119,7 +109,7 @@ def check_eps(value: Any, typical: float) -> float:
     ``0 / (0 + 0)`` = NaN: a silent NaN weight, so 0 is refused, and the message says why and what to pass
     (``typical``, the optimizer's default).
     """
-    return check_option("epsilon value", value, low_included=False,
+    return check_number("epsilon value", value, low_included=False,
                         why=f"with eps = 0 a parameter whose gradient is 0 gets 0/0 = NaN; use a small eps such as "
                             f"{typical:g}")
 
@@ -134,7 +124,7 @@ def check_pair(value: Any, what: str) -> None:
 def check_betas(betas: Any) -> tuple[float, float]:
     """``betas`` as a pair of floats in [0, 1) (Adam's family: the decay of the two running averages)."""
     check_pair(betas, "betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999)")
-    first, second = (check_option(f"beta parameter at index {index}", beta, 0.0, 1.0)
+    first, second = (check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
                      for index, beta in enumerate(betas))
     return first, second
 
@@ -142,5 +132,5 @@ def check_betas(betas: Any) -> tuple[float, float]:
 def check_betas_and_eps(options: dict[str, Any]) -> dict[str, Any]:
     """Adam's family (Adamax, NAdam, RAdam): ``betas`` a pair in [0, 1) and ``eps`` >= 0, checked in ``options``."""
     options["betas"] = check_betas(options["betas"])
-    options["eps"] = check_option("epsilon value", options["eps"])
+    options["eps"] = check_number("epsilon value", options["eps"])
     return options

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_option
+from ._checks import check_number
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
@@ -61,8 +61,8 @@ class Adadelta(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        options["rho"] = check_option("rho value", options["rho"], 0.0, 1.0, high_included=True)
-        options["eps"] = check_option("epsilon value", options["eps"])
+        options["rho"] = check_number("rho value", options["rho"], 0.0, 1.0, high_included=True)
+        options["eps"] = check_number("epsilon value", options["eps"])
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:

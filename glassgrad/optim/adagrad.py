@@ -14,7 +14,7 @@ import numpy as np
 
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
-from ._checks import check_eps, check_option
+from ._checks import check_eps, check_number
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_state
 
 
@@ -87,8 +87,8 @@ class Adagrad(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        options["lr_decay"] = check_option("lr_decay value", options["lr_decay"])
-        options["initial_accumulator_value"] = check_option(
+        options["lr_decay"] = check_number("lr_decay value", options["lr_decay"])
+        options["initial_accumulator_value"] = check_number(
             "initial_accumulator_value value", options["initial_accumulator_value"]
         )
         options["eps"] = check_eps(options["eps"], 1e-10)

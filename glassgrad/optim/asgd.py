@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_option
+from ._checks import check_number
 from .optimizer import Optimizer, count_step, gradient_formula, scalar_state, zeros_state
 
 
@@ -55,12 +55,12 @@ class ASGD(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        options["lambd"] = check_option("lambd value", options["lambd"],
+        options["lambd"] = check_number("lambd value", options["lambd"],
                                         why="with lambd < 0 the step size η/(1 + λ·η·t)^α divides by 0 once "
                                             "t = 1/(|λ|·η), and is NaN after; use lambd >= 0 such as 1e-4")
-        options["alpha"] = check_option("alpha value", options["alpha"])
+        options["alpha"] = check_number("alpha value", options["alpha"])
         # any finite t0, as PyTorch: μ = 1/max(1, t − t0) is finite (t0 < 0 averages from the first step)
-        options["t0"] = check_option("t0 value", options["t0"], -math.inf)
+        options["t0"] = check_number("t0 value", options["t0"], -math.inf)
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:

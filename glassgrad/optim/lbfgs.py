@@ -58,7 +58,7 @@ import numpy as np
 
 from ..autograd import bump_version, current_tape, enable_grad, note_unreplayable
 from ..tensor import Tensor
-from ._checks import check_number, check_option, check_steps
+from ._checks import check_number, check_steps
 from .optimizer import Optimizer
 
 FORMULA = ("d = −H⁻¹g by the two-loop recursion over the last (s = Δw, y = Δg) pairs\n"
@@ -197,7 +197,7 @@ class LBFGS(Optimizer):
         options = super()._checked_options(options)
         for name in ("tolerance_grad", "tolerance_change"):
             if name in options:
-                options[name] = check_option(name, options[name])
+                options[name] = check_number(name, options[name])
         search = options.get("line_search_fn")
         if search not in LINE_SEARCHES:
             raise ValueError(f"LBFGS: line_search_fn must be 'strong_wolfe' or None, got {search!r}")

@@ -35,7 +35,7 @@ from ..arguments import shown
 from ..autograd import call_recorder, note_unreplayable
 from ..settings import warn_at_learners_line
 from ..tensor import Tensor
-from ._checks import check_count, check_number, check_option, check_steps
+from ._checks import check_count, check_number, check_steps
 from .optimizer import Optimizer
 
 UNREPLAYABLE_STEP = ("a learning-rate scheduler's step given a value (an epoch, a metric) works the new lr out of it "
@@ -378,7 +378,7 @@ class LambdaLR(LRScheduler):
     def get_lr(self) -> list[float]:
         epoch = self.last_epoch
         return [
-            check_option(f"learning rate from lr_lambda at epoch {epoch}", base * function(epoch))
+            check_number(f"learning rate from lr_lambda at epoch {epoch}", base * function(epoch))
             for function, base in zip(self.lr_lambdas, self.base_lrs)
         ]
 
@@ -391,13 +391,13 @@ class LambdaLR(LRScheduler):
 
 def _checked_gamma(gamma: Any) -> float:
     """A schedule's multiplier ``gamma``: a finite number >= 0 (a negative one would make the lr negative)."""
-    return check_option("gamma", gamma, why="a negative gamma makes the lr negative at every other decay, so the step "
+    return check_number("gamma", gamma, why="a negative gamma makes the lr negative at every other decay, so the step "
                         "climbs the loss; use a gamma >= 0 (below 1 to decay)")
 
 
 def _checked_eta_min(eta_min: Any) -> float:
     """A cosine schedule's floor ``eta_min``: a finite number >= 0."""
-    return check_option("eta_min", eta_min, why="a negative eta_min takes the lr below 0 near the bottom of the "
+    return check_number("eta_min", eta_min, why="a negative eta_min takes the lr below 0 near the bottom of the "
                         "cosine, where the step climbs the loss; use eta_min >= 0")
 
 
@@ -432,9 +432,9 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
-        self.start_factor = check_option("start_factor", start_factor, 0.0, 1.0, low_included=False,
+        self.start_factor = check_number("start_factor", start_factor, 0.0, 1.0, low_included=False,
                                          high_included=True)
-        self.end_factor = check_option("end_factor", end_factor, 0.0, 1.0, high_included=True)
+        self.end_factor = check_number("end_factor", end_factor, 0.0, 1.0, high_included=True)
         self.total_iters = check_count("total_iters", total_iters, 0, whole_floats=True)
         if self.total_iters == 0 and self.start_factor != self.end_factor:
             warnings.warn(f"LinearLR with total_iters=0 holds the lr at start_factor·lr ({self.start_factor:g}·lr) "
@@ -554,13 +554,13 @@ def _undo_first_step(scheduler: LRScheduler) -> None:
 
 def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[float]:
     """One number per parameter group: ``value`` itself for all, or a list with one per group (each kept as given,
-    :func:`check_option`: PyTorch's ``min_lr=0`` stays the int 0 in ``min_lrs``)."""
+    :func:`check_number`: PyTorch's ``min_lr=0`` stays the int 0 in ``min_lrs``)."""
     groups = len(optimizer.param_groups)
     if isinstance(value, (list, tuple)):
         if len(value) != groups:
             raise ValueError(f"expected {groups} values for {name} (one per parameter group), got {len(value)}")
-        return [check_option(name, item) for item in value]
-    return [check_option(name, value)] * groups
+        return [check_number(name, item) for item in value]
+    return [check_number(name, value)] * groups
 
 
 def _checked_pct_start(pct_start: Any) -> float:
@@ -723,18 +723,18 @@ class ReduceLROnPlateau(LRScheduler):
                  min_lr: float | Sequence[float] = 0, eps: float = 1e-8) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer; pass e.g. gg.optim.SGD(...)")
-        self.factor = check_option("factor", factor, 0.0, 1.0)
+        self.factor = check_number("factor", factor, 0.0, 1.0)
         self.optimizer = optimizer
         self.min_lrs = _per_group("min_lr", optimizer, min_lr)
         self.default_min_lr = None if isinstance(min_lr, (list, tuple)) else self.min_lrs[0]
         self.patience = check_count("patience", patience, None, whole_floats=True)  # < 0: lower at every epoch
         self.cooldown = check_count("cooldown", cooldown, 0, whole_floats=True)
-        self.eps = check_option("eps", eps)
+        self.eps = check_number("eps", eps)
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        self.mode, self.threshold, self.threshold_mode = mode, check_option("threshold", threshold), threshold_mode
+        self.mode, self.threshold, self.threshold_mode = mode, check_number("threshold", threshold), threshold_mode
         self.last_epoch = 0
         self._last_lr = self._current_lrs()
         self.mode_worse = _worst(mode)
@@ -868,7 +868,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
                  last_epoch: int = -1) -> None:
-        self.factor = check_option("factor", factor, 0.0, 1.0, high_included=True)
+        self.factor = check_number("factor", factor, 0.0, 1.0, high_included=True)
         self.total_iters = check_count("total_iters", total_iters, 0, whole_floats=True)
         super().__init__(optimizer, last_epoch)
 
@@ -910,7 +910,7 @@ class MultiplicativeLR(LRScheduler):
         return self._multiplied(self.last_epoch)
 
     def _multiplied(self, epoch: int) -> list[float]:
-        return [check_option(f"learning rate from lr_lambda at epoch {epoch}", lr * function(epoch))
+        return [check_number(f"learning rate from lr_lambda at epoch {epoch}", lr * function(epoch))
                 for lr, function in zip(self._current_lrs(), self.lr_lambdas)]
 
     def _lrs_at_start(self) -> list[float]:
@@ -931,7 +931,7 @@ class PolynomialLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1) -> None:
         self.total_iters = check_count("total_iters", total_iters, 0, whole_floats=True)  # 0: the lr is kept
-        self.power = check_option("power", power, why="a negative power makes the lr grow without bound toward "
+        self.power = check_number("power", power, why="a negative power makes the lr grow without bound toward "
                                   "total_iters and divide by 0 there; use power >= 0 such as 1.0")
         super().__init__(optimizer, last_epoch)
 

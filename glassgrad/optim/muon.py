@@ -22,7 +22,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..tensor import Tensor
-from ._checks import check_count, check_number, check_option
+from ._checks import check_count, check_number
 from .optimizer import Optimizer, lerp_into, zeros_state
 
 ADJUSTMENTS = (None, "original", "match_rms_adamw")
@@ -106,9 +106,9 @@ class Muon(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        options["momentum"] = check_option("momentum value", options["momentum"])
+        options["momentum"] = check_number("momentum value", options["momentum"])
         options["nesterov"] = bool(options["nesterov"])
-        options["eps"] = check_option("epsilon value", options["eps"])
+        options["eps"] = check_number("epsilon value", options["eps"])
         coefficients = options["ns_coefficients"]
         if isinstance(coefficients, (str, bytes)) or not hasattr(coefficients, "__len__") or len(coefficients) != 3:
             raise ValueError(f"ns_coefficients must be three numbers (a, b, c), not {coefficients!r}")

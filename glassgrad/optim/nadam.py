@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_betas_and_eps, check_option
+from ._checks import check_betas_and_eps, check_number
 from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
@@ -69,7 +69,7 @@ class NAdam(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = check_betas_and_eps(super()._checked_options(options))
-        options["momentum_decay"] = check_option("momentum_decay value", options["momentum_decay"])
+        options["momentum_decay"] = check_number("momentum_decay value", options["momentum_decay"])
         options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options
 

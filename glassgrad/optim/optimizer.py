@@ -43,7 +43,7 @@ from ..dtypes import get_default_dtype
 from ..handles import RemovableHandle, add_hook
 from ..profiler import optimizer_range
 from ..tensor import Tensor, writable
-from ._checks import check_number, check_option
+from ._checks import check_number
 
 
 def scalar_dtype(fused: bool | None = None) -> np.dtype:
@@ -296,11 +296,11 @@ class Optimizer:
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """``options`` with every hyper-parameter validated (subclasses extend this)."""
         if "lr" in options:  # a tensor lr is kept (read at each step: a change made to it in place counts)
-            number = check_option("learning rate", options["lr"], why="a negative lr climbs the loss and an "
+            number = check_number("learning rate", options["lr"], why="a negative lr climbs the loss and an "
                                   "infinite one makes the stepped weights inf or NaN; pass e.g. lr=0.01")
             options["lr"] = options["lr"] if isinstance(options["lr"], Tensor) else number
         if "weight_decay" in options:
-            options["weight_decay"] = check_option("weight_decay value", options["weight_decay"])
+            options["weight_decay"] = check_number("weight_decay value", options["weight_decay"])
         if "maximize" in options:
             options["maximize"] = bool(options["maximize"])
         if options.get("fused"):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_eps, check_option
+from ._checks import check_eps, check_number
 from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
@@ -75,11 +75,11 @@ class RMSprop(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        options["alpha"] = check_option("alpha value", options["alpha"], 0.0, 1.0, high_included=True,
+        options["alpha"] = check_number("alpha value", options["alpha"], 0.0, 1.0, high_included=True,
                                         why="outside [0, 1] the running average α·v + (1 − α)·g² can go negative "
                                             "and its square root is NaN; use e.g. alpha=0.99")
         options["eps"] = check_eps(options["eps"], 1e-8)
-        options["momentum"] = check_option("momentum value", options["momentum"])
+        options["momentum"] = check_number("momentum value", options["momentum"])
         options["centered"] = bool(options["centered"])
         return options
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..arguments import broadcasts_to
 from ..tensor import Tensor
-from ._checks import check_option, check_pair
+from ._checks import check_number, check_pair
 from .optimizer import Optimizer, count_step, scalar_state, zeros_state
 
 
@@ -53,10 +53,10 @@ class Rprop(Optimizer):
         options = super()._checked_options(options)
         check_pair(options["etas"], "etas must be a pair of numbers (etaminus, etaplus) such as (0.5, 1.2)")
         check_pair(options["step_sizes"], "step_sizes must be a pair of numbers (min, max) such as (1e-6, 50)")
-        shrink, grow = (check_option(f"eta at index {i}", eta) for i, eta in enumerate(options["etas"]))
+        shrink, grow = (check_number(f"eta at index {i}", eta) for i, eta in enumerate(options["etas"]))
         if not 0 < shrink < 1 < grow:
             raise ValueError(f"Invalid eta values: {shrink}, {grow} (need 0 < etaminus < 1 < etaplus)")
-        low, high = (check_option(f"step size at index {i}", size, why="a negative step size moves the weights "
+        low, high = (check_number(f"step size at index {i}", size, why="a negative step size moves the weights "
                                   "uphill; use e.g. step_sizes=(1e-6, 50)")
                      for i, size in enumerate(options["step_sizes"]))
         if not low <= high:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from ._checks import check_option
+from ._checks import check_number
 from .optimizer import Optimizer, arithmetic_dtype, gradient_formula, scaled_sum
 
 
@@ -77,9 +77,9 @@ class SGD(Optimizer):
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
-        options["momentum"] = check_option("momentum value", options["momentum"])
+        options["momentum"] = check_number("momentum value", options["momentum"])
         # any finite dampening, as PyTorch: b ← μ·b + (1 − τ)·g is a finite number for every τ
-        options["dampening"] = check_option("dampening value", options["dampening"], -math.inf)
+        options["dampening"] = check_number("dampening value", options["dampening"], -math.inf)
         options["nesterov"] = bool(options["nesterov"])
         return options
 
