@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                 value = _given(argv if argv is not None else sys.argv[1:], param.opts)
                 return _one_line_error(str(number_refusal(param.opts[0], value, kind is int, param.default)),
                                        error.exit_code)
+            if not error.format_message().strip():  # `glassgrad` alone: Typer has shown the help, which says it all
+                return error.exit_code
             return _one_line_error(error.format_message(), error.exit_code)
         if type(error).__name__ == "Exit":
             return int(getattr(error, "exit_code", 0))

@@ -127,6 +127,26 @@ class UnwritableTargetError(RuntimeError, PermissionError):
         self.errno, self.strerror = errno.EACCES, os.strerror(errno.EACCES)
 
 
+def file_in_the_way(folder: str | os.PathLike) -> Path | None:
+    """The file that stands where ``folder`` or a folder above it should be (``notes.txt`` for the folder
+    ``notes.txt/out``), else None: nothing can be made or written under a file, and "does not exist; create it"
+    would be advice that fails (``mkdir`` refuses a name a file has)."""
+    folder = Path(folder)
+    for part in (folder, *folder.parents):
+        if part.exists():  # through links; False for a name under a file (NotADirectoryError)
+            return None if part.is_dir() else part
+    return None
+
+
+def missing_folder_problem(folder: str | os.PathLike) -> str:
+    """Why a file cannot be written into ``folder``, which is not a folder, as the end of a one-line error: a file
+    in the way (:func:`file_in_the_way`), or a folder that does not exist."""
+    blocker = file_in_the_way(folder)
+    if blocker is not None:
+        return f"{blocker} is a file, not a folder; give a path in a folder"
+    return f"the folder {folder} does not exist; create it first"
+
+
 def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part.
 
@@ -157,7 +177,7 @@ def write_atomically(path: str | os.PathLike, data: bytes | str) -> Path:
         path = Path(os.path.realpath(path))
     folder = path.parent
     if not folder.is_dir():
-        raise MissingFolderError(f"cannot write {path}: the folder {folder} does not exist; create it first")
+        raise MissingFolderError(f"cannot write {path}: {missing_folder_problem(folder)}")
     if path.is_dir():
         raise FolderTargetError(f"cannot write {path}: it is a folder; give a file name inside it")
     if mode is not None and not os.access(path, os.W_OK):  # the rename would replace a file open() may not write

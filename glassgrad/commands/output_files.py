@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..io import file_in_the_way
 from . import CommandError
 
 
@@ -58,14 +59,24 @@ def say_written(files: list[Path]) -> None:
 
 
 def output_folder(folder: Path, option: str = "--out") -> Path:
-    """``folder``, created if needed; a one-line error naming ``option`` if it is a file or cannot be written."""
-    if folder.exists() and not folder.is_dir():
-        raise CommandError(f"{option} {folder} is a file, not a folder: give a folder for the files to go in")
+    """``folder``, created if needed; a one-line error naming ``option`` if it or a folder above it is a file, or it
+    cannot be written."""
+    refuse_a_file_as_folder(folder, option, "give a folder for the files to go in")
     with reporting_write_errors(folder, option, "a folder"):
         folder.mkdir(parents=True, exist_ok=True)
     if not os.access(folder, os.W_OK):
         raise CommandError(f"cannot write into the folder {folder}: permission denied; {_fix(option, 'a folder')}")
     return folder
+
+
+def refuse_a_file_as_folder(folder: Path, option: str, fix: str) -> None:
+    """Refuse the folder ``option`` names when it, or a folder above it, is a file
+    (:func:`glassgrad.io.file_in_the_way`): ``mkdir`` would fail with a bare "Not a directory", and nothing could
+    be written there. ``fix`` ends the line (what to give instead)."""
+    blocker = file_in_the_way(folder)
+    if blocker is not None:
+        named = f"{option} {folder}" + ("" if blocker == folder else f": {blocker}")
+        raise CommandError(f"{named} is a file, not a folder: {fix}")
 
 
 def _fix(option: str, what: str) -> str:

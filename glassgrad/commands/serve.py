@@ -19,6 +19,7 @@ from typing import Any
 import typer
 
 from . import switch
+from .output_files import refuse_a_file_as_folder
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 TIME_LIMIT_RANGE = (1.0, 86400.0)
@@ -43,8 +44,7 @@ def serve(
                            f"(use one of {', '.join(LOOPBACK_HOSTS)})")
     if not 0 <= port <= 65535:
         raise CommandError(f"--port {port} is out of range: use 1 to 65535 (or 0 for any free port)")
-    if output_dir.exists() and not output_dir.is_dir():
-        raise CommandError(f"--output-dir {output_dir} is a file, not a folder: name a folder (it is made when needed)")
+    refuse_a_file_as_folder(output_dir, "--output-dir", "name a folder (it is made when needed)")
     if not TIME_LIMIT_RANGE[0] <= code_time_limit <= TIME_LIMIT_RANGE[1]:  # False for NaN as well
         raise CommandError(f"--code-time-limit {code_time_limit:g} is out of range: give seconds from "
                            f"{TIME_LIMIT_RANGE[0]:g} to {TIME_LIMIT_RANGE[1]:g}")

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
+from ..io import missing_folder_problem
 from . import CommandError, comma_separated
 
 MAX_WIDTH = 100_000
@@ -89,6 +90,6 @@ def check_save_path(save: Optional[Path]) -> None:
     if save.is_dir():
         raise CommandError(f"--save {save} is a folder; give a file name such as {save / 'model.safetensors'}")
     if not folder.is_dir():
-        raise CommandError(f"--save {save}: the folder {folder} does not exist; create it first")
+        raise CommandError(f"--save {save}: {missing_folder_problem(folder)}")
     if not os.access(folder, os.W_OK):
         raise CommandError(f"--save {save}: cannot write into the folder {folder} (permission denied)")
