@@ -23,8 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import glassgrad as gg
-from glassgrad.cli import main
 from glassgrad import io as gg_io
+from glassgrad.cli import main
 
 
 def run(capsys, *argv):
