@@ -21,38 +21,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cli_hostile77 import model, refused, run  # noqa: F401  (model: the shared moons model)
 
 import glassgrad as gg
 from glassgrad import io as gg_io
 from glassgrad.cli import main
 
 
-def run(capsys, *argv):
-    code = main([str(part) for part in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def refused(capsys, *argv, code: int = 2) -> str:
-    got, out, err = run(capsys, *argv)
-    assert got == code, (argv, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("glassgrad: error: "), err
-    assert "Traceback" not in out + err
-    return lines[0]
-
-
 @pytest.fixture
 def a_file(tmp_path) -> Path:
     path = tmp_path / "notes.txt"
     path.write_text("my notes\n")
-    return path
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("cli151") / "moons.safetensors"
-    assert main(["train", "--data", "moons", "--layers", "2,4,2", "--epochs", "1", "--save", str(path)]) == 0
     return path
 
 
