@@ -130,8 +130,8 @@ def test_train_refuses_bad_options_in_one_line(capsys, option, value, expected):
     assert expected in refused(capsys, "train", "--data", "moons", "--epochs", "1", option, value)
 
 
-def _damaged_files(folder: Path, model: Path) -> dict[str, Path]:
-    raw = model.read_bytes()
+def _damaged_files(folder: Path, source: Path) -> dict[str, Path]:
+    raw = source.read_bytes()
     length = struct.unpack("<Q", raw[:8])[0]
     header = json.loads(raw[8:8 + length])
     files = {"half": raw[:len(raw) // 2], "empty": b"", "two bytes": b"\x01\x02", "text": b"hello, not a model",
@@ -155,7 +155,7 @@ def _damaged_files(folder: Path, model: Path) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("command", [["evaluate"], ["predict", "--input", "0.1,0.2"], ["export-torch"]])
-def test_damaged_model_files_are_one_line_each(capsys, tmp_path, model, command):
+def test_damaged_model_files_are_one_line_each(capsys, tmp_path, model, command):  # noqa: F811
     for name, path in _damaged_files(tmp_path, model).items():
         err = refused(capsys, command[0], path, *command[1:])
         assert path.name in err, (name, err)
