@@ -198,3 +198,9 @@ def test_damaged_problem_sets_are_one_line_each(capsys, tmp_path):
 def test_out_of_range_and_unknown_values_are_one_line(capsys, monkeypatch, tmp_path, argv, expected):
     monkeypatch.setenv("GLASSGRAD_DATA_DIR", str(tmp_path / "data"))
     assert expected in refused(capsys, *argv)
+
+
+def test_predict_counts_one_input_value_in_the_singular(capsys, model):  # noqa: F811
+    err = refused(capsys, "predict", model, "--input", "0.5")
+    assert err.endswith("--input has 1 value per row but the model expects 2"), err
+    assert "--input has 3 values per row" in refused(capsys, "predict", model, "--input", "1,2,3")

@@ -14,6 +14,7 @@ from typing import Optional
 
 import typer
 
+from ..arguments import counted
 from ..nn.architecture import ACTIVATION_NAMES
 from ..terminal import terminal_width
 from ..trace.numbers import DECIMALS, rounded_text, rounding_note
@@ -401,7 +402,7 @@ def predict(
     model, (n_inputs, _), info = _load_model(model_path)
     rows = _input_rows(input, info.get("feature_names"))
     if rows.shape[1] != n_inputs:
-        raise CommandError(f"--input has {rows.shape[1]} values per row but the model expects {n_inputs}")
+        raise CommandError(f"--input has {counted(rows.shape[1], 'value')} per row but the model expects {n_inputs}")
     with gg.no_grad():
         output = model(gg.tensor(rows))
     loss = info.get("loss", "cross-entropy")
