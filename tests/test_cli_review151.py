@@ -7,7 +7,10 @@ was asked), no traceback, no NaN printed as a result, no half-written file. Defe
   (``--out``, ``--save``, ``--export``, ``gg.save``), advice that fails since ``mkdir notes.txt`` refuses a name a
   file has; a folder option under a file (``--out notes.txt/plots``, ``--folder``) ended in a bare "Not a
   directory", and ``serve --output-dir notes.txt/models`` started the playground, whose saves could only fail;
-- ``glassgrad`` alone printed the help and then ``glassgrad: error: failed``.
+- ``glassgrad`` alone printed the help and then ``glassgrad: error: failed``;
+- ``train --epochs 99999999999999999999999`` (a typo of many digits) started training for ever: now capped, as
+  ``experiment --steps`` and ``landscape --steps`` are;
+- ``predict --input 0.5`` said "--input has 1 values per row".
 
 The rest pins behaviour that already held, on a sample of the inputs tried.
 """
@@ -204,3 +207,9 @@ def test_predict_counts_one_input_value_in_the_singular(capsys, model):  # noqa:
     err = refused(capsys, "predict", model, "--input", "0.5")
     assert err.endswith("--input has 1 value per row but the model expects 2"), err
     assert "--input has 3 values per row" in refused(capsys, "predict", model, "--input", "1,2,3")
+
+
+@pytest.mark.parametrize("epochs", ["100001", "99999999999999999999999"])
+def test_a_typo_of_many_epochs_is_refused_before_training(capsys, epochs):
+    err = refused(capsys, "train", "--data", "moons", "--epochs", epochs)
+    assert f"--epochs {epochs} is more than this tool runs (100,000 passes" in err and "--epochs 30" in err

@@ -25,6 +25,7 @@ from .train_checks import (
     MAX_PARAMETERS,
     MAX_WIDTH,
     MIN_VALIDATION,
+    check_epochs,
     check_parameters,
     check_save_path,
     check_two_classes,
@@ -166,6 +167,7 @@ def train(
     for option, value, allowed in checks:
         if not allowed:
             raise number_refusal(option, value)
+    check_epochs(epochs)
     check_save_path(save)
     refuse_overwriting_an_input(save, "--save", {"the --data file": data})
 

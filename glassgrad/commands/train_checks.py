@@ -19,6 +19,9 @@ MAX_WIDTH = 100_000
 """Neurons in one layer (and classes of a task) that ``train`` accepts."""
 MAX_PARAMETERS = 50_000_000
 """Default of ``--max-parameters``: 200 MB of float32 weights, about 1 GB while training with Adam."""
+MAX_EPOCHS = 100_000
+"""The most ``--epochs`` ``train`` runs: hours even for the smallest dataset, while a typo of many digits
+(``--epochs 300000000``) would otherwise train for ever, as ``experiment --steps`` and ``landscape --steps`` cap."""
 MIN_VALIDATION = 10
 """Fewer validation samples than this cannot tell learning from chance."""
 
@@ -35,6 +38,13 @@ def parse_layers(text: Optional[str], n_features: int, n_outputs: int) -> list[i
     if sizes[0] != n_features:
         raise CommandError(f"--layers starts with {sizes[0]} but the data has {n_features} input features")
     return sizes
+
+
+def check_epochs(epochs: int) -> None:
+    """Refuse more than :data:`MAX_EPOCHS` passes (fewer than one is refused with the other numbers)."""
+    if epochs > MAX_EPOCHS:
+        raise CommandError(f"--epochs {epochs} is more than this tool runs ({MAX_EPOCHS:,} passes, already hours): "
+                           "give fewer, e.g. --epochs 30")
 
 
 def check_parameters(sizes: list[int], limit: int) -> None:
