@@ -10,7 +10,8 @@ was asked), no traceback, no NaN printed as a result, no half-written file. Defe
 - ``glassgrad`` alone printed the help and then ``glassgrad: error: failed``;
 - ``train --epochs 99999999999999999999999`` (a typo of many digits) started training for ever: now capped, as
   ``experiment --steps`` and ``landscape --steps`` are;
-- ``predict --input 0.5`` said "--input has 1 values per row".
+- ``predict --input 0.5`` said "--input has 1 values per row";
+- ``practice check set.json -a answrs.txt`` (a mistyped file) graded the file name as the first answer: 0 of n, exit 0.
 
 The rest pins behaviour that already held, on a sample of the inputs tried.
 """
@@ -213,3 +214,23 @@ def test_predict_counts_one_input_value_in_the_singular(capsys, model):  # noqa:
 def test_a_typo_of_many_epochs_is_refused_before_training(capsys, epochs):
     err = refused(capsys, "train", "--data", "moons", "--epochs", epochs)
     assert f"--epochs {epochs} is more than this tool runs (100,000 passes" in err and "--epochs 30" in err
+
+
+@pytest.mark.parametrize("item, problem", [("answrs.txt", "no such file"), ("marks/ann", "no such file"),
+                                           ("{folder}", "a folder")])
+def test_a_mistyped_answers_file_is_refused_not_graded(capsys, tmp_path, item, problem):
+    problems = tmp_path / "set.json"
+    assert main(["practice", "generate", "--count", "2", "--seed", "1", "--out", str(problems)]) == 0
+    capsys.readouterr()
+    item = item.replace("{folder}", str(tmp_path))
+    err = refused(capsys, "practice", "check", problems, "-a", item)
+    assert f"--answers {item!r} is neither an answer nor a file of answers ({problem})" in err
+
+
+@pytest.mark.parametrize("answer", ["3/2", "1/0", "-2.5", "1e3", "?", "", "x", "1,2"])
+def test_answers_that_are_no_file_names_are_still_graded(capsys, tmp_path, answer):
+    problems = tmp_path / "set.json"
+    assert main(["practice", "generate", "--count", "2", "--seed", "1", "--out", str(problems)]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, "practice", "check", problems, "-a", answer)
+    assert code == 0 and "Score: " in out and err == "", err

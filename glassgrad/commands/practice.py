@@ -152,7 +152,8 @@ def _seed(seed: Optional[int]) -> int:
 
 
 def _answer_list(answers: list[str]) -> list[str]:
-    """Answers from the options: each is a comma-separated list, or the name of a file of lines."""
+    """Answers from the options: each is a comma-separated list, or the name of a file of lines
+    (:func:`_refuse_a_missing_answers_file` first)."""
     found: list[str] = []
     for item in answers:
         path = Path(item)
@@ -163,8 +164,28 @@ def _answer_list(answers: list[str]) -> list[str]:
                 raise CommandError(f"--answers file {path} is not UTF-8 text: give a text file with one answer per "
                                    "line, or the answers separated by commas") from None
         else:
+            _refuse_a_missing_answers_file(item)
             found += [part.strip() for part in item.split(",")]
     return found
+
+
+def _refuse_a_missing_answers_file(item: str) -> None:
+    """Refuse an ``--answers`` item that is no answer but names a folder, or looks like a file name that is not
+    there (``answers.txt``, ``marks/ann``: letters, and a suffix or a slash): graded as an answer, a mistyped file
+    name would score the whole set 0 of n and exit 0."""
+    from glassgrad.practice import AnswerError, parse_answer
+    from glassgrad.practice.answers import HOW_TO_ANSWER
+
+    path = Path(item)
+    file_like = any(c.isalpha() for c in item) and bool(path.suffix or "/" in item or "\\" in item)
+    if "," in item or item.strip() in ("", "?") or not (path.is_dir() or file_like):
+        return
+    try:
+        parse_answer(item)
+    except AnswerError:
+        problem = "a folder" if path.is_dir() else "no such file"
+        raise CommandError(f"--answers {item!r} is neither an answer nor a file of answers ({problem}): "
+                           f"{HOW_TO_ANSWER}, or give a file with one answer per line") from None
 
 
 def _emit(text: str, out: Optional[Path]) -> None:
