@@ -3,7 +3,9 @@
 :func:`parse_answer` reads what a learner types — ``3``, ``-2.5``, ``3/2``, ``- 3 / 2``,
 ``−0.5`` (a typographic minus), ``1e-3`` — into an exact :class:`~fractions.Fraction`, and
 raises :class:`AnswerError` with a message saying what to type instead for anything else
-(a space inside a number, ``1 1/2``, is refused rather than read as ``11/2``).
+(a space inside a number, ``1 1/2``, is refused rather than read as ``11/2``). Digits are 0-9: Python's
+``Fraction`` and ``int`` also read other scripts' digits (``٣``, ``３``, ``𝟙`` as 3, 3, 1), which the sheets never
+show; the quiz and the playground's number fields refuse them too, so they are refused here by name.
 
 :func:`check_answer` compares it with the expected answer:
 
@@ -29,10 +31,10 @@ from .numbers import number_text
 
 DEFAULT_TOLERANCE = Fraction(1, 10**9)
 
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
-_SPLIT_NUMBER = re.compile(r"[\d.]\s+[\d.]")
-_EXPONENT = re.compile(r"[eE]([+-]?\d+)")
+_SPLIT_NUMBER = re.compile(r"[\d.]\s+[\d.]", re.ASCII)
+_EXPONENT = re.compile(r"[eE]([+-]?\d+)", re.ASCII)
 MAX_EXPONENT = 30
 MAX_ANSWER_LENGTH = 100
 """Characters an answer may have: every answer here is a short number (Python also refuses to read
@@ -58,6 +60,10 @@ def parse_answer(text: str) -> Fraction:
     if len(cleaned) > MAX_ANSWER_LENGTH:
         raise AnswerError(f"{shown[:12]!r}… is {len(cleaned)} characters long, more than any answer here "
                           f"(at most {MAX_ANSWER_LENGTH}): {HOW_TO_ANSWER}")
+    other_digits = sorted({c for c in cleaned if c.isdigit() and not c.isascii()})
+    if other_digits:
+        raise AnswerError(f"{shown!r} uses {' '.join(other_digits)}, which is not among the digits 0-9: "
+                          f"{HOW_TO_ANSWER}")
     if _SPLIT_NUMBER.search(shown):
         raise AnswerError(f"{shown!r} has a space inside a number: write one number, e.g. 1.5 or 3/2 (not 1 1/2)")
     if "," in cleaned and _NUMBER.fullmatch(cleaned.replace(",", ".", 1)):
