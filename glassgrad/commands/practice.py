@@ -60,11 +60,11 @@ def generate(
     import json
 
     from glassgrad.practice import generate_set, problem_set_document, problems_html, problems_markdown
-    from glassgrad.practice.problems import sheet_id
+    from glassgrad.practice.problems import SEED_BITS, sheet_id
 
     if format not in FORMATS:
         raise CommandError(f"unknown format {format!r}: choose json, md or html")
-    seed = secrets.randbits(63) if seed is None else seed
+    seed = secrets.randbits(SEED_BITS) if seed is None else seed
     problems = generate_set(kind, count, seed, size, difficulty)
     title = f"Practice: {kind or 'mixed kinds'} (sheet {sheet_id(kind, count, seed, size, difficulty)})"
     if format == "json":

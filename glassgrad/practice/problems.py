@@ -36,6 +36,10 @@ from .update_kinds import gd_update, linear_regression_step
 FORMAT = "glassgrad-practice"
 VERSION = 1
 DIFFICULTIES = (1, 2, 3)
+SEED_BITS = 63
+MAX_SEED = 2**SEED_BITS - 1
+"""The largest seed of a set (19 digits): a set's JSON keeps its seed, and :func:`load_problem_set` reads whole
+numbers of at most :data:`LONGEST_INTEGER` digits. A random seed has ``SEED_BITS`` bits."""
 MAX_SET_SIZE = 10_000
 """Problems in one set (a set is built whole in memory, and a printed one whole on the page)."""
 
@@ -81,7 +85,11 @@ def generate(kind: str, seed: int, size: int | None = None, difficulty: int = 1)
 def generate_set(kind: str | None, count: int, seed: int, size: int | None = None,
                  difficulty: int = 1) -> list[Problem]:
     """``count`` problems, problem i from :func:`problem_seed` (seed, i); all kinds, dealt in a seeded order, when
-    ``kind`` is None."""
+    ``kind`` is None. ``seed``: a whole number from 0 to :data:`MAX_SEED`."""
+    rng = seeded(seed)  # the one rule for seeds (a whole number from 0 up), for a set of one kind as for a mixed set
+    if seed > MAX_SEED:
+        raise ValueError(f"seed {seed} is too large for a problem set: choose one from 0 to 2**{SEED_BITS} - 1 "
+                         f"({len(str(MAX_SEED))} digits), which its JSON file keeps and `practice check` reads back")
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
     if count > MAX_SET_SIZE:
@@ -92,7 +100,7 @@ def generate_set(kind: str | None, count: int, seed: int, size: int | None = Non
         kinds = [kind] * count
     else:
         names = list(KINDS)
-        order = seeded(seed).permutation(len(names))
+        order = rng.permutation(len(names))
         kinds = [names[order[i % len(names)]] for i in range(count)]
     return [generate(name, problem_seed(seed, i), size, difficulty) for i, name in enumerate(kinds)]
 
@@ -149,7 +157,7 @@ def validate_document(document: Any) -> None:
 
 
 LONGEST_INTEGER = 30
-"""Digits of the longest whole number a problem set holds (seeds are below 2⁶³, 19 digits)."""
+"""Digits of the longest whole number a problem set holds (seeds are at most :data:`MAX_SEED`, 19 digits)."""
 
 
 def load_problem_set(path: str | Path) -> list[Problem]:
