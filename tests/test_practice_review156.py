@@ -177,6 +177,7 @@ def test_chain_rule_key_is_pytorchs_gradient_and_the_given_values_answer_the_sho
         problem = generate("chain-rule", seed, size, difficulty)
     label, index = problem.blank.tensor, problem.blank.index
     true = float(torch_chain_gradient(torch, drawn, label)[index])
+    assert_relu_mask_reads_off_the_shown_z(problem, drawn)
     if difficulty < 3:
         assert problem.answer == Fraction(true)
         shown = {name: filled(problem, name) for name in problem.tensors}
@@ -189,6 +190,34 @@ def test_chain_rule_key_is_pytorchs_gradient_and_the_given_values_answer_the_sho
         assert abs(float(problem.given_values_answer) - chain_by_hand(rounded, label)[index]) <= 0.5e-4 + 1e-12
         assert problem.check(f"{true:.6f}").correct
     graded_like_the_page(problem)
+
+
+def assert_relu_mask_reads_off_the_shown_z(problem, drawn: dict) -> None:
+    """Where Z₁ is shown, "ReLU′ = 1 where Z₁ > 0" read off the shown numbers is the engine's mask."""
+    if "Z₁" in problem.tensors:
+        pre_activation = (np.asarray(drawn["w1"]) @ np.asarray(drawn["x"]) + np.asarray(drawn["b1"])).ravel()
+        assert [bool(z > 0) for z in problem.tensors["Z₁"].ravel()] == list(pre_activation > 0)
+
+
+@pytest.mark.parametrize("size, seed", [(2, 3895), (3, 380), (3, 465), (4, 228)])  # all such of seeds 0-5999
+def test_chain_rule_never_shows_an_active_units_z_as_0(size, seed):
+    """Before: seed 228 (size 4, difficulty 3) showed Z₁[4] = 0 (the engine's 0.0004 rounded) and the worked
+    solution said ReLU′(Z₁)[4] = 1 beside it, against its own rule; -5.9352 and 0 were both accepted."""
+    drawn = {}
+    real = chain_rule_module.network_steps
+
+    def spy(**weights):
+        drawn.update(weights)
+        return real(**weights)
+
+    with mock.patch.object(chain_rule_module, "network_steps", spy):
+        problem = generate("chain-rule", seed, size, 3)
+    assert_relu_mask_reads_off_the_shown_z(problem, drawn)
+    for line in problem.solution:
+        if "ReLU'(Z₁)[" in line and "Z₁" in problem.tensors:
+            entry = int(re.search(r"ReLU'\(Z₁\)\[(\d+)\]", line).group(1)) - 1
+            shown_mask = "1" if problem.tensors["Z₁"][entry, 0] > 0 else "0"
+            assert line.rstrip().split(" · ")[-1].split(" =")[0] == shown_mask
 
 
 def numerical_oracle(torch, problem) -> float:

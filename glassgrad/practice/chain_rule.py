@@ -11,7 +11,8 @@ Difficulty 1: integer weights in ``[-1, 1]`` and n = 2 outputs (integer gradient
 difficulty 2: weights in ``[-2, 2]`` and n = 4 outputs (gradients in halves);
 difficulty 3: a "real" model whose weights are drawn by ``gg.randn`` — its numbers are shown
 rounded to 3 decimal places, the answer is given to 4, and the given-values mode accepts the
-answer that the rounded numbers lead to as well (within ±0.001).
+answer that the rounded numbers lead to as well (within ±0.001); a draw where an active unit's Z₁ would show as 0
+(0 < Z₁ < 0.0005) is drawn again, since the sheet's ReLU rule would block what the engine passes.
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ def chain_rule(seed: int, size: int = 3, difficulty: int = 1) -> Problem:
     else:
         def draw(shape: tuple[int, ...]) -> np.ndarray:
             return rng.integers(-difficulty, difficulty + 1, size=shape)
-    weights = small_network(rng, INPUTS, size, outputs, draw)
-    steps = {step.name: step for step in network_steps(**weights)}
+    while True:  # no active unit whose Z₁ shows as 0: the rule "ReLU′ = 1 where Z₁ > 0" read off it would block it
+        weights = small_network(rng, INPUTS, size, outputs, draw)
+        steps = {step.name: step for step in network_steps(**weights)}
+        pre_activation = steps["Z₁"].output
+        if all(as_shown(z, SHOWN_PLACES) > 0 for z in pre_activation[pre_activation > 0]):
+            break
     label, names, link = CHAINS[int(rng.integers(len(CHAINS)))]
     chain = [steps[name] for name in names]
     last = chain[-1]
