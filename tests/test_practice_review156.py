@@ -162,10 +162,8 @@ def chain_by_hand(tensors: dict, label: str) -> np.ndarray:
     return masked.dot(tensors["x"].T) if label == "∂L/∂W₁" else masked
 
 
-@settings(max_examples=120, deadline=None)
-@given(SEEDS, st.integers(2, 4), DIFFICULTIES)
-def test_chain_rule_key_is_pytorchs_gradient_and_the_given_values_answer_the_shown_numbers(torch, seed, size,
-                                                                                           difficulty):
+def chain_problem_and_network(seed: int, size: int, difficulty: int) -> tuple:
+    """A chain-rule problem and the weights of the network it was made from (the last one drawn)."""
     drawn = {}
     real = chain_rule_module.network_steps
 
@@ -174,7 +172,14 @@ def test_chain_rule_key_is_pytorchs_gradient_and_the_given_values_answer_the_sho
         return real(**weights)
 
     with mock.patch.object(chain_rule_module, "network_steps", spy):
-        problem = generate("chain-rule", seed, size, difficulty)
+        return generate("chain-rule", seed, size, difficulty), drawn
+
+
+@settings(max_examples=120, deadline=None)
+@given(SEEDS, st.integers(2, 4), DIFFICULTIES)
+def test_chain_rule_key_is_pytorchs_gradient_and_the_given_values_answer_the_shown_numbers(torch, seed, size,
+                                                                                           difficulty):
+    problem, drawn = chain_problem_and_network(seed, size, difficulty)
     label, index = problem.blank.tensor, problem.blank.index
     true = float(torch_chain_gradient(torch, drawn, label)[index])
     assert_relu_mask_reads_off_the_shown_z(problem, drawn)
@@ -203,15 +208,7 @@ def assert_relu_mask_reads_off_the_shown_z(problem, drawn: dict) -> None:
 def test_chain_rule_never_shows_an_active_units_z_as_0(size, seed):
     """Before: seed 228 (size 4, difficulty 3) showed Z₁[4] = 0 (the engine's 0.0004 rounded) and the worked
     solution said ReLU′(Z₁)[4] = 1 beside it, against its own rule; -5.9352 and 0 were both accepted."""
-    drawn = {}
-    real = chain_rule_module.network_steps
-
-    def spy(**weights):
-        drawn.update(weights)
-        return real(**weights)
-
-    with mock.patch.object(chain_rule_module, "network_steps", spy):
-        problem = generate("chain-rule", seed, size, 3)
+    problem, drawn = chain_problem_and_network(seed, size, 3)
     assert_relu_mask_reads_off_the_shown_z(problem, drawn)
     for line in problem.solution:
         if "ReLU'(Z₁)[" in line and "Z₁" in problem.tensors:
