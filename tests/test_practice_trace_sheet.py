@@ -376,8 +376,8 @@ def test_any_trace_gives_a_worksheet_linear_regression():
     by_name = {step.name: step for step in steps}
     assert "∂L/∂SSE" in by_name["∂L/∂h(x)"].inputs  # named in its formula '… × ∂L/∂SSE', so an input
     assert "0.5" not in by_name["L"].inputs  # a constant is in the formula, not a tensor to show
-    for seed in range(30):
-        _check_solvable(steps, choose_blanks(steps, 5, seed))
+    for seed in range(30):  # 4: v₁, h(x), SSE and ∂L/∂h(x) are given away by the steps that read them
+        _check_solvable(steps, choose_blanks(steps, 4, seed))
     worksheet = trace_worksheet(steps, 5, seed=2)
     for blank in worksheet.blanks:
         step = by_name[blank.step]

@@ -164,18 +164,21 @@ def choose_blanks(steps: Sequence[Step], count: int, seed: int,
 
     Steps (those ``allowed``, all by default) are taken in a seeded random order into a set
     where no chosen step is an input of another; the blanks are then dealt round-robin over
-    those steps, one entry at a time.
+    those steps, one entry at a time. An entry that a shown step gives away (:func:`given_away`)
+    is never blanked.
     """
     rng = seeded(seed)
     producer = {step.name: i for i, step in enumerate(steps)}
     uses = [{producer[name] for name in step.inputs if name in producer} for step in steps]
+    hidden = given_away(steps)
     chosen: list[int] = []
     for i in (int(i) for i in rng.permutation(len(steps))):
-        if allowed is not None and not allowed[i]:
+        if (allowed is not None and not allowed[i]) or len(hidden[i]) == steps[i].output.size:
             continue
         if all(i not in uses[j] and j not in uses[i] for j in chosen):
             chosen.append(i)
-    entries = {i: [list(np.ndindex(steps[i].output.shape))[k] for k in rng.permutation(steps[i].output.size)]
+    entries = {i: [index for index in (list(np.ndindex(steps[i].output.shape))[k]
+                                       for k in rng.permutation(steps[i].output.size)) if index not in hidden[i]]
                for i in chosen}
     capacity = sum(len(found) for found in entries.values())
     if not 1 <= count <= capacity:
@@ -188,6 +191,52 @@ def choose_blanks(steps: Sequence[Step], count: int, seed: int,
             if entries[i] and len(picked) < count:
                 picked.append((i, entries[i].pop()))
     return sorted(picked)
+
+
+GIVEAWAY_STEP = 2.0**-10
+""":func:`given_away` moves an entry by this much (times ``max(1, |value|)``) to see how the shown numbers follow."""
+STRAIGHT = 1e-6
+"""A shown number follows a moved entry in a straight line when twice the move changes it twice as much, to this
+relative margin (rounding moves it by ~1e-13; a curve such as ``1 − A²`` by at least ~1e-3)."""
+
+
+def given_away(steps: Sequence[Step]) -> list[set[tuple[int, ...]]]:
+    """For each step, the entries of its output that a later step's shown number gives away.
+
+    A step ``t`` that reads step ``s``'s output elementwise and in a straight line (an output of the
+    same size whose entry ``t_k = a·s_k + c`` alone follows ``s_k``, ``a ≠ 0``, with ``a`` and ``c`` from
+    numbers shown) lets a learner read a blank ``s_k`` back from the shown ``t_k`` with one subtraction
+    and one division: ``ŷ`` from ``∂L/∂ŷ = 2(ŷ − y)/4``, ``Z₁`` from ``A₁ = ReLU(Z₁)`` where ``Z₁ > 0``,
+    ``∂L/∂A₁`` from ``∂L/∂Z₁ = ∂L/∂A₁ ⊙ ReLU'(Z₁)``. With ``t.recompute``, ``s_k`` is moved by
+    :data:`GIVEAWAY_STEP` and twice that to see which entries of ``t`` follow and how; without it,
+    every entry of an input of ``t``'s size counts as given away (``h = w₀ + v``, ``v = reshape(P)``).
+    """
+    position = {step.name: i for i, step in enumerate(steps)}
+    hidden: list[set[tuple[int, ...]]] = [set() for _ in steps]
+    for reader in steps:
+        for slot, name in enumerate(reader.inputs):
+            source = position.get(name)
+            if source is None or steps[source].output.size != reader.output.size:
+                continue
+            shape = steps[source].output.shape
+            hidden[source].update(index for index in np.ndindex(shape)
+                                  if reader.recompute is None or _reads_back(reader, slot, index, shape))
+    return hidden
+
+
+def _reads_back(reader: Step, slot: int, index: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Does ``reader``'s output entry at ``index`` alone follow input ``slot``'s entry there, in a straight line?"""
+    inputs = [np.asarray(values, dtype=np.float64) for values in reader.inputs.values()]
+    base = np.ravel(reader.recompute(*inputs))
+    changes = []
+    for times in (1, 2):
+        moved = [values.copy() for values in inputs]
+        moved[slot][index] += times * GIVEAWAY_STEP * max(1.0, abs(moved[slot][index]))
+        changes.append(np.ravel(reader.recompute(*moved)) - base)
+    flat = int(np.ravel_multi_index(index, shape)) if index else 0
+    once, twice = changes[0][flat], changes[1][flat]
+    return (np.flatnonzero(changes[0]).tolist() == [flat]
+            and abs(twice - 2 * once) <= STRAIGHT * abs(once))
 
 
 def trace_worksheet(steps: Sequence[Step], blanks: int = 6, seed: int = 0, places: int | None = None,
