@@ -92,7 +92,8 @@ def _model(rng: np.random.Generator, difficulty: int) -> Model:
 
 def _draw(rng: np.random.Generator, model: Model, size: int, step: float) -> tuple[dict[str, float], np.ndarray,
                                                                                      np.ndarray]:
-    """Parameters in tenths, integer inputs and targets, drawn again until some error is not 0 and (ReLU) some
+    """Parameters in tenths, integer inputs and targets, drawn again until some error is not 0, every parameter
+    moves some prediction (``v = 0`` in ``v·σ(w·x + b) + c`` would make ∂L/∂w = ∂L/∂b = 0 at sight) and (ReLU) some
     example is active and none has its pre-activation within reach of 0 when a parameter moves by ``step``."""
     shape = (size,) if model.inputs == 1 else (size, model.inputs)
     while True:
@@ -100,7 +101,10 @@ def _draw(rng: np.random.Generator, model: Model, size: int, step: float) -> tup
         xs = rng.choice([-3, -2, -1, 1, 2, 3], size=shape).astype(np.float64)
         targets = (rng.integers(0, 2, size=size) if model.activation == "sigmoid"
                    else rng.integers(-3, 4, size=size)).astype(np.float64)
-        prediction = model.predict({n: engine_tensor(v) for n, v in params.items()}, engine_tensor(xs)).array
+        prediction, *moved = (model.predict({n: engine_tensor(v + step * (n == wiggled)) for n, v in params.items()},
+                                            engine_tensor(xs)).array for wiggled in (None, *model.parameters))
+        if any(np.array_equal(prediction, each) for each in moved):
+            continue
         if model.activation == "relu":
             weights = [params[n] for n in model.parameters if n.startswith("w")]
             z = np.reshape(xs, (size, -1)) @ np.array(weights) + params["b"]
