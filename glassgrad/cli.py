@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 
-from .commands import COMMAND_MODULES, CommandError, CommandFailed, number_refusal
+from .commands import COMMAND_MODULES, CommandError, CommandFailed, NumberRefused, in_option_words, number_refusal
 from .version import __version__
 
 app = typer.Typer(
@@ -52,11 +53,27 @@ def _register_commands() -> None:
         import_module(f"glassgrad.commands.{name}").register(app)
 
 
+def _no_value_shown_by_flags(command: Any) -> None:
+    """A flag (``--help``, ``--version``, a :func:`~glassgrad.commands.switch`) takes no value, so ``--help`` shows
+    no type beside it (Typer writes ``<bool>``): on ``command`` and every command under it."""
+    for param in command.get_params(command.context_class(command)):  # with the --help option Click adds
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _no_value_shown_by_flags(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 failure, 2 bad arguments)."""
     _register_commands()
+    argv = sys.argv[1:] if argv is None else argv
+    command = typer.main.get_command(app)
+    _no_value_shown_by_flags(command)
     try:
-        result = app(args=argv, prog_name="glassgrad", standalone_mode=False)
+        result = command.main(args=argv, prog_name="glassgrad", standalone_mode=False)
+    except NumberRefused as error:  # the number as typed: `--lr 1e400`, not the inf it reads as
+        typed = _given(argv, [error.option])
+        return _one_line_error(str(error.as_typed(typed) if typed else error), 2)
     except (CommandError, ValueError, TypeError, OSError) as error:
         # OSError: a path that cannot be read or written (missing, a folder, no permission)
         return _one_line_error(str(error) or type(error).__name__, 2)
@@ -78,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             kind = _number_kind(getattr(error, "param", None))
             if kind is not None:  # a word or a fraction for a numeric option: what it takes, and an example
                 param = error.param
-                value = _given(argv if argv is not None else sys.argv[1:], param.opts)
+                value = _given(argv, param.opts)
                 return _one_line_error(str(number_refusal(param.opts[0], value, kind is int, param.default)),
                                        error.exit_code)
             if not error.format_message().strip():  # `glassgrad` alone: Typer has shown the help, which says it all
@@ -118,7 +135,8 @@ def _given(argv: list[str], opts: list[str]) -> str:
 
 
 def _one_line_error(message: str, code: int) -> int:
-    first_line = message.strip().splitlines()[0] if message.strip() else "failed"
+    """Print ``message``'s first line as the error, each fix named by its option (:func:`in_option_words`)."""
+    first_line = in_option_words(message.strip().splitlines()[0]) if message.strip() else "failed"
     print(f"glassgrad: error: {first_line}", file=sys.stderr)
     return code
 

@@ -4,6 +4,9 @@ Keep imports at the top of these modules light: load NumPy-heavy or plotting cod
 inside the command functions.
 """
 
+from __future__ import annotations
+
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -18,11 +21,26 @@ def switch(name: str, help: str) -> Any:
     """An on/off option given alone (``--no-browser``, never ``--no-browser true``): the help shows no value."""
     import typer
 
-    return typer.Option(False, name, metavar="", help=f"{help} (a switch: give it alone, without a value)")
+    return typer.Option(False, name, help=f"{help} (a switch: give it alone, without a value)")
 
 
 class CommandError(Exception):
     """A problem with what the user asked for: reported in one line, exit code 2."""
+
+
+IN_OPTION_WORDS = {"target=": "--target ", "task='regression'": "--loss mse"}
+"""How the library's errors name a fix in Python (``load_csv(..., target=…)``) and how a command's user gives it:
+the CLI shows every error in the option's words (``pass --target <column name>``; :func:`in_option_words`)."""
+
+
+def in_option_words(message: str) -> str:
+    """``message`` with each fix named as the command's option (:data:`IN_OPTION_WORDS`), not the Python keyword.
+
+    >>> in_option_words("the header has no column named 'y'; pass target=<column name> or a column index")
+    "the header has no column named 'y'; pass --target <column name> or a column index"
+    """
+    return re.sub(r"(?<![\w-])(" + "|".join(map(re.escape, IN_OPTION_WORDS)) + ")",
+                  lambda found: IN_OPTION_WORDS[found[0]], message)
 
 
 NUMBERS: dict[str, tuple[str, str]] = {
@@ -38,7 +56,21 @@ NUMBERS: dict[str, tuple[str, str]] = {
 kind, its default the example (:func:`number_refusal`)."""
 
 
-def number_refusal(option: str, value: object, whole: bool = False, default: object = None) -> CommandError:
+class NumberRefused(CommandError):
+    """:func:`number_refusal`'s one line. A number read from the command line is shown again as typed
+    (:meth:`as_typed`): ``--lr 1e400`` was read as ``inf``."""
+
+    def __init__(self, option: str, shown: object, allowed: str, example: object) -> None:
+        super().__init__(f"{option} {shown} is not allowed: give {allowed}"
+                         + ("" if example is None else f", e.g. {option} {example}"))
+        self.option, self.allowed, self.example = option, allowed, example
+
+    def as_typed(self, typed: str) -> NumberRefused:
+        """The same refusal, quoting the number as the user typed it."""
+        return NumberRefused(self.option, typed, self.allowed, self.example)
+
+
+def number_refusal(option: str, value: object, whole: bool = False, default: object = None) -> NumberRefused:
     """The one line for numeric ``option`` given ``value`` (a word, a fraction, a number out of range): the option,
     the value as given, what it takes and an example (:data:`NUMBERS`; else ``whole``: a whole number, and
     ``default``, if any, the example).
@@ -50,8 +82,7 @@ def number_refusal(option: str, value: object, whole: bool = False, default: obj
     """
     allowed, example = NUMBERS.get(option, ("a whole number" if whole else "a number", default))
     shown = repr(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else value
-    return CommandError(f"{option} {shown} is not allowed: give {allowed}"
-                        + ("" if example is None else f", e.g. {option} {example}"))
+    return NumberRefused(option, shown, allowed, example)
 
 
 def comma_separated(text: str, kind: Callable[[str], Any], refusal: str) -> list:

@@ -76,7 +76,7 @@ def generate(
 
 def check(
     file: Path = typer.Argument(..., help="A problem set written by 'glassgrad practice generate --format json'."),
-    answers: list[str] = typer.Option(..., "--answers", "-a", help=(
+    answers: list[str] = typer.Option(..., "--answers", "-a", metavar="<str>", help=(
         "The answers in order, separated by commas ('3, -2.5, 3/2'), or a file with one answer per line; "
         "an empty answer or '?' counts as not answered.")),
 ) -> None:

@@ -19,7 +19,7 @@ from ..nn.architecture import ACTIVATION_NAMES
 from ..terminal import terminal_width
 from ..trace.numbers import DECIMALS, rounded_text, rounding_note
 from ..training import Callback
-from . import CommandError, CommandFailed, comma_separated, number_refusal, say_rounding
+from . import CommandError, CommandFailed, comma_separated, number_refusal, say_rounding, switch
 from .output_files import refuse_overwriting_an_input, reporting_write_errors
 from .train_checks import (
     MAX_PARAMETERS,
@@ -49,14 +49,15 @@ MAX_LOSS_GROWTH = 100.0
 """``train`` stops, explaining why, when a batch's loss exceeds this multiple of the first one's."""
 
 
-def _load_data(data: str, target: Optional[str], seed: int, saved_target: Optional[str] = None):
-    """The dataset ``--data`` names; ``--target`` (else the column a saved model was trained on) for a .csv."""
+def _load_data(data: str, target: Optional[str], seed: int, saved_target: Optional[str] = None, loss: str = "auto"):
+    """The dataset ``--data`` names; ``--target`` (else the column a saved model was trained on) for a .csv, read as
+    quantities for ``--loss mse`` (whole numbers too: ``-1, 0, 5`` are not class ids 0, 1, 2 there)."""
     from glassgrad import data as gg_data
 
     if Path(data).suffix.lower() == ".csv":
         target = saved_target if target is None else target
         column: str | int = "label" if target is None else _column_index(target)
-        return gg_data.load_csv(data, target=column)
+        return gg_data.load_csv(data, target=column, task="regression" if loss == "mse" else "auto")
     if data not in gg_data.DATASETS:
         known = ", ".join(gg_data.DATASETS)
         raise CommandError(f"unknown --data {data!r}: use one of {known}, or a path to a .csv file")
@@ -146,8 +147,8 @@ def train(
     clip: Optional[float] = typer.Option(None, help="clip the gradient norm to this value"),
     save: Optional[Path] = typer.Option(None, help="write the trained model to this .safetensors file"),
     max_parameters: int = typer.Option(MAX_PARAMETERS, help="refuse networks with more weights and biases"),
-    compiled: bool = typer.Option(False, "--compile", help="capture the training step once and replay it "
-                                  "(gg.compile): the same numbers, in less time"),
+    compiled: bool = switch("--compile", "capture the training step once and replay it (gg.compile): the same "
+                            "numbers, in less time"),
 ) -> int:
     """Train a multilayer perceptron and print a train/validation accuracy table."""
     import glassgrad as gg
@@ -171,7 +172,7 @@ def train(
     check_save_path(save)
     refuse_overwriting_an_input(save, "--save", {"the --data file": data})
 
-    dataset = _load_data(data, target, seed)
+    dataset = _load_data(data, target, seed, loss=loss)
     loss, n_outputs = _task(dataset, layers, loss)
     sizes = parse_layers(layers, dataset.tensors[0].shape[1], n_outputs)
     if sizes[-1] != n_outputs:
@@ -366,7 +367,7 @@ def evaluate(
         raise CommandError("say which data to evaluate on with --data")
     seed = int(info.get("seed", 0))
     loss = info.get("loss", "cross-entropy")
-    dataset = _matched(_load_data(name, target, seed, saved_target=info.get("target")), info, name)
+    dataset = _matched(_load_data(name, target, seed, saved_target=info.get("target"), loss=loss), info, name)
     if dataset.tensors[0].shape[1] != n_inputs:
         raise CommandError(f"{name} has {dataset.tensors[0].shape[1]} input features but the model in {model_path} "
                            f"takes {n_inputs}")

@@ -241,7 +241,7 @@ def _class_ids(path: Path, labels: list[str], lines: list[int]) -> tuple[np.ndar
         first = int(huge[0])
         raise ValueError(f"{path}, line {lines[first]}: the class label {labels[first]!r} is too large to be a class "
                          f"(whole-number labels must be smaller than 2**53 in size); number the classes 0, 1, 2, … or "
-                         "use --loss mse / task='regression' if it is a quantity to predict")
+                         "use task='regression' if it is a quantity to predict")
     if (numbers >= 0).all():
         return numbers.astype(np.int64), None
     values, ids = np.unique(numbers, return_inverse=True)
