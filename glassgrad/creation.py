@@ -27,6 +27,7 @@ import numpy as np
 from .arguments import (
     check_in_range,
     exact_whole_bits,
+    int_argument,
     is_tensor_dtype,
     keyword_sizes,
     resolve_dtype,
@@ -325,6 +326,8 @@ def full_like(input: Tensor, fill_value: float, dtype: Any = None, device: Any =
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     check_device(device)
+    if m is not None:  # an int to PyTorch, not a size after the first: eye(2, True) is its TypeError (see shape_arg)
+        m = int_argument(m, "eye", "m")
     rows, columns = _sized((n, n if m is None else m), "eye")
     return _leaf(np.eye(rows, columns, dtype=resolve_dtype(dtype) or get_default_dtype()), requires_grad)
 

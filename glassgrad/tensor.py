@@ -95,8 +95,6 @@ from .printing import array_text, edges_hidden, with_settings
 from .reading import as_array, refuse_backward_strides
 from .settings import warn_at_learners_line, warn_once
 
-"""What ``max(dim)``/``min(dim)`` return, as in PyTorch: the values and their positions."""
-
 _new = object.__new__
 
 
@@ -107,10 +105,10 @@ def legacy_array(args: tuple, dtype: np.dtype, name: str) -> np.ndarray:
     memory, shared (another dtype is refused, as PyTorch does)."""
     if len(args) == 1 and isinstance(args[0], Size):
         args = tuple(args[0])
-    if args and all(isinstance(size, (int, np.integer)) and not isinstance(size, bool) for size in args):
-        if any(size < 0 for size in args):
+    if args and not isinstance(args[0], bool) and all(isinstance(size, (int, np.integer)) for size in args):
+        if any(size < 0 for size in args):  # a bool after the first size is 0 or 1, as shape_arg reads it
             raise RuntimeError(f"{name}({', '.join(map(str, args))}): sizes must be >= 0")
-        return np.zeros(args, dtype)
+        return np.zeros(tuple(map(int, args)), dtype)
     if len(args) > 1:
         raise TypeError(f"{name}{args!r}: give the sizes as whole numbers, or one sequence of numbers as data")
     if not args:
