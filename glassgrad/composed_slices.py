@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .arguments import check_dim, cuts_given, keyword_sizes, shape_arg, shape_text
+from .arguments import check_dim, cuts_given, int_argument, keyword_sizes, shape_arg, shape_text
 from .autograd import SIZED_BY_VALUES, note_unreplayable
 from .composed import _plain_tensor, _unique_dim
 from .composed_joins import tensor_split
@@ -65,6 +65,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if x.ndim == 0:
         raise IndexError("select: a 0-d tensor has no dims to select from")
     axis = check_dim(x, dim, "select")
+    index = int_argument(index, "select", "index")  # x[True] would be a mask: a new dim of size 1, not a slice
     size = x.shape[axis]
     if not -size <= index < size:
         raise IndexError(f"select: index {index} is out of range for dim {dim} of size {size}")
@@ -197,6 +198,7 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
     """A copy of ``input`` with ``src`` as its ``select(dim, index)`` slice."""
     x = as_tensor(input)
     axis = check_dim(x, dim, "select_scatter")
+    index = int_argument(index, "select_scatter", "index")  # (as select's)
     if not -x.shape[axis] <= index < x.shape[axis]:
         raise IndexError(f"select_scatter: index {index} is out of range for dim {dim} of size {x.shape[axis]}")
     return _write_slot("select_scatter", x, src, (slice(None),) * axis + (index,))
