@@ -125,10 +125,10 @@ def _objects(data: Any, array: np.ndarray, dtype: np.dtype | None) -> np.ndarray
     other objects that Python reads as floats are converted (``Decimal``, ``Fraction``: ``float(x)``, as
     PyTorch's), never text (``float('1.5')`` would read it)."""
     entries = array.ravel().tolist()
-    if _PYTHON_NUMBERS.issuperset(map(type, entries)):
+    if _PYTHON_NUMBERS.issuperset(map(type, entries)) or all(map(_python_number, entries)):
         if dtype is not None:
             return array
-        if float not in map(type, entries):
+        if not any(isinstance(entry, float) for entry in entries):  # (a float subclass's too)
             _check_int64_range(entries)
         return array.astype(np.float64)
     if dtype is not None and dtype.kind == "f" and all(hasattr(type(n), "__float__") for n in entries):
@@ -246,6 +246,12 @@ _PYTHON_NUMBERS = frozenset((bool, int, float))
 _WIDE_UNSIGNED = frozenset((np.uint16, np.uint32, np.uint64))
 
 
+def _python_number(entry: Any) -> bool:
+    """Whether ``entry`` is a Python bool, int or float, or of a subclass of one (an ``IntEnum``, a float subclass),
+    which PyTorch reads as that number; a NumPy number (``np.float64`` is a float subclass) is not one."""
+    return isinstance(entry, (int, float)) and not isinstance(entry, np.generic)
+
+
 def _entries(data: Any) -> list:
     """The entries of (nested, rectangular) lists and tuples, flattened a level at a time (a rectangular list has
     lists at each level but the last), their types read at C speed."""
@@ -297,7 +303,10 @@ def _list_dtype(data: list | tuple) -> np.dtype:
             _check_int64_range(entries)
         return get_default_dtype()
     _check_numpy_numbers(entries, np.dtype(np.float64), None)  # NumPy made a uint64 among ints float64
-    own = [np.asarray(entry).dtype for entry in entries if type(entry) not in _PYTHON_NUMBERS]
-    if float in map(type, entries):
+    own = [np.asarray(entry).dtype for entry in entries if not _python_number(entry)]
+    if any(isinstance(entry, float) and _python_number(entry) for entry in entries):  # a float subclass's too
         own.append(get_default_dtype())
+    elif not own:  # whole numbers alone, one of a subclass (an IntEnum)
+        _check_int64_range(entries)
+        return get_default_dtype()
     return functools.reduce(promote_types, own)
