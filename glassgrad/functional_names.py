@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from .nn import functional as F
+from .tensor import tensor_argument
 from .tensor_methods import add, write_in_place
 
 SAME = {name: getattr(F, name) for name in (
@@ -124,6 +125,14 @@ def _reduction(number: Any) -> str:
     return REDUCTIONS[number]
 
 
+def _tensors(function: str, *arguments: tuple[str, Any, bool]) -> None:
+    """PyTorch's TypeError for a top-level loss given a list, NumPy array or number where it takes a tensor: these are
+    its C++ functions (``torch.margin_ranking_loss``), where ``F``'s are Python ones that fail with an AttributeError.
+    ``arguments``: (name, value, whether None is taken), in the function's order."""
+    for position, (name, value, optional) in enumerate(arguments, 1):
+        tensor_argument(value, function, name, position, optional)
+
+
 def kl_div(input: Any, target: Any, reduction: int = 0, log_target: bool = False) -> Any:
     """``F.kl_div`` with the reduction as a number (1: the mean over every entry)."""
     return F.kl_div_unwarned(input, target, _reduction(reduction), log_target)
@@ -131,13 +140,17 @@ def kl_div(input: Any, target: Any, reduction: int = 0, log_target: bool = False
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None, pos_weight: Any = None,
                                      reduction: int = 0) -> Any:
-    """``F.binary_cross_entropy_with_logits`` with the reduction as a number."""
+    """``F.binary_cross_entropy_with_logits`` with the reduction as a number; the tensors checked first
+    (:func:`_tensors`)."""
+    _tensors("binary_cross_entropy_with_logits", ("input", input, False), ("target", target, False),
+             ("weight", weight, True), ("pos_weight", pos_weight, True))
     return F.binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
                                               pos_weight=pos_weight)
 
 
 def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0.0, reduction: int = 0) -> Any:
-    """``F.margin_ranking_loss`` with the reduction as a number."""
+    """``F.margin_ranking_loss`` with the reduction as a number; the tensors checked first (:func:`_tensors`)."""
+    _tensors("margin_ranking_loss", ("input1", input1, False), ("input2", input2, False), ("target", target, False))
     return F.margin_ranking_loss(input1, input2, target, margin=margin, reduction=_reduction(reduction))
 
 
