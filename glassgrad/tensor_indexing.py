@@ -35,9 +35,6 @@ from .settings import warn_once
 from .tensor import Tensor, apply, view_of, written_dtype_error
 from .tensor_methods import _in_place_form, _plain, method
 
-"""What ``sort`` and ``topk`` return, as in PyTorch: the values and where they came from."""
-
-
 # --- picking entries -------------------------------------------------------------------------------
 
 def _index_array(index: Any, name: str) -> np.ndarray:
