@@ -121,12 +121,26 @@ def check_pair(value: Any, what: str) -> None:
         raise TypeError(f"{what}, not {shown(value)}")
 
 
-def check_betas(betas: Any) -> tuple[float, float]:
-    """``betas`` as a pair of floats in [0, 1) (Adam's family: the decay of the two running averages)."""
-    check_pair(betas, "betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999)")
-    first, second = (check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
-                     for index, beta in enumerate(betas))
-    return first, second
+BETAS_PAIR = "betas must be a pair of numbers (beta1, beta2) such as (0.9, 0.999)"
+"""What :func:`check_pair` says of ``betas`` that are no pair."""
+
+
+def as_given(given: Any, numbers: tuple[Any, ...], tensors: bool = False) -> Any:
+    """``given`` (a pair or triple of options, already checked into ``numbers``) as the user passed it, as PyTorch
+    keeps it (``etas=[0.5, 1.2]`` stays a list in ``param_groups`` and ``state_dict()``), where each entry is the
+    number :func:`check_number` returned for it (a Python number), or a tensor with ``tensors=True`` (read at each
+    step, as a tensor ``lr``); else ``numbers`` (a NumPy number as a float, a tensor as the number it holds)."""
+    kept = all(number is value or (tensors and isinstance(value, Tensor)) for value, number in zip(given, numbers))
+    return given if kept else numbers
+
+
+def check_betas(betas: Any) -> Any:
+    """``betas`` checked to be a pair of numbers in [0, 1) (Adam's family: the decay of the two running averages),
+    returned as given (:func:`as_given`: a list stays a list, a tensor stays a tensor, read at each step)."""
+    check_pair(betas, BETAS_PAIR)
+    numbers = tuple(check_number(f"beta parameter at index {index}", beta, 0.0, 1.0)
+                    for index, beta in enumerate(betas))
+    return as_given(betas, numbers, tensors=True)
 
 
 def check_betas_and_eps(options: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import bump_version
 from ..tensor import Tensor
-from ._checks import check_betas, check_eps
+from ._checks import BETAS_PAIR, check_betas, check_eps, check_pair
 from ._pieces import in_pieces
 from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_dtype, scalar_state, zeros_state
 
@@ -43,7 +43,9 @@ class Adam(Optimizer):
     step, as PyTorch on a CPU refuses them.
     Computed as ``w ← w − m / (√v·a + b)`` with ``a = (1 − β₁ᵗ) / (η·√(1 − β₂ᵗ))`` and
     ``b = ε·(1 − β₁ᵗ) / η``: the same value up to rounding, with one NumPy pass fewer than PyTorch's order
-    ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``.
+    ``w ← w − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)``. An ``lr`` or ``betas`` given as tensors (kept in the
+    group, read at each step) are computed with as PyTorch computes with them, in their dtype and its order
+    (:func:`_pytorch_order`): a float32 ``torch.tensor(0.9)`` makes β₁ᵗ a float32 number, as there.
 
     >>> import glassgrad as gg
     >>> w = gg.tensor([1.0, -3.0], requires_grad=True)
@@ -69,6 +71,8 @@ class Adam(Optimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
+        check_pair(betas, BETAS_PAIR)  # PyTorch's constructor (not add_param_group) makes them a tuple, a tensor 0-d
+        betas = tuple(beta.squeeze() if isinstance(beta, Tensor) and beta.ndim else beta for beta in betas)
         defaults = {
             "lr": lr,
             "betas": betas,
@@ -90,6 +94,7 @@ class Adam(Optimizer):
                              "floats, e.g. betas=(0.0, 0.99)")
 
     _scalar_state = ("step",)
+    _exact_tensor_options = True
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         if isinstance(options["lr"], Tensor) and options.get("foreach") and not options.get("capturable"):
@@ -98,8 +103,6 @@ class Adam(Optimizer):
         options = super()._checked_options(options)
         options["betas"] = check_betas(options["betas"])
         options["eps"] = check_eps(options["eps"], 1e-8)
-        options["amsgrad"] = bool(options["amsgrad"])
-        options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options
 
     state_symbols = {"exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "v_max"}
@@ -128,7 +131,10 @@ class Adam(Optimizer):
         work, scratch = self._workspace(param)
         if group["decoupled_weight_decay"]:
             if group["weight_decay"]:  # w ← w − η·λ·w
-                np.multiply(param.array, 1 - group["lr"] * group["weight_decay"], out=param.array)
+                factor = 1 - group["lr"] * group["weight_decay"]
+                if isinstance(factor, np.generic):  # a tensor lr's number: rounded to the parameter's dtype first,
+                    factor = param.array.dtype.type(factor)  # as PyTorch's mul_ by a 0-d tensor
+                np.multiply(param.array, factor, out=param.array)
             decay = 0.0
         else:
             decay = group["weight_decay"]
@@ -177,6 +183,8 @@ class Adam(Optimizer):
         ∞ and ``0·∞`` give NaN: the step is then PyTorch's ``(η/(1 − β₁ᵗ))·m/(√v/√(1 − β₂ᵗ) + ε)``, one pass more.
         """
         lr, (beta1, beta2) = group["lr"], group["betas"]
+        if isinstance(lr, np.generic) or isinstance(beta1, np.generic) or isinstance(beta2, np.generic):
+            return _pytorch_order(g, step, moments, lr, beta1, beta2, group["eps"], scratch)
         mean, square_mean, peak = moments
         lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)·(g − m)
         np.multiply(g, 1 - beta2, out=scratch)  # v ← β₂·v + ((1 − β₂)·g)·g
@@ -246,6 +254,56 @@ class Adam(Optimizer):
         flat.steps.fill(flat.count)
         flat.link_state(self.state)
         return flat
+
+
+def _pytorch_order(g: np.ndarray, step: float, moments: tuple[np.ndarray | None, ...], lr: Any, beta1: Any,
+                   beta2: Any, eps: float, scratch: np.ndarray) -> np.ndarray:
+    """:meth:`Adam._step_size_times_direction` where lr or betas were given as tensors (each then a NumPy number of
+    its tensor's dtype, :meth:`Optimizer._tensor_options_as_numbers`): PyTorch's own order, whose constants it works
+    out with the tensors, so in their dtype (a float32 β₁ᵗ rounded to float32), then rounds to the parameter's::
+
+        m ← lerp(m, g, 1 − β₁)             (1 − β₁ in the parameter's dtype, β₁ rounded to it first)
+        v ← β₂·v + ((1 − β₂)·g)·g
+        c₁ = 1 − β₁ᵗ,  c₂ = 1 − β₂ᵗ,  s = η / c₁   (in the options' dtypes; (1 / c₁)·η for a float η)
+        change = (s·m) / (√v / √c₂ + ε)
+
+    ``βᵗ`` as PyTorch's ``pow`` of a 0-d tensor (:func:`_power`). Each number of a float32 or float64 step as
+    PyTorch's single-tensor step (its ``lerp`` may fuse a multiply-add, which NumPy does not: the last bit of m
+    then differs, as on the float path).
+    """
+    kind = scratch.dtype.type
+    mean, square_mean, peak = moments
+    weight = 1 - kind(beta1) if isinstance(beta1, np.generic) else kind(1 - beta1)
+    lerp_into(mean, g, weight, scratch)
+    np.multiply(g, kind(1 - beta2), out=scratch)
+    scratch *= g
+    square_mean *= kind(beta2)
+    square_mean += scratch
+    if peak is not None:  # amsgrad
+        square_mean = np.maximum(peak, square_mean, out=peak)
+    correction2 = 1 - _power(beta2, step)
+    correction1 = 1 - _power(beta1, step)
+    if isinstance(correction1, np.generic) and not isinstance(lr, np.generic):  # PyTorch's float / tensor is
+        step_size = correction1.dtype.type(1) / correction1 * lr  # tensor.reciprocal() * float
+    else:
+        step_size = lr / correction1
+    denominator = np.sqrt(square_mean, out=scratch)
+    denominator /= kind(np.sqrt(correction2) if isinstance(correction2, np.generic) else correction2**0.5)
+    denominator += eps
+    return np.divide(mean * kind(step_size), denominator, out=scratch)
+
+
+def _power(base: Any, exponent: float) -> Any:
+    """``base ** exponent`` as PyTorch's ``pow`` of a 0-d tensor ``base`` (a NumPy number of its dtype) by a Python
+    number rounds it: ``x·x`` and ``x·x·x`` for the exponents 2 and 3, else C's ``pow`` (in float64, then rounded to
+    ``base``'s dtype); Python's ``**`` for a Python ``base``."""
+    if not isinstance(base, np.generic):
+        return base**exponent
+    if exponent == 2:
+        return base * base
+    if exponent == 3:
+        return base * base * base
+    return base.dtype.type(float(base) ** exponent)
 
 
 CHUNK = 1 << 16

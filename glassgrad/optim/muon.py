@@ -22,7 +22,7 @@ import numpy as np
 
 from ..arguments import shape_text
 from ..tensor import Tensor
-from ._checks import check_count, check_number
+from ._checks import as_given, check_count, check_number
 from .optimizer import Optimizer, lerp_into, zeros_state
 
 ADJUSTMENTS = (None, "original", "match_rms_adamw")
@@ -107,13 +107,13 @@ class Muon(Optimizer):
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = super()._checked_options(options)
         options["momentum"] = check_number("momentum value", options["momentum"])
-        options["nesterov"] = bool(options["nesterov"])
         options["eps"] = check_number("epsilon value", options["eps"])
         coefficients = options["ns_coefficients"]
         if isinstance(coefficients, (str, bytes)) or not hasattr(coefficients, "__len__") or len(coefficients) != 3:
             raise ValueError(f"ns_coefficients must be three numbers (a, b, c), not {coefficients!r}")
-        options["ns_coefficients"] = tuple(check_number(f"ns_coefficients[{index}]", value, -math.inf)
-                                           for index, value in enumerate(coefficients))
+        numbers = tuple(check_number(f"ns_coefficients[{index}]", value, -math.inf)
+                        for index, value in enumerate(coefficients))
+        options["ns_coefficients"] = as_given(coefficients, numbers)
         options["ns_steps"] = check_count("ns_steps", options["ns_steps"], 0)
         if options["ns_steps"] >= 100:
             raise ValueError(f"Invalid ns_steps: {options['ns_steps']} (must be < 100; 5 is usual)")

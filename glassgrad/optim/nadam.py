@@ -70,7 +70,6 @@ class NAdam(Optimizer):
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         options = check_betas_and_eps(super()._checked_options(options))
         options["momentum_decay"] = check_number("momentum_decay value", options["momentum_decay"])
-        options["decoupled_weight_decay"] = bool(options["decoupled_weight_decay"])
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:

@@ -301,8 +301,6 @@ class Optimizer:
             options["lr"] = options["lr"] if isinstance(options["lr"], Tensor) else number
         if "weight_decay" in options:
             options["weight_decay"] = check_number("weight_decay value", options["weight_decay"])
-        if "maximize" in options:
-            options["maximize"] = bool(options["maximize"])
         if options.get("fused"):
             if options.get("foreach"):
                 raise RuntimeError("`fused` and `foreach` cannot be `True` together; pass only one of them")
@@ -344,7 +342,7 @@ class Optimizer:
         ``closure`` (optional) re-evaluates the model and returns the loss, which ``step``
         returns; it runs with gradient recording on.
         """
-        held = self._tensor_lrs_as_numbers()
+        held = self._tensor_options_as_numbers()
         try:
             loss = None
             if closure is not None:
@@ -370,8 +368,8 @@ class Optimizer:
                 self._refuse_shared_places()
                 raise
         finally:
-            for group, lr in held:
-                group["lr"] = lr
+            for group, key, value in held:
+                group[key] = value
         return loss
 
     def _refuse_state_of_another_shape(self) -> None:
@@ -421,14 +419,35 @@ class Optimizer:
             raise RuntimeError(f"{name}: differentiable=True runs the step in the graph, where a leaf Variable that "
                                "requires grad (a parameter) cannot be changed in place; leave differentiable=False")
 
-    def _tensor_lrs_as_numbers(self) -> list[tuple[dict, Tensor]]:
-        """Each group's lr given as a tensor (``SGD(p, lr=torch.tensor(0.01))``, or a loop's own schedule writing
-        ``group["lr"] = base * cos(…)``), which PyTorch keeps and reads at every step, as the number it holds now,
-        for the length of one step: ``[(group, its tensor)]``, to put back after it (one check per group)."""
-        held = [(group, group["lr"]) for group in self.param_groups if isinstance(group["lr"], Tensor)]
-        for group, lr in held:
-            group["lr"] = check_number("learning rate", lr)
+    _exact_tensor_options = False
+    """Whether a step computes with an option given as a tensor (an lr, Adam's betas) in the tensor's dtype, as
+    PyTorch's step computes with the tensor (it then reads a NumPy number of that dtype; Adam), rather than with the
+    Python float the tensor holds."""
+
+    def _tensor_options_as_numbers(self) -> list[tuple[dict, str, Any]]:
+        """Each group's lr and betas given as tensors (``SGD(p, lr=torch.tensor(0.01))``, ``betas=(torch.tensor(0.9),
+        torch.tensor(0.999))``, or a loop's own schedule writing ``group["lr"] = base * cos(…)``), which PyTorch keeps
+        and reads at every step, as the numbers they hold now (checked again), for the length of one step:
+        ``[(group, key, its value)]``, to put back after it. One look per group where they are numbers."""
+        held: list[tuple[dict, str, Any]] = []
+        for group in self.param_groups:
+            lr, betas = group["lr"], group.get("betas")
+            if isinstance(lr, Tensor):
+                held.append((group, "lr", lr))
+                group["lr"] = self._number_held(lr, check_number("learning rate", lr))
+            if betas is not None and (isinstance(betas[0], Tensor) or isinstance(betas[1], Tensor)):
+                held.append((group, "betas", betas))
+                group["betas"] = tuple(self._number_held(beta, check_number(f"beta parameter at index {index}", beta,
+                                                                            0.0, 1.0))
+                                       for index, beta in enumerate(betas))
         return held
+
+    def _number_held(self, value: Any, number: float) -> Any:
+        """``number``, what the option ``value`` holds, for a step to compute with: a tensor of a floating dtype gives
+        a NumPy number of its dtype where :attr:`_exact_tensor_options`."""
+        if self._exact_tensor_options and isinstance(value, Tensor) and value.array.dtype.kind == "f":
+            return value.array.dtype.type(number)
+        return number
 
     def _runs_users_code(self) -> bool:
         """Whether ``step()`` runs the user's code, which may change the groups' numbers (``g["lr"] *= 0.5``): a step

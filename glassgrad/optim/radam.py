@@ -47,7 +47,7 @@ class RAdam(Optimizer):
                  capturable: bool = False, differentiable: bool = False) -> None:
         defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
                     "foreach": foreach, "capturable": capturable,
-                    "decoupled_weight_decay": bool(decoupled_weight_decay), "differentiable": differentiable}
+                    "decoupled_weight_decay": decoupled_weight_decay, "differentiable": differentiable}
         super().__init__(params, defaults)
 
     _scalar_state = ("step",)

@@ -80,7 +80,6 @@ class RMSprop(Optimizer):
                                             "and its square root is NaN; use e.g. alpha=0.99")
         options["eps"] = check_eps(options["eps"], 1e-8)
         options["momentum"] = check_number("momentum value", options["momentum"])
-        options["centered"] = bool(options["centered"])
         return options
 
     state_symbols = {"square_avg": "v", "grad_avg": "ḡ", "momentum_buffer": "b"}

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..arguments import broadcasts_to
 from ..tensor import Tensor
-from ._checks import check_number, check_pair
+from ._checks import as_given, check_number, check_pair
 from .optimizer import Optimizer, count_step, scalar_state, zeros_state
 
 
@@ -62,7 +62,8 @@ class Rprop(Optimizer):
         if not low <= high:
             raise ValueError(f"Invalid step sizes: {low}, {high} (need the smallest first: step_sizes is (min, max), "
                              f"and with min > max every step size would be clamped to {high}); pass ({high}, {low})")
-        options["etas"], options["step_sizes"] = (shrink, grow), (low, high)
+        options["etas"] = as_given(options["etas"], (shrink, grow))
+        options["step_sizes"] = as_given(options["step_sizes"], (low, high))
         return options
 
     def formula_for(self, group: dict[str, Any]) -> str:

@@ -80,7 +80,6 @@ class SGD(Optimizer):
         options["momentum"] = check_number("momentum value", options["momentum"])
         # any finite dampening, as PyTorch: b ← μ·b + (1 − τ)·g is a finite number for every τ
         options["dampening"] = check_number("dampening value", options["dampening"], -math.inf)
-        options["nesterov"] = bool(options["nesterov"])
         return options
 
     state_symbols = {"momentum_buffer": "b"}
