@@ -18,7 +18,17 @@ from ..autograd import bump_version
 from ..tensor import Tensor
 from ._checks import BETAS_PAIR, check_betas, check_eps, check_pair
 from ._pieces import in_pieces
-from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_dtype, scalar_state, zeros_state
+from .optimizer import (
+    Optimizer,
+    count_step,
+    gradient_formula,
+    lerp_into,
+    scalar_dtype,
+    scalar_state,
+    tensor_power,
+    tensor_quotient,
+    zeros_state,
+)
 
 _FOLDS_FROM = {np.dtype(name): 1 / math.sqrt(float(np.finfo(name).max)) for name in ("float16", "float32", "float64")}
 """``η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)`` at least this (``a ≤ √max``): ``√v·a`` stays finite, so the step folds ``η`` in."""
@@ -267,9 +277,9 @@ def _pytorch_order(g: np.ndarray, step: float, moments: tuple[np.ndarray | None,
         c₁ = 1 − β₁ᵗ,  c₂ = 1 − β₂ᵗ,  s = η / c₁   (in the options' dtypes; (1 / c₁)·η for a float η)
         change = (s·m) / (√v / √c₂ + ε)
 
-    ``βᵗ`` as PyTorch's ``pow`` of a 0-d tensor (:func:`_power`). Each number of a float32 or float64 step as
-    PyTorch's single-tensor step (its ``lerp`` may fuse a multiply-add, which NumPy does not: the last bit of m
-    then differs, as on the float path).
+    ``βᵗ`` and ``η / c₁`` as PyTorch's ``pow`` and ``/`` of 0-d tensors (:func:`tensor_power`,
+    :func:`tensor_quotient`): each constant is PyTorch's, bit for bit; the elementwise ops are NumPy's, which
+    PyTorch's vector loops can round apart in the last bit (a fused multiply-add in ``lerp``, Sleef's ``sqrt``).
     """
     kind = scratch.dtype.type
     mean, square_mean, peak = moments
@@ -281,29 +291,12 @@ def _pytorch_order(g: np.ndarray, step: float, moments: tuple[np.ndarray | None,
     square_mean += scratch
     if peak is not None:  # amsgrad
         square_mean = np.maximum(peak, square_mean, out=peak)
-    correction2 = 1 - _power(beta2, step)
-    correction1 = 1 - _power(beta1, step)
-    if isinstance(correction1, np.generic) and not isinstance(lr, np.generic):  # PyTorch's float / tensor is
-        step_size = correction1.dtype.type(1) / correction1 * lr  # tensor.reciprocal() * float
-    else:
-        step_size = lr / correction1
+    correction2 = 1 - tensor_power(beta2, step)
+    step_size = tensor_quotient(lr, 1 - tensor_power(beta1, step))
     denominator = np.sqrt(square_mean, out=scratch)
     denominator /= kind(np.sqrt(correction2) if isinstance(correction2, np.generic) else correction2**0.5)
     denominator += eps
     return np.divide(mean * kind(step_size), denominator, out=scratch)
-
-
-def _power(base: Any, exponent: float) -> Any:
-    """``base ** exponent`` as PyTorch's ``pow`` of a 0-d tensor ``base`` (a NumPy number of its dtype) by a Python
-    number rounds it: ``x·x`` and ``x·x·x`` for the exponents 2 and 3, else C's ``pow`` (in float64, then rounded to
-    ``base``'s dtype); Python's ``**`` for a Python ``base``."""
-    if not isinstance(base, np.generic):
-        return base**exponent
-    if exponent == 2:
-        return base * base
-    if exponent == 3:
-        return base * base * base
-    return base.dtype.type(float(base) ** exponent)
 
 
 CHUNK = 1 << 16

@@ -14,7 +14,16 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
-from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
+from .optimizer import (
+    Optimizer,
+    count_step,
+    gradient_formula,
+    lerp_into,
+    scalar_state,
+    tensor_power,
+    tensor_quotient,
+    zeros_state,
+)
 
 
 class Adamax(Optimizer):
@@ -56,6 +65,7 @@ class Adamax(Optimizer):
         super().__init__(params, defaults)
 
     _scalar_state = ("step",)
+    _exact_tensor_options = True
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         return check_betas_and_eps(super()._checked_options(options))
@@ -73,10 +83,17 @@ class Adamax(Optimizer):
         work, scratch = self._workspace(param)
         g = self._effective_gradient(param, grad, group["weight_decay"], group["maximize"], out=work)
         count = count_step(state)
-        (beta1, beta2), mean, peak = group["betas"], state["exp_avg"].array, state["exp_inf"].array
-        lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)(g − m)
+        (beta1, beta2), lr, mean, peak = group["betas"], group["lr"], state["exp_avg"].array, state["exp_inf"].array
+        if isinstance(lr, np.generic) or isinstance(beta1, np.generic) or isinstance(beta2, np.generic):
+            # options given as tensors: worked out in their dtypes, as PyTorch's 0-d tensors, then the parameter's
+            kind = scratch.dtype.type
+            weight, beta2 = kind(1 - beta1), kind(beta2)
+            step_size = kind(tensor_quotient(lr, 1 - tensor_power(beta1, count)))
+        else:
+            weight, step_size = 1 - beta1, lr / (1 - beta1**count)  # 1 − β₁, η / (1 − β₁ᵗ)
+        lerp_into(mean, g, weight, scratch)  # m ← m + (1 − β₁)(g − m)
         peak *= beta2  # u ← max(β₂·u, |g| + ε)
         np.maximum(peak, np.abs(g, out=scratch) + group["eps"], out=peak)
-        step = np.divide(mean, peak, out=scratch)
-        step *= group["lr"] / (1 - beta1 ** count)
+        step = np.multiply(mean, step_size, out=scratch)  # (η/(1 − β₁ᵗ))·m / u in PyTorch's order (its addcdiv)
+        step /= peak
         np.subtract(param.array, step, out=param.array)
