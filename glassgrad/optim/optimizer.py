@@ -444,8 +444,9 @@ class Optimizer:
 
     _exact_tensor_options = False
     """Whether a step computes with an option given as a tensor (an lr, Adam's betas) in the tensor's dtype, as
-    PyTorch's step computes with the tensor (it then reads a NumPy number of that dtype; Adam), rather than with the
-    Python float the tensor holds."""
+    PyTorch's step computes with the tensor (it then reads a NumPy number of that dtype: Adam, AdamW, Adamax), rather
+    than with the Python float the tensor holds (the others, whose steps then differ from PyTorch's in the last
+    bits of float32 numbers: README, optimizers row)."""
 
     def _tensor_options_as_numbers(self) -> list[tuple[dict, str, Any]]:
         """Each group's lr and betas given as tensors (``SGD(p, lr=torch.tensor(0.01))``, ``betas=(torch.tensor(0.9),
