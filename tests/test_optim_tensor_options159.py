@@ -1,8 +1,8 @@
 """Round 159: Adam's options given as tensors, and options kept as the user passed them (PyTorch 2.13 CPU oracle).
 
-PyTorch's Adam/AdamW/Adamax step computes with a tensor ``lr`` or tensor ``betas`` in the tensors' dtype (a float32 β₁ᵗ
-rounded to float32, ``float / tensor`` as ``tensor.reciprocal() * float``); its groups keep the tensors, a list of
-``etas`` or ``betas`` (outside Adam's constructor) and ``amsgrad=1`` as given.
+PyTorch's Adam/AdamW/Adamax/RAdam step computes with a tensor ``lr`` or tensor ``betas`` in the tensors' dtype (a
+float32 β₁ᵗ rounded to float32, ``float / tensor`` as ``tensor.reciprocal() * float``); its groups keep the tensors,
+a list of ``etas`` or ``betas`` (outside Adam's constructor) and ``amsgrad=1`` as given.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def _draws(seed: int, dtype, count: int, sizes=(5, 3)):
 
 
 NAMES = ["Adam", "AdamW", "Adamax"]
-"""The optimizers whose steps compute with tensor options as PyTorch's (the others read them as floats)."""
+"""Optimizers whose steps compute with tensor options as PyTorch's (the others read them as floats), and whose
+first step from zero moments :func:`_reference_step` works out; RAdam computes with them too."""
 KINDS = st.sampled_from([(None, "float32"), (None, "float64"), ("float32", None), ("float64", None),
                          ("float32", "float32"), ("float64", "float32"), ("float32", "float64")])
 
@@ -104,14 +105,14 @@ def test_tensor_options_give_pytorch_step_constants_bit_for_bit(torch, seed, dty
 
 
 @pytest.mark.parametrize("dtype", sorted(DTYPES))
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*NAMES, "RAdam"])
 @pytest.mark.parametrize("kinds", [(None, "float32"), ("float32", None), ("float32", "float32")])
 def test_adam_with_float32_tensor_options_follows_pytorch_over_steps(torch, dtype, name, kinds):
     """The brief's case: ``betas=(torch.tensor(0.9), torch.tensor(0.999))`` drifted ~5e-6 relative from PyTorch in 5
-    steps (float64 weights: its float32 β₁ᵗ, 1 − β₂ᵗ and η/(1 − β₁ᵗ)); now only last bits can differ, where
-    PyTorch's vector loops fuse lerp's multiply-add or round a sqrt apart from NumPy's (Sleef's, on AVX-512)."""
+    steps (float64 weights: its float32 β₁ᵗ, 1 − β₂ᵗ and η/(1 − β₁ᵗ); RAdam's ρₜ 2e-5 in 12); now only last bits
+    can differ, where PyTorch's vector loops fuse lerp's multiply-add or round a sqrt apart from NumPy's (Sleef's)."""
     kind = DTYPES[dtype]
-    w0, grads = _draws(7, kind, 5)
+    w0, grads = _draws(7, kind, 12)  # RAdam rectifies from step 6 on
     ours = _run(gg, name, w0, grads, 0.01, (0.9, 0.999), kinds)
     theirs = _run(torch, name, w0, grads, 0.01, (0.9, 0.999), kinds)
     eps = np.finfo(kind).eps

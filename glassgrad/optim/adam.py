@@ -18,17 +18,8 @@ from ..autograd import bump_version
 from ..tensor import Tensor
 from ._checks import BETAS_PAIR, check_betas, check_eps, check_pair
 from ._pieces import in_pieces
-from .optimizer import (
-    Optimizer,
-    count_step,
-    gradient_formula,
-    lerp_into,
-    scalar_dtype,
-    scalar_state,
-    tensor_power,
-    tensor_quotient,
-    zeros_state,
-)
+from ._scalars import tensor_power, tensor_quotient
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_dtype, scalar_state, zeros_state
 
 _FOLDS_FROM = {np.dtype(name): 1 / math.sqrt(float(np.finfo(name).max)) for name in ("float16", "float32", "float64")}
 """``η·√(1 − β₂ᵗ) / (1 − β₁ᵗ)`` at least this (``a ≤ √max``): ``√v·a`` stays finite, so the step folds ``η`` in."""

@@ -14,16 +14,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
-from .optimizer import (
-    Optimizer,
-    count_step,
-    gradient_formula,
-    lerp_into,
-    scalar_state,
-    tensor_power,
-    tensor_quotient,
-    zeros_state,
-)
+from ._scalars import tensor_power, tensor_quotient
+from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
 class Adamax(Optimizer):

@@ -120,29 +120,6 @@ def lerp_into(start: np.ndarray, end: np.ndarray, weight: float, scratch: np.nda
     return np.subtract(end, difference, out=start)
 
 
-def tensor_power(base: Any, exponent: float) -> Any:
-    """``base ** exponent`` as PyTorch's ``pow`` of a 0-d tensor ``base`` (a NumPy number of its dtype: an option
-    given as a tensor, :meth:`Optimizer._tensor_options_as_numbers`) by a Python number rounds it: ``x·x`` and
-    ``x·x·x`` for the exponents 2 and 3, else C's ``pow`` in float64, rounded to ``base``'s dtype; Python's ``**``
-    for a Python ``base``."""
-    if not isinstance(base, np.generic):
-        return base**exponent
-    if exponent == 2:
-        return base * base
-    if exponent == 3:
-        return base * base * base
-    return base.dtype.type(float(base) ** exponent)
-
-
-def tensor_quotient(dividend: Any, divisor: Any) -> Any:
-    """``dividend / divisor`` as PyTorch's step divides options that may be 0-d tensors (NumPy numbers of their
-    dtype here): a Python number by a tensor is ``tensor.reciprocal() * number`` there (``Tensor.__rtruediv__``), in
-    the tensor's dtype; any other pair NumPy divides as PyTorch does (a float32 tensor by a float: in float32)."""
-    if isinstance(divisor, np.generic) and not isinstance(dividend, np.generic):
-        return divisor.dtype.type(1) / divisor * dividend
-    return dividend / divisor
-
-
 def register_optimizer_step_pre_hook(hook: Callable[[Optimizer, tuple, dict], Any]) -> RemovableHandle:
     """Call ``hook(optimizer, args, kwargs)`` before the ``step`` of every optimizer (before each optimizer's own
     :meth:`Optimizer.register_step_pre_hook` hooks), as PyTorch's; it may return new ``(args, kwargs)``.
@@ -444,9 +421,9 @@ class Optimizer:
 
     _exact_tensor_options = False
     """Whether a step computes with an option given as a tensor (an lr, Adam's betas) in the tensor's dtype, as
-    PyTorch's step computes with the tensor (it then reads a NumPy number of that dtype: Adam, AdamW, Adamax), rather
-    than with the Python float the tensor holds (the others, whose steps then differ from PyTorch's in the last
-    bits of float32 numbers: README, optimizers row)."""
+    PyTorch's step computes with the tensor (it then reads a NumPy number of that dtype: Adam, AdamW, Adamax,
+    RAdam), rather than with the Python float the tensor holds (the others, whose steps then differ from PyTorch's
+    in the last bits of float32 numbers: README, optimizers row)."""
 
     def _tensor_options_as_numbers(self) -> list[tuple[dict, str, Any]]:
         """Each group's lr and betas given as tensors (``SGD(p, lr=torch.tensor(0.01))``, ``betas=(torch.tensor(0.9),

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ._checks import check_betas_and_eps
+from ._scalars import tensor_power, tensor_quotient
 from .optimizer import Optimizer, count_step, gradient_formula, lerp_into, scalar_state, zeros_state
 
 
@@ -51,6 +52,7 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     _scalar_state = ("step",)
+    _exact_tensor_options = True
 
     def _checked_options(self, options: dict[str, Any]) -> dict[str, Any]:
         return check_betas_and_eps(super()._checked_options(options))
@@ -70,12 +72,17 @@ class RAdam(Optimizer):
         state = self._state_for(param, group)
         work, scratch = self._workspace(param)
         lr, (beta1, beta2), decay = group["lr"], group["betas"], group["weight_decay"]
+        exact = isinstance(lr, np.generic) or isinstance(beta1, np.generic) or isinstance(beta2, np.generic)
         if group["decoupled_weight_decay"]:
             if decay:
-                np.multiply(param.array, 1 - lr * decay, out=param.array)
+                factor = 1 - lr * decay
+                np.multiply(param.array, param.array.dtype.type(factor) if exact else factor, out=param.array)
             decay = 0.0
         g = self._effective_gradient(param, grad, decay, group["maximize"], out=work)
         step, mean, square_mean = count_step(state), state["exp_avg"].array, state["exp_avg_sq"].array
+        if exact:
+            self._update_with_tensor_options(param, g, step, mean, square_mean, group, scratch)
+            return
         lerp_into(mean, g, 1 - beta1, scratch)  # m ← m + (1 − β₁)·(g − m), as PyTorch's lerp
         np.multiply(g, 1 - beta2, out=scratch)  # v ← β₂·v + ((1 − β₂)·g)·g, as its addcmul
         scratch *= g
@@ -90,4 +97,32 @@ class RAdam(Optimizer):
             rectify = math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
             change *= math.sqrt(correction2) / (np.sqrt(square_mean) + group["eps"])
             change *= rectify
+        np.subtract(param.array, change, out=param.array)
+
+    @staticmethod
+    def _update_with_tensor_options(param: Tensor, g: np.ndarray, step: float, mean: np.ndarray,
+                                    square_mean: np.ndarray, group: dict[str, Any], scratch: np.ndarray) -> None:
+        """The rule for an lr or betas given as tensors (NumPy numbers of their dtypes here), as PyTorch's step works
+        it out on the 0-d tensors: 1 − β, βᵗ, ρ∞, ρₜ and r in their dtypes (:func:`tensor_power`,
+        :func:`tensor_quotient`), each rounded to the parameter's dtype where it meets the arrays; a float √(1 − β₂ᵗ)
+        over the array ``√v + ε`` as its ``float / tensor``, ``(√v + ε).reciprocal() * float``."""
+        kind, lr, (beta1, beta2) = scratch.dtype.type, group["lr"], group["betas"]
+        lerp_into(mean, g, kind(1 - beta1), scratch)
+        np.multiply(g, kind(1 - beta2), out=scratch)
+        scratch *= g
+        square_mean *= kind(beta2)
+        square_mean += scratch
+        correction1, correction2 = 1 - tensor_power(beta1, step), 1 - tensor_power(beta2, step)
+        rho_inf = tensor_quotient(2, 1 - beta2) - 1
+        rho = rho_inf - 2 * step * tensor_power(beta2, step) / correction2
+        change = np.divide(mean, kind(correction1), out=scratch)
+        change *= kind(lr)
+        if rho > 5.0:
+            ratio = (rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho)
+            denominator = np.sqrt(square_mean) + group["eps"]
+            if isinstance(correction2, np.generic):
+                change *= kind(np.sqrt(correction2)) / denominator
+            else:
+                change *= np.reciprocal(denominator, out=denominator) * correction2**0.5
+            change *= kind(np.sqrt(ratio) if isinstance(ratio, np.generic) else ratio**0.5)
         np.subtract(param.array, change, out=param.array)
