@@ -22,6 +22,7 @@ from .creation import as_tensor, tensor_argument
 from .numpy_keywords import write_out
 from .tensor import Tensor, apply, lift
 from .tensor import matmul as matmul
+from .type_names import tensor_input
 
 _NUMBERS = (int, float, np.generic)
 
@@ -39,14 +40,22 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, out
     return result if out is None else write_out("norm", result, out)
 
 
-def _function_form(name: str) -> Callable[..., Any]:
+def _function_form(name: str, tensor_only: bool = False) -> Callable[..., Any]:
+    """``gg.name(x, …)``, calling ``x.name(…)``. A list, NumPy array or number given for ``x`` is read as a tensor;
+    for the ``tensor_only`` forms (the activations) it is PyTorch's TypeError, as ``torch.relu([1.0])`` raises
+    (:func:`~glassgrad.type_names.tensor_input`)."""
     method = getattr(Tensor, name)
 
     def function(input: Any, *args: Any, **kwargs: Any) -> Any:
-        if type(input) is not Tensor and args and isinstance(args[0], Tensor) and isinstance(input, _NUMBERS):
-            exact = name == "div" and kwargs.get("rounding_mode") is None  # lift's rule for a true division's number
-            return method(lift(input, args[0], exact), *args, **kwargs)  # gg.sub(1, t): the number as in ``1 - t``
-        return method(as_tensor(input), *args, **kwargs)
+        if type(input) is not Tensor:  # the converting path only: a tensor pays one type check
+            if tensor_only:
+                input = tensor_input(input, name, "input", 1, TypeError)
+            elif args and isinstance(args[0], Tensor) and isinstance(input, _NUMBERS):
+                exact = name == "div" and kwargs.get("rounding_mode") is None  # lift's rule for a true division
+                return method(lift(input, args[0], exact), *args, **kwargs)  # gg.sub(1, t): the number as in 1 - t
+            else:
+                input = as_tensor(input)
+        return method(input, *args, **kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = method.__doc__ or f"``gg.{name}(x, …)`` is ``x.{name}(…)``."
@@ -82,10 +91,10 @@ sqrt = _function_form("sqrt")
 abs = _function_form("abs")
 sin = _function_form("sin")
 cos = _function_form("cos")
-relu = _function_form("relu")
-leaky_relu = _function_form("leaky_relu")
-sigmoid = _function_form("sigmoid")
-tanh = _function_form("tanh")
+relu = _function_form("relu", tensor_only=True)
+leaky_relu = _function_form("leaky_relu", tensor_only=True)
+sigmoid = _function_form("sigmoid", tensor_only=True)
+tanh = _function_form("tanh", tensor_only=True)
 clamp = _function_form("clamp")
 maximum = _function_form("maximum")
 minimum = _function_form("minimum")
@@ -98,8 +107,8 @@ min = _function_form("min")
 argmax = _function_form("argmax")
 argmin = _function_form("argmin")
 logsumexp = _function_form("logsumexp")
-softmax = _function_form("softmax")
-log_softmax = _function_form("log_softmax")
+softmax = _function_form("softmax", tensor_only=True)
+log_softmax = _function_form("log_softmax", tensor_only=True)
 reshape = one_tuple_form("reshape", "shape")
 flatten = _function_form("flatten")
 transpose = _function_form("transpose")

@@ -37,7 +37,7 @@ from ..functions import sigmoid, softmax, tanh
 from ..tensor import Tensor
 from . import functional as F
 from . import init
-from .functional import _finite_number, elu, gelu, gelu_approximation, silu, softplus
+from .functional import _finite_number, _written_input, elu, gelu, gelu_approximation, silu, softplus
 from .linear import check_size
 from .module import Module
 from .parameter import Parameter
@@ -134,6 +134,8 @@ class Softmax2d(Module):
     """Softmax over the channels of each pixel: dim −3 of (N, C, H, W) or (C, H, W)."""
 
     def forward(self, input: Tensor) -> Tensor:
+        if type(input) is not Tensor:
+            input = _written_input(input, "Softmax2d")  # PyTorch's AttributeError (its input.dim())
         if input.ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input of shape (N, C, H, W) or (C, H, W), got {tuple(input.shape)}")
         return softmax(input, -3)

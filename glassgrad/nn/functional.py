@@ -31,15 +31,13 @@ from ..creation import one_hot as one_hot
 from ..dtypes import get_default_dtype
 from ..functions import linear as linear
 from ..functions import relu as _relu
-from ..functions import sigmoid as sigmoid
-from ..functions import tanh as tanh
 from ..functions import where
 from ..numpy_keywords import write_out
 from ..settings import warn_at_learners_line
 from ..summation import nll_total
 from ..tensor import Tensor, apply
 from ..tensor_methods import TYPE_NAMES
-from ..type_names import typename
+from ..type_names import tensor_input
 from .adaptive_max_pooling import adaptive_max_pool1d as adaptive_max_pool1d
 from .adaptive_max_pooling import adaptive_max_pool1d_with_indices as adaptive_max_pool1d_with_indices
 from .adaptive_max_pooling import adaptive_max_pool2d as adaptive_max_pool2d
@@ -123,24 +121,6 @@ def _check_reduction(reduction: str, name: str, choices: tuple[str, ...] = REDUC
     raise ValueError(f"{name}: reduction must be one of {choices}, got {reduction!r}")
 
 
-def _loss_tensor(value: object, loss: str, argument: str, position: int, listed: type[Exception],
-                 arrays: type[Exception] = TypeError, reads: tuple[type, ...] = ()) -> Tensor:
-    """``value``, given for ``loss``'s tensor ``argument`` (at 1-based ``position``), if it is a tensor; anything else
-    refused as PyTorch 2.13's losses refuse it, in one line. A NumPy array or number is ``arrays`` (TypeError: "must
-    be Tensor, not numpy.ndarray" from its C++ losses, ``.size()`` an int, not callable, in its Python ones;
-    AttributeError where it calls ``.dim()``); a list, a tuple or a Python number is ``listed`` (TypeError from its C++
-    losses; AttributeError from its Python ones, which call ``.size()`` on it). Values of the types in ``reads`` are
-    read as tensors, where PyTorch's arithmetic computes with them (``multilabel_soft_margin_loss``'s target may be a
-    number, ``gaussian_nll_loss``'s a number or a NumPy array)."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, reads):
-        return as_tensor(value)
-    raise (arrays if isinstance(value, (np.ndarray, np.generic)) else listed)(
-        f"{loss}(): argument '{argument}' (position {position}) must be Tensor, not {typename(value)}; pass "
-        f"gg.tensor({argument})")
-
-
 def _float_pair(input: Tensor, target: object, name: str, error: type[Exception] = TypeError,
                 promotes: str = "", listed: type[Exception] = AttributeError) -> tuple[Tensor, Tensor]:
     """``input`` (floating) and ``target`` of its shape, both in one dtype: the input's, or a floating target's
@@ -150,14 +130,14 @@ def _float_pair(input: Tensor, target: object, name: str, error: type[Exception]
     An input of the NumPy kinds in ``promotes`` (``'b'`` bool, ``'i'``/``'u'`` integers) against a floating target
     tensor is taken in the target's dtype, as PyTorch computes it (``l1_loss`` of int64 scores and float32 targets is
     float32); any other non-floating input is ``error``, PyTorch's class for ``name``. A list for either is ``listed``
-    (:func:`_loss_tensor`).
+    (:func:`tensor_input`).
     """
     if isinstance(input, Tensor) and isinstance(target, Tensor) and target.dtype.kind == "f" \
             and input.dtype.kind in promotes:
         input = input.to(target.dtype)
     input = _floating(input, name, error, listed=listed)
     if type(target) is not Tensor:  # the refusing path only: a tensor pays no call here
-        target = _loss_tensor(target, name, "target", 2, listed)
+        target = tensor_input(target, name, "target", 2, listed)
     if target.array.shape != input.array.shape:
         raise ValueError(
             f"{name}: target shape {shape_text(target.shape)} differs from input shape "
@@ -195,10 +175,10 @@ def _floating(input: Tensor, name: str, error: type[Exception] = TypeError, comp
     An input of the NumPy kinds in ``computes`` (``'b'`` bool, ``'i'``/``'u'`` integers) is taken in the default
     float dtype, where PyTorch's arithmetic promotes it so (``poisson_nll_loss``'s ``eˣ`` of int64 x is float32).
     For a loss, ``listed`` is PyTorch's class for a Python list or number given as its ``input``, which must be a
-    tensor (:func:`_loss_tensor`).
+    tensor (:func:`tensor_input`).
     """
     if type(input) is not Tensor:  # the converting path only: a tensor pays no call here
-        input = as_tensor(input) if listed is None else _loss_tensor(input, name, "input", 1, listed)
+        input = as_tensor(input) if listed is None else tensor_input(input, name, "input", 1, listed)
     if input.dtype.kind in computes:
         input = input.to(get_default_dtype())
     if input.dtype.kind != "f":
@@ -211,6 +191,30 @@ def _activation_input(input: Tensor, name: str) -> Tensor:
     kernel is built for floating dtypes only: ``"gelu" not implemented for 'Long'``), in :func:`_floating`'s words.
     A list, NumPy array or number is PyTorch's TypeError (``gelu(): argument 'input' (position 1) must be Tensor``)."""
     return _floating(input, name, NotImplementedError, listed=TypeError)
+
+
+def _written_input(input: Any, name: str, listed: type[Exception] = AttributeError) -> Tensor:
+    """``input`` for ``name``, an activation PyTorch writes in Python (``F.sigmoid(x)`` is ``x.sigmoid()``): a
+    NumPy array or a number is its AttributeError (no such method), a list too, or ``listed`` where an operator
+    meets it first (:func:`~glassgrad.type_names.tensor_input`). For its converting path only: ``if type(input) is
+    not Tensor``, so a tensor pays one type check."""
+    return tensor_input(input, name, "input", 1, listed, AttributeError, numbers=AttributeError)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """``σ(x) = 1/(1 + e⁻ˣ)`` (``gg.sigmoid``'s tensor method; a non-tensor is PyTorch's ``F.sigmoid`` error,
+    AttributeError, where ``torch.sigmoid``'s is a TypeError)."""
+    if type(input) is not Tensor:
+        input = _written_input(input, "sigmoid")
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """``tanh x`` (``gg.tanh``'s tensor method; a non-tensor is PyTorch's ``F.tanh`` error, AttributeError, where
+    ``torch.tanh``'s is a TypeError)."""
+    if type(input) is not Tensor:
+        input = _written_input(input, "tanh")
+    return input.tanh()
 
 
 def gelu_approximation(approximate: str) -> str:
@@ -331,7 +335,7 @@ def _class_layout(input: object, target: object, name: str,
     if logits.ndim == 0:
         raise scalar_error(f"{name}: expected class scores of shape (C,), (N, C) or (N, C, d1, ...), got a scalar")
     if type(target) is not Tensor:  # the converting path only: a tensor pays no call here
-        target = _loss_tensor(target, name, "target", 2, TypeError)
+        target = tensor_input(target, name, "target", 2, TypeError)
     if logits.ndim >= 2 and (target.ndim == 0 or target.shape[0] != logits.shape[0]):  # PyTorch's ValueError
         raise ValueError(f"{name}: the scores hold a batch of {logits.shape[0]} (dim 0 of "
                          f"{shape_text(logits.shape)}) but the target of shape {shape_text(target.shape)} does not")
@@ -804,7 +808,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tens
 
     An integer input stays integer, as PyTorch's (``relu6`` of an int64 tensor): see :func:`_integer_bounds`.
     """
-    x = as_tensor(input)
+    x = input if type(input) is Tensor else tensor_input(input, "hardtanh", "input", 1, TypeError)
     min_val, max_val = number_argument(min_val, "hardtanh", "min_val"), number_argument(max_val, "hardtanh", "max_val")
     if min_val > max_val:  # PyTorch's check: otherwise every entry would come out max_val
         raise ValueError(f"hardtanh: min_val cannot be greater than max_val, got min_val={min_val}, "
@@ -878,7 +882,7 @@ def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
 
 def softsign(input: Tensor) -> Tensor:
     """``x / (1 + |x|)`` (an integer ``x`` gives floats, as PyTorch's)."""
-    x = as_tensor(input)
+    x = input if type(input) is Tensor else _written_input(input, "softsign")
     if x.dtype.kind == "b":
         _floating(x, "softsign")
     return x / (x.abs() + 1)
@@ -892,7 +896,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 def tanhshrink(input: Tensor) -> Tensor:
     """``x − tanh(x)`` (an integer ``x`` gives floats, as PyTorch's)."""
-    x = as_tensor(input)
+    x = input if type(input) is Tensor else _written_input(input, "tanhshrink")
     if x.dtype.kind == "b":
         _floating(x, "tanhshrink")
     return x - x.tanh()
@@ -920,7 +924,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 @takes_inplace
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
     """``x`` where ``x > threshold``, else ``value``."""
-    x = as_tensor(input)
+    x = input if type(input) is Tensor else tensor_input(input, "threshold", "input", 1, TypeError)
     threshold = number_argument(threshold, "threshold", "threshold")
     value = number_argument(value, "threshold", "value")
     return apply(ops.THRESHOLD, (x,), x.array, threshold, value)
@@ -928,7 +932,7 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit: the first half of ``dim`` times σ of the second half."""
-    x = _floating(input, "glu", NotImplementedError)  # (PyTorch's is Python: .dim() of a list, an AttributeError)
+    x = _floating(input if type(input) is Tensor else _written_input(input, "glu"), "glu", NotImplementedError)
     size = x.shape[check_dim(x, dim, "glu", needs_dims=RuntimeError)]
     if size % 2:
         raise RuntimeError(f"glu: dim {dim} must have an even size to halve, got {size}")
@@ -938,7 +942,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where ``x > 0``, else ``a·x``, with a learned slope ``a`` per channel (dim 1) or one for all."""
-    x = _floating(input, "prelu")
+    x = _floating(input, "prelu", listed=TypeError)
     tensor_argument(weight, "prelu", "weight", 2)
     if weight.numel() not in (1, x.shape[1] if x.ndim > 1 else 1):
         raise RuntimeError(f"prelu: the weight has {weight.numel()} slopes; give 1, or one per channel "
@@ -971,26 +975,28 @@ def _implicit_dim(input: Tensor, name: str) -> int:
     return dim
 
 
-def _in_dtype(input: Tensor, dtype: Any) -> Tensor:
-    x = as_tensor(input)
+def _in_dtype(input: Tensor, dtype: Any, name: str, listed: type[Exception] = AttributeError) -> Tensor:
+    """``input`` of PyTorch's Python-written ``name`` (a softmax; a non-tensor refused: :func:`_written_input`), in
+    ``dtype`` if given."""
+    x = input if type(input) is Tensor else _written_input(input, name, listed)
     return x if dtype is None else x.to(dtype)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``eᶻ / Σ eᶻ`` along ``dim`` (each slice sums to 1), in ``dtype`` if given (the input converted first)."""
-    x = _in_dtype(input, dtype)
+    x = _in_dtype(input, dtype, "softmax")
     return x.softmax(_implicit_dim(x, "softmax") if dim is None else dim)
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``z − log Σ eᶻ`` along ``dim``, in ``dtype`` if given."""
-    x = _in_dtype(input, dtype)
+    x = _in_dtype(input, dtype, "log_softmax")
     return x.log_softmax(_implicit_dim(x, "log_softmax") if dim is None else dim)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     """``softmax(−x)`` along ``dim``, in ``dtype`` if given."""
-    x = _in_dtype(input, dtype)
+    x = _in_dtype(input, dtype, "softmin", TypeError)  # PyTorch negates first: -[1.0] is a TypeError
     return (-x).softmax(_implicit_dim(x, "softmin") if dim is None else dim)
 
 
@@ -1100,9 +1106,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     """``max(0, −y·(x₁ − x₂) + margin)``: x₁ should rank above x₂ where y = 1, below where y = −1."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "margin_ranking_loss")
     name = "margin_ranking_loss"
-    y = _loss_tensor(target, name, "target", 3, AttributeError, AttributeError)  # the target first, as PyTorch's
-    x1 = _loss_tensor(input1, name, "input1", 1, AttributeError, AttributeError)
-    x2 = _loss_tensor(input2, name, "input2", 2, AttributeError, AttributeError)
+    y = tensor_input(target, name, "target", 3, AttributeError, AttributeError)  # the target first, as PyTorch's
+    x1 = tensor_input(input1, name, "input1", 1, AttributeError, AttributeError)
+    x2 = tensor_input(input2, name, "input2", 2, AttributeError, AttributeError)
     return _reduced(_hinge(-y * (x1 - x2) + margin), reduction, name)
 
 
@@ -1112,7 +1118,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     PyTorch computes it: ``[y ≠ −1]·x + [y ≠ 1]·max(0, margin − x)``."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
     name = "hinge_embedding_loss"
-    x, y = _loss_tensor(input, name, "input", 1, TypeError), _loss_tensor(target, name, "target", 2, TypeError)
+    x, y = tensor_input(input, name, "input", 1, TypeError), tensor_input(target, name, "target", 2, TypeError)
     if x.dtype.kind in "iu":  # PyTorch's RuntimeError (a bool input is refused by its subtraction, as there)
         _floating(x, "hinge_embedding_loss", RuntimeError)
     labels = y.detach()  # each term left out where it does not count (not ·0: an ∞ there gave NaN)
@@ -1127,7 +1133,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     x = _floating(input, "soft_margin_loss", RuntimeError, listed=TypeError)
     _refuse_a_gradient(target, "soft_margin_loss", "target")  # PyTorch's kernel has no gradient for the labels
     # in the scores' dtype, as PyTorch (float64 labels, float32 scores: float32)
-    labels = _loss_tensor(target, "soft_margin_loss", "target", 2, TypeError).to(x.dtype)
+    labels = tensor_input(target, "soft_margin_loss", "target", 2, TypeError).to(x.dtype)
     if not broadcasts_to(labels.shape, x.shape):  # PyTorch's kernel writes losses of the input's shape
         raise RuntimeError(f"soft_margin_loss: target of shape {shape_text(labels.shape)} does not broadcast to the "
                            f"input's shape {shape_text(x.shape)}; give one label per score")
@@ -1140,8 +1146,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     ``Σx₁x₂ / √((Σx₁² + ε)(Σx₂² + ε))`` with PyTorch's ε, :data:`glassgrad.ops.LOSS_EPSILON`)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     name = "cosine_embedding_loss"
-    a, b = _loss_tensor(input1, name, "input1", 1, TypeError), _loss_tensor(input2, name, "input2", 2, TypeError)
-    y = _loss_tensor(target, name, "target", 3, TypeError)
+    a, b = tensor_input(input1, name, "input1", 1, TypeError), tensor_input(input2, name, "input2", 2, TypeError)
+    y = tensor_input(target, name, "target", 3, TypeError)
     cos = (a * b).sum(-1) / ((a * a).sum(-1).add(ops.LOSS_EPSILON) * (b * b).sum(-1).add(ops.LOSS_EPSILON)).sqrt()
     if tuple(y.shape) != tuple(cos.shape):  # a (N, 1) target would broadcast to (N, N) losses
         raise RuntimeError(f"cosine_embedding_loss: target must hold one label per pair, shape "
@@ -1154,11 +1160,11 @@ def _triplet(anchor: Tensor, positive: Tensor, negative: Tensor, distance: Any, 
              reduction: str, name: str, listed: type[Exception]) -> Tensor:
     """``max(d(a, p) − d(a, n) + margin, 0)`` (``swap``: d(a, n) replaced by the nearer of d(a, n) and d(p, n));
     ``margin`` must be > 0 and the three of one number of dims, as PyTorch requires. ``listed``: PyTorch's class for
-    a Python list given for one of the three (:func:`_loss_tensor`)."""
+    a Python list given for one of the three (:func:`tensor_input`)."""
     margin = _finite_number(margin, name, "margin")
     if margin <= 0:
         raise ValueError(f"{name}: margin must be greater than 0, got {margin:g}")
-    anchor, positive, negative = (_loss_tensor(value, name, argument, position, listed) for position, (argument, value)
+    anchor, positive, negative = (tensor_input(value, name, argument, position, listed) for position, (argument, value)
                                   in enumerate((("anchor", anchor), ("positive", positive), ("negative", negative)), 1))
     if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(f"{name}: anchor, positive and negative must have the same number of dimensions, got "
@@ -1199,7 +1205,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     if x.ndim > 2 or (x.ndim and x.shape[-1] == 0):
         raise RuntimeError(f"{name}: input must be a non-empty vector (C,) or matrix (N, C) (or a scalar, one class), "
                            f"got {shape_text(x.shape)}")
-    labels = np.asarray(_loss_tensor(target, name, "target", 2, TypeError).numpy())
+    labels = np.asarray(tensor_input(target, name, "target", 2, TypeError).numpy())
     if labels.shape != x.shape or labels.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: target must be integer class indices of the input's shape {shape_text(x.shape)}, "
                            f"got {shape_text(labels.shape)} {labels.dtype}")
@@ -1226,7 +1232,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     x = _floating(input, name, NotImplementedError, listed=TypeError)
     if isinstance(target, bool):  # PyTorch's 1 - target is Python's arithmetic then: True is 1
         target = int(target)
-    y = _loss_tensor(target, name, "target", 2, TypeError, reads=_NUMBERS)
+    y = tensor_input(target, name, "target", 2, TypeError, reads=_NUMBERS)
     losses = -(y * logsigmoid(x) + (1 - y) * logsigmoid(-x))
     if weight is not None:
         losses = losses * _item_weight(weight, x, name, "weight")
@@ -1262,7 +1268,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if x.ndim > 2:
         raise RuntimeError(f"multi_margin_loss: input must be class scores (C,) or (N, C), got {shape_text(x.shape)}")
     rows = x if x.ndim == 2 else x.reshape(1, -1)
-    labels = _loss_tensor(target, "multi_margin_loss", "target", 2, TypeError)
+    labels = tensor_input(target, "multi_margin_loss", "target", 2, TypeError)
     if labels.dtype.kind not in "iu" or labels.ndim > 1 or labels.numel() != rows.shape[0]:
         raise RuntimeError(f"multi_margin_loss: target must hold one class index (int64) per sample, "
                            f"{rows.shape[0]} in a vector, got {shape_text(labels.shape)} {labels.dtype}")
@@ -1287,9 +1293,9 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     name = "gaussian_nll_loss"
     given_a_tensor = isinstance(var, Tensor)
     if not given_a_tensor and not isinstance(var, float):  # var first, as PyTorch's (its var < 0: TypeError)
-        _loss_tensor(var, name, "var", 3, TypeError)
+        tensor_input(var, name, "var", 3, TypeError)
     x = _floating(input, name, RuntimeError, "iu", TypeError if isinstance(var, float) else AttributeError)
-    y = _loss_tensor(target, name, "target", 2, TypeError, reads=(*_NUMBERS, np.ndarray))
+    y = tensor_input(target, name, "target", 2, TypeError, reads=(*_NUMBERS, np.ndarray))
     v = var if given_a_tensor else x.new_tensor(var)
     recorded_call(_check_variance, v.array)  # a kernel of a compiled step: read at each call
     if v.ndim and tuple(v.shape) != tuple(x.shape):
@@ -1321,7 +1327,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     ``y·ln y − y + ½ln(2πy)`` where y > 1 (its slope in y, ``ln y + 1/(2y)``, there too; 0 where y ≤ 1)."""
     reduction = _legacy_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     name = "poisson_nll_loss"
-    x, y = _floating(input, name, RuntimeError, "biu", TypeError), _loss_tensor(target, name, "target", 2, TypeError)
+    x, y = _floating(input, name, RuntimeError, "biu", TypeError), tensor_input(target, name, "target", 2, TypeError)
     losses = x.exp() - y * x if log_input else x - y * (x + eps).log()
     if full:
         counts = y if y.dtype.kind == "f" else y.to(x.dtype)
