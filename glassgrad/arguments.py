@@ -122,6 +122,15 @@ def int_argument(value: Any, function: str, name: str) -> int:
     raise TypeError(f"{function}(): argument '{name}' must be int, not {type(value).__name__}")
 
 
+def built_setting(check: Callable[..., Any], value: Any, *args: Any, **kwargs: Any) -> Any:
+    """A layer's integer setting when the layer is built: ``check(value, *args, **kwargs)``, the check its call
+    makes, or ``value`` itself if it is a bool (an int to Python), kept as given, as PyTorch's constructors keep it
+    (``nn.Flatten(True).start_dim`` is True): the layer's call then refuses it with PyTorch's TypeError, as PyTorch's
+    function does (``flatten(): argument 'start_dim' must be int, not bool``). A pool's sizes: ``sizes(bools=True)``
+    (:func:`glassgrad.nn.conv.sizes`)."""
+    return value if isinstance(value, bool) else check(value, *args, **kwargs)
+
+
 def number_argument(value: Any, function: str, name: str) -> Any:
     """``value`` itself when it is a number (a bool, an int, a float, a NumPy number, a 0-d tensor), else PyTorch's
     TypeError: ``threshold(): argument 'value' must be Number, not str`` (NumPy failed deep in a ufunc)."""

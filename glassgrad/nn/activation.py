@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..arguments import float_argument, int_argument
+from ..arguments import built_setting, float_argument, int_argument
 from ..creation import full
 from ..device import check_device
 from ..functions import sigmoid, softmax, tanh
@@ -121,7 +121,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
-        self.dim = None if dim is None else int_argument(dim, type(self).__name__, "dim")
+        self.dim = None if dim is None else built_setting(int_argument, dim, type(self).__name__, "dim")
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)

@@ -71,7 +71,10 @@ def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1,
 
     A bool is an int where PyTorch takes it as one: its list-of-ints parser refuses one alone or first
     (``stride=True``, ``(True, 2)``) and reads a later one as 0 or 1 (``(2, True)``); ``bools`` takes them
-    everywhere (a convolution layer's ``kernel_size``, which only shapes its weight past the channels)."""
+    everywhere: a convolution layer's ``kernel_size``, which only shapes its weight past the channels; a layer's
+    settings when it is built (PyTorch's constructors keep them unchecked: ``nn.MaxPool2d(True)`` is refused when
+    called, as here; :func:`~glassgrad.arguments.built_setting`); an unpooling's, which PyTorch reads with
+    Python's ``_pair`` and computes with (``nn.MaxUnpool2d(True)``: a kernel and stride of 1)."""
     whole = (int, np.integer)
     items = (value,) * dims if isinstance(value, whole) and (bools or not isinstance(value, bool)) else value
     try:
@@ -85,6 +88,14 @@ def sizes(value: Any, dims: int, name: str, owner: str, least: int = 1,
     if len(items) != dims or not all(v >= least for v in items):
         raise error(f"{owner}: {name} must be an integer ≥ {least} or {dims} of them, got {value!r}")
     return tuple(int(v) for v in items)
+
+
+def leads_with_bool(*values: Any) -> bool:
+    """Whether one of ``values`` is a bool, or a sequence whose first item is one: what PyTorch's list-of-ints parser
+    refuses (TypeError) before any other check of its call. A layer built with one is refused only when called, as
+    PyTorch's, whose constructor keeps its settings unchecked (so its build check is skipped: :func:`sizes`)."""
+    return any(isinstance(value, bool) or isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+               and len(value) > 0 and isinstance(value[0], bool) for value in values)
 
 
 def conv_sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..arguments import int_argument
+from ..arguments import built_setting, int_argument
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .module import Module
@@ -20,8 +20,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = int_argument(start_dim, "Flatten", "start_dim")  # never 1.5 cut to 1
-        self.end_dim = int_argument(end_dim, "Flatten", "end_dim")
+        self.start_dim = built_setting(int_argument, start_dim, "Flatten", "start_dim")  # never 1.5 cut to 1
+        self.end_dim = built_setting(int_argument, end_dim, "Flatten", "end_dim")
 
     def forward(self, input: Tensor) -> Tensor:
         return as_tensor(input).flatten(self.start_dim, self.end_dim)
@@ -37,7 +37,7 @@ class Unflatten(Module):
         super().__init__()
         for size in unflattened_size:  # checked now; kept as given (a list stays one), as PyTorch keeps it
             int(size)
-        self.dim, self.unflattened_size = int_argument(dim, "Unflatten", "dim"), unflattened_size
+        self.dim, self.unflattened_size = built_setting(int_argument, dim, "Unflatten", "dim"), unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:
         return as_tensor(input).unflatten(self.dim, tuple(self.unflattened_size))

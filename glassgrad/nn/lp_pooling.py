@@ -32,6 +32,7 @@ from ..creation import as_tensor
 from ..functions import relu
 from ..memory_formats import kept_channels_last
 from ..tensor import Tensor
+from .conv import leads_with_bool
 from .module import Module
 from .pooling import avg_pool1d, avg_pool2d, avg_pool3d, pool_sizes
 
@@ -98,13 +99,15 @@ class LPPool2d(Module):
         super().__init__()
         self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride  # as given, as PyTorch
         self.ceil_mode = bool(ceil_mode)
-        self._settings()  # checked now
+        if not leads_with_bool(self.kernel_size, self.stride):
+            self._settings()  # checked now (a bool alone or first: when called, as PyTorch)
 
     def _settings(self) -> tuple[tuple, tuple]:
-        """Kernel and stride as tuples of ``dims`` sizes (the stride the kernel's when None), each checked."""
-        kernel = pool_sizes(self.kernel_size, self.dims, "kernel_size", type(self).__name__)
+        """Kernel and stride as tuples of ``dims`` sizes (the stride the kernel's when None), each checked as when
+        the layer is built (a bool passes: :func:`lp_pooling` refuses it when called, as PyTorch's)."""
+        kernel = pool_sizes(self.kernel_size, self.dims, "kernel_size", type(self).__name__, bools=True)
         return kernel, kernel if self.stride is None else pool_sizes(self.stride, self.dims, "stride",
-                                                                     type(self).__name__)
+                                                                     type(self).__name__, bools=True)
 
     def forward(self, input: Tensor) -> Tensor:
         return lp_pooling(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode, self.dims)

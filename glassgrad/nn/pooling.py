@@ -40,26 +40,28 @@ from ..autograd import recorded_call
 from ..creation import as_tensor
 from ..memory_formats import kept_channels_last
 from ..tensor import Tensor, apply
-from .conv import batched, check_fits, input_shapes, sizes
+from .conv import batched, check_fits, input_shapes, leads_with_bool, sizes
 from .module import Module
 from .module_utils import _single
 from .padding import pad
 
 
-def pool_sizes(value: Any, dims: int, name: str, owner: str, least: int = 1) -> tuple[int, ...]:
+def pool_sizes(value: Any, dims: int, name: str, owner: str, least: int = 1, bools: bool = False) -> tuple[int, ...]:
     """:func:`~glassgrad.nn.conv.sizes` for a pool's settings: ints of the wrong count or too small (a kernel or
-    stride of 0, a negative padding, a pair given to a 1-d pool) raise RuntimeError, PyTorch's class for them."""
-    return sizes(value, dims, name, owner, least, error=RuntimeError)
+    stride of 0, a negative padding, a pair given to a 1-d pool) raise RuntimeError, PyTorch's class for them;
+    ``bools``: a bool read as 0 or 1 (a layer being built, an unpooling: see ``sizes``)."""
+    return sizes(value, dims, name, owner, least, error=RuntimeError, bools=bools)
 
 
 def _pool_settings(name: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1,
-                   dims: int = 2) -> tuple[tuple, tuple, tuple, tuple]:
-    """Kernel, stride (default: the kernel), padding pairs and dilation, checked as PyTorch checks them."""
-    kernel = pool_sizes(kernel_size, dims, "kernel_size", name)
-    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else pool_sizes(stride, dims,
-                                                                                                  "stride", name)
-    dilation = pool_sizes(dilation, dims, "dilation", name)
-    pads = pool_sizes(padding, dims, "padding", name, least=0)
+                   dims: int = 2, bools: bool = False) -> tuple[tuple, tuple, tuple, tuple]:
+    """Kernel, stride (default: the kernel), padding pairs and dilation, checked as PyTorch checks them
+    (``bools``: see :func:`pool_sizes`)."""
+    kernel = pool_sizes(kernel_size, dims, "kernel_size", name, bools=bools)
+    stride = kernel if stride is None or (isinstance(stride, Sequence) and not stride) else pool_sizes(
+        stride, dims, "stride", name, bools=bools)
+    dilation = pool_sizes(dilation, dims, "dilation", name, bools=bools)
+    pads = pool_sizes(padding, dims, "padding", name, least=0, bools=bools)
     if any(p > k // 2 for p, k in zip(pads, kernel)):
         raise RuntimeError(f"{name}: padding {pads} must be at most half the kernel size {kernel} (a window of "
                          "padding alone has nothing to pool); use a smaller padding")
@@ -286,12 +288,14 @@ class MaxPool2d(Module):
         self.kernel_size, self.stride = kernel_size, kernel_size if stride is None else stride
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
-        self._settings()  # checked now
+        if not leads_with_bool(self.kernel_size, self.stride, self.padding, self.dilation):
+            self._settings()  # checked now (a bool alone or first: when called, as PyTorch)
 
     def _settings(self) -> tuple[tuple, tuple, tuple, tuple]:
-        """Kernel, stride, padding pairs and dilation as tuples (:func:`_pool_settings`)."""
+        """Kernel, stride, padding pairs and dilation as tuples (:func:`_pool_settings`), as checked when the layer
+        is built (a bool passes: PyTorch's pool refuses it when called, as :func:`max_pooling` does)."""
         return _pool_settings(type(self).__name__, self.kernel_size, self.stride, self.padding, self.dilation,
-                              self.dims)
+                              self.dims, bools=True)
 
     def forward(self, input: Tensor) -> Any:
         return max_pooling(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
@@ -317,11 +321,14 @@ class AvgPool2d(Module):
         self.ceil_mode = bool(ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         self.divisor_override = divisor_override
-        self._settings()  # checked now
+        if not leads_with_bool(self.kernel_size, self.stride, self.padding):
+            self._settings()  # checked now (a bool alone or first: when called, as PyTorch)
 
     def _settings(self) -> tuple[tuple, tuple, tuple]:
-        """Kernel, stride and padding pairs as tuples (:func:`_pool_settings`)."""
-        return _pool_settings(type(self).__name__, self.kernel_size, self.stride, self.padding, dims=self.dims)[:3]
+        """Kernel, stride and padding pairs as tuples (:func:`_pool_settings`), as checked when the layer is built
+        (a bool passes, as :class:`MaxPool2d`'s)."""
+        return _pool_settings(type(self).__name__, self.kernel_size, self.stride, self.padding, dims=self.dims,
+                              bools=True)[:3]
 
     def forward(self, input: Tensor) -> Tensor:
         return avg_pooling(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
@@ -361,23 +368,25 @@ def _one_row(input: Tensor, name: str) -> Tensor:
     return x.unsqueeze(-2)
 
 
-def _row(value: Any, fill: int, name: str, owner: str, least: int | None = None) -> tuple[int, int]:
+def _row(value: Any, fill: int, name: str, owner: str, least: int | None = None,
+         bools: bool = False) -> tuple[int, int]:
     """A 1-d setting (an int, or a sequence of one) as the 2-d one of a single row: ``(fill, value)``; its type,
     count and least value (``least``, else ``fill``: 0 for padding, 1 for a kernel, stride, dilation) are checked
     here, so ``max_pool1d(x, (2, 3))`` is refused, not pooled by 2, and ``max_pool1d(x, 2, stride=0)`` names
-    max_pool1d and the 0 given, not max_pool2d's ``(1, 0)``."""
-    return (fill, pool_sizes(value, 1, name, owner, least=fill if least is None else least)[0])
+    max_pool1d and the 0 given, not max_pool2d's ``(1, 0)``. ``bools``: see :func:`pool_sizes`."""
+    return (fill, pool_sizes(value, 1, name, owner, least=fill if least is None else least, bools=bools)[0])
 
 
 def _stride(stride: Any, kernel_size: Any) -> Any:
     return kernel_size if stride is None or (isinstance(stride, Sequence) and not stride) else stride
 
 
-def _row_settings(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> tuple:
+def _row_settings(owner: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1,
+                  bools: bool = False) -> tuple:
     """A 1-d pool's kernel, stride, padding and dilation, checked as a 1-d pool's (:func:`_pool_settings`, naming
     ``owner`` and the values given: ``max_pool1d(x, 2, padding=2)`` is not told about max_pool2d's ``(0, 2)``), as the
     2-d settings of a single row."""
-    kernel, stride, pads, dilation = _pool_settings(owner, kernel_size, stride, padding, dilation, dims=1)
+    kernel, stride, pads, dilation = _pool_settings(owner, kernel_size, stride, padding, dilation, dims=1, bools=bools)
     return (1, kernel[0]), (1, stride[0]), (0, pads[0][0]), (1, dilation[0])
 
 
@@ -424,12 +433,12 @@ class MaxPool1d(MaxPool2d):
     """Max pooling over windows of the last dim of (N, C, L); the settings kept as given (``MaxPool1d(2)``'s
     ``kernel_size`` is 2), as PyTorch's."""
 
-    def _settings(self) -> tuple[tuple, tuple, tuple, tuple]:
-        """The 2-d settings of a single row (:func:`_row_settings`)."""
-        return _row_settings("MaxPool1d", self.kernel_size, self.stride, self.padding, self.dilation)
+    def _settings(self, bools: bool = True) -> tuple[tuple, tuple, tuple, tuple]:
+        """The 2-d settings of a single row (:func:`_row_settings`); a bool refused when called (``bools``)."""
+        return _row_settings("MaxPool1d", self.kernel_size, self.stride, self.padding, self.dilation, bools)
 
     def forward(self, input: Tensor) -> Any:
-        return _max_pool_row(input, "MaxPool1d", *self._settings(), self.ceil_mode, self.return_indices)
+        return _max_pool_row(input, "MaxPool1d", *self._settings(bools=False), self.ceil_mode, self.return_indices)
 
     def config(self) -> dict[str, Any]:
         kernel, stride, padding, dilation = self._settings()
@@ -446,12 +455,12 @@ class AvgPool1d(AvgPool2d):
         super().__init__(_single(kernel_size), _single(kernel_size if stride is None else stride), _single(padding),
                          ceil_mode, count_include_pad)
 
-    def _settings(self) -> tuple[tuple, tuple, tuple]:
-        """The 2-d settings of a single row (:func:`_row_settings`)."""
-        return _row_settings("AvgPool1d", self.kernel_size, self.stride, self.padding)[:3]
+    def _settings(self, bools: bool = True) -> tuple[tuple, tuple, tuple]:
+        """The 2-d settings of a single row (:func:`_row_settings`); a bool refused when called (``bools``)."""
+        return _row_settings("AvgPool1d", self.kernel_size, self.stride, self.padding, bools=bools)[:3]
 
     def forward(self, input: Tensor) -> Tensor:
-        return _avg_pool_row(input, "AvgPool1d", *self._settings(), self.ceil_mode, self.count_include_pad)
+        return _avg_pool_row(input, "AvgPool1d", *self._settings(bools=False), self.ceil_mode, self.count_include_pad)
 
     def config(self) -> dict[str, Any]:
         kernel, stride, padding = self._settings()

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..arguments import shape_text
+from ..arguments import built_setting, shape_text
 from ..creation import as_tensor, pick_generator
 from ..device import check_device
 from ..ops_einsum import einsum
@@ -83,7 +83,7 @@ class _Factor(Module):
 
     def __init__(self, factor: int) -> None:
         super().__init__()
-        setattr(self, self.setting, check_size(factor, self.setting, type(self).__name__))
+        setattr(self, self.setting, built_setting(check_size, factor, self.setting, type(self).__name__))
 
     def forward(self, input: Tensor) -> Tensor:
         return type(self).function(input, getattr(self, self.setting))

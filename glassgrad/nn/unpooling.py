@@ -31,7 +31,7 @@ from ..tensor import Tensor
 from .conv import sizes
 from .module import Module
 from .module_utils import _ntuple
-from .pooling import _floating, _one_row, _pool_settings, _row, _stride
+from .pooling import _floating, _one_row, _pool_settings, _row, _stride, pool_sizes
 
 
 def spatial_output_size(output_size: Any, dims: int, name: str) -> tuple:
@@ -61,7 +61,9 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
     """The checked call behind :func:`max_unpool2d` and :func:`max_unpool3d` (``dims`` spatial dims)."""
     name = f"max_unpool{dims}d"
     x, had_batch = _floating(input, name, dims)
-    kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims)
+    if dims == 3:  # PyTorch's 3-d kernel takes the stride and padding as lists of ints: a bool there is a TypeError
+        pool_sizes(_stride(stride, kernel_size), dims, "stride", name), pool_sizes(padding, dims, "padding", name, 0)
+    kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims, bools=True)  # as _pair
     where = as_tensor(indices)
     where = where if had_batch else where.unsqueeze(0)
     if where.shape != x.shape or where.dtype.kind not in "iu":  # PyTorch's class for either
@@ -99,8 +101,10 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     """``max_unpool2d`` of one row: entries back at their positions along the last dim."""
     size = None if output_size is None else (1, *spatial_output_size(output_size, 1, "max_unpool1d"))
     owner = "max_unpool1d"
-    return max_unpool2d(_one_row(input, owner), _one_row(indices, owner), _row(kernel_size, 1, "kernel_size", owner),
-                        _row(_stride(stride, kernel_size), 1, "stride", owner), _row(padding, 0, "padding", owner),
+    return max_unpool2d(_one_row(input, owner), _one_row(indices, owner),
+                        _row(kernel_size, 1, "kernel_size", owner, bools=True),
+                        _row(_stride(stride, kernel_size), 1, "stride", owner, bools=True),
+                        _row(padding, 0, "padding", owner, bools=True),
                         size).squeeze(-2)
 
 
@@ -113,9 +117,9 @@ class MaxUnpool2d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
         as_tuple = _ntuple(self.dims)
-        kernel, stride, pads, _ = _pool_settings(type(self).__name__, kernel_size, stride, padding, dims=self.dims)
-        self.kernel_size, self.stride = as_tuple(kernel), as_tuple(stride)
-        self.padding = as_tuple(tuple(before for before, _ in pads))
+        _pool_settings(type(self).__name__, kernel_size, stride, padding, dims=self.dims, bools=True)  # checked now
+        self.kernel_size, self.stride = as_tuple(kernel_size), as_tuple(_stride(stride, kernel_size))
+        self.padding = as_tuple(padding)
 
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return max_unpooling(input, indices, self.kernel_size, self.stride, self.padding, output_size, self.dims)
