@@ -62,7 +62,8 @@ def max_unpooling(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any,
     name = f"max_unpool{dims}d"
     x, had_batch = _floating(input, name, dims)
     if dims == 3:  # PyTorch's 3-d kernel takes the stride and padding as lists of ints: a bool there is a TypeError
-        pool_sizes(_stride(stride, kernel_size), dims, "stride", name), pool_sizes(padding, dims, "padding", name, 0)
+        pool_sizes(_stride(stride, kernel_size), dims, "stride", name)
+        pool_sizes(padding, dims, "padding", name, 0)
     kernel, stride, pads, _ = _pool_settings(name, kernel_size, stride, padding, dims=dims, bools=True)  # as _pair
     where = as_tensor(indices)
     where = where if had_batch else where.unsqueeze(0)
